@@ -1,0 +1,3 @@
+"""monitor: an Arabic news-monitoring daemon."""
+
+__version__ = "0.1.0"
