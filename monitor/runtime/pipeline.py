@@ -1,0 +1,254 @@
+"""Poll one feed and carry each new entry through fetch -> extract -> decide -> store -> outbox.
+
+This is the one place where a failure of a feed or an article is caught, logged with the URL it
+concerns, and turned into recorded state; nothing raised here reaches the scheduler.
+
+Order matters for "nothing lost": an article, its decision and its alerts are committed in one
+transaction before any alert is delivered, and a feed's ETag/Last-Modified only advance after all
+entries of that poll are committed, so a killed process re-reads the feed and skips what it stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from monitor.adapters.extract import Extractor
+from monitor.adapters.feeds import parse_feed
+from monitor.adapters.http import PAGE_ACCEPT, Fetcher
+from monitor.adapters.seeds import read_seeds
+from monitor.adapters.store import FeedRow, Store, iso
+from monitor.config import Config
+from monitor.core.decide import CorpusLookup, article_id_for, build_alerts, decide
+from monitor.core.schedule import FeedSchedState, PollOutcome, next_poll
+from monitor.core.urls import canonical_url
+from monitor.delivery import outbox
+from monitor.errors import ExtractionError, FeedError
+from monitor.models import Decision, Entry, ExtractedText, FetchStatus
+
+log = logging.getLogger(__name__)
+
+
+class CorpusIndex(CorpusLookup):
+    def add(self, doc_id: str, text: str) -> None: ...
+
+
+@dataclass
+class PollReport:
+    feed_url: str
+    status: str = "ok"
+    error: str | None = None
+    entries: int = 0
+    new: int = 0
+    duplicates: int = 0
+    matches: int = 0
+    alerts: int = 0
+    fallbacks: int = 0
+    article_errors: list[str] = field(default_factory=list)
+
+
+class Pipeline:
+    def __init__(
+        self, config: Config, store: Store, fetcher: Fetcher, extractor: Extractor | None, index: CorpusIndex,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC), rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.fetcher = fetcher
+        self.extractor = extractor
+        self.index = index
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.channel_names = [c.name for c in config.alerts.channels]
+        self.stopping = threading.Event()
+
+    # -- seeds --------------------------------------------------------------------------------
+
+    def load_seeds(self) -> int:
+        """Put the seed articles into the store and the corpus once; later starts find them there."""
+        added = 0
+        for seed in read_seeds(self.config.pipeline.seeds_dir):
+            with self.store.transaction() as db:
+                if db.execute("SELECT 1 FROM articles WHERE id = ?", [seed.id]).fetchone():
+                    continue
+                self.store.insert_article(
+                    db, article_id=seed.id, canonical_url=f"seed:{seed.id}", url="", feed_url=None, guid=None,
+                    source="seed", extracted=ExtractedText(title=seed.title, text=seed.text, language="ar",
+                                                           method="seed"),
+                    summary="", published=None, seen_at=self.clock(), is_seed=True, in_corpus=True,
+                )
+                self.index.add(seed.id, seed.text)
+                added += 1
+        if added:
+            log.info("loaded %d seed articles from %s", added, self.config.pipeline.seeds_dir)
+        return added
+
+    # -- one feed -----------------------------------------------------------------------------
+
+    def poll_feed(self, feed: FeedRow) -> PollReport:
+        report = PollReport(feed_url=feed.url)
+        try:
+            self._poll(feed, report)
+        except Exception as exc:  # the catch-all: a bug or a store failure must not kill the daemon
+            log.exception("feed %s: poll failed unexpectedly", feed.url)
+            report.status, report.error = "error", f"{type(exc).__name__}: {exc}"
+            self._record_failure(feed, report, None)
+        return report
+
+    def _poll(self, feed: FeedRow, report: PollReport) -> None:
+        result = self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        if result.status is FetchStatus.NOT_MODIFIED:
+            report.status = "not_modified"
+            self._record_success(feed, report, result.etag or feed.etag,
+                                 result.last_modified or feed.last_modified, None, result.retry_after_seconds)
+            return
+        if not result.ok:
+            report.status, report.error = result.status.value, result.error or f"HTTP {result.http_status}"
+            log.warning("feed %s: %s (%s)", feed.url, report.error, result.status.value)
+            self._record_failure(feed, report, result.retry_after_seconds, result.http_status)
+            return
+        try:
+            parsed = parse_feed(result.body, result.headers, result.final_url)
+        except FeedError as exc:
+            report.status, report.error = "soft", f"not a usable feed: {exc}"
+            log.warning("feed %s: %s", feed.url, report.error)
+            self._record_failure(feed, report, None, result.http_status)
+            return
+        if parsed.warning:
+            log.info("feed %s: recovered %d entries from a malformed feed (%s)",
+                     feed.url, len(parsed.entries), parsed.warning)
+        report.entries = len(parsed.entries)
+        self._process_entries(feed, parsed.entries, report)
+        if self.stopping.is_set():
+            return  # keep the old validators: the rest of this poll is redone on the next start
+        self._record_success(feed, report, result.etag, result.last_modified, parsed.ttl_minutes,
+                             result.retry_after_seconds)
+
+    def _process_entries(self, feed: FeedRow, entries: tuple[Entry, ...], report: PollReport) -> None:
+        keyed = [(canonical_url(e.link) if e.link else f"guid:{e.guid}", e) for e in entries]
+        seen = self.store.seen_urls([k for k, _ in keyed])
+        fresh: dict[str, Entry] = {}
+        for key, entry in keyed:
+            if key not in seen and key not in fresh:
+                fresh[key] = entry
+        report.new = len(fresh)
+        # Feeds list newest first; deciding oldest first makes the earliest version the original.
+        todo = list(fresh.items())[: self.config.pipeline.max_entries_per_poll][::-1]
+        for key, entry in todo:
+            if self.stopping.is_set():
+                return
+            try:
+                decision = self.process_entry(feed, key, entry, report)
+            except Exception as exc:
+                log.exception("article %s (feed %s): processing failed", entry.link or entry.guid, feed.url)
+                report.article_errors.append(f"{entry.link or entry.guid}: {type(exc).__name__}: {exc}")
+                continue
+            if decision.duplicate_of:
+                report.duplicates += 1
+            if decision.matched_topics:
+                report.matches += 1
+
+    def article_text(self, entry: Entry) -> ExtractedText:
+        """The page's main text, or the feed's own title + summary when the page cannot be used."""
+        feed_text = "\n".join(part for part in (entry.title, entry.summary) if part)
+        reason: str | None
+        if not self.config.pipeline.fetch_pages or self.extractor is None:
+            reason = "page fetching disabled"
+        elif not entry.link:
+            reason = "entry has no link"
+        else:
+            page = self.fetcher.fetch(entry.link, accept=PAGE_ACCEPT)
+            if not page.ok:
+                reason = f"page fetch failed: {page.error or page.status.value}"
+            else:
+                try:
+                    extracted = self.extractor.extract(page.body, page.final_url)
+                except ExtractionError as exc:
+                    reason = f"page extraction failed: {exc}"
+                else:
+                    return ExtractedText(title=entry.title or extracted.title or "", text=extracted.text,
+                                         language=extracted.language, method="page")
+        if entry.link and reason not in ("page fetching disabled",):
+            log.info("article %s: using feed summary (%s)", entry.link, reason)
+        return ExtractedText(title=entry.title, text=feed_text, language=None, method="feed",
+                             fallback_reason=reason)
+
+    def process_entry(self, feed: FeedRow, key: str, entry: Entry, report: PollReport) -> Decision:
+        extracted = self.article_text(entry)
+        if extracted.method == "feed":
+            report.fallbacks += 1
+        article_id = article_id_for(key)
+        now = self.clock()
+        # Decide and store under the store lock: two workers holding copies of one story must not
+        # both miss each other in the index and both alert.
+        with self.store.transaction() as db:
+            decision = decide(article_id, extracted.title, extracted.text, self.index, self.config.topics)
+            joins_corpus = decision.duplicate_of is None and (
+                self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics))
+            self.store.insert_article(
+                db, article_id=article_id, canonical_url=key, url=entry.link, feed_url=feed.url,
+                guid=entry.guid, source=feed.name, extracted=extracted, summary=entry.summary,
+                published=entry.published, seen_at=now, in_corpus=joins_corpus,
+            )
+            self.store.insert_decision(db, decision, now)
+            if joins_corpus:
+                self.index.add(article_id, extracted.text)
+            if decision.duplicate_of is not None:
+                outbox.record_also_published(db, decision.duplicate_of, article_id, feed.name, entry.link)
+            alerts = build_alerts(decision, title=extracted.title, url=entry.link, source=feed.name,
+                                  published=entry.published, text=extracted.text, now=now)
+            for alert in alerts:
+                if outbox.enqueue(db, alert, self.channel_names):
+                    report.alerts += 1
+        if decision.duplicate_of:
+            log.info("article %s: near-copy of %s (%.2f)", entry.link, decision.duplicate_of,
+                     decision.near_copy.similarity)
+        for alert in alerts:
+            log.info("article %s: matches topic %s (score %.2f >= %.2f), alert %s queued",
+                     entry.link, alert.topic, alert.score, alert.threshold, alert.alert_id)
+        return decision
+
+    # -- feed state ---------------------------------------------------------------------------
+
+    def _sched_state(self, feed: FeedRow) -> FeedSchedState:
+        return FeedSchedState(
+            interval_seconds=feed.interval_seconds, consecutive_failures=feed.consecutive_failures,
+            items_per_day=feed.items_per_day, last_success_at=feed.last_success_at,
+        )
+
+    def _record_success(
+        self, feed: FeedRow, report: PollReport, etag: str | None, last_modified: str | None,
+        ttl_minutes: int | None, retry_after: float | None,
+    ) -> None:
+        now = self.clock()
+        outcome = PollOutcome(success=True, new_items=report.new, total_items=report.entries,
+                              ttl_minutes=ttl_minutes, retry_after_seconds=retry_after,
+                              not_modified=report.status == "not_modified")
+        planned = next_poll(self._sched_state(feed), outcome, now, self.config.schedule, self.rng)
+        self.store.update_feed(feed.url, {
+            "etag": etag, "last_modified": last_modified, "last_polled_at": iso(now), "last_success_at": iso(now),
+            "last_status": report.status, "last_error": None, "consecutive_failures": 0,
+            "next_poll_at": iso(planned.at), "interval_seconds": planned.interval_seconds,
+            "items_per_day": planned.items_per_day, "new_items_last_poll": report.new,
+            "possibly_missed_items": int(planned.possibly_missed_items),
+        })
+
+    def _record_failure(
+        self, feed: FeedRow, report: PollReport, retry_after: float | None, http_status: int | None = None,
+    ) -> None:
+        now = self.clock()
+        outcome = PollOutcome(success=False, new_items=0, total_items=0, ttl_minutes=None,
+                              retry_after_seconds=retry_after, not_modified=False)
+        planned = next_poll(self._sched_state(feed), outcome, now, self.config.schedule, self.rng)
+        try:
+            self.store.update_feed(feed.url, {
+                "last_polled_at": iso(now), "last_status": report.status, "last_error": report.error,
+                "last_http_status": http_status, "consecutive_failures": feed.consecutive_failures + 1,
+                "next_poll_at": iso(planned.at), "interval_seconds": planned.interval_seconds,
+            })
+        except Exception:
+            log.exception("feed %s: could not record the failure", feed.url)
