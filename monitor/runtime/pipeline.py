@@ -63,7 +63,6 @@ class Pipeline:
         self.index = index
         self.clock = clock
         self.rng = rng or random.Random()
-        self.channel_names = [c.name for c in config.alerts.channels]
         self.stopping = threading.Event()
 
     # -- seeds --------------------------------------------------------------------------------
@@ -202,7 +201,7 @@ class Pipeline:
             alerts = build_alerts(decision, title=extracted.title, url=entry.link, source=feed.name,
                                   published=entry.published, text=extracted.text, now=now)
             for alert in alerts:
-                if outbox.enqueue(db, alert, self.channel_names):
+                if outbox.enqueue(db, alert, self.config.alerts.channel_names_for(alert.topic)):
                     report.alerts += 1
         if decision.duplicate_of:
             log.info("article %s: near-copy of %s (%.2f)", entry.link, decision.duplicate_of,

@@ -1,0 +1,57 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from monitor.adapters import store as store_module
+from monitor.adapters.store import Store
+from monitor.models import ExtractedText
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def test_new_database_is_wal_and_at_the_latest_schema(tmp_path: Path) -> None:
+    store = Store(tmp_path / "sub" / "m.db")
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.schema_version == len(store_module.MIGRATIONS)
+    assert {"feeds", "articles", "decisions"} <= set(store.db.table_names())
+    store.close()
+
+
+def test_older_database_is_upgraded_in_place_keeping_its_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "m.db"
+    old = Store(path)
+    old.add_feed("https://example.test/rss", "Example", NOW)
+    old.close()
+
+    def add_column(db: sqlite_utils.Database) -> None:
+        db["feeds"].add_column("notes", str)
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", (*store_module.MIGRATIONS, add_column))
+    upgraded = Store(path)
+    assert upgraded.schema_version == len(store_module.MIGRATIONS)
+    assert "notes" in upgraded.db["feeds"].columns_dict
+    assert [f["url"] for f in upgraded.feeds()] == ["https://example.test/rss"]
+    upgraded.close()
+
+
+def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
+    store = Store(tmp_path / "m.db")
+    store.add_feed("https://example.test/rss", "Example", NOW)
+    extracted = ExtractedText(title="t", text="نص", language="ar", method="page")
+    with pytest.raises(RuntimeError), store.transaction() as db:
+        store.insert_article(db, article_id="a1", canonical_url="https://example.test/1", url="https://example.test/1",
+                             feed_url="https://example.test/rss", guid="1", source="Example", extracted=extracted,
+                             summary="", published=None, seen_at=NOW)
+        raise RuntimeError("killed between article and decision")
+    assert store.db["articles"].count == 0
+    assert not store.has_article("https://example.test/1")
+    store.close()
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(store_module.StoreError, match="cannot open database"):
+        Store(path)
