@@ -1,0 +1,169 @@
+"""Arabic text normalisation and tokenisation: the one normalisation used wherever text is compared.
+
+OWNER: detection-quality work (issue 3). INTERFACE used by the rest of the code:
+    normalize(text) -> str         idempotent; NFKC, diacritics/tatweel removed, alef/ya/ta-marbuta
+                                   unified, Arabic-Indic digits -> ASCII, Latin case-folded,
+                                   Arabic punctuation -> ASCII
+    tokenize(text) -> list[str]    normalised word tokens
+    strip_clitics(token) -> str    token without leading conjunction/preposition/article (و ف ب ل ك ال لل …)
+    stem(token) -> str             Snowball Arabic light stem of a token (PyStemmer), ta-marbuta safe
+    normalize_with_offsets(text)   normalised text plus, per character, its offset in the original text
+
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+# Harakat, shadda, sukun, superscript alef, Quranic marks, tatweel; zero-width and bidi marks that
+# copy-paste leaves inside words (they would split or disguise tokens).
+_DROP = frozenset(
+    [chr(c) for c in range(0x0610, 0x061B)]
+    + [chr(c) for c in range(0x064B, 0x0660)]
+    + ["\u0670", "\u0640"]
+    + [chr(c) for c in range(0x06D6, 0x06EE)]
+    + [
+        "\u200b",
+        "\u200c",
+        "\u200d",
+        "\u200e",
+        "\u200f",
+        "\u061c",
+        "\ufeff",
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",
+    ]
+)
+# Letter variants written interchangeably in news text. ة→ه and ى→ي follow common practice in Arabic IR:
+# outlets disagree on them, and the matcher must treat العراقية and العراقيه as one word.
+_LETTERS = {
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
+    "ى": "ي", "ی": "ي", "ې": "ي", "ئ": "ي",
+    "ة": "ه", "ۀ": "ه", "ە": "ه",
+    "ؤ": "و",
+    "ک": "ك", "ڪ": "ك",
+}  # fmt: skip
+_DIGITS = {src: str(i % 10) for i, src in enumerate("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹")}
+# Arabic punctuation mapped to its ASCII counterpart (same length, so offsets stay simple).
+_PUNCT = {"،": ",", "؛": ";", "؟": "?", "«": '"', "»": '"', "٪": "%", "٫": ".", "٬": ",", "۔": "."}
+_MAP: dict[str, str] = {**_LETTERS, **_DIGITS, **_PUNCT}
+
+# A token is a run of letters or digits (Arabic or other scripts); underscores of hashtags split words.
+_WORD = re.compile(r"[^\W_]+")
+
+# Proclitic sequences, longest first: conjunction (و/ف) + preposition (ب/ك/ل) + article (ال), and ل+ال = لل.
+_PROCLITICS = tuple(
+    sorted(
+        {c + p + a for c in ("", "و", "ف") for p in ("", "ب", "ك", "ل") for a in ("", "ال") if c + p + a}
+        | {c + "لل" for c in ("", "و", "ف")},
+        key=len,
+        reverse=True,
+    )
+)
+_MIN_STEM = 2  # never strip a prefix that would leave fewer letters than this
+
+_stemmer = Stemmer.Stemmer("arabic")
+
+
+def _char(c: str) -> str:
+    """Normalise one character (already NFKC-decomposed to its compatibility form)."""
+    if c in _DROP:
+        return ""
+    return _MAP.get(c, c).casefold()
+
+
+def _once(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(_char(c) for c in text)
+
+
+def normalize(text: str) -> str:
+    """The single normalisation used for every comparison; normalize(normalize(x)) == normalize(x)."""
+    # Dropping a mark can let NFKC compose two neighbours it could not before (and casefold can expand
+    # characters), so repeat until nothing changes; real text settles after one pass.
+    for _ in range(4):
+        out = _once(text)
+        if out == text:
+            break
+        text = out
+    return text
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Normalise character by character, recording for every output character its offset in `text`.
+
+    Used where evidence must point back at the article as written. Per-character NFKC differs from
+    normalize() only for exotic combining sequences; the tokens of real text are the same.
+    """
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, c in enumerate(text):
+        for d in unicodedata.normalize("NFKC", c):
+            n = _char(d)
+            out.append(n)
+            offsets.extend([i] * len(n))
+    return "".join(out), offsets
+
+
+def tokenize(text: str) -> list[str]:
+    """Normalised word tokens of `text`."""
+    return _WORD.findall(normalize(text))
+
+
+def iter_tokens(normalized: str) -> list[tuple[str, int, int]]:
+    """(token, start, end) of every token in an already normalised string."""
+    return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(normalized)]
+
+
+@lru_cache(maxsize=65536)
+def strip_clitics(token: str) -> str:
+    """The token without leading و/ف, ب/ك/ل and the article ال (والناتو → ناتو, للعراق → عراق).
+
+    Only prefixes are removed, never suffixes: عراقيل stays عراقيل, so look-alikes keep their identity.
+    """
+    for prefix in _PROCLITICS:
+        if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_STEM:
+            return token[len(prefix) :]
+    return token
+
+
+def clitic_variants(token: str) -> list[str]:
+    """Every reading of `token` as proclitics + base, longest base first (for matching against a term list).
+
+    A word like والي could be و+الي or a base of its own, so the matcher tries each split rather than
+    trusting one guess.
+    """
+    bases = [token]
+    for prefix in _PROCLITICS:
+        if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_STEM:
+            bases.append(token[len(prefix) :])
+    return sorted(set(bases), key=len, reverse=True)
+
+
+@lru_cache(maxsize=65536)
+def _stem_word(word: str) -> str:
+    return str(_stemmer.stemWord(word)).replace("ة", "ه").replace("ى", "ي")
+
+
+def stem(token: str) -> str:
+    """Snowball Arabic light stem of a normalised token.
+
+    Snowball reads a final ه as a pronoun suffix, so stemming after ة→ه turns العراقيه into عراقي and
+    والعراقيه into والعراق; a final ه is therefore restored to ة (its usual reading at a word's end)
+    before stemming, and the result normalised again. Proclitics are removed first with strip_clitics.
+    """
+    base = strip_clitics(token)  # Snowball leaves و+ال on (والناتو → والنات); strip them first
+    word = base[:-1] + "ة" if base.endswith("ه") else base
+    return _stem_word(word)
+
+
+def stems(text: str) -> list[str]:
+    """Light stems of the tokens of `text`."""
+    return [stem(t) for t in tokenize(text)]
