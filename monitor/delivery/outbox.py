@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     id              TEXT PRIMARY KEY,           -- "<alert id>:<channel>"
     alert_id        TEXT NOT NULL REFERENCES alerts(id),
     channel         TEXT NOT NULL,
-    status          TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
     attempts        INTEGER NOT NULL DEFAULT 0, -- since the last (re)queue
     next_attempt_at TEXT NOT NULL,
     batch_key       TEXT,                       -- rows sent together as one digest message share it
@@ -77,8 +77,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
     delivered_at    TEXT,
     last_error      TEXT
 );
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(status, next_attempt_at);
-CREATE INDEX IF NOT EXISTS deliveries_channel ON deliveries(channel, status);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS deliveries_channel ON deliveries(channel, state);
 
 CREATE TABLE IF NOT EXISTS delivery_attempts (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -163,7 +163,7 @@ def enqueue(db: DB, alert: Alert, channel_names: Sequence[str]) -> bool:
         return False
     created = ts(alert.created_at)
     conn.executemany(
-        "INSERT OR IGNORE INTO deliveries (id, alert_id, channel, status, attempts, next_attempt_at,"
+        "INSERT OR IGNORE INTO deliveries (id, alert_id, channel, state, attempts, next_attempt_at,"
         " created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)",
         [
             (delivery_id(alert.alert_id, name), alert.alert_id, name, created, created, created)
@@ -190,7 +190,7 @@ class DeliveryRow:
     id: str
     alert_id: str
     channel: str
-    status: str
+    state: str
     attempts: int
     next_attempt_at: datetime
     batch_key: str | None
@@ -200,7 +200,7 @@ class DeliveryRow:
 
 
 _ROW_COLUMNS = (
-    "id, alert_id, channel, status, attempts, next_attempt_at, batch_key, created_at, delivered_at,"
+    "id, alert_id, channel, state, attempts, next_attempt_at, batch_key, created_at, delivered_at,"
     " last_error"
 )
 
@@ -210,7 +210,7 @@ def _row(r: Sequence[Any]) -> DeliveryRow:
         id=r[0],
         alert_id=r[1],
         channel=r[2],
-        status=r[3],
+        state=r[3],
         attempts=r[4],
         next_attempt_at=parse_ts(r[5]) or datetime.min.replace(tzinfo=UTC),
         batch_key=r[6],
@@ -223,13 +223,13 @@ def _row(r: Sequence[Any]) -> DeliveryRow:
 def pending_rows(conn: sqlite3.Connection) -> list[DeliveryRow]:
     """All pending deliveries, oldest first (the dispatcher decides which are due per channel)."""
     rows = conn.execute(
-        f"SELECT {_ROW_COLUMNS} FROM deliveries WHERE status = 'pending' ORDER BY created_at, id"
+        f"SELECT {_ROW_COLUMNS} FROM deliveries WHERE state = 'pending' ORDER BY created_at, id"
     ).fetchall()
     return [_row(r) for r in rows]
 
 
 def list_deliveries(conn: sqlite3.Connection, *, failed_only: bool, limit: int = 200) -> list[DeliveryRow]:
-    where = "WHERE status = 'failed'" if failed_only else ""
+    where = "WHERE state = 'failed'" if failed_only else ""
     rows = conn.execute(
         f"SELECT {_ROW_COLUMNS} FROM deliveries {where} ORDER BY updated_at DESC, id LIMIT ?", (limit,)
     ).fetchall()
@@ -296,14 +296,14 @@ def disabled_channels(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
 def assign_batch(conn: sqlite3.Connection, ids: Sequence[str], batch_key: str, now: datetime) -> None:
     conn.executemany(
         "UPDATE deliveries SET batch_key = ?, next_attempt_at = ?, updated_at = ?"
-        " WHERE id = ? AND status = 'pending'",
+        " WHERE id = ? AND state = 'pending'",
         [(batch_key, ts(now), ts(now), i) for i in ids],
     )
 
 
 def postpone(conn: sqlite3.Connection, ids: Sequence[str], until: datetime, now: datetime) -> None:
     conn.executemany(
-        "UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
+        "UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
         [(ts(until), ts(now), i) for i in ids],
     )
 
@@ -348,7 +348,7 @@ def record_attempt(
     )
     finished = ts(attempt.finished_at)
     conn.executemany(
-        "UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?, updated_at = ?,"
+        "UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, updated_at = ?,"
         " delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END, last_error = ? WHERE id = ?",
         [
             (
@@ -368,8 +368,8 @@ def record_attempt(
 def fail_without_attempt(conn: sqlite3.Connection, ids: Sequence[str], error: str, now: datetime) -> None:
     """Dead-letter deliveries that cannot be attempted (channel removed, disabled, alert row missing)."""
     conn.executemany(
-        "UPDATE deliveries SET status = 'failed', last_error = ?, updated_at = ?"
-        " WHERE id = ? AND status = 'pending'",
+        "UPDATE deliveries SET state = 'failed', last_error = ?, updated_at = ?"
+        " WHERE id = ? AND state = 'pending'",
         [(error, ts(now), i) for i in ids],
     )
 
@@ -391,17 +391,17 @@ def requeue(conn: sqlite3.Connection, ids: Sequence[str] | None, now: datetime) 
     if ids:
         marks = ",".join("?" * len(ids))
         found = conn.execute(
-            f"SELECT id, channel, batch_key FROM deliveries WHERE status = 'failed'"
+            f"SELECT id, channel, batch_key FROM deliveries WHERE state = 'failed'"
             f" AND (id IN ({marks}) OR alert_id IN ({marks}))",
             [*ids, *ids],
         ).fetchall()
     else:
         found = conn.execute(
-            "SELECT id, channel, batch_key FROM deliveries WHERE status = 'failed'"
+            "SELECT id, channel, batch_key FROM deliveries WHERE state = 'failed'"
         ).fetchall()
     stamp = ts(now)
     conn.executemany(
-        "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?,"
+        "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?,"
         " batch_key = ? WHERE id = ?",
         [(stamp, stamp, f"{batch}~retry@{stamp}" if batch else None, rid) for rid, _, batch in found],
     )
