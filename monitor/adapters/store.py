@@ -81,8 +81,35 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["decisions"].create_index(["duplicate_of"], if_not_exists=True)
 
 
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Full-text search (issue 6), the ops heartbeat row, and views for browsing with Datasette."""
+    from monitor.adapters import search  # imported here: the search module is not needed to open a store
+
+    search.create_schema(db)
+    search.rebuild(db)  # index the articles an older database already holds
+    # /healthz proves the database writable by rewriting this one row (a real write, not just a lock).
+    db.execute("CREATE TABLE IF NOT EXISTS ops_heartbeat"
+               " (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)")
+    # Views may name the outbox tables before outbox.ensure_schema creates them: SQLite resolves on use.
+    db.execute(
+        "CREATE VIEW IF NOT EXISTS matches_view AS"
+        " SELECT d.article_id, a.title, a.source, a.url, COALESCE(a.published, a.seen_at) AS date,"
+        " d.matched_topics, d.duplicate_of, d.similarity, d.decided_at, a.feed_url"
+        " FROM decisions d JOIN articles a ON a.id = d.article_id WHERE d.matched_topics != ''"
+    )
+    db.execute(
+        "CREATE VIEW IF NOT EXISTS alerts_view AS"
+        " SELECT al.id AS alert_id, al.topic, al.created_at, al.title, al.source, al.url, al.published,"
+        " al.score, al.threshold, al.reason, al.snippet, al.article_id,"
+        " (SELECT group_concat(d.channel || ': ' || d.state, ', ')"
+        " FROM deliveries d WHERE d.alert_id = al.id) AS deliveries,"
+        " (SELECT count(*) FROM alert_also_published p WHERE p.article_id = al.article_id) AS also_published"
+        " FROM alerts al"
+    )
+
+
 # Append new migrations here; never edit one that has shipped.
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1,)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2)
 
 
 @dataclass(frozen=True)
