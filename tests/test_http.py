@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import threading
 import time
 import zlib
@@ -141,9 +142,9 @@ def test_ok_fetch_sends_user_agent_accept_and_reads_gzip() -> None:
 def test_raw_deflate_is_accepted_too() -> None:
     raw = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
     payload = raw.compress(FEED) + raw.flush()
-    with FaultServer({"/f": Reply(200, {"Content-Encoding": "deflate"}, payload)}) as srv:
-        with Fetcher(loopback_settings()) as fetcher:
-            assert fetcher.fetch(srv.url("/f")).body == FEED
+    routes = {"/f": Reply(200, {"Content-Encoding": "deflate"}, payload)}
+    with FaultServer(routes) as srv, Fetcher(loopback_settings()) as fetcher:
+        assert fetcher.fetch(srv.url("/f")).body == FEED
 
 
 def test_conditional_get_304_reads_no_body() -> None:
@@ -206,12 +207,12 @@ def test_unsupported_scheme_is_hard() -> None:
 
 
 def test_per_host_min_interval_spaces_requests_to_one_host() -> None:
-    with FaultServer({"/a": (200, {}, FEED), "/b": (200, {}, FEED)}) as srv:
-        with Fetcher(loopback_settings(per_host_min_interval=0.3)) as fetcher:
-            for path in ("/a", "/b", "/a"):
-                assert fetcher.fetch(srv.url(path)).ok
+    routes = {"/a": (200, {}, FEED), "/b": (200, {}, FEED)}
+    with FaultServer(routes) as srv, Fetcher(loopback_settings(per_host_min_interval=0.3)) as fetcher:
+        for path in ("/a", "/b", "/a"):
+            assert fetcher.fetch(srv.url(path)).ok
     starts = [r.at for r in srv.requests]
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(gap >= 0.28 for gap in gaps), gaps
 
 
@@ -241,12 +242,14 @@ def test_per_host_concurrency_limit_holds_under_threads() -> None:
 
 
 def test_429_with_retry_after_pauses_that_host_only() -> None:
-    with FaultServer({"/f": (429, {"Retry-After": "30"}, b"slow down")}) as busy:
-        with FaultServer({"/f": (200, {}, FEED)}, host="127.0.0.2") as other:
-            with Fetcher(loopback_settings()) as fetcher:
-                first = fetcher.fetch(busy.url("/f"))
-                again = fetcher.fetch(busy.url("/f"))
-                elsewhere = fetcher.fetch(other.url("/f"))
+    with (
+        FaultServer({"/f": (429, {"Retry-After": "30"}, b"slow down")}) as busy,
+        FaultServer({"/f": (200, {}, FEED)}, host="127.0.0.2") as other,
+        Fetcher(loopback_settings()) as fetcher,
+    ):
+        first = fetcher.fetch(busy.url("/f"))
+        again = fetcher.fetch(busy.url("/f"))
+        elsewhere = fetcher.fetch(other.url("/f"))
     assert first.status is FetchStatus.TEMPORARY and first.http_status == 429
     assert first.retry_after_seconds == 30.0
     # second request is not sent at all: the host asked for 30 s

@@ -10,7 +10,8 @@ Order of evidence (strongest first):
    single-byte text happens to be valid multi-byte UTF-8 is negligible; mis-declared UTF-8 is common);
 3. a declared charset (HTTP header first, then the XML prolog) that decodes the bytes cleanly, unless
    it is a Western single-byte one, which decodes *any* bytes and so proves nothing;
-4. charset-normalizer's detection; 5. the declaration, leniently; 6. UTF-8 with replacement characters.
+4. UTF-8 with a few bad bytes among many good multi-byte sequences stays UTF-8;
+5. charset-normalizer's detection; 6. the declaration, leniently; 7. UTF-8 with replacement characters.
 """
 
 from __future__ import annotations
@@ -74,6 +75,13 @@ def _decodes(body: bytes, encoding: str) -> bool:
     return True
 
 
+def _mostly_utf8(body: bytes) -> bool:
+    text = body.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127) - bad
+    return good >= 10 * max(bad, 1)
+
+
 def choose_encoding(body: bytes, headers: Mapping[str, str]) -> EncodingChoice:
     for bom, name in _BOMS:
         if body.startswith(bom):
@@ -92,6 +100,11 @@ def choose_encoding(body: bytes, headers: Mapping[str, str]) -> EncodingChoice:
 
     if declared and declared not in _PERMISSIVE and declared != "utf_8" and _decodes(body, declared):
         return EncodingChoice(declared, 0, "declared")
+
+    if declared in (None, "utf_8") and _mostly_utf8(body):
+        # a UTF-8 feed with a stray bad byte (a cut multi-byte character) is still UTF-8: detection
+        # would turn all its Arabic into mojibake to explain one byte
+        return EncodingChoice("utf-8", 0, "utf-8", "invalid UTF-8 bytes replaced")
 
     detected = detect(body[:_DETECT_BYTES])
     if detected is not None:

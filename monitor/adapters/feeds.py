@@ -67,12 +67,10 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     if not entries_raw:
         if content_type == "text/html" and not version:
             raise FeedError("HTML page instead of a feed")
-        if bozo and not version:
-            raise FeedError(f"not a readable feed: {bozo}")
+        if bozo:  # broken and nothing recovered; an intact feed with no items is fine
+            raise FeedError(f"broken feed, no entry recoverable: {bozo}")
         if not version:
             raise FeedError("XML, but not RSS, Atom or RDF")
-        if bozo and _truncated(parsed):
-            raise FeedError(f"broken feed, no entry recoverable: {bozo}")
 
     entries = tuple(_entry(raw, url, url) for raw in entries_raw)
     warning = "; ".join(w for w in (_encoding_warning(choice, replaced), bozo) if w) or None
@@ -114,11 +112,6 @@ def _bozo_reason(parsed: Any) -> str | None:
         return None
     exc = parsed.get("bozo_exception")
     return f"{type(exc).__name__}: {exc}" if exc is not None else "ill-formed feed"
-
-
-def _truncated(parsed: Any) -> bool:
-    exc = parsed.get("bozo_exception")
-    return exc is not None and "no element found" in str(exc)
 
 
 def _encoding_warning(choice: EncodingChoice, replaced: bool) -> str | None:
