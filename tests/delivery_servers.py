@@ -121,7 +121,8 @@ class WebhookReceiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # short poll interval: shutdown() waits up to one interval, and tests start many receivers
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def port(self) -> int:
@@ -251,7 +252,7 @@ class SmtpServer:
         )
         if ok:
             self.logins.append(data.login.decode())
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd sends the 535 itself
 
     def __enter__(self) -> SmtpServer:
         kwargs: dict[str, Any] = {}
@@ -266,7 +267,14 @@ class SmtpServer:
             else:
                 kwargs.update(ssl_context=ctx)
         if self.auth:
-            kwargs.update(authenticator=self._authenticate, auth_required=True, auth_require_tls=bool(self.tls))
+            # PLAIN only: after a failed AUTH PLAIN, smtplib falls back to AUTH LOGIN, which aiosmtpd 1.4
+            # leaves hanging until the client times out
+            kwargs.update(
+                authenticator=self._authenticate,
+                auth_required=True,
+                auth_require_tls=bool(self.tls),
+                auth_exclude_mechanism=["LOGIN"],
+            )
         self._controller = _EphemeralController(_Handler(self), hostname=self.host, port=0, **kwargs)
         self._controller.start()
         return self
