@@ -26,7 +26,7 @@ from monitor.adapters.http import (
 from monitor.adapters.ssrf import BlockedAddressError, allowed_addresses, is_public_address
 from monitor.errors import ConfigError
 from monitor.models import FetchStatus
-from tests.fault_server import FaultServer, Reply
+from tests.fault_server import FaultServer, Reply, Route
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 
@@ -207,7 +207,7 @@ def test_unsupported_scheme_is_hard() -> None:
 
 
 def test_per_host_min_interval_spaces_requests_to_one_host() -> None:
-    routes = {"/a": (200, {}, FEED), "/b": (200, {}, FEED)}
+    routes: dict[str, Route] = {"/a": (200, {}, FEED), "/b": (200, {}, FEED)}
     with FaultServer(routes) as srv, Fetcher(loopback_settings(per_host_min_interval=0.3)) as fetcher:
         for path in ("/a", "/b", "/a"):
             assert fetcher.fetch(srv.url(path)).ok
