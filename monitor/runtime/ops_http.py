@@ -1,0 +1,288 @@
+"""The operations endpoint: /healthz, /metrics and each topic's alert feed, over plain HTTP.
+
+Bound to 127.0.0.1 by default: it is meant for the local Prometheus agent, a systemd/container health
+probe and a feed reader on the same host (or behind a reverse proxy that adds TLS and auth). It serves
+GET and HEAD only and never writes, except the one heartbeat row that proves the database writable.
+
+INTERFACE used by the app:
+    settings = parse_ops_settings(raw_toml_table)     ConfigError("ops.<key>", ...) when wrong
+    server = make_ops_server(settings, database_path, metrics, scheduler_alive, topics)
+    server.start(); ...; server.stop()
+or, with callables of one's own: OpsServer(host, port, health, metrics_text, alert_feed=None).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from monitor.adapters import feed_export
+from monitor.errors import ConfigError, MonitorError
+from monitor.runtime.metrics import Gauge, Metrics, database_gauges
+
+log = logging.getLogger(__name__)
+
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_INDEX = b"/healthz\n/metrics\n/alerts/<topic>.atom\n/alerts/<topic>.json\n"
+_FEED_PATH = re.compile(r"^/alerts/([^/]+)\.(atom|json)$")
+
+# -- settings ---------------------------------------------------------------------------------------
+
+# key -> (type, default, one-line help); also the text for config/monitor.toml and docs/operations.md
+OPS_KEYS: dict[str, tuple[type, Any, str]] = {
+    "enabled": (bool, True, "serve /healthz, /metrics and /alerts/<topic>.atom while `monitor run` runs"),
+    "host": (str, "127.0.0.1", "address to bind; keep it on loopback unless a proxy adds TLS and auth"),
+    "port": (int, 9468, "TCP port (0 = any free port, logged at start)"),
+    "stale_after_seconds": (int, 600, "/healthz fails when no poll cycle has succeeded for this long "
+                                      "(keep it well above pipeline.cycle_seconds)"),
+    "retention_days": (int, 0, "clear the text of articles older than this that matched nothing, are not "
+                               "in the corpus and raised no alert (titles, URLs, decisions stay); 0 = keep"),
+    "feed_entries": (int, 50, "most recent alerts listed in each topic's feed"),
+    "public_url": (str, "", "base URL the ops endpoint is reached at, for the feeds' self links "
+                            "(default http://host:port)"),
+}
+
+
+@dataclass(frozen=True)
+class OpsSettings:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 9468
+    stale_after_seconds: int = 600
+    retention_days: int = 0
+    feed_entries: int = 50
+    public_url: str = ""
+
+
+def parse_ops_settings(spec: Mapping[str, Any]) -> OpsSettings:
+    """Validate the config's [ops] table; every problem is a ConfigError naming `ops.<key>`."""
+    if not isinstance(spec, Mapping):
+        raise ConfigError("ops", "must be a table")
+    values: dict[str, Any] = {}
+    for key, value in spec.items():
+        if key not in OPS_KEYS:
+            raise ConfigError(f"ops.{key}", f"unknown key (known: {', '.join(sorted(OPS_KEYS))})")
+        kind = OPS_KEYS[key][0]
+        # bool is a subclass of int: `port = true` must not pass as port 1
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ConfigError(f"ops.{key}", f"must be a {kind.__name__}, got {value!r}")
+        values[key] = value
+    settings = OpsSettings(**values)
+    if not settings.host.strip():
+        raise ConfigError("ops.host", "must not be empty")
+    if not 0 <= settings.port <= 65535:
+        raise ConfigError("ops.port", f"must be between 0 and 65535, got {settings.port}")
+    for key in ("stale_after_seconds", "feed_entries"):
+        if getattr(settings, key) <= 0:
+            raise ConfigError(f"ops.{key}", "must be greater than 0")
+    if settings.retention_days < 0:
+        raise ConfigError("ops.retention_days", "must be 0 (keep everything) or a number of days")
+    if settings.public_url and not settings.public_url.startswith(("http://", "https://")):
+        raise ConfigError("ops.public_url", f"must be an http(s) URL, got {settings.public_url!r}")
+    return settings
+
+
+# -- health -----------------------------------------------------------------------------------------
+
+
+def probe_database(database_path: Path, timeout: float = 2.0) -> str | None:
+    """None when the database takes a real write now; otherwise why not (locked, read-only, disk full).
+
+    A real write (one heartbeat row, its own connection) rather than a read: a full disk or a read-only
+    mount still reads fine, and those are exactly the states in which alerts would stop being stored.
+    """
+    try:
+        conn = sqlite3.connect(f"file:{database_path}?mode=rw", uri=True, timeout=timeout)
+    except sqlite3.Error as exc:
+        return f"cannot open {database_path}: {exc}"
+    try:
+        with conn:
+            conn.execute("INSERT INTO ops_heartbeat (id, at) VALUES (1, ?)"
+                         " ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                         (datetime.now(UTC).isoformat(timespec="seconds"),))
+        return None
+    except sqlite3.Error as exc:
+        return f"database not writable: {exc}"
+    finally:
+        conn.close()
+
+
+def health_report(*, scheduler_alive: bool, started_at: float, last_success_at: float | None, now: float,
+                  stale_after_seconds: float, database_error: str | None) -> dict[str, Any]:
+    """The /healthz body. healthy = scheduler running, a cycle succeeded recently, database writable.
+
+    Before the first cycle has finished, the process start stands in for it: a daemon that just
+    started is healthy for `stale_after_seconds`.
+    """
+    reference = last_success_at if last_success_at is not None else started_at
+    age = max(0.0, now - reference)
+    cycle_ok = age <= stale_after_seconds
+    checks: dict[str, Any] = {
+        "scheduler": {"ok": scheduler_alive},
+        "last_successful_cycle": {
+            "ok": cycle_ok,
+            "at": (datetime.fromtimestamp(last_success_at, UTC).isoformat(timespec="seconds")
+                   if last_success_at is not None else None),
+            "age_seconds": round(age, 1),
+            "stale_after_seconds": stale_after_seconds,
+        },
+        "database": {"ok": database_error is None, **({"error": database_error} if database_error else {})},
+    }
+    return {"healthy": all(c["ok"] for c in checks.values()), "checks": checks}
+
+
+# -- the server -------------------------------------------------------------------------------------
+
+AlertFeed = Callable[[str, str], bytes | None]  # (topic, "atom"|"json") -> body, or None: no such topic
+
+
+class OpsServer:
+    """A threaded HTTP server in a background thread. start() binds (and raises if it cannot)."""
+
+    def __init__(self, host: str, port: int, health: Callable[[], dict[str, Any]],
+                 metrics_text: Callable[[], str], alert_feed: AlertFeed | None = None) -> None:
+        self.host = host
+        self.port = port
+        self.health = health
+        self.metrics_text = metrics_text
+        self.alert_feed = alert_feed
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where it listens (the real port when 0 was asked for)."""
+        if self._server is None:
+            return self.host, self.port
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def start(self) -> None:
+        handler = type("Handler", (_Handler,), {"ops": self})
+        try:
+            server = ThreadingHTTPServer((self.host, self.port), handler)
+        except OSError as exc:
+            reason = exc.strerror or exc
+            raise MonitorError(f"ops endpoint: cannot listen on {self.host}:{self.port}: {reason}"
+                               " (set [ops] port, or enabled = false)") from None
+        server.daemon_threads = True  # a stuck client must not hold up shutdown
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="ops-http", daemon=True)
+        self._thread.start()
+        log.info("ops endpoint on http://%s:%d (/healthz, /metrics, /alerts/<topic>.atom)", *self.address)
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    ops: OpsServer
+    server_version = "monitor-ops"
+    timeout = 10  # seconds a client may take to send its request: idle sockets must not pile up
+
+    def do_GET(self) -> None:
+        self._respond(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._respond(send_body=False)
+
+    def _respond(self, send_body: bool) -> None:
+        path = self.path.split("?", 1)[0]
+        try:
+            status, content_type, body = self._route(path)
+        except Exception:  # a failing callback answers 500 and is logged; the server keeps serving
+            log.exception("ops endpoint: %s failed", path)
+            status, content_type, body = 500, "text/plain; charset=utf-8", b"internal error\n"
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+
+    def _route(self, path: str) -> tuple[int, str, bytes]:
+        if path == "/healthz":
+            try:
+                report = self.ops.health()
+            except Exception as exc:
+                log.exception("ops endpoint: health check failed")
+                report = {"healthy": False, "error": f"{type(exc).__name__}: {exc}"}
+            body = json.dumps(report, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+            return (200 if report.get("healthy") else 503), "application/json", body
+        if path == "/metrics":
+            return 200, METRICS_CONTENT_TYPE, self.ops.metrics_text().encode("utf-8")
+        feed = _FEED_PATH.match(path)
+        if feed and self.ops.alert_feed is not None:
+            topic, fmt = unquote(feed.group(1)), feed.group(2)
+            body_or_none = self.ops.alert_feed(topic, fmt)
+            if body_or_none is not None:
+                return 200, feed_export.FORMATS[fmt], body_or_none
+            return 404, "text/plain; charset=utf-8", f"no topic {topic!r}\n".encode()
+        if path == "/":
+            return 200, "text/plain; charset=utf-8", _INDEX
+        return 404, "text/plain; charset=utf-8", b"not found\n"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # scrapes every few seconds would drown the daemon's log at INFO
+        log.debug("ops endpoint: %s %s", self.address_string(), format % args)
+
+
+# -- wiring for the daemon --------------------------------------------------------------------------
+
+
+def make_ops_server(settings: OpsSettings, database_path: Path, metrics: Metrics,
+                    scheduler_alive: Callable[[], bool], topics: Collection[str] = (),
+                    clock: Callable[[], float] = time.time) -> OpsServer:
+    """The ops server of a running daemon. Every request reads the database on its own short-lived
+    connection, so the endpoint answers even while the pipeline holds the store's lock."""
+
+    def health() -> dict[str, Any]:
+        snap = metrics.snapshot()
+        return health_report(scheduler_alive=scheduler_alive(), started_at=snap.started_at,
+                             last_success_at=snap.last_success_at, now=clock(),
+                             stale_after_seconds=settings.stale_after_seconds,
+                             database_error=probe_database(database_path))
+
+    def metrics_text() -> str:
+        try:
+            gauges = database_gauges(database_path)
+            readable = 1.0
+        except sqlite3.Error as exc:
+            log.warning("metrics: cannot read the database: %s", exc)
+            gauges, readable = [], 0.0
+        gauges.append(Gauge("monitor_database_readable", "1 when the database gauges could be read.",
+                            {"": readable}))
+        return metrics.render(gauges)
+
+    def alert_feed(topic: str, fmt: str) -> bytes | None:
+        conn = sqlite3.connect(f"file:{database_path}?mode=ro", uri=True, timeout=5)
+        try:
+            if topic not in topics and topic not in feed_export.topics_with_alerts(conn):
+                return None
+            host, port = server.address  # the real port when 0 was configured
+            base = (settings.public_url or f"http://{host}:{port}").rstrip("/")
+            return feed_export.render(conn, topic, fmt, limit=settings.feed_entries,
+                                      self_url=f"{base}/alerts/{quote(topic)}.{fmt}")
+        finally:
+            conn.close()
+
+    server = OpsServer(settings.host, settings.port, health, metrics_text, alert_feed)
+    return server
