@@ -20,7 +20,7 @@ from monitor.adapters.http import Fetcher, HttpSettings, cache_max_age
 from monitor.core.schedule import FeedSchedState, PollOutcome, ScheduleSettings, next_poll
 from monitor.errors import FeedError
 from monitor.models import FetchResult, FetchStatus, ParsedFeed
-from tests.fault_server import FaultServer, LoggedRequest, Reply, gzip_bomb, gzipped
+from tests.fault_server import FaultServer, LoggedRequest, Reply, Route, RouteValue, gzip_bomb, gzipped
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 ARABIC = (FIXTURES / "arabic_ant_sample.utf8.xml").read_text(encoding="utf-8")
@@ -232,7 +232,9 @@ def test_429_with_retry_after_reaches_the_schedule(fetcher: Fetcher) -> None:
 
 
 def test_500_burst_backs_off_then_recovers(fetcher: Fetcher) -> None:
-    burst = [(500, {}, b"oops")] * 3 + [(200, {**RSS, "Cache-Control": "max-age=120"}, ARABIC.encode())]
+    failing: RouteValue = (500, {}, b"oops")
+    good: RouteValue = (200, {**RSS, "Cache-Control": "max-age=120"}, ARABIC.encode())
+    burst = [failing, failing, failing, good]
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     state = FeedSchedState()
     statuses, intervals = [], []
@@ -290,7 +292,7 @@ def test_real_feeds_over_http_gzip_never_crash(fetcher: Fetcher, path: Path) -> 
 
 def test_the_client_keeps_going_under_concurrent_faults() -> None:
     """All the faults at once from worker threads on one Fetcher; then a good feed is still fetched."""
-    routes = {
+    routes: dict[str, Route] = {
         "/slow": Reply(200, RSS, b"x" * 100, chunk_size=1, chunk_delay=0.05),
         "/reset": Reply(reset=True),
         "/loop": (302, {"Location": "/loop"}, b""),
