@@ -56,7 +56,7 @@ def test_first_poll_rate_from_window_dates() -> None:
 
 def test_busy_feed_is_polled_more_often_than_a_quiet_one() -> None:
     last = NOW - timedelta(hours=1)
-    busy = run(FeedSchedState(items_per_day=200, last_success_at=last), PollOutcome(OK, 8, 20))
+    busy = run(FeedSchedState(items_per_day=200, last_success_at=last), PollOutcome(OK, 8, 28))
     quiet = run(FeedSchedState(items_per_day=2, last_success_at=last), PollOutcome(NOT_MODIFIED))
     assert busy.interval < quiet.interval
     assert minutes(busy.interval) >= NO_JITTER.min_interval_minutes
@@ -65,7 +65,7 @@ def test_busy_feed_is_polled_more_often_than_a_quiet_one() -> None:
 
 def test_rate_adapts_towards_what_is_observed() -> None:
     state = FeedSchedState(items_per_day=10, last_success_at=NOW - timedelta(hours=6))
-    faster = run(state, PollOutcome(OK, new_items=25, seen_items=5))  # 100/day observed
+    faster = run(state, PollOutcome(OK, new_items=25, total_items=30))  # 100/day observed
     slower = run(state, PollOutcome(NOT_MODIFIED))
     assert 10 < (faster.state.items_per_day or 0) < 100
     assert 0 < (slower.state.items_per_day or 0) < 10
@@ -73,8 +73,8 @@ def test_rate_adapts_towards_what_is_observed() -> None:
 
 def test_only_unseen_items_shortens_and_flags() -> None:
     state = FeedSchedState(items_per_day=48, last_success_at=NOW - timedelta(minutes=60))
-    normal = run(state, PollOutcome(OK, new_items=2, seen_items=18))
-    overflow = run(state, PollOutcome(OK, new_items=2, seen_items=0))
+    normal = run(state, PollOutcome(OK, new_items=2, total_items=20))
+    overflow = run(state, PollOutcome(OK, new_items=2, total_items=2))
     assert overflow.possibly_missed and not normal.possibly_missed
     assert overflow.interval < normal.interval
     assert "missed" in overflow.reason
@@ -92,7 +92,7 @@ def test_failures_back_off_exponentially_up_to_the_cap_and_never_stop() -> None:
     assert max(intervals) == NO_JITTER.max_backoff_minutes == intervals[-1]
     assert all(i > 0 for i in intervals)
     # one success resets the count and the interval
-    recovered = run(state, PollOutcome(OK, new_items=1, seen_items=10))
+    recovered = run(state, PollOutcome(OK, new_items=1, total_items=11))
     assert recovered.state.consecutive_failures == 0
     assert minutes(recovered.interval) <= NO_JITTER.max_interval_minutes
 
@@ -106,10 +106,10 @@ def test_hard_failure_goes_to_the_cap() -> None:
 @pytest.mark.parametrize(
     ("outcome", "expected_minutes", "who"),
     [
-        (PollOutcome(OK, 5, 5, ttl_minutes=90), 90, "ttl"),
+        (PollOutcome(OK, 5, 10, ttl_minutes=90), 90, "ttl"),
         (PollOutcome(NOT_MODIFIED, max_age_seconds=3600), 60, "Cache-Control"),
         (PollOutcome(FetchStatus.TEMPORARY, retry_after_seconds=7200), 120, "Retry-After"),
-        (PollOutcome(OK, 5, 5, ttl_minutes=10**7), 1440, "ttl"),  # a silly ask is honoured up to a day
+        (PollOutcome(OK, 5, 10, ttl_minutes=10**7), 1440, "ttl"),  # a silly ask is honoured up to a day
     ],
 )
 def test_never_earlier_than_the_server_asks(outcome: PollOutcome, expected_minutes: float, who: str) -> None:
@@ -122,7 +122,7 @@ def test_never_earlier_than_the_server_asks(outcome: PollOutcome, expected_minut
 def test_jitter_only_lengthens_and_spreads() -> None:
     s = ScheduleSettings(jitter_fraction=0.2)
     state = FeedSchedState(items_per_day=96, last_success_at=NOW - timedelta(minutes=30))
-    outcome = PollOutcome(OK, new_items=2, seen_items=20, ttl_minutes=40)  # 96/day alone would give 30
+    outcome = PollOutcome(OK, new_items=2, total_items=22, ttl_minutes=40)  # 96/day alone would give 30
     results = {minutes(next_poll(state, outcome, NOW, s, random.Random(seed)).interval) for seed in range(30)}
     assert len(results) > 20  # feeds do not poll in lockstep
     assert min(results) >= 40 and max(results) <= 40 * 1.2 + 1e-9
@@ -133,7 +133,7 @@ def test_jitter_only_lengthens_and_spreads() -> None:
 
 def test_clock_going_backwards_keeps_the_rate() -> None:
     state = FeedSchedState(items_per_day=24, last_success_at=NOW + timedelta(hours=1))
-    assert run(state, PollOutcome(OK, 3, 3)).state.items_per_day == 24
+    assert run(state, PollOutcome(OK, 3, 6)).state.items_per_day == 24
 
 
 def test_naive_now_is_rejected() -> None:
@@ -198,12 +198,13 @@ state_st = st.builds(
     items_per_day=st.none() | st.floats(0, 1e6),
     last_success_at=st.none() | st.datetimes(timezones=st.just(UTC)),
     consecutive_failures=st.integers(0, 10_000),
+    interval_seconds=st.none() | st.floats(0, 1e7),
 )
 outcome_st = st.builds(
     PollOutcome,
     status=st.sampled_from(list(FetchStatus)),
     new_items=st.integers(0, 10_000),
-    seen_items=st.integers(0, 10_000),
+    total_items=st.integers(0, 10_000),
     ttl_minutes=opt_pos,
     max_age_seconds=opt_pos,
     retry_after_seconds=opt_pos,
@@ -229,3 +230,13 @@ def test_next_poll_is_always_within_bounds(
     assert minutes(result.interval) >= floor * (1 - 1e-9)
     failed = outcome.status not in (FetchStatus.OK, FetchStatus.NOT_MODIFIED)
     assert result.state.consecutive_failures == (state.consecutive_failures + 1 if failed else 0)
+
+
+def test_missed_items_shorten_relative_to_the_interval_that_let_them_slip() -> None:
+    # rate says 4 h, but the last planned interval was 1 h and still only unseen items came back
+    state = FeedSchedState(items_per_day=12, last_success_at=NOW - timedelta(hours=1), interval_seconds=3600)
+    result = run(state, PollOutcome(OK, new_items=20, total_items=20))
+    assert result.possibly_missed_items and minutes(result.interval) == pytest.approx(30)
+    assert result.interval_seconds == result.interval.total_seconds()
+    assert result.items_per_day == result.state.items_per_day
+    assert result.state.interval_seconds == pytest.approx(1800)

@@ -12,7 +12,8 @@ The rule, in order:
 2. Interval = target_new_items_per_poll / rate, clamped to [min_interval, max_interval]; default_interval
    while the rate is unknown.
 3. A poll that returned only unseen items (none seen before) may have missed some that fell out of the
-   window: the interval is cut by `missed_items_factor` (still >= min_interval) and flagged.
+   window: the shorter of this interval and the previous one is cut by `missed_items_factor` (still
+   >= min_interval) and the poll is flagged.
 4. Failures back off exponentially from the normal interval, capped at max_backoff (never dropped);
    a HARD failure goes straight to the cap.
 5. Never earlier than the server asked: RSS <ttl>, Cache-Control max-age, Retry-After (each honoured up to
@@ -92,13 +93,14 @@ class FeedSchedState:
     items_per_day: float | None = None  # smoothed publishing rate; None until first measured
     last_success_at: datetime | None = None  # last poll that came back OK or NOT_MODIFIED
     consecutive_failures: int = 0
+    interval_seconds: float | None = None  # the interval planned last time (before jitter)
 
 
 @dataclass(frozen=True)
 class PollOutcome:
     status: FetchStatus
     new_items: int = 0  # entries not seen before
-    seen_items: int = 0  # entries already known (0 with new_items > 0 => maybe missed some)
+    total_items: int = 0  # entries in the feed (new_items == total_items > 0 => maybe missed some)
     ttl_minutes: float | None = None  # RSS <ttl>
     max_age_seconds: float | None = None  # Cache-Control max-age (http.cache_max_age)
     retry_after_seconds: float | None = None  # Retry-After, or the remaining host pause
@@ -112,6 +114,19 @@ class ScheduledPoll:
     state: FeedSchedState  # the feed's new state, to store
     reason: str  # one line, for logs and `monitor feeds`
     possibly_missed: bool = False  # only unseen items came back: some may have been missed
+
+    # convenience names for storing the plan in the feeds table
+    @property
+    def interval_seconds(self) -> float:
+        return self.interval.total_seconds()
+
+    @property
+    def items_per_day(self) -> float | None:
+        return self.state.items_per_day
+
+    @property
+    def possibly_missed_items(self) -> bool:
+        return self.possibly_missed
 
 
 def items_per_day_from_dates(dates: Iterable[datetime | None]) -> float | None:
@@ -149,16 +164,17 @@ def next_poll(
 
     if success:
         rate = _updated_rate(state, outcome, now)
-        new_state = FeedSchedState(items_per_day=rate, last_success_at=now, consecutive_failures=0)
         minutes = _clamp(_rate_interval(rate, settings), lo, hi)
         reason = f"{rate:.1f} items/day" if rate is not None else "rate unknown: default interval"
-        if outcome.new_items > 0 and outcome.seen_items == 0 and state.last_success_at is not None:
+        all_new = outcome.new_items > 0 and outcome.new_items >= outcome.total_items
+        if all_new and state.last_success_at is not None:
             missed = True
-            minutes = max(lo, minutes * settings.missed_items_factor)
+            # shorter than both the rate's interval and the one that just let items slip past
+            previous = state.interval_seconds / 60 if state.interval_seconds else minutes
+            minutes = max(lo, min(minutes, previous) * settings.missed_items_factor)
             reason += "; only unseen items came back (some may be missed): interval shortened"
     else:
         failures = state.consecutive_failures + 1
-        new_state = replace(state, consecutive_failures=failures)
         normal = _clamp(_rate_interval(state.items_per_day, settings), lo, hi)
         cap = max(settings.max_backoff_minutes, lo)
         # HARD: straight to the cap. Otherwise double per failure; the exponent is bounded first because
@@ -172,6 +188,12 @@ def next_poll(
         minutes = floor
         reason += f"; {asked_by} asks for {floor:g} min"
 
+    if success:
+        new_state = FeedSchedState(
+            items_per_day=rate, last_success_at=now, consecutive_failures=0, interval_seconds=minutes * 60
+        )
+    else:
+        new_state = replace(state, consecutive_failures=failures, interval_seconds=minutes * 60)
     minutes *= 1 + rng.uniform(0.0, settings.jitter_fraction)
     interval = timedelta(minutes=minutes)
     return ScheduledPoll(
