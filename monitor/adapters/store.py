@@ -161,8 +161,7 @@ class Store:
                 with self.db.atomic():
                     migration(self.db)
                     self.db.execute(f"PRAGMA user_version = {number}")
-        with self.db.atomic():
-            outbox.ensure_schema(self.db)
+        outbox.ensure_schema(self.db)  # idempotent; runs its own script, outside any transaction
 
     @property
     def schema_version(self) -> int:

@@ -17,14 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from monitor.adapters import search
 from monitor.adapters.extract import Extractor
 from monitor.adapters.feeds import parse_feed
-from monitor.adapters.http import PAGE_ACCEPT, Fetcher
+from monitor.adapters.http import PAGE_ACCEPT, Fetcher, cache_max_age
 from monitor.adapters.seeds import read_seeds
 from monitor.adapters.store import FeedRow, Store, iso
 from monitor.config import Config
 from monitor.core.decide import CorpusLookup, article_id_for, build_alerts, decide
-from monitor.core.schedule import FeedSchedState, PollOutcome, next_poll
+from monitor.core.schedule import FeedSchedState, PollOutcome, items_per_day_from_dates, next_poll
 from monitor.core.urls import canonical_url
 from monitor.delivery import outbox
 from monitor.errors import ExtractionError, FeedError
@@ -81,6 +82,7 @@ class Pipeline:
                     summary="", published=None, seen_at=self.clock(), is_seed=True, in_corpus=True,
                 )
                 self.index.add(seed.id, seed.text)
+                search.index_article(db, seed.id, seed.title, seed.text)
                 added += 1
         if added:
             log.info("loaded %d seed articles from %s", added, self.config.pipeline.seeds_dir)
@@ -95,27 +97,32 @@ class Pipeline:
         except Exception as exc:  # the catch-all: a bug or a store failure must not kill the daemon
             log.exception("feed %s: poll failed unexpectedly", feed.url)
             report.status, report.error = "error", f"{type(exc).__name__}: {exc}"
-            self._record_failure(feed, report, None)
+            self._record(feed, report, PollOutcome(status=FetchStatus.TEMPORARY))
         return report
 
     def _poll(self, feed: FeedRow, report: PollReport) -> None:
         result = self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         if result.status is FetchStatus.NOT_MODIFIED:
             report.status = "not_modified"
-            self._record_success(feed, report, result.etag or feed.etag,
-                                 result.last_modified or feed.last_modified, None, result.retry_after_seconds)
+            self._record(feed, report, PollOutcome(
+                status=result.status, seen_items=1, max_age_seconds=cache_max_age(result.headers),
+                retry_after_seconds=result.retry_after_seconds),
+                etag=result.etag or feed.etag, last_modified=result.last_modified or feed.last_modified,
+                http_status=result.http_status)
             return
         if not result.ok:
             report.status, report.error = result.status.value, result.error or f"HTTP {result.http_status}"
             log.warning("feed %s: %s (%s)", feed.url, report.error, result.status.value)
-            self._record_failure(feed, report, result.retry_after_seconds, result.http_status)
+            self._record(feed, report, PollOutcome(status=result.status,
+                                                   retry_after_seconds=result.retry_after_seconds),
+                         http_status=result.http_status)
             return
         try:
             parsed = parse_feed(result.body, result.headers, result.final_url)
         except FeedError as exc:
             report.status, report.error = "soft", f"not a usable feed: {exc}"
             log.warning("feed %s: %s", feed.url, report.error)
-            self._record_failure(feed, report, None, result.http_status)
+            self._record(feed, report, PollOutcome(status=FetchStatus.SOFT), http_status=result.http_status)
             return
         if parsed.warning:
             log.info("feed %s: recovered %d entries from a malformed feed (%s)",
@@ -124,8 +131,13 @@ class Pipeline:
         self._process_entries(feed, parsed.entries, report)
         if self.stopping.is_set():
             return  # keep the old validators: the rest of this poll is redone on the next start
-        self._record_success(feed, report, result.etag, result.last_modified, parsed.ttl_minutes,
-                             result.retry_after_seconds)
+        window_rate = (items_per_day_from_dates(e.published for e in parsed.entries)
+                       if feed.items_per_day is None else None)
+        self._record(feed, report, PollOutcome(
+            status=FetchStatus.OK, new_items=report.new, seen_items=report.entries - report.new,
+            ttl_minutes=parsed.ttl_minutes, max_age_seconds=cache_max_age(result.headers),
+            retry_after_seconds=result.retry_after_seconds, window_items_per_day=window_rate),
+            etag=result.etag, last_modified=result.last_modified, http_status=result.http_status)
 
     def _process_entries(self, feed: FeedRow, entries: tuple[Entry, ...], report: PollReport) -> None:
         keyed = [(canonical_url(e.link) if e.link else f"guid:{e.guid}", e) for e in entries]
@@ -194,9 +206,11 @@ class Pipeline:
                 published=entry.published, seen_at=now, in_corpus=joins_corpus,
             )
             self.store.insert_decision(db, decision, now)
+            search.index_article(db, article_id, extracted.title, extracted.text)
             if joins_corpus:
                 self.index.add(article_id, extracted.text)
-            if decision.duplicate_of is not None:
+            if decision.duplicate_of is not None and db.execute(
+                    "SELECT 1 FROM alerts WHERE article_id = ? LIMIT 1", [decision.duplicate_of]).fetchone():
                 outbox.record_also_published(db, decision.duplicate_of, article_id, feed.name, entry.link)
             alerts = build_alerts(decision, title=extracted.title, url=entry.link, source=feed.name,
                                   published=entry.published, text=extracted.text, now=now)
@@ -213,41 +227,29 @@ class Pipeline:
 
     # -- feed state ---------------------------------------------------------------------------
 
-    def _sched_state(self, feed: FeedRow) -> FeedSchedState:
-        return FeedSchedState(
-            interval_seconds=feed.interval_seconds, consecutive_failures=feed.consecutive_failures,
-            items_per_day=feed.items_per_day, last_success_at=feed.last_success_at,
-        )
-
-    def _record_success(
-        self, feed: FeedRow, report: PollReport, etag: str | None, last_modified: str | None,
-        ttl_minutes: int | None, retry_after: float | None,
-    ) -> None:
+    def _record(self, feed: FeedRow, report: PollReport, outcome: PollOutcome, *, etag: str | None = None,
+                last_modified: str | None = None, http_status: int | None = None) -> None:
+        """Store the poll's outcome and the next poll time (the pure schedule rule decides it)."""
         now = self.clock()
-        outcome = PollOutcome(success=True, new_items=report.new, total_items=report.entries,
-                              ttl_minutes=ttl_minutes, retry_after_seconds=retry_after,
-                              not_modified=report.status == "not_modified")
-        planned = next_poll(self._sched_state(feed), outcome, now, self.config.schedule, self.rng)
-        self.store.update_feed(feed.url, {
-            "etag": etag, "last_modified": last_modified, "last_polled_at": iso(now), "last_success_at": iso(now),
-            "last_status": report.status, "last_error": None, "consecutive_failures": 0,
-            "next_poll_at": iso(planned.at), "interval_seconds": planned.interval_seconds,
-            "items_per_day": planned.items_per_day, "new_items_last_poll": report.new,
-            "possibly_missed_items": int(planned.possibly_missed_items),
-        })
-
-    def _record_failure(
-        self, feed: FeedRow, report: PollReport, retry_after: float | None, http_status: int | None = None,
-    ) -> None:
-        now = self.clock()
-        outcome = PollOutcome(success=False, new_items=0, total_items=0, ttl_minutes=None,
-                              retry_after_seconds=retry_after, not_modified=False)
-        planned = next_poll(self._sched_state(feed), outcome, now, self.config.schedule, self.rng)
+        state = FeedSchedState(items_per_day=feed.items_per_day, last_success_at=feed.last_success_at,
+                               consecutive_failures=feed.consecutive_failures)
+        planned = next_poll(state, outcome, now, self.config.schedule, self.rng)
+        values: dict[str, object] = {
+            "last_polled_at": iso(now), "last_status": report.status, "last_http_status": http_status,
+            "next_poll_at": iso(planned.at), "interval_seconds": planned.interval.total_seconds(),
+            "consecutive_failures": planned.state.consecutive_failures,
+            "items_per_day": planned.state.items_per_day,
+        }
+        if planned.state.consecutive_failures == 0:
+            values.update({"etag": etag, "last_modified": last_modified, "last_success_at": iso(now),
+                           "last_error": None, "new_items_last_poll": report.new})
+            if planned.possibly_missed:
+                log.warning("feed %s: every entry was new; some may have been missed (%s)",
+                            feed.url, planned.reason)
+                values["possibly_missed_items"] = 1
+        else:
+            values["last_error"] = report.error
         try:
-            self.store.update_feed(feed.url, {
-                "last_polled_at": iso(now), "last_status": report.status, "last_error": report.error,
-                "last_http_status": http_status, "consecutive_failures": feed.consecutive_failures + 1,
-                "next_poll_at": iso(planned.at), "interval_seconds": planned.interval_seconds,
-            })
+            self.store.update_feed(feed.url, values)
         except Exception:
-            log.exception("feed %s: could not record the failure", feed.url)
+            log.exception("feed %s: could not record the poll outcome", feed.url)
