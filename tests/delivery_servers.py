@@ -61,9 +61,7 @@ class Reply:
     delay: float = 0.0  # seconds to wait before answering: longer than the client timeout = a timeout
 
 
-def verify_standard_webhook(
-    secrets: Iterable[str], headers: dict[str, str], body: bytes, tolerance: int = 300
-) -> bool:
+def verify_standard_webhook(secrets: Iterable[str], headers: dict[str, str], body: bytes, tolerance: int = 300) -> bool:
     msg_id = headers.get("webhook-id", "")
     stamp = headers.get("webhook-timestamp", "")
     if not msg_id or not stamp.isdigit() or abs(time.time() - int(stamp)) > tolerance:

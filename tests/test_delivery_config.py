@@ -47,7 +47,7 @@ def test_full_example_with_secrets_from_environment() -> None:
         },
         env={"HOOK_SECRETS": f"{WHSEC} whsec_{base64.b64encode(b'n' * 24).decode()}", "SMTP_PASSWORD": "pw"},
     )  # fmt: skip
-    log, file, hook, mail = cfg.channels
+    _console, file, hook, mail = cfg.channels
     assert isinstance(file, JsonlChannel) and file.path == Path("data/a.jsonl") and file.digest.every_minutes == 15
     assert isinstance(hook, WebhookChannel) and hook.secrets == (KEY, b"n" * 24)
     assert hook.rate_limit is not None and hook.rate_limit.window_seconds == 3600

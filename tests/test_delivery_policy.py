@@ -104,9 +104,7 @@ def test_digest_boundaries() -> None:
     assert digest_boundary(Digest(every_minutes=30), NOW + timedelta(minutes=30)) == NOW + timedelta(minutes=30)
     daily = Digest(daily_at=time(8, 0), timezone="Asia/Baghdad")  # UTC+3: 05:00 UTC
     assert digest_boundary(daily, NOW) == datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
-    assert digest_boundary(daily, datetime(2026, 11, 23, 4, 59, tzinfo=UTC)) == datetime(
-        2026, 11, 22, 5, 0, tzinfo=UTC
-    )
+    assert digest_boundary(daily, datetime(2026, 11, 23, 4, 59, tzinfo=UTC)) == datetime(2026, 11, 22, 5, 0, tzinfo=UTC)
 
 
 def test_signature_matches_the_standard_webhooks_example() -> None:

@@ -89,7 +89,7 @@ def test_html_is_rtl_and_highlights_the_match_inside_its_sentence() -> None:
     assert ("html", {"dir": "rtl", "lang": "ar"}) in c.tags
     for ev in alert.evidence:
         at = ev.sentence.find(ev.matched)
-        expected = f"{ev.sentence[:at]}<mark>{ev.matched}</mark>{ev.sentence[at + len(ev.matched):]}"
+        expected = f"{ev.sentence[:at]}<mark>{ev.matched}</mark>{ev.sentence[at + len(ev.matched) :]}"
         assert expected in doc
 
 

@@ -98,9 +98,7 @@ def alert_data(item: AlertItem) -> dict[str, Any]:
             "published": _iso(a.published),
             "snippet": a.snippet,
         },
-        "also_published": [
-            {"article_id": p.article_id, "source": p.source, "url": p.url} for p in item.also_published
-        ],
+        "also_published": [{"article_id": p.article_id, "source": p.source, "url": p.url} for p in item.also_published],
         "created_at": _iso(a.created_at),
     }
 
@@ -115,9 +113,7 @@ def alert_payload(item: AlertItem) -> dict[str, Any]:
     }
 
 
-def digest_payload(
-    items: Sequence[AlertItem], period_start: datetime, period_end: datetime
-) -> dict[str, Any]:
+def digest_payload(items: Sequence[AlertItem], period_start: datetime, period_end: datetime) -> dict[str, Any]:
     return {
         "type": "alert.digest",
         "version": PAYLOAD_VERSION,
@@ -157,11 +153,7 @@ def highlight_html(ev: Evidence) -> str:
         return html.escape(sentence)
     end = at + len(ev.matched)
     return (
-        html.escape(sentence[:at])
-        + "<mark>"
-        + html.escape(sentence[at:end])
-        + "</mark>"
-        + html.escape(sentence[end:])
+        html.escape(sentence[:at]) + "<mark>" + html.escape(sentence[at:end]) + "</mark>" + html.escape(sentence[end:])
     )
 
 
@@ -209,9 +201,7 @@ def _link(url: str, label: str | None = None) -> str:
 def _alert_html(item: AlertItem, heading: str = "h2") -> str:
     a = item.alert
     title = _link(a.url, a.title) if _safe_url(a.url) else html.escape(a.title)
-    published = (
-        f'<time datetime="{html.escape(_iso(a.published) or "")}">{html.escape(_human_time(a.published))}'
-    )
+    published = f'<time datetime="{html.escape(_iso(a.published) or "")}">{html.escape(_human_time(a.published))}'
     parts = [
         f'<{heading} style="margin:0 0 8px">{title}</{heading}>',
         '<p style="color:#555;margin:0 0 8px">'
@@ -223,8 +213,7 @@ def _alert_html(item: AlertItem, heading: str = "h2") -> str:
         parts.append(f'<p style="color:#555;margin:0 0 8px">{html.escape(a.reason)}</p>')
     if a.evidence:
         items = "".join(
-            f'<li><span style="color:#777">[{html.escape(e.group)}]</span> {highlight_html(e)}</li>'
-            for e in a.evidence
+            f'<li><span style="color:#777">[{html.escape(e.group)}]</span> {highlight_html(e)}</li>' for e in a.evidence
         )
         parts.append(f'<ul class="evidence">{items}</ul>')
     if a.snippet:
@@ -233,9 +222,7 @@ def _alert_html(item: AlertItem, heading: str = "h2") -> str:
     if item.also_published:
         also = "".join(f"<li>{html.escape(p.source)}: {_link(p.url)}</li>" for p in item.also_published)
         parts.append(f"<p>Also published by:</p><ul>{also}</ul>")
-    parts.append(
-        f'<p style="color:#999;font-size:small">Alert id: <bdi dir="ltr">{html.escape(a.alert_id)}</bdi></p>'
-    )
+    parts.append(f'<p style="color:#999;font-size:small">Alert id: <bdi dir="ltr">{html.escape(a.alert_id)}</bdi></p>')
     return "\n".join(parts)
 
 

@@ -179,9 +179,7 @@ class WebhookSender:
         try:
             response = self.client.post(self.channel.url, content=body, headers=headers)
         except httpx.TimeoutException as exc:
-            return Outcome(
-                Result.RETRY, f"timeout after {self.channel.timeout_seconds:g}s ({type(exc).__name__})"
-            )
+            return Outcome(Result.RETRY, f"timeout after {self.channel.timeout_seconds:g}s ({type(exc).__name__})")
         except httpx.TransportError as exc:
             return Outcome(Result.RETRY, f"connection error: {exc or type(exc).__name__}")
         except httpx.HTTPError as exc:  # invalid URL and the like: retrying will not help
@@ -244,15 +242,9 @@ class EmailSender:
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             temporary = any(400 <= c < 500 for c in codes)
-            return Outcome(
-                Result.RETRY if temporary else Result.FAILED, f"all recipients refused: {exc.recipients}"
-            )
+            return Outcome(Result.RETRY if temporary else Result.FAILED, f"all recipients refused: {exc.recipients}")
         except smtplib.SMTPResponseException as exc:
-            text = (
-                exc.smtp_error.decode("utf-8", "replace")
-                if isinstance(exc.smtp_error, bytes)
-                else exc.smtp_error
-            )
+            text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
             # 4xx = try later (greylisting, mailbox busy); 5xx = the server will not take it as configured
             result = Result.RETRY if 400 <= exc.smtp_code < 500 else Result.FAILED
             return Outcome(result, f"SMTP {exc.smtp_code}: {text}", exc.smtp_code)
@@ -261,9 +253,7 @@ class EmailSender:
         except (smtplib.SMTPException, OSError) as exc:  # timeouts, refused connections, dropped sessions
             return Outcome(Result.RETRY, f"SMTP connection error: {type(exc).__name__}: {exc}")
         if refused:
-            log.warning(
-                "alerts %s on channel %s: some recipients refused: %s", message.alert_ids, ch.name, refused
-            )
+            log.warning("alerts %s on channel %s: some recipients refused: %s", message.alert_ids, ch.name, refused)
         return Outcome(Result.DELIVERED)
 
     def close(self) -> None:
@@ -280,7 +270,22 @@ def _stable_msgid(message_id: str, channel: str, sender: str) -> str:
     return f"<{local}@{domain}>"
 
 
+class UnavailableSender:
+    """For a channel that cannot work as configured (e.g. its secret is not in the environment)."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+    def send(self, message: Message, now: datetime) -> Outcome:
+        return Outcome(Result.FAILED, self.problem)
+
+    def close(self) -> None:
+        pass
+
+
 def make_sender(channel: Channel) -> Sender:
+    if channel.problem is not None:
+        return UnavailableSender(channel.problem)
     match channel:
         case WebhookChannel():
             return WebhookSender(channel)

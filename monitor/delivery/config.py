@@ -16,7 +16,7 @@ import base64
 import binascii
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -69,6 +69,9 @@ class ChannelBase:
     digest: Digest = field(default_factory=Digest)
     rate_limit: RateLimit | None = None
     max_attempts: int | None = None  # overrides AlertsConfig.retry.max_attempts for this channel
+    # Set on a disabled channel whose secret is not in the environment: the example channels in the
+    # shipped config must not stop the daemon, but `alerts test --channel` should say what is missing.
+    problem: str | None = None
 
     @property
     def kind(self) -> str:
@@ -207,11 +210,34 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
 
 
+class _MissingEnv(ConfigError):
+    pass
+
+
 def _env(key: str, var: str, env: Mapping[str, str]) -> str:
     value = env.get(var)
     if not value:
-        raise ConfigError(key, f"environment variable {var} is not set (or empty)")
+        raise _MissingEnv(key, f"environment variable {var} is not set (or empty)")
     return value
+
+
+_ENV_STAND_IN_KEY = "\0stand-in"
+
+
+class _StandIn(Mapping[str, str]):
+    """The environment, where missing variables read as a valid dummy secret."""
+
+    def __init__(self, env: Mapping[str, str], stand_in: Mapping[str, str]) -> None:
+        self.env, self.value = env, stand_in[_ENV_STAND_IN_KEY]
+
+    def __getitem__(self, key: str) -> str:
+        return self.env.get(key) or "whsec_" + self.value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.env)
+
+    def __len__(self) -> int:
+        return len(self.env)
 
 
 def decode_whsec(secret: str, key: str) -> bytes:
@@ -288,10 +314,16 @@ def _parse_channel(raw: Any, path: str, env: Mapping[str, str]) -> Channel:
         channel = ConsoleChannel(**common)
     elif kind == "jsonl":
         channel = JsonlChannel(**common, path=Path(t.string("path", "data/alerts.jsonl") or ""))
-    elif kind == "webhook":
-        channel = _parse_webhook(t, common, env)
-    elif kind == "email":
-        channel = _parse_email(t, common, env)
+    elif kind in ("webhook", "email"):
+        parse = _parse_webhook if kind == "webhook" else _parse_email
+        try:
+            channel = parse(t, common, env)
+        except _MissingEnv as exc:
+            if common["enabled"]:
+                raise
+            # parse again with a stand-in secret so every other key is still checked
+            stand_in = {_ENV_STAND_IN_KEY: base64.b64encode(bytes(24)).decode()}
+            channel = parse(t, common | {"problem": str(exc)}, _StandIn(env, stand_in))
     else:
         raise ConfigError(t.key("type"), f"unknown channel type {kind!r} (console, jsonl, webhook, email)")
     t.reject_unknown()

@@ -161,9 +161,7 @@ class Dispatcher:
                 summary.postponed += len(due)
                 log.info("channel %s: rate limit reached, %d deliveries wait %.0fs", name, len(due), wait)
                 return
-            free = max(
-                1, limit.count - len([t for t in sent if t > now - timedelta(seconds=limit.window_seconds)])
-            )
+            free = max(1, limit.count - len([t for t in sent if t > now - timedelta(seconds=limit.window_seconds)]))
             if len(groups) > free:
                 # More waiting than the limit lets through: send one message carrying all of them rather
                 # than dropping or trickling them out over hours.
@@ -176,9 +174,7 @@ class Dispatcher:
         for group in groups:
             self._send(channel, group, summary)
 
-    def _close_digest_period(
-        self, channel: Channel, rows: list[DeliveryRow], now: datetime
-    ) -> list[DeliveryRow]:
+    def _close_digest_period(self, channel: Channel, rows: list[DeliveryRow], now: datetime) -> list[DeliveryRow]:
         """Give the alerts of every closed period a batch key; they then go out as one message."""
         boundary = digest_boundary(channel.digest, now)
         if boundary is None:
@@ -253,15 +249,11 @@ class Dispatcher:
             new_status = outbox.FAILED
             if result is Result.RETRY:
                 error = f"{error}; gave up after {attempt_no} attempts"
-        record = AttemptRecord(
-            message.message_id, started, finished, result.value, outcome.status_code, error
-        )
+        record = AttemptRecord(message.message_id, started, finished, result.value, outcome.status_code, error)
         with self.conn:
             outbox.record_attempt(self.conn, rows, record, new_status=new_status, next_attempt_at=next_at)
             if result is Result.DISABLED:
-                outbox.disable_channel(
-                    self.conn, channel.name, channel_summary(channel), error or "", finished
-                )
+                outbox.disable_channel(self.conn, channel.name, channel_summary(channel), error or "", finished)
 
         ids = message.alert_ids
         if new_status == outbox.DELIVERED:
@@ -282,7 +274,7 @@ class Dispatcher:
             summary.failed += len(rows)
             for alert_id in ids:
                 log.error(
-                    "alert %s on channel %s: dead letter after attempt %d: %s (re-queue: monitor alerts retry %s)",  # noqa: E501
+                    "alert %s on channel %s: dead letter after attempt %d: %s (re-queue: monitor alerts retry %s)",
                     alert_id,
                     channel.name,
                     attempt_no,

@@ -200,8 +200,7 @@ class DeliveryRow:
 
 
 _ROW_COLUMNS = (
-    "id, alert_id, channel, state, attempts, next_attempt_at, batch_key, created_at, delivered_at,"
-    " last_error"
+    "id, alert_id, channel, state, attempts, next_attempt_at, batch_key, created_at, delivered_at, last_error"
 )
 
 
@@ -295,8 +294,7 @@ def disabled_channels(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
 
 def assign_batch(conn: sqlite3.Connection, ids: Sequence[str], batch_key: str, now: datetime) -> None:
     conn.executemany(
-        "UPDATE deliveries SET batch_key = ?, next_attempt_at = ?, updated_at = ?"
-        " WHERE id = ? AND state = 'pending'",
+        "UPDATE deliveries SET batch_key = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
         [(batch_key, ts(now), ts(now), i) for i in ids],
     )
 
@@ -368,8 +366,7 @@ def record_attempt(
 def fail_without_attempt(conn: sqlite3.Connection, ids: Sequence[str], error: str, now: datetime) -> None:
     """Dead-letter deliveries that cannot be attempted (channel removed, disabled, alert row missing)."""
     conn.executemany(
-        "UPDATE deliveries SET state = 'failed', last_error = ?, updated_at = ?"
-        " WHERE id = ? AND state = 'pending'",
+        "UPDATE deliveries SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
         [(error, ts(now), i) for i in ids],
     )
 
@@ -396,18 +393,14 @@ def requeue(conn: sqlite3.Connection, ids: Sequence[str] | None, now: datetime) 
             [*ids, *ids],
         ).fetchall()
     else:
-        found = conn.execute(
-            "SELECT id, channel, batch_key FROM deliveries WHERE state = 'failed'"
-        ).fetchall()
+        found = conn.execute("SELECT id, channel, batch_key FROM deliveries WHERE state = 'failed'").fetchall()
     stamp = ts(now)
     conn.executemany(
         "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?,"
         " batch_key = ? WHERE id = ?",
         [(stamp, stamp, f"{batch}~retry@{stamp}" if batch else None, rid) for rid, _, batch in found],
     )
-    conn.executemany(
-        "DELETE FROM channel_state WHERE channel = ?", [(c,) for c in {ch for _, ch, _ in found}]
-    )
+    conn.executemany("DELETE FROM channel_state WHERE channel = ?", [(c,) for c in {ch for _, ch, _ in found}])
     return [rid for rid, _, _ in found]
 
 

@@ -60,9 +60,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def retry_delay(
-    attempts_made: int, policy: RetryPolicy, rng: random.Random, retry_after: float | None
-) -> float:
+def retry_delay(attempts_made: int, policy: RetryPolicy, rng: random.Random, retry_after: float | None) -> float:
     """Seconds to wait before the next attempt, after `attempts_made` (>= 1) attempts failed.
 
     Jitter spreads retries so that an outage does not end in a thundering herd. A receiver's Retry-After
