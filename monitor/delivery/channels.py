@@ -177,14 +177,17 @@ class WebhookSender:
         body = dumps(payload_for(message))
         headers = webhook_headers(self.channel.secrets, message.message_id, int(now.timestamp()), body)
         try:
-            response = self.client.post(self.channel.url, content=body, headers=headers)
+            # streamed and never read: only the status and headers matter, and a receiver must not be
+            # able to make us buffer a huge error page
+            with self.client.stream("POST", self.channel.url, content=body, headers=headers) as response:
+                status, retry_after = response.status_code, response.headers.get("retry-after")
         except httpx.TimeoutException as exc:
             return Outcome(Result.RETRY, f"timeout after {self.channel.timeout_seconds:g}s ({type(exc).__name__})")
         except httpx.TransportError as exc:
             return Outcome(Result.RETRY, f"connection error: {exc or type(exc).__name__}")
         except httpx.HTTPError as exc:  # invalid URL and the like: retrying will not help
             return Outcome(Result.FAILED, f"request error: {exc or type(exc).__name__}")
-        return classify_http(response.status_code, response.headers.get("retry-after"), now)
+        return classify_http(status, retry_after, now)
 
     def close(self) -> None:
         self.client.close()
