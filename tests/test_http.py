@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.adapters.hosts import HostGate, HostPaused
+from monitor.adapters.hosts import HostBusy, HostGate, HostPaused
 from monitor.adapters.http import (
     FEED_ACCEPT,
     PAGE_ACCEPT,
@@ -289,3 +289,32 @@ def test_host_gate_with_fake_clock() -> None:
     now[0] += 61
     with gate.slot("example.com", max_wait=1):
         pass
+
+
+def test_corrupt_and_truncated_gzip() -> None:
+    good = gzip.compress(FEED * 100)
+    routes: dict[str, Route] = {
+        "/corrupt": Reply(200, {"Content-Encoding": "gzip"}, b"\x1f\x8b" + b"garbage" * 10),
+        "/short": Reply(200, {"Content-Encoding": "gzip"}, good[: len(good) // 2]),
+        "/brotli": Reply(200, {"Content-Encoding": "br"}, b"xx"),
+    }
+    with FaultServer(routes) as srv, Fetcher(loopback_settings()) as fetcher:
+        corrupt = fetcher.fetch(srv.url("/corrupt"))
+        short = fetcher.fetch(srv.url("/short"))
+        brotli = fetcher.fetch(srv.url("/brotli"))
+    assert corrupt.status is FetchStatus.SOFT and "corrupt gzip" in (corrupt.error or "")
+    assert short.status is FetchStatus.TEMPORARY and "ended before" in (short.error or "")
+    assert brotli.status is FetchStatus.SOFT and "unsupported Content-Encoding" in (brotli.error or "")
+
+
+def test_a_host_with_every_slot_taken_reports_busy() -> None:
+    gate = HostGate(concurrency=1, min_interval=0)
+    with gate.slot("example.com", max_wait=1):
+        start = time.monotonic()
+        with pytest.raises(HostBusy) as info, gate.slot("example.com", max_wait=0.1):
+            pass
+        assert 0.09 < time.monotonic() - start < 1
+        with gate.slot("other.example", max_wait=0.1):  # other hosts are not held up
+            pass
+    status, error = classify_exception(info.value)
+    assert status is FetchStatus.TEMPORARY and "busy" in error

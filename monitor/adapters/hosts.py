@@ -23,6 +23,14 @@ class HostPaused(Exception):
         self.remaining = remaining
 
 
+class HostBusy(Exception):
+    """Every slot for the host stayed taken for the whole wait."""
+
+    def __init__(self, host: str, waited: float) -> None:
+        super().__init__(f"host {host} busy: no free request slot within {waited:g}s")
+        self.host = host
+
+
 @dataclass
 class _HostState:
     semaphore: threading.BoundedSemaphore
@@ -74,7 +82,7 @@ class HostGate:
 
         Raises HostPaused at once (without waiting) when the host is paused: a pause can last minutes or
         hours, and a worker thread must not sit on it while other hosts are waiting.
-        `max_wait` bounds the wait for a slot; past it the host is busy and we report it as paused too.
+        `max_wait` bounds the wait for a free slot; past it HostBusy is raised.
         """
         host = host.lower()
         state = self._state(host)
@@ -82,7 +90,7 @@ class HostGate:
         if remaining > 0:
             raise HostPaused(host, remaining)
         if not state.semaphore.acquire(timeout=max_wait):
-            raise HostPaused(host, 0.0)
+            raise HostBusy(host, max_wait)
         try:
             with self._lock:
                 now = self._clock()

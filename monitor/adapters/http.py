@@ -34,7 +34,7 @@ import httpcore
 import httpx
 
 from monitor import __version__
-from monitor.adapters.hosts import HostGate, HostPaused
+from monitor.adapters.hosts import HostBusy, HostGate, HostPaused
 from monitor.adapters.ssrf import BlockedAddressError, GuardedBackend
 from monitor.errors import ConfigError
 from monitor.models import FetchResult, FetchStatus
@@ -148,11 +148,15 @@ class TotalTimeout(_FetchFailure):
     status = FetchStatus.TEMPORARY
 
 
+class TruncatedBody(_FetchFailure):
+    status = FetchStatus.TEMPORARY
+
+
 def classify_exception(exc: BaseException) -> tuple[FetchStatus, str]:
     """The single place where an exception becomes TEMPORARY / SOFT / HARD plus a readable reason."""
     if isinstance(exc, _FetchFailure):
         return exc.status, str(exc)
-    if isinstance(exc, HostPaused):
+    if isinstance(exc, HostPaused | HostBusy):
         return FetchStatus.TEMPORARY, str(exc)
     if isinstance(exc, BlockedAddressError):
         return FetchStatus.HARD, str(exc)
@@ -235,7 +239,7 @@ class _Inflater:
         self._coding = coding
         self._first = True
         self._obj: Any = None
-        if coding == "gzip":
+        if coding in ("gzip", "x-gzip"):
             self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif coding == "deflate":
             self._obj = zlib.decompressobj(zlib.MAX_WBITS)
@@ -262,9 +266,13 @@ class _Inflater:
         if self._obj is None:
             return b""
         try:
-            return bytes(self._obj.flush(limit)) if limit > 0 else b""
+            rest = bytes(self._obj.flush(limit)) if limit > 0 else b""
         except zlib.error as exc:
             raise BadContentEncoding(f"corrupt {self._coding} body: {exc}") from exc
+        if not self._obj.eof and not self._first:
+            # zlib does not complain about a stream that simply stops: the connection closed early
+            raise TruncatedBody(f"{self._coding} body ended before the end of the compressed stream")
+        return rest
 
 
 # --- the client ----------------------------------------------------------------------------------
@@ -273,9 +281,7 @@ class _Inflater:
 class _GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with our socket backend (SSRF check on every connect)."""
 
-    def __init__(
-        self, *, allow_private: bool, allowed_networks: tuple[str, ...], max_connections: int
-    ) -> None:
+    def __init__(self, *, allow_private: bool, allowed_networks: tuple[str, ...], max_connections: int) -> None:
         super().__init__(trust_env=False)
         # HTTPTransport has no parameter for the network backend, so the pool is rebuilt with one.
         self._pool = httpcore.ConnectionPool(
@@ -349,9 +355,7 @@ class Fetcher:
             if error.startswith("unexpected error"):
                 log.exception("fetch %s failed unexpectedly", url)
             retry_after = exc.remaining if isinstance(exc, HostPaused) and exc.remaining > 0 else None
-            return FetchResult(
-                url=url, final_url=hops[-1], status=status, error=error, retry_after_seconds=retry_after
-            )
+            return FetchResult(url=url, final_url=hops[-1], status=status, error=error, retry_after_seconds=retry_after)
 
     def _fetch(
         self, url: str, hops: list[str], *, etag: str | None, last_modified: str | None, accept: str
@@ -396,9 +400,7 @@ class Fetcher:
                 finally:
                     response.close()
 
-    def _finish(
-        self, url: str, final_url: str, host: str, response: httpx.Response, deadline: float
-    ) -> FetchResult:
+    def _finish(self, url: str, final_url: str, host: str, response: httpx.Response, deadline: float) -> FetchResult:
         code = response.status_code
         headers = {k.lower(): v for k, v in response.headers.items()}
         etag = headers.get("etag")
@@ -448,9 +450,7 @@ class Fetcher:
             if len(body) > cap:
                 raise BodyTooLarge(f"decompressed body exceeds max_body_bytes={cap} (compression bomb?)")
             if self._clock() > deadline:
-                raise TotalTimeout(
-                    f"total timeout of {self.settings.total_timeout:g}s exceeded while reading the body"
-                )
+                raise TotalTimeout(f"total timeout of {self.settings.total_timeout:g}s exceeded while reading the body")
         body += inflater.finish(cap - len(body) + 1)
         if len(body) > cap:
             raise BodyTooLarge(f"decompressed body exceeds max_body_bytes={cap} (compression bomb?)")
