@@ -117,7 +117,9 @@ def read_jsonl(path: Path) -> Iterator[Record | Problem]:
 
 def read_path(path: Path) -> Iterator[Record | Problem]:
     """A .txt file, a .jsonl file, or a folder of them (searched recursively, in name order)."""
-    if path.is_dir():
+    if not path.exists():
+        yield Problem(str(path), "no such file or folder")
+    elif path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".txt", ".jsonl"))
         if not files:
             yield Problem(str(path), "no .txt or .jsonl files in this folder")
@@ -127,8 +129,6 @@ def read_path(path: Path) -> Iterator[Record | Problem]:
         yield from read_jsonl(path)
     elif path.suffix.lower() == ".txt":
         yield read_txt(path)
-    elif not path.exists():
-        yield Problem(str(path), "no such file or folder")
     else:
         yield Problem(str(path), "unsupported file type (want .txt, .jsonl or a folder)")
 
