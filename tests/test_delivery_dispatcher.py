@@ -251,3 +251,24 @@ def test_restart_resumes_scheduled_retries(tmp_path: Path) -> None:
     d2 = Dispatcher(db_path, config([{"name": "x", "type": "console"}]), clock)
     assert d2.run_due().delivered == 1
     d2.close()
+
+
+def test_a_second_dispatcher_on_the_same_database_stands_aside(tmp_path: Path) -> None:
+    # e.g. `monitor once` started while the daemon is delivering: flock is per open file, like a process
+    db_path = tmp_path / "m.db"
+    db = make_db(db_path)
+    store(db, make_alert(1), ["x"])
+    slow = _Slow()
+    cfg = config([{"name": "x", "type": "console"}])
+    first = Dispatcher(db_path, cfg, FakeClock(), senders={"x": slow})
+    second = Dispatcher(db_path, cfg, FakeClock())
+    t = threading.Thread(target=first.run_due)
+    t.start()
+    assert slow.entered.wait(5)
+    assert second.run_due().busy
+    slow.release.set()
+    t.join()
+    assert second.run_due().messages == 0  # already delivered by the first
+    first.close()
+    second.close()
+    assert [r for r, _, _ in attempts(db_path, "alrt_0001:x")] == ["delivered"]

@@ -8,12 +8,16 @@ outcome of a send is committed right after it; if the process dies between the t
 pending on restart and is sent again with the same message id (webhook-id / Message-ID), and the JSONL
 channel skips alerts already in its file.
 
-One dispatcher per database: it is the only writer of delivery state (the pipeline only inserts rows).
+Only one dispatcher works on a database at a time, even across processes (the daemon and a `monitor once`
+run at the same time): a run holds an exclusive flock on "<database>.dispatch.lock", which the kernel
+releases if the process dies, so a crash never leaves it stuck.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import random
 import sqlite3
 import threading
@@ -21,6 +25,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: the in-process lock still applies
+    fcntl = None  # type: ignore[assignment]
 
 from monitor.delivery import outbox
 from monitor.delivery.channels import Message, Sender, make_sender, message_id_for
@@ -73,6 +82,20 @@ class Dispatcher:
         self.conn.execute("PRAGMA busy_timeout = 30000")
         self.conn.execute("PRAGMA journal_mode = WAL")
         outbox.ensure_schema(self.conn)
+        self._lock_fd = os.open(f"{db_path}.dispatch.lock", os.O_RDWR | os.O_CREAT, 0o600)
+
+    def _try_process_lock(self) -> bool:
+        if fcntl is None:
+            return True
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _release_process_lock(self) -> None:
+        if fcntl is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         with self._lock:
@@ -83,6 +106,8 @@ class Dispatcher:
                     log.exception("closing sender failed")
             self._senders.clear()
             self.conn.close()
+            with contextlib.suppress(OSError):
+                os.close(self._lock_fd)
 
     def sender(self, channel: Channel) -> Sender:
         if channel.name not in self._senders:
@@ -97,7 +122,14 @@ class Dispatcher:
             summary.busy = True  # the scheduler fired again while a slow send was still going
             return summary
         try:
-            self._run(summary)
+            if not self._try_process_lock():
+                summary.busy = True  # another process is dispatching from this database
+                log.info("another process is delivering alerts from this database; skipping this run")
+                return summary
+            try:
+                self._run(summary)
+            finally:
+                self._release_process_lock()
         except Exception as exc:  # e.g. database locked for >30 s; next run tries again
             log.exception("delivery run failed")
             summary.errors.append(f"{type(exc).__name__}: {exc}")
