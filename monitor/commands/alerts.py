@@ -117,7 +117,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     conn = _open(config.database_path)
     if conn is None:
-        return 1
+        return 1 if args.ids else 0
     try:
         with conn:
             ids = outbox.requeue(conn, args.ids or None, datetime.now(UTC))
