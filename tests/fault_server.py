@@ -197,7 +197,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         names = {k.lower() for k in reply.headers}
         for name, value in reply.headers.items():
             self.send_header(name, value)
-        if reply.content_length is None:
+        if "content-length" in names:
+            pass  # the route set its own (possibly lying) Content-Length
+        elif reply.content_length is None:
             self.send_header("Content-Length", str(total))
         elif reply.content_length >= 0:
             self.send_header("Content-Length", str(reply.content_length))
