@@ -87,6 +87,8 @@ def test_html_is_rtl_and_highlights_the_match_inside_its_sentence() -> None:
     doc = email_content(AlertItem(alert), "[m]").html
     c = parse(doc)
     assert ("html", {"dir": "rtl", "lang": "ar"}) in c.tags
+    # the Arabic headline links to the article without being forced left-to-right; the bare URL is
+    assert ("a", {"href": alert.url}) in c.tags and ("a", {"dir": "ltr", "href": alert.url}) in c.tags
     for ev in alert.evidence:
         at = ev.sentence.find(ev.matched)
         expected = f"{ev.sentence[:at]}<mark>{ev.matched}</mark>{ev.sentence[at + len(ev.matched) :]}"

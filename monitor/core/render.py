@@ -194,8 +194,9 @@ def _link(url: str, label: str | None = None) -> str:
     text = html.escape(label if label is not None else url)
     if safe is None:
         return f'<bdi dir="ltr">{text}</bdi>'
-    # URLs read left-to-right even inside an RTL paragraph
-    return f'<a dir="ltr" href="{html.escape(safe, quote=True)}">{text}</a>'
+    # a bare URL reads left-to-right even inside an RTL paragraph; an Arabic label keeps the page's direction
+    direction = ' dir="ltr"' if label is None else ""
+    return f'<a{direction} href="{html.escape(safe, quote=True)}">{text}</a>'
 
 
 def _alert_html(item: AlertItem, heading: str = "h2") -> str:
