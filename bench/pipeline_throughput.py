@@ -1,0 +1,243 @@
+"""Pipeline throughput: the full decision path per article against bare trafilatura.extract, same pages, same run.
+
+    python bench/pipeline_throughput.py                 # 600 pages x 3 repetitions (a few minutes)
+    python bench/pipeline_throughput.py --size 3000     # the full size
+    python bench/pipeline_throughput.py --quick         # CI smoke size
+    python bench/pipeline_throughput.py --profile       # + a pyinstrument profile of one full-path pass
+
+Pages: the 12 real saved article pages plus corpus articles set in those pages' own chrome (bench/_common.py).
+Full path = the project's real code, in this process: Pipeline.process_entry with a fetcher that hands over
+the page bytes (no network) and extraction in-process (extract_page_text, no worker pool), so it runs
+extract -> near-copy lookup (SqliteCorpusIndex preloaded with the real corpus + seeds) -> topic rules from
+config/monitor.toml -> one transaction: article, decision, search index, corpus, outbox.
+Bare = trafilatura.extract(html, url=url) on the same pages. The two alternate chunk by chunk (which one goes
+first alternates too), so machine noise hits both alike; each repetition uses a fresh copy of the database.
+Figures: ratio = full / bare total time per repetition, median over repetitions; throughput = pages per
+second of the full path on one core, median over repetitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import shutil
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+from _common import ROOT, Page, corpus, load_average, machine, median, page_set, verdict
+
+import monitor.adapters.search as search_module
+import monitor.runtime.pipeline as pipeline_module
+from monitor.adapters.corpus_index import SqliteCorpusIndex
+from monitor.adapters.extract import PageText, extract_page_text
+from monitor.adapters.http import Fetcher
+from monitor.adapters.seeds import read_seeds
+from monitor.adapters.store import FeedRow, Store
+from monitor.config import load_config
+from monitor.models import Entry, FetchResult, FetchStatus
+from monitor.runtime.pipeline import Pipeline, PollReport
+
+FEED_URL = "https://bench.example/feed.xml"
+RATIO_TARGET = 1.25
+PER_SECOND_TARGET = 1_000_000 / 86_400  # 11.6 articles a second = 1M a day
+
+
+class Stages:
+    """Accumulates seconds per named stage of the full path."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def time(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - start
+
+    def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            with self.time(name):
+                return fn(*args, **kwargs)
+
+        return timed
+
+
+class PageFetcher:
+    """Stands in for Fetcher: hands over the page's bytes as a 200 response (no sockets)."""
+
+    def __init__(self, pages: dict[str, bytes]) -> None:
+        self.pages = pages
+
+    def fetch(self, url: str, **_: Any) -> FetchResult:
+        return FetchResult(url=url, final_url=url, status=FetchStatus.OK, http_status=200, body=self.pages[url],
+                           headers={"content-type": "text/html"})
+
+
+class InProcessExtractor:
+    """The Extractor's contract, without the worker pool: extract_page_text in this process."""
+
+    def __init__(self, stages: Stages) -> None:
+        self.extract = stages.wrap("extract (extract_page_text)", extract_page_text)
+
+    def close(self) -> None:
+        pass
+
+
+class TimedIndex:
+    def __init__(self, index: SqliteCorpusIndex, stages: Stages) -> None:
+        self.check = stages.wrap("near-copy lookup", index.check)
+        self.add = stages.wrap("corpus add", index.add)
+
+
+def build_template_db(path: Path, config_seeds: Path, corpus_size: int) -> int:
+    """A database holding the feed row, the seeds and `corpus_size` real articles in the near-copy corpus."""
+    store = Store(path)
+    store.sync_feeds([(FEED_URL, "bench", True)], datetime.now(UTC))
+    index = SqliteCorpusIndex(store.db)
+    with store.transaction():
+        for seed in read_seeds(config_seeds):
+            index.add(seed.id, seed.text)
+        articles = corpus()
+        for i in range(corpus_size):
+            a = articles[i % len(articles)]
+            index.add(f"c{i}", a.text if i < len(articles) else a.text + f" {i}")
+    n = len(index)
+    store.close()
+    return n
+
+
+def run_full(pipeline: Pipeline, feed: FeedRow, page: Page, rep: int, report: PollReport) -> None:
+    entry = Entry(feed_url=FEED_URL, guid=f"{page.url}#{rep}", link=page.url, title=page.title,
+                  summary="", published=None)
+    pipeline.process_entry(feed, f"{page.url}?rep={rep}", entry, report)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=600, help="pages per repetition (default 600)")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions (default 3)")
+    parser.add_argument("--chunk", type=int, default=25, help="pages per interleaved chunk")
+    parser.add_argument("--corpus", type=int, default=len(corpus()),
+                        help="articles preloaded into the near-copy corpus (default: the 1,448 real ones)")
+    parser.add_argument("--quick", action="store_true", help="tiny run for CI: 20 pages, 1 repetition")
+    parser.add_argument("--profile", action="store_true", help="profile one extra full-path pass (pyinstrument)")
+    args = parser.parse_args()
+    if args.quick:
+        args.size, args.reps, args.corpus, args.chunk = 20, 1, 50, 10
+    logging.basicConfig(level=logging.WARNING)
+
+    config = load_config(ROOT / "config" / "monitor.toml")
+    seeds_dir = ROOT / config.pipeline.seeds_dir
+    pages = page_set(args.size)
+    by_url = {p.url: p.html for p in pages}
+    stages = Stages()
+    # time the pieces of the real code path without editing it: decide() and the search index are looked up
+    # as module attributes at call time, so wrapping them here is seen by Pipeline.process_entry
+    real_decide = pipeline_module.decide
+    pipeline_module.decide = stages.wrap("decide (lookup + topic rules)", real_decide)
+    search_module.index_article = stages.wrap("search index", search_module.index_article)
+    import trafilatura
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    try:
+        template = tmp / "template.db"
+        t0 = time.perf_counter()
+        corpus_docs = build_template_db(template, seeds_dir, args.corpus)
+        print(f"machine: {machine()}; load average {load_average()}")
+        print(f"pages: {len(pages)} ({sum(p.kind == 'real' for p in pages)} real, "
+              f"{sum(p.kind == 'synthetic' for p in pages)} corpus texts in real page chrome), "
+              f"median {median([len(p.html) for p in pages]) / 1024:.0f} KiB; near-copy corpus {corpus_docs} "
+              f"articles (built in {time.perf_counter() - t0:.1f} s); topics: "
+              f"{', '.join(t.name for t in config.topics)}")
+        ratios, rates, bare_per_page, full_per_page = [], [], [], []
+        totals = PollReport(feed_url=FEED_URL)
+        for rep in range(args.reps):
+            db = tmp / f"rep{rep}.db"
+            shutil.copyfile(template, db)
+            store = Store(db)
+            run_config = dataclasses.replace(config, database_path=db)
+            index = SqliteCorpusIndex(store.db)
+            pipeline = Pipeline(run_config, store, cast(Fetcher, PageFetcher(by_url)), None,
+                                cast(SqliteCorpusIndex, TimedIndex(index, stages)))
+            pipeline.extractor = cast(Any, InProcessExtractor(stages))
+            feed = FeedRow.from_row(store.feeds()[0])
+            stages.seconds.clear()
+            bare = full = 0.0
+            for c, start in enumerate(range(0, len(pages), args.chunk)):
+                chunk = pages[start : start + args.chunk]
+                order = ("bare", "full") if (c + rep) % 2 == 0 else ("full", "bare")
+                for which in order:
+                    t = time.perf_counter()
+                    if which == "bare":
+                        for page in chunk:
+                            trafilatura.extract(page.html, url=page.url)
+                        bare += time.perf_counter() - t
+                    else:
+                        for page in chunk:
+                            run_full(pipeline, feed, page, rep, totals)
+                        full += time.perf_counter() - t
+            store.close()
+            ratios.append(full / bare)
+            rates.append(len(pages) / full)
+            bare_per_page.append(bare / len(pages))
+            full_per_page.append(full / len(pages))
+            parts = ", ".join(f"{k} {v / len(pages) * 1000:.1f}" for k, v in sorted(stages.seconds.items()))
+            print(f"rep {rep + 1}: bare {bare:.1f} s, full {full:.1f} s, ratio {full / bare:.3f}, "
+                  f"{len(pages) / full:.1f} pages/s; ms per page: {parts}")
+        n = len(pages) * args.reps
+        print(f"decisions: {n} articles, {totals.duplicates} near-copies, {totals.matches} topic matches, "
+              f"{totals.alerts} alerts, {totals.fallbacks} feed-summary fallbacks, "
+              f"{len(totals.article_errors)} errors")
+        ratio = median(ratios)
+        rate = median(rates)
+        print(f"RESULT full/bare ratio (median of {args.reps}): {ratio:.3f} "
+              f"(target <= {RATIO_TARGET}: {verdict(ratio <= RATIO_TARGET)})")
+        print(f"RESULT bare trafilatura.extract: {median(bare_per_page) * 1000:.1f} ms/page; full path "
+              f"{median(full_per_page) * 1000:.1f} ms/page")
+        print(f"RESULT full-path throughput on one core (median): {rate:.1f} articles/s = "
+              f"{rate * 86400 / 1e6:.2f} M/day (target >= {PER_SECOND_TARGET:.1f}/s: "
+              f"{verdict(rate >= PER_SECOND_TARGET)})")
+        if args.profile:
+            profile_pass(config, template, tmp, pages, by_url)
+    finally:
+        pipeline_module.decide = real_decide
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def profile_pass(config: Any, template: Path, tmp: Path, pages: list[Page], by_url: dict[str, bytes]) -> None:
+    from pyinstrument import Profiler
+
+    db = tmp / "profile.db"
+    shutil.copyfile(template, db)
+    store = Store(db)
+    index = SqliteCorpusIndex(store.db)
+    pipeline = Pipeline(dataclasses.replace(config, database_path=db), store,
+                        cast(Fetcher, PageFetcher(by_url)), None, index)
+    pipeline.extractor = cast(Any, _PlainExtractor())
+    feed = FeedRow.from_row(store.feeds()[0])
+    report = PollReport(feed_url=FEED_URL)
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    for page in pages:
+        run_full(pipeline, feed, page, 99, report)
+    profiler.stop()
+    store.close()
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+class _PlainExtractor:
+    def extract(self, html: bytes, url: str | None = None) -> PageText:
+        return extract_page_text(html, url)
+
+
+if __name__ == "__main__":
+    main()
