@@ -107,9 +107,7 @@ def _terms(key: str, raw: Any, *, required: bool) -> tuple[Term, ...]:
     if raw is None and not required:
         return ()
     if not isinstance(raw, list) or (required and not raw):
-        raise ConfigError(
-            key, "must be a non-empty list of strings" if required else "must be a list of strings"
-        )
+        raise ConfigError(key, "must be a non-empty list of strings" if required else "must be a list of strings")
     return tuple(_term(f"{key}[{i}]", t) for i, t in enumerate(raw))
 
 
@@ -141,11 +139,7 @@ def _topic(name: str, raw: Any) -> Topic:
     if not isinstance(groups_raw, Mapping) or not groups_raw:
         raise ConfigError(f"{key}.groups", "must be a table of term groups ([topics.NAME.groups.GROUP])")
     require_raw = raw.get("require")
-    if (
-        not isinstance(require_raw, list)
-        or not require_raw
-        or not all(isinstance(r, str) for r in require_raw)
-    ):
+    if not isinstance(require_raw, list) or not require_raw or not all(isinstance(r, str) for r in require_raw):
         raise ConfigError(f"{key}.require", "must be a non-empty list of group names")
     for r in require_raw:
         if r not in groups_raw:
@@ -313,9 +307,7 @@ def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention]]:
         masked.update(range(m.first, m.last + 1))
     mentions: list[_Mention] = []
     for group in topic.groups:
-        explicit = [
-            m for m in _find(doc, group.name, group.terms) if not masked & set(range(m.first, m.last + 1))
-        ]
+        explicit = [m for m in _find(doc, group.name, group.terms) if not masked & set(range(m.first, m.last + 1))]
         if explicit and group.refer:
             first = min(m.first for m in explicit)
             explicit += [
@@ -367,9 +359,7 @@ def _units(topic: Topic, doc: _Doc, mentions: list[_Mention], title_sentences: i
             same_sentence = same_sentence and doc.sentence_of[near[0].first] == s
         else:
             kind = "title" if s < title_sentences else ("sentence" if same_sentence else "neighbour")
-            base = {"title": topic.title_weight, "sentence": topic.sentence_weight}.get(
-                kind, topic.neighbour_weight
-            )
+            base = {"title": topic.title_weight, "sentence": topic.sentence_weight}.get(kind, topic.neighbour_weight)
             # A bonus word counts only next to the pair: run-on sentences joined by commas are common in
             # Arabic news, and a "mission" forty words away is usually about something else.
             boosts = [
@@ -394,9 +384,7 @@ def _evidence(doc: _Doc, m: _Mention) -> Evidence:
     sentence = " ".join(doc.source[s_start:s_end].split())
     if len(sentence) > _SENTENCE_CHARS:
         sentence = sentence[: _SENTENCE_CHARS - 1] + "…"
-    return Evidence(
-        group=m.group, term=m.term.text, matched=doc.source[start:end], start=start, sentence=sentence
-    )
+    return Evidence(group=m.group, term=m.term.text, matched=doc.source[start:end], start=start, sentence=sentence)
 
 
 def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
@@ -442,7 +430,5 @@ def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
         reason = f"{verdict}: score {score:.2f} {op} {topic.threshold:g}; {required} together in {kinds}"
     else:
         counts = ", ".join(f"{g}: {sum(m.group == g for m in mentions)}" for g in topic.require)
-        reason = (
-            f"no match: {required} never within {topic.proximity} words of each other ({counts} mentions)"
-        )
+        reason = f"no match: {required} never within {topic.proximity} words of each other ({counts} mentions)"
     return TopicResult(topic.name, matched, score, topic.threshold, tuple(evidence), reason)

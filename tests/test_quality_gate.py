@@ -1,0 +1,113 @@
+"""Quality gate: pinned minimums on the labelled set; the build fails when detection quality drops.
+
+The set (tests/fixtures/quality/, built by build_fixture.py, provenance in tests/fixtures/PROVENANCE.md):
+real ANT and SaudiNewsNet articles labelled by reading them, the seeds, the look-alike negatives, verified
+copy pairs, copies constructed from seeds and articles, and independent same-event reports.
+Reproduce the figures with:  monitor eval tests/fixtures/quality/*.jsonl
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlite_utils
+
+from monitor.adapters.corpus_index import SqliteCorpusIndex
+from monitor.cli import main
+from monitor.core.evaluation import Report, evaluate
+from monitor.core.topics import parse_topics
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "quality"
+FILES = ("topics_ant.jsonl", "topics_snn.jsonl", "near_copies.jsonl")
+
+# The issue's targets. Raise them when quality improves; never lower them to make a change pass.
+MIN_TOPIC_RECALL = 0.98
+MIN_TOPIC_PRECISION = 0.95
+MIN_NEAR_COPY_RECALL = 0.97
+MAX_FALSE_COPY_RATE = 0.02
+MAX_LOOKALIKE_MATCHES = 0
+
+
+def load(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (FIXTURES / name).open(encoding="utf-8")]
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict[str, Any]]:
+    return [r for name in FILES for r in load(name)]
+
+
+@pytest.fixture(scope="module")
+def report(records: list[dict[str, Any]]) -> Report:
+    config = tomllib.loads((ROOT / "config" / "monitor.toml").read_text(encoding="utf-8"))
+    return evaluate(records, parse_topics(config["topics"]))
+
+
+def test_labelled_set_is_what_it_claims(records: list[dict[str, Any]]) -> None:
+    topic = [r for r in records if r["task"] == "topic"]
+    positives = [r for r in topic if r["labels"]["nato_iraq"]]
+    assert len(topic) >= 550
+    assert len([r for r in positives if not r["constructed"]]) >= 7  # 5 seeds + real corpus positives
+    assert all(r["label_note"] for r in positives)
+    bucket_files = {"ant_nato_iraq.jsonl": 24, "saudinewsnet_sample.jsonl": 59 + 80}
+    for name, n in bucket_files.items():
+        assert sum(r["source_file"] == name for r in topic) == n
+    assert sum(bool(r.get("confuser")) for r in topic) == 127
+    cases = [r for r in records if r["task"] == "near_copy"]
+    assert sum(r["case"] == "independent" for r in cases) >= 80
+    assert sum(r["copy"] for r in cases) >= 300
+
+
+def test_topic_quality(report: Report) -> None:
+    scores = report.topics["nato_iraq"]
+    assert scores.recall >= MIN_TOPIC_RECALL, scores.errors
+    assert scores.precision >= MIN_TOPIC_PRECISION, scores.errors
+
+
+def test_no_lookalike_matches(report: Report) -> None:
+    assert report.lookalikes["nato_iraq"].fp <= MAX_LOOKALIKE_MATCHES, report.lookalikes["nato_iraq"].errors
+
+
+def test_near_copy_quality(report: Report) -> None:
+    assert report.near_copy.recall >= MIN_NEAR_COPY_RECALL, report.near_copy.errors
+    assert report.false_copy_rate <= MAX_FALSE_COPY_RATE, report.near_copy.errors
+    independent = report.near_copy_cases["independent"]
+    assert independent.fp / (independent.fp + independent.tn) <= MAX_FALSE_COPY_RATE
+
+
+def test_sqlite_index_meets_the_same_bar(records: list[dict[str, Any]], tmp_path: Path) -> None:
+    db = sqlite_utils.Database(sqlite3.connect(str(tmp_path / "gate.db")))
+    index = SqliteCorpusIndex(db)
+    with db.atomic():
+        for r in records:
+            if r["task"] == "corpus":
+                index.add(r["id"], r["text"])
+    cases = [r for r in records if r["task"] == "near_copy"]
+    copies = [r for r in cases if r["copy"]]
+    found = sum(index.check(r["b"]["text"]).duplicate_of is not None for r in copies)
+    wrong = sum(index.check(r["b"]["text"]).duplicate_of == r["a_id"] for r in cases if not r["copy"])
+    assert found / len(copies) >= MIN_NEAR_COPY_RECALL
+    assert wrong / (len(cases) - len(copies)) <= MAX_FALSE_COPY_RATE
+
+
+def test_eval_command_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    paths = [str(FIXTURES / name) for name in ("topics_ant.jsonl", "near_copies.jsonl")]
+    assert main(["eval", *paths, "--config", str(ROOT / "config" / "monitor.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "topic nato_iraq: precision" in out
+    assert "near-copies: precision" in out
+    assert "look-alike negatives matched: 0 of 127" in out
+
+
+def test_topics_test_command_shows_evidence(capsys: pytest.CaptureFixture[str]) -> None:
+    seed = sorted((ROOT / "seeds").glob("*.txt"))[0]
+    assert main(["topics", "test", "nato_iraq", str(seed), "--config", str(ROOT / "config" / "monitor.toml")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("MATCH")
+    assert "[nato]" in out and "[iraq]" in out

@@ -1,0 +1,182 @@
+"""Topic rules: parsing with precise errors, matching with evidence, the default NATO–Iraq topic."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.core.topics import Topic, match_topic, matched_document, parse_topics
+from monitor.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def config_topics() -> dict[str, Any]:
+    data = tomllib.loads((ROOT / "config" / "monitor.toml").read_text(encoding="utf-8"))
+    topics: dict[str, Any] = data["topics"]
+    return topics
+
+
+@pytest.fixture(scope="module")
+def nato_iraq() -> Topic:
+    [topic] = [t for t in parse_topics(config_topics()) if t.name == "nato_iraq"]
+    return topic
+
+
+def small_spec(**changes: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "t": {
+            "threshold": 1.0,
+            "require": ["a", "b"],
+            "groups": {"a": {"terms": ["الناتو"]}, "b": {"terms": ["العراق"]}},
+        }
+    }
+    spec["t"].update(changes)
+    return spec
+
+
+# ----------------------------------------------------------------------------------- parsing
+
+
+def test_default_config_topic_parses(nato_iraq: Topic) -> None:
+    assert nato_iraq.require == ("nato", "iraq")
+    assert {g.name for g in nato_iraq.groups} == {"nato", "iraq", "mission"}
+    assert nato_iraq.threshold > 0
+
+
+@pytest.mark.parametrize(
+    ("spec", "key"),
+    [
+        (small_spec(threshold=0), "topics.t.threshold"),
+        (small_spec(threshold="high"), "topics.t.threshold"),
+        (small_spec(colour="red"), "topics.t.colour"),
+        (small_spec(require=["a", "c"]), "topics.t.require"),
+        (small_spec(require=[]), "topics.t.require"),
+        (small_spec(proximity=0), "topics.t.proximity"),
+        (small_spec(ignore=["ok", ""]), "topics.t.ignore[1]"),
+        (small_spec(groups={"a": {"terms": []}, "b": {"terms": ["x"]}}), "topics.t.groups.a.terms"),
+        (small_spec(groups={"a": {"terms": ["x"], "wieght": 1}, "b": {"terms": ["y"]}}), "topics.t.groups.a.wieght"),
+        (small_spec(groups={"a": {"terms": ["x*y"]}, "b": {"terms": ["y"]}}), "topics.t.groups.a.terms[0]"),
+        ({"Bad Name": small_spec()["t"]}, "topics.Bad Name"),
+    ],
+)
+def test_bad_values_name_their_key(spec: dict[str, Any], key: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_topics(spec)
+    assert err.value.key == key
+
+
+def test_the_shipped_topic_rejects_a_misspelt_key() -> None:
+    spec = copy.deepcopy(config_topics())
+    spec["nato_iraq"]["treshold"] = 3
+    with pytest.raises(ConfigError) as err:
+        parse_topics(spec)
+    assert err.value.key == "topics.nato_iraq.treshold"
+
+
+# ---------------------------------------------------------------------------------- matching
+
+
+def test_seeds_match(nato_iraq: Topic) -> None:
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        title, _, text = path.read_text(encoding="utf-8").partition("\n")
+        result = match_topic(nato_iraq, title.strip(), text)
+        assert result.matched, (path.name, result.reason)
+        assert result.score >= result.threshold
+
+
+def test_evidence_points_at_the_text_as_written(nato_iraq: Topic) -> None:
+    title = "الناتو يعزز مهمته بالعراق"
+    text = (
+        "وافق وزراء دفاع حلف شمال الأطلسي على توسيع بعثة التدريب في العراق.\n"
+        "وقال ستولتنبرغ إن الحلف سيدرب القوات العراقية."
+    )
+    result = match_topic(nato_iraq, title, text)
+    assert result.matched
+    doc = matched_document(title, text)
+    groups = {e.group for e in result.evidence}
+    assert {"nato", "iraq", "mission"} <= groups
+    for e in result.evidence:
+        assert doc[e.start : e.start + len(e.matched)] == e.matched
+        assert e.matched in e.sentence
+    assert "بالعراق" in {e.matched for e in result.evidence}  # clitic kept as written
+    assert result.reason.startswith("match: score")
+
+
+def test_clitic_and_spelling_variants_match(nato_iraq: Topic) -> None:
+    text = (
+        "قالت مصادر إن وللناتو دوراً متزايداً في تدريب القوات العراقيه في بغداد. وأضافت أن بعثه الناتو في العراق ستتوسع."
+    )
+    assert match_topic(nato_iraq, "", text).matched
+
+
+def test_look_alikes_do_not_match(nato_iraq: Topic) -> None:
+    text = (
+        "واجه السيناتور الأمريكي عراقيل كثيرة في مهمته عبر الأطلسي. "
+        "وبحث وزير الخارجية الإيراني عراقجي تدريب القوات في المحيط الأطلسي."
+    )
+    result = match_topic(nato_iraq, "عراقيل أمام السيناتور", text)
+    assert not result.matched
+    assert result.score == 0
+    assert not {e.group for e in result.evidence} & {"nato", "iraq"}
+
+
+def test_nato_as_a_label_for_a_member_state_does_not_count(nato_iraq: Topic) -> None:
+    text = (
+        "قصفت تركيا العضو في حلف شمال الأطلسي مواقع في شمال العراق. "
+        "وتركيا الحليفة في الناتو تقول إن العراق لا يسيطر على الحدود."
+    )
+    assert match_topic(nato_iraq, "", text).score == 0
+
+
+def test_unrelated_sentences_of_a_brief_do_not_match(nato_iraq: Topic) -> None:
+    text = (
+        "موجز الأخبار:\n"
+        "- اجتمع وزراء خارجية حلف الناتو في بروكسل لبحث العلاقات مع روسيا.\n"
+        "- ارتفعت صادرات النفط في العراق خلال الشهر الماضي."
+    )
+    result = match_topic(nato_iraq, "موجز", text)
+    assert not result.matched
+    assert "never within" in result.reason
+
+
+def test_one_passing_mention_stays_below_threshold(nato_iraq: Topic) -> None:
+    text = "طلبت تركيا اجتماعا لحلف الناتو بعد غاراتها على مقاتلين أكراد في شمال العراق. وتحدث الوزير عن الاقتصاد."
+    result = match_topic(nato_iraq, "", text)
+    assert 0 < result.score < result.threshold
+    assert not result.matched
+    assert result.reason.startswith("no match: score")
+
+
+def test_anaphora_counts_only_after_an_explicit_mention() -> None:
+    [topic] = parse_topics(
+        small_spec(groups={"a": {"terms": ["الناتو"], "refer": ["الحلف"]}, "b": {"terms": ["العراق"]}})
+    )
+    assert not match_topic(topic, "", "قال الحلف إن العراق مهم.").matched
+    assert match_topic(topic, "", "تحدث الناتو عن أوروبا. وقال الحلف إن العراق مهم.").matched
+
+
+def test_exclusion_rules_the_article_out() -> None:
+    [topic] = parse_topics(small_spec(exclude=["كرة القدم"]))
+    assert match_topic(topic, "", "الناتو في العراق").matched
+    result = match_topic(topic, "", "الناتو في العراق. مباراة كرة القدم.")
+    assert not result.matched
+    assert result.reason.startswith("excluded")
+
+
+def test_wildcards_and_phrases() -> None:
+    [topic] = parse_topics(small_spec(groups={"a": {"terms": ["حلف شمال الأطلسي"]}, "b": {"terms": ["عراقي*"]}}))
+    assert match_topic(topic, "", "قال حلف شمال الاطلسي ان العراقيين شركاء").matched
+    assert not match_topic(topic, "", "قال حلف شمال الاطلسي ان العراق شريك").matched
+    assert not match_topic(topic, "", "قال الحلف ان العراقيين شركاء").matched
+
+
+def test_proximity_limits_the_pair() -> None:
+    [topic] = parse_topics(small_spec(proximity=3))
+    assert match_topic(topic, "", "الناتو يدرب جنودا في العراق").matched
+    far = "الناتو " + " ".join(["كلمة"] * 10) + " العراق"
+    assert not match_topic(topic, "", far).matched
