@@ -101,7 +101,7 @@ database = "{tmp_path / 'monitor.db'}"
 
 [pipeline]
 seeds_dir = "{SEEDS}"
-workers = 2
+workers = 1  # feeds in order: the first outlet publishes first, so the original is known
 extract_timeout_seconds = 30
 
 [http]
@@ -189,12 +189,15 @@ def test_once_alerts_exactly_the_relevant_article_everywhere(
     positive_id = _article_id_by_path(tmp_path, "/okaz/nato-iraq.html")
     hooks = receiver.received
     assert len(hooks) == 1, [h[1] for h in hooks]
-    headers, payload, signature_ok = hooks[0]
+    headers, body, signature_ok = hooks[0]
     assert signature_ok
-    assert payload["article"]["url"].endswith("/okaz/nato-iraq.html")
+    payload = body["data"]
+    assert canonical_path(payload["article"]["url"]) == "/okaz/nato-iraq.html"
+    assert payload["article"]["id"] == positive_id
     assert payload["topic"] == "nato_iraq"
-    assert headers["webhook-id"] == payload["id"]
-    assert any("الأطلسي" in e["matched"] or "العراق" in e["matched"] for e in payload["evidence"])
+    assert headers["webhook-id"] == payload["alert_id"]
+    matched = " ".join(e["matched"] for e in payload["evidence"])
+    assert "الأطلسي" in matched and "العراق" in matched
 
     assert len(smtp.messages) == 1
     message = smtp.messages[0]
@@ -203,13 +206,13 @@ def test_once_alerts_exactly_the_relevant_article_everywhere(
     assert html_part is not None and 'dir="rtl"' in html_part.get_content()
 
     lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
-    assert [json.loads(line)["id"] for line in lines] == [payload["id"]]
+    assert [json.loads(line)["data"]["alert_id"] for line in lines] == [payload["alert_id"]]
 
     db = sqlite3.connect(tmp_path / "monitor.db")
     decided = dict(db.execute(
         "SELECT a.url, coalesce(d.duplicate_of, '') FROM articles a JOIN decisions d ON d.article_id = a.id "
         "WHERE a.is_seed = 0").fetchall())
-    by_path = {urlsplit(url).path: dup for url, dup in decided.items()}
+    by_path = {canonical_path(url): dup for url, dup in decided.items()}
     copies = {path: dup for path, dup in by_path.items() if dup}
     # Each copy points at what it copies: the two seeds and the first outlet's positive story.
     assert sorted(copies.values()) == sorted([SEED_A, SEED_B, positive_id]), by_path
@@ -228,9 +231,13 @@ def test_once_alerts_exactly_the_relevant_article_everywhere(
     assert len((tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()) == 1
 
 
+def canonical_path(url: str) -> str:
+    return urlsplit(url).path
+
+
 def _article_id_by_path(tmp_path: Path, path: str) -> str:
     db = sqlite3.connect(tmp_path / "monitor.db")
-    row = db.execute("SELECT id FROM articles WHERE url LIKE ?", [f"%{path}"]).fetchone()
+    row = db.execute("SELECT id FROM articles WHERE canonical_url LIKE ?", [f"%{path}"]).fetchone()
     assert row is not None, path
     return str(row[0])
 

@@ -7,6 +7,7 @@ decided in policy.py.
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import json
 import logging
@@ -40,6 +41,12 @@ alerts_log = logging.getLogger("monitor.alerts")  # the console channel's output
 log = logging.getLogger("monitor.delivery")
 
 USER_AGENT = "monitor-alerts/0.1 (+https://www.standardwebhooks.com/)"
+
+
+# Python's default folding of long non-ASCII headers drops the space at an encoded-word boundary
+# ("الأطلسي يوافق" arrives as "الأطلسييوافق"); folding only past RFC 5322's 998-character line limit
+# keeps an Arabic subject whole.
+EMAIL_POLICY = email.policy.default.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -207,7 +214,7 @@ class EmailSender:
             content = digest_email_content(message.items, ch.subject_prefix, start, end)
         else:
             content = email_content(message.items[0], ch.subject_prefix)
-        msg = EmailMessage()
+        msg = EmailMessage(policy=EMAIL_POLICY)
         msg["Subject"] = content.subject
         msg["From"] = ch.sender
         msg["To"] = ", ".join(ch.recipients)

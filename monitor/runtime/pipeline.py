@@ -105,7 +105,7 @@ class Pipeline:
         if result.status is FetchStatus.NOT_MODIFIED:
             report.status = "not_modified"
             self._record(feed, report, PollOutcome(
-                status=result.status, seen_items=1, max_age_seconds=cache_max_age(result.headers),
+                status=result.status, max_age_seconds=cache_max_age(result.headers),
                 retry_after_seconds=result.retry_after_seconds),
                 etag=result.etag or feed.etag, last_modified=result.last_modified or feed.last_modified,
                 http_status=result.http_status)
@@ -134,7 +134,7 @@ class Pipeline:
         window_rate = (items_per_day_from_dates(e.published for e in parsed.entries)
                        if feed.items_per_day is None else None)
         self._record(feed, report, PollOutcome(
-            status=FetchStatus.OK, new_items=report.new, seen_items=report.entries - report.new,
+            status=FetchStatus.OK, new_items=report.new, total_items=report.entries,
             ttl_minutes=parsed.ttl_minutes, max_age_seconds=cache_max_age(result.headers),
             retry_after_seconds=result.retry_after_seconds, window_items_per_day=window_rate),
             etag=result.etag, last_modified=result.last_modified, http_status=result.http_status)
@@ -157,6 +157,8 @@ class Pipeline:
             except Exception as exc:
                 log.exception("article %s (feed %s): processing failed", entry.link or entry.guid, feed.url)
                 report.article_errors.append(f"{entry.link or entry.guid}: {type(exc).__name__}: {exc}")
+                continue
+            if decision is None:
                 continue
             if decision.duplicate_of:
                 report.duplicates += 1
@@ -188,7 +190,7 @@ class Pipeline:
         return ExtractedText(title=entry.title, text=feed_text, language=None, method="feed",
                              fallback_reason=reason)
 
-    def process_entry(self, feed: FeedRow, key: str, entry: Entry, report: PollReport) -> Decision:
+    def process_entry(self, feed: FeedRow, key: str, entry: Entry, report: PollReport) -> Decision | None:
         extracted = self.article_text(entry)
         if extracted.method == "feed":
             report.fallbacks += 1
@@ -197,6 +199,8 @@ class Pipeline:
         # Decide and store under the store lock: two workers holding copies of one story must not
         # both miss each other in the index and both alert.
         with self.store.transaction() as db:
+            if db.execute("SELECT 1 FROM articles WHERE canonical_url = ?", [key]).fetchone():
+                return None  # another feed's worker stored the same article meanwhile
             decision = decide(article_id, extracted.title, extracted.text, self.index, self.config.topics)
             joins_corpus = decision.duplicate_of is None and (
                 self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics))
@@ -232,11 +236,12 @@ class Pipeline:
         """Store the poll's outcome and the next poll time (the pure schedule rule decides it)."""
         now = self.clock()
         state = FeedSchedState(items_per_day=feed.items_per_day, last_success_at=feed.last_success_at,
-                               consecutive_failures=feed.consecutive_failures)
+                               consecutive_failures=feed.consecutive_failures,
+                               interval_seconds=feed.interval_seconds)
         planned = next_poll(state, outcome, now, self.config.schedule, self.rng)
         values: dict[str, object] = {
             "last_polled_at": iso(now), "last_status": report.status, "last_http_status": http_status,
-            "next_poll_at": iso(planned.at), "interval_seconds": planned.interval.total_seconds(),
+            "next_poll_at": iso(planned.at), "interval_seconds": planned.state.interval_seconds,
             "consecutive_failures": planned.state.consecutive_failures,
             "items_per_day": planned.state.items_per_day,
         }
