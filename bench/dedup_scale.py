@@ -1,0 +1,289 @@
+"""Near-copy lookup at scale: latency (median, p99), memory and start-up with 10k .. 1M corpus articles.
+
+    python bench/dedup_scale.py                                   # 10k and 100k (a few minutes)
+    python bench/dedup_scale.py --sizes 10000,100000,300000,1000000   # the full sizes (1M: ~20 min, ~8 GB disk)
+    python bench/dedup_scale.py --quick                           # CI smoke size
+
+Index: the daemon's own, SqliteCorpusIndex (monitor/adapters/corpus_index.py) in a Store database.
+Corpus: synthetic articles made by recombining real Arabic sentences of the ANT corpus sample
+(bench/data/corpus.jsonl.gz), with article lengths drawn from the real articles. Pure recombination would
+repeat every sentence N*12/40k times at N articles (300 times at 1M), so every shingle would be as common
+as boilerplate and the index would look far worse than with real news; so each word is also replaced,
+with probability --mutate (default 0.25), by a word drawn from the corpus vocabulary by frequency. Runs of
+four words then repeat about as often as real phrases do; `--mutate 0` gives the pessimistic case.
+Loading: the fingerprints are computed with the index's own functions (checked against
+monitor.core.dedup.fingerprint) and written in bulk, reproducing SqliteCorpusIndex.add's rows exactly
+(checked on a small corpus against add() itself), because 1M add() calls would take hours.
+Measurement: for each size, a fresh child process with the database evicted from the page cache
+(posix_fadvise) opens Store + SqliteCorpusIndex (start-up) and runs the queries: half edited copies of
+corpus articles (must be found), half new articles. Latency = wall time of index.check(text), which
+includes fingerprinting the query. Memory = the child's peak RSS (VmHWM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import corpus, load_average, machine, median, percentile, rss_bytes, verdict
+
+from monitor.adapters.corpus_index import SqliteCorpusIndex
+from monitor.adapters.store import Store
+from monitor.core import dedup
+from monitor.core.arabic import tokenize
+
+P99_TARGET_MS = 5.0
+GROWTH_TARGET = 3.0
+MEMORY_TARGET = 1.5 * 2**30
+STARTUP_TARGET_S = 10.0
+_SENTENCE = re.compile(r"(?<=[.!؟?])\s+|\n+")
+
+
+class Generator:
+    """Deterministic synthetic articles: article i is the same in every process for the same seed."""
+
+    def __init__(self, seed: int, mutate: float) -> None:
+        self.seed = seed
+        self.mutate = mutate
+        self.sentences: list[list[str]] = []
+        self.lengths: list[int] = []
+        vocab: list[str] = []
+        for article in corpus():
+            words = 0
+            for part in _SENTENCE.split(article.text):
+                tokens = tokenize(part)
+                if len(tokens) >= 5:
+                    self.sentences.append(tokens)
+                    vocab.extend(tokens)
+                    words += len(tokens)
+            if words >= 40:
+                self.lengths.append(words)
+        self.vocab = vocab  # with repeats: a uniform pick is a pick by corpus frequency
+
+    def words(self, i: int) -> list[str]:
+        rng = random.Random(self.seed * 1_000_003 + i)
+        target = rng.choice(self.lengths)
+        out: list[str] = []
+        while len(out) < target:
+            for token in rng.choice(self.sentences):
+                out.append(rng.choice(self.vocab) if rng.random() < self.mutate else token)
+        return out
+
+    def edited_copy(self, i: int) -> list[str]:
+        """Article i as another outlet republishes it: a sentence-sized cut, a new intro, a few words changed."""
+        rng = random.Random(-(self.seed * 1_000_003 + i))
+        words = self.words(i)
+        cut = rng.randrange(len(words) // 4 + 1)
+        kept = words[cut : cut + max(20, int(len(words) * 0.7))]
+        kept = [rng.choice(self.vocab) if rng.random() < 0.05 else w for w in kept]
+        return rng.choice(self.sentences) + kept
+
+
+def fast_fingerprint(words: list[str]) -> tuple[str, list[int], list[int]]:
+    """(text hash, all shingle hashes, sampled hashes) of already normalised words, as dedup.fingerprint has them."""
+    text_hash = hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+    shingles = list(dict.fromkeys(dedup._shingle_hashes(words)))
+    sampled = [h for h in shingles if h % dedup.SAMPLE_MOD == 0]
+    return text_hash, shingles, sampled
+
+
+def check_fingerprints(gen: Generator, n: int = 50) -> None:
+    for i in range(n):
+        words = gen.words(i)
+        fp = dedup.fingerprint(" ".join(words))
+        text_hash, shingles, sampled = fast_fingerprint(words)
+        assert fp.words == tuple(words), "normalised words do not round-trip"
+        assert (fp.text_hash, fp.shingles, fp.hashes) == (text_hash, frozenset(shingles), frozenset(sampled))
+
+
+def bulk_load(path: Path, gen: Generator, n: int, progress: bool = True) -> float:
+    """Write n synthetic articles into the corpus tables of a fresh Store database; returns seconds taken."""
+    start = time.perf_counter()
+    store = Store(path)
+    SqliteCorpusIndex(store.db)
+    store.close()
+    conn = sqlite3.connect(str(path))
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA cache_size = -400000")  # 400 MB: the load sorts postings inside SQLite
+    scratch = path.with_suffix(".postings.db")
+    conn.execute("ATTACH DATABASE ? AS scratch", [str(scratch)])
+    conn.execute("PRAGMA scratch.journal_mode = OFF")
+    conn.execute("PRAGMA scratch.synchronous = OFF")
+    conn.execute("CREATE TABLE scratch.postings (fp INTEGER NOT NULL, seq INTEGER NOT NULL)")
+    batch = 10_000
+    for first in range(0, n, batch):
+        docs: list[tuple[int, str, str, int, bytes]] = []
+        postings: list[tuple[int, int]] = []
+        for i in range(first, min(n, first + batch)):
+            text_hash, shingles, sampled = fast_fingerprint(gen.words(i))
+            postings.extend((h, i + 1) for h in sampled)
+            docs.append((i + 1, f"s{i}", text_hash, len(shingles), dedup.pack_shingles(shingles)))
+        with conn:
+            conn.executemany(
+                "INSERT INTO corpus_docs (seq, doc_id, text_hash, n_shingles, shingles) VALUES (?, ?, ?, ?, ?)", docs
+            )
+            conn.executemany("INSERT INTO scratch.postings (fp, seq) VALUES (?, ?)", postings)
+        if progress and (first + batch) % 100_000 == 0:
+            print(f"  generated {first + batch} articles ({time.perf_counter() - start:.0f} s)", flush=True)
+    with conn:
+        conn.execute("INSERT INTO corpus_fp_df (fp, df) SELECT fp, count(*) FROM scratch.postings GROUP BY fp")
+        # add() writes a posting only while the hash's df is <= POSTING_CAP, i.e. for its first POSTING_CAP articles
+        conn.execute(
+            "INSERT INTO corpus_fingerprints (fp, seq) SELECT fp, seq FROM (SELECT fp, seq, row_number() OVER"
+            " (PARTITION BY fp ORDER BY seq) AS rn FROM scratch.postings) WHERE rn <= ? ORDER BY fp, seq",
+            [dedup.POSTING_CAP],
+        )
+    conn.execute("DETACH DATABASE scratch")
+    conn.close()
+    scratch.unlink()
+    return time.perf_counter() - start
+
+
+def check_bulk_load(gen: Generator, tmp: Path, n: int = 300) -> None:
+    """The bulk loader must leave exactly the rows that n calls of SqliteCorpusIndex.add leave."""
+    bulk_load(tmp / "bulk.db", gen, n, progress=False)
+    store = Store(tmp / "add.db")
+    index = SqliteCorpusIndex(store.db)
+    with store.transaction():
+        for i in range(n):
+            index.add(f"s{i}", " ".join(gen.words(i)))
+    store.close()
+    queries = (
+        "SELECT seq, doc_id, text_hash, n_shingles, shingles FROM corpus_docs ORDER BY seq",
+        "SELECT fp, seq FROM corpus_fingerprints ORDER BY fp, seq",
+        "SELECT fp, df FROM corpus_fp_df ORDER BY fp",
+    )
+    a, b = sqlite3.connect(str(tmp / "bulk.db")), sqlite3.connect(str(tmp / "add.db"))
+    for q in queries:
+        assert a.execute(q).fetchall() == b.execute(q).fetchall(), f"bulk load differs from add(): {q}"
+    a.close()
+    b.close()
+
+
+def evict(path: Path) -> None:
+    """Drop the database's pages from the OS page cache, so the child's start-up reads from disk."""
+    for p in (path, path.with_name(path.name + "-wal")):
+        if p.exists():
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def child(db: Path, queries_file: Path) -> None:
+    """Runs in a fresh process: start-up, then every query; prints one JSON line."""
+    t0 = time.perf_counter()
+    store = Store(db)
+    index = SqliteCorpusIndex(store.db)
+    queries = json.loads(queries_file.read_text(encoding="utf-8"))
+    first = time.perf_counter()
+    index.check(queries[0]["text"])
+    startup = time.perf_counter() - t0
+    first_query = time.perf_counter() - first
+    latencies: list[float] = []
+    found = expected = 0
+    for q in queries:
+        t = time.perf_counter()
+        result = index.check(q["text"])
+        latencies.append(time.perf_counter() - t)
+        if q["source"] is not None:
+            expected += 1
+            found += result.duplicate_of == q["source"]
+    postings = store.db.execute("SELECT count(*) FROM corpus_fingerprints").fetchone()[0]
+    _, peak = rss_bytes()
+    store.close()
+    print(json.dumps({"startup": startup, "first_query": first_query, "latencies": latencies, "found": found,
+                      "expected": expected, "peak_rss": peak, "postings": postings}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000", help="corpus sizes, comma-separated")
+    parser.add_argument("--queries", type=int, default=1000, help="lookups per size (half copies, half new)")
+    parser.add_argument("--mutate", type=float, default=0.25, help="share of words replaced (see above)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dir", type=Path, default=None, help="where to build the databases (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the databases (reused by a later run with --dir)")
+    parser.add_argument("--quick", action="store_true", help="tiny run for CI: 2,000 and 5,000 articles")
+    parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.quick:
+        sizes, args.queries = [2000, 5000], 100
+    workdir = args.dir or Path(tempfile.mkdtemp(prefix="bench-dedup-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {machine()}; load average {load_average()}")
+    t = time.perf_counter()
+    gen = Generator(args.seed, args.mutate)
+    check_fingerprints(gen)
+    check_bulk_load(gen, Path(tempfile.mkdtemp(prefix="bench-dedup-check-")))
+    print(f"generator: {len(gen.sentences)} real sentences, {len(gen.vocab)} words of vocabulary (with repeats), "
+          f"mutate {args.mutate}; fingerprints and bulk load checked against the index's own code "
+          f"({time.perf_counter() - t:.1f} s)")
+    results: dict[int, dict[str, float]] = {}
+    for size in sizes:
+        db = workdir / f"corpus-{size}-m{args.mutate}-s{args.seed}.db"
+        if db.exists() and args.dir is not None:
+            print(f"size {size}: reusing {db}")
+        else:
+            for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+                stale.unlink(missing_ok=True)
+            seconds = bulk_load(db, gen, size)
+            print(f"size {size}: built in {seconds:.0f} s ({size / seconds:.0f} articles/s)")
+        rng = random.Random(size)
+        queries = []
+        for k in range(args.queries):
+            if k % 2 == 0:
+                i = rng.randrange(size)
+                queries.append({"text": " ".join(gen.edited_copy(i)), "source": f"s{i}"})
+            else:
+                queries.append({"text": " ".join(gen.words(10_000_000_000 + size * 10 + k)), "source": None})
+        qfile = workdir / f"queries-{size}.json"
+        qfile.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
+        evict(db)
+        out = subprocess.run([sys.executable, __file__, "--child", str(db), str(qfile)], capture_output=True,
+                             text=True, check=True).stdout
+        r = json.loads(out.strip().splitlines()[-1])
+        lat = [x * 1000 for x in r["latencies"]]
+        warm = lat[50:] if len(lat) > 100 else lat
+        size_mb = sum(p.stat().st_size for p in workdir.glob(db.name + "*")) / 2**20
+        results[size] = {"median": median(warm), "p99": percentile(warm, 99), "rss": r["peak_rss"],
+                         "startup": r["startup"]}
+        print(f"size {size}: lookup median {median(warm):.2f} ms, p99 {percentile(warm, 99):.2f} ms, "
+              f"max {max(warm):.2f} ms (after 50 warm-up lookups; cold first lookup {r['first_query'] * 1000:.1f} ms, "
+              f"p99 incl. warm-up {percentile(lat, 99):.2f} ms); copies found {r['found']}/{r['expected']}; "
+              f"start-up {r['startup']:.2f} s; peak RSS {r['peak_rss'] / 2**20:.0f} MiB; "
+              f"database {size_mb:.0f} MiB, {r['postings']} postings", flush=True)
+        if not args.keep:
+            for p in workdir.glob(db.name + "*"):
+                p.unlink()
+        qfile.unlink()
+    small, large = min(results), max(results)
+    growth = results[large]["p99"] / results[small]["p99"]
+    big = results[large]
+    print(f"RESULT p99 at {large}: {big['p99']:.2f} ms (target < {P99_TARGET_MS} ms at 1M: "
+          f"{verdict(big['p99'] < P99_TARGET_MS)}{'' if large >= 1_000_000 else ', measured below 1M'})")
+    print(f"RESULT p99 growth {small} -> {large}: {growth:.2f}x (target <= {GROWTH_TARGET}x for 10k -> 1M: "
+          f"{verdict(growth <= GROWTH_TARGET)})")
+    print(f"RESULT peak RSS at {large}: {big['rss'] / 2**20:.0f} MiB (target < 1.5 GB: "
+          f"{verdict(big['rss'] < MEMORY_TARGET)}); start-up {big['startup']:.2f} s (target < {STARTUP_TARGET_S} s: "
+          f"{verdict(big['startup'] < STARTUP_TARGET_S)})")
+
+
+if __name__ == "__main__":
+    main()
