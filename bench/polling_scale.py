@@ -187,6 +187,7 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=2, help="never-seen items in a changed feed")
     parser.add_argument("--order", choices=("random", "grouped"), default="random")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None, help="poll workers (default: config/monitor.toml's)")
     parser.add_argument("--quick", action="store_true", help="tiny run for CI: 60 feeds on 30 hosts")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -219,7 +220,8 @@ def main() -> None:
             feeds=tuple(FeedConfig(url=u, name=u.split("//")[1].split(":")[0], interval_minutes=None, enabled=True)
                         for u in urls),
             http=dataclasses.replace(base.http, allow_private_addresses=True),
-            pipeline=dataclasses.replace(base.pipeline, seeds_dir=ROOT / base.pipeline.seeds_dir),
+            pipeline=dataclasses.replace(base.pipeline, seeds_dir=ROOT / base.pipeline.seeds_dir,
+                                         workers=args.workers or base.pipeline.workers),
             alerts=parse_alerts({"channels": [{"name": "file", "type": "jsonl", "path": str(tmp / "alerts.jsonl")}]}),
         )
         t = time.perf_counter()
