@@ -137,6 +137,8 @@ def main() -> None:
                         help="real articles preloaded into the near-copy corpus (default 1000; more repeat with edits)")
     parser.add_argument("--quick", action="store_true", help="tiny run for CI: 20 pages, 1 repetition")
     parser.add_argument("--profile", action="store_true", help="profile one extra full-path pass (pyinstrument)")
+    parser.add_argument("--try-fixes", action="store_true",
+                        help="measure with the proposed normalisation speed-ups of bench/_fixes.py swapped in")
     args = parser.parse_args()
     if args.quick:
         args.size, args.reps, args.corpus, args.chunk = 20, 1, 50, 10
@@ -146,6 +148,13 @@ def main() -> None:
     seeds_dir = ROOT / config.pipeline.seeds_dir
     pages = page_set(args.size)
     by_url = {p.url: p.html for p in pages}
+    if args.try_fixes:
+        import _fixes
+
+        texts = [t for a in corpus() for t in (a.title, a.text)]
+        texts += [extract_page_text(p.html).text for p in pages[:50] if p.kind == "real"]
+        checked = _fixes.install(texts, [(a.title, a.text) for a in corpus()], config.topics)
+        print(f"proposed fixes installed (bench/_fixes.py), identical results on {checked} texts")
     stages = Stages()
     # time the pieces of the real code path without editing it: decide() and the search index are looked up
     # as module attributes at call time, so wrapping them here is seen by Pipeline.process_entry
