@@ -30,6 +30,7 @@ import email.policy
 import hashlib
 import hmac
 import json
+import logging
 import shutil
 import ssl
 import subprocess
@@ -52,6 +53,11 @@ class Received(NamedTuple):
     headers: dict[str, str]  # lower-case names
     json: Any  # parsed body (None if it was not JSON)
     signature_valid: bool
+
+
+# aiosmtpd logs every SMTP line at INFO from its own thread, which outlives pytest's capture of a test;
+# its chatter is no help in a failure report and, late, writes to a closed stream.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
