@@ -180,3 +180,37 @@ def test_proximity_limits_the_pair() -> None:
     assert match_topic(topic, "", "الناتو يدرب جنودا في العراق").matched
     far = "الناتو " + " ".join(["كلمة"] * 10) + " العراق"
     assert not match_topic(topic, "", far).matched
+
+
+@pytest.mark.parametrize(
+    ("relevant", "title", "text"),
+    [
+        (
+            True,
+            "السوداني يستقبل قائد بعثة الناتو",
+            "استقبل رئيس مجلس الوزراء محمد شياع السوداني اليوم قائد بعثة حلف شمال الأطلسي في العراق، وبحث معه التعاون.",
+        ),
+        (
+            True,
+            "الناتو: سنواصل مهمتنا الاستشارية في العراق",
+            "قال الأمين العام لحلف الناتو إن الحلف سيواصل مهمته الاستشارية في العراق بناء على طلب الحكومة العراقية.",
+        ),
+        (
+            True,
+            "وزير الدفاع العراقي يبحث مع وفد من الناتو تعزيز التعاون",
+            "بحث وزير الدفاع العراقي مع وفد من حلف الناتو تعزيز التعاون العسكري.",
+        ),
+        (True, "Iraq and NATO", "NATO Mission Iraq (NMI) advises Iraqi security institutions in Baghdad."),
+        (True, "", "أعلن حلف الناتو تمديد مهمته في العراق لعام إضافي."),
+        (
+            False,
+            "تركيا تقصف مواقع حزب العمال",
+            "قصفت المقاتلات التركية مواقع لحزب العمال الكردستاني في شمال العراق، فيما قالت أنقرة العضو في حلف الناتو "
+            "إنها ستواصل عملياتها.",
+        ),
+        (False, "بوتين يحذر الناتو", "حذر بوتين حلف الناتو من التوسع شرقا، مذكرا بغزو العراق عام 2003."),
+    ],
+)
+def test_short_feed_items(nato_iraq: Topic, relevant: bool, title: str, text: str) -> None:
+    """Feed summaries are short: one sentence about the mission must be enough, a passing mention not."""
+    assert match_topic(nato_iraq, title, text).matched is relevant

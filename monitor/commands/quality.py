@@ -1,7 +1,6 @@
 """`monitor topics test` and `monitor eval`: try a topic rule on articles, measure quality on labelled data.
 
     monitor topics test nato_iraq article.html story.txt batch.jsonl [--config PATH] [--json]
-    monitor topics list [--config PATH]
     monitor eval tests/fixtures/quality/topics_ant.jsonl tests/fixtures/quality/near_copies.jsonl [--json]
 
 Both read the topics from the config, so a rule can be changed there and tried before the daemon is
@@ -70,15 +69,6 @@ def cmd_topics_test(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_topics_list(args: argparse.Namespace) -> int:
-    for topic in load_topics(args.config):
-        groups = ", ".join(f"{g.name} ({len(g.terms)} terms)" for g in topic.groups)
-        print(f"{topic.name}: {topic.description}")
-        print(f"  require {' + '.join(topic.require)} within {topic.proximity} words; threshold {topic.threshold:g}")
-        print(f"  groups: {groups}; {len(topic.ignore)} ignore phrases, {len(topic.exclude)} exclusions")
-    return 0
-
-
 def _read_labelled(paths: Sequence[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for spec in paths:
@@ -144,7 +134,7 @@ def _config_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    topics = subparsers.add_parser("topics", help="list topics, or try a topic rule on articles")
+    topics = subparsers.add_parser("topics", help="try a topic rule on articles")
     topics_sub = topics.add_subparsers(dest="topics_command", required=True)
     test = topics_sub.add_parser(
         "test",
@@ -157,9 +147,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     test.add_argument("--json", action="store_true", help="one JSON object per article")
     _config_arg(test)
     test.set_defaults(func=cmd_topics_test)
-    listing = topics_sub.add_parser("list", help="the configured topics and their rule sizes")
-    _config_arg(listing)
-    listing.set_defaults(func=cmd_topics_list)
 
     ev = subparsers.add_parser(
         "eval",
