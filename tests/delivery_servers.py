@@ -141,6 +141,11 @@ class WebhookReceiver:
         with self._lock:
             self._script.extend(Reply(status=r) if isinstance(r, int) else r for r in replies)
 
+    def clear_script(self) -> None:
+        """Drop the queued answers: every request gets 204 from now on."""
+        with self._lock:
+            self._script.clear()
+
     def _next_reply(self) -> Reply:
         with self._lock:
             return self._script.pop(0) if self._script else Reply()
