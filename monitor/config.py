@@ -19,6 +19,7 @@ from monitor.core.schedule import ScheduleSettings, parse_schedule_settings
 from monitor.core.topics import Topic, parse_topics
 from monitor.delivery.config import AlertsConfig, parse_alerts
 from monitor.errors import ConfigError
+from monitor.runtime.ops_http import OpsSettings, parse_ops_settings
 
 DEFAULT_CONFIG_PATH = Path("config/monitor.toml")
 CONFIG_ENV = "MONITOR_CONFIG"
@@ -103,9 +104,10 @@ class Config:
     schedule: ScheduleSettings
     topics: tuple[Topic, ...]
     alerts: AlertsConfig
+    ops: OpsSettings
 
 
-SECTIONS = {"storage", "pipeline", "feeds", "http", "schedule", "topics", "alerts"}
+SECTIONS = {"storage", "pipeline", "feeds", "http", "schedule", "topics", "alerts", "ops"}
 
 
 def _read_section(prefix: str, table: Any, settings: tuple[Setting, ...]) -> dict[str, Any]:
@@ -172,7 +174,8 @@ def parse_config(data: Mapping[str, Any], path: Path | None = None) -> Config:
         raise ConfigError("alerts", "must be a table")
     http_raw = data.get("http", {})
     schedule_raw = data.get("schedule", {})
-    for name, section in (("http", http_raw), ("schedule", schedule_raw)):
+    ops_raw = data.get("ops", {})
+    for name, section in (("http", http_raw), ("schedule", schedule_raw), ("ops", ops_raw)):
         if not isinstance(section, Mapping):
             raise ConfigError(name, "must be a table")
     return Config(
@@ -192,6 +195,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None = None) -> Config:
         schedule=parse_schedule_settings(schedule_raw),
         topics=tuple(parse_topics(topics_raw)),
         alerts=parse_alerts(alerts_raw),
+        ops=parse_ops_settings(ops_raw),
     )
 
 

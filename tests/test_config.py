@@ -63,8 +63,21 @@ def test_empty_config_gives_defaults_and_env_overrides_database(monkeypatch: pyt
     assert parse_config({}).database_path == Path("/tmp/elsewhere.db")
 
 
-def test_every_owned_setting_is_documented_in_the_default_config() -> None:
+def test_every_setting_is_documented_in_the_default_config() -> None:
+    import tomllib
+
+    from monitor.adapters.http import HttpSettings
+    from monitor.core.schedule import ScheduleSettings
+    from monitor.runtime.ops_http import OPS_KEYS
+
     text = DEFAULT.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
     for setting in (*STORAGE_SETTINGS, *PIPELINE_SETTINGS):
         assert f"\n{setting.name} = " in text, setting.name
         assert setting.help
+    sections = {"http": HttpSettings, "schedule": ScheduleSettings}
+    for section, settings_class in sections.items():
+        for name in settings_class.__dataclass_fields__:
+            # every key is shown (commented out when its default is computed) with a comment above it
+            assert f"\n{name} = " in text or f"\n# {name} = " in text, f"{section}.{name}"
+    assert set(data["ops"]) == set(OPS_KEYS)

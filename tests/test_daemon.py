@@ -4,12 +4,15 @@ killed with SIGKILL after storing an alert, the next start delivers it exactly o
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import httpx
 
 from tests.delivery_servers import SmtpServer, WebhookReceiver
 from tests.e2e_site import Story, article_page, fixture_articles, rss_feed
@@ -52,6 +55,14 @@ def test_daemon_polls_delivers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> N
         try:
             assert wait_until(lambda: len(receiver.received) >= 1 and len(smtp.messages) >= 1, 90), \
                 log.read_text(encoding="utf-8")[-3000:]
+            # The operator's endpoint of the running daemon (port 0: the log says where it listens).
+            found = re.search(r"ops endpoint on (http://127\.0\.0\.1:\d+)", log.read_text(encoding="utf-8"))
+            assert found
+            health = httpx.get(found.group(1) + "/healthz", timeout=10)
+            assert health.status_code == 200, health.text
+            metrics = httpx.get(found.group(1) + "/metrics", timeout=10).text
+            assert re.search(r"^monitor_alerts_queued_total 1(\.0)?$", metrics, re.M), metrics
+            assert 'monitor_polls_total{status="ok"}' in metrics
             daemon.send_signal(signal.SIGTERM)
             assert daemon.wait(timeout=60) == 0
         finally:

@@ -104,6 +104,9 @@ seeds_dir = "{SEEDS}"
 workers = 1  # feeds in order: the first outlet publishes first, so the original is known
 extract_timeout_seconds = 30
 
+[ops]
+port = 0
+
 [http]
 allow_private_addresses = true
 per_host_min_interval = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from monitor.adapters.http import Fetcher
 from monitor.adapters.store import FeedRow, Store
 from monitor.config import Config
 from monitor.delivery.dispatcher import Dispatcher
+from monitor.runtime.metrics import Metrics
+from monitor.runtime.ops_http import make_ops_server
 from monitor.runtime.pipeline import Pipeline, PollReport
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,7 @@ class App:
         self.index = SqliteCorpusIndex(self.store.db)
         self.pipeline = Pipeline(config, self.store, self.fetcher, self.extractor, self.index, clock)
         self.dispatcher = Dispatcher(config.database_path, config.alerts, clock)
+        self.metrics = Metrics()
         self.store.sync_feeds([(f.url, f.name, f.enabled) for f in config.feeds], clock())
         self.pipeline.load_seeds()
 
@@ -62,9 +66,13 @@ class App:
         report = CycleReport()
         if not feeds:
             return report
+        started = time.monotonic()
         with ThreadPoolExecutor(max_workers=self.config.pipeline.workers, thread_name_prefix="poll") as pool:
             report.polls = list(pool.map(self.pipeline.poll_feed, feeds))
+        self.metrics.observe_cycle(time.monotonic() - started, ok=True)
         for poll in report.polls:
+            self.metrics.observe_poll(poll.status, poll.new, poll.duplicates, poll.matches, poll.alerts,
+                                      poll.seconds, article_errors=len(poll.article_errors))
             if poll.new or poll.status not in ("ok", "not_modified"):
                 log.info("feed %s: %s, %d entries, %d new, %d near-copies, %d matches, %d alerts%s",
                          poll.feed_url, poll.status, poll.entries, poll.new, poll.duplicates, poll.matches,
@@ -80,15 +88,36 @@ class App:
 
     def run_due_feeds(self) -> None:
         try:
-            self.poll(self.store.due_feeds(self.clock()))
+            due = self.store.due_feeds(self.clock())
+            if due:
+                self.poll(due)
+            else:
+                self.metrics.observe_cycle(0.0, ok=True)  # nothing due is a healthy cycle too
         except Exception:  # never let an exception escape a scheduled job
             log.exception("poll cycle failed")
+            self.metrics.observe_cycle(0.0, ok=False)
+            self.metrics.observe_error("cycle")
 
     def dispatch(self) -> None:
         try:
             self.dispatcher.run_due()
         except Exception:
             log.exception("alert dispatch failed")
+            self.metrics.observe_error("dispatch")
+
+    def apply_retention(self) -> None:
+        """Clear the text of old articles that neither matched nor alerted ([ops] retention_days)."""
+        from monitor.commands.db import prune_texts
+
+        try:
+            with self.store.transaction() as db:
+                cleared = prune_texts(db, self.config.ops.retention_days, self.clock())
+            if cleared:
+                log.info("retention: cleared the text of %d articles older than %d days", cleared,
+                         self.config.ops.retention_days)
+        except Exception:
+            log.exception("retention job failed")
+            self.metrics.observe_error("retention")
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
         """The daemon: poll due feeds and deliver alerts until SIGINT/SIGTERM (or `stop` is set)."""
@@ -107,7 +136,22 @@ class App:
                           id="poll", max_instances=1, coalesce=True, next_run_time=self.clock())
         scheduler.add_job(self.dispatch, "interval", seconds=DISPATCH_SECONDS, id="dispatch",
                           max_instances=1, coalesce=True, next_run_time=self.clock())
+        if self.config.ops.retention_days > 0:
+            scheduler.add_job(self.apply_retention, "interval", hours=24, id="retention", max_instances=1,
+                              coalesce=True, next_run_time=self.clock())
         scheduler.start()
+        ops_server = None
+        if self.config.ops.enabled:
+            ops_server = make_ops_server(self.config.ops, self.config.database_path, self.metrics,
+                                         scheduler_alive=lambda: bool(scheduler.running),
+                                         topics=[t.name for t in self.config.topics])
+            try:
+                ops_server.start()
+                host, port = ops_server.address
+                log.info("ops endpoint on http://%s:%d (/healthz, /metrics, /alerts/TOPIC.atom)", host, port)
+            except OSError as exc:  # a busy port must not stop the monitoring itself
+                log.error("ops endpoint not started on %s:%d: %s", self.config.ops.host, self.config.ops.port, exc)
+                ops_server = None
         log.info("monitor running: %d feeds, %d topics, database %s", len(self.store.feeds(enabled_only=True)),
                  len(self.config.topics), self.config.database_path)
         try:
@@ -115,6 +159,8 @@ class App:
         finally:
             self.pipeline.stopping.set()
             scheduler.shutdown(wait=True)  # jobs in flight finish and commit what they hold
+            if ops_server is not None:
+                ops_server.stop()
             log.info("monitor stopped")
 
     def close(self) -> None:

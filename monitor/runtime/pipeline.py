@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +50,7 @@ class PollReport:
     matches: int = 0
     alerts: int = 0
     fallbacks: int = 0
+    seconds: float = 0.0
     article_errors: list[str] = field(default_factory=list)
 
 
@@ -92,12 +94,14 @@ class Pipeline:
 
     def poll_feed(self, feed: FeedRow) -> PollReport:
         report = PollReport(feed_url=feed.url)
+        started = time.monotonic()
         try:
             self._poll(feed, report)
         except Exception as exc:  # the catch-all: a bug or a store failure must not kill the daemon
             log.exception("feed %s: poll failed unexpectedly", feed.url)
             report.status, report.error = "error", f"{type(exc).__name__}: {exc}"
             self._record(feed, report, PollOutcome(status=FetchStatus.TEMPORARY))
+        report.seconds = time.monotonic() - started
         return report
 
     def _poll(self, feed: FeedRow, report: PollReport) -> None:
