@@ -61,3 +61,14 @@ def test_check_on_an_unreadable_input_is_one_clear_error(tmp_path: Path, capsys:
     code = main(["check", "--config", str(ROOT / "config" / "monitor.toml"), str(tmp_path / "missing.html")])
     assert code == 1
     assert "missing.html" in capsys.readouterr().err
+
+
+def test_every_command_the_readme_names_exists() -> None:
+    import re
+
+    known = {" ".join(p) for p in command_paths(build_parser())}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`monitor ([a-z][a-z-]*(?: [a-z][a-z-]*)?)", readme))
+    assert named
+    for name in named:
+        assert name in known, f"README names `monitor {name}`, which does not exist"

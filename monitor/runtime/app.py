@@ -124,6 +124,8 @@ class App:
         stop = stop or threading.Event()
 
         def on_signal(signum: int, _frame: FrameType | None) -> None:
+            if stop.is_set():
+                return
             log.info("received %s: finishing the work in flight, then stopping", signal.Signals(signum).name)
             self.pipeline.stopping.set()
             stop.set()
@@ -146,9 +148,7 @@ class App:
                                          scheduler_alive=lambda: bool(scheduler.running),
                                          topics=[t.name for t in self.config.topics])
             try:
-                ops_server.start()
-                host, port = ops_server.address
-                log.info("ops endpoint on http://%s:%d (/healthz, /metrics, /alerts/TOPIC.atom)", host, port)
+                ops_server.start()  # logs where it listens
             except OSError as exc:  # a busy port must not stop the monitoring itself
                 log.error("ops endpoint not started on %s:%d: %s", self.config.ops.host, self.config.ops.port, exc)
                 ops_server = None
