@@ -15,6 +15,7 @@ import argparse
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,40 +58,57 @@ class Finding:
 
 
 def check_database(path: Path, quick: bool = False) -> list[Finding]:
-    """Every check, each with its verdict; never raises for a damaged file (that is a finding)."""
-    from monitor.adapters.store import MIGRATIONS
-
+    """Every check, each with its verdict; a damaged file is a failed finding, not an exception
+    (except "locked", which says nothing about the file and is raised for the caller to explain)."""
     findings: list[Finding] = []
     # read-write only so that FTS5's integrity-check command is accepted; nothing here writes
     mode = "rw" if os.access(path, os.W_OK) else "ro"
     conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, timeout=BUSY_TIMEOUT)
+    pragma = "quick_check" if quick else "integrity_check"
+    checks: list[tuple[str, Callable[[sqlite3.Connection], list[Finding]]]] = [
+        (pragma, lambda c: _check_pages(c, pragma)),
+        ("foreign_key_check", _check_foreign_keys),
+        ("schema", _check_schema),
+        ("json", _check_json),
+        ("search index", _check_search),
+    ]
     try:
-        pragma = "quick_check" if quick else "integrity_check"
-        try:
-            rows = [r[0] for r in conn.execute(f"PRAGMA {pragma}")]
-        except sqlite3.DatabaseError as exc:
-            return [Finding(pragma, False, _explain(exc, path))]
-        findings.append(Finding(pragma, rows == ["ok"], "ok" if rows == ["ok"] else "; ".join(rows[:10])))
-
-        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
-        findings.append(Finding("foreign_key_check", not broken, "ok" if not broken else "; ".join(
-            f"{table} row {rowid} points at a missing {parent}" for table, rowid, parent, _ in broken[:10])
-            + (f" (and {len(broken) - 10} more)" if len(broken) > 10 else "")))
-
-        version, latest = conn.execute("PRAGMA user_version").fetchone()[0], len(MIGRATIONS)
-        if version > latest:
-            findings.append(Finding("schema", False, f"version {version} is newer than this program knows "
-                                                     f"({latest}): upgrade monitor before running it"))
-        else:
-            note = "" if version == latest else f" (upgraded to {latest} at the next start)"
-            findings.append(Finding("schema", True, f"version {version}{note}"))
-
-        findings.extend(_check_json(conn))
-        if version >= 2:
-            findings.extend(_check_search(conn))
+        for name, check in checks:
+            try:
+                findings.extend(check(conn))
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise
+                findings.append(Finding(name, False, _explain(exc, path)))
+            except sqlite3.DatabaseError as exc:  # malformed pages, not a database: report and go on
+                findings.append(Finding(name, False, _explain(exc, path)))
     finally:
         conn.close()
     return findings
+
+
+def _check_pages(conn: sqlite3.Connection, pragma: str) -> list[Finding]:
+    rows = [r[0] for r in conn.execute(f"PRAGMA {pragma}")]
+    return [Finding(pragma, rows == ["ok"], "ok" if rows == ["ok"] else "; ".join(rows[:10]))]
+
+
+def _check_foreign_keys(conn: sqlite3.Connection) -> list[Finding]:
+    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+    detail = "; ".join(f"{table} row {rowid} points at a missing {parent}" for table, rowid, parent, _ in broken[:10])
+    if len(broken) > 10:
+        detail += f" (and {len(broken) - 10} more)"
+    return [Finding("foreign_key_check", not broken, detail or "ok")]
+
+
+def _check_schema(conn: sqlite3.Connection) -> list[Finding]:
+    from monitor.adapters.store import MIGRATIONS
+
+    version, latest = conn.execute("PRAGMA user_version").fetchone()[0], len(MIGRATIONS)
+    if version > latest:
+        return [Finding("schema", False, f"version {version} is newer than this program knows "
+                                         f"({latest}): upgrade monitor before running it")]
+    note = "" if version == latest else f" (upgraded to {latest} at the next start)"
+    return [Finding("schema", True, f"version {version}{note}")]
 
 
 def _check_json(conn: sqlite3.Connection) -> list[Finding]:
@@ -107,6 +125,8 @@ def _check_json(conn: sqlite3.Connection) -> list[Finding]:
 
 
 def _check_search(conn: sqlite3.Connection) -> list[Finding]:
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (search.DOCS_TABLE,)).fetchone():
+        return [Finding("search index", True, "not created yet (made at the next start)")]
     articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     indexed = conn.execute(
         f"SELECT count(*) FROM {search.DOCS_TABLE} s JOIN articles a ON a.id = s.article_id").fetchone()[0]
@@ -154,11 +174,14 @@ def backup_database(source: Path, dest: Path, pages_per_step: int = 1024) -> int
     partial.unlink(missing_ok=True)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
     try:
+        # A read transaction held for the whole copy: in WAL mode writers go on, and the copy is the
+        # snapshot taken here instead of restarting each time the daemon commits. Taking it waits at most
+        # BUSY_TIMEOUT for a process that holds the file exclusively.
+        src.execute("BEGIN")
+        src.execute("SELECT count(*) FROM sqlite_master").fetchone()
         dst = sqlite3.connect(str(partial))
         try:
-            # pages_per_step: other connections may write between steps instead of waiting for the
-            # whole copy; the API restarts by itself when the source changes under it.
-            src.backup(dst, pages=pages_per_step, sleep=0.005)
+            src.backup(dst, pages=pages_per_step, sleep=0.005, progress=_give_up_when_busy())
             pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
             verdict = dst.execute("PRAGMA quick_check").fetchone()[0]
             dst.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file, no -wal beside it
@@ -173,6 +196,23 @@ def backup_database(source: Path, dest: Path, pages_per_step: int = 1024) -> int
         raise
     finally:
         src.close()
+
+
+def _give_up_when_busy() -> Callable[[int, int, int], None]:
+    """A progress callback that ends a backup stuck on a lock: Python's backup() retries SQLITE_BUSY and
+    SQLITE_LOCKED forever, and an exception from the callback is the only way out."""
+    busy_since: list[float] = []
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        if status not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            busy_since.clear()
+            return
+        now = time.monotonic()
+        busy_since[:] = busy_since or [now]
+        if now - busy_since[0] > BUSY_TIMEOUT:
+            raise sqlite3.OperationalError(f"database is locked (the backup waited {BUSY_TIMEOUT:g} s)")
+
+    return progress
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
