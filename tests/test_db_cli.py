@@ -57,7 +57,7 @@ def populated(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_check_a_healthy_database(populated: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    config, database = populated
+    config, _ = populated
     assert main(["db", "check", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "ok    integrity_check: ok" in out and "foreign_key_check: ok" in out
