@@ -169,11 +169,14 @@ def prepare(app: Any, urls: list[str], changed_set: set[int], new: int, order: s
         conn.executemany("UPDATE feeds SET etag = ?, next_poll_at = ?, last_success_at = ?, interval_seconds = 900,"
                          " items_per_day = 48 WHERE url = ?", rows)
         articles = []
-        for j in changed_set:
-            base = urls[j].rsplit("/feed/", 1)[0]
+        for url in urls:
+            j = int(url.rsplit("/", 1)[1].removesuffix(".xml"))
+            if j not in changed_set:
+                continue
+            base = url.rsplit("/feed/", 1)[0]
             for n in range(new, ITEMS):
                 key = canonical_url(f"{base}/article/{j}/{n}")
-                articles.append((article_id_for(key), key, f"{base}/article/{j}/{n}", urls[j], "old item", "text",
+                articles.append((article_id_for(key), key, f"{base}/article/{j}/{n}", url, "old item", "text",
                                  now.isoformat(timespec="seconds"), "page"))
         conn.executemany("INSERT INTO articles (id, canonical_url, url, feed_url, title, text, seen_at, extraction)"
                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", articles)
