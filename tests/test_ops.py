@@ -300,8 +300,9 @@ def test_a_taken_port_is_one_clear_error() -> None:
     first = OpsServer("127.0.0.1", 0, health=dict, metrics_text=str)
     first.start()
     try:
-        with pytest.raises(MonitorError, match=r"cannot listen on 127\.0\.0\.1"):
+        with pytest.raises(MonitorError, match=r"cannot listen on 127\.0\.0\.1") as info:
             OpsServer("127.0.0.1", first.address[1], health=dict, metrics_text=str).start()
+        assert isinstance(info.value, OSError)  # the daemon logs it and keeps monitoring
     finally:
         first.stop()
 

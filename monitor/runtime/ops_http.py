@@ -144,11 +144,16 @@ def health_report(*, scheduler_alive: bool, started_at: float, last_success_at: 
 
 # -- the server -------------------------------------------------------------------------------------
 
+class OpsBindError(MonitorError, OSError):
+    """The endpoint cannot listen (port taken, address not local). An OSError too, so a caller that
+    treats it like any socket failure (log it, keep monitoring) catches it."""
+
+
 AlertFeed = Callable[[str, str], bytes | None]  # (topic, "atom"|"json") -> body, or None: no such topic
 
 
 class OpsServer:
-    """A threaded HTTP server in a background thread. start() binds (and raises if it cannot)."""
+    """A threaded HTTP server in a background thread. start() binds, or raises OpsBindError."""
 
     def __init__(self, host: str, port: int, health: Callable[[], dict[str, Any]],
                  metrics_text: Callable[[], str], alert_feed: AlertFeed | None = None) -> None:
@@ -174,7 +179,7 @@ class OpsServer:
             server = ThreadingHTTPServer((self.host, self.port), handler)
         except OSError as exc:
             reason = exc.strerror or exc
-            raise MonitorError(f"ops endpoint: cannot listen on {self.host}:{self.port}: {reason}"
+            raise OpsBindError(f"ops endpoint: cannot listen on {self.host}:{self.port}: {reason}"
                                " (set [ops] port, or enabled = false)") from None
         server.daemon_threads = True  # a stuck client must not hold up shutdown
         self._server = server
