@@ -188,3 +188,24 @@ def test_sqlite_lookup_uses_the_indexes(tmp_path: Path) -> None:
         ]
     ]
     assert all("SEARCH" in p and "SCAN" not in p.replace("SCAN CONSTANT", "") for p in plans), plans
+
+
+def test_probe_order_reads_rare_hashes_first_within_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dedup, "POSTING_BUDGET", 100)
+    df = {1: 3, 2: 90, 3: 1, 4: 50, 5: 0}
+    assert dedup.probe_order(df) == [3, 1, 4]  # 1 + 3 + 50 rows; the 90-row hash would exceed 100
+    assert dedup.probe_order({7: 5000}) == [7]  # the rarest is always read
+    assert dedup.probe_order({}) == []
+
+
+def test_lookup_with_a_binding_budget_still_finds_the_copy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(dedup, "POSTING_BUDGET", 40)
+    stock = "وفي سياق متصل قالت مصادر مطلعة إن الاجتماع سيعقد الأسبوع المقبل في العاصمة"
+    db = open_db(tmp_path / "b.db")
+    indexes = (MemoryCorpusIndex(), SqliteCorpusIndex(db))
+    for idx in indexes:
+        for i, r in enumerate(CORPUS[:60]):
+            idx.add(r["id"], f"{stock}\n{r['text']}\n{stock} {i}")
+    lead = "\n".join(paragraphs(CORPUS[30]["text"])[:2])
+    for idx in indexes:
+        assert idx.check(f"{stock}\n{lead}").duplicate_of == CORPUS[30]["id"]

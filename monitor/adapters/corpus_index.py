@@ -5,9 +5,10 @@ Tables (created on first use, in the caller's database):
     corpus_fingerprints  postings: sampled shingle hash -> corpus article (WITHOUT ROWID, keyed by hash)
     corpus_fp_df         how many articles contain each sampled hash; past POSTING_CAP no more postings
                          are written, so boilerplate cannot grow a posting list without bound
-A lookup is one indexed query on the hash (exact copies), one on the postings for the text's sampled
-hashes, and one fetch of the few best candidates' blobs: it never reads all articles, and the daemon
-restarts without rebuilding anything.
+A lookup is one indexed query on the hash (exact copies), one on corpus_fp_df for the text's sampled
+hashes, one on the postings of the rarest of them (at most POSTING_BUDGET rows, see dedup.probe_order)
+and one fetch of the few best candidates' blobs: its cost does not grow with the corpus, it never reads
+all articles, and the daemon restarts without rebuilding anything.
 
 `add` runs inside the caller's open transaction when there is one (db.atomic() nests as a savepoint),
 so an article and its fingerprints commit together.
@@ -26,6 +27,7 @@ from monitor.core.dedup import (
     exact_copy,
     fingerprint,
     pack_shingles,
+    probe_order,
     unpack_shingles,
 )
 from monitor.models import NearCopy
@@ -89,8 +91,13 @@ class SqliteCorpusIndex:
         row = self.db.execute("SELECT doc_id FROM corpus_docs WHERE text_hash = ? LIMIT 1", [fp.text_hash]).fetchone()
         if row:
             return exact_copy(fp, str(row[0]))
-        hits: Counter[int] = Counter()
+        df: dict[int, int] = {}
         for chunk in _chunks(sorted(fp.hashes)):
+            marks = ",".join("?" * len(chunk))
+            for h, n in self.db.execute(f"SELECT fp, df FROM corpus_fp_df WHERE fp IN ({marks})", chunk):
+                df[int(h)] = int(n)
+        hits: Counter[int] = Counter()
+        for chunk in _chunks(probe_order(df)):
             marks = ",".join("?" * len(chunk))
             for seq, count in self.db.execute(
                 f"SELECT seq, count(*) FROM corpus_fingerprints WHERE fp IN ({marks}) GROUP BY seq", chunk

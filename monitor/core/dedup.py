@@ -38,6 +38,7 @@ NEAR_THRESHOLD = 0.4  # containment (exact, on all shingles) at or above which a
 MIN_SHARED = 8  # fewest shared shingles for a near-copy (about a dozen copied words in a row)
 CANDIDATES = 5  # candidates (most sampled hits first) whose full shingle sets are compared
 POSTING_CAP = 2000  # documents remembered per sampled hash; commoner ones are boilerplate and not indexed
+POSTING_BUDGET = 6000  # most postings one lookup reads: rarest hashes first, stock phrases last or never
 PASSAGE_CHARS = 400  # longest passage quoted in a decision
 _KEY_MASK = 0xFFFFFFFF
 
@@ -127,6 +128,26 @@ def exact_copy(fp: Fingerprint, doc_id: str) -> NearCopy:
     return NearCopy(doc_id, 1.0, _passage(fp, fp.shingles), "exact")
 
 
+def probe_order(df: Mapping[int, int]) -> list[int]:
+    """Which sampled hashes of a query to read postings for: rarest first, within POSTING_BUDGET.
+
+    df: hash -> number of corpus documents holding it (hashes absent from the corpus may be left out).
+    Rare hashes point at the few articles sharing a specific passage; a stock phrase's postings name
+    thousands of unrelated articles and would make a lookup's cost grow with the corpus. The rarest
+    hash is always read, so a text made only of common phrases still finds its best candidates.
+    """
+    order = sorted((h for h in df if df[h] > 0), key=lambda h: (min(df[h], POSTING_CAP), h))
+    chosen: list[int] = []
+    spent = 0
+    for h in order:
+        cost = min(df[h], POSTING_CAP)
+        if chosen and spent + cost > POSTING_BUDGET:
+            break
+        chosen.append(h)
+        spent += cost
+    return chosen
+
+
 def top_candidates(hits: Mapping[str, int]) -> list[str]:
     """The candidates with the most sampled hashes in common, best first."""
     return sorted(hits, key=lambda d: (-hits[d], d))[:CANDIDATES]
@@ -180,7 +201,7 @@ class MemoryCorpusIndex:
         if (same := self._exact.get(fp.text_hash)) is not None:
             return exact_copy(fp, same)
         hits: Counter[int] = Counter()
-        for h in fp.hashes:
+        for h in probe_order({h: self._df[h] for h in fp.hashes}):
             hits.update(self._postings.get(h, ()))
         best = sorted(hits, key=lambda o: (-hits[o], o))[:CANDIDATES]
         return decide(fp, {self._ids[o]: self._shingles[o] for o in best})
