@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,3 +207,75 @@ def test_a_backup_stuck_on_a_lock_gives_up(monkeypatch: pytest.MonkeyPatch) -> N
     time.sleep(0.1)
     with pytest.raises(sqlite3.OperationalError, match="locked"):
         progress(sqlite3.SQLITE_LOCKED, 10, 20)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Any:
+    """An 8 MB tmpfs: a disk that really fills up. Needs the right to mount (root in a container)."""
+    mountpoint = tmp_path / "small"
+    mountpoint.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mountpoint)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", "-l", str(mountpoint)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    filler = folder / "filler"
+    with filler.open("wb", buffering=0) as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 4096)
+                handle.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def test_a_full_disk_is_a_clear_error_and_loses_nothing(
+        small_disk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from monitor.commands.corpus import import_records, read_path
+    from monitor.errors import MonitorError
+    from monitor.runtime.ops_http import probe_database
+
+    database = small_disk / "m.db"
+    config = tmp_path / "full.toml"
+    config.write_text(f'[storage]\ndatabase = "{database}"\n[pipeline]\nseeds_dir = "{ROOT / "seeds"}"\n',
+                      encoding="utf-8")
+    store = Store(database)  # open, as the daemon's is, when the disk fills up
+    add(store, "kept", TEXT, seen=NOW, topics=("nato_iraq",), alert=True)
+    assert probe_database(database) is None
+    articles = tmp_path / "articles.jsonl"
+    articles.write_text("\n".join(json.dumps({"text": f"{TEXT} {i} " + "كلمة جديدة " * 400}, ensure_ascii=False)
+                                  for i in range(40)), encoding="utf-8")
+    filler = fill(small_disk)
+
+    error = probe_database(database)
+    assert error is not None and "disk full" in error  # /healthz answers 503 with this
+    with pytest.raises(MonitorError, match="corpus import stopped") as info:
+        import_records(store, read_path(articles))
+    assert "full" in str(info.value) and "run the import again" in str(info.value)
+    # the open store still reads, and the alert stored before is there
+    assert store.db.execute("SELECT count(*) FROM alerts WHERE article_id = 'kept'").fetchone()[0] == 1
+    store.close()
+
+    assert main(["corpus", "import", "--config", str(config), str(articles)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("monitor: ") and len(err.splitlines()) == 1  # one line, no traceback
+    assert main(["db", "backup", "--config", str(config), str(small_disk / "b.db")]) == 1
+    assert "disk full" in capsys.readouterr().err
+    assert not (small_disk / "b.db").exists() and not (small_disk / "b.db.partial").exists()
+
+    filler.unlink()  # space comes back: everything still there, and the import completes
+    assert main(["db", "check", "--config", str(config)]) == 0
+    store = Store(database)
+    assert store.db.execute("SELECT count(*) FROM alerts WHERE article_id = 'kept'").fetchone()[0] == 1
+    assert store.db["articles"].count == 1
+    store.close()
+    capsys.readouterr()
+    assert main(["corpus", "import", "--config", str(config), str(articles)]) == 0
+    assert "imported 40 articles" in capsys.readouterr().out

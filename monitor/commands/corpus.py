@@ -148,8 +148,11 @@ def import_records(
     from monitor.adapters.corpus_index import SqliteCorpusIndex  # owned by detection; imported when needed
     from monitor.core.urls import canonical_url
 
-    index = SqliteCorpusIndex(store.db)
     report = ImportReport()
+    try:
+        index = SqliteCorpusIndex(store.db)
+    except sqlite3.Error as exc:
+        raise _stopped(exc, store, report) from None
     started = time.monotonic()
     seen_at = now or datetime.now(UTC)
     batch: list[Record] = []
@@ -158,8 +161,7 @@ def import_records(
         try:
             write()
         except sqlite3.Error as exc:  # locked, disk full, corrupt: stop with what is committed so far
-            raise MonitorError(f"corpus import stopped: {exc} ({report.added} articles were added and "
-                               f"committed before; run the import again to continue)") from None
+            raise _stopped(exc, store, report) from None
         batch.clear()
 
     def write() -> None:
@@ -203,6 +205,13 @@ def import_records(
     if batch:
         flush()
     return report
+
+
+def _stopped(exc: sqlite3.Error, store: Store, report: ImportReport) -> MonitorError:
+    from monitor.commands.db import disk_space_note
+
+    return MonitorError(f"corpus import stopped: {exc}{disk_space_note(store.path)} ({report.added} articles "
+                        "were added and committed before; run the import again to continue)")
 
 
 # -- commands -----------------------------------------------------------------------------------

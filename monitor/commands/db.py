@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable
@@ -36,12 +37,29 @@ def _database_path(args: argparse.Namespace) -> Path:
     return path
 
 
+LOW_SPACE_BYTES = 4 * 1024 * 1024
+
+
+def disk_space_note(path: Path) -> str:
+    """" (disk full: 12 kB free on /var/lib/monitor)" when that is the likely cause of a write error, else "".
+
+    SQLite reports a full disk as "database or disk is full" only sometimes; creating the WAL or its
+    shared-memory file on a full disk comes back as "disk I/O error". Free space tells them apart.
+    """
+    folder = path if path.is_dir() else path.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return ""
+    return f" (disk full: {free // 1024} kB free on {folder})" if free < LOW_SPACE_BYTES else ""
+
+
 def _explain(exc: sqlite3.Error, path: Path) -> str:
-    text = str(exc)
+    text = str(exc) + disk_space_note(path)
     if "locked" in text or "busy" in text:
         return f"database {path} is locked by another process ({text}); try again when it is released"
     if "full" in text:
-        return f"disk full while writing ({text}); free space and run again: nothing was replaced"
+        return f"{text}; free space and run again: nothing was replaced"
     if "not a database" in text or "malformed" in text:
         return f"database {path} is damaged ({text}); restore the latest `monitor db backup`"
     return f"database {path}: {text}"

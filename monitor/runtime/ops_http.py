@@ -97,25 +97,30 @@ def parse_ops_settings(spec: Mapping[str, Any]) -> OpsSettings:
 
 
 def probe_database(database_path: Path, timeout: float = 2.0) -> str | None:
-    """None when the database takes a real write now; otherwise why not (locked, read-only, disk full).
+    """None when the database takes a real write now and its disk has room; otherwise why not
+    (locked, read-only, disk full).
 
-    A real write (one heartbeat row, its own connection) rather than a read: a full disk or a read-only
-    mount still reads fine, and those are exactly the states in which alerts would stop being stored.
+    A real write (one heartbeat row, its own connection) rather than a read: a read-only mount or a lock
+    held elsewhere still reads fine. Free space is checked as well, because a small write can still
+    succeed on a full disk by reusing room inside the WAL file, while the next article's does not.
     """
+    from monitor.commands.db import disk_space_note
+
     try:
         conn = sqlite3.connect(f"file:{database_path}?mode=rw", uri=True, timeout=timeout)
     except sqlite3.Error as exc:
-        return f"cannot open {database_path}: {exc}"
+        return f"cannot open {database_path}: {exc}{disk_space_note(database_path)}"
     try:
         with conn:
             conn.execute("INSERT INTO ops_heartbeat (id, at) VALUES (1, ?)"
                          " ON CONFLICT (id) DO UPDATE SET at = excluded.at",
                          (datetime.now(UTC).isoformat(timespec="seconds"),))
-        return None
     except sqlite3.Error as exc:
-        return f"database not writable: {exc}"
+        return f"database not writable: {exc}{disk_space_note(database_path)}"
     finally:
         conn.close()
+    note = disk_space_note(database_path)
+    return f"no room for new articles and alerts{note}" if note else None
 
 
 def health_report(*, scheduler_alive: bool, started_at: float, last_success_at: float | None, now: float,
