@@ -242,6 +242,12 @@ def machine() -> str:
     try:
         commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True, check=False).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "monitor"], capture_output=True, text=True,
+            check=False).stdout.split("\n")
+        changed = sorted(line[3:] for line in dirty if line.strip())
+        if changed:  # the working tree is shared: say which measured modules were not the committed ones
+            commit += f" + uncommitted {', '.join(changed)}"
     except OSError:
         commit = "?"
     return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB; Python {platform.python_version()}; "
