@@ -190,22 +190,36 @@ def test_sqlite_lookup_uses_the_indexes(tmp_path: Path) -> None:
     assert all("SEARCH" in p and "SCAN" not in p.replace("SCAN CONSTANT", "") for p in plans), plans
 
 
-def test_probe_order_reads_rare_hashes_first_within_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dedup, "POSTING_BUDGET", 100)
-    df = {1: 3, 2: 90, 3: 1, 4: 50, 5: 0}
-    assert dedup.probe_order(df) == [3, 1, 4]  # 1 + 3 + 50 rows; the 90-row hash would exceed 100
-    assert dedup.probe_order({7: 5000}) == [7]  # the rarest is always read
-    assert dedup.probe_order({}) == []
+def test_probes_skip_stock_phrases_and_spread_over_long_texts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dedup, "MAX_PROBES", 8)
+    fp = dedup.fingerprint(SEEDS[1])
+    ordered = sorted(fp.hashes, key=lambda h: fp.sample_positions[h])
+    common = set(ordered[:5])
+    probes = dedup.choose_probes(fp, common)
+    assert len(probes) == 8
+    assert not common & set(probes)
+    positions = [fp.sample_positions[h] for h in probes]
+    assert positions == sorted(positions) and positions[-1] > len(fp.words) // 2  # reaches the second half
+    assert dedup.choose_probes(fp, set(fp.hashes))  # only stock phrases: still probes a few
 
 
-def test_lookup_with_a_binding_budget_still_finds_the_copy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(dedup, "POSTING_BUDGET", 40)
-    stock = "وفي سياق متصل قالت مصادر مطلعة إن الاجتماع سيعقد الأسبوع المقبل في العاصمة"
+def test_stock_phrases_are_not_probed_and_copies_are_still_found(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(dedup, "COMMON_DF", 20)
+    stock = (
+        "وفي سياق متصل قالت مصادر مطلعة إن الاجتماع سيعقد الأسبوع المقبل في العاصمة بحضور ممثلين عن "
+        "الأطراف كافة، على أن تصدر الجهات المعنية بيانا رسميا في ختام المباحثات يوضح ما تم الاتفاق عليه"
+    )
     db = open_db(tmp_path / "b.db")
+    monkeypatch.setattr("monitor.adapters.corpus_index.COMMON_DF", 20)
     indexes = (MemoryCorpusIndex(), SqliteCorpusIndex(db))
     for idx in indexes:
         for i, r in enumerate(CORPUS[:60]):
             idx.add(r["id"], f"{stock}\n{r['text']}\n{stock} {i}")
+    stock_hashes = dedup.fingerprint(stock).hashes
+    assert stock_hashes and stock_hashes <= indexes[0]._common
+    assert stock_hashes <= SqliteCorpusIndex(db)._common  # persisted: a restart knows them
     lead = "\n".join(paragraphs(CORPUS[30]["text"])[:2])
     for idx in indexes:
         assert idx.check(f"{stock}\n{lead}").duplicate_of == CORPUS[30]["id"]

@@ -5,10 +5,12 @@ Tables (created on first use, in the caller's database):
     corpus_fingerprints  postings: sampled shingle hash -> corpus article (WITHOUT ROWID, keyed by hash)
     corpus_fp_df         how many articles contain each sampled hash; past POSTING_CAP no more postings
                          are written, so boilerplate cannot grow a posting list without bound
-A lookup is one indexed query on the hash (exact copies), one on corpus_fp_df for the text's sampled
-hashes, one on the postings of the rarest of them (at most POSTING_BUDGET rows, see dedup.probe_order)
-and one fetch of the few best candidates' blobs: its cost does not grow with the corpus, it never reads
-all articles, and the daemon restarts without rebuilding anything.
+    corpus_common        the sampled hashes found in more than COMMON_DF articles (stock phrases), loaded
+                         into memory at start and never probed
+A lookup is one indexed query on the hash (exact copies), one on the postings of at most MAX_PROBES of
+the text's sampled hashes, none of them a stock phrase (dedup.choose_probes), and one fetch of the few
+best candidates' blobs: its cost does not grow with the corpus, it never reads all articles, and the
+daemon restarts without rebuilding anything.
 
 `add` runs inside the caller's open transaction when there is one (db.atomic() nests as a savepoint),
 so an article and its fingerprints commit together.
@@ -22,12 +24,13 @@ import sqlite_utils
 
 from monitor.core.dedup import (
     CANDIDATES,
+    COMMON_DF,
     POSTING_CAP,
+    choose_probes,
     decide,
     exact_copy,
     fingerprint,
     pack_shingles,
-    probe_order,
     unpack_shingles,
 )
 from monitor.models import NearCopy
@@ -40,6 +43,7 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS corpus_fingerprints ("
     " fp INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (fp, seq)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS corpus_fp_df (fp INTEGER PRIMARY KEY, df INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS corpus_common (fp INTEGER PRIMARY KEY)",
 )
 _CHUNK = 500  # bound the number of SQL variables per statement (old SQLite builds allow 999)
 
@@ -56,6 +60,10 @@ class SqliteCorpusIndex:
         with db.atomic():
             for statement in _SCHEMA:
                 db.execute(statement)
+        # Stock phrases are few (a hash must be in COMMON_DF documents); held in memory so a lookup need
+        # not ask the database how common each of its hashes is. Another process's additions only make
+        # this set stale, which costs a few extra posting reads, never a wrong decision.
+        self._common: set[int] = {int(row[0]) for row in db.execute("SELECT fp FROM corpus_common")}
 
     def __len__(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM corpus_docs").fetchone()[0])
@@ -83,6 +91,12 @@ class SqliteCorpusIndex:
                     f" WHERE fp IN ({marks}) AND df <= ?",
                     [seq, *chunk, POSTING_CAP],
                 )
+                common = self.db.execute(
+                    f"SELECT fp FROM corpus_fp_df WHERE fp IN ({marks}) AND df > ?", [*chunk, COMMON_DF]
+                ).fetchall()
+                if common:
+                    self.db.conn.executemany("INSERT OR IGNORE INTO corpus_common (fp) VALUES (?)", common)
+                    self._common.update(int(row[0]) for row in common)
 
     def check(self, text: str) -> NearCopy:
         fp = fingerprint(text)
@@ -91,13 +105,8 @@ class SqliteCorpusIndex:
         row = self.db.execute("SELECT doc_id FROM corpus_docs WHERE text_hash = ? LIMIT 1", [fp.text_hash]).fetchone()
         if row:
             return exact_copy(fp, str(row[0]))
-        df: dict[int, int] = {}
-        for chunk in _chunks(sorted(fp.hashes)):
-            marks = ",".join("?" * len(chunk))
-            for h, n in self.db.execute(f"SELECT fp, df FROM corpus_fp_df WHERE fp IN ({marks})", chunk):
-                df[int(h)] = int(n)
         hits: Counter[int] = Counter()
-        for chunk in _chunks(probe_order(df)):
+        for chunk in _chunks(choose_probes(fp, self._common)):
             marks = ",".join("?" * len(chunk))
             for seq, count in self.db.execute(
                 f"SELECT seq, count(*) FROM corpus_fingerprints WHERE fp IN ({marks}) GROUP BY seq", chunk

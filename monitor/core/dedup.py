@@ -26,7 +26,7 @@ import hashlib
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from monitor.core.arabic import strip_clitics, tokenize
@@ -38,7 +38,8 @@ NEAR_THRESHOLD = 0.4  # containment (exact, on all shingles) at or above which a
 MIN_SHARED = 8  # fewest shared shingles for a near-copy (about a dozen copied words in a row)
 CANDIDATES = 5  # candidates (most sampled hits first) whose full shingle sets are compared
 POSTING_CAP = 2000  # documents remembered per sampled hash; commoner ones are boilerplate and not indexed
-POSTING_BUDGET = 6000  # most postings one lookup reads: rarest hashes first, stock phrases last or never
+COMMON_DF = 200  # a sampled hash in more documents than this is a stock phrase: never probed for candidates
+MAX_PROBES = 64  # most sampled hashes of one query whose postings are read (spread over the whole text)
 PASSAGE_CHARS = 400  # longest passage quoted in a decision
 _KEY_MASK = 0xFFFFFFFF
 
@@ -52,6 +53,7 @@ class Fingerprint:
     shingles: frozenset[int]  # every shingle's key (low 32 bits of its hash): stored per document, compared exactly
     hashes: frozenset[int]  # the sampled shingle hashes, full 64 bits (the index postings)
     positions: Mapping[int, int] = field(default_factory=dict)  # shingle key -> first word position
+    sample_positions: Mapping[int, int] = field(default_factory=dict)  # sampled hash -> first word position
 
 
 def _hash64(shingle: str) -> int:
@@ -70,14 +72,14 @@ def fingerprint(text: str) -> Fingerprint:
     words = tokenize(text)
     text_hash = hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
     positions: dict[int, int] = {}
-    sampled: set[int] = set()
+    sampled: dict[int, int] = {}
     for pos, h in enumerate(_shingle_hashes(words)):
         # 32-bit keys halve the stored sets; two documents' keys collide by chance about once in
         # 4e9 / (600 * 600) comparisons, which cannot move a containment score measurably.
         positions.setdefault(h & _KEY_MASK, pos)
         if h % SAMPLE_MOD == 0:
-            sampled.add(h)
-    return Fingerprint(text_hash, tuple(words), frozenset(positions), frozenset(sampled), positions)
+            sampled.setdefault(h, pos)
+    return Fingerprint(text_hash, tuple(words), frozenset(positions), frozenset(sampled), positions, sampled)
 
 
 def pack_shingles(shingles: Iterable[int]) -> bytes:
@@ -128,24 +130,21 @@ def exact_copy(fp: Fingerprint, doc_id: str) -> NearCopy:
     return NearCopy(doc_id, 1.0, _passage(fp, fp.shingles), "exact")
 
 
-def probe_order(df: Mapping[int, int]) -> list[int]:
-    """Which sampled hashes of a query to read postings for: rarest first, within POSTING_BUDGET.
+def choose_probes(fp: Fingerprint, common: Container[int]) -> list[int]:
+    """The sampled hashes of a query whose postings are read to find candidates.
 
-    df: hash -> number of corpus documents holding it (hashes absent from the corpus may be left out).
-    Rare hashes point at the few articles sharing a specific passage; a stock phrase's postings name
-    thousands of unrelated articles and would make a lookup's cost grow with the corpus. The rarest
-    hash is always read, so a text made only of common phrases still finds its best candidates.
+    Stock phrases (hashes in `common`) are skipped: their postings name hundreds of unrelated articles and
+    would make a lookup's cost grow with the corpus, while a rare run of words points at the few articles
+    that share the passage. Long texts are probed at MAX_PROBES hashes spread evenly over the text, so
+    any copied passage of a few sentences is still hit several times; the candidates are then compared
+    on their full shingle sets, so probing fewer hashes costs no precision.
     """
-    order = sorted((h for h in df if df[h] > 0), key=lambda h: (min(df[h], POSTING_CAP), h))
-    chosen: list[int] = []
-    spent = 0
-    for h in order:
-        cost = min(df[h], POSTING_CAP)
-        if chosen and spent + cost > POSTING_BUDGET:
-            break
-        chosen.append(h)
-        spent += cost
-    return chosen
+    ordered = sorted(fp.hashes, key=lambda h: (fp.sample_positions.get(h, 0), h))
+    rare = [h for h in ordered if h not in common] or ordered[:4]
+    if len(rare) <= MAX_PROBES:
+        return rare
+    step = len(rare) / MAX_PROBES
+    return [rare[int(i * step)] for i in range(MAX_PROBES)]
 
 
 def top_candidates(hits: Mapping[str, int]) -> list[str]:
@@ -179,6 +178,7 @@ class MemoryCorpusIndex:
         self._exact: dict[str, str] = {}
         self._postings: dict[int, list[int]] = {}
         self._df: Counter[int] = Counter()
+        self._common: set[int] = set()
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -191,6 +191,8 @@ class MemoryCorpusIndex:
         self._exact.setdefault(fp.text_hash, doc_id)
         for h in fp.hashes:
             self._df[h] += 1
+            if self._df[h] > COMMON_DF:
+                self._common.add(h)
             if self._df[h] <= POSTING_CAP:
                 self._postings.setdefault(h, []).append(ordinal)
 
@@ -201,7 +203,7 @@ class MemoryCorpusIndex:
         if (same := self._exact.get(fp.text_hash)) is not None:
             return exact_copy(fp, same)
         hits: Counter[int] = Counter()
-        for h in probe_order({h: self._df[h] for h in fp.hashes}):
+        for h in choose_probes(fp, self._common):
             hits.update(self._postings.get(h, ()))
         best = sorted(hits, key=lambda o: (-hits[o], o))[:CANDIDATES]
         return decide(fp, {self._ids[o]: self._shingles[o] for o in best})
