@@ -129,10 +129,10 @@ def first_poll_after(site: FaultServer, since: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=10, help="new items per mode (default 10)")
-    parser.add_argument("--quick", action="store_true", help="tiny run for CI: 2 items per mode")
+    parser.add_argument("--quick", action="store_true", help="tiny run for CI: 1 item per mode")
     args = parser.parse_args()
     if args.quick:
-        args.items = 2
+        args.items = 1
     logging.basicConfig(level=logging.WARNING)
     # a poll with a new item outlasts the 1 s cycle (the page waits for the host's spacing): APScheduler then
     # logs a skipped run each time, which is expected here

@@ -280,7 +280,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dir", type=Path, default=None, help="where to build the databases (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the databases (reused by a later run with --dir)")
-    parser.add_argument("--quick", action="store_true", help="tiny run for CI: 2,000 and 5,000 articles")
+    parser.add_argument("--quick", action="store_true", help="tiny run for CI: 1,000 and 3,000 articles")
     parser.add_argument("--rare-df", type=int, default=0,
                         help="also measure the proposed lookup that skips hashes in more than N articles")
     parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
@@ -290,7 +290,7 @@ def main() -> None:
         return
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.quick:
-        sizes, args.queries = [2000, 5000], 100
+        sizes, args.queries = [1000, 3000], 60
     workdir = args.dir or Path(tempfile.mkdtemp(prefix="bench-dedup-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}; load average {load_average()}")
