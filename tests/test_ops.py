@@ -339,3 +339,51 @@ def test_systemd_unit_is_hardened_and_valid(tmp_path: Path) -> None:
     local.write_text(unit.replace("/opt/monitor/.venv/bin/monitor", str(monitor_bin)), encoding="utf-8")
     result = subprocess.run([analyze, "verify", str(local)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+# -- the daemon ---------------------------------------------------------------------------------
+
+
+def test_daemon_serves_ops_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port that is free right now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    database = tmp_path / "m.db"
+    config = tmp_path / "monitor.toml"
+    config.write_text(f'[storage]\ndatabase = "{database}"\n[pipeline]\nseeds_dir = "{ROOT / "seeds"}"\n'
+                      f"fetch_pages = false\ncycle_seconds = 1\n[ops]\nport = {port}\nstale_after_seconds = 30\n",
+                      encoding="utf-8")
+    daemon = subprocess.Popen([sys.executable, "-m", "monitor", "--log-json", "run", "--config", str(config)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, _, body = get(f"http://127.0.0.1:{port}/healthz")
+                if status == 200 and json.loads(body)["checks"]["last_successful_cycle"]["at"]:
+                    break
+            except urllib.error.URLError:
+                pass
+            assert daemon.poll() is None, daemon.communicate()[1]
+            assert time.monotonic() < deadline, "the daemon never became healthy"
+            time.sleep(0.2)
+        samples = parse_prometheus(get(f"http://127.0.0.1:{port}/metrics")[2].decode("utf-8"))
+        seeds = len(list((ROOT / "seeds").glob("*.txt")))
+        assert samples['monitor_articles{kind="seed"}'] == seeds
+        assert samples['monitor_cycles_total{result="ok"}'] >= 1
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _, stderr = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, stderr
+    messages = [json.loads(line)["message"] for line in stderr.splitlines() if line.startswith("{")]
+    assert any(m.startswith("received SIGTERM") for m in messages) and messages[-1] == "monitor stopped"
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    # the seeds the daemon loaded are searchable: the pipeline indexes what it stores
+    run = subprocess.run([sys.executable, "-m", "monitor", "search", "--config", str(config), "--source", "seed",
+                          "الناتو", "العراق"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and "[الناتو]" in run.stdout and "[العراق]" in run.stdout, run.stdout
