@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from monitor.adapters import search
 from monitor.adapters.corpus_index import SqliteCorpusIndex
+from monitor.adapters.seeds import read_seeds
 from monitor.adapters.store import Store
 from monitor.cli import main
 from monitor.commands import corpus
+from monitor.models import ExtractedText
 
 ROOT = Path(__file__).parent.parent
 SEED_TEXTS = [p.read_text(encoding="utf-8").strip() for p in sorted((ROOT / "seeds").glob("*.txt"))]
@@ -141,6 +144,22 @@ def test_long_import_reports_progress_and_can_skip_near_copies(
                                                        "corpus import: 15"]
     assert "imported 12 articles" in captured.out and "5 near-copies skipped" in captured.out
     assert Store(database).db["articles"].count == 5 + 12
+
+
+def test_importing_the_seed_folder_again_adds_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config, database = write_config(tmp_path)
+    store = Store(database)
+    with store.transaction() as db:  # what the daemon does on first start
+        for seed in read_seeds(ROOT / "seeds"):
+            store.insert_article(db, article_id=seed.id, canonical_url=f"seed:{seed.id}", url="", feed_url=None,
+                                 guid=None, source="seed", summary="", published=None, seen_at=datetime.now(UTC),
+                                 extracted=ExtractedText(seed.title, seed.text, "ar", "seed"), is_seed=True,
+                                 in_corpus=True)
+    store.close()
+    assert main(["corpus", "import", "--config", str(config), str(ROOT / "seeds")]) == 0
+    out = capsys.readouterr().out
+    assert "imported 0 articles" in out and f"{len(SEED_TEXTS)} already present" in out
+    assert Store(database).db["articles"].count == len(SEED_TEXTS)
 
 
 def test_unusable_input_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -170,8 +170,9 @@ def import_records(
             for record in batch:
                 article_id = corpus_id(record.text)
                 key = canonical_url(record.url) if record.url else f"corpus:{article_id}"
-                if db.execute("SELECT 1 FROM articles WHERE id = ? OR canonical_url = ?",
-                              [article_id, key]).fetchone():
+                # same text, same URL, or the very article under its own id (a seed file imported again)
+                if db.execute("SELECT 1 FROM articles WHERE id = ? OR canonical_url = ? OR (id = ? AND text = ?)",
+                              [article_id, key, record.given_id, record.text]).fetchone():
                     report.present += 1
                     continue
                 if skip_near_copies and index.check(record.text).duplicate_of is not None:
