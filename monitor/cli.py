@@ -20,8 +20,9 @@ EXIT_CONFIG = 2
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="PATH", default=None,
-                        help="config file (default: $MONITOR_CONFIG or config/monitor.toml)")
+    parser.add_argument(
+        "--config", metavar="PATH", default=None, help="config file (default: $MONITOR_CONFIG or config/monitor.toml)"
+    )
 
 
 def setup_logging(level: str, json_lines: bool = False) -> None:
@@ -40,14 +41,19 @@ def setup_logging(level: str, json_lines: bool = False) -> None:
 
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        payload = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name,
-                   "message": record.getMessage()}
+        payload = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False)
 
 
 # -- commands ------------------------------------------------------------------------------------
+
 
 def cmd_run(args: argparse.Namespace) -> int:
     from monitor.config import load_config
@@ -70,9 +76,11 @@ def cmd_once(args: argparse.Namespace) -> int:
         report = app.run_once()
     finally:
         app.close()
-    print(f"polled {len(report.polls)} feeds: {len(report.failed)} failed, {report.total('new')} new articles, "
-          f"{report.total('duplicates')} near-copies, {report.total('matches')} topic matches, "
-          f"{report.total('alerts')} alerts queued")
+    print(
+        f"polled {len(report.polls)} feeds: {len(report.failed)} failed, {report.total('new')} new articles, "
+        f"{report.total('duplicates')} near-copies, {report.total('matches')} topic matches, "
+        f"{report.total('alerts')} alerts queued"
+    )
     for poll in report.failed:
         print(f"  failed: {poll.feed_url}: {poll.error}")
     return EXIT_OK
@@ -100,8 +108,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         lookups.append(SqliteCorpusIndex(stored.db))
     try:
         for article in read_inputs(args.inputs, config.http):
-            decisions = [decide(article.id, article.title, article.text, lookup, config.topics)  # type: ignore[arg-type]
-                         for lookup in lookups]
+            decisions = [
+                decide(article.id, article.title, article.text, lookup, config.topics)  # type: ignore[arg-type]
+                for lookup in lookups
+            ]
             decision = max(decisions, key=lambda d: d.near_copy.similarity)
             if args.json:
                 print(json.dumps(decision.to_json(), ensure_ascii=False))
@@ -125,8 +135,10 @@ def _print_decision(title: str, decision: object) -> None:
         print(f"  not a near-copy (closest similarity {near.similarity:.2f})")
     for topic in decision.topics:
         verdict = "MATCH" if topic.matched else "no match"
-        print(f"  topic {topic.name}: {verdict}, score {topic.score:.2f} / threshold {topic.threshold:.2f}"
-              f"{' — ' + topic.reason if topic.reason else ''}")
+        print(
+            f"  topic {topic.name}: {verdict}, score {topic.score:.2f} / threshold {topic.threshold:.2f}"
+            f"{' — ' + topic.reason if topic.reason else ''}"
+        )
         for ev in topic.evidence[:6]:
             print(f"    [{ev.group}] {ev.matched!r} at {ev.start}: {ev.sentence[:160]}")
 
@@ -170,35 +182,51 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 # -- parser --------------------------------------------------------------------------------------
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="monitor",
-        description="Arabic news monitor: polls feeds, extracts articles, drops near-copies, "
-                    "alerts on topic matches.",
+        description="Arabic news monitor: polls feeds, extracts articles, drops near-copies, alerts on topic matches.",
     )
     parser.add_argument("--version", action="version", version=f"monitor {__version__}")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                        help="log verbosity (default INFO)")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log verbosity (default INFO)",
+    )
     parser.add_argument("--log-json", action="store_true", help="log as JSON lines instead of text")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    run = sub.add_parser("run", help="run the daemon: poll feeds on schedule and deliver alerts until stopped",
-                         description="Run the daemon. SIGINT/SIGTERM stop it after the work in flight is saved.")
+    run = sub.add_parser(
+        "run",
+        help="run the daemon: poll feeds on schedule and deliver alerts until stopped",
+        description="Run the daemon. SIGINT/SIGTERM stop it after the work in flight is saved.",
+    )
     add_config_argument(run)
     run.set_defaults(func=cmd_run)
 
-    once = sub.add_parser("once", help="poll every feed once, deliver alerts, exit",
-                          description="One full cycle over all enabled feeds, then exit. Feed failures are "
-                                      "reported, not fatal; an unusable config exits non-zero.")
+    once = sub.add_parser(
+        "once",
+        help="poll every feed once, deliver alerts, exit",
+        description="One full cycle over all enabled feeds, then exit. Feed failures are "
+        "reported, not fatal; an unusable config exits non-zero.",
+    )
     add_config_argument(once)
     once.set_defaults(func=cmd_once)
 
-    check = sub.add_parser("check", help="decide on given articles without storing anything",
-                           description="Print the near-copy and topic decision for each INPUT: an HTML or "
-                                       "text file, a URL, or a JSONL file of {\"id\",\"title\",\"text\"}.")
+    check = sub.add_parser(
+        "check",
+        help="decide on given articles without storing anything",
+        description="Print the near-copy and topic decision for each INPUT: an HTML or "
+        'text file, a URL, or a JSONL file of {"id","title","text"}.',
+    )
     check.add_argument("inputs", nargs="+", metavar="INPUT")
-    check.add_argument("--seeds", metavar="DIR", help="compare with these seed articles only "
-                                                      "(default: the config's seeds and the database)")
+    check.add_argument(
+        "--seeds",
+        metavar="DIR",
+        help="compare with these seed articles only (default: the config's seeds and the database)",
+    )
     check.add_argument("--json", action="store_true", help="one JSON object per article")
     add_config_argument(check)
     check.set_defaults(func=cmd_check)
@@ -232,3 +260,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `monitor search … | head`: the reader left; not an error worth a traceback
+        sys.stderr.close()
+        return EXIT_OK

@@ -49,28 +49,40 @@ def _one_of(*choices: str) -> Callable[[Any], str | None]:
 
 
 STORAGE_SETTINGS = (
-    Setting("database", str, "data/monitor.db",
-            f"SQLite database file (created with its folder; relative to the working directory; env {DATABASE_ENV})"),
+    Setting(
+        "database",
+        str,
+        "data/monitor.db",
+        f"SQLite database file (created with its folder; relative to the working directory; env {DATABASE_ENV})",
+    ),
 )
 
 PIPELINE_SETTINGS = (
     Setting("seeds_dir", str, "seeds", "folder of seed articles (.txt: first line title, then text) loaded at start"),
     Setting("fetch_pages", bool, True, "fetch each new entry's page and extract its text; false = feed summary only"),
-    Setting("extract_timeout_seconds", float, 20.0, "longest time one page's text extraction may take",
-            _positive),
+    Setting("extract_timeout_seconds", float, 20.0, "longest time one page's text extraction may take", _positive),
     Setting("max_entries_per_poll", int, 200, "most new entries processed from one poll of one feed", _positive),
     Setting("workers", int, 4, "feeds polled at the same time (per-host limits still apply)", _positive),
-    Setting("corpus_policy", str, "matches",
-            "which new articles join the near-copy corpus: 'matches' (topic matches) or 'all' (every non-copy)",
-            _one_of("matches", "all")),
+    Setting(
+        "corpus_policy",
+        str,
+        "matches",
+        "which new articles join the near-copy corpus: 'matches' (topic matches) or 'all' (every non-copy)",
+        _one_of("matches", "all"),
+    ),
     Setting("cycle_seconds", int, 30, "how often the daemon looks for due feeds and pending alerts", _positive),
 )
 
 FEED_SETTINGS = (
     Setting("url", str, None, "feed URL (RSS, Atom or JSON Feed); required"),
     Setting("name", str, None, "display name used in logs and alerts (default: the URL's host)"),
-    Setting("interval_minutes", int, None, "fixed first poll interval; later polls adapt within [schedule] bounds",
-            _positive),
+    Setting(
+        "interval_minutes",
+        int,
+        None,
+        "fixed first poll interval; later polls adapt within [schedule] bounds",
+        _positive,
+    ),
     Setting("enabled", bool, True, "false keeps the feed in the config without polling it"),
 )
 
@@ -154,8 +166,14 @@ def _parse_feeds(raw: Any) -> tuple[FeedConfig, ...]:
         if url in seen:
             raise ConfigError(f"{key}.url", f"feed listed twice: {url}")
         seen.add(url)
-        feeds.append(FeedConfig(url=url, name=values["name"] or _host(url),
-                                interval_minutes=values["interval_minutes"], enabled=values["enabled"]))
+        feeds.append(
+            FeedConfig(
+                url=url,
+                name=values["name"] or _host(url),
+                interval_minutes=values["interval_minutes"],
+                enabled=values["enabled"],
+            )
+        )
     return tuple(feeds)
 
 

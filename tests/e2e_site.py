@@ -43,13 +43,15 @@ def article_page(title: str, text: str, outlet: str, charset: str | None = "utf-
 <script>var analytics = {{"site": "{outlet}"}};</script></head>
 <body>
 <header><nav><ul><li><a href="/">الرئيسية</a></li><li><a href="/politics">سياسة</a></li>
-<li><a href="/economy">اقتصاد</a></li><li><a href="/sport">رياضة</a></li><li><a href="/video">فيديو</a></li></ul></nav></header>
+<li><a href="/economy">اقتصاد</a></li><li><a href="/sport">رياضة</a></li>
+<li><a href="/video">فيديو</a></li></ul></nav></header>
 <main><article><h1>{html.escape(title)}</h1><div class="byline">{outlet} - وكالات</div>
 <div class="article-body">{paragraphs}</div></article>
 <aside><h3>الأكثر قراءة</h3><ul><li><a href="/a/1">أسعار الذهب اليوم في الأسواق المحلية</a></li>
 <li><a href="/a/2">حالة الطقس: أمطار متفرقة على المناطق الشمالية</a></li>
 <li><a href="/a/3">نتائج مباريات الدوري المحلي لكرة القدم</a></li></ul></aside></main>
-<footer><p>جميع الحقوق محفوظة © {outlet} 2026</p><p><a href="/privacy">سياسة الخصوصية</a> | <a href="/contact">اتصل بنا</a></p></footer>
+<footer><p>جميع الحقوق محفوظة © {outlet} 2026</p>
+<p><a href="/privacy">سياسة الخصوصية</a> | <a href="/contact">اتصل بنا</a></p></footer>
 </body></html>"""
 
 
@@ -57,24 +59,28 @@ def rss_feed(title: str, base: str, items: list[tuple[Story, str, str]], encodin
     """RSS 2.0; items are (story, link path, summary). Encoded and declared in `encoding`."""
     entries = "\n".join(
         f"<item><title>{html.escape(s.title)}</title><link>{base}{link}</link>"
-        f"<guid isPermaLink=\"true\">{base}{link}</guid><pubDate>{s.published}</pubDate>"
+        f'<guid isPermaLink="true">{base}{link}</guid><pubDate>{s.published}</pubDate>'
         f"<description>{html.escape(summary)}</description></item>"
         for s, link, summary in items
     )
-    xml = (f'<?xml version="1.0" encoding="{encoding}"?>\n<rss version="2.0"><channel><title>{html.escape(title)}'
-           f"</title><link>{base}/</link><description>أخبار</description><language>ar</language>\n{entries}\n"
-           "</channel></rss>")
+    xml = (
+        f'<?xml version="1.0" encoding="{encoding}"?>\n<rss version="2.0"><channel><title>{html.escape(title)}'
+        f"</title><link>{base}/</link><description>أخبار</description><language>ar</language>\n{entries}\n"
+        "</channel></rss>"
+    )
     return xml.encode(encoding)
 
 
 def atom_feed(title: str, base: str, items: list[tuple[Story, str, str]]) -> bytes:
     entries = "\n".join(
-        f"<entry><title>{html.escape(s.title)}</title><link rel=\"alternate\" href=\"{base}{link}\"/>"
+        f'<entry><title>{html.escape(s.title)}</title><link rel="alternate" href="{base}{link}"/>'
         f"<id>tag:example.test,2026:{s.key}</id><updated>2026-11-23T09:00:00Z</updated>"
         f"<summary>{html.escape(summary)}</summary></entry>"
         for s, link, summary in items
     )
-    xml = (f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="ar">'
-           f"<title>{html.escape(title)}</title><id>tag:example.test,2026:feed</id>"
-           f"<updated>2026-11-23T09:00:00Z</updated>\n{entries}\n</feed>")
+    xml = (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="ar">'
+        f"<title>{html.escape(title)}</title><id>tag:example.test,2026:feed</id>"
+        f"<updated>2026-11-23T09:00:00Z</updated>\n{entries}\n</feed>"
+    )
     return xml.encode("utf-8")

@@ -38,16 +38,38 @@ def test_module_entry_point_runs() -> None:
     assert result.returncode == 0 and result.stdout.startswith("monitor ")
 
 
-def test_check_reports_seed_copies_and_topic_evidence_as_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_reports_seed_copies_and_topic_evidence_as_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     seed = (ROOT / "seeds" / "001_fb3f0974eaeef577.txt").read_text(encoding="utf-8")
     copy = tmp_path / "copy.txt"
     copy.write_text("خبر منقول\n" + seed, encoding="utf-8")
     unrelated = tmp_path / "other.jsonl"
-    unrelated.write_text(json.dumps({"id": "x1", "title": "الطقس", "text": "أمطار غزيرة على العاصمة اليوم مع "
-                                     "انخفاض في درجات الحرارة وتوقعات بتحسن الأجواء خلال الأيام المقبلة."},
-                                    ensure_ascii=False) + "\n", encoding="utf-8")
-    code = main(["check", "--json", "--config", str(ROOT / "config" / "monitor.toml"), "--seeds",
-                 str(ROOT / "seeds"), str(copy), str(unrelated)])
+    unrelated.write_text(
+        json.dumps(
+            {
+                "id": "x1",
+                "title": "الطقس",
+                "text": "أمطار غزيرة على العاصمة اليوم مع "
+                "انخفاض في درجات الحرارة وتوقعات بتحسن الأجواء خلال الأيام المقبلة.",
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    code = main(
+        [
+            "check",
+            "--json",
+            "--config",
+            str(ROOT / "config" / "monitor.toml"),
+            "--seeds",
+            str(ROOT / "seeds"),
+            str(copy),
+            str(unrelated),
+        ]
+    )
     assert code == 0
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [o["id"] for o in out] == ["copy", "x1"]

@@ -14,8 +14,19 @@ def test_default_config_loads_with_real_feeds_topics_and_channels() -> None:
     assert len(config.feeds) >= 15
     assert all(f.url.startswith("https://") for f in config.feeds)
     names = " ".join(f.name for f in config.feeds)
-    for outlet in ("BBC", "Al Jazeera", "Sky News Arabia", "Al Arabiya", "France 24", "DW", "RT", "Shafaq",
-                   "Alsumaria", "Rudaw", "Google News"):
+    for outlet in (
+        "BBC",
+        "Al Jazeera",
+        "Sky News Arabia",
+        "Al Arabiya",
+        "France 24",
+        "DW",
+        "RT",
+        "Shafaq",
+        "Alsumaria",
+        "Rudaw",
+        "Google News",
+    ):
         assert outlet in names
     assert [t.name for t in config.topics] == ["nato_iraq"]
     assert config.alerts.channels

@@ -4,9 +4,24 @@ import ast
 from pathlib import Path
 
 CORE = Path(__file__).parent.parent / "monitor" / "core"
-IO_MODULES = {"httpx", "sqlite3", "sqlite_utils", "smtplib", "apscheduler", "socket", "urllib.request",
-              "requests", "aiosmtpd", "subprocess", "trafilatura", "feedparser", "monitor.adapters",
-              "monitor.runtime", "monitor.delivery.outbox", "monitor.delivery.dispatcher"}
+IO_MODULES = {
+    "httpx",
+    "sqlite3",
+    "sqlite_utils",
+    "smtplib",
+    "apscheduler",
+    "socket",
+    "urllib.request",
+    "requests",
+    "aiosmtpd",
+    "subprocess",
+    "trafilatura",
+    "feedparser",
+    "monitor.adapters",
+    "monitor.runtime",
+    "monitor.delivery.outbox",
+    "monitor.delivery.dispatcher",
+}
 
 
 def imported_modules(path: Path) -> set[str]:

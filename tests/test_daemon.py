@@ -22,8 +22,13 @@ from tests.test_end_to_end import POSITIVE, ROOT, SECRET, html_reply, write_conf
 
 def start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "E2E_WEBHOOK_SECRET": SECRET}
-    return subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(config)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+    )
 
 
 def wait_until(condition: object, timeout: float) -> bool:
@@ -39,8 +44,14 @@ def serve_one_relevant_story(server: FaultServer) -> str:
     record = fixture_articles()[POSITIVE]
     story = Story("okaz", record["title"], record["text"], "Mon, 23 Nov 2026 09:00:00 GMT")
     base = server.url("")
-    server.set("/rss.xml", (200, {"Content-Type": "application/rss+xml"},
-                            rss_feed("عكاظ", base, [(story, "/nato-iraq.html", record["text"][:200])])))
+    server.set(
+        "/rss.xml",
+        (
+            200,
+            {"Content-Type": "application/rss+xml"},
+            rss_feed("عكاظ", base, [(story, "/nato-iraq.html", record["text"][:200])]),
+        ),
+    )
     server.set("/nato-iraq.html", html_reply(article_page(story.title, story.text, "عكاظ")))
     return server.url("/rss.xml")
 
@@ -48,13 +59,16 @@ def serve_one_relevant_story(server: FaultServer) -> str:
 def test_daemon_polls_delivers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     with FaultServer({}) as server, WebhookReceiver(SECRET) as receiver, SmtpServer() as smtp:
         config = write_config(tmp_path, [serve_one_relevant_story(server)], receiver.url, smtp.port)
-        config.write_text(config.read_text(encoding="utf-8").replace("[pipeline]\n", "[pipeline]\ncycle_seconds = 1\n"),
-                          encoding="utf-8")
+        config.write_text(
+            config.read_text(encoding="utf-8").replace("[pipeline]\n", "[pipeline]\ncycle_seconds = 1\n"),
+            encoding="utf-8",
+        )
         log = tmp_path / "daemon.log"
         daemon = start_daemon(config, log)
         try:
-            assert wait_until(lambda: len(receiver.received) >= 1 and len(smtp.messages) >= 1, 90), \
-                log.read_text(encoding="utf-8")[-3000:]
+            assert wait_until(lambda: len(receiver.received) >= 1 and len(smtp.messages) >= 1, 90), log.read_text(
+                encoding="utf-8"
+            )[-3000:]
             # The operator's endpoint of the running daemon (port 0: the log says where it listens).
             found = re.search(r"ops endpoint on (http://127\.0\.0\.1:\d+)", log.read_text(encoding="utf-8"))
             assert found

@@ -52,34 +52,65 @@ def build_site(server: FaultServer) -> list[str]:
     base = server.url("")
 
     # A windows-1256 outlet: the feed declares its encoding; one page declares none at all.
-    server.set("/okaz/rss.xml", (200, {"Content-Type": "application/rss+xml"}, rss_feed(
-        "عكاظ", base, [
-            (positive, "/okaz/nato-iraq.html", positive.text.split("\n")[0]),
-            (nato_turkey, "/okaz/nato-turkey.html", nato_turkey.text[:200]),
-            (unrelated_1, "/okaz/nobel.html", unrelated_1.text[:200]),
-            (seed_a, "/okaz/seed-copy.html?utm_source=rss", seed_a.text[:200]),
-        ], encoding="windows-1256")))
-    server.set("/okaz/nato-iraq.html", html_reply(
-        article_page(positive.title, positive.text, "عكاظ", charset=None), "windows-1256", declare=False))
+    server.set(
+        "/okaz/rss.xml",
+        (
+            200,
+            {"Content-Type": "application/rss+xml"},
+            rss_feed(
+                "عكاظ",
+                base,
+                [
+                    (positive, "/okaz/nato-iraq.html", positive.text.split("\n")[0]),
+                    (nato_turkey, "/okaz/nato-turkey.html", nato_turkey.text[:200]),
+                    (unrelated_1, "/okaz/nobel.html", unrelated_1.text[:200]),
+                    (seed_a, "/okaz/seed-copy.html?utm_source=rss", seed_a.text[:200]),
+                ],
+                encoding="windows-1256",
+            ),
+        ),
+    )
+    server.set(
+        "/okaz/nato-iraq.html",
+        html_reply(article_page(positive.title, positive.text, "عكاظ", charset=None), "windows-1256", declare=False),
+    )
     server.set("/okaz/nato-turkey.html", html_reply(article_page(nato_turkey.title, nato_turkey.text, "عكاظ")))
     server.set("/okaz/nobel.html", html_reply(article_page(unrelated_1.title, unrelated_1.text, "عكاظ")))
     # The seed republished under other chrome, with a line of new intro.
-    server.set("/okaz/seed-copy.html", html_reply(article_page(
-        seed_a.title, "نقلت وسائل إعلام عراقية اليوم التصريحات التالية.\n" + seed_a.text, "عكاظ")))
+    server.set(
+        "/okaz/seed-copy.html",
+        html_reply(
+            article_page(seed_a.title, "نقلت وسائل إعلام عراقية اليوم التصريحات التالية.\n" + seed_a.text, "عكاظ")
+        ),
+    )
 
     # A wire service in Atom: a republished copy of the positive story (new title, new intro, same body),
     # a seed whose page is gone (the feed summary, two paragraphs of the seed, must be used and still
     # be recognised as a copy), an unrelated story, and a tracking-parameter link to an article already seen.
-    wire_copy = Story(key="wire-copy", title="الناتو يقر برنامجا لدعم القوات العراقية",
-                      text="بروكسل - رويترز\n" + positive.text, published="")
+    wire_copy = Story(
+        key="wire-copy",
+        title="الناتو يقر برنامجا لدعم القوات العراقية",
+        text="بروكسل - رويترز\n" + positive.text,
+        published="",
+    )
     seed_b_summary = "\n".join(p for p in seed_b.text.split("\n") if p.strip())[:700]
-    server.set("/wire/atom.xml", (200, {"Content-Type": "application/atom+xml"}, atom_feed(
-        "وكالة الأنباء", base, [
-            (wire_copy, "/wire/nato-plan.html", wire_copy.text[:200]),
-            (seed_b, "/wire/gone.html", seed_b_summary),
-            (unrelated_2, "/wire/orientalist.html", unrelated_2.text[:200]),
-            (Story("again", positive.title, "", ""), "/okaz/nato-iraq.html?utm_source=wire&utm_medium=rss", ""),
-        ])))
+    server.set(
+        "/wire/atom.xml",
+        (
+            200,
+            {"Content-Type": "application/atom+xml"},
+            atom_feed(
+                "وكالة الأنباء",
+                base,
+                [
+                    (wire_copy, "/wire/nato-plan.html", wire_copy.text[:200]),
+                    (seed_b, "/wire/gone.html", seed_b_summary),
+                    (unrelated_2, "/wire/orientalist.html", unrelated_2.text[:200]),
+                    (Story("again", positive.title, "", ""), "/okaz/nato-iraq.html?utm_source=wire&utm_medium=rss", ""),
+                ],
+            ),
+        ),
+    )
     server.set("/wire/nato-plan.html", html_reply(article_page(wire_copy.title, wire_copy.text, "الوكالة")))
     server.set("/wire/orientalist.html", html_reply(article_page(unrelated_2.title, unrelated_2.text, "الوكالة")))
     # /wire/gone.html is not served: 404.
@@ -95,9 +126,10 @@ def write_config(tmp_path: Path, feeds: list[str], webhook_url: str, smtp_port: 
     topics_toml = _topics_as_toml(default["topics"])
     feeds_toml = "\n".join(f'[[feeds]]\nurl = "{url}"\nname = "feed{i}"\n' for i, url in enumerate(feeds))
     config = tmp_path / "monitor.toml"
-    config.write_text(f"""
+    config.write_text(
+        f"""
 [storage]
-database = "{tmp_path / 'monitor.db'}"
+database = "{tmp_path / "monitor.db"}"
 
 [pipeline]
 seeds_dir = "{SEEDS}"
@@ -134,10 +166,12 @@ to = ["analyst@example.test"]
 [[alerts.channels]]
 type = "jsonl"
 name = "file"
-path = "{tmp_path / 'alerts.jsonl'}"
+path = "{tmp_path / "alerts.jsonl"}"
 
 {feeds_toml}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return config
 
 
@@ -168,8 +202,9 @@ def _is_table_array(value: object) -> bool:
 
 def run_monitor(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "E2E_WEBHOOK_SECRET": SECRET, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "monitor", *args], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=240
+    )
 
 
 @pytest.fixture
@@ -181,7 +216,8 @@ def world(tmp_path: Path) -> Iterator[tuple[Path, WebhookReceiver, SmtpServer, F
 
 
 def test_once_alerts_exactly_the_relevant_article_everywhere(
-    world: tuple[Path, WebhookReceiver, SmtpServer, FaultServer], tmp_path: Path,
+    world: tuple[Path, WebhookReceiver, SmtpServer, FaultServer],
+    tmp_path: Path,
 ) -> None:
     config, receiver, smtp, _server = world
     first = run_monitor("once", "--config", str(config))
@@ -212,16 +248,21 @@ def test_once_alerts_exactly_the_relevant_article_everywhere(
     assert [json.loads(line)["data"]["alert_id"] for line in lines] == [payload["alert_id"]]
 
     db = sqlite3.connect(tmp_path / "monitor.db")
-    decided = dict(db.execute(
-        "SELECT a.url, coalesce(d.duplicate_of, '') FROM articles a JOIN decisions d ON d.article_id = a.id "
-        "WHERE a.is_seed = 0").fetchall())
+    decided = dict(
+        db.execute(
+            "SELECT a.url, coalesce(d.duplicate_of, '') FROM articles a JOIN decisions d ON d.article_id = a.id "
+            "WHERE a.is_seed = 0"
+        ).fetchall()
+    )
     by_path = {canonical_path(url): dup for url, dup in decided.items()}
     copies = {path: dup for path, dup in by_path.items() if dup}
     # Each copy points at what it copies: the two seeds and the first outlet's positive story.
     assert sorted(copies.values()) == sorted([SEED_A, SEED_B, positive_id]), by_path
     # The article reached twice (tracking parameters) was stored once: 7 distinct articles.
     assert len(decided) == 7
-    fallback = db.execute("SELECT extraction, fallback_reason FROM articles WHERE url LIKE '%/wire/gone.html'").fetchone()
+    fallback = db.execute(
+        "SELECT extraction, fallback_reason FROM articles WHERE url LIKE '%/wire/gone.html'"
+    ).fetchone()
     assert fallback[0] == "feed" and "404" in fallback[1]
     failing = dict(db.execute("SELECT url, last_error FROM feeds WHERE consecutive_failures > 0").fetchall())
     assert len(failing) == 2 and all(failing.values())
@@ -247,7 +288,7 @@ def _article_id_by_path(tmp_path: Path, path: str) -> str:
 
 def test_bad_config_names_the_key_and_exits_non_zero(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
-    config.write_text('[pipeline]\nworkerz = 3\n', encoding="utf-8")
+    config.write_text("[pipeline]\nworkerz = 3\n", encoding="utf-8")
     result = run_monitor("once", "--config", str(config))
     assert result.returncode == 2
     assert "pipeline.workerz" in result.stderr

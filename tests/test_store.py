@@ -41,9 +41,19 @@ def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
     store.add_feed("https://example.test/rss", "Example", NOW)
     extracted = ExtractedText(title="t", text="نص", language="ar", method="page")
     with pytest.raises(RuntimeError), store.transaction() as db:
-        store.insert_article(db, article_id="a1", canonical_url="https://example.test/1", url="https://example.test/1",
-                             feed_url="https://example.test/rss", guid="1", source="Example", extracted=extracted,
-                             summary="", published=None, seen_at=NOW)
+        store.insert_article(
+            db,
+            article_id="a1",
+            canonical_url="https://example.test/1",
+            url="https://example.test/1",
+            feed_url="https://example.test/rss",
+            guid="1",
+            source="Example",
+            extracted=extracted,
+            summary="",
+            published=None,
+            seen_at=NOW,
+        )
         raise RuntimeError("killed between article and decision")
     assert store.db["articles"].count == 0
     assert not store.has_article("https://example.test/1")

@@ -77,5 +77,5 @@ class Extractor:
         return result
 
     def close(self) -> None:
-        self._pool.close()
+        self._pool.close()  # type: ignore[no-untyped-call]  # pebble leaves close() unannotated
         self._pool.join(timeout=5)

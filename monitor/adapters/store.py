@@ -40,25 +40,51 @@ def parse_iso(value: str | None) -> datetime | None:
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
-    db["feeds"].create(
+    db.table("feeds").create(
         {
-            "url": str, "name": str, "origin": str, "enabled": int, "created_at": str,
-            "etag": str, "last_modified": str,
-            "next_poll_at": str, "interval_seconds": float, "last_polled_at": str,
-            "last_success_at": str, "last_status": str, "last_http_status": int, "last_error": str,
-            "consecutive_failures": int, "items_seen": int, "new_items_last_poll": int,
-            "items_per_day": float, "possibly_missed_items": int,
+            "url": str,
+            "name": str,
+            "origin": str,
+            "enabled": int,
+            "created_at": str,
+            "etag": str,
+            "last_modified": str,
+            "next_poll_at": str,
+            "interval_seconds": float,
+            "last_polled_at": str,
+            "last_success_at": str,
+            "last_status": str,
+            "last_http_status": int,
+            "last_error": str,
+            "consecutive_failures": int,
+            "items_seen": int,
+            "new_items_last_poll": int,
+            "items_per_day": float,
+            "possibly_missed_items": int,
         },
         pk="url",
         not_null={"name", "origin", "enabled", "created_at"},
         defaults={"enabled": 1, "consecutive_failures": 0, "items_seen": 0, "possibly_missed_items": 0},
         if_not_exists=True,
     )
-    db["articles"].create(
+    db.table("articles").create(
         {
-            "id": str, "canonical_url": str, "url": str, "feed_url": str, "guid": str, "source": str,
-            "title": str, "published": str, "seen_at": str, "text": str, "summary": str, "language": str,
-            "extraction": str, "fallback_reason": str, "is_seed": int, "in_corpus": int,
+            "id": str,
+            "canonical_url": str,
+            "url": str,
+            "feed_url": str,
+            "guid": str,
+            "source": str,
+            "title": str,
+            "published": str,
+            "seen_at": str,
+            "text": str,
+            "summary": str,
+            "language": str,
+            "extraction": str,
+            "fallback_reason": str,
+            "is_seed": int,
+            "in_corpus": int,
         },
         pk="id",
         not_null={"title", "text", "seen_at", "extraction"},
@@ -66,19 +92,25 @@ def _migration_1(db: sqlite_utils.Database) -> None:
         foreign_keys=[("feed_url", "feeds", "url")],
         if_not_exists=True,
     )
-    db["articles"].create_index(["canonical_url"], unique=True, if_not_exists=True)
-    db["articles"].create_index(["feed_url", "seen_at"], if_not_exists=True)
-    db["decisions"].create(
+    db.table("articles").create_index(["canonical_url"], unique=True, if_not_exists=True)
+    db.table("articles").create_index(["feed_url", "seen_at"], if_not_exists=True)
+    db.table("decisions").create(
         {
-            "article_id": str, "decided_at": str, "duplicate_of": str, "similarity": float,
-            "duplicate_kind": str, "duplicate_passage": str, "matched_topics": str, "topics_json": str,
+            "article_id": str,
+            "decided_at": str,
+            "duplicate_of": str,
+            "similarity": float,
+            "duplicate_kind": str,
+            "duplicate_passage": str,
+            "matched_topics": str,
+            "topics_json": str,
         },
         pk="article_id",
         not_null={"decided_at", "similarity", "duplicate_kind", "matched_topics", "topics_json"},
         foreign_keys=[("article_id", "articles", "id")],
         if_not_exists=True,
     )
-    db["decisions"].create_index(["duplicate_of"], if_not_exists=True)
+    db.table("decisions").create_index(["duplicate_of"], if_not_exists=True)
 
 
 def _migration_2(db: sqlite_utils.Database) -> None:
@@ -88,8 +120,7 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     search.create_schema(db)
     search.rebuild(db)  # index the articles an older database already holds
     # /healthz proves the database writable by rewriting this one row (a real write, not just a lock).
-    db.execute("CREATE TABLE IF NOT EXISTS ops_heartbeat"
-               " (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)")
+    db.execute("CREATE TABLE IF NOT EXISTS ops_heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)")
     # Views may name the outbox tables before outbox.ensure_schema creates them: SQLite resolves on use.
     db.execute(
         "CREATE VIEW IF NOT EXISTS matches_view AS"
@@ -128,10 +159,15 @@ class FeedRow:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> FeedRow:
         return cls(
-            url=row["url"], name=row["name"], etag=row["etag"], last_modified=row["last_modified"],
-            next_poll_at=parse_iso(row["next_poll_at"]), interval_seconds=row["interval_seconds"],
+            url=row["url"],
+            name=row["name"],
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+            next_poll_at=parse_iso(row["next_poll_at"]),
+            interval_seconds=row["interval_seconds"],
             consecutive_failures=row["consecutive_failures"] or 0,
-            last_success_at=parse_iso(row["last_success_at"]), items_per_day=row["items_per_day"],
+            last_success_at=parse_iso(row["last_success_at"]),
+            items_per_day=row["items_per_day"],
             enabled=bool(row["enabled"]),
         )
 
@@ -150,7 +186,9 @@ class Store:
             self.lock = threading.RLock()
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open database {path}: {exc}") from None
+            from monitor.commands.db import disk_space_note  # says "disk full" when that is the cause
+
+            raise StoreError(f"cannot open database {path}: {exc}{disk_space_note(path)}") from None
         except OSError as exc:
             raise StoreError(f"cannot create database {path}: {exc.strerror}") from None
 
@@ -185,19 +223,37 @@ class Store:
             for url, name, enabled in feeds:
                 existing = db.execute("SELECT url FROM feeds WHERE url = ?", [url]).fetchone()
                 if existing:
-                    db["feeds"].update(url, {"name": name, "enabled": int(enabled)})
+                    db.table("feeds").update(url, {"name": name, "enabled": int(enabled)})
                 else:
-                    db["feeds"].insert({"url": url, "name": name, "origin": "config", "enabled": int(enabled),
-                                        "created_at": iso(now), "consecutive_failures": 0, "items_seen": 0,
-                                        "possibly_missed_items": 0})
+                    db.table("feeds").insert(
+                        {
+                            "url": url,
+                            "name": name,
+                            "origin": "config",
+                            "enabled": int(enabled),
+                            "created_at": iso(now),
+                            "consecutive_failures": 0,
+                            "items_seen": 0,
+                            "possibly_missed_items": 0,
+                        }
+                    )
 
     def add_feed(self, url: str, name: str, now: datetime, origin: str = "cli") -> bool:
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM feeds WHERE url = ?", [url]).fetchone():
                 return False
-            db["feeds"].insert({"url": url, "name": name, "origin": origin, "enabled": 1,
-                                "created_at": iso(now), "consecutive_failures": 0, "items_seen": 0,
-                                "possibly_missed_items": 0})
+            db.table("feeds").insert(
+                {
+                    "url": url,
+                    "name": name,
+                    "origin": origin,
+                    "enabled": 1,
+                    "created_at": iso(now),
+                    "consecutive_failures": 0,
+                    "items_seen": 0,
+                    "possibly_missed_items": 0,
+                }
+            )
             return True
 
     def remove_feed(self, url: str) -> bool:
@@ -222,55 +278,88 @@ class Store:
 
     def update_feed(self, url: str, values: dict[str, Any]) -> None:
         with self.transaction() as db:
-            db["feeds"].update(url, values)
+            db.table("feeds").update(url, values)
 
     # -- articles -----------------------------------------------------------------------------
 
     def has_article(self, canonical_url: str) -> bool:
         with self.lock:
-            return self.db.execute("SELECT 1 FROM articles WHERE canonical_url = ?",
-                                   [canonical_url]).fetchone() is not None
+            return (
+                self.db.execute("SELECT 1 FROM articles WHERE canonical_url = ?", [canonical_url]).fetchone()
+                is not None
+            )
 
     def seen_urls(self, canonical_urls: list[str]) -> set[str]:
         if not canonical_urls:
             return set()
         marks = ",".join("?" * len(canonical_urls))
         with self.lock:
-            rows = self.db.execute(f"SELECT canonical_url FROM articles WHERE canonical_url IN ({marks})",
-                                   canonical_urls).fetchall()
+            rows = self.db.execute(
+                f"SELECT canonical_url FROM articles WHERE canonical_url IN ({marks})", canonical_urls
+            ).fetchall()
         return {r[0] for r in rows}
 
     def insert_article(
-        self, db: sqlite_utils.Database, *, article_id: str, canonical_url: str, url: str,
-        feed_url: str | None, guid: str | None, source: str, extracted: ExtractedText, summary: str,
-        published: datetime | None, seen_at: datetime, is_seed: bool = False, in_corpus: bool = False,
+        self,
+        db: sqlite_utils.Database,
+        *,
+        article_id: str,
+        canonical_url: str,
+        url: str,
+        feed_url: str | None,
+        guid: str | None,
+        source: str,
+        extracted: ExtractedText,
+        summary: str,
+        published: datetime | None,
+        seen_at: datetime,
+        is_seed: bool = False,
+        in_corpus: bool = False,
     ) -> None:
         """Insert inside an open transaction (see `transaction`)."""
-        db["articles"].insert({
-            "id": article_id, "canonical_url": canonical_url, "url": url, "feed_url": feed_url, "guid": guid,
-            "source": source, "title": extracted.title, "published": iso(published), "seen_at": iso(seen_at),
-            "text": extracted.text, "summary": summary, "language": extracted.language,
-            "extraction": extracted.method, "fallback_reason": extracted.fallback_reason,
-            "is_seed": int(is_seed), "in_corpus": int(in_corpus),
-        })
+        db.table("articles").insert(
+            {
+                "id": article_id,
+                "canonical_url": canonical_url,
+                "url": url,
+                "feed_url": feed_url,
+                "guid": guid,
+                "source": source,
+                "title": extracted.title,
+                "published": iso(published),
+                "seen_at": iso(seen_at),
+                "text": extracted.text,
+                "summary": summary,
+                "language": extracted.language,
+                "extraction": extracted.method,
+                "fallback_reason": extracted.fallback_reason,
+                "is_seed": int(is_seed),
+                "in_corpus": int(in_corpus),
+            }
+        )
 
     def insert_decision(self, db: sqlite_utils.Database, decision: Decision, now: datetime) -> None:
-        db["decisions"].insert({
-            "article_id": decision.article_id, "decided_at": iso(now),
-            "duplicate_of": decision.near_copy.duplicate_of, "similarity": decision.near_copy.similarity,
-            "duplicate_kind": decision.near_copy.kind, "duplicate_passage": decision.near_copy.passage,
-            "matched_topics": ",".join(t.name for t in decision.matched_topics),
-            "topics_json": json.dumps([t.to_json() for t in decision.topics], ensure_ascii=False),
-        })
+        db.table("decisions").insert(
+            {
+                "article_id": decision.article_id,
+                "decided_at": iso(now),
+                "duplicate_of": decision.near_copy.duplicate_of,
+                "similarity": decision.near_copy.similarity,
+                "duplicate_kind": decision.near_copy.kind,
+                "duplicate_passage": decision.near_copy.passage,
+                "matched_topics": ",".join(t.name for t in decision.matched_topics),
+                "topics_json": json.dumps([t.to_json() for t in decision.topics], ensure_ascii=False),
+            }
+        )
 
     def counts(self) -> dict[str, int]:
         with self.lock:
             return {
-                "feeds": self.db["feeds"].count,
-                "articles": self.db["articles"].count,
+                "feeds": self.db.table("feeds").count,
+                "articles": self.db.table("articles").count,
                 "corpus": self.db.execute("SELECT count(*) FROM articles WHERE in_corpus = 1").fetchone()[0],
                 "duplicates": self.db.execute(
-                    "SELECT count(*) FROM decisions WHERE duplicate_of IS NOT NULL").fetchone()[0],
-                "matches": self.db.execute(
-                    "SELECT count(*) FROM decisions WHERE matched_topics != ''").fetchone()[0],
+                    "SELECT count(*) FROM decisions WHERE duplicate_of IS NOT NULL"
+                ).fetchone()[0],
+                "matches": self.db.execute("SELECT count(*) FROM decisions WHERE matched_topics != ''").fetchone()[0],
             }

@@ -7,8 +7,14 @@ import importlib
 from typing import Any
 
 # Each module adds its own subcommands (e.g. `monitor feeds ...`).
-COMMAND_MODULES = ("monitor.commands.feeds", "monitor.commands.alerts", "monitor.commands.quality",
-                   "monitor.commands.corpus", "monitor.commands.search", "monitor.commands.db")
+COMMAND_MODULES = (
+    "monitor.commands.feeds",
+    "monitor.commands.alerts",
+    "monitor.commands.quality",
+    "monitor.commands.corpus",
+    "monitor.commands.search",
+    "monitor.commands.db",
+)
 
 
 def register_all(subparsers: argparse._SubParsersAction[Any]) -> None:

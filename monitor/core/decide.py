@@ -29,8 +29,9 @@ def alert_id_for(article_id: str, topic: str) -> str:
 
 def decide(article_id: str, title: str, text: str, index: CorpusLookup, topics: Sequence[Topic]) -> Decision:
     near_copy = index.check(text)
-    return Decision(article_id=article_id, near_copy=near_copy,
-                    topics=tuple(match_topic(topic, title, text) for topic in topics))
+    return Decision(
+        article_id=article_id, near_copy=near_copy, topics=tuple(match_topic(topic, title, text) for topic in topics)
+    )
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -42,7 +43,13 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 
 def build_alerts(
-    decision: Decision, *, title: str, url: str, source: str, published: datetime | None, text: str,
+    decision: Decision,
+    *,
+    title: str,
+    url: str,
+    source: str,
+    published: datetime | None,
+    text: str,
     now: datetime,
 ) -> list[Alert]:
     """One alert per matched topic, only for articles that are not near-copies."""
@@ -52,10 +59,21 @@ def build_alerts(
     for result in decision.matched_topics:
         # The first evidence sentence tells the reader why; fall back to the lead of the text.
         lead = result.evidence[0].sentence if result.evidence else text
-        alerts.append(Alert(
-            alert_id=alert_id_for(decision.article_id, result.name), article_id=decision.article_id,
-            topic=result.name, score=result.score, threshold=result.threshold, evidence=result.evidence,
-            title=title, url=url, source=source, published=published, snippet=snippet(lead),
-            created_at=now, reason=result.reason,
-        ))
+        alerts.append(
+            Alert(
+                alert_id=alert_id_for(decision.article_id, result.name),
+                article_id=decision.article_id,
+                topic=result.name,
+                score=result.score,
+                threshold=result.threshold,
+                evidence=result.evidence,
+                title=title,
+                url=url,
+                source=source,
+                published=published,
+                snippet=snippet(lead),
+                created_at=now,
+                reason=result.reason,
+            )
+        )
     return alerts

@@ -6,11 +6,33 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that identify the click, not the article.
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "oly_")
-_TRACKING_NAMES = frozenset({
-    "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "_ga", "ref", "ref_src", "cmpid",
-    "ocid", "ito", "at_medium", "at_campaign", "at_custom1", "at_custom2", "at_custom3", "at_custom4",
-    "xtor", "spm", "share", "s_cid", "CMP",
-})
+_TRACKING_NAMES = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "_ga",
+        "ref",
+        "ref_src",
+        "cmpid",
+        "ocid",
+        "ito",
+        "at_medium",
+        "at_campaign",
+        "at_custom1",
+        "at_custom2",
+        "at_custom3",
+        "at_custom4",
+        "xtor",
+        "spm",
+        "share",
+        "s_cid",
+        "CMP",
+    }
+)
 
 
 def canonical_url(url: str) -> str:
@@ -23,7 +45,9 @@ def canonical_url(url: str) -> str:
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith(_TRACKING_PREFIXES) and k not in _TRACKING_NAMES and k.lower() not in _TRACKING_NAMES
+        if not k.lower().startswith(_TRACKING_PREFIXES)
+        and k not in _TRACKING_NAMES
+        and k.lower() not in _TRACKING_NAMES
     ]
     query.sort()
     path = parts.path or "/"

@@ -52,8 +52,7 @@ class App:
         self.config = config
         self.clock = clock
         self.store = Store(config.database_path)
-        self.extractor = (Extractor(config.pipeline.extract_timeout_seconds)
-                          if config.pipeline.fetch_pages else None)
+        self.extractor = Extractor(config.pipeline.extract_timeout_seconds) if config.pipeline.fetch_pages else None
         self.fetcher = Fetcher(config.http)
         self.index = SqliteCorpusIndex(self.store.db)
         self.pipeline = Pipeline(config, self.store, self.fetcher, self.extractor, self.index, clock)
@@ -71,12 +70,27 @@ class App:
             report.polls = list(pool.map(self.pipeline.poll_feed, feeds))
         self.metrics.observe_cycle(time.monotonic() - started, ok=True)
         for poll in report.polls:
-            self.metrics.observe_poll(poll.status, poll.new, poll.duplicates, poll.matches, poll.alerts,
-                                      poll.seconds, article_errors=len(poll.article_errors))
+            self.metrics.observe_poll(
+                poll.status,
+                poll.new,
+                poll.duplicates,
+                poll.matches,
+                poll.alerts,
+                poll.seconds,
+                article_errors=len(poll.article_errors),
+            )
             if poll.new or poll.status not in ("ok", "not_modified"):
-                log.info("feed %s: %s, %d entries, %d new, %d near-copies, %d matches, %d alerts%s",
-                         poll.feed_url, poll.status, poll.entries, poll.new, poll.duplicates, poll.matches,
-                         poll.alerts, f" ({poll.error})" if poll.error else "")
+                log.info(
+                    "feed %s: %s, %d entries, %d new, %d near-copies, %d matches, %d alerts%s",
+                    poll.feed_url,
+                    poll.status,
+                    poll.entries,
+                    poll.new,
+                    poll.duplicates,
+                    poll.matches,
+                    poll.alerts,
+                    f" ({poll.error})" if poll.error else "",
+                )
         return report
 
     def run_once(self) -> CycleReport:
@@ -113,8 +127,11 @@ class App:
             with self.store.transaction() as db:
                 cleared = prune_texts(db, self.config.ops.retention_days, self.clock())
             if cleared:
-                log.info("retention: cleared the text of %d articles older than %d days", cleared,
-                         self.config.ops.retention_days)
+                log.info(
+                    "retention: cleared the text of %d articles older than %d days",
+                    cleared,
+                    self.config.ops.retention_days,
+                )
         except Exception:
             log.exception("retention job failed")
             self.metrics.observe_error("retention")
@@ -134,26 +151,55 @@ class App:
             signal.signal(signal.SIGINT, on_signal)
             signal.signal(signal.SIGTERM, on_signal)
         scheduler = BackgroundScheduler(timezone=UTC)
-        scheduler.add_job(self.run_due_feeds, "interval", seconds=self.config.pipeline.cycle_seconds,
-                          id="poll", max_instances=1, coalesce=True, next_run_time=self.clock())
-        scheduler.add_job(self.dispatch, "interval", seconds=DISPATCH_SECONDS, id="dispatch",
-                          max_instances=1, coalesce=True, next_run_time=self.clock())
+        scheduler.add_job(
+            self.run_due_feeds,
+            "interval",
+            seconds=self.config.pipeline.cycle_seconds,
+            id="poll",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=self.clock(),
+        )
+        scheduler.add_job(
+            self.dispatch,
+            "interval",
+            seconds=DISPATCH_SECONDS,
+            id="dispatch",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=self.clock(),
+        )
         if self.config.ops.retention_days > 0:
-            scheduler.add_job(self.apply_retention, "interval", hours=24, id="retention", max_instances=1,
-                              coalesce=True, next_run_time=self.clock())
+            scheduler.add_job(
+                self.apply_retention,
+                "interval",
+                hours=24,
+                id="retention",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=self.clock(),
+            )
         scheduler.start()
         ops_server = None
         if self.config.ops.enabled:
-            ops_server = make_ops_server(self.config.ops, self.config.database_path, self.metrics,
-                                         scheduler_alive=lambda: bool(scheduler.running),
-                                         topics=[t.name for t in self.config.topics])
+            ops_server = make_ops_server(
+                self.config.ops,
+                self.config.database_path,
+                self.metrics,
+                scheduler_alive=lambda: bool(scheduler.running),
+                topics=[t.name for t in self.config.topics],
+            )
             try:
                 ops_server.start()  # logs where it listens
             except OSError as exc:  # a busy port must not stop the monitoring itself
                 log.error("ops endpoint not started on %s:%d: %s", self.config.ops.host, self.config.ops.port, exc)
                 ops_server = None
-        log.info("monitor running: %d feeds, %d topics, database %s", len(self.store.feeds(enabled_only=True)),
-                 len(self.config.topics), self.config.database_path)
+        log.info(
+            "monitor running: %d feeds, %d topics, database %s",
+            len(self.store.feeds(enabled_only=True)),
+            len(self.config.topics),
+            self.config.database_path,
+        )
         try:
             stop.wait()
         finally:

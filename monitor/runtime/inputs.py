@@ -73,5 +73,8 @@ def _from_jsonl(spec: str, data: bytes) -> Iterator[InputArticle]:
             raise MonitorError(f"{spec}:{number}: not JSON ({exc.msg})") from None
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise MonitorError(f'{spec}:{number}: expected an object with a "text" string')
-        yield InputArticle(id=str(record.get("id", f"{Path(spec).stem}:{number}")),
-                           title=str(record.get("title") or ""), text=record["text"])
+        yield InputArticle(
+            id=str(record.get("id", f"{Path(spec).stem}:{number}")),
+            title=str(record.get("title") or ""),
+            text=record["text"],
+        )

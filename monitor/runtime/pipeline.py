@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from monitor.adapters import search
 from monitor.adapters.extract import Extractor
@@ -35,7 +36,7 @@ from monitor.models import Decision, Entry, ExtractedText, FetchStatus
 log = logging.getLogger(__name__)
 
 
-class CorpusIndex(CorpusLookup):
+class CorpusIndex(CorpusLookup, Protocol):
     def add(self, doc_id: str, text: str) -> None: ...
 
 
@@ -56,8 +57,14 @@ class PollReport:
 
 class Pipeline:
     def __init__(
-        self, config: Config, store: Store, fetcher: Fetcher, extractor: Extractor | None, index: CorpusIndex,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC), rng: random.Random | None = None,
+        self,
+        config: Config,
+        store: Store,
+        fetcher: Fetcher,
+        extractor: Extractor | None,
+        index: CorpusIndex,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -78,10 +85,19 @@ class Pipeline:
                 if db.execute("SELECT 1 FROM articles WHERE id = ?", [seed.id]).fetchone():
                     continue
                 self.store.insert_article(
-                    db, article_id=seed.id, canonical_url=f"seed:{seed.id}", url="", feed_url=None, guid=None,
-                    source="seed", extracted=ExtractedText(title=seed.title, text=seed.text, language="ar",
-                                                           method="seed"),
-                    summary="", published=None, seen_at=self.clock(), is_seed=True, in_corpus=True,
+                    db,
+                    article_id=seed.id,
+                    canonical_url=f"seed:{seed.id}",
+                    url="",
+                    feed_url=None,
+                    guid=None,
+                    source="seed",
+                    extracted=ExtractedText(title=seed.title, text=seed.text, language="ar", method="seed"),
+                    summary="",
+                    published=None,
+                    seen_at=self.clock(),
+                    is_seed=True,
+                    in_corpus=True,
                 )
                 self.index.add(seed.id, seed.text)
                 search.index_article(db, seed.id, seed.title, seed.text)
@@ -108,18 +124,28 @@ class Pipeline:
         result = self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         if result.status is FetchStatus.NOT_MODIFIED:
             report.status = "not_modified"
-            self._record(feed, report, PollOutcome(
-                status=result.status, max_age_seconds=cache_max_age(result.headers),
-                retry_after_seconds=result.retry_after_seconds),
-                etag=result.etag or feed.etag, last_modified=result.last_modified or feed.last_modified,
-                http_status=result.http_status)
+            self._record(
+                feed,
+                report,
+                PollOutcome(
+                    status=result.status,
+                    max_age_seconds=cache_max_age(result.headers),
+                    retry_after_seconds=result.retry_after_seconds,
+                ),
+                etag=result.etag or feed.etag,
+                last_modified=result.last_modified or feed.last_modified,
+                http_status=result.http_status,
+            )
             return
         if not result.ok:
             report.status, report.error = result.status.value, result.error or f"HTTP {result.http_status}"
             log.warning("feed %s: %s (%s)", feed.url, report.error, result.status.value)
-            self._record(feed, report, PollOutcome(status=result.status,
-                                                   retry_after_seconds=result.retry_after_seconds),
-                         http_status=result.http_status)
+            self._record(
+                feed,
+                report,
+                PollOutcome(status=result.status, retry_after_seconds=result.retry_after_seconds),
+                http_status=result.http_status,
+            )
             return
         try:
             parsed = parse_feed(result.body, result.headers, result.final_url)
@@ -129,19 +155,37 @@ class Pipeline:
             self._record(feed, report, PollOutcome(status=FetchStatus.SOFT), http_status=result.http_status)
             return
         if parsed.warning:
-            log.info("feed %s: recovered %d entries from a malformed feed (%s)",
-                     feed.url, len(parsed.entries), parsed.warning)
+            log.info(
+                "feed %s: recovered %d entries from a malformed feed (%s)",
+                feed.url,
+                len(parsed.entries),
+                parsed.warning,
+            )
         report.entries = len(parsed.entries)
         self._process_entries(feed, parsed.entries, report)
         if self.stopping.is_set():
             return  # keep the old validators: the rest of this poll is redone on the next start
-        window_rate = (items_per_day_from_dates(e.published for e in parsed.entries)
-                       if feed.items_per_day is None else None)
-        self._record(feed, report, PollOutcome(
-            status=FetchStatus.OK, new_items=report.new, total_items=report.entries,
-            ttl_minutes=parsed.ttl_minutes, max_age_seconds=cache_max_age(result.headers),
-            retry_after_seconds=result.retry_after_seconds, window_items_per_day=window_rate),
-            etag=result.etag, last_modified=result.last_modified, http_status=result.http_status)
+        window_rate = (
+            items_per_day_from_dates(e.published for e in parsed.entries) if feed.items_per_day is None else None
+        )
+        self._record(
+            feed,
+            report,
+            PollOutcome(
+                status=FetchStatus.OK,
+                new_items=report.new,
+                total_items=report.entries,
+                ttl_minutes=parsed.ttl_minutes,
+                max_age_seconds=cache_max_age(result.headers),
+                retry_after_seconds=result.retry_after_seconds,
+                window_items_per_day=window_rate,
+            ),
+            # An article that failed to store must be retried: keep the old validators so the next poll
+            # is a full fetch, not a 304 that would hide it for good.
+            etag=feed.etag if report.article_errors else result.etag,
+            last_modified=feed.last_modified if report.article_errors else result.last_modified,
+            http_status=result.http_status,
+        )
 
     def _process_entries(self, feed: FeedRow, entries: tuple[Entry, ...], report: PollReport) -> None:
         keyed = [(canonical_url(e.link) if e.link else f"guid:{e.guid}", e) for e in entries]
@@ -187,12 +231,15 @@ class Pipeline:
                 except ExtractionError as exc:
                     reason = f"page extraction failed: {exc}"
                 else:
-                    return ExtractedText(title=entry.title or extracted.title or "", text=extracted.text,
-                                         language=extracted.language, method="page")
+                    return ExtractedText(
+                        title=entry.title or extracted.title or "",
+                        text=extracted.text,
+                        language=extracted.language,
+                        method="page",
+                    )
         if entry.link and reason not in ("page fetching disabled",):
             log.info("article %s: using feed summary (%s)", entry.link, reason)
-        return ExtractedText(title=entry.title, text=feed_text, language=None, method="feed",
-                             fallback_reason=reason)
+        return ExtractedText(title=entry.title, text=feed_text, language=None, method="feed", fallback_reason=reason)
 
     def process_entry(self, feed: FeedRow, key: str, entry: Entry, report: PollReport) -> Decision | None:
         extracted = self.article_text(entry)
@@ -207,54 +254,100 @@ class Pipeline:
                 return None  # another feed's worker stored the same article meanwhile
             decision = decide(article_id, extracted.title, extracted.text, self.index, self.config.topics)
             joins_corpus = decision.duplicate_of is None and (
-                self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics))
+                self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics)
+            )
             self.store.insert_article(
-                db, article_id=article_id, canonical_url=key, url=entry.link, feed_url=feed.url,
-                guid=entry.guid, source=feed.name, extracted=extracted, summary=entry.summary,
-                published=entry.published, seen_at=now, in_corpus=joins_corpus,
+                db,
+                article_id=article_id,
+                canonical_url=key,
+                url=entry.link,
+                feed_url=feed.url,
+                guid=entry.guid,
+                source=feed.name,
+                extracted=extracted,
+                summary=entry.summary,
+                published=entry.published,
+                seen_at=now,
+                in_corpus=joins_corpus,
             )
             self.store.insert_decision(db, decision, now)
             search.index_article(db, article_id, extracted.title, extracted.text)
             if joins_corpus:
                 self.index.add(article_id, extracted.text)
-            if decision.duplicate_of is not None and db.execute(
-                    "SELECT 1 FROM alerts WHERE article_id = ? LIMIT 1", [decision.duplicate_of]).fetchone():
+            if (
+                decision.duplicate_of is not None
+                and db.execute("SELECT 1 FROM alerts WHERE article_id = ? LIMIT 1", [decision.duplicate_of]).fetchone()
+            ):
                 outbox.record_also_published(db, decision.duplicate_of, article_id, feed.name, entry.link)
-            alerts = build_alerts(decision, title=extracted.title, url=entry.link, source=feed.name,
-                                  published=entry.published, text=extracted.text, now=now)
+            alerts = build_alerts(
+                decision,
+                title=extracted.title,
+                url=entry.link,
+                source=feed.name,
+                published=entry.published,
+                text=extracted.text,
+                now=now,
+            )
             for alert in alerts:
                 if outbox.enqueue(db, alert, self.config.alerts.channel_names_for(alert.topic)):
                     report.alerts += 1
         if decision.duplicate_of:
-            log.info("article %s: near-copy of %s (%.2f)", entry.link, decision.duplicate_of,
-                     decision.near_copy.similarity)
+            log.info(
+                "article %s: near-copy of %s (%.2f)", entry.link, decision.duplicate_of, decision.near_copy.similarity
+            )
         for alert in alerts:
-            log.info("article %s: matches topic %s (score %.2f >= %.2f), alert %s queued",
-                     entry.link, alert.topic, alert.score, alert.threshold, alert.alert_id)
+            log.info(
+                "article %s: matches topic %s (score %.2f >= %.2f), alert %s queued",
+                entry.link,
+                alert.topic,
+                alert.score,
+                alert.threshold,
+                alert.alert_id,
+            )
         return decision
 
     # -- feed state ---------------------------------------------------------------------------
 
-    def _record(self, feed: FeedRow, report: PollReport, outcome: PollOutcome, *, etag: str | None = None,
-                last_modified: str | None = None, http_status: int | None = None) -> None:
+    def _record(
+        self,
+        feed: FeedRow,
+        report: PollReport,
+        outcome: PollOutcome,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
         """Store the poll's outcome and the next poll time (the pure schedule rule decides it)."""
         now = self.clock()
-        state = FeedSchedState(items_per_day=feed.items_per_day, last_success_at=feed.last_success_at,
-                               consecutive_failures=feed.consecutive_failures,
-                               interval_seconds=feed.interval_seconds)
+        state = FeedSchedState(
+            items_per_day=feed.items_per_day,
+            last_success_at=feed.last_success_at,
+            consecutive_failures=feed.consecutive_failures,
+            interval_seconds=feed.interval_seconds,
+        )
         planned = next_poll(state, outcome, now, self.config.schedule, self.rng)
         values: dict[str, object] = {
-            "last_polled_at": iso(now), "last_status": report.status, "last_http_status": http_status,
-            "next_poll_at": iso(planned.at), "interval_seconds": planned.state.interval_seconds,
+            "last_polled_at": iso(now),
+            "last_status": report.status,
+            "last_http_status": http_status,
+            "next_poll_at": iso(planned.at),
+            "interval_seconds": planned.state.interval_seconds,
             "consecutive_failures": planned.state.consecutive_failures,
             "items_per_day": planned.state.items_per_day,
         }
         if planned.state.consecutive_failures == 0:
-            values.update({"etag": etag, "last_modified": last_modified, "last_success_at": iso(now),
-                           "last_error": None, "new_items_last_poll": report.new})
+            values.update(
+                {
+                    "etag": etag,
+                    "last_modified": last_modified,
+                    "last_success_at": iso(now),
+                    "last_error": None,
+                    "new_items_last_poll": report.new,
+                }
+            )
             if planned.possibly_missed:
-                log.warning("feed %s: every entry was new; some may have been missed (%s)",
-                            feed.url, planned.reason)
+                log.warning("feed %s: every entry was new; some may have been missed (%s)", feed.url, planned.reason)
                 values["possibly_missed_items"] = 1
         else:
             values["last_error"] = report.error
