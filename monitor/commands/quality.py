@@ -20,6 +20,7 @@ from typing import Any
 from monitor.core.evaluation import evaluate
 from monitor.core.topics import Topic, match_topic, parse_topics
 from monitor.errors import ConfigError, MonitorError
+from monitor.runtime.inputs import iter_json_objects
 
 DEFAULT_CONFIG = Path("config/monitor.toml")
 
@@ -73,19 +74,10 @@ def _read_labelled(paths: Sequence[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for spec in paths:
         try:
-            lines = Path(spec).read_text(encoding="utf-8-sig").splitlines()
+            text = Path(spec).read_text(encoding="utf-8-sig")
         except OSError as exc:
             raise MonitorError(f"{spec}: cannot read ({exc.strerror})") from None
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise MonitorError(f"{spec}:{number}: not JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise MonitorError(f"{spec}:{number}: expected a JSON object")
-            rows.append(record)
+        rows.extend(record for _, record in iter_json_objects(spec, text))
     return rows
 
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from monitor.adapters.extract import extract_page_text
 from monitor.adapters.http import PAGE_ACCEPT, Fetcher, HttpSettings
@@ -63,15 +64,23 @@ def read_inputs(specs: list[str], http: HttpSettings | None = None) -> Iterator[
             fetcher.close()
 
 
-def _from_jsonl(spec: str, data: bytes) -> Iterator[InputArticle]:
-    for number, line in enumerate(data.decode("utf-8-sig").splitlines(), start=1):
+def iter_json_objects(spec: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSONL text; MonitorError names a bad line."""
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise MonitorError(f"{spec}:{number}: not JSON ({exc.msg})") from None
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        if not isinstance(record, dict):
+            raise MonitorError(f"{spec}:{number}: expected a JSON object")
+        yield number, record
+
+
+def _from_jsonl(spec: str, data: bytes) -> Iterator[InputArticle]:
+    for number, record in iter_json_objects(spec, data.decode("utf-8-sig")):
+        if not isinstance(record.get("text"), str):
             raise MonitorError(f'{spec}:{number}: expected an object with a "text" string')
         yield InputArticle(
             id=str(record.get("id", f"{Path(spec).stem}:{number}")),
