@@ -51,6 +51,7 @@ class PollReport:
     matches: int = 0
     alerts: int = 0
     fallbacks: int = 0
+    deferred: int = 0  # new entries left for the next poll (over pipeline.max_entries_per_poll)
     seconds: float = 0.0
     article_errors: list[str] = field(default_factory=list)
 
@@ -165,6 +166,7 @@ class Pipeline:
         self._process_entries(feed, parsed.entries, report)
         if self.stopping.is_set():
             return  # keep the old validators: the rest of this poll is redone on the next start
+        unfinished = bool(report.article_errors or report.deferred)
         window_rate = (
             items_per_day_from_dates(e.published for e in parsed.entries) if feed.items_per_day is None else None
         )
@@ -180,10 +182,10 @@ class Pipeline:
                 retry_after_seconds=result.retry_after_seconds,
                 window_items_per_day=window_rate,
             ),
-            # An article that failed to store must be retried: keep the old validators so the next poll
-            # is a full fetch, not a 304 that would hide it for good.
-            etag=feed.etag if report.article_errors else result.etag,
-            last_modified=feed.last_modified if report.article_errors else result.last_modified,
+            # An article that failed to store, or was deferred, must be seen again: keep the old validators
+            # so the next poll is a full fetch, not a 304 that would hide it for good.
+            etag=feed.etag if unfinished else result.etag,
+            last_modified=feed.last_modified if unfinished else result.last_modified,
             http_status=result.http_status,
         )
 
@@ -197,6 +199,7 @@ class Pipeline:
         report.new = len(fresh)
         # Feeds list newest first; deciding oldest first makes the earliest version the original.
         todo = list(fresh.items())[: self.config.pipeline.max_entries_per_poll][::-1]
+        report.deferred = len(fresh) - len(todo)
         for key, entry in todo:
             if self.stopping.is_set():
                 return

@@ -1,0 +1,96 @@
+"""The pipeline's bookkeeping with a real feed server and a real database: conditional GET, deferred
+entries, and the feed-summary fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.adapters.store import FeedRow
+from monitor.config import load_config
+from monitor.runtime.app import App
+from tests.e2e_site import SEEDS, Story, fixture_articles, rss_feed
+from tests.fault_server import FaultServer, LoggedRequest
+
+ETAG = '"v1"'
+
+
+def feed_with_etag(body: bytes) -> object:
+    def reply(request: LoggedRequest) -> tuple[int, dict[str, str], bytes]:
+        if request.headers.get("if-none-match") == ETAG:
+            return 304, {"ETag": ETAG}, b""
+        return 200, {"Content-Type": "application/rss+xml", "ETag": ETAG}, body
+
+    return reply
+
+
+def make_app(tmp_path: Path, feed_url: str, max_entries: int) -> App:
+    config = tmp_path / "monitor.toml"
+    config.write_text(
+        f"""
+[storage]
+database = "{tmp_path / "m.db"}"
+[pipeline]
+seeds_dir = "{SEEDS}"
+fetch_pages = false
+max_entries_per_poll = {max_entries}
+[http]
+allow_private_addresses = true
+per_host_min_interval = 0
+[ops]
+enabled = false
+[[alerts.channels]]
+type = "jsonl"
+path = "{tmp_path / "alerts.jsonl"}"
+[[feeds]]
+url = "{feed_url}"
+""",
+        encoding="utf-8",
+    )
+    return App(load_config(config))
+
+
+def stories() -> list[tuple[Story, str, str]]:
+    records = list(fixture_articles().values())
+    return [
+        (Story(r["id"], r["title"], r["text"], "Mon, 23 Nov 2026 09:00:00 GMT"), f"/a/{i}.html", r["text"][:300])
+        for i, r in enumerate(records)
+    ]
+
+
+def poll_all(app: App) -> None:
+    app.poll([FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)])
+
+
+def test_entries_over_the_per_poll_cap_wait_for_the_next_poll_without_a_304_hiding_them(tmp_path: Path) -> None:
+    with FaultServer({}) as server:
+        server.set("/rss.xml", feed_with_etag(rss_feed("feed", server.url(""), stories())))
+        app = make_app(tmp_path, server.url("/rss.xml"), max_entries=3)
+        try:
+            poll_all(app)
+            assert app.store.counts()["articles"] - 5 == 3  # 5 seeds, 3 of the 4 entries
+            assert app.store.feeds()[0]["etag"] is None  # one entry is still waiting
+            poll_all(app)
+            assert app.store.counts()["articles"] - 5 == 4
+            assert app.store.feeds()[0]["etag"] == ETAG
+            poll_all(app)  # now a conditional GET: 304, nothing parsed
+            requests = server.requests_for("/rss.xml")
+            assert [r.headers.get("if-none-match") for r in requests] == [None, None, ETAG]
+            assert app.store.feeds()[0]["last_status"] == "not_modified"
+        finally:
+            app.close()
+
+
+def test_feed_summary_is_used_and_recorded_when_pages_are_not_fetched(tmp_path: Path) -> None:
+    with FaultServer({}) as server:
+        server.set("/rss.xml", feed_with_etag(rss_feed("feed", server.url(""), stories()[:1])))
+        app = make_app(tmp_path, server.url("/rss.xml"), max_entries=10)
+        try:
+            poll_all(app)
+            row = app.store.db.execute(
+                "SELECT extraction, fallback_reason, text FROM articles WHERE is_seed = 0"
+            ).fetchone()
+            assert row[0] == "feed" and row[1] == "page fetching disabled"
+            assert stories()[0][0].title in row[2]
+            assert server.requests_for("/a/0.html") == []
+        finally:
+            app.close()
