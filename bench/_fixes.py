@@ -112,6 +112,23 @@ _original_with_offsets = arabic.normalize_with_offsets
 _original_variants = arabic.clitic_variants
 
 
+_SWAPS = (
+    (arabic, "normalize", _original_normalize, normalize),
+    (topics, "normalize", topics.normalize, normalize),
+    (search, "normalize", search.normalize, normalize),  # type: ignore[attr-defined]
+    (topics, "normalize_with_offsets", topics.normalize_with_offsets, normalize_with_offsets),
+    (search, "normalize_with_offsets", search.normalize_with_offsets, normalize_with_offsets),  # type: ignore[attr-defined]
+    (topics, "clitic_variants", topics.clitic_variants, clitic_variants),
+    (topics, "_find", topics._find, _find),
+)
+
+
+def enable(on: bool) -> None:
+    """Swap the replacements in (True) or the originals back (False)."""
+    for module, name, original, replacement in _SWAPS:
+        setattr(module, name, replacement if on else original)
+
+
 def install(texts: Iterable[str], articles: Iterable[tuple[str, str]], rules: Iterable[topics.Topic]) -> int:
     """Check the replacements on `texts` and the topic results on `articles`, then swap them in.
 
@@ -126,13 +143,7 @@ def install(texts: Iterable[str], articles: Iterable[tuple[str, str]], rules: It
         for token in _original_normalize(text).split()[:50]:
             assert clitic_variants(token) == _original_variants(token), "clitic_variants differs"
         n += 1
-    arabic.normalize = normalize
-    topics.normalize = normalize
-    search.normalize = normalize  # type: ignore[attr-defined]
-    topics.normalize_with_offsets = normalize_with_offsets
-    search.normalize_with_offsets = normalize_with_offsets  # type: ignore[attr-defined]
-    topics.clitic_variants = clitic_variants
-    topics._find = _find
+    enable(True)
     after = [[topics.match_topic(t, title, text).to_json() for t in rules] for title, text in articles]
     assert before == after, "topic results differ with the fixes"
     return n + len(articles)
