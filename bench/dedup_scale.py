@@ -237,6 +237,15 @@ def check_rare_only(index: SqliteCorpusIndex, text: str, max_df: int) -> NearCop
     return dedup.decide(fp, {str(doc_id): dedup.unpack_shingles(blob) for doc_id, blob in rows})
 
 
+def warm(path: Path) -> None:
+    """Read the database once, so it is in the OS page cache as in a daemon that has run for a while."""
+    for p in (path, path.with_name(path.name + "-wal")):
+        if p.exists():
+            with p.open("rb") as fh:
+                while fh.read(16 * 2**20):
+                    pass
+
+
 def child(db: Path, queries_file: Path) -> None:
     """Runs in a fresh process: start-up, then every query; prints one JSON line."""
     t0 = time.perf_counter()
@@ -300,6 +309,9 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="where to build the databases (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the databases (reused by a later run with --dir)")
     parser.add_argument("--quick", action="store_true", help="tiny run for CI: 1,000 and 3,000 articles")
+    parser.add_argument("--cache", choices=("cold", "warm"), default="cold",
+                        help="database evicted from the OS page cache before each size (cold, as after a reboot) or"
+                        " read into it (warm, as in a daemon running on a machine with RAM to spare)")
     parser.add_argument("--rare-df", type=int, default=0,
                         help="also measure the proposed lookup that skips hashes in more than N articles")
     parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
@@ -346,7 +358,10 @@ def main() -> None:
                 queries.append({"text": " ".join(gen.words(10_000_000_000 + size * 10 + k)), "source": None})
         qfile = workdir / f"queries-{size}.json"
         qfile.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
-        evict(db)
+        if args.cache == "cold":
+            evict(db)
+        else:
+            warm(db)
         env = {**os.environ, "BENCH_DEDUP_RARE_DF": str(args.rare_df)}
         out = subprocess.run([sys.executable, __file__, "--child", str(db), str(qfile)], capture_output=True,
                              text=True, check=True, env=env).stdout
