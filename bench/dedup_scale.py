@@ -237,7 +237,7 @@ def check_rare_only(index: SqliteCorpusIndex, text: str, max_df: int) -> NearCop
     return dedup.decide(fp, {str(doc_id): dedup.unpack_shingles(blob) for doc_id, blob in rows})
 
 
-def warm(path: Path) -> None:
+def warm_cache(path: Path) -> None:
     """Read the database once, so it is in the OS page cache as in a daemon that has run for a while."""
     for p in (path, path.with_name(path.name + "-wal")):
         if p.exists():
@@ -361,7 +361,7 @@ def main() -> None:
         if args.cache == "cold":
             evict(db)
         else:
-            warm(db)
+            warm_cache(db)
         env = {**os.environ, "BENCH_DEDUP_RARE_DF": str(args.rare_df)}
         out = subprocess.run([sys.executable, __file__, "--child", str(db), str(qfile)], capture_output=True,
                              text=True, check=True, env=env).stdout
