@@ -53,7 +53,8 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
             table[ord(c)] = out
             simple = simple and len(out) <= 1
     if not simple:  # a character expands (ligatures, some Latin): keep the exact per-character path
-        return _original_with_offsets(text)
+        exact: tuple[str, list[int]] = _original_with_offsets(text)
+        return exact
     dropped = {chr(k) for k, v in table.items() if v == ""}
     offsets = [i for i, c in enumerate(text) if c not in dropped] if dropped else list(range(len(text)))
     return text.translate(table), offsets
@@ -115,9 +116,9 @@ _original_variants = arabic.clitic_variants
 _SWAPS = (
     (arabic, "normalize", _original_normalize, normalize),
     (topics, "normalize", topics.normalize, normalize),
-    (search, "normalize", search.normalize, normalize),  # type: ignore[attr-defined]
+    (search, "normalize", search.normalize, normalize),
     (topics, "normalize_with_offsets", topics.normalize_with_offsets, normalize_with_offsets),
-    (search, "normalize_with_offsets", search.normalize_with_offsets, normalize_with_offsets),  # type: ignore[attr-defined]
+    (search, "normalize_with_offsets", search.normalize_with_offsets, normalize_with_offsets),
     (topics, "clitic_variants", topics.clitic_variants, clitic_variants),
     (topics, "_find", topics._find, _find),
 )

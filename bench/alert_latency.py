@@ -123,7 +123,7 @@ def wait_alert(rx: WebhookReceiver, link: str, timeout: float) -> float:
 
 
 def first_poll_after(site: FaultServer, since: float) -> float:
-    return min(r.at for r in site.requests_for("/feed.xml") if r.at >= since)
+    return float(min(r.at for r in site.requests_for("/feed.xml") if r.at >= since))
 
 
 def main() -> None:

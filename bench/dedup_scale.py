@@ -97,7 +97,7 @@ def fast_fingerprint(words: list[str]) -> dedup.Fingerprint:
     bulk loader follows any change to how fingerprints are made; check_fingerprints proves the result equal.
     """
     real = dedup.tokenize
-    dedup.tokenize = str.split  # type: ignore[assignment]
+    dedup.tokenize = str.split
     try:
         return dedup.fingerprint(" ".join(words))
     finally:
@@ -349,7 +349,7 @@ def main() -> None:
             seconds = bulk_load(db, gen, size)
             print(f"size {size}: built in {seconds:.0f} s ({size / seconds:.0f} articles/s)")
         rng = random.Random(size)
-        queries = []
+        queries: list[dict[str, str | None]] = []
         for k in range(args.queries):
             if k % 2 == 0:
                 i = rng.randrange(size)

@@ -85,7 +85,7 @@ def serve(hosts: int, feeds: int, changed: float, new: int, seed: int) -> None:
 
     def route(host: str, path: str, headers: dict[str, str], port: int) -> tuple[int, dict[str, str], bytes]:
         if path == "/__stats":
-            gaps = []
+            gaps: list[float] = []
             for times in log.values():
                 times.sort()
                 gaps.extend(b - a for a, b in itertools.pairwise(times))
