@@ -27,6 +27,7 @@ import json
 import os
 import random
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -328,7 +329,11 @@ def main() -> None:
     t = time.perf_counter()
     gen = Generator(args.seed, args.mutate)
     check_fingerprints(gen)
-    check_bulk_load(gen, Path(tempfile.mkdtemp(prefix="bench-dedup-check-")))
+    check_dir = Path(tempfile.mkdtemp(prefix="bench-dedup-check-"))
+    try:
+        check_bulk_load(gen, check_dir)
+    finally:
+        shutil.rmtree(check_dir, ignore_errors=True)
     print(f"generator: {len(gen.sentences)} real sentences, {len(gen.vocab)} words of vocabulary (with repeats), "
           f"mutate {args.mutate}; fingerprints and bulk load checked against the index's own code "
           f"({time.perf_counter() - t:.1f} s)")
@@ -393,6 +398,8 @@ def main() -> None:
             for p in workdir.glob(db.name + "*"):
                 p.unlink()
         qfile.unlink()
+    if args.dir is None and not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
     small, large = min(results), max(results)
     growth = results[large]["p99"] / results[small]["p99"]
     big = results[large]
