@@ -24,10 +24,11 @@ from monitor.adapters.extract import Extractor
 from monitor.adapters.feeds import parse_feed
 from monitor.adapters.http import PAGE_ACCEPT, Fetcher, cache_max_age
 from monitor.adapters.seeds import read_seeds
+from monitor.adapters.sitemap import news_sitemap_entries
 from monitor.adapters.store import FeedRow, Store, iso
 from monitor.config import Config
 from monitor.core.decide import CorpusLookup, article_id_for, build_alerts, decide
-from monitor.core.schedule import FeedSchedState, PollOutcome, items_per_day_from_dates, next_poll
+from monitor.core.schedule import FeedSchedState, PollOutcome, ScheduledPoll, items_per_day_from_dates, next_poll
 from monitor.core.urls import canonical_url
 from monitor.delivery import outbox
 from monitor.errors import ExtractionError, FeedError
@@ -52,6 +53,7 @@ class PollReport:
     alerts: int = 0
     fallbacks: int = 0
     deferred: int = 0  # new entries left for the next poll (over pipeline.max_entries_per_poll)
+    recovered: int = 0  # new entries found in the site's news sitemap after a possibly-missed poll
     seconds: float = 0.0
     article_errors: list[str] = field(default_factory=list)
 
@@ -170,7 +172,7 @@ class Pipeline:
         window_rate = (
             items_per_day_from_dates(e.published for e in parsed.entries) if feed.items_per_day is None else None
         )
-        self._record(
+        planned = self._record(
             feed,
             report,
             PollOutcome(
@@ -187,6 +189,43 @@ class Pipeline:
             etag=feed.etag if unfinished else result.etag,
             last_modified=feed.last_modified if unfinished else result.last_modified,
             http_status=result.http_status,
+        )
+        if planned.possibly_missed and feed.last_success_at is not None and not self.stopping.is_set():
+            self._recover_from_sitemap(feed, report, feed.last_success_at)
+
+    def _recover_from_sitemap(self, feed: FeedRow, report: PollReport, since: datetime) -> None:
+        """Look in the site's news sitemap for what was published since the last good poll.
+
+        Runs after the poll is recorded, so the feed's own entries are safe whatever happens here; the
+        recovered entries go through the same dedup/match/alert path, so ones the feed did show are skipped.
+        """
+        try:
+            found = news_sitemap_entries(
+                self.fetcher, feed.url, since, self.clock(), self.config.pipeline.max_entries_per_poll
+            )
+        except Exception:  # recovery is best effort: it must never turn a good poll into a failure
+            log.exception("feed %s: news sitemap recovery failed", feed.url)
+            return
+        if found.sitemap_url is None:
+            log.info("feed %s: possibly missed items, but the site has no readable news sitemap", feed.url)
+            return
+        if not found.entries or self.stopping.is_set():
+            log.info("feed %s: news sitemap %s lists nothing new since %s", feed.url, found.sitemap_url, iso(since))
+            return
+        sub = PollReport(feed_url=feed.url)
+        self._process_entries(feed, found.entries, sub)
+        report.recovered = sub.new - sub.deferred - len(sub.article_errors)
+        report.duplicates += sub.duplicates
+        report.matches += sub.matches
+        report.alerts += sub.alerts
+        report.article_errors.extend(sub.article_errors)
+        log.warning(
+            "feed %s: recovered %d missed items from news sitemap %s (%d matches, %d alerts)",
+            feed.url,
+            report.recovered,
+            found.sitemap_url,
+            sub.matches,
+            sub.alerts,
         )
 
     def _process_entries(self, feed: FeedRow, entries: tuple[Entry, ...], report: PollReport) -> None:
@@ -320,7 +359,7 @@ class Pipeline:
         etag: str | None = None,
         last_modified: str | None = None,
         http_status: int | None = None,
-    ) -> None:
+    ) -> ScheduledPoll:
         """Store the poll's outcome and the next poll time (the pure schedule rule decides it)."""
         now = self.clock()
         state = FeedSchedState(
@@ -358,3 +397,4 @@ class Pipeline:
             self.store.update_feed(feed.url, values)
         except Exception:
             log.exception("feed %s: could not record the poll outcome", feed.url)
+        return planned
