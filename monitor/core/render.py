@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.core.feed_health import FeedWarning
 from monitor.models import Alert, Evidence
 
 PAYLOAD_VERSION = 1
@@ -254,3 +255,55 @@ def digest_email_content(
         _alert_html(i, heading="h3") for i in items
     )
     return EmailContent(subj, text + "\n", _html_document(subj, body))
+
+
+# --- feed warnings (not alerts: operational, in English, no RTL) --------------------------------------
+
+
+def feed_warning_payload(w: FeedWarning) -> dict[str, Any]:
+    """Webhook body / JSONL line for a feed that has gone too long without a successful poll."""
+    return {
+        "type": "feed.unhealthy",
+        "version": PAYLOAD_VERSION,
+        "timestamp": _iso(w.created_at),
+        "data": {
+            "warning_id": w.warning_id,
+            "feed": {"url": w.feed_url, "name": w.feed_name},
+            "last_success_at": _iso(w.last_success_at),
+            "since": _iso(w.since),
+            "hours_without_success": round(w.hours_without_success, 2),
+            "consecutive_failures": w.consecutive_failures,
+            "last_error": w.last_error,
+            "created_at": _iso(w.created_at),
+        },
+    }
+
+
+def feed_warning_line(w: FeedWarning) -> str:
+    return (
+        f"FEED WARNING {w.warning_id} feed={one_line(w.feed_name)!r} url={w.feed_url} "
+        f"no success for {w.hours_without_success:.1f}h (last success {_human_time(w.last_success_at)}), "
+        f"{w.consecutive_failures} failures, last error: {one_line(w.last_error or 'none', 300)}"
+    )
+
+
+def feed_warning_email_content(w: FeedWarning, prefix: str) -> EmailContent:
+    head = f"{prefix} " if prefix else ""
+    subj = one_line(f"{head}feed unhealthy: {one_line(w.feed_name, SUBJECT_TITLE_MAX)}", 200)
+    facts = [
+        ("Feed", w.feed_name),
+        ("URL", w.feed_url),
+        ("Last success", _human_time(w.last_success_at) if w.last_success_at else "never (since it was added)"),
+        ("Without success since", _human_time(w.since)),
+        ("Hours without success", f"{w.hours_without_success:.1f}"),
+        ("Consecutive failures", str(w.consecutive_failures)),
+        ("Last error", w.last_error or "none recorded"),
+        ("Warning id", w.warning_id),
+    ]
+    text = "\n".join(f"{k}: {v}" for k, v in facts) + "\n"
+    rows = "".join(f"<tr><th align=\"left\">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in facts)
+    body = (
+        f"<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{html.escape(subj)}</title>"
+        f"</head>\n<body>\n<h1>{html.escape(subj)}</h1>\n<table>{rows}</table>\n</body>\n</html>\n"
+    )
+    return EmailContent(subj, text, body)

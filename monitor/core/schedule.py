@@ -49,6 +49,8 @@ class ScheduleSettings:
     target_new_items_per_poll: float = 2.0
     missed_items_factor: float = 0.5
     max_server_delay_minutes: float = 1440.0
+    # A feed without a successful poll for this long raises one "feed unhealthy" warning; 0 = no warnings.
+    warn_after_hours: float = 24.0
 
     def __post_init__(self) -> None:
         if not 0 < self.min_interval_minutes <= self.max_interval_minutes:
@@ -69,7 +71,9 @@ def parse_schedule_settings(spec: Mapping[str, Any]) -> ScheduleSettings:
             raise ConfigError(dotted, "must be between 0 and 1")
         elif key == "missed_items_factor" and not 0 < value <= 1:
             raise ConfigError(dotted, "must be > 0 and <= 1")
-        elif key not in ("jitter_fraction", "missed_items_factor") and value <= 0:
+        elif key == "warn_after_hours" and value < 0:
+            raise ConfigError(dotted, "must be >= 0 (0 turns feed warnings off)")
+        elif key not in ("jitter_fraction", "missed_items_factor", "warn_after_hours") and value <= 0:
             raise ConfigError(dotted, "must be > 0")
         values[key] = float(value)
     merged = {**{f.name: getattr(ScheduleSettings(), f.name) for f in fields(ScheduleSettings)}, **values}

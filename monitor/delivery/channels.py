@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from monitor.core.feed_health import FeedWarning
 from monitor.core.render import (
     AlertItem,
     alert_payload,
@@ -32,6 +33,9 @@ from monitor.core.render import (
     digest_email_content,
     digest_payload,
     email_content,
+    feed_warning_email_content,
+    feed_warning_line,
+    feed_warning_payload,
 )
 from monitor.delivery.config import Channel, ConsoleChannel, EmailChannel, JsonlChannel, WebhookChannel
 from monitor.delivery.policy import Outcome, Result, classify_http
@@ -57,6 +61,7 @@ class Message:
     items: tuple[AlertItem, ...]
     digest: bool = False
     period: tuple[datetime, datetime] | None = None  # first and last alert time, for digests
+    warning: FeedWarning | None = None  # a feed warning instead of alerts (then items is empty)
 
     @property
     def alert_ids(self) -> list[str]:
@@ -71,6 +76,8 @@ def message_id_for(batch_key: str | None, alert_id: str) -> str:
 
 
 def payload_for(message: Message) -> dict[str, Any]:
+    if message.warning is not None:
+        return feed_warning_payload(message.warning)
     if not message.digest:
         return alert_payload(message.items[0])
     start, end = message.period or (message.items[0].alert.created_at, message.items[-1].alert.created_at)
@@ -93,6 +100,8 @@ class ConsoleSender:
         self.channel = channel
 
     def send(self, message: Message, now: datetime) -> Outcome:
+        if message.warning is not None:
+            alerts_log.warning("%s", feed_warning_line(message.warning))
         if message.digest:
             alerts_log.info("DIGEST %s: %d alerts", message.message_id, len(message.items))
         for item in message.items:
@@ -131,9 +140,11 @@ class JsonlSender:
                 obj = json.loads(line)
             except ValueError:
                 continue  # a partial first line of the tail, or a torn last write
-            alert_id = obj.get("data", {}).get("alert_id") if isinstance(obj, dict) else None
-            if isinstance(alert_id, str):
-                seen.add(alert_id)
+            data = obj.get("data", {}) if isinstance(obj, dict) else {}
+            for key in ("alert_id", "warning_id"):  # feed warnings are lines too, keyed by their own id
+                value = data.get(key) if isinstance(data, dict) else None
+                if isinstance(value, str):
+                    seen.add(value)
         return seen
 
     def send(self, message: Message, now: datetime) -> Outcome:
@@ -148,6 +159,8 @@ class JsonlSender:
                     for item in message.items
                     if item.alert.alert_id not in self._seen
                 ]
+                if message.warning is not None and message.warning.warning_id not in self._seen:
+                    lines.append(dumps(feed_warning_payload(message.warning)) + b"\n")
                 if lines:
                     with path.open("ab") as fh:
                         # a torn last line (crash mid-write) must not swallow the next object
@@ -157,6 +170,8 @@ class JsonlSender:
                         fh.flush()
                         os.fsync(fh.fileno())
                     self._seen.update(message.alert_ids)
+                    if message.warning is not None:
+                        self._seen.add(message.warning.warning_id)
         except OSError as exc:
             # disk full / permissions: may clear up (retry); the dead letter keeps it visible if not
             return Outcome(Result.RETRY, f"cannot write {path}: {exc}")
@@ -206,7 +221,9 @@ class EmailSender:
 
     def build(self, message: Message, now: datetime) -> EmailMessage:
         ch = self.channel
-        if message.digest:
+        if message.warning is not None:
+            content = feed_warning_email_content(message.warning, ch.subject_prefix)
+        elif message.digest:
             start, end = message.period or (
                 message.items[0].alert.created_at,
                 message.items[-1].alert.created_at,
@@ -222,8 +239,12 @@ class EmailSender:
         # Stable per (message, channel): a resend after a crash carries the same Message-ID, which mail
         # systems use to drop duplicates.
         msg["Message-ID"] = _stable_msgid(message.message_id, ch.name, ch.sender)
-        msg["X-Monitor-Alert-Ids"] = " ".join(message.alert_ids)
-        msg["Content-Language"] = "ar"
+        if message.warning is not None:
+            msg["X-Monitor-Feed-Warning"] = message.warning.warning_id
+            msg["Content-Language"] = "en"
+        else:
+            msg["X-Monitor-Alert-Ids"] = " ".join(message.alert_ids)
+            msg["Content-Language"] = "ar"
         msg.set_content(content.text)
         msg.add_alternative(content.html, subtype="html")
         return msg

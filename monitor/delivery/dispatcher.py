@@ -158,6 +158,99 @@ class Dispatcher:
                 log.exception("delivery on channel %s failed unexpectedly (alerts %s)", name, ids)
                 summary.errors.append(f"{name}: {type(exc).__name__}: {exc}")
                 self._rollback()
+        self._run_warnings(summary)
+
+    # --- feed warnings: one message each, sent as soon as due (no digest, no rate limit: they are rare and
+    # operational), with the alerts' retry policy, attempt log and dead letter ------------------------------
+
+    def _run_warnings(self, summary: RunSummary) -> None:
+        now = self.clock()
+        due = [r for r in outbox.pending_warning_rows(self.conn) if r.next_attempt_at <= now]
+        if not due:
+            return
+        disabled = outbox.disabled_channels(self.conn)
+        for row in due:
+            try:
+                self._send_warning(row, disabled.get(row.channel), summary)
+            except Exception as exc:
+                log.exception("feed warning %s on channel %s failed unexpectedly", row.alert_id, row.channel)
+                summary.errors.append(f"{row.channel}: {type(exc).__name__}: {exc}")
+                self._rollback()
+
+    def _send_warning(self, row: DeliveryRow, disabled: tuple[str, str] | None, summary: RunSummary) -> None:
+        now = self.clock()
+        channel = self.alerts.channel(row.channel)
+        warning = outbox.load_feed_warning(self.conn, row.alert_id)
+        reason: str | None = None
+        if channel is None:
+            reason = f"channel {row.channel!r} is not in the configuration"
+        elif not channel.enabled:
+            reason = f"channel {row.channel!r} is disabled in the configuration"
+        elif disabled is not None and disabled[0] == channel_summary(channel):
+            reason = f"channel {row.channel!r} was disabled: {disabled[1]}"
+        elif warning is None:
+            reason = "feed warning row missing"
+        if reason is not None or channel is None or warning is None:
+            with self.conn:
+                outbox.fail_warnings_without_attempt(self.conn, [row.id], reason or "", now)
+            log.error("feed warning %s on channel %s: dead letter: %s", row.alert_id, row.channel, reason)
+            summary.failed += 1
+            return
+        message = Message(message_id=warning.warning_id, items=(), warning=warning)
+        started = self.clock()
+        try:
+            outcome = self.sender(channel).send(message, started)
+        except Exception as exc:
+            log.exception("sender for channel %s raised (feed warning %s)", channel.name, warning.warning_id)
+            outcome = Outcome(Result.RETRY, f"internal error: {type(exc).__name__}: {exc}")
+        finished = self.clock()
+        summary.messages += 1
+        attempt_no = row.attempts + 1
+        max_attempts = self.alerts.max_attempts(channel)
+        next_at: datetime | None = None
+        new_status = outbox.PENDING
+        error = outcome.error
+        if outcome.result is Result.DELIVERED:
+            new_status = outbox.DELIVERED
+        elif outcome.result is Result.RETRY and attempt_no < max_attempts:
+            next_at = finished + timedelta(
+                seconds=retry_delay(attempt_no, self.alerts.retry, self.rng, outcome.retry_after)
+            )
+        else:
+            new_status = outbox.FAILED
+            if outcome.result is Result.RETRY:
+                error = f"{error}; gave up after {attempt_no} attempts"
+        record = AttemptRecord(message.message_id, started, finished, outcome.result.value, outcome.status_code, error)
+        with self.conn:
+            outbox.record_warning_attempt(self.conn, row, record, new_status=new_status, next_attempt_at=next_at)
+            if outcome.result is Result.DISABLED:
+                outbox.disable_channel(self.conn, channel.name, channel_summary(channel), error or "", finished)
+        feed = warning.feed_url
+        if new_status == outbox.DELIVERED:
+            summary.delivered += 1
+            log.info("feed warning %s (%s) delivered on channel %s", warning.warning_id, feed, channel.name)
+        elif new_status == outbox.PENDING:
+            summary.retrying += 1
+            log.warning(
+                "feed warning %s (%s) on channel %s: attempt %d/%d failed: %s; next attempt at %s",
+                warning.warning_id,
+                feed,
+                channel.name,
+                attempt_no,
+                max_attempts,
+                error,
+                next_at.isoformat() if next_at else "?",
+            )
+        else:
+            summary.failed += 1
+            log.error(
+                "feed warning %s (%s) on channel %s: dead letter after attempt %d: %s",
+                warning.warning_id,
+                feed,
+                channel.name,
+                attempt_no,
+                error,
+            )
 
     def _run_channel(
         self, name: str, rows: list[DeliveryRow], disabled: tuple[str, str] | None, summary: RunSummary

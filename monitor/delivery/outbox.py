@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from monitor.core.feed_health import FeedWarning
 from monitor.core.render import AlertItem, AlsoPublished
 from monitor.models import Alert, Evidence
 
@@ -94,6 +95,44 @@ CREATE TABLE IF NOT EXISTS delivery_attempts (
 );
 CREATE INDEX IF NOT EXISTS delivery_attempts_delivery ON delivery_attempts(delivery_id);
 CREATE INDEX IF NOT EXISTS delivery_attempts_finished ON delivery_attempts(result, finished_at);
+
+-- Feed warnings ("feed.unhealthy") are not about an article, so they have their own tables with the
+-- same delivery bookkeeping: one row per (warning, channel), every attempt recorded, dead letter at the end.
+CREATE TABLE IF NOT EXISTS feed_warnings (
+    id                   TEXT PRIMARY KEY,      -- FeedWarning.warning_id: stable, the idempotency key
+    feed_url             TEXT NOT NULL,
+    feed_name            TEXT NOT NULL,
+    last_success_at      TEXT,
+    since                TEXT NOT NULL,
+    consecutive_failures INTEGER NOT NULL,
+    last_error           TEXT,
+    created_at           TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feed_warning_deliveries (
+    id              TEXT PRIMARY KEY,           -- "<warning id>:<channel>"
+    warning_id      TEXT NOT NULL REFERENCES feed_warnings(id),
+    channel         TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    delivered_at    TEXT,
+    last_error      TEXT
+);
+CREATE INDEX IF NOT EXISTS feed_warning_deliveries_due ON feed_warning_deliveries(state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS feed_warning_attempts (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    delivery_id TEXT NOT NULL REFERENCES feed_warning_deliveries(id),
+    message_id  TEXT NOT NULL,
+    attempt     INTEGER NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    result      TEXT NOT NULL,
+    status_code INTEGER,
+    error       TEXT,
+    duration_ms INTEGER NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS channel_state (
     channel     TEXT PRIMARY KEY,
@@ -413,3 +452,116 @@ def attempts_for(conn: sqlite3.Connection, delivery: str) -> list[AttemptRecord]
             (delivery,),
         )
     ]
+
+
+# --- feed warnings ---------------------------------------------------------------------------------------
+
+
+def enqueue_feed_warning(db: DB, warning: FeedWarning, channel_names: Sequence[str]) -> bool:
+    """Store `warning` and one pending delivery per channel. False (and no change) if its id exists, so a
+    feed that stays stale is warned about once. No commit."""
+    conn = _conn(db)
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO feed_warnings (id, feed_url, feed_name, last_success_at, since,"
+        " consecutive_failures, last_error, created_at) VALUES (?,?,?,?,?,?,?,?)",
+        (
+            warning.warning_id,
+            warning.feed_url,
+            warning.feed_name,
+            ts(warning.last_success_at) if warning.last_success_at else None,
+            ts(warning.since),
+            warning.consecutive_failures,
+            warning.last_error,
+            ts(warning.created_at),
+        ),
+    )
+    if cur.rowcount == 0:
+        return False
+    created = ts(warning.created_at)
+    conn.executemany(
+        "INSERT OR IGNORE INTO feed_warning_deliveries (id, warning_id, channel, state, attempts, next_attempt_at,"
+        " created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)",
+        [
+            (delivery_id(warning.warning_id, name), warning.warning_id, name, created, created, created)
+            for name in dict.fromkeys(channel_names)
+        ],
+    )
+    return True
+
+
+def pending_warning_rows(conn: sqlite3.Connection) -> list[DeliveryRow]:
+    """Pending feed-warning deliveries as DeliveryRows (alert_id holds the warning id; never batched)."""
+    rows = conn.execute(
+        "SELECT id, warning_id, channel, state, attempts, next_attempt_at, NULL, created_at, delivered_at,"
+        " last_error FROM feed_warning_deliveries WHERE state = 'pending' ORDER BY created_at, id"
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
+def load_feed_warning(conn: sqlite3.Connection, warning_id: str) -> FeedWarning | None:
+    r = conn.execute(
+        "SELECT id, feed_url, feed_name, last_success_at, since, consecutive_failures, last_error, created_at"
+        " FROM feed_warnings WHERE id = ?",
+        (warning_id,),
+    ).fetchone()
+    if r is None:
+        return None
+    return FeedWarning(
+        warning_id=r[0],
+        feed_url=r[1],
+        feed_name=r[2],
+        last_success_at=parse_ts(r[3]),
+        since=parse_ts(r[4]) or datetime.min.replace(tzinfo=UTC),
+        consecutive_failures=r[5],
+        last_error=r[6],
+        created_at=parse_ts(r[7]) or datetime.min.replace(tzinfo=UTC),
+    )
+
+
+def record_warning_attempt(
+    conn: sqlite3.Connection,
+    row: DeliveryRow,
+    attempt: AttemptRecord,
+    *,
+    new_status: str,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    duration = int((attempt.finished_at - attempt.started_at).total_seconds() * 1000)
+    finished = ts(attempt.finished_at)
+    conn.execute(
+        "INSERT INTO feed_warning_attempts (delivery_id, message_id, attempt, started_at, finished_at, result,"
+        " status_code, error, duration_ms) VALUES (?,?,?,?,?,?,?,?,?)",
+        (
+            row.id,
+            attempt.message_id,
+            row.attempts + 1,
+            ts(attempt.started_at),
+            finished,
+            attempt.result,
+            attempt.status_code,
+            attempt.error,
+            duration,
+        ),
+    )
+    conn.execute(
+        "UPDATE feed_warning_deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?,"
+        " updated_at = ?, delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END, last_error = ?"
+        " WHERE id = ?",
+        (
+            new_status,
+            ts(next_attempt_at) if next_attempt_at else finished,
+            finished,
+            new_status,
+            finished,
+            attempt.error,
+            row.id,
+        ),
+    )
+
+
+def fail_warnings_without_attempt(conn: sqlite3.Connection, ids: Sequence[str], error: str, now: datetime) -> None:
+    conn.executemany(
+        "UPDATE feed_warning_deliveries SET state = 'failed', last_error = ?, updated_at = ?"
+        " WHERE id = ? AND state = 'pending'",
+        [(error, ts(now), i) for i in ids],
+    )

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -17,8 +17,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from monitor.adapters.corpus_index import SqliteCorpusIndex
 from monitor.adapters.extract import Extractor
 from monitor.adapters.http import Fetcher
-from monitor.adapters.store import FeedRow, Store
+from monitor.adapters.store import FeedRow, Store, parse_iso
 from monitor.config import Config
+from monitor.core.feed_health import FeedHealth, stale_feeds
+from monitor.delivery import outbox
 from monitor.delivery.dispatcher import Dispatcher
 from monitor.runtime.metrics import Metrics
 from monitor.runtime.ops_http import make_ops_server
@@ -27,6 +29,7 @@ from monitor.runtime.pipeline import Pipeline, PollReport
 log = logging.getLogger(__name__)
 
 DISPATCH_SECONDS = 5  # how often pending alerts are looked at: delivery latency, not poll load
+HEALTH_CHECK_SECONDS = 300  # how often feed health is checked: warnings are about hours, not seconds
 
 
 def utc_now() -> datetime:
@@ -97,8 +100,50 @@ class App:
         """Poll every enabled feed now, whatever its schedule, then deliver what is due."""
         feeds = [FeedRow.from_row(r) for r in self.store.feeds(enabled_only=True)]
         report = self.poll(feeds)
+        self.check_feed_health()
         self.dispatcher.run_due()
         return report
+
+    def check_feed_health(self) -> int:
+        """Queue one warning per enabled feed without a success for [schedule] warn_after_hours. Returns
+        how many were new; a feed already warned about (same stale spell) is not queued again."""
+        warn_after = timedelta(hours=self.config.schedule.warn_after_hours)
+        if warn_after <= timedelta(0):
+            return 0
+        try:
+            feeds = [
+                FeedHealth(
+                    url=r["url"],
+                    name=r["name"],
+                    added_at=parse_iso(r["created_at"]) or self.clock(),
+                    last_success_at=parse_iso(r["last_success_at"]),
+                    consecutive_failures=r["consecutive_failures"] or 0,
+                    last_error=r["last_error"],
+                )
+                for r in self.store.feeds(enabled_only=True)
+            ]
+            # Every enabled channel: topic filters choose articles, and a silent feed concerns every topic.
+            channels = [c.name for c in self.config.alerts.channels if c.enabled]
+            queued = 0
+            for warning in stale_feeds(feeds, self.clock(), warn_after):
+                with self.store.transaction() as db:
+                    if not outbox.enqueue_feed_warning(db, warning, channels):
+                        continue
+                queued += 1
+                log.warning(
+                    "feed %s (%s): no successful poll for %.1f hours (%d failures, last error: %s); warning %s queued",
+                    warning.feed_url,
+                    warning.feed_name,
+                    warning.hours_without_success,
+                    warning.consecutive_failures,
+                    warning.last_error or "none",
+                    warning.warning_id,
+                )
+            return queued
+        except Exception:  # a scheduled job must not die; the next check tries again
+            log.exception("feed health check failed")
+            self.metrics.observe_error("feed_health")
+            return 0
 
     def run_due_feeds(self) -> None:
         try:
@@ -169,6 +214,16 @@ class App:
             coalesce=True,
             next_run_time=self.clock(),
         )
+        if self.config.schedule.warn_after_hours > 0:
+            scheduler.add_job(
+                self.check_feed_health,
+                "interval",
+                seconds=HEALTH_CHECK_SECONDS,
+                id="feed_health",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=self.clock(),
+            )
         if self.config.ops.retention_days > 0:
             scheduler.add_job(
                 self.apply_retention,
