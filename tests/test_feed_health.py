@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -207,3 +208,25 @@ def test_a_warning_is_retried_with_the_same_id_and_dead_lettered_after_max_attem
             assert len(smtp.messages) == 1  # the other channels are not held back
         finally:
             app.close()
+
+
+def test_the_daemon_checks_feed_health_on_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FEED_HEALTH_SECRET", SECRET)
+    with FaultServer({}) as server, WebhookReceiver(SECRET) as hook, SmtpServer() as smtp:
+        server.set("/rss.xml", (500, {"Content-Type": "text/plain"}, b"down"))
+        app = App(load_config(write_config(tmp_path, server.url("/rss.xml"), hook.url, smtp.port)))
+        stop = threading.Event()
+        daemon = threading.Thread(target=app.run_forever, args=(stop,), daemon=True)
+        try:
+            # Added seven hours ago and never polled successfully (warn_after_hours = 6 in this config).
+            added = datetime.now(UTC) - 7 * HOUR
+            app.store.update_feed(server.url("/rss.xml"), {"created_at": added.isoformat(timespec="seconds")})
+            daemon.start()
+            assert hook.wait_for(1, timeout=30)
+            assert hook.received[0].signature_valid and hook.received[0].json["type"] == "feed.unhealthy"
+        finally:
+            stop.set()
+            if daemon.is_alive():
+                daemon.join(timeout=30)
+            app.close()
+        assert len(hook.received) == 1
