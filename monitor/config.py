@@ -62,7 +62,7 @@ PIPELINE_SETTINGS = (
     Setting("fetch_pages", bool, True, "fetch each new entry's page and extract its text; false = feed summary only"),
     Setting("extract_timeout_seconds", float, 20.0, "longest time one page's text extraction may take", _positive),
     Setting("max_entries_per_poll", int, 200, "most new entries processed from one poll of one feed", _positive),
-    Setting("workers", int, 4, "feeds polled at the same time (per-host limits still apply)", _positive),
+    Setting("workers", int, 32, "feeds polled at the same time (per-host limits still apply)", _positive),
     Setting(
         "corpus_policy",
         str,

@@ -69,7 +69,7 @@ def test_missing_and_unparsable_files_are_clear_errors(tmp_path: Path) -> None:
 def test_empty_config_gives_defaults_and_env_overrides_database(monkeypatch: pytest.MonkeyPatch) -> None:
     config = parse_config({})
     assert config.feeds == ()
-    assert config.pipeline.workers == 4
+    assert config.pipeline.workers == 32
     monkeypatch.setenv("MONITOR_DATABASE", "/tmp/elsewhere.db")
     assert parse_config({}).database_path == Path("/tmp/elsewhere.db")
 

@@ -235,6 +235,16 @@ class App:
                 next_run_time=self.clock(),
             )
         scheduler.start()
+
+        def deliver_now() -> None:
+            # Run the dispatch job at once rather than at its next tick; if it is running, it runs again
+            # right after (coalesced), so an alert queued mid-run is not left for the next interval.
+            try:
+                scheduler.modify_job("dispatch", next_run_time=datetime.now(UTC))
+            except Exception:  # the scheduler is shutting down: the next start delivers it
+                log.debug("could not wake the dispatcher", exc_info=True)
+
+        self.pipeline.on_alerts_queued = deliver_now
         ops_server = None
         if self.config.ops.enabled:
             ops_server = make_ops_server(

@@ -77,6 +77,8 @@ class Pipeline:
         self.clock = clock
         self.rng = rng or random.Random()
         self.stopping = threading.Event()
+        # Called after a transaction queued alerts: the daemon uses it to deliver now, not at the next tick.
+        self.on_alerts_queued: Callable[[], None] | None = None
 
     # -- seeds --------------------------------------------------------------------------------
 
@@ -330,13 +332,16 @@ class Pipeline:
                 text=extracted.text,
                 now=now,
             )
-            for alert in alerts:
-                if outbox.enqueue(db, alert, self.config.alerts.channel_names_for(alert.topic)):
-                    report.alerts += 1
+            queued = sum(
+                outbox.enqueue(db, alert, self.config.alerts.channel_names_for(alert.topic)) for alert in alerts
+            )
+            report.alerts += queued
         if decision.duplicate_of:
             log.info(
                 "article %s: near-copy of %s (%.2f)", entry.link, decision.duplicate_of, decision.near_copy.similarity
             )
+        if queued and self.on_alerts_queued is not None:
+            self.on_alerts_queued()  # after the commit: the dispatcher reads committed rows only
         for alert in alerts:
             log.info(
                 "article %s: matches topic %s (score %.2f >= %.2f), alert %s queued",
