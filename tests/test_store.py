@@ -65,3 +65,37 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(store_module.StoreError, match="cannot open database"):
         Store(path)
+
+
+def test_a_read_then_write_transaction_survives_another_connection_writing_meanwhile(tmp_path: Path) -> None:
+    """The dispatcher writes from its own connection while the pipeline reads, then writes: the pipeline's
+    transaction must not fail with "database is locked" (SQLite's stale-snapshot case)."""
+    import sqlite3
+    import threading
+    import time
+
+    store = Store(tmp_path / "m.db")
+    store.add_feed("https://example.test/rss", "Example", NOW)
+    errors: list[BaseException] = []
+
+    def other_writer() -> None:
+        conn = sqlite3.connect(tmp_path / "m.db", timeout=30)
+        try:
+            conn.execute("UPDATE feeds SET name = 'from the other connection'")
+            conn.commit()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    with store.transaction() as db:
+        db.execute("SELECT count(*) FROM feeds").fetchone()
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        time.sleep(0.3)  # the other connection tries to write now
+        db.execute("UPDATE feeds SET name = 'from the store'")
+    writer.join(timeout=30)
+    assert errors == []
+    # The store held the write lock first, so the other connection's write came after it.
+    assert store.feeds()[0]["name"] == "from the other connection"
+    store.close()

@@ -207,9 +207,25 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """Everything inside commits together or not at all."""
-        with self.lock, self.db.atomic():
-            yield self.db
+        """Everything inside commits together or not at all.
+
+        BEGIN IMMEDIATE takes the write lock up front (waiting on the busy timeout): a deferred BEGIN that
+        reads and then writes fails at once with "database is locked" when another connection (the
+        dispatcher, `monitor` commands) committed in between, and the busy timeout does not help there.
+        """
+        with self.lock:
+            if self.db.conn.in_transaction:  # nested use: sqlite-utils makes it a savepoint
+                with self.db.atomic():
+                    yield self.db
+                return
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.conn.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     def close(self) -> None:
         with self.lock:
