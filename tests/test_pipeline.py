@@ -94,3 +94,26 @@ def test_feed_summary_is_used_and_recorded_when_pages_are_not_fetched(tmp_path: 
             assert server.requests_for("/a/0.html") == []
         finally:
             app.close()
+
+
+def test_feeds_are_polled_round_robin_over_hosts() -> None:
+    from monitor.runtime.app import interleave_by_host
+
+    def row(url: str) -> FeedRow:
+        return FeedRow(
+            url=url,
+            name=url,
+            etag=None,
+            last_modified=None,
+            next_poll_at=None,
+            interval_seconds=None,
+            consecutive_failures=0,
+            last_success_at=None,
+            items_per_day=None,
+            enabled=True,
+        )
+
+    feeds = [row(u) for u in ("https://a/1", "https://a/2", "https://a/3", "https://b/1", "https://c/1", "https://c/2")]
+    order = [f.url for f in interleave_by_host(feeds)]
+    assert order == ["https://a/1", "https://b/1", "https://c/1", "https://a/2", "https://c/2", "https://a/3"]
+    assert interleave_by_host([]) == []
