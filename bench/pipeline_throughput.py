@@ -54,7 +54,7 @@ class Stages:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
-        self.active = True  # off while the --try-fixes path runs: the figures are the current code's
+        self.active = True
 
     @contextmanager
     def time(self, name: str) -> Iterator[None]:
@@ -140,8 +140,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny run for CI: 20 pages, 1 repetition")
     parser.add_argument("--profile", action="store_true", help="profile one extra full-path pass (pyinstrument)")
     parser.add_argument("--try-fixes", action="store_true",
-                        help="also run the full path with the proposed speed-ups of bench/_fixes.py swapped in,"
-                        " interleaved with the other two (an A/B in one process)")
+                        help="no longer does anything: the speed-ups it swapped in (bench/_fixes.py) are now part of"
+                        " monitor/; kept so that older commands still run")
     args = parser.parse_args()
     if args.quick:
         args.size, args.reps, args.corpus, args.chunk = 20, 1, 50, 10
@@ -151,14 +151,9 @@ def main() -> None:
     seeds_dir = ROOT / config.pipeline.seeds_dir
     pages = page_set(args.size)
     by_url = {p.url: p.html for p in pages}
-    import _fixes
-
     if args.try_fixes:
-        texts = [t for a in corpus() for t in (a.title, a.text)]
-        texts += [extract_page_text(p.html).text for p in pages[:50] if p.kind == "real"]
-        checked = _fixes.install(texts, [(a.title, a.text) for a in corpus()], config.topics)
-        _fixes.enable(False)
-        print(f"proposed fixes checked (bench/_fixes.py): identical results on {checked} texts")
+        print("--try-fixes: nothing to swap in, the proposed speed-ups are part of monitor/ now; "
+              "measuring the current code")
     stages = Stages()
     # time the pieces of the real code path without editing it: decide() and the search index are looked up
     # as module attributes at call time, so wrapping them here is seen by Pipeline.process_entry
@@ -179,7 +174,7 @@ def main() -> None:
               f"median {median([len(p.html) for p in pages]) / 1024:.0f} KiB; near-copy corpus {corpus_docs} "
               f"articles (built in {time.perf_counter() - t0:.1f} s); topics: "
               f"{', '.join(t.name for t in config.topics)}")
-        ratios, rates, bare_per_page, full_per_page, fixed_ratios = [], [], [], [], []
+        ratios, rates, bare_per_page, full_per_page = [], [], [], []
         totals = PollReport(feed_url=FEED_URL)
         for rep in range(args.reps):
             db = tmp / f"rep{rep}.db"
@@ -191,17 +186,9 @@ def main() -> None:
                                 cast(SqliteCorpusIndex, TimedIndex(index, stages)))
             pipeline.extractor = cast(Any, InProcessExtractor(stages))
             feed = FeedRow.from_row(store.feeds()[0])
-            fixed_store: Store | None = None
-            if args.try_fixes:  # its own copy of the database, so the two full paths decide the same way
-                shutil.copyfile(template, tmp / f"rep{rep}-fixed.db")
-                fixed_store = Store(tmp / f"rep{rep}-fixed.db")
-                fixed_pipeline = Pipeline(
-                    dataclasses.replace(config, database_path=tmp / f"rep{rep}-fixed.db"), fixed_store,
-                    cast(Fetcher, PageFetcher(by_url)), None, SqliteCorpusIndex(fixed_store.db))
-                fixed_pipeline.extractor = cast(Any, _PlainExtractor())
             stages.seconds.clear()
-            bare = full = fixed = 0.0
-            kinds = ["bare", "full"] + (["fixed"] if args.try_fixes else [])
+            bare = full = 0.0
+            kinds = ["bare", "full"]
             for c, start in enumerate(range(0, len(pages), args.chunk)):
                 chunk = pages[start : start + args.chunk]
                 shift = (c + rep) % len(kinds)
@@ -211,32 +198,18 @@ def main() -> None:
                         for page in chunk:
                             trafilatura.extract(page.html, url=page.url)
                         bare += time.perf_counter() - t
-                    elif which == "full":
+                    else:
                         for page in chunk:
                             run_full(pipeline, feed, page, rep, totals)
                         full += time.perf_counter() - t
-                    else:
-                        _fixes.enable(True)
-                        stages.active = False
-                        try:
-                            for page in chunk:
-                                run_full(fixed_pipeline, feed, page, rep, PollReport(feed_url=FEED_URL))
-                        finally:
-                            _fixes.enable(False)
-                            stages.active = True
-                        fixed += time.perf_counter() - t
-            if fixed_store is not None:
-                fixed_ratios.append(fixed / bare)
-                fixed_store.close()
             store.close()
             ratios.append(full / bare)
             rates.append(len(pages) / full)
             bare_per_page.append(bare / len(pages))
             full_per_page.append(full / len(pages))
             parts = ", ".join(f"{k} {v / len(pages) * 1000:.1f}" for k, v in sorted(stages.seconds.items()))
-            with_fixes = f", with fixes {fixed:.1f} s = ratio {fixed / bare:.3f}" if args.try_fixes else ""
             print(f"rep {rep + 1}: bare {bare:.1f} s, full {full:.1f} s, ratio {full / bare:.3f}, "
-                  f"{len(pages) / full:.1f} pages/s{with_fixes}; ms per page (full path): {parts}")
+                  f"{len(pages) / full:.1f} pages/s; ms per page (full path): {parts}")
         n = len(pages) * args.reps
         print(f"decisions: {n} articles, {totals.duplicates} near-copies, {totals.matches} topic matches, "
               f"{totals.alerts} alerts, {totals.fallbacks} feed-summary fallbacks, "
@@ -250,13 +223,7 @@ def main() -> None:
         print(f"RESULT full-path throughput on one core (median): {rate:.1f} articles/s = "
               f"{rate * 86400 / 1e6:.2f} M/day (target >= {PER_SECOND_TARGET:.1f}/s: "
               f"{verdict(rate >= PER_SECOND_TARGET)})")
-        if fixed_ratios:
-            fixed_ratio = median(fixed_ratios)
-            print(f"RESULT with the proposed fixes (bench/_fixes.py), same pages, same run: full/bare ratio "
-                  f"{fixed_ratio:.3f} (target <= {RATIO_TARGET}: {verdict(fixed_ratio <= RATIO_TARGET)})")
         if args.profile:
-            if args.try_fixes:
-                _fixes.enable(True)
             profile_pass(config, template, tmp, pages, by_url)
     finally:
         pipeline_module.decide = real_decide

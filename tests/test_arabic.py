@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.core.arabic import (
+    _char,
+    clitic_readings,
     clitic_variants,
     normalize,
     normalize_with_offsets,
@@ -76,3 +80,49 @@ def test_stem_after_ta_marbuta_folding_does_not_break_words() -> None:
     assert stem(normalize("والعراقيه")) == "عراق"
     assert stem(normalize("والناتو")) == stem(normalize("الناتو")) == "ناتو"
     assert stem(normalize("عراقيل")) != "عراق"
+
+
+# The straightforward per-character definitions that the str.translate-based functions must reproduce exactly.
+def _reference_normalize(text: str) -> str:
+    for _ in range(4):
+        out = "".join(_char(c) for c in unicodedata.normalize("NFKC", text))
+        if out == text:
+            break
+        text = out
+    return text
+
+
+def _reference_with_offsets(text: str) -> tuple[str, list[int]]:
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, c in enumerate(text):
+        for d in unicodedata.normalize("NFKC", c):
+            n = _char(d)
+            out.append(n)
+            offsets.extend([i] * len(n))
+    return "".join(out), offsets
+
+
+@given(TEXT)
+def test_normalize_equals_the_per_character_definition(text: str) -> None:
+    assert normalize(text) == _reference_normalize(text)
+
+
+@given(TEXT)
+def test_offsets_equal_the_per_character_definition(text: str) -> None:
+    assert normalize_with_offsets(text) == _reference_with_offsets(text)
+
+
+def test_offsets_with_dropped_and_expanding_characters() -> None:
+    # harakat and tatweel are dropped; the lam-alef ligature and ﬁ expand to two characters (slow path)
+    for text in ["اَلنَّاتُو والعـــراق", "ﻻ بد", "ﬁle العراق", "", "abc", "\u200fالعراق\u200f"]:
+        assert normalize_with_offsets(text) == _reference_with_offsets(text)
+    assert normalize_with_offsets("اَل") == ("ال", [0, 2])
+
+
+@given(st.text(st.one_of(ARABIC_BLOCK, st.sampled_from("والفبكل")), max_size=12))
+def test_clitic_readings_are_the_variants(token: str) -> None:
+    assert clitic_readings(token) == tuple(clitic_variants(token))
+    handed_out = clitic_variants(token)
+    handed_out.append("x")  # the caller's list is its own: the memoised readings stay as they were
+    assert clitic_variants(token) == list(clitic_readings(token))

@@ -8,6 +8,7 @@ OWNER: detection-quality work (issue 3). INTERFACE used by the rest of the code:
     strip_clitics(token) -> str    token without leading conjunction/preposition/article (و ف ب ل ك ال لل …)
     stem(token) -> str             Snowball Arabic light stem of a token (PyStemmer), ta-marbuta safe
     normalize_with_offsets(text)   normalised text plus, per character, its offset in the original text
+    clitic_readings(token)         clitic_variants(token) as a tuple, memoised (what the matcher uses)
 
 Pure: no I/O.
 """
@@ -79,9 +80,13 @@ def _char(c: str) -> str:
     return _MAP.get(c, c).casefold()
 
 
+# _char as a str.translate table: the same drop/map per character, done in C. casefold() is applied to the
+# whole string afterwards; it is per character too, and the mapped values are already case-folded.
+_TABLE: dict[int, str | None] = {ord(c): None for c in _DROP} | {ord(k): v for k, v in _MAP.items()}
+
+
 def _once(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(_char(c) for c in text)
+    return unicodedata.normalize("NFKC", text).translate(_TABLE).casefold()
 
 
 def normalize(text: str) -> str:
@@ -102,13 +107,34 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     Used where evidence must point back at the article as written. Per-character NFKC differs from
     normalize() only for exotic combining sequences; the tokens of real text are the same.
     """
+    table: dict[int, str] = {}
+    dropped: set[str] = set()
+    for c in set(text):
+        out = _char_out(c)
+        if out == c:
+            continue
+        if len(out) > 1:  # a character expands (ligatures, some Latin): offsets need the per-character path
+            return _with_offsets_per_char(text)
+        table[ord(c)] = out
+        if not out:
+            dropped.add(c)
+    offsets = [i for i, c in enumerate(text) if c not in dropped] if dropped else list(range(len(text)))
+    return text.translate(table), offsets
+
+
+@lru_cache(maxsize=65536)
+def _char_out(c: str) -> str:
+    """What normalize_with_offsets turns one character of the original text into."""
+    return "".join(_char(d) for d in unicodedata.normalize("NFKC", c))
+
+
+def _with_offsets_per_char(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     offsets: list[int] = []
     for i, c in enumerate(text):
-        for d in unicodedata.normalize("NFKC", c):
-            n = _char(d)
-            out.append(n)
-            offsets.extend([i] * len(n))
+        n = _char_out(c)
+        out.append(n)
+        offsets.extend([i] * len(n))
     return "".join(out), offsets
 
 
@@ -140,11 +166,17 @@ def clitic_variants(token: str) -> list[str]:
     A word like والي could be و+الي or a base of its own, so the matcher tries each split rather than
     trusting one guess.
     """
+    return list(clitic_readings(token))
+
+
+@lru_cache(maxsize=65536)
+def clitic_readings(token: str) -> tuple[str, ...]:
+    """clitic_variants as a tuple, memoised (news repeats the same few thousand words all day)."""
     bases = [token]
     for prefix in _PROCLITICS:
         if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_STEM:
             bases.append(token[len(prefix) :])
-    return sorted(set(bases), key=len, reverse=True)
+    return tuple(sorted(set(bases), key=len, reverse=True))
 
 
 @lru_cache(maxsize=65536)

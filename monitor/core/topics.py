@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from monitor.core.arabic import clitic_variants, iter_tokens, normalize, normalize_with_offsets
+from monitor.core.arabic import clitic_readings, iter_tokens, normalize, normalize_with_offsets
 from monitor.errors import ConfigError
 from monitor.models import Evidence, TopicResult
 
@@ -233,7 +233,7 @@ def _analyse(source: str) -> _Doc:
     return _Doc(
         source=source,
         tokens=tuple(t for t, _, _ in toks),
-        variants=tuple(tuple(clitic_variants(t)) for t, _, _ in toks),
+        variants=tuple(clitic_readings(t) for t, _, _ in toks),
         spans=tuple((src(s), offsets[e - 1] + 1) for _, s, e in toks),
         sentence_of=tuple(sentence_of),
         paragraph_of=tuple(paragraph_of),
@@ -254,35 +254,55 @@ def _token_matches(pattern: str, variants: tuple[str, ...]) -> bool:
     return pattern in variants or _bare(pattern) in variants
 
 
+class _TermIndex:
+    """Terms indexed by the readings of their first word (exact words, and prefixes for "x*" words), so
+    matching looks each token up once instead of trying every term at every position."""
+
+    _CACHE_LIMIT = 65536
+
+    def __init__(self, terms: tuple[Term, ...]) -> None:
+        exact: dict[str, list[Term]] = {}
+        prefix: dict[str, list[Term]] = {}
+        for term in terms:
+            first = term.tokens[0]
+            table = prefix if first.endswith("*") else exact
+            word = first.rstrip("*")
+            for key in {word, _bare(word)}:
+                table.setdefault(key, []).append(term)
+        self._exact = {k: tuple(v) for k, v in exact.items()}
+        self._prefix = {k: tuple(v) for k, v in prefix.items()}
+        self._candidates: dict[tuple[str, ...], tuple[Term, ...]] = {}
+
+    def candidates(self, variants: tuple[str, ...]) -> tuple[Term, ...]:
+        """The terms whose first word can match a token with these readings (memoised: news reuses its words)."""
+        hit = self._candidates.get(variants)
+        if hit is None:
+            found: set[Term] = set()
+            for v in variants:
+                found.update(self._exact.get(v, ()))
+                if self._prefix:
+                    for end in range(1, len(v) + 1):
+                        found.update(self._prefix.get(v[:end], ()))
+            hit = tuple(found)
+            if len(self._candidates) >= self._CACHE_LIMIT:
+                self._candidates.clear()
+            self._candidates[variants] = hit
+        return hit
+
+
 @lru_cache(maxsize=256)
-def _compile(terms: tuple[Term, ...]) -> tuple[dict[str, tuple[Term, ...]], dict[str, tuple[Term, ...]]]:
-    """Index terms by the readings of their first word (exact words, and prefixes for "x*" words),
-    so matching looks each token up once instead of trying every term at every position."""
-    exact: dict[str, list[Term]] = {}
-    prefix: dict[str, list[Term]] = {}
-    for term in terms:
-        first = term.tokens[0]
-        table = prefix if first.endswith("*") else exact
-        word = first.rstrip("*")
-        for key in {word, _bare(word)}:
-            table.setdefault(key, []).append(term)
-    return {k: tuple(v) for k, v in exact.items()}, {k: tuple(v) for k, v in prefix.items()}
+def _compile(terms: tuple[Term, ...]) -> _TermIndex:
+    return _TermIndex(terms)
 
 
 def _find(doc: _Doc, group: str, terms: tuple[Term, ...]) -> list[_Mention]:
     if not terms:
         return []
-    exact, prefix = _compile(terms)
+    index = _compile(terms)
     found: list[_Mention] = []
     n = len(doc.tokens)
     for i, variants in enumerate(doc.variants):
-        candidates: set[Term] = set()
-        for v in variants:
-            candidates.update(exact.get(v, ()))
-            if prefix:
-                for end in range(1, len(v) + 1):
-                    candidates.update(prefix.get(v[:end], ()))
-        for term in candidates:
+        for term in index.candidates(variants):
             k = len(term.tokens)
             if i + k <= n and all(_token_matches(term.tokens[j], doc.variants[i + j]) for j in range(k)):
                 found.append(_Mention(group, term, i, i + k - 1))
