@@ -223,3 +223,23 @@ def test_stock_phrases_are_not_probed_and_copies_are_still_found(
     lead = "\n".join(paragraphs(CORPUS[30]["text"])[:2])
     for idx in indexes:
         assert idx.check(f"{stock}\n{lead}").duplicate_of == CORPUS[30]["id"]
+
+
+def test_an_index_from_before_the_stock_phrase_table_fills_it_on_open(tmp_path: Path) -> None:
+    import sqlite_utils
+
+    from monitor.adapters.corpus_index import SqliteCorpusIndex
+    from monitor.core.dedup import COMMON_DF
+
+    db = sqlite_utils.Database(tmp_path / "c.db")
+    index = SqliteCorpusIndex(db)
+    boilerplate = "تابعوا آخر الأخبار على موقعنا واشتركوا في النشرة البريدية اليومية لتصلكم الأخبار أولا بأول "
+    for i in range(COMMON_DF + 5):
+        index.add(f"d{i}", boilerplate * 3 + f" خبر رقم {i} عن موضوع مختلف تماما في مدينة بعيدة جدا {i * 7}")
+    db.conn.commit()
+    expected = {row[0] for row in db.execute("SELECT fp FROM corpus_common")}
+    assert expected  # the boilerplate's hashes became stock phrases
+    db.execute("DELETE FROM corpus_common")  # as a database built before the table was filled
+    db.conn.commit()
+    SqliteCorpusIndex(db)
+    assert {row[0] for row in db.execute("SELECT fp FROM corpus_common")} == expected

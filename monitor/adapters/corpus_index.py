@@ -60,6 +60,12 @@ class SqliteCorpusIndex:
         with db.atomic():
             for statement in _SCHEMA:
                 db.execute(statement)
+            # A corpus built before corpus_common existed has it empty: fill it once from the document
+            # frequencies, or every lookup keeps probing stock phrases (measured at 1M: 4,668 posting rows
+            # read per lookup instead of 31). An empty table on a young corpus makes this a cheap no-op.
+            if db.execute("SELECT 1 FROM corpus_common LIMIT 1").fetchone() is None:
+                db.execute("INSERT OR IGNORE INTO corpus_common (fp) SELECT fp FROM corpus_fp_df WHERE df > ?",
+                           [COMMON_DF])
         # Stock phrases are few (a hash must be in COMMON_DF documents); held in memory so a lookup need
         # not ask the database how common each of its hashes is. Another process's additions only make
         # this set stale, which costs a few extra posting reads, never a wrong decision.
