@@ -214,3 +214,56 @@ def test_proximity_limits_the_pair() -> None:
 def test_short_feed_items(nato_iraq: Topic, relevant: bool, title: str, text: str) -> None:
     """Feed summaries are short: one sentence about the mission must be enough, a passing mention not."""
     assert match_topic(nato_iraq, title, text).matched is relevant
+
+
+# The pre-check: an article in which no group term and no exclusion can start is answered without the full
+# analysis. It must answer exactly what the full matcher answers, for it and for the near misses around it.
+PRECHECK_ARTICLES = [
+    ("", ""),
+    ("مباراة كرة القدم", "فاز الفريق بالمباراة مساء أمس في الملعب الكبير.\n\nوقال المدرب إن اللاعبين قدموا أداء جيدا."),
+    ("عقبات", "وضعت الحكومة عراقيل أمام المشروع، وقال السيناتور إن عراقجي لم يرد."),  # look-alikes, no term
+    ("", "زار وزير الخارجية بغداد اليوم."),  # one required group only
+    ("", "أعلنت الحكومة عن مهمة جديدة وبرامج تدريبية للشباب."),  # a bonus group only
+    ("", "قال الحلف إن الاجتماع انتهى."),  # a back-reference without its group
+    ("", "تذكر الكاتب غزو العراق في مقاله."),  # a term inside an ignore phrase
+    ("", "أكد الناتو أنه سيواصل مهمته في العراق لتدريب القوات العراقية."),  # a match
+    ("NATO", "Iraqi forces and the NATO mission."),
+]
+
+
+@pytest.mark.parametrize("title,text", PRECHECK_ARTICLES)
+def test_precheck_answers_what_the_full_matcher_answers(
+    nato_iraq: Topic, monkeypatch: pytest.MonkeyPatch, title: str, text: str
+) -> None:
+    from monitor.core import topics
+
+    [excluding] = parse_topics(
+        small_spec(exclude=["كرة القدم"], groups={"a": {"terms": ["الناتو"]}, "b": {"terms": ["العراق"]}})
+    )
+    rules = [nato_iraq, excluding]
+    fast = [match_topic(t, title, text).to_json() for t in rules]
+    monkeypatch.setattr(topics, "_may_mention", lambda topic, toks: True)  # always the full analysis
+    full = [match_topic(t, title, text).to_json() for t in rules]
+    assert fast == full
+
+
+def test_precheck_skips_only_articles_without_any_possible_mention(nato_iraq: Topic) -> None:
+    from monitor.core import topics
+    from monitor.core.arabic import iter_tokens, normalize
+
+    def may(text: str) -> bool:
+        return topics._may_mention(nato_iraq, iter_tokens(normalize(text)))
+
+    assert not may("فاز الفريق بالمباراة مساء أمس، ووضعت الحكومة عراقيل أمام المشروع.")
+    assert may("زار الوزير بغداد")  # Iraq alone: its mention is shown as evidence, so no short cut
+    assert may("مهمة جديدة")  # the bonus group alone, likewise
+    assert may("وبتدريبات")  # a prefix term ("تدريب*") behind proclitics
+    result = match_topic(nato_iraq, "مباراة", "فاز الفريق بالمباراة.")
+    assert result.to_json() == {
+        "name": "nato_iraq",
+        "matched": False,
+        "score": 0,
+        "threshold": 2.0,
+        "reason": "no match: nato + iraq never within 30 words of each other (nato: 0, iraq: 0 mentions)",
+        "evidence": [],
+    }

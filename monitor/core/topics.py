@@ -208,9 +208,8 @@ def matched_document(title: str, text: str) -> str:
     return f"{title}\n\n{text}" if title else text
 
 
-def _analyse(source: str) -> _Doc:
-    norm, offsets = normalize_with_offsets(source)
-    toks = iter_tokens(norm)
+def _analyse(source: str, norm: str, offsets: list[int], toks: list[tuple[str, int, int]]) -> _Doc:
+    """The _Doc of `source`, given normalize_with_offsets(source) and the iter_tokens of its text."""
     # Sentence and paragraph boundaries, found on the normalised text (، ؟ are ASCII there).
     sentence_starts = [0] + [m.end() for m in _SENTENCE_END.finditer(norm)]
     paragraph_starts = [0] + [m.end() for m in re.finditer(r"\n", norm)]
@@ -307,6 +306,20 @@ def _find(doc: _Doc, group: str, terms: tuple[Term, ...]) -> list[_Mention]:
             if i + k <= n and all(_token_matches(term.tokens[j], doc.variants[i + j]) for j in range(k)):
                 found.append(_Mention(group, term, i, i + k - 1))
     return found
+
+
+@lru_cache(maxsize=256)
+def _openers(topic: Topic) -> _TermIndex:
+    """Every term that can produce a mention or an exclusion hit by itself: the groups' terms and the
+    exclusions (refer terms count only after a group term; ignore phrases only mask mentions)."""
+    return _TermIndex(tuple(t for g in topic.groups for t in g.terms) + topic.exclude)
+
+
+def _may_mention(topic: Topic, toks: list[tuple[str, int, int]]) -> bool:
+    """False when no group term and no exclusion can start at any of these tokens, so _mentions would find
+    nothing. Looks up only the distinct words, before _analyse builds readings, spans and sentences."""
+    index = _openers(topic)
+    return any(index.candidates(clitic_readings(word)) for word in {word for word, _, _ in toks})
 
 
 def _keep_longest(mentions: list[_Mention]) -> list[_Mention]:
@@ -410,7 +423,13 @@ def _evidence(doc: _Doc, m: _Mention) -> Evidence:
 def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
     """Decide whether an article is about `topic`, with the evidence and a one-line reason."""
     source = matched_document(title, text)
-    doc = _analyse(source)
+    norm, offsets = normalize_with_offsets(source)
+    toks = iter_tokens(norm)
+    if not _may_mention(topic, toks):
+        # Most articles: the full path below would find no mention and no exclusion, hence no unit, score 0
+        # (the int of an empty sum, as below) and no evidence. Same result, without analysing the article.
+        return TopicResult(topic.name, False, 0, topic.threshold, (), _apart(topic, []))
+    doc = _analyse(source, norm, offsets, toks)
     title_tokens = len(iter_tokens(normalize(title)))
     title_sentences = doc.sentence_of[title_tokens - 1] + 1 if title_tokens else 0
     mentions, excluded = _mentions(topic, doc)
@@ -449,6 +468,12 @@ def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
         op = ">=" if matched else "<"
         reason = f"{verdict}: score {score:.2f} {op} {topic.threshold:g}; {required} together in {kinds}"
     else:
-        counts = ", ".join(f"{g}: {sum(m.group == g for m in mentions)}" for g in topic.require)
-        reason = f"no match: {required} never within {topic.proximity} words of each other ({counts} mentions)"
+        reason = _apart(topic, mentions)
     return TopicResult(topic.name, matched, score, topic.threshold, tuple(evidence), reason)
+
+
+def _apart(topic: Topic, mentions: list[_Mention]) -> str:
+    """The reason when no unit formed: the required groups never came together."""
+    counts = ", ".join(f"{g}: {sum(m.group == g for m in mentions)}" for g in topic.require)
+    required = " + ".join(topic.require)
+    return f"no match: {required} never within {topic.proximity} words of each other ({counts} mentions)"
