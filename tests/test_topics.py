@@ -267,3 +267,26 @@ def test_precheck_skips_only_articles_without_any_possible_mention(nato_iraq: To
         "reason": "no match: nato + iraq never within 30 words of each other (nato: 0, iraq: 0 mentions)",
         "evidence": [],
     }
+
+
+def test_evidence_is_the_same_in_every_process() -> None:
+    """Two terms can match the same words (العراقي / عراقي): the evidence must not depend on the hash seed."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, pathlib\n"
+        "from monitor.config import load_config\n"
+        "from monitor.core.topics import match_topic\n"
+        "topics = load_config('config/monitor.toml').topics\n"
+        "texts = [p.read_text(encoding='utf-8') for p in sorted(pathlib.Path('seeds').glob('*.txt'))]\n"
+        "print(json.dumps([match_topic(t, '', x).to_json() for t in topics for x in texts], ensure_ascii=False))\n"
+    )
+    root = Path(__file__).parent.parent
+    outputs = {
+        subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("0", "1", "2", "3")
+    }
+    assert len(outputs) == 1

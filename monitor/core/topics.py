@@ -271,6 +271,9 @@ class _TermIndex:
         self._exact = {k: tuple(v) for k, v in exact.items()}
         self._prefix = {k: tuple(v) for k, v in prefix.items()}
         self._candidates: dict[tuple[str, ...], tuple[Term, ...]] = {}
+        # Candidates in config order, not set order: when two terms match the same words, the evidence
+        # names the same one in every process (set order changes with the hash seed).
+        self._rank = {term: i for i, term in enumerate(terms)}
 
     def candidates(self, variants: tuple[str, ...]) -> tuple[Term, ...]:
         """The terms whose first word can match a token with these readings (memoised: news reuses its words)."""
@@ -282,7 +285,7 @@ class _TermIndex:
                 if self._prefix:
                     for end in range(1, len(v) + 1):
                         found.update(self._prefix.get(v[:end], ()))
-            hit = tuple(found)
+            hit = tuple(sorted(found, key=self._rank.__getitem__))
             if len(self._candidates) >= self._CACHE_LIMIT:
                 self._candidates.clear()
             self._candidates[variants] = hit
