@@ -208,44 +208,18 @@ class App:
             signal.signal(signal.SIGINT, on_signal)
             signal.signal(signal.SIGTERM, on_signal)
         scheduler = BackgroundScheduler(timezone=UTC)
-        scheduler.add_job(
-            self.run_due_feeds,
-            "interval",
-            seconds=self.config.pipeline.cycle_seconds,
-            id="poll",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=self.clock(),
-        )
-        scheduler.add_job(
-            self.dispatch,
-            "interval",
-            seconds=DISPATCH_SECONDS,
-            id="dispatch",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=self.clock(),
-        )
+        jobs: list[tuple[str, Callable[[], object], float]] = [
+            ("poll", self.run_due_feeds, self.config.pipeline.cycle_seconds),
+            ("dispatch", self.dispatch, DISPATCH_SECONDS),
+        ]
         if self.config.schedule.warn_after_hours > 0:
-            scheduler.add_job(
-                self.check_feed_health,
-                "interval",
-                seconds=HEALTH_CHECK_SECONDS,
-                id="feed_health",
-                max_instances=1,
-                coalesce=True,
-                next_run_time=self.clock(),
-            )
+            jobs.append(("feed_health", self.check_feed_health, HEALTH_CHECK_SECONDS))
         if self.config.ops.retention_days > 0:
-            scheduler.add_job(
-                self.apply_retention,
-                "interval",
-                hours=24,
-                id="retention",
-                max_instances=1,
-                coalesce=True,
-                next_run_time=self.clock(),
-            )
+            jobs.append(("retention", self.apply_retention, 24 * 3600))
+        for job_id, job, seconds in jobs:
+            # One instance at a time; runs missed while busy collapse into one; all start now.
+            scheduler.add_job(job, "interval", seconds=seconds, id=job_id, max_instances=1, coalesce=True,
+                              next_run_time=self.clock())
         scheduler.start()
 
         def deliver_now() -> None:
