@@ -94,3 +94,22 @@ def test_every_command_the_readme_names_exists() -> None:
     assert named
     for name in named:
         assert name in known, f"README names `monitor {name}`, which does not exist"
+
+
+def test_check_fetches_a_url_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.e2e_site import article_page, fixture_articles
+    from tests.fault_server import FaultServer
+
+    record = fixture_articles()["snn-ab0d563619d4"]
+    page = article_page(record["title"], record["text"], "عكاظ", charset=None).encode("windows-1256")
+    config = tmp_path / "c.toml"
+    defaults = (ROOT / "config" / "monitor.toml").read_text(encoding="utf-8")
+    config.write_text(defaults.replace("allow_private_addresses = false", "allow_private_addresses = true"),
+                      encoding="utf-8")
+    with FaultServer({"/a.html": (200, {"Content-Type": "text/html"}, page)}) as server:
+        code = main(["check", "--json", "--config", str(config), "--seeds", str(ROOT / "seeds"),
+                     server.url("/a.html")])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["duplicate_of"] is None
+    assert out["topics"][0]["matched"], out["topics"][0]["reason"]
