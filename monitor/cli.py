@@ -8,9 +8,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor import __version__
 from monitor.errors import ConfigError, MonitorError
+
+if TYPE_CHECKING:
+    from monitor.core.decide import CorpusLookup
+    from monitor.models import Decision
 
 log = logging.getLogger("monitor")
 
@@ -89,15 +94,16 @@ def cmd_once(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from monitor.adapters.seeds import read_seeds
     from monitor.config import load_config
-    from monitor.core.decide import decide
     from monitor.core.dedup import MemoryCorpusIndex
+    from monitor.core.topics import match_topic
+    from monitor.models import Decision
     from monitor.runtime.inputs import read_inputs
 
     config = load_config(args.config)
     index = MemoryCorpusIndex()
     for seed in read_seeds(Path(args.seeds) if args.seeds else config.pipeline.seeds_dir):
         index.add(seed.id, seed.text)
-    lookups: list[object] = [index]
+    lookups: list[CorpusLookup] = [index]
     stored = None
     if not args.seeds and config.database_path.exists():
         # also compare with everything the daemon has collected (read only: nothing is stored)
@@ -108,11 +114,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         lookups.append(SqliteCorpusIndex(stored.db))
     try:
         for article in read_inputs(args.inputs, config.http):
-            decisions = [
-                decide(article.id, article.title, article.text, lookup, config.topics)  # type: ignore[arg-type]
-                for lookup in lookups
-            ]
-            decision = max(decisions, key=lambda d: d.near_copy.similarity)
+            # the closest of the seeds and the stored corpus; topics are matched once
+            nearest = max((lookup.check(article.text) for lookup in lookups), key=lambda n: n.similarity)
+            decision = Decision(article.id, nearest, tuple(match_topic(t, article.title, article.text)
+                                                           for t in config.topics))
             if args.json:
                 print(json.dumps(decision.to_json(), ensure_ascii=False))
             else:
@@ -123,10 +128,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_decision(title: str, decision: object) -> None:
-    from monitor.models import Decision
-
-    assert isinstance(decision, Decision)
+def _print_decision(title: str, decision: Decision) -> None:
     print(f"{decision.article_id}: {title[:80]}")
     near = decision.near_copy
     if near.duplicate_of:

@@ -200,16 +200,24 @@ def enqueue(db: DB, alert: Alert, channel_names: Sequence[str]) -> bool:
     )
     if cur.rowcount == 0:
         return False
-    created = ts(alert.created_at)
+    _insert_pending(conn, "deliveries", "alert_id", alert.alert_id, channel_names, alert.created_at)
+    return True
+
+
+def _insert_pending(
+    conn: sqlite3.Connection, table: str, parent_column: str, parent_id: str, channel_names: Sequence[str],
+    created_at: datetime,
+) -> None:
+    """One pending delivery per channel (each named once), due at once: alerts and feed warnings alike."""
+    created = ts(created_at)
     conn.executemany(
-        "INSERT OR IGNORE INTO deliveries (id, alert_id, channel, state, attempts, next_attempt_at,"
+        f"INSERT OR IGNORE INTO {table} (id, {parent_column}, channel, state, attempts, next_attempt_at,"
         " created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)",
         [
-            (delivery_id(alert.alert_id, name), alert.alert_id, name, created, created, created)
+            (delivery_id(parent_id, name), parent_id, name, created, created, created)
             for name in dict.fromkeys(channel_names)
         ],
     )
-    return True
 
 
 def record_also_published(db: DB, alert_article_id: str, article_id: str, source: str, url: str) -> None:
@@ -477,14 +485,8 @@ def enqueue_feed_warning(db: DB, warning: FeedWarning, channel_names: Sequence[s
     )
     if cur.rowcount == 0:
         return False
-    created = ts(warning.created_at)
-    conn.executemany(
-        "INSERT OR IGNORE INTO feed_warning_deliveries (id, warning_id, channel, state, attempts, next_attempt_at,"
-        " created_at, updated_at) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)",
-        [
-            (delivery_id(warning.warning_id, name), warning.warning_id, name, created, created, created)
-            for name in dict.fromkeys(channel_names)
-        ],
+    _insert_pending(
+        conn, "feed_warning_deliveries", "warning_id", warning.warning_id, channel_names, warning.created_at
     )
     return True
 
