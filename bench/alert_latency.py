@@ -39,12 +39,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 from delivery_servers import WebhookReceiver
 from fault_server import FaultServer, LoggedRequest
 
-from monitor.config import Config, FeedConfig, load_config
-from monitor.core.dedup import MemoryCorpusIndex
-from monitor.core.topics import Topic, match_topic, parse_topics
-from monitor.delivery.config import parse_alerts
+from monitor.decide.near_copies import MemoryCorpusIndex
+from monitor.decide.topics import Topic, match_topic, parse_topics
 from monitor.runtime import app as app_module
 from monitor.runtime.app import App
+from monitor.settings.alerts import parse_alerts
+from monitor.settings.config import Config, FeedConfig, load_config
 
 TARGET_S = 2.0
 
@@ -65,7 +65,7 @@ def bench_topics(config: Config) -> tuple[Topic, ...]:
 
 def matching_articles(topics: tuple[Topic, ...], count: int) -> list[Article]:
     """Real articles a topic matches, none a near-copy of another or of a seed."""
-    from monitor.adapters.seeds import read_seeds
+    from monitor.parse.article_files import read_seeds
 
     index = MemoryCorpusIndex()
     for seed in read_seeds(ROOT / "seeds"):

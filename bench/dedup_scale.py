@@ -12,7 +12,7 @@ as boilerplate and the index would look far worse than with real news; so each w
 with probability --mutate (default 0.25), by a word drawn from the corpus vocabulary by frequency. Runs of
 four words then repeat about as often as real phrases do; `--mutate 0` gives the pessimistic case.
 Loading: the fingerprints are computed with the index's own functions (checked against
-monitor.core.dedup.fingerprint) and written in bulk, reproducing SqliteCorpusIndex.add's rows exactly
+monitor.decide.near_copies.fingerprint) and written in bulk, reproducing SqliteCorpusIndex.add's rows exactly
 (checked on a small corpus against add() itself), because 1M add() calls would take hours.
 Measurement: for each size, a fresh child process with the database evicted from the page cache
 (posix_fadvise) opens Store + SqliteCorpusIndex (start-up) and runs the queries: half edited copies of
@@ -38,11 +38,11 @@ from pathlib import Path
 
 from _common import corpus, load_average, machine, median, percentile, rss_bytes, verdict
 
-from monitor.adapters.corpus_index import SqliteCorpusIndex
-from monitor.adapters.store import Store
-from monitor.core import dedup
-from monitor.core.arabic import tokenize
+from monitor.decide import near_copies as dedup
 from monitor.models import NearCopy
+from monitor.store.corpus_index import SqliteCorpusIndex
+from monitor.store.database import Store
+from monitor.text.arabic import tokenize
 
 P99_TARGET_MS = 5.0
 GROWTH_TARGET = 3.0

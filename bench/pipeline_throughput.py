@@ -33,16 +33,16 @@ from typing import Any, cast
 
 from _common import ROOT, Page, corpus, load_average, machine, median, page_set, verdict
 
-import monitor.adapters.search as search_module
-import monitor.runtime.pipeline as pipeline_module
-from monitor.adapters.corpus_index import SqliteCorpusIndex
-from monitor.adapters.extract import PageText, extract_page_text
-from monitor.adapters.http import Fetcher
-from monitor.adapters.seeds import read_seeds
-from monitor.adapters.store import FeedRow, Store
-from monitor.config import load_config
+import monitor.runtime.poll as pipeline_module
+import monitor.store.search as search_module
+from monitor.extract import PageText, extract_page_text
+from monitor.fetch.client import Fetcher
 from monitor.models import Entry, FetchResult, FetchStatus
-from monitor.runtime.pipeline import Pipeline, PollReport
+from monitor.parse.article_files import read_seeds
+from monitor.runtime.poll import Pipeline, PollReport
+from monitor.settings.config import load_config
+from monitor.store.corpus_index import SqliteCorpusIndex
+from monitor.store.database import FeedRow, Store
 
 FEED_URL = "https://bench.example/feed.xml"
 RATIO_TARGET = 1.25

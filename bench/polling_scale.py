@@ -154,8 +154,8 @@ def serve(hosts: int, feeds: int, changed: float, new: int, seed: int) -> None:
 
 def prepare(app: Any, urls: list[str], changed_set: set[int], new: int, order: str, seed: int) -> None:
     """The state after earlier cycles: every feed has an ETag, and the changed feeds' old items are stored."""
-    from monitor.core.decide import article_id_for
-    from monitor.core.urls import canonical_url
+    from monitor.decide.decision import article_id_for
+    from monitor.text.urls import canonical_url
 
     rng = random.Random(seed)
     now = datetime.now(UTC)
@@ -200,9 +200,9 @@ def main() -> None:
         serve(args.hosts, args.feeds, args.changed, args.new, args.seed)
         return
 
-    from monitor.config import FeedConfig, load_config
-    from monitor.delivery.config import parse_alerts
     from monitor.runtime.app import App
+    from monitor.settings.alerts import parse_alerts
+    from monitor.settings.config import FeedConfig, load_config
 
     logging.basicConfig(level=logging.WARNING)
     server = subprocess.Popen(

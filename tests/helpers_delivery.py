@@ -11,9 +11,9 @@ from typing import Any
 
 import sqlite_utils
 
-from monitor.delivery import outbox
-from monitor.delivery.config import AlertsConfig, parse_alerts
 from monitor.models import Alert, Evidence
+from monitor.settings.alerts import AlertsConfig, parse_alerts
+from monitor.store import outbox
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 SECRET2 = "whsec_" + base64.b64encode(b"r" * 32).decode()

@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.core.arabic import (
+from monitor.text.arabic import (
     _char,
     clitic_readings,
     clitic_variants,

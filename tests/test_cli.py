@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli import build_parser, main
+from monitor.cli.main import build_parser, main
 
 ROOT = Path(__file__).parent.parent
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import PIPELINE_SETTINGS, STORAGE_SETTINGS, load_config, parse_config
 from monitor.errors import ConfigError
+from monitor.settings.config import PIPELINE_SETTINGS, STORAGE_SETTINGS, load_config, parse_config
 
 ROOT = Path(__file__).parent.parent
 DEFAULT = ROOT / "config" / "monitor.toml"
@@ -77,9 +77,9 @@ def test_empty_config_gives_defaults_and_env_overrides_database(monkeypatch: pyt
 def test_every_setting_is_documented_in_the_default_config() -> None:
     import tomllib
 
-    from monitor.adapters.http import HttpSettings
-    from monitor.core.schedule import ScheduleSettings
+    from monitor.fetch.client import HttpSettings
     from monitor.runtime.ops_http import OPS_KEYS
+    from monitor.schedule.polls import ScheduleSettings
 
     text = DEFAULT.read_text(encoding="utf-8")
     data = tomllib.loads(text)

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from monitor.adapters import search
-from monitor.adapters.corpus_index import SqliteCorpusIndex
-from monitor.adapters.seeds import read_seeds
-from monitor.adapters.store import Store
-from monitor.cli import main
-from monitor.commands import corpus
+from monitor.cli import corpus
+from monitor.cli.main import main
 from monitor.models import ExtractedText
+from monitor.parse.article_files import read_seeds
+from monitor.store import search
+from monitor.store.corpus_index import SqliteCorpusIndex
+from monitor.store.database import Store
 
 ROOT = Path(__file__).parent.parent
 SEED_TEXTS = [p.read_text(encoding="utf-8").strip() for p in sorted((ROOT / "seeds").glob("*.txt"))]

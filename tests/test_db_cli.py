@@ -12,12 +12,11 @@ from typing import Any
 
 import pytest
 
-from monitor.adapters import search
-from monitor.adapters.store import MIGRATIONS, Store
-from monitor.cli import main
-from monitor.commands import db as db_command
-from monitor.delivery import outbox
+from monitor.cli import db as db_command
+from monitor.cli.main import main
 from monitor.models import Alert, Decision, ExtractedText, NearCopy, TopicResult
+from monitor.store import outbox, search
+from monitor.store.database import MIGRATIONS, Store
 
 ROOT = Path(__file__).parent.parent
 NOW = datetime.now(UTC)
@@ -238,7 +237,7 @@ def fill(folder: Path) -> Path:
 
 def test_a_full_disk_is_a_clear_error_and_loses_nothing(
         small_disk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from monitor.commands.corpus import import_records, read_path
+    from monitor.cli.corpus import import_records, read_path
     from monitor.errors import MonitorError
     from monitor.runtime.ops_http import probe_database
 

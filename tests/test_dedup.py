@@ -11,10 +11,10 @@ import sqlite_utils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import monitor.core.dedup as dedup
-from monitor.adapters.corpus_index import SqliteCorpusIndex
-from monitor.core.arabic import normalize
-from monitor.core.dedup import MemoryCorpusIndex, similarity
+import monitor.decide.near_copies as dedup
+from monitor.decide.near_copies import MemoryCorpusIndex, similarity
+from monitor.store.corpus_index import SqliteCorpusIndex
+from monitor.text.arabic import normalize
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "quality"
 ROOT = Path(__file__).resolve().parents[1]
@@ -212,7 +212,7 @@ def test_stock_phrases_are_not_probed_and_copies_are_still_found(
         "الأطراف كافة، على أن تصدر الجهات المعنية بيانا رسميا في ختام المباحثات يوضح ما تم الاتفاق عليه"
     )
     db = open_db(tmp_path / "b.db")
-    monkeypatch.setattr("monitor.adapters.corpus_index.COMMON_DF", 20)
+    monkeypatch.setattr("monitor.store.corpus_index.COMMON_DF", 20)
     indexes = (MemoryCorpusIndex(), SqliteCorpusIndex(db))
     for idx in indexes:
         for i, r in enumerate(CORPUS[:60]):
@@ -228,8 +228,8 @@ def test_stock_phrases_are_not_probed_and_copies_are_still_found(
 def test_an_index_from_before_the_stock_phrase_table_fills_it_on_open(tmp_path: Path) -> None:
     import sqlite_utils
 
-    from monitor.adapters.corpus_index import SqliteCorpusIndex
-    from monitor.core.dedup import COMMON_DF
+    from monitor.decide.near_copies import COMMON_DF
+    from monitor.store.corpus_index import SqliteCorpusIndex
 
     db = sqlite_utils.Database(tmp_path / "c.db")
     index = SqliteCorpusIndex(db)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.commands import alerts as alerts_cmd
-from monitor.delivery.dispatcher import Dispatcher
+from monitor.cli import alerts as alerts_cmd
+from monitor.deliver.dispatcher import Dispatcher
 from tests.delivery_servers import WebhookReceiver
 from tests.helpers_delivery import SECRET, config, make_alert, make_db, states, store
 

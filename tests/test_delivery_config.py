@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from monitor.delivery.config import (
+from monitor.errors import ConfigError
+from monitor.settings.alerts import (
     ConsoleChannel,
     EmailChannel,
     JsonlChannel,
     WebhookChannel,
     parse_alerts,
 )
-from monitor.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = b"s" * 32

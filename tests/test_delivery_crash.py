@@ -21,9 +21,9 @@ CHILD = r"""
 import json, os, signal, sqlite3, sys
 from datetime import UTC, datetime
 sys.path.insert(0, os.getcwd())
-from monitor.delivery import outbox
-from monitor.delivery.config import parse_alerts
-from monitor.delivery.dispatcher import Dispatcher
+from monitor.store import outbox
+from monitor.settings.alerts import parse_alerts
+from monitor.deliver.dispatcher import Dispatcher
 from tests.helpers_delivery import make_alert, make_db, store
 
 mode, db_path, spec = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])

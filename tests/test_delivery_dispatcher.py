@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from monitor.core.render import AlertItem, AlsoPublished, alert_payload
-from monitor.delivery import outbox
-from monitor.delivery.channels import Message
-from monitor.delivery.dispatcher import Dispatcher
-from monitor.delivery.policy import Outcome, Result
+from monitor.deliver.channels import Message
+from monitor.deliver.dispatcher import Dispatcher
+from monitor.deliver.policy import Outcome, Result
+from monitor.deliver.render import AlertItem, AlsoPublished, alert_payload
+from monitor.store import outbox
 from tests.delivery_servers import SmtpServer
 from tests.helpers_delivery import T0, FakeClock, attempts, config, make_alert, make_db, states, store
 
@@ -174,7 +174,7 @@ def test_unknown_or_disabled_channel_is_dead_lettered_with_reason(
     db = make_db(db_path)
     store(db, make_alert(1), ["gone", "off"])
     cfg = config([{"name": "off", "type": "console", "enabled": False}])
-    with caplog.at_level(logging.ERROR, logger="monitor.delivery"):
+    with caplog.at_level(logging.ERROR, logger="monitor.deliver"):
         d = Dispatcher(db_path, cfg, FakeClock())
         assert d.run_due().failed == 2
         d.close()

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from monitor.delivery.config import parse_alerts
-from monitor.delivery.dispatcher import Dispatcher
+from monitor.deliver.dispatcher import Dispatcher
 from monitor.models import Evidence
+from monitor.settings.alerts import parse_alerts
 from tests.delivery_servers import SmtpServer
 from tests.helpers_delivery import FakeClock, attempts, config, make_alert, make_db, states, store
 

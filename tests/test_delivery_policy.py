@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.delivery.config import STANDARD_WEBHOOKS_DELAYS, Digest, RateLimit, RetryPolicy, decode_whsec
-from monitor.delivery.policy import (
+from monitor.deliver.policy import (
     Result,
     classify_http,
     digest_boundary,
@@ -19,7 +18,8 @@ from monitor.delivery.policy import (
     rate_limit_wait,
     retry_delay,
 )
-from monitor.delivery.signing import sign, signature_header, verify, webhook_headers
+from monitor.deliver.signing import sign, signature_header, verify, webhook_headers
+from monitor.settings.alerts import STANDARD_WEBHOOKS_DELAYS, Digest, RateLimit, RetryPolicy, decode_whsec
 from tests.delivery_servers import verify_standard_webhook
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -10,9 +10,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.delivery.channels import Message
-from monitor.delivery.dispatcher import Dispatcher
-from monitor.delivery.policy import Outcome, Result
+from monitor.deliver.channels import Message
+from monitor.deliver.dispatcher import Dispatcher
+from monitor.deliver.policy import Outcome, Result
 from tests.helpers_delivery import FakeClock, attempts, config, make_alert, make_db, states, store
 
 OUTCOMES = st.sampled_from(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.core.render import AlertItem, alert_payload
-from monitor.delivery import outbox
-from monitor.delivery.dispatcher import Dispatcher
+from monitor.deliver.dispatcher import Dispatcher
+from monitor.deliver.render import AlertItem, alert_payload
+from monitor.store import outbox
 from tests.delivery_servers import Reply, WebhookReceiver
 from tests.helpers_delivery import SECRET, SECRET2, FakeClock, attempts, config, make_alert, make_db, states, store
 
@@ -121,7 +121,7 @@ def test_other_4xx_is_permanent_and_logged_with_alert_and_channel(
     db = make_db(db_path)
     clock = real_clock()
     alert = make_alert(7, created_at=clock.now)
-    with WebhookReceiver(SECRET) as rx, caplog.at_level(logging.ERROR, logger="monitor.delivery"):
+    with WebhookReceiver(SECRET) as rx, caplog.at_level(logging.ERROR, logger="monitor.deliver"):
         rx.script(status)
         store(db, alert, ["hook"])
         d = Dispatcher(db_path, config([hook(rx.url)]), clock)
@@ -139,7 +139,7 @@ def test_gives_up_after_max_attempts_then_retry_requeues(tmp_path: Path, caplog:
     db = make_db(db_path)
     clock = real_clock()
     alert = make_alert(3, created_at=clock.now)
-    with WebhookReceiver(SECRET) as rx, caplog.at_level(logging.WARNING, logger="monitor.delivery"):
+    with WebhookReceiver(SECRET) as rx, caplog.at_level(logging.WARNING, logger="monitor.deliver"):
         rx.script(503, 503, 503)
         store(db, alert, ["hook"])
         d = Dispatcher(db_path, config([hook(rx.url)], max_attempts=3, retry_delays_seconds=[1]), clock)

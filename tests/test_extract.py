@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.adapters.extract import Extractor, extract_page_text, guess_language
-from monitor.core.arabic import tokenize
 from monitor.errors import ExtractionError
+from monitor.extract import Extractor, extract_page_text, guess_language
+from monitor.text.arabic import tokenize
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.adapters.encoding import choose_encoding
-from monitor.adapters.feeds import entry_fingerprint, parse_feed
 from monitor.errors import FeedError
 from monitor.models import ParsedFeed
+from monitor.parse.encoding import choose_encoding
+from monitor.parse.feeds import entry_fingerprint, parse_feed
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 ARABIC_UTF8 = (FIXTURES / "arabic_ant_sample.utf8.xml").read_text(encoding="utf-8")

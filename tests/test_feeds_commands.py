@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.adapters.discovery import discover_feed_links
-from monitor.adapters.opml import OpmlError, OpmlFeed, parse_opml, render_opml
-from monitor.commands.feeds import register
+from monitor.cli.feeds import register
 from monitor.errors import MonitorError
+from monitor.parse.discovery import discover_feed_links
+from monitor.parse.opml import OpmlError, OpmlFeed, parse_opml, render_opml
 from tests.fault_server import FaultServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"

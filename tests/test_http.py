@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.adapters.hosts import HostBusy, HostGate, HostPaused
-from monitor.adapters.http import (
+from monitor.errors import ConfigError
+from monitor.fetch.client import (
     FEED_ACCEPT,
     PAGE_ACCEPT,
     Fetcher,
@@ -23,8 +23,8 @@ from monitor.adapters.http import (
     parse_retry_after,
     status_for_http,
 )
-from monitor.adapters.ssrf import BlockedAddressError, allowed_addresses, is_public_address
-from monitor.errors import ConfigError
+from monitor.fetch.hosts import HostBusy, HostGate, HostPaused
+from monitor.fetch.ssrf import BlockedAddressError, allowed_addresses, is_public_address
 from monitor.models import FetchStatus
 from tests.fault_server import FaultServer, Reply, Route
 

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from monitor.adapters.store import Store
-from monitor.delivery import outbox
 from monitor.errors import ConfigError, MonitorError
 from monitor.models import Alert, Decision, Evidence, ExtractedText, NearCopy, TopicResult
 from monitor.runtime.metrics import Metrics
 from monitor.runtime.ops_http import OpsServer, OpsSettings, make_ops_server, parse_ops_settings
+from monitor.store import outbox
+from monitor.store.database import Store
 
 ROOT = Path(__file__).parent.parent
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.adapters.store import FeedRow
-from monitor.config import load_config
 from monitor.runtime.app import App
+from monitor.settings.config import load_config
+from monitor.store.database import FeedRow
 from tests.e2e_site import SEEDS, Story, fixture_articles, rss_feed
 from tests.fault_server import FaultServer, LoggedRequest
 

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-from monitor.adapters.corpus_index import SqliteCorpusIndex
-from monitor.cli import main
-from monitor.core.evaluation import Report, evaluate
-from monitor.core.topics import parse_topics
+from monitor.cli.main import main
+from monitor.decide.evaluation import Report, evaluate
+from monitor.decide.topics import parse_topics
+from monitor.store.corpus_index import SqliteCorpusIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "quality"

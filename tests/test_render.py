@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.core.render import (
+from monitor.deliver.render import (
     AlertItem,
     AlsoPublished,
     alert_payload,

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.core.schedule import (
+from monitor.errors import ConfigError
+from monitor.models import FetchStatus
+from monitor.schedule.polls import (
     FeedSchedState,
     PollOutcome,
     ScheduledPoll,
@@ -19,8 +21,6 @@ from monitor.core.schedule import (
     next_poll,
     parse_schedule_settings,
 )
-from monitor.errors import ConfigError
-from monitor.models import FetchStatus
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 NO_JITTER = ScheduleSettings(jitter_fraction=0.0)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor.adapters import search
-from monitor.adapters import store as store_module
-from monitor.adapters.store import Store
-from monitor.cli import main
+from monitor.cli.main import main
 from monitor.models import Decision, ExtractedText, NearCopy, TopicResult
+from monitor.store import database as store_module
+from monitor.store import search
+from monitor.store.database import Store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

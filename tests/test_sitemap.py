@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor.adapters.sitemap import parse_news_sitemap, recent, robots_sitemaps
-from monitor.adapters.store import FeedRow
-from monitor.config import load_config
 from monitor.errors import FeedError
+from monitor.parse.sitemap import parse_news_sitemap, recent, robots_sitemaps
 from monitor.runtime.app import App
+from monitor.settings.config import load_config
+from monitor.store.database import FeedRow
 from tests.e2e_site import SEEDS, Story, article_page, fixture_articles, rss_feed
 from tests.fault_server import FaultServer
 from tests.test_end_to_end import _topics_as_toml

@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from monitor.adapters import store as store_module
-from monitor.adapters.store import Store
 from monitor.models import ExtractedText
+from monitor.store import database as store_module
+from monitor.store.database import Store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

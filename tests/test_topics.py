@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from monitor.core.topics import Topic, match_topic, matched_document, parse_topics
+from monitor.decide.topics import Topic, match_topic, matched_document, parse_topics
 from monitor.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -235,7 +235,7 @@ PRECHECK_ARTICLES = [
 def test_precheck_answers_what_the_full_matcher_answers(
     nato_iraq: Topic, monkeypatch: pytest.MonkeyPatch, title: str, text: str
 ) -> None:
-    from monitor.core import topics
+    from monitor.decide import topics
 
     [excluding] = parse_topics(
         small_spec(exclude=["كرة القدم"], groups={"a": {"terms": ["الناتو"]}, "b": {"terms": ["العراق"]}})
@@ -248,8 +248,8 @@ def test_precheck_answers_what_the_full_matcher_answers(
 
 
 def test_precheck_skips_only_articles_without_any_possible_mention(nato_iraq: Topic) -> None:
-    from monitor.core import topics
-    from monitor.core.arabic import iter_tokens, normalize
+    from monitor.decide import topics
+    from monitor.text.arabic import iter_tokens, normalize
 
     def may(text: str) -> bool:
         return topics._may_mention(nato_iraq, iter_tokens(normalize(text)))
@@ -277,8 +277,8 @@ def test_evidence_is_the_same_in_every_process() -> None:
 
     script = (
         "import json, pathlib\n"
-        "from monitor.config import load_config\n"
-        "from monitor.core.topics import match_topic\n"
+        "from monitor.settings.config import load_config\n"
+        "from monitor.decide.topics import match_topic\n"
         "topics = load_config('config/monitor.toml').topics\n"
         "texts = [p.read_text(encoding='utf-8') for p in sorted(pathlib.Path('seeds').glob('*.txt'))]\n"
         "print(json.dumps([match_topic(t, '', x).to_json() for t in topics for x in texts], ensure_ascii=False))\n"

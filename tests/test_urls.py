@@ -1,4 +1,4 @@
-from monitor.core.urls import canonical_url
+from monitor.text.urls import canonical_url
 
 
 def test_tracking_parameters_fragments_and_case_are_dropped() -> None:

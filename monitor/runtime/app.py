@@ -16,17 +16,17 @@ from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from monitor.adapters.corpus_index import SqliteCorpusIndex
-from monitor.adapters.extract import Extractor
-from monitor.adapters.http import Fetcher
-from monitor.adapters.store import FeedRow, Store, parse_iso
-from monitor.config import Config
-from monitor.core.feed_health import FeedHealth, stale_feeds
-from monitor.delivery import outbox
-from monitor.delivery.dispatcher import Dispatcher
+from monitor.deliver.dispatcher import Dispatcher
+from monitor.extract import Extractor
+from monitor.fetch.client import Fetcher
 from monitor.runtime.metrics import Metrics
 from monitor.runtime.ops_http import make_ops_server
-from monitor.runtime.pipeline import Pipeline, PollReport
+from monitor.runtime.poll import Pipeline, PollReport
+from monitor.schedule.feed_health import FeedHealth, stale_feeds
+from monitor.settings.config import Config
+from monitor.store import outbox
+from monitor.store.corpus_index import SqliteCorpusIndex
+from monitor.store.database import FeedRow, Store, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ class App:
 
     def apply_retention(self) -> None:
         """Clear the text of old articles that neither matched nor alerted ([ops] retention_days)."""
-        from monitor.commands.db import prune_texts
+        from monitor.cli.db import prune_texts
 
         try:
             with self.store.transaction() as db:

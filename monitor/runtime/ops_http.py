@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from monitor.adapters import feed_export
+from monitor.deliver import alert_feeds as feed_export
 from monitor.errors import ConfigError, MonitorError
 from monitor.runtime.metrics import Gauge, Metrics, database_gauges
 
@@ -104,7 +104,7 @@ def probe_database(database_path: Path, timeout: float = 2.0) -> str | None:
     held elsewhere still reads fine. Free space is checked as well, because a small write can still
     succeed on a full disk by reusing room inside the WAL file, while the next article's does not.
     """
-    from monitor.commands.db import disk_space_note
+    from monitor.cli.db import disk_space_note
 
     try:
         conn = sqlite3.connect(f"file:{database_path}?mode=rw", uri=True, timeout=timeout)

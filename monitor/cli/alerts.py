@@ -1,0 +1,156 @@
+"""`monitor alerts test|list|retry`: check a channel setup, show deliveries, re-queue dead letters.
+
+OWNER: alert delivery (issue 4). INTERFACE: register(subparsers); each handler(args) -> exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.deliver.channels import Message, make_sender
+from monitor.deliver.policy import Result
+from monitor.deliver.render import AlertItem
+from monitor.models import Alert, Evidence
+from monitor.settings.alerts import channel_summary
+from monitor.settings.config import load_config
+from monitor.store import outbox
+
+DEFAULT_CONFIG = "config/monitor.toml"
+
+
+def sample_alert(now: datetime) -> Alert:
+    """A realistic alert for `alerts test`: Arabic text, evidence to highlight, characters to escape."""
+    sentence = "أعلن حلف شمال الأطلسي (الناتو) توسيع بعثته في العراق لتدريب القوات <العراقية> & تقديم المشورة."
+    return Alert(
+        alert_id=f"test_{now.strftime('%Y%m%dT%H%M%S')}_{uuid.uuid4().hex[:8]}",
+        article_id="test-article",
+        topic="test",
+        score=1.0,
+        threshold=0.5,
+        evidence=(
+            Evidence(group="nato", term="الناتو", matched="الناتو", start=sentence.find("الناتو"), sentence=sentence),
+            Evidence(group="iraq", term="العراق", matched="العراق", start=sentence.find("العراق"), sentence=sentence),
+        ),
+        title="تنبيه تجريبي من monitor: الناتو يوسع بعثته في العراق",
+        url="https://example.com/monitor-test-alert",
+        source="monitor (test)",
+        published=now,
+        snippet="هذه رسالة تجريبية للتحقق من إعداد قناة التنبيهات. لا حاجة لأي إجراء.",
+        created_at=now,
+        reason="test alert sent by `monitor alerts test`",
+    )
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    channels = list(config.alerts.channels)
+    if args.channel:
+        channels = [c for c in channels if c.name == args.channel]
+        if not channels:
+            names = ", ".join(c.name for c in config.alerts.channels) or "(none)"
+            print(f"no channel named {args.channel!r} (configured: {names})")
+            return 2
+    else:
+        channels = [c for c in channels if c.enabled]
+    now = datetime.now(UTC)
+    alert = sample_alert(now)
+    failures = 0
+    # Sent directly, not through the outbox: a test must answer now, and must not show up as an alert.
+    for channel in channels:
+        sender = make_sender(channel)
+        try:
+            outcome = sender.send(Message(alert.alert_id, (AlertItem(alert),)), now)
+        finally:
+            sender.close()
+        note = "" if channel.enabled else " (channel is disabled in the config)"
+        if outcome.result is Result.DELIVERED:
+            print(f"{channel.name}: ok — {channel_summary(channel)}{note}")
+        else:
+            failures += 1
+            print(f"{channel.name}: FAILED ({outcome.result.value}) — {outcome.error}{note}")
+    print(f"sample alert id: {alert.alert_id}")
+    return 1 if failures else 0
+
+
+def _open(database: Path) -> sqlite3.Connection | None:
+    if not database.exists():
+        print(f"no database at {database} yet")
+        return None
+    conn = sqlite3.connect(str(database), timeout=30.0)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    outbox.ensure_schema(conn)
+    return conn
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    conn = _open(config.database_path)
+    if conn is None:
+        return 0
+    try:
+        rows = outbox.list_deliveries(conn, failed_only=args.failed, limit=args.limit)
+        titles = dict(outbox.load_items(conn, [r.alert_id for r in rows]))
+    finally:
+        conn.close()
+    if not rows:
+        print("no failed deliveries" if args.failed else "no deliveries")
+        return 0
+    for r in rows:
+        item = titles.get(r.alert_id)
+        title = item.alert.title if item else "?"
+        when = (r.delivered_at or r.next_attempt_at).strftime("%Y-%m-%d %H:%M:%S")
+        label = {"delivered": "delivered", "failed": "FAILED", "pending": "next try"}.get(r.state, r.state)
+        print(f"{r.id}  {label} {when}Z  attempts={r.attempts}  {title[:60]}")
+        if r.last_error and r.state != "delivered":
+            print(f"    last error: {r.last_error}")
+    if args.failed:
+        print(f"{len(rows)} failed; re-queue with: monitor alerts retry [ID ...]")
+    return 0
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    conn = _open(config.database_path)
+    if conn is None:
+        return 1 if args.ids else 0
+    try:
+        with conn:
+            ids = outbox.requeue(conn, args.ids or None, datetime.now(UTC))
+    finally:
+        conn.close()
+    if not ids:
+        print("nothing to retry" + (f" among {', '.join(args.ids)}" if args.ids else ""))
+        return 1 if args.ids else 0
+    for i in ids:
+        print(f"re-queued {i}")
+    print(f"{len(ids)} deliveries re-queued; the running daemon (or `monitor once`) sends them")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    alerts = subparsers.add_parser("alerts", help="test alert channels, list and re-queue deliveries")
+    sub = alerts.add_subparsers(dest="alerts_command", required=True)
+
+    def config_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", default=None, help=f"config file (default {DEFAULT_CONFIG})")
+
+    test = sub.add_parser("test", help="send a sample alert to every enabled channel (or one) right now")
+    test.add_argument("--channel", metavar="NAME", help="only this channel (even if disabled)")
+    config_arg(test)
+    test.set_defaults(func=cmd_test)
+
+    lst = sub.add_parser("list", help="show recent deliveries and their state")
+    lst.add_argument("--failed", action="store_true", help="only failed deliveries (dead letters)")
+    lst.add_argument("--limit", type=int, default=200, help="most rows shown (default 200)")
+    config_arg(lst)
+    lst.set_defaults(func=cmd_list)
+
+    retry = sub.add_parser("retry", help="re-queue failed deliveries (all, or these delivery/alert ids)")
+    retry.add_argument("ids", nargs="*", metavar="ID", help="delivery id (ALERT:CHANNEL) or alert id")
+    config_arg(retry)
+    retry.set_defaults(func=cmd_retry)

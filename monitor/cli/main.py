@@ -1,0 +1,267 @@
+"""The `monitor` command line: a thin layer over the runtime; errors become one line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from monitor import __version__
+from monitor.errors import ConfigError, MonitorError
+
+if TYPE_CHECKING:
+    from monitor.decide.decision import CorpusLookup
+    from monitor.models import Decision
+
+log = logging.getLogger("monitor")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", metavar="PATH", default=None, help="config file (default: $MONITOR_CONFIG or config/monitor.toml)"
+    )
+
+
+def setup_logging(level: str, json_lines: bool = False) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if json_lines:
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # httpx logs every request at INFO; the pipeline logs what matters per feed and article
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False)
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from monitor.runtime.app import App
+    from monitor.settings.config import load_config
+
+    app = App(load_config(args.config))
+    try:
+        app.run_forever()
+    finally:
+        app.close()
+    return EXIT_OK
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    from monitor.runtime.app import App
+    from monitor.settings.config import load_config
+
+    app = App(load_config(args.config))
+    try:
+        report = app.run_once()
+    finally:
+        app.close()
+    print(
+        f"polled {len(report.polls)} feeds: {len(report.failed)} failed, {report.total('new')} new articles, "
+        f"{report.total('duplicates')} near-copies, {report.total('matches')} topic matches, "
+        f"{report.total('alerts')} alerts queued"
+    )
+    for poll in report.failed:
+        print(f"  failed: {poll.feed_url}: {poll.error}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from monitor.decide.near_copies import MemoryCorpusIndex
+    from monitor.decide.topics import match_topic
+    from monitor.models import Decision
+    from monitor.parse.article_files import read_seeds
+    from monitor.parse.inputs import read_inputs
+    from monitor.settings.config import load_config
+
+    config = load_config(args.config)
+    index = MemoryCorpusIndex()
+    for seed in read_seeds(Path(args.seeds) if args.seeds else config.pipeline.seeds_dir):
+        index.add(seed.id, seed.text)
+    lookups: list[CorpusLookup] = [index]
+    stored = None
+    if not args.seeds and config.database_path.exists():
+        # also compare with everything the daemon has collected (read only: nothing is stored)
+        from monitor.store.corpus_index import SqliteCorpusIndex
+        from monitor.store.database import Store
+
+        stored = Store(config.database_path)
+        lookups.append(SqliteCorpusIndex(stored.db))
+    try:
+        for article in read_inputs(args.inputs, config.http):
+            # the closest of the seeds and the stored corpus; topics are matched once
+            nearest = max((lookup.check(article.text) for lookup in lookups), key=lambda n: n.similarity)
+            decision = Decision(article.id, nearest, tuple(match_topic(t, article.title, article.text)
+                                                           for t in config.topics))
+            if args.json:
+                print(json.dumps(decision.to_json(), ensure_ascii=False))
+            else:
+                _print_decision(article.title, decision)
+    finally:
+        if stored is not None:
+            stored.close()
+    return EXIT_OK
+
+
+def _print_decision(title: str, decision: Decision) -> None:
+    print(f"{decision.article_id}: {title[:80]}")
+    near = decision.near_copy
+    if near.duplicate_of:
+        print(f"  near-copy of {near.duplicate_of} ({near.kind}, similarity {near.similarity:.2f})")
+    else:
+        print(f"  not a near-copy (closest similarity {near.similarity:.2f})")
+    for topic in decision.topics:
+        verdict = "MATCH" if topic.matched else "no match"
+        print(
+            f"  topic {topic.name}: {verdict}, score {topic.score:.2f} / threshold {topic.threshold:.2f}"
+            f"{' — ' + topic.reason if topic.reason else ''}"
+        )
+        for ev in topic.evidence[:6]:
+            print(f"    [{ev.group}] {ev.matched!r} at {ev.start}: {ev.sentence[:160]}")
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from monitor.settings.config import load_config
+
+    config = load_config(args.config)
+    print(f"config: {config.path}")
+    print(f"database: {config.database_path}")
+    print(f"feeds: {len(config.feeds)} ({sum(f.enabled for f in config.feeds)} enabled)")
+    print(f"topics: {', '.join(t.name for t in config.topics) or '(none)'}")
+    print(f"alert channels: {', '.join(c.name for c in config.alerts.channels) or '(none)'}")
+    print("config is valid")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from monitor.settings.config import load_config
+    from monitor.store.database import Store
+
+    config = load_config(args.config)
+    if not config.database_path.exists():
+        print(f"no database yet at {config.database_path}: run `monitor once` or `monitor run` first")
+        return EXIT_FAILURE
+    store = Store(config.database_path)
+    try:
+        counts = store.counts()
+        feeds = store.feeds()
+        alerts = dict(store.db.execute("SELECT state, count(*) FROM deliveries GROUP BY state").fetchall())
+    finally:
+        store.close()
+    print(" ".join(f"{k}={v}" for k, v in counts.items()))
+    print("deliveries: " + (" ".join(f"{k}={v}" for k, v in sorted(alerts.items())) or "none"))
+    failing = [f for f in feeds if f["consecutive_failures"]]
+    print(f"feeds failing: {len(failing)} of {len(feeds)}")
+    for feed in failing:
+        print(f"  {feed['url']}: {feed['consecutive_failures']} failures, last error: {feed['last_error']}")
+    return EXIT_OK
+
+
+# -- parser --------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="monitor",
+        description="Arabic news monitor: polls feeds, extracts articles, drops near-copies, alerts on topic matches.",
+    )
+    parser.add_argument("--version", action="version", version=f"monitor {__version__}")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log verbosity (default INFO)",
+    )
+    parser.add_argument("--log-json", action="store_true", help="log as JSON lines instead of text")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser(
+        "run",
+        help="run the daemon: poll feeds on schedule and deliver alerts until stopped",
+        description="Run the daemon. SIGINT/SIGTERM stop it after the work in flight is saved.",
+    )
+    add_config_argument(run)
+    run.set_defaults(func=cmd_run)
+
+    once = sub.add_parser(
+        "once",
+        help="poll every feed once, deliver alerts, exit",
+        description="One full cycle over all enabled feeds, then exit. Feed failures are "
+        "reported, not fatal; an unusable config exits non-zero.",
+    )
+    add_config_argument(once)
+    once.set_defaults(func=cmd_once)
+
+    check = sub.add_parser(
+        "check",
+        help="decide on given articles without storing anything",
+        description="Print the near-copy and topic decision for each INPUT: an HTML or "
+        'text file, a URL, or a JSONL file of {"id","title","text"}.',
+    )
+    check.add_argument("inputs", nargs="+", metavar="INPUT")
+    check.add_argument(
+        "--seeds",
+        metavar="DIR",
+        help="compare with these seed articles only (default: the config's seeds and the database)",
+    )
+    check.add_argument("--json", action="store_true", help="one JSON object per article")
+    add_config_argument(check)
+    check.set_defaults(func=cmd_check)
+
+    config = sub.add_parser("config", help="validate the config and summarise it")
+    add_config_argument(config)
+    config.set_defaults(func=cmd_config)
+
+    status = sub.add_parser("status", help="counts, pending alerts and failing feeds from the database")
+    add_config_argument(status)
+    status.set_defaults(func=cmd_status)
+
+    from monitor.cli.commands import register_all
+
+    register_all(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.log_level, args.log_json)
+    try:
+        code: int = args.func(args)
+        return code
+    except ConfigError as exc:
+        print(f"monitor: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except MonitorError as exc:
+        print(f"monitor: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `monitor search … | head`: the reader left; not an error worth a traceback
+        sys.stderr.close()
+        return EXIT_OK

@@ -1,0 +1,152 @@
+"""`monitor topics test` and `monitor eval`: try a topic rule on articles, measure quality on labelled data.
+
+    monitor topics test nato_iraq article.html story.txt batch.jsonl [--config PATH] [--json]
+    monitor eval tests/fixtures/quality/topics_ant.jsonl tests/fixtures/quality/near_copies.jsonl [--json]
+
+Both read the topics from the config, so a rule can be changed there and tried before the daemon is
+restarted with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from monitor.decide.evaluation import evaluate
+from monitor.decide.topics import Topic, match_topic, parse_topics
+from monitor.errors import ConfigError, MonitorError
+from monitor.parse.inputs import iter_json_objects
+
+DEFAULT_CONFIG = Path("config/monitor.toml")
+
+
+def load_topics(path: str | None) -> Sequence[Topic]:
+    """The configured topics: through monitor.settings.config when it loads, else from the TOML's [topics] alone."""
+    try:
+        from monitor.settings.config import load_config
+    except ImportError:  # config module unavailable: read only the section this command needs
+        config_path = Path(path) if path else DEFAULT_CONFIG
+        try:
+            data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise MonitorError(f"{config_path}: cannot read ({exc.strerror})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(str(config_path), f"not valid TOML: {exc}") from None
+        return parse_topics(data.get("topics", {}))
+    return load_config(path).topics
+
+
+def _topic(topics: Sequence[Topic], name: str) -> Topic:
+    for topic in topics:
+        if topic.name == name:
+            return topic
+    known = ", ".join(t.name for t in topics) or "none"
+    raise ConfigError(f"topics.{name}", f"no such topic (configured: {known})")
+
+
+def cmd_topics_test(args: argparse.Namespace) -> int:
+    from monitor.parse.inputs import read_inputs
+
+    topic = _topic(load_topics(args.config), args.topic)
+    matched = 0
+    for article in read_inputs(args.files):
+        result = match_topic(topic, article.title, article.text)
+        matched += result.matched
+        if args.json:
+            print(json.dumps({"id": article.id, "title": article.title, **result.to_json()}, ensure_ascii=False))
+            continue
+        mark = "MATCH" if result.matched else "no"
+        print(f"{mark:5} {article.id}  {article.title[:80]}")
+        print(f"      {result.reason}")
+        for e in result.evidence:
+            print(f"      [{e.group}] {e.term!r} -> {e.matched!r} @{e.start}: {e.sentence[:160]}")
+    if not args.json:
+        print(f"{matched} matched topic {topic.name}", file=sys.stderr)
+    return 0
+
+
+def _read_labelled(paths: Sequence[str]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for spec in paths:
+        try:
+            text = Path(spec).read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise MonitorError(f"{spec}: cannot read ({exc.strerror})") from None
+        rows.extend(record for _, record in iter_json_objects(spec, text))
+    return rows
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    report = evaluate(_read_labelled(args.labelled), load_topics(args.config))
+    if args.json:
+        out: dict[str, Any] = {
+            "topics": {
+                name: {
+                    "precision": s.precision,
+                    "recall": s.recall,
+                    "f1": s.f1,
+                    "tp": s.tp,
+                    "fp": s.fp,
+                    "fn": s.fn,
+                    "tn": s.tn,
+                    "errors": s.errors,
+                }
+                for name, s in report.topics.items()
+            },
+            "lookalike_matches": {name: s.fp for name, s in report.lookalikes.items()},
+            "near_copy": {
+                "precision": report.near_copy.precision,
+                "recall": report.near_copy.recall,
+                "f1": report.near_copy.f1,
+                "false_copy_rate": report.false_copy_rate,
+                "errors": report.near_copy.errors,
+            },
+        }
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 0
+    for line in report.lines():
+        print(line)
+    for name, s in sorted(report.topics.items()):
+        if s.errors:
+            print(f"topic {name} errors: {' '.join(s.errors)}")
+    if report.near_copy.errors:
+        print(f"near-copy errors: {' '.join(report.near_copy.errors)}")
+    return 0
+
+
+def _config_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", metavar="PATH", default=None, help="config file (default: $MONITOR_CONFIG or config/monitor.toml)"
+    )
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    topics = subparsers.add_parser("topics", help="try a topic rule on articles")
+    topics_sub = topics.add_subparsers(dest="topics_command", required=True)
+    test = topics_sub.add_parser(
+        "test",
+        help="match one topic against files and show the evidence",
+        description="Match TOPIC (from the config) against each FILE: HTML, UTF-8 text (first line = title) "
+        'or JSONL of {"id","title","text"}. Prints the decision, score, reason and evidence.',
+    )
+    test.add_argument("topic", metavar="TOPIC")
+    test.add_argument("files", nargs="+", metavar="FILE")
+    test.add_argument("--json", action="store_true", help="one JSON object per article")
+    _config_arg(test)
+    test.set_defaults(func=cmd_topics_test)
+
+    ev = subparsers.add_parser(
+        "eval",
+        help="precision/recall/F1 per topic and for near-copies on labelled JSONL",
+        description="Evaluate the configured topics and the near-copy detector on labelled JSONL files "
+        "(format: docs/quality.md; the project's own set is tests/fixtures/quality/*.jsonl).",
+    )
+    ev.add_argument("labelled", nargs="+", metavar="LABELLED.jsonl")
+    ev.add_argument("--json", action="store_true", help="print the figures as JSON")
+    _config_arg(ev)
+    ev.set_defaults(func=cmd_eval)

@@ -1,0 +1,79 @@
+"""Entry text + corpus index + topics -> Decision -> Alerts. Pure: the index is passed in."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from monitor.decide.topics import Topic, match_topic
+from monitor.models import Alert, Decision, NearCopy
+
+SNIPPET_CHARS = 280
+
+
+class CorpusLookup(Protocol):
+    def check(self, text: str) -> NearCopy: ...
+
+
+def article_id_for(canonical_url: str) -> str:
+    """Stable id from the canonical URL, so a re-seen article maps to the same row."""
+    return "a" + hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:19]
+
+
+def alert_id_for(article_id: str, topic: str) -> str:
+    """Stable id of the alert for (article, topic): the idempotency key receivers see."""
+    return "al_" + hashlib.sha256(f"{article_id}\x00{topic}".encode()).hexdigest()[:24]
+
+
+def decide(article_id: str, title: str, text: str, index: CorpusLookup, topics: Sequence[Topic]) -> Decision:
+    near_copy = index.check(text)
+    return Decision(
+        article_id=article_id, near_copy=near_copy, topics=tuple(match_topic(topic, title, text) for topic in topics)
+    )
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat.rfind(" ", 0, limit)
+    return flat[: cut if cut > limit // 2 else limit] + "…"
+
+
+def build_alerts(
+    decision: Decision,
+    *,
+    title: str,
+    url: str,
+    source: str,
+    published: datetime | None,
+    text: str,
+    now: datetime,
+) -> list[Alert]:
+    """One alert per matched topic, only for articles that are not near-copies."""
+    if not decision.should_alert:
+        return []
+    alerts = []
+    for result in decision.matched_topics:
+        # The first evidence sentence tells the reader why; fall back to the lead of the text.
+        lead = result.evidence[0].sentence if result.evidence else text
+        alerts.append(
+            Alert(
+                alert_id=alert_id_for(decision.article_id, result.name),
+                article_id=decision.article_id,
+                topic=result.name,
+                score=result.score,
+                threshold=result.threshold,
+                evidence=result.evidence,
+                title=title,
+                url=url,
+                source=source,
+                published=published,
+                snippet=snippet(lead),
+                created_at=now,
+                reason=result.reason,
+            )
+        )
+    return alerts

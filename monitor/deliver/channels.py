@@ -1,0 +1,328 @@
+"""Senders: one per channel type. Each turns a Message into bytes on the wire and returns an Outcome.
+
+A sender never raises: every error becomes an Outcome the dispatcher can record and act on. Whether to
+retry is decided here from what the transport said (status code, SMTP reply, timeout), when to retry is
+decided in policy.py.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import json
+import logging
+import os
+import re
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from monitor.deliver.policy import Outcome, Result, classify_http
+from monitor.deliver.render import (
+    AlertItem,
+    alert_payload,
+    console_line,
+    digest_email_content,
+    digest_payload,
+    email_content,
+    feed_warning_email_content,
+    feed_warning_line,
+    feed_warning_payload,
+)
+from monitor.deliver.signing import webhook_headers
+from monitor.schedule.feed_health import FeedWarning
+from monitor.settings.alerts import Channel, ConsoleChannel, EmailChannel, JsonlChannel, WebhookChannel
+
+alerts_log = logging.getLogger("monitor.alerts")  # the console channel's output
+log = logging.getLogger("monitor.deliver")
+
+USER_AGENT = "monitor-alerts/0.1 (+https://www.standardwebhooks.com/)"
+
+
+# Python's default folding of long non-ASCII headers drops the space at an encoded-word boundary
+# ("الأطلسي يوافق" arrives as "الأطلسييوافق"); folding only past RFC 5322's 998-character line limit
+# keeps an Arabic subject whole.
+EMAIL_POLICY = email.policy.default.clone(max_line_length=998)
+
+
+@dataclass(frozen=True)
+class Message:
+    """What one send carries: one alert, or several (a digest, or alerts batched by the rate limit)."""
+
+    message_id: str  # idempotency key: webhook-id, Message-ID; the same on every retry
+    items: tuple[AlertItem, ...]
+    digest: bool = False
+    period: tuple[datetime, datetime] | None = None  # first and last alert time, for digests
+    warning: FeedWarning | None = None  # a feed warning instead of alerts (then items is empty)
+
+    @property
+    def alert_ids(self) -> list[str]:
+        return [i.alert.alert_id for i in self.items]
+
+
+def message_id_for(batch_key: str | None, alert_id: str) -> str:
+    """A single alert's message id is its alert id; a batch's is derived from its (stable) batch key."""
+    if batch_key is None:
+        return alert_id
+    return "digest_" + hashlib.sha256(batch_key.encode()).hexdigest()[:32]
+
+
+def payload_for(message: Message) -> dict[str, Any]:
+    if message.warning is not None:
+        return feed_warning_payload(message.warning)
+    if not message.digest:
+        return alert_payload(message.items[0])
+    start, end = message.period or (message.items[0].alert.created_at, message.items[-1].alert.created_at)
+    return digest_payload(message.items, start, end)
+
+
+def dumps(payload: dict[str, Any]) -> bytes:
+    # ensure_ascii=False: Arabic stays readable in logs and files; compact separators = fewer bytes signed
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class Sender(Protocol):
+    def send(self, message: Message, now: datetime) -> Outcome: ...
+
+    def close(self) -> None: ...
+
+
+class ConsoleSender:
+    def __init__(self, channel: ConsoleChannel) -> None:
+        self.channel = channel
+
+    def send(self, message: Message, now: datetime) -> Outcome:
+        if message.warning is not None:
+            alerts_log.warning("%s", feed_warning_line(message.warning))
+        if message.digest:
+            alerts_log.info("DIGEST %s: %d alerts", message.message_id, len(message.items))
+        for item in message.items:
+            alerts_log.info("%s", console_line(item))
+        return Outcome(Result.DELIVERED)
+
+    def close(self) -> None:
+        pass
+
+
+class JsonlSender:
+    """Appends one JSON object per alert and fsyncs, so a line that is acknowledged survives power loss.
+
+    Exactly once even across a crash between "written" and "recorded as delivered": before appending it
+    looks for the alert id among the file's last lines (that crash window only ever leaves the newest
+    lines), and skips alerts already there.
+    """
+
+    TAIL_BYTES = 1 << 20
+
+    def __init__(self, channel: JsonlChannel) -> None:
+        self.channel = channel
+        self._seen: set[str] | None = None
+        self._lock = threading.Lock()
+
+    def _load_seen(self, path: Path) -> set[str]:
+        seen: set[str] = set()
+        if not path.exists():
+            return seen
+        with path.open("rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - self.TAIL_BYTES))
+            tail = fh.read()
+        for line in tail.splitlines():
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue  # a partial first line of the tail, or a torn last write
+            data = obj.get("data", {}) if isinstance(obj, dict) else {}
+            for key in ("alert_id", "warning_id"):  # feed warnings are lines too, keyed by their own id
+                value = data.get(key) if isinstance(data, dict) else None
+                if isinstance(value, str):
+                    seen.add(value)
+        return seen
+
+    def send(self, message: Message, now: datetime) -> Outcome:
+        path = self.channel.path
+        try:
+            with self._lock:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if self._seen is None:
+                    self._seen = self._load_seen(path)
+                lines = [
+                    dumps(alert_payload(item)) + b"\n"
+                    for item in message.items
+                    if item.alert.alert_id not in self._seen
+                ]
+                if message.warning is not None and message.warning.warning_id not in self._seen:
+                    lines.append(dumps(feed_warning_payload(message.warning)) + b"\n")
+                if lines:
+                    with path.open("ab") as fh:
+                        # a torn last line (crash mid-write) must not swallow the next object
+                        if fh.tell() > 0 and not _ends_with_newline(path):
+                            fh.write(b"\n")
+                        fh.write(b"".join(lines))
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                    self._seen.update(message.alert_ids)
+                    if message.warning is not None:
+                        self._seen.add(message.warning.warning_id)
+        except OSError as exc:
+            # disk full / permissions: may clear up (retry); the dead letter keeps it visible if not
+            return Outcome(Result.RETRY, f"cannot write {path}: {exc}")
+        return Outcome(Result.DELIVERED)
+
+    def close(self) -> None:
+        pass
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
+
+
+class WebhookSender:
+    def __init__(self, channel: WebhookChannel, client: httpx.Client | None = None) -> None:
+        self.channel = channel
+        # redirects are not followed: a 3xx is reported as a permanent failure (see classify_http)
+        self.client = client or httpx.Client(
+            timeout=channel.timeout_seconds, follow_redirects=False, headers={"user-agent": USER_AGENT}
+        )
+
+    def send(self, message: Message, now: datetime) -> Outcome:
+        body = dumps(payload_for(message))
+        headers = webhook_headers(self.channel.secrets, message.message_id, int(now.timestamp()), body)
+        try:
+            # streamed and never read: only the status and headers matter, and a receiver must not be
+            # able to make us buffer a huge error page
+            with self.client.stream("POST", self.channel.url, content=body, headers=headers) as response:
+                status, retry_after = response.status_code, response.headers.get("retry-after")
+        except httpx.TimeoutException as exc:
+            return Outcome(Result.RETRY, f"timeout after {self.channel.timeout_seconds:g}s ({type(exc).__name__})")
+        except httpx.TransportError as exc:
+            return Outcome(Result.RETRY, f"connection error: {exc or type(exc).__name__}")
+        except httpx.HTTPError as exc:  # invalid URL and the like: retrying will not help
+            return Outcome(Result.FAILED, f"request error: {exc or type(exc).__name__}")
+        return classify_http(status, retry_after, now)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class EmailSender:
+    def __init__(self, channel: EmailChannel) -> None:
+        self.channel = channel
+
+    def build(self, message: Message, now: datetime) -> EmailMessage:
+        ch = self.channel
+        if message.warning is not None:
+            content = feed_warning_email_content(message.warning, ch.subject_prefix)
+        elif message.digest:
+            start, end = message.period or (
+                message.items[0].alert.created_at,
+                message.items[-1].alert.created_at,
+            )
+            content = digest_email_content(message.items, ch.subject_prefix, start, end)
+        else:
+            content = email_content(message.items[0], ch.subject_prefix)
+        msg = EmailMessage(policy=EMAIL_POLICY)
+        msg["Subject"] = content.subject
+        msg["From"] = ch.sender
+        msg["To"] = ", ".join(ch.recipients)
+        msg["Date"] = format_datetime(now)
+        # Stable per (message, channel): a resend after a crash carries the same Message-ID, which mail
+        # systems use to drop duplicates.
+        msg["Message-ID"] = _stable_msgid(message.message_id, ch.name, ch.sender)
+        if message.warning is not None:
+            msg["X-Monitor-Feed-Warning"] = message.warning.warning_id
+            msg["Content-Language"] = "en"
+        else:
+            msg["X-Monitor-Alert-Ids"] = " ".join(message.alert_ids)
+            msg["Content-Language"] = "ar"
+        msg.set_content(content.text)
+        msg.add_alternative(content.html, subtype="html")
+        return msg
+
+    def _context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context()
+        if self.channel.ca_file is not None:
+            ctx.load_verify_locations(cafile=str(self.channel.ca_file))
+        return ctx
+
+    def send(self, message: Message, now: datetime) -> Outcome:
+        ch = self.channel
+        try:
+            msg = self.build(message, now)
+            smtp: smtplib.SMTP
+            if ch.security == "tls":
+                smtp = smtplib.SMTP_SSL(ch.host, ch.port, timeout=ch.timeout_seconds, context=self._context())
+            else:
+                smtp = smtplib.SMTP(ch.host, ch.port, timeout=ch.timeout_seconds)
+            with smtp:
+                if ch.security == "starttls":
+                    smtp.starttls(context=self._context())
+                if ch.username and ch.password is not None:
+                    smtp.login(ch.username, ch.password)
+                refused = smtp.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            temporary = any(400 <= c < 500 for c in codes)
+            return Outcome(Result.RETRY if temporary else Result.FAILED, f"all recipients refused: {exc.recipients}")
+        except smtplib.SMTPResponseException as exc:
+            text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+            # 4xx = try later (greylisting, mailbox busy); 5xx = the server will not take it as configured
+            result = Result.RETRY if 400 <= exc.smtp_code < 500 else Result.FAILED
+            return Outcome(result, f"SMTP {exc.smtp_code}: {text}", exc.smtp_code)
+        except ssl.SSLCertVerificationError as exc:
+            return Outcome(Result.FAILED, f"TLS certificate not trusted: {exc.verify_message or exc}")
+        except (smtplib.SMTPException, OSError) as exc:  # timeouts, refused connections, dropped sessions
+            return Outcome(Result.RETRY, f"SMTP connection error: {type(exc).__name__}: {exc}")
+        if refused:
+            log.warning("alerts %s on channel %s: some recipients refused: %s", message.alert_ids, ch.name, refused)
+        return Outcome(Result.DELIVERED)
+
+    def close(self) -> None:
+        pass
+
+
+def _stable_msgid(message_id: str, channel: str, sender: str) -> str:
+    domain = sender.rpartition("@")[2] or "monitor.invalid"
+    local = f"{message_id}.{channel}"
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,200}", local):
+        local = hashlib.sha256(local.encode()).hexdigest()[:40]
+    if not re.fullmatch(r"[A-Za-z0-9.-]{1,200}", domain):
+        return make_msgid(idstring=local)
+    return f"<{local}@{domain}>"
+
+
+class UnavailableSender:
+    """For a channel that cannot work as configured (e.g. its secret is not in the environment)."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+    def send(self, message: Message, now: datetime) -> Outcome:
+        return Outcome(Result.FAILED, self.problem)
+
+    def close(self) -> None:
+        pass
+
+
+def make_sender(channel: Channel) -> Sender:
+    if channel.problem is not None:
+        return UnavailableSender(channel.problem)
+    match channel:
+        case WebhookChannel():
+            return WebhookSender(channel)
+        case EmailChannel():
+            return EmailSender(channel)
+        case JsonlChannel():
+            return JsonlSender(channel)
+        case _:
+            return ConsoleSender(channel)

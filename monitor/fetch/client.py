@@ -1,0 +1,469 @@
+"""The one HTTP client: timeouts, size caps, conditional GET, politeness, one exception -> status map.
+
+INTERFACE used by the rest of the code:
+    @dataclass(frozen=True) class HttpSettings: user_agent, connect_timeout, read_timeout, total_timeout,
+        max_body_bytes, max_redirects, allow_private_addresses, per_host_concurrency, per_host_min_interval
+    parse_http_settings(spec) -> HttpSettings          # the config's [http] table; ConfigError on bad keys
+    class Fetcher:                       thread-safe; one per process
+        __init__(settings: HttpSettings)
+        fetch(url, *, etag=None, last_modified=None, accept=FEED_ACCEPT) -> FetchResult   # never raises
+        close()
+    cache_max_age(headers) -> float | None              # Cache-Control max-age, for the schedule
+
+Redirects are followed by hand (not by httpx) so every hop goes through the host gate and the redirect
+limit; the SSRF check itself lives in the socket layer (ssrf.GuardedBackend), so it covers every hop too.
+Bodies are read raw and inflated here with a cap on the output, because httpx inflates a whole network
+chunk at once and a 64 KiB chunk of a gzip bomb is tens of megabytes.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import logging
+import re
+import threading
+import time
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+import httpcore
+import httpx
+
+from monitor import __version__
+from monitor.errors import ConfigError
+from monitor.fetch.hosts import HostBusy, HostGate, HostPaused
+from monitor.fetch.ssrf import BlockedAddressError, GuardedBackend
+from monitor.models import FetchResult, FetchStatus
+
+log = logging.getLogger(__name__)
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+DEFAULT_USER_AGENT = f"monitor/{__version__} (Arabic news monitor; polite feed fetcher)"
+# A server may ask for any Retry-After; we honour up to a day so a typo or a hostile value cannot park a
+# host forever (the feed is never dropped, only delayed).
+MAX_RETRY_AFTER_SECONDS = 86_400.0
+# 429 without Retry-After still means "slow down": pause the host this long.
+DEFAULT_429_PAUSE_SECONDS = 60.0
+_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    user_agent: str = DEFAULT_USER_AGENT
+    connect_timeout: float = 10.0  # seconds to open the TCP (+TLS) connection
+    read_timeout: float = 30.0  # seconds of silence allowed between two reads
+    total_timeout: float = 60.0  # seconds for the whole fetch, redirects and slow-drip bodies included
+    max_body_bytes: int = 10 * 1024 * 1024  # on the wire and after decompression
+    max_redirects: int = 5
+    allow_private_addresses: bool = False  # SSRF guard: refuse private/loopback/link-local targets
+    per_host_concurrency: int = 2  # requests in flight to one host
+    per_host_min_interval: float = 1.0  # seconds between the starts of two requests to one host
+    # CIDR blocks allowed even when allow_private_addresses is false, e.g. ("10.1.2.0/24",) for one
+    # internal feed server without opening the whole private range
+    allowed_networks: tuple[str, ...] = ()
+
+
+def parse_http_settings(spec: Mapping[str, Any]) -> HttpSettings:
+    """Validate the config's [http] table. Missing keys keep their defaults."""
+    known = {f.name: f for f in fields(HttpSettings)}
+    values: dict[str, Any] = {}
+    for key, value in spec.items():
+        dotted = f"http.{key}"
+        if key not in known:
+            raise ConfigError(dotted, f"unknown key (known: {', '.join(sorted(known))})")
+        if key == "user_agent":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(dotted, "must be a non-empty string")
+            values[key] = value.strip()
+        elif key == "allowed_networks":
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(dotted, 'must be a list of CIDR strings, e.g. ["10.1.2.0/24"]')
+            for net in value:
+                try:
+                    ipaddress.ip_network(net, strict=False)
+                except ValueError as exc:
+                    raise ConfigError(dotted, f"bad network {net!r}: {exc}") from None
+            values[key] = tuple(value)
+        elif key == "allow_private_addresses":
+            if not isinstance(value, bool):
+                raise ConfigError(dotted, "must be true or false")
+            values[key] = value
+        elif key in ("max_body_bytes", "max_redirects", "per_host_concurrency"):
+            # bool is an int in Python; `true` must not silently become 1
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ConfigError(dotted, "must be an integer")
+            minimum = 0 if key == "max_redirects" else 1
+            if value < minimum:
+                raise ConfigError(dotted, f"must be >= {minimum}")
+            values[key] = value
+        else:  # the timeouts and the spacing: seconds
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                raise ConfigError(dotted, "must be a number of seconds")
+            if key == "per_host_min_interval":
+                if value < 0:
+                    raise ConfigError(dotted, "must be >= 0")
+            elif value <= 0:
+                raise ConfigError(dotted, "must be > 0")
+            values[key] = float(value)
+    return HttpSettings(**values)
+
+
+# --- failures: every way a fetch can fail is mapped to a status in `classify_exception` only ---------
+
+
+class _FetchFailure(Exception):
+    status: FetchStatus = FetchStatus.TEMPORARY
+
+
+class BodyTooLarge(_FetchFailure):
+    status = FetchStatus.HARD
+
+
+class TooManyRedirects(_FetchFailure):
+    status = FetchStatus.SOFT
+
+
+class BadRedirect(_FetchFailure):
+    status = FetchStatus.SOFT
+
+
+class UnsupportedURL(_FetchFailure):
+    status = FetchStatus.HARD
+
+
+class BadContentEncoding(_FetchFailure):
+    status = FetchStatus.SOFT
+
+
+class TotalTimeout(_FetchFailure):
+    status = FetchStatus.TEMPORARY
+
+
+class TruncatedBody(_FetchFailure):
+    status = FetchStatus.TEMPORARY
+
+
+def classify_exception(exc: BaseException) -> tuple[FetchStatus, str]:
+    """The single place where an exception becomes TEMPORARY / SOFT / HARD plus a readable reason."""
+    if isinstance(exc, _FetchFailure):
+        return exc.status, str(exc)
+    if isinstance(exc, HostPaused | HostBusy):
+        return FetchStatus.TEMPORARY, str(exc)
+    if isinstance(exc, BlockedAddressError):
+        return FetchStatus.HARD, str(exc)
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return FetchStatus.HARD, f"bad URL: {exc}"
+    if isinstance(exc, httpx.ConnectTimeout):
+        return FetchStatus.TEMPORARY, f"connect timed out: {exc}".rstrip(": ")
+    if isinstance(exc, httpx.ReadTimeout):
+        return FetchStatus.TEMPORARY, "read timed out (server went silent)"
+    if isinstance(exc, httpx.TimeoutException):
+        return FetchStatus.TEMPORARY, f"timed out: {type(exc).__name__}"
+    if isinstance(exc, httpx.ConnectError):
+        return FetchStatus.TEMPORARY, f"cannot connect: {exc}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return FetchStatus.TEMPORARY, f"server broke the HTTP exchange: {exc}"
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        return FetchStatus.TEMPORARY, f"connection lost: {exc or type(exc).__name__}"
+    if isinstance(exc, httpx.DecodingError):
+        return FetchStatus.SOFT, f"cannot decode response: {exc}"
+    if isinstance(exc, httpx.TransportError):
+        return FetchStatus.TEMPORARY, f"network error: {type(exc).__name__}: {exc}"
+    # Unknown: retry later rather than give up on the feed; the traceback is logged by the caller.
+    return FetchStatus.TEMPORARY, f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def status_for_http(code: int) -> FetchStatus:
+    """What a final (non-redirect) HTTP status code means for polling."""
+    if 200 <= code < 300:
+        return FetchStatus.OK
+    if code == 304:
+        return FetchStatus.NOT_MODIFIED
+    if code in (408, 425, 429) or code >= 500:
+        return FetchStatus.TEMPORARY
+    if code == 410:  # the server says it is gone for good
+        return FetchStatus.HARD
+    return FetchStatus.SOFT
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds from now (delta-seconds or HTTP-date), clamped to [0, a day]."""
+    if not value:
+        return None
+    value = value.strip()
+    seconds: float
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+_MAX_AGE = re.compile(r"(?:^|[,\s])(s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
+
+
+def cache_max_age(headers: Mapping[str, str]) -> float | None:
+    """Cache-Control max-age in seconds (None when absent or no-cache/no-store)."""
+    value = next((v for k, v in headers.items() if k.lower() == "cache-control"), None)
+    if not value:
+        return None
+    lowered = value.lower()
+    if "no-cache" in lowered or "no-store" in lowered:
+        return None
+    ages = [int(m.group(2)) for m in _MAX_AGE.finditer(value) if m.group(1).lower() == "max-age"]
+    return float(ages[0]) if ages else None
+
+
+# --- bounded decompression -----------------------------------------------------------------------
+
+
+class _Inflater:
+    """Streaming gzip/deflate decoder that never produces more than it is allowed to."""
+
+    def __init__(self, coding: str) -> None:
+        self._coding = coding
+        self._first = True
+        self._obj: Any = None
+        if coding in ("gzip", "x-gzip"):
+            self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif coding == "deflate":
+            self._obj = zlib.decompressobj(zlib.MAX_WBITS)
+        elif coding not in ("", "identity"):
+            raise BadContentEncoding(f"unsupported Content-Encoding {coding!r}")
+
+    def feed(self, data: bytes, limit: int) -> bytes:
+        """Decode `data`, returning at most `limit` bytes; exactly `limit` means the cap was hit."""
+        if self._obj is None:
+            return data[:limit]
+        try:
+            out: bytes = self._obj.decompress(data, limit)
+        except zlib.error as exc:
+            # "deflate" is meant to be zlib-wrapped, but some servers send raw deflate
+            if self._coding == "deflate" and self._first:
+                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
+                self._first = False
+                return self.feed(data, limit)
+            raise BadContentEncoding(f"corrupt {self._coding} body: {exc}") from exc
+        self._first = False
+        return out
+
+    def finish(self, limit: int) -> bytes:
+        if self._obj is None:
+            return b""
+        try:
+            rest = bytes(self._obj.flush(limit)) if limit > 0 else b""
+        except zlib.error as exc:
+            raise BadContentEncoding(f"corrupt {self._coding} body: {exc}") from exc
+        if not self._obj.eof and not self._first:
+            # zlib does not complain about a stream that simply stops: the connection closed early
+            raise TruncatedBody(f"{self._coding} body ended before the end of the compressed stream")
+        return rest
+
+
+# --- the client ----------------------------------------------------------------------------------
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport with our socket backend (SSRF check on every connect)."""
+
+    def __init__(self, *, allow_private: bool, allowed_networks: tuple[str, ...], max_connections: int) -> None:
+        super().__init__(trust_env=False)
+        # HTTPTransport has no parameter for the network backend, so the pool is rebuilt with one.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=5.0,
+            network_backend=GuardedBackend(allow_private=allow_private, allowed_networks=allowed_networks),
+        )
+
+
+class Fetcher:
+    """Thread-safe: httpx.Client and HostGate both lock internally; no other state is mutated."""
+
+    def __init__(
+        self,
+        settings: HttpSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings or HttpSettings()
+        self._clock = clock
+        self._gate = HostGate(
+            concurrency=self.settings.per_host_concurrency,
+            min_interval=self.settings.per_host_min_interval,
+            clock=clock,
+            sleep=sleep,
+        )
+        self._client = httpx.Client(
+            transport=_GuardedTransport(
+                allow_private=self.settings.allow_private_addresses,
+                allowed_networks=self.settings.allowed_networks,
+                max_connections=100,
+            ),
+            follow_redirects=False,
+            trust_env=False,  # no proxies or .netrc from the environment: behaviour must be the config's
+            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        )
+        self._closed = threading.Event()
+
+    @property
+    def gate(self) -> HostGate:
+        return self._gate
+
+    def close(self) -> None:
+        if not self._closed.is_set():
+            self._closed.set()
+            self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str = FEED_ACCEPT,
+    ) -> FetchResult:
+        """GET `url`; never raises. Every failure comes back as a FetchResult with status and error."""
+        hops = [url]
+        try:
+            return self._fetch(url, hops, etag=etag, last_modified=last_modified, accept=accept)
+        except Exception as exc:
+            status, error = classify_exception(exc)
+            if error.startswith("unexpected error"):
+                log.exception("fetch %s failed unexpectedly", url)
+            retry_after = exc.remaining if isinstance(exc, HostPaused) and exc.remaining > 0 else None
+            return FetchResult(url=url, final_url=hops[-1], status=status, error=error, retry_after_seconds=retry_after)
+
+    def _fetch(
+        self, url: str, hops: list[str], *, etag: str | None, last_modified: str | None, accept: str
+    ) -> FetchResult:
+        s = self.settings
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        deadline: float | None = None
+        while True:
+            target = _checked_url(hops[-1])
+            host = target.host
+            with self._gate.slot(host, max_wait=s.total_timeout):
+                now = self._clock()
+                # the total budget starts once we may talk to the host, not while queued for politeness
+                deadline = now + s.total_timeout if deadline is None else deadline
+                remaining = deadline - now
+                if remaining <= 0:
+                    raise TotalTimeout(f"total timeout of {s.total_timeout:g}s exceeded (redirects)")
+                timeout = httpx.Timeout(
+                    connect=min(s.connect_timeout, remaining),
+                    read=min(s.read_timeout, remaining),
+                    write=min(s.read_timeout, remaining),
+                    pool=min(s.connect_timeout, remaining),
+                )
+                request = self._client.build_request("GET", target, headers=headers, timeout=timeout)
+                response = self._client.send(request, stream=True)
+                try:
+                    if response.status_code in _REDIRECT_CODES:
+                        location = response.headers.get("location")
+                        if not location:
+                            raise BadRedirect(f"HTTP {response.status_code} redirect without a Location")
+                        if len(hops) > s.max_redirects:
+                            raise TooManyRedirects(
+                                f"more than {s.max_redirects} redirects (last: {hops[-1]} -> {location})"
+                            )
+                        hops.append(str(target.join(location)))
+                        continue
+                    return self._finish(url, hops[-1], host, response, deadline)
+                finally:
+                    response.close()
+
+    def _finish(self, url: str, final_url: str, host: str, response: httpx.Response, deadline: float) -> FetchResult:
+        code = response.status_code
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        etag = headers.get("etag")
+        last_modified = headers.get("last-modified")
+        status = status_for_http(code)
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        if code in (429, 503):
+            pause = retry_after
+            if pause is None:
+                pause = DEFAULT_429_PAUSE_SECONDS if code == 429 else 0.0
+            if pause > 0:
+                self._gate.pause(host, pause)
+                retry_after = pause
+        common: dict[str, Any] = {
+            "url": url,
+            "final_url": final_url,
+            "http_status": code,
+            "headers": headers,
+            "etag": etag,
+            "last_modified": last_modified,
+            "retry_after_seconds": retry_after,
+        }
+        if status is FetchStatus.NOT_MODIFIED:  # no body read, nothing to parse
+            return FetchResult(status=status, **common)
+        if status is not FetchStatus.OK:
+            reason = response.reason_phrase or ""
+            return FetchResult(status=status, error=f"HTTP {code} {reason}".strip(), **common)
+        body = self._read_body(response, headers, deadline)
+        return FetchResult(status=FetchStatus.OK, body=body, **common)
+
+    def _read_body(self, response: httpx.Response, headers: Mapping[str, str], deadline: float) -> bytes:
+        cap = self.settings.max_body_bytes
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise BodyTooLarge(f"body of {int(declared)} bytes exceeds max_body_bytes={cap} (Content-Length)")
+        inflater = _Inflater(headers.get("content-encoding", "identity").strip().lower())
+        body = bytearray()
+        wire = 0
+        # no chunk_size: httpx would otherwise wait to fill it, and a slow drip could outlive the deadline
+        for chunk in response.iter_raw():
+            wire += len(chunk)
+            if wire > cap:
+                raise BodyTooLarge(f"body exceeds max_body_bytes={cap} (cut off while streaming)")
+            # ask for one byte more than allowed: getting it back means the cap was exceeded
+            out = inflater.feed(chunk, cap - len(body) + 1)
+            body += out
+            if len(body) > cap:
+                raise BodyTooLarge(f"decompressed body exceeds max_body_bytes={cap} (compression bomb?)")
+            if self._clock() > deadline:
+                raise TotalTimeout(f"total timeout of {self.settings.total_timeout:g}s exceeded while reading the body")
+        body += inflater.finish(cap - len(body) + 1)
+        if len(body) > cap:
+            raise BodyTooLarge(f"decompressed body exceeds max_body_bytes={cap} (compression bomb?)")
+        return bytes(body)
+
+
+def _checked_url(url: str) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise UnsupportedURL(f"bad URL {url!r}: {exc}") from exc
+    if parsed.scheme not in ("http", "https"):
+        raise UnsupportedURL(f"unsupported URL scheme {parsed.scheme!r} in {url!r} (only http and https)")
+    if not parsed.host:
+        raise UnsupportedURL(f"URL without a host: {url!r}")
+    return parsed

@@ -1,0 +1,404 @@
+"""Poll one feed and carry each new entry through fetch -> extract -> decide -> store -> outbox.
+
+This is the one place where a failure of a feed or an article is caught, logged with the URL it
+concerns, and turned into recorded state; nothing raised here reaches the scheduler.
+
+Order matters for "nothing lost": an article, its decision and its alerts are committed in one
+transaction before any alert is delivered, and a feed's ETag/Last-Modified only advance after all
+entries of that poll are committed, so a killed process re-reads the feed and skips what it stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from monitor.decide.decision import CorpusLookup, article_id_for, build_alerts, decide
+from monitor.errors import ExtractionError, FeedError
+from monitor.extract import Extractor
+from monitor.fetch.client import PAGE_ACCEPT, Fetcher, cache_max_age
+from monitor.models import Decision, Entry, ExtractedText, FetchStatus
+from monitor.parse.article_files import read_seeds
+from monitor.parse.feeds import parse_feed
+from monitor.parse.sitemap import news_sitemap_entries
+from monitor.schedule.polls import FeedSchedState, PollOutcome, ScheduledPoll, items_per_day_from_dates, next_poll
+from monitor.settings.config import Config
+from monitor.store import outbox, search
+from monitor.store.database import FeedRow, Store, iso
+from monitor.text.urls import canonical_url
+
+log = logging.getLogger(__name__)
+
+
+class CorpusIndex(CorpusLookup, Protocol):
+    def add(self, doc_id: str, text: str) -> None: ...
+
+
+@dataclass
+class PollReport:
+    feed_url: str
+    status: str = "ok"
+    error: str | None = None
+    entries: int = 0
+    new: int = 0
+    duplicates: int = 0
+    matches: int = 0
+    alerts: int = 0
+    fallbacks: int = 0
+    deferred: int = 0  # new entries left for the next poll (over pipeline.max_entries_per_poll)
+    recovered: int = 0  # new entries found in the site's news sitemap after a possibly-missed poll
+    seconds: float = 0.0
+    article_errors: list[str] = field(default_factory=list)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        fetcher: Fetcher,
+        extractor: Extractor | None,
+        index: CorpusIndex,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.fetcher = fetcher
+        self.extractor = extractor
+        self.index = index
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.stopping = threading.Event()
+        # Called after a transaction queued alerts: the daemon uses it to deliver now, not at the next tick.
+        self.on_alerts_queued: Callable[[], None] | None = None
+
+    # -- seeds --------------------------------------------------------------------------------
+
+    def load_seeds(self) -> int:
+        """Put the seed articles into the store and the corpus once; later starts find them there."""
+        added = 0
+        for seed in read_seeds(self.config.pipeline.seeds_dir):
+            with self.store.transaction() as db:
+                if db.execute("SELECT 1 FROM articles WHERE id = ?", [seed.id]).fetchone():
+                    continue
+                self.store.insert_article(
+                    db,
+                    article_id=seed.id,
+                    canonical_url=f"seed:{seed.id}",
+                    url="",
+                    feed_url=None,
+                    guid=None,
+                    source="seed",
+                    extracted=ExtractedText(title=seed.title, text=seed.text, language="ar", method="seed"),
+                    summary="",
+                    published=None,
+                    seen_at=self.clock(),
+                    is_seed=True,
+                    in_corpus=True,
+                )
+                self.index.add(seed.id, seed.text)
+                search.index_article(db, seed.id, seed.title, seed.text)
+                added += 1
+        if added:
+            log.info("loaded %d seed articles from %s", added, self.config.pipeline.seeds_dir)
+        return added
+
+    # -- one feed -----------------------------------------------------------------------------
+
+    def poll_feed(self, feed: FeedRow) -> PollReport:
+        report = PollReport(feed_url=feed.url)
+        started = time.monotonic()
+        try:
+            self._poll(feed, report)
+        except Exception as exc:  # the catch-all: a bug or a store failure must not kill the daemon
+            log.exception("feed %s: poll failed unexpectedly", feed.url)
+            report.status, report.error = "error", f"{type(exc).__name__}: {exc}"
+            self._record(feed, report, PollOutcome(status=FetchStatus.TEMPORARY))
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _poll(self, feed: FeedRow, report: PollReport) -> None:
+        result = self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        if result.status is FetchStatus.NOT_MODIFIED:
+            report.status = "not_modified"
+            self._record(
+                feed,
+                report,
+                PollOutcome(
+                    status=result.status,
+                    max_age_seconds=cache_max_age(result.headers),
+                    retry_after_seconds=result.retry_after_seconds,
+                ),
+                etag=result.etag or feed.etag,
+                last_modified=result.last_modified or feed.last_modified,
+                http_status=result.http_status,
+            )
+            return
+        if not result.ok:
+            report.status, report.error = result.status.value, result.error or f"HTTP {result.http_status}"
+            log.warning("feed %s: %s (%s)", feed.url, report.error, result.status.value)
+            self._record(
+                feed,
+                report,
+                PollOutcome(status=result.status, retry_after_seconds=result.retry_after_seconds),
+                http_status=result.http_status,
+            )
+            return
+        try:
+            parsed = parse_feed(result.body, result.headers, result.final_url)
+        except FeedError as exc:
+            report.status, report.error = "soft", f"not a usable feed: {exc}"
+            log.warning("feed %s: %s", feed.url, report.error)
+            self._record(feed, report, PollOutcome(status=FetchStatus.SOFT), http_status=result.http_status)
+            return
+        if parsed.warning:
+            log.info(
+                "feed %s: recovered %d entries from a malformed feed (%s)",
+                feed.url,
+                len(parsed.entries),
+                parsed.warning,
+            )
+        report.entries = len(parsed.entries)
+        self._process_entries(feed, parsed.entries, report)
+        if self.stopping.is_set():
+            return  # keep the old validators: the rest of this poll is redone on the next start
+        unfinished = bool(report.article_errors or report.deferred)
+        window_rate = (
+            items_per_day_from_dates(e.published for e in parsed.entries) if feed.items_per_day is None else None
+        )
+        planned = self._record(
+            feed,
+            report,
+            PollOutcome(
+                status=FetchStatus.OK,
+                new_items=report.new,
+                total_items=report.entries,
+                ttl_minutes=parsed.ttl_minutes,
+                max_age_seconds=cache_max_age(result.headers),
+                retry_after_seconds=result.retry_after_seconds,
+                window_items_per_day=window_rate,
+            ),
+            # An article that failed to store, or was deferred, must be seen again: keep the old validators
+            # so the next poll is a full fetch, not a 304 that would hide it for good.
+            etag=feed.etag if unfinished else result.etag,
+            last_modified=feed.last_modified if unfinished else result.last_modified,
+            http_status=result.http_status,
+        )
+        if planned.possibly_missed and feed.last_success_at is not None and not self.stopping.is_set():
+            self._recover_from_sitemap(feed, report, feed.last_success_at)
+
+    def _recover_from_sitemap(self, feed: FeedRow, report: PollReport, since: datetime) -> None:
+        """Look in the site's news sitemap for what was published since the last good poll.
+
+        Runs after the poll is recorded, so the feed's own entries are safe whatever happens here; the
+        recovered entries go through the same dedup/match/alert path, so ones the feed did show are skipped.
+        """
+        try:
+            found = news_sitemap_entries(
+                self.fetcher, feed.url, since, self.clock(), self.config.pipeline.max_entries_per_poll
+            )
+        except Exception:  # recovery is best effort: it must never turn a good poll into a failure
+            log.exception("feed %s: news sitemap recovery failed", feed.url)
+            return
+        if found.sitemap_url is None:
+            log.info("feed %s: possibly missed items, but the site has no readable news sitemap", feed.url)
+            return
+        if not found.entries or self.stopping.is_set():
+            log.info("feed %s: news sitemap %s lists nothing new since %s", feed.url, found.sitemap_url, iso(since))
+            return
+        sub = PollReport(feed_url=feed.url)
+        self._process_entries(feed, found.entries, sub)
+        report.recovered = sub.new - sub.deferred - len(sub.article_errors)
+        report.duplicates += sub.duplicates
+        report.matches += sub.matches
+        report.alerts += sub.alerts
+        report.article_errors.extend(sub.article_errors)
+        log.warning(
+            "feed %s: recovered %d missed items from news sitemap %s (%d matches, %d alerts)",
+            feed.url,
+            report.recovered,
+            found.sitemap_url,
+            sub.matches,
+            sub.alerts,
+        )
+
+    def _process_entries(self, feed: FeedRow, entries: tuple[Entry, ...], report: PollReport) -> None:
+        keyed = [(canonical_url(e.link) if e.link else f"guid:{e.guid}", e) for e in entries]
+        seen = self.store.seen_urls([k for k, _ in keyed])
+        fresh: dict[str, Entry] = {}
+        for key, entry in keyed:
+            if key not in seen and key not in fresh:
+                fresh[key] = entry
+        report.new = len(fresh)
+        # Feeds list newest first; deciding oldest first makes the earliest version the original.
+        todo = list(fresh.items())[: self.config.pipeline.max_entries_per_poll][::-1]
+        report.deferred = len(fresh) - len(todo)
+        for key, entry in todo:
+            if self.stopping.is_set():
+                return
+            try:
+                decision = self.process_entry(feed, key, entry, report)
+            except Exception as exc:
+                log.exception("article %s (feed %s): processing failed", entry.link or entry.guid, feed.url)
+                report.article_errors.append(f"{entry.link or entry.guid}: {type(exc).__name__}: {exc}")
+                continue
+            if decision is None:
+                continue
+            if decision.duplicate_of:
+                report.duplicates += 1
+            if decision.matched_topics:
+                report.matches += 1
+
+    def article_text(self, entry: Entry) -> ExtractedText:
+        """The page's main text, or the feed's own title + summary when the page cannot be used."""
+        feed_text = "\n".join(part for part in (entry.title, entry.summary) if part)
+        reason: str | None
+        if not self.config.pipeline.fetch_pages or self.extractor is None:
+            reason = "page fetching disabled"
+        elif not entry.link:
+            reason = "entry has no link"
+        else:
+            page = self.fetcher.fetch(entry.link, accept=PAGE_ACCEPT)
+            if not page.ok:
+                reason = f"page fetch failed: {page.error or page.status.value}"
+            else:
+                try:
+                    extracted = self.extractor.extract(page.body, page.final_url)
+                except ExtractionError as exc:
+                    reason = f"page extraction failed: {exc}"
+                else:
+                    return ExtractedText(
+                        title=entry.title or extracted.title or "",
+                        text=extracted.text,
+                        language=extracted.language,
+                        method="page",
+                    )
+        if entry.link and reason not in ("page fetching disabled",):
+            log.info("article %s: using feed summary (%s)", entry.link, reason)
+        return ExtractedText(title=entry.title, text=feed_text, language=None, method="feed", fallback_reason=reason)
+
+    def process_entry(self, feed: FeedRow, key: str, entry: Entry, report: PollReport) -> Decision | None:
+        extracted = self.article_text(entry)
+        if extracted.method == "feed":
+            report.fallbacks += 1
+        article_id = article_id_for(key)
+        now = self.clock()
+        # Decide and store under the store lock: two workers holding copies of one story must not
+        # both miss each other in the index and both alert.
+        with self.store.transaction() as db:
+            if db.execute("SELECT 1 FROM articles WHERE canonical_url = ?", [key]).fetchone():
+                return None  # another feed's worker stored the same article meanwhile
+            decision = decide(article_id, extracted.title, extracted.text, self.index, self.config.topics)
+            joins_corpus = decision.duplicate_of is None and (
+                self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics)
+            )
+            self.store.insert_article(
+                db,
+                article_id=article_id,
+                canonical_url=key,
+                url=entry.link,
+                feed_url=feed.url,
+                guid=entry.guid,
+                source=feed.name,
+                extracted=extracted,
+                summary=entry.summary,
+                published=entry.published,
+                seen_at=now,
+                in_corpus=joins_corpus,
+            )
+            self.store.insert_decision(db, decision, now)
+            search.index_article(db, article_id, extracted.title, extracted.text)
+            if joins_corpus:
+                self.index.add(article_id, extracted.text)
+            if (
+                decision.duplicate_of is not None
+                and db.execute("SELECT 1 FROM alerts WHERE article_id = ? LIMIT 1", [decision.duplicate_of]).fetchone()
+            ):
+                outbox.record_also_published(db, decision.duplicate_of, article_id, feed.name, entry.link)
+            alerts = build_alerts(
+                decision,
+                title=extracted.title,
+                url=entry.link,
+                source=feed.name,
+                published=entry.published,
+                text=extracted.text,
+                now=now,
+            )
+            queued = sum(
+                outbox.enqueue(db, alert, self.config.alerts.channel_names_for(alert.topic)) for alert in alerts
+            )
+            report.alerts += queued
+        if decision.duplicate_of:
+            log.info(
+                "article %s: near-copy of %s (%.2f)", entry.link, decision.duplicate_of, decision.near_copy.similarity
+            )
+        if queued and self.on_alerts_queued is not None:
+            self.on_alerts_queued()  # after the commit: the dispatcher reads committed rows only
+        for alert in alerts:
+            log.info(
+                "article %s: matches topic %s (score %.2f >= %.2f), alert %s queued",
+                entry.link,
+                alert.topic,
+                alert.score,
+                alert.threshold,
+                alert.alert_id,
+            )
+        return decision
+
+    # -- feed state ---------------------------------------------------------------------------
+
+    def _record(
+        self,
+        feed: FeedRow,
+        report: PollReport,
+        outcome: PollOutcome,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        http_status: int | None = None,
+    ) -> ScheduledPoll:
+        """Store the poll's outcome and the next poll time (the pure schedule rule decides it)."""
+        now = self.clock()
+        state = FeedSchedState(
+            items_per_day=feed.items_per_day,
+            last_success_at=feed.last_success_at,
+            consecutive_failures=feed.consecutive_failures,
+            interval_seconds=feed.interval_seconds,
+        )
+        planned = next_poll(state, outcome, now, self.config.schedule, self.rng)
+        values: dict[str, object] = {
+            "last_polled_at": iso(now),
+            "last_status": report.status,
+            "last_http_status": http_status,
+            "next_poll_at": iso(planned.at),
+            "interval_seconds": planned.state.interval_seconds,
+            "consecutive_failures": planned.state.consecutive_failures,
+            "items_per_day": planned.state.items_per_day,
+        }
+        if planned.state.consecutive_failures == 0:
+            values.update(
+                {
+                    "etag": etag,
+                    "last_modified": last_modified,
+                    "last_success_at": iso(now),
+                    "last_error": None,
+                    "new_items_last_poll": report.new,
+                }
+            )
+            if planned.possibly_missed:
+                log.warning("feed %s: every entry was new; some may have been missed (%s)", feed.url, planned.reason)
+                values["possibly_missed_items"] = 1
+        else:
+            values["last_error"] = report.error
+        try:
+            self.store.update_feed(feed.url, values)
+        except Exception:
+            log.exception("feed %s: could not record the poll outcome", feed.url)
+        return planned
