@@ -4,7 +4,12 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "monitor"
-CORE = [*(PACKAGE / "text").glob("*.py"), *(PACKAGE / "decide").glob("*.py"), *(PACKAGE / "schedule").glob("*.py"), PACKAGE / "deliver" / "render.py"]
+CORE = [
+    *(PACKAGE / "text").glob("*.py"),
+    *(PACKAGE / "decide").glob("*.py"),
+    *(PACKAGE / "schedule").glob("*.py"),
+    PACKAGE / "deliver" / "render.py",
+]
 IO_MODULES = {
     "httpx",
     "sqlite3",
