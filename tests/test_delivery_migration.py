@@ -114,6 +114,40 @@ def test_the_migration_runs_once(tmp_path: Path) -> None:
     fresh.close()
 
 
+def test_warning_tables_made_again_next_to_the_shared_table_are_moved_in(tmp_path: Path) -> None:
+    # an older monitor ran on a migrated database: its warning deliveries sit in the old tables again
+    original = old_database(tmp_path / "original.db")
+    path = old_database(tmp_path / "m.db")
+    conn = sqlite3.connect(path)
+    try:
+        outbox.migrate_unified_deliveries(conn)
+        # the pending warning's rows move back to the old tables; the other warning stays in the shared one
+        conn.execute(f"DELETE FROM delivery_attempts WHERE delivery_id LIKE '{PENDING_WARNING}:%'")
+        conn.execute(f"DELETE FROM deliveries WHERE warning_id = '{PENDING_WARNING}'")
+        conn.execute("ATTACH DATABASE ? AS original", (str(original),))
+        for table, where in (
+            ("feed_warning_deliveries", f"warning_id = '{PENDING_WARNING}'"),
+            ("feed_warning_attempts", f"delivery_id LIKE '{PENDING_WARNING}:%'"),
+        ):
+            conn.execute(f"CREATE TABLE {table} AS SELECT * FROM original.{table} WHERE {where}")
+        conn.commit()
+        conn.execute("DETACH DATABASE original")
+        shared = conn.execute("SELECT * FROM deliveries ORDER BY id").fetchall()
+        assert outbox.migrate_unified_deliveries(conn) is True
+        after = conn.execute(f"SELECT * FROM deliveries WHERE warning_id IS NOT '{PENDING_WARNING}' ORDER BY id")
+        assert after.fetchall() == shared
+    finally:
+        conn.close()
+    warnings = f"SELECT {DELIVERY_COLUMNS}, warning_id FROM "
+    assert rows(path, warnings + "deliveries WHERE kind = 'feed_warning' ORDER BY id") == rows(
+        original, warnings + "feed_warning_deliveries ORDER BY id"
+    )
+    moved = attempts_by_delivery(path, "delivery_attempts")
+    for delivery, logged in attempts_by_delivery(original, "feed_warning_attempts").items():
+        assert moved[delivery] == logged, delivery
+    assert "feed_warning_deliveries" not in tables(path)
+
+
 def test_inside_the_callers_transaction_a_rollback_undoes_it(tmp_path: Path) -> None:
     path = old_database(tmp_path / "m.db")
     conn = sqlite3.connect(path)

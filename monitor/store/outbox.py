@@ -213,10 +213,12 @@ def migrate_unified_deliveries(db: DB) -> bool:
 
 def _unify_deliveries(conn: sqlite3.Connection) -> None:
     tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    old_alerts = "deliveries" in tables
+    # `deliveries` may already be the shared table, with warning tables an older monitor made again
+    old_alerts = "deliveries" in tables and "kind" not in {r[1] for r in conn.execute("PRAGMA table_info(deliveries)")}
+    old_alert_attempts = old_alerts and "delivery_attempts" in tables
     if old_alerts:
         conn.execute(f"ALTER TABLE deliveries RENAME TO {_OLD_ALERT_DELIVERIES}")
-    if "delivery_attempts" in tables:
+    if old_alert_attempts:
         conn.execute(f"ALTER TABLE delivery_attempts RENAME TO {_OLD_ALERT_ATTEMPTS}")
     for statement in (*_PAYLOAD_TABLES, *_DELIVERY_TABLES):  # the new tables point at feed_warnings
         conn.execute(statement)
@@ -229,7 +231,7 @@ def _unify_deliveries(conn: sqlite3.Connection) -> None:
             f"INSERT INTO deliveries (id, kind, alert_id, batch_key, {shared})"
             f" SELECT id, 'alert', alert_id, batch_key, {shared} FROM {_OLD_ALERT_DELIVERIES}"
         )
-    if "delivery_attempts" in tables:
+    if old_alert_attempts:
         conn.execute(
             f"INSERT INTO delivery_attempts (id, {attempt_columns})"
             f" SELECT id, {attempt_columns} FROM {_OLD_ALERT_ATTEMPTS} ORDER BY id"
