@@ -14,8 +14,7 @@ from typing import Any
 
 from monitor.deliver.channels import Message, make_sender
 from monitor.deliver.policy import Result
-from monitor.deliver.render import AlertItem
-from monitor.models import Alert, Evidence
+from monitor.models import Alert, AlertItem, Evidence
 from monitor.settings.alerts import channel_summary
 from monitor.settings.config import load_config
 from monitor.store import outbox
@@ -94,14 +93,14 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     try:
         rows = outbox.list_deliveries(conn, failed_only=args.failed, limit=args.limit)
-        titles = dict(outbox.load_items(conn, [r.alert_id for r in rows]))
+        titles = dict(outbox.load_items(conn, [r.payload_id for r in rows]))
     finally:
         conn.close()
     if not rows:
         print("no failed deliveries" if args.failed else "no deliveries")
         return 0
     for r in rows:
-        item = titles.get(r.alert_id)
+        item = titles.get(r.payload_id)
         title = item.alert.title if item else "?"
         when = (r.delivered_at or r.next_attempt_at).strftime("%Y-%m-%d %H:%M:%S")
         label = {"delivered": "delivered", "failed": "FAILED", "pending": "next try"}.get(r.state, r.state)

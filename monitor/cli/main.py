@@ -170,7 +170,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         counts = store.counts()
         feeds = store.feeds()
-        alerts = dict(store.db.execute("SELECT state, count(*) FROM deliveries GROUP BY state").fetchall())
+        alerts = dict(
+            store.db.execute("SELECT state, count(*) FROM deliveries WHERE kind = 'alert' GROUP BY state").fetchall()
+        )
     finally:
         store.close()
     print(" ".join(f"{k}={v}" for k, v in counts.items()))

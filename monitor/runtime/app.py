@@ -139,7 +139,7 @@ class App:
             queued = 0
             for warning in stale_feeds(feeds, self.clock(), warn_after):
                 with self.store.transaction() as db:
-                    if not outbox.enqueue_feed_warning(db, warning, channels):
+                    if not outbox.enqueue(db, warning, channels):
                         continue
                 queued += 1
                 log.warning(
