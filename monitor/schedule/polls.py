@@ -26,68 +26,16 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
-from monitor.errors import ConfigError
 from monitor.models import FetchStatus
+from monitor.settings.sections import ScheduleSettings
 
 # Time constant of the rate average: a poll spanning RATE_TAU counts ~63% towards the new estimate, so a
 # feed's rhythm is learned in a few hours yet one quiet 10-minute gap barely moves it.
 RATE_TAU = timedelta(hours=6)
-
-
-@dataclass(frozen=True)
-class ScheduleSettings:
-    min_interval_minutes: float = 5.0
-    max_interval_minutes: float = 240.0
-    default_interval_minutes: float = 30.0
-    max_backoff_minutes: float = 720.0
-    jitter_fraction: float = 0.1
-    target_new_items_per_poll: float = 2.0
-    missed_items_factor: float = 0.5
-    max_server_delay_minutes: float = 1440.0
-    # A feed without a successful poll for this long raises one "feed unhealthy" warning; 0 = no warnings.
-    warn_after_hours: float = 24.0
-
-    def __post_init__(self) -> None:
-        if not 0 < self.min_interval_minutes <= self.max_interval_minutes:
-            raise ValueError("need 0 < min_interval_minutes <= max_interval_minutes")
-
-
-def parse_schedule_settings(spec: Mapping[str, Any]) -> ScheduleSettings:
-    """Validate the config's [schedule] table; missing keys keep their defaults."""
-    known = {f.name for f in fields(ScheduleSettings)}
-    values: dict[str, float] = {}
-    for key, value in spec.items():
-        dotted = f"schedule.{key}"
-        if key not in known:
-            raise ConfigError(dotted, f"unknown key (known: {', '.join(sorted(known))})")
-        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-            raise ConfigError(dotted, "must be a number")
-        if key == "jitter_fraction" and not 0 <= value <= 1:
-            raise ConfigError(dotted, "must be between 0 and 1")
-        elif key == "missed_items_factor" and not 0 < value <= 1:
-            raise ConfigError(dotted, "must be > 0 and <= 1")
-        elif key == "warn_after_hours" and value < 0:
-            raise ConfigError(dotted, "must be >= 0 (0 turns feed warnings off)")
-        elif key not in ("jitter_fraction", "missed_items_factor", "warn_after_hours") and value <= 0:
-            raise ConfigError(dotted, "must be > 0")
-        values[key] = float(value)
-    merged = {**{f.name: getattr(ScheduleSettings(), f.name) for f in fields(ScheduleSettings)}, **values}
-    if merged["min_interval_minutes"] > merged["max_interval_minutes"]:
-        raise ConfigError("schedule.min_interval_minutes", "must not exceed schedule.max_interval_minutes")
-    if (
-        not merged["min_interval_minutes"]
-        <= merged["default_interval_minutes"]
-        <= merged["max_interval_minutes"]
-    ):
-        raise ConfigError("schedule.default_interval_minutes", "must lie between min and max interval")
-    if merged["max_backoff_minutes"] < merged["min_interval_minutes"]:
-        raise ConfigError("schedule.max_backoff_minutes", "must be >= schedule.min_interval_minutes")
-    return ScheduleSettings(**values)
 
 
 @dataclass(frozen=True)
