@@ -1,7 +1,7 @@
 """When to poll a feed next: a pure function of its state, the outcome of the last poll and the clock.
 
     next_poll(state: FeedSchedState, outcome: PollOutcome, now: datetime,
-              settings: ScheduleSettings, rng: random.Random) -> ScheduledPoll
+              settings: ScheduleSettings, rng: random.Random, fixed_minutes=None) -> ScheduledPoll
 
 No I/O and no hidden clock: `now` and the jitter source are passed in, so the rule is testable and the
 daemon stores `ScheduledPoll.state` back with the feed.
@@ -20,6 +20,10 @@ The rule, in order:
    max_server_delay, so a silly value cannot park a feed for weeks).
 6. Jitter: the interval is stretched by up to `jitter_fraction` (never shortened, so rules 1-5 still hold)
    so that feeds added together do not stay in lockstep.
+
+A feed with a fixed interval (`[[feeds]] interval_minutes`, passed as `fixed_minutes`) skips rules 1-3:
+its interval is that value (clamped to [min_interval, max_interval], which the loader already enforces).
+Rules 4-6 still apply: failures back off from it, the server's asks are a floor, jitter spreads it.
 """
 
 from __future__ import annotations
@@ -107,6 +111,7 @@ def next_poll(
     now: datetime,
     settings: ScheduleSettings,
     rng: random.Random,
+    fixed_minutes: float | None = None,
 ) -> ScheduledPoll:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -116,18 +121,25 @@ def next_poll(
 
     if success:
         rate = _updated_rate(state, outcome, now)
-        minutes = _clamp(_rate_interval(rate, settings), lo, hi)
+        minutes = _clamp(_rate_interval(rate, settings) if fixed_minutes is None else fixed_minutes, lo, hi)
         reason = f"{rate:.1f} items/day" if rate is not None else "rate unknown: default interval"
+        if fixed_minutes is not None:
+            reason = f"fixed interval {fixed_minutes:g} min"
         all_new = outcome.new_items > 0 and outcome.new_items >= outcome.total_items
         if all_new and state.last_success_at is not None:
             missed = True
-            # shorter than both the rate's interval and the one that just let items slip past
-            previous = state.interval_seconds / 60 if state.interval_seconds else minutes
-            minutes = max(lo, min(minutes, previous) * settings.missed_items_factor)
-            reason += "; only unseen items came back (some may be missed): interval shortened"
+            if fixed_minutes is None:
+                # shorter than both the rate's interval and the one that just let items slip past
+                previous = state.interval_seconds / 60 if state.interval_seconds else minutes
+                minutes = max(lo, min(minutes, previous) * settings.missed_items_factor)
+                reason += "; only unseen items came back (some may be missed): interval shortened"
+            else:  # the operator fixed the interval; the sitemap recovery still runs
+                reason += "; only unseen items came back (some may be missed)"
     else:
         failures = state.consecutive_failures + 1
-        normal = _clamp(_rate_interval(state.items_per_day, settings), lo, hi)
+        normal = _clamp(
+            _rate_interval(state.items_per_day, settings) if fixed_minutes is None else fixed_minutes, lo, hi
+        )
         cap = max(settings.max_backoff_minutes, lo)
         # HARD: straight to the cap. Otherwise double per failure; the exponent is bounded first because
         # 2**(failures-1) overflows a float long before it matters.

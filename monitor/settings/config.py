@@ -10,6 +10,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,12 @@ class Config:
 
     def feed_interval_minutes(self, url: str) -> int | None:
         """The feed's fixed poll interval from [[feeds]] interval_minutes, or None (adaptive)."""
-        return next((f.interval_minutes for f in self.feeds if f.url == url), None)
+        return self._fixed_intervals.get(url)
+
+    @cached_property
+    def _fixed_intervals(self) -> dict[str, int]:
+        # one lookup per poll among thousands of feeds: a dict, built once
+        return {f.url: f.interval_minutes for f in self.feeds if f.interval_minutes is not None}
 
 
 def with_env_overrides(

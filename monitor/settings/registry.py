@@ -116,17 +116,26 @@ FEEDS = Section(
 HTTP = _plain(
     "http",
     "The one HTTP client for feeds and article pages.",
-    Key("user_agent", "string", DEFAULT_USER_AGENT, "User-Agent sent with every request", v.non_empty,
-        default_text='"monitor/<version> (Arabic news monitor; polite feed fetcher)"'),
+    Key(
+        "user_agent",
+        "string",
+        DEFAULT_USER_AGENT,
+        "User-Agent sent with every request",
+        v.non_empty,
+        default_text='"monitor/<version> (Arabic news monitor; polite feed fetcher)"',
+    ),
     Key("connect_timeout", "number", 10.0, "seconds to open a connection (TCP and TLS)", v.positive),
     Key("read_timeout", "number", 30.0, "seconds of silence allowed between two reads", v.positive),
     Key("total_timeout", "number", 60.0, "seconds for a whole fetch, redirects and body included", v.positive),
     Key("max_body_bytes", "integer", 10 * 1024 * 1024, "largest body read, after decompression", v.at_least(1)),
     Key("max_redirects", "integer", 5, "redirects followed before giving up", v.at_least(0)),
-    Key("allow_private_addresses", "boolean", False,
-        "allow targets on private, loopback or link-local addresses (SSRF guard off)"),
-    Key("allowed_networks", "strings", (), "CIDR blocks allowed even when private addresses are refused",
-        v.cidr_list),
+    Key(
+        "allow_private_addresses",
+        "boolean",
+        False,
+        "allow targets on private, loopback or link-local addresses (SSRF guard off)",
+    ),
+    Key("allowed_networks", "strings", (), "CIDR blocks allowed even when private addresses are refused", v.cidr_list),
     Key("per_host_concurrency", "integer", 2, "requests in flight to one host at a time", v.at_least(1)),
     Key("per_host_min_interval", "number", 1.0, "minimum seconds between two requests to one host", v.at_least(0)),
 )
@@ -140,39 +149,80 @@ SCHEDULE = _plain(
     Key("max_backoff_minutes", "number", 720.0, "cap of the exponential backoff of a failing feed", v.positive),
     Key("jitter_fraction", "number", 0.1, "each interval is stretched by a random 0..this fraction", v.between(0, 1)),
     Key("target_new_items_per_poll", "number", 2.0, "new items per poll the interval aims for", v.positive),
-    Key("missed_items_factor", "number", 0.5, "interval factor when a poll returns only unseen items",
-        v.between(0, 1, above_low=True)),
-    Key("max_server_delay_minutes", "number", 1440.0, "a feed's TTL / Cache-Control / Retry-After is honoured "
-        "up to this", v.positive),
-    Key("warn_after_hours", "number", 24.0, "a feed with no successful poll for this long raises one warning; "
-        "0 = no warnings", v.at_least(0)),
+    Key(
+        "missed_items_factor",
+        "number",
+        0.5,
+        "interval factor when a poll returns only unseen items",
+        v.between(0, 1, above_low=True),
+    ),
+    Key(
+        "max_server_delay_minutes",
+        "number",
+        1440.0,
+        "a feed's TTL / Cache-Control / Retry-After is honoured up to this",
+        v.positive,
+    ),
+    Key(
+        "warn_after_hours",
+        "number",
+        24.0,
+        "a feed with no successful poll for this long raises one warning; 0 = no warnings",
+        v.at_least(0),
+    ),
 )
 
 OPS = _plain(
     "ops",
     "The operator's HTTP endpoint of `monitor run`: /healthz, /metrics, /alerts/<topic>.atom and .json.",
     Key("enabled", "boolean", True, "serve the endpoint while `monitor run` runs"),
-    Key("host", "string", "127.0.0.1", "address to bind; keep it on loopback unless a proxy adds TLS and auth",
-        v.non_empty),
+    Key(
+        "host",
+        "string",
+        "127.0.0.1",
+        "address to bind; keep it on loopback unless a proxy adds TLS and auth",
+        v.non_empty,
+    ),
     Key("port", "integer", 9468, "TCP port (0 = any free port, logged at start)", v.between(0, 65535)),
-    Key("stale_after_seconds", "integer", 600, "/healthz fails when no poll cycle has succeeded for this long "
-        "(keep it well above pipeline.cycle_seconds)", v.positive),
-    Key("retention_days", "integer", 0, "clear the text of articles older than this that matched nothing, are "
-        "not in the corpus and raised no alert (titles, URLs, decisions stay); 0 = keep", v.at_least(0)),
+    Key(
+        "stale_after_seconds",
+        "integer",
+        600,
+        "/healthz fails when no poll cycle has succeeded for this long (keep it well above pipeline.cycle_seconds)",
+        v.positive,
+    ),
+    Key(
+        "retention_days",
+        "integer",
+        0,
+        "clear the text of articles older than this that matched nothing, are "
+        "not in the corpus and raised no alert (titles, URLs, decisions stay); 0 = keep",
+        v.at_least(0),
+    ),
     Key("feed_entries", "integer", 50, "most recent alerts listed in each topic's feed", v.positive),
-    Key("public_url", "string", "", "base URL the endpoint is reached at, for the feeds' self links",
-        v.optional_http_url, default_text="http://host:port"),
+    Key(
+        "public_url",
+        "string",
+        "",
+        "base URL the endpoint is reached at, for the feeds' self links",
+        v.optional_http_url,
+        default_text="http://host:port",
+    ),
 )
 
 ALERTS = _plain(
     "alerts",
     "Retry policy of every delivery; the channels are [[alerts.channels]] tables.",
     Key("max_attempts", "integer", 8, "attempts per delivery in all before it is dead-lettered", v.at_least(1)),
-    Key("retry_delays_seconds", "numbers", STANDARD_WEBHOOKS_DELAYS,
-        "seconds to wait after attempt 1, 2, … fails; the last value repeats", each=v.at_least(0)),
+    Key(
+        "retry_delays_seconds",
+        "numbers",
+        STANDARD_WEBHOOKS_DELAYS,
+        "seconds to wait after attempt 1, 2, … fails; the last value repeats",
+        each=v.at_least(0),
+    ),
     Key("retry_jitter", "number", 0.2, "random spread of each delay (0.2 = ±20%)", v.between(0, 1)),
-    Key("max_retry_after_seconds", "number", 86400.0, "a receiver's Retry-After is honoured up to this",
-        v.at_least(0)),
+    Key("max_retry_after_seconds", "number", 86400.0, "a receiver's Retry-After is honoured up to this", v.at_least(0)),
 )
 
 CHANNEL_TYPES = ("console", "jsonl", "webhook", "email")
@@ -184,12 +234,22 @@ CHANNEL = Section(
         Key("name", "string", None, "unique id used in logs, delivery ids and --channel", default_text="the type"),
         Key("enabled", "boolean", True, "false keeps the channel here without sending to it"),
         Key("topics", "strings", (), "only alerts of these topics", each=v.non_empty, default_text="every topic"),
-        Key("digest_minutes", "integer", None, "send one message listing the alerts of every N-minute period",
-            v.at_least(1)),
+        Key(
+            "digest_minutes",
+            "integer",
+            None,
+            "send one message listing the alerts of every N-minute period",
+            v.at_least(1),
+        ),
         Key("digest_daily_at", "string", None, 'or one message a day at "HH:MM" (24 h) in digest_timezone', v.hh_mm),
         Key("digest_timezone", "string", "UTC", "IANA zone for digest_daily_at", v.time_zone),
-        Key("rate_limit_count", "integer", None, "at most this many messages per window; the rest wait and go "
-            "out together", v.at_least(1)),
+        Key(
+            "rate_limit_count",
+            "integer",
+            None,
+            "at most this many messages per window; the rest wait and go out together",
+            v.at_least(1),
+        ),
         Key("rate_limit_window_minutes", "number", 60.0, "the rate limit's window", v.at_least(0.01)),
         Key("max_attempts", "integer", None, "overrides [alerts] max_attempts for this channel", v.at_least(1)),
     ),
@@ -206,12 +266,29 @@ CHANNEL_KINDS: dict[str, Section] = {
     "webhook": Section(
         "alerts.channels (webhook)",
         (
-            Key("url", "string", None, "receiver URL (http:// or https://); redirects are not followed", v.http_url,
-                required=True),
-            Key("secret_env", "string", None, "environment variable holding the whsec_ secret(s), space-separated "
-                "for rotation; read when the channel sends"),
-            Key("secrets", "strings", (), "whsec_ secrets written in the file (prefer secret_env)", each=v.non_empty,
-                secret=True),
+            Key(
+                "url",
+                "string",
+                None,
+                "receiver URL (http:// or https://); redirects are not followed",
+                v.http_url,
+                required=True,
+            ),
+            Key(
+                "secret_env",
+                "string",
+                None,
+                "environment variable holding the whsec_ secret(s), space-separated "
+                "for rotation; read when the channel sends",
+            ),
+            Key(
+                "secrets",
+                "strings",
+                (),
+                "whsec_ secrets written in the file (prefer secret_env)",
+                each=v.non_empty,
+                secret=True,
+            ),
             Key("timeout_seconds", "number", 10.0, "seconds to wait for the receiver's answer", v.between(0.1, 300)),
         ),
         "Standard Webhooks POST, signed with each secret.",
@@ -221,11 +298,20 @@ CHANNEL_KINDS: dict[str, Section] = {
         (
             Key("host", "string", None, "SMTP server", v.non_empty, required=True),
             Key("port", "integer", None, "SMTP port", v.between(1, 65535), default_text="587, or 465 for tls"),
-            Key("security", "string", "starttls", "starttls, tls (implicit TLS) or none",
-                v.one_of("starttls", "tls", "none")),
+            Key(
+                "security",
+                "string",
+                "starttls",
+                "starttls, tls (implicit TLS) or none",
+                v.one_of("starttls", "tls", "none"),
+            ),
             Key("username", "string", None, "login name; leave out for a server without authentication"),
-            Key("password_env", "string", None, "environment variable holding the SMTP password; read when the "
-                "channel sends"),
+            Key(
+                "password_env",
+                "string",
+                None,
+                "environment variable holding the SMTP password; read when the channel sends",
+            ),
             Key("from", "string", None, "envelope and header sender", v.e_mail, required=True),
             Key("to", "strings", (), "recipients (at least one)", each=v.e_mail, required=True),
             Key("ca_file", "string", None, "extra CA bundle for a server with a private certificate"),
@@ -241,15 +327,36 @@ TOPIC = Section(
     (
         Key("description", "string", "", "what the topic is for (shown by `monitor topics test`)"),
         Key("threshold", "number", 2.0, "an article matches when its score reaches this", v.positive),
-        Key("require", "strings", None, "groups that must all be mentioned close together", each=v.non_empty,
-            required=True),
+        Key(
+            "require",
+            "strings",
+            None,
+            "groups that must all be mentioned close together",
+            each=v.non_empty,
+            required=True,
+        ),
         Key("proximity", "integer", 30, "most words between the mentions of the required groups", v.at_least(1)),
-        Key("boost_proximity", "integer", 10, "a bonus group counts only within this many words of a counted "
-            "mention", v.at_least(1)),
-        Key("sentence_weight", "number", 1.0, "score of a body sentence that mentions every required group",
-            v.at_least(0)),
-        Key("neighbour_weight", "number", 0.5, "score when the partner mention is in the neighbouring sentence",
-            v.at_least(0)),
+        Key(
+            "boost_proximity",
+            "integer",
+            10,
+            "a bonus group counts only within this many words of a counted mention",
+            v.at_least(1),
+        ),
+        Key(
+            "sentence_weight",
+            "number",
+            1.0,
+            "score of a body sentence that mentions every required group",
+            v.at_least(0),
+        ),
+        Key(
+            "neighbour_weight",
+            "number",
+            0.5,
+            "score when the partner mention is in the neighbouring sentence",
+            v.at_least(0),
+        ),
         Key("title_weight", "number", 1.0, "score of a title that mentions every required group", v.at_least(0)),
         Key("ignore", "strings", (), "phrases in which a term does not count", each=v.non_empty),
         Key("exclude", "strings", (), "phrases that rule the whole article out", each=v.non_empty),
@@ -261,11 +368,23 @@ TOPIC = Section(
 GROUP = Section(
     "topics.NAME.groups.GROUP",
     (
-        Key("terms", "strings", None, "the group's terms ('word*' = any word starting so)", each=v.non_empty,
-            required=True),
+        Key(
+            "terms",
+            "strings",
+            None,
+            "the group's terms ('word*' = any word starting so)",
+            each=v.non_empty,
+            required=True,
+        ),
         Key("refer", "strings", (), "back-references that count only after an explicit term", each=v.non_empty),
-        Key("weight", "number", None, "extra score when the group is present in a counted sentence",
-            v.at_least(0), default_text="0 for a required group, 0.5 otherwise"),
+        Key(
+            "weight",
+            "number",
+            None,
+            "extra score when the group is present in a counted sentence",
+            v.at_least(0),
+            default_text="0 for a required group, 0.5 otherwise",
+        ),
     ),
     "One term group of a topic.",
 )

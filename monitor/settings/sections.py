@@ -133,7 +133,11 @@ def parse_feeds(raw: Any, schedule: ScheduleSettings) -> tuple[FeedConfig, ...]:
                 f"schedule.max_interval_minutes ({schedule.max_interval_minutes:g}), got {interval}",
             )
         feeds.append(
-            FeedConfig(url=url, name=values["name"] or urlsplit(url).hostname or url, interval_minutes=interval,
-                       enabled=values["enabled"])
+            FeedConfig(
+                url=url,
+                name=values["name"] or urlsplit(url).hostname or url,
+                interval_minutes=interval,
+                enabled=values["enabled"],
+            )
         )
     return tuple(feeds)
