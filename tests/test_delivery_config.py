@@ -1,4 +1,4 @@
-"""Parsing of the [alerts] table: defaults, channels, secrets read from the environment when used, errors naming the key."""
+"""Parsing of the [alerts] table: defaults, channels, secrets read when used, errors naming the key."""
 
 from __future__ import annotations
 
