@@ -340,3 +340,29 @@ url = "{server.url("/adaptive.xml")}"
     assert rows["adaptive.xml"]["interval_seconds"] == 30 * 60  # rate unknown: the default interval
     polled = datetime.fromisoformat(rows["fixed.xml"]["last_polled_at"])
     assert datetime.fromisoformat(rows["fixed.xml"]["next_poll_at"]) - polled == timedelta(minutes=17)
+
+
+def test_a_disabled_channel_without_its_secret_is_reported_only_when_tested(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        f"""
+[storage]
+database = "{tmp_path / "m.db"}"
+[[alerts.channels]]
+name = "file"
+type = "jsonl"
+path = "{tmp_path / "alerts.jsonl"}"
+[[alerts.channels]]
+name = "hook"
+type = "webhook"
+enabled = false
+url = "https://hooks.example/x"
+secret_env = "TEST_UNSET_WEBHOOK_SECRET"
+""",
+    )
+    every = cli("alerts", "test", "--config", str(path))
+    assert every.returncode == 0, every.stderr
+    assert (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").strip()  # the enabled channel sent
+    one = cli("alerts", "test", "--config", str(path), "--channel", "hook")
+    assert one.returncode == 1
+    assert "alerts.channels[1].secret_env" in one.stdout and "TEST_UNSET_WEBHOOK_SECRET is not set" in one.stdout
