@@ -14,8 +14,8 @@ import pytest
 from monitor.errors import ConfigError
 from monitor.runtime.app import App
 from monitor.schedule.feed_health import FeedHealth, stale_feeds
-from monitor.schedule.polls import parse_schedule_settings
 from monitor.settings.config import load_config
+from monitor.settings.sections import parse_schedule_settings
 from tests.delivery_servers import SmtpServer, WebhookReceiver
 from tests.e2e_site import SEEDS, Story, rss_feed
 from tests.fault_server import FaultServer

@@ -47,6 +47,7 @@ def sample_alert(now: datetime) -> Alert:
 
 def cmd_test(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    config.alerts.require_secrets()  # as `run` would: every enabled channel must be able to send
     channels = list(config.alerts.channels)
     if args.channel:
         channels = [c for c in channels if c.name == args.channel]
