@@ -22,7 +22,8 @@ from typing import Protocol
 from monitor.decide.decision import CorpusLookup, article_id_for, build_alerts, decide
 from monitor.errors import ExtractionError, FeedError
 from monitor.extract import Extractor
-from monitor.fetch.client import PAGE_ACCEPT, Fetcher, cache_max_age
+from monitor.fetch.client import PAGE_ACCEPT, Fetcher
+from monitor.fetch.rules import cache_max_age
 from monitor.models import Decision, Entry, ExtractedText, FetchStatus
 from monitor.parse.article_files import read_seeds
 from monitor.parse.feeds import parse_feed
