@@ -321,7 +321,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    from monitor.cli.main import add_config_argument
+    from monitor.cli.options import add_global_options
 
     corpus = subparsers.add_parser("corpus", help="import, export and list the near-copy corpus",
                                    description="The reference articles new articles are compared with: "
@@ -338,7 +338,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                                                         "import; a JSONL \"source\" field wins)")
     imp.add_argument("--skip-near-copies", action="store_true",
                      help="leave out articles that are near-copies of what the corpus already holds")
-    add_config_argument(imp)
+    add_global_options(imp)
     imp.set_defaults(func=cmd_import)
 
     exp = sub.add_parser("export", help="write the corpus as JSONL or as one .txt per article",
@@ -349,7 +349,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     exp.add_argument("--format", choices=["jsonl", "txt"], default="jsonl", help="default jsonl")
     exp.add_argument("--all", action="store_true", help="every stored article, not only the corpus")
     exp.add_argument("--source", help="only articles of this source")
-    add_config_argument(exp)
+    add_global_options(exp)
     exp.set_defaults(func=cmd_export)
 
     lst = sub.add_parser("list", help="corpus size by source and its articles",
@@ -357,6 +357,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     lst.add_argument("--limit", type=int, default=50, help="articles listed (default 50; 0 = all)")
     lst.add_argument("--source", help="only articles of this source (seed, import, a feed's name)")
     lst.add_argument("--json", action="store_true", help="one JSON object per article")
-    add_config_argument(lst)
+    add_global_options(lst)
     lst.set_defaults(func=cmd_list)
 

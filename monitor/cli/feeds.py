@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.cli.options import add_global_options
 from monitor.errors import FeedError, MonitorError
 from monitor.fetch.client import FEED_ACCEPT, Fetcher
 from monitor.models import ParsedFeed
@@ -37,13 +38,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="list feeds with their health; add (autodiscovery), remove, import/export OPML",
         description="Manage the monitored feeds. Without an action: list them with their health.",
     )
-    _config_arg(feeds, default=None)
+    add_global_options(feeds)
     feeds.set_defaults(func=cmd_list, json=False)
     actions = feeds.add_subparsers(dest="feeds_action", metavar="ACTION")
 
     listing = actions.add_parser("list", help="feeds with last success, failures, last error, items/day")
     listing.add_argument("--json", action="store_true", help="one JSON array instead of a table")
-    _config_arg(listing)
+    add_global_options(listing)
     listing.set_defaults(func=cmd_list)
 
     add = actions.add_parser(
@@ -55,33 +56,23 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     add.add_argument("url", metavar="URL")
     add.add_argument("--name", help="display name (default: the feed's title)")
     add.add_argument("--no-verify", action="store_true", help="add as given, without fetching it first")
-    _config_arg(add)
+    add_global_options(add)
     add.set_defaults(func=cmd_add)
 
     remove = actions.add_parser("remove", help="stop polling a feed (its articles are kept)")
     remove.add_argument("url", metavar="URL")
-    _config_arg(remove)
+    add_global_options(remove)
     remove.set_defaults(func=cmd_remove)
 
     imp = actions.add_parser("import-opml", help="add every feed of an OPML file (not fetched first)")
     imp.add_argument("file", metavar="FILE", type=Path)
-    _config_arg(imp)
+    add_global_options(imp)
     imp.set_defaults(func=cmd_import_opml)
 
     exp = actions.add_parser("export-opml", help="write the enabled feeds as OPML (default: stdout)")
     exp.add_argument("file", metavar="FILE", type=Path, nargs="?")
-    _config_arg(exp)
+    add_global_options(exp)
     exp.set_defaults(func=cmd_export_opml)
-
-
-def _config_arg(parser: argparse.ArgumentParser, default: Any = argparse.SUPPRESS) -> None:
-    # SUPPRESS on the actions so `monitor feeds --config X list` is not reset by the action's default
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        default=default,
-        help="config file (default: $MONITOR_CONFIG or config/monitor.toml)",
-    )
 
 
 @contextmanager
