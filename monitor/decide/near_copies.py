@@ -147,11 +147,6 @@ def choose_probes(fp: Fingerprint, common: Container[int]) -> list[int]:
     return [rare[int(i * step)] for i in range(MAX_PROBES)]
 
 
-def top_candidates(hits: Mapping[str, int]) -> list[str]:
-    """The candidates with the most sampled hashes in common, best first."""
-    return sorted(hits, key=lambda d: (-hits[d], d))[:CANDIDATES]
-
-
 def decide(fp: Fingerprint, candidates: Mapping[str, frozenset[int]]) -> NearCopy:
     """Pick the corpus document this text copies, given the full shingle sets of the candidates."""
     best_id: str | None = None

@@ -244,10 +244,6 @@ class Fetcher:
         )
         self._closed = threading.Event()
 
-    @property
-    def gate(self) -> HostGate:
-        return self._gate
-
     def close(self) -> None:
         if not self._closed.is_set():
             self._closed.set()
