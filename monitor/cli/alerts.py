@@ -1,7 +1,4 @@
-"""`monitor alerts test|list|retry`: check a channel setup, show deliveries, re-queue dead letters.
-
-OWNER: alert delivery (issue 4). INTERFACE: register(subparsers); each handler(args) -> exit code.
-"""
+"""`monitor alerts test|list|retry`: check a channel setup, show deliveries, re-queue dead letters."""
 
 from __future__ import annotations
 

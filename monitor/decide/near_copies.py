@@ -1,11 +1,10 @@
 """Near-duplicate detection: fingerprints, containment, a lookup index.
 
-OWNER: detection-quality work (issue 3). INTERFACE used by the rest of the code:
     class MemoryCorpusIndex:       pure, in memory (monitor check, tests)
         add(doc_id: str, text: str) -> None
         check(text: str) -> NearCopy         (duplicate_of None when no near-copy)
         __len__()
-The SQLite-persisted index (adapters/corpus_index.py, SqliteCorpusIndex(db)) offers the same add/check
+The SQLite-persisted index (store/corpus_index.py, SqliteCorpusIndex(db)) offers the same add/check
 and shares everything below except where postings live.
 
 How it decides. Text is normalised (monitor.text.arabic), proclitics are stripped so والعراق and العراق

@@ -1,6 +1,5 @@
 """Topic rules: parse from config, match against an article, explain the match.
 
-OWNER: detection-quality work (issue 3). INTERFACE used by the rest of the code:
     parse_topics(spec: Mapping[str, Any]) -> list[Topic]
         spec is the config's [topics] table; raises monitor.errors.ConfigError(key, msg) naming the key.
     match_topic(topic: Topic, title: str, text: str) -> TopicResult
