@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,10 @@ import pytest
 
 
 def monitor(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    # no MONITOR_* variables: the config must come from --config alone
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     return subprocess.run(
-        [sys.executable, "-m", "monitor", *argv], capture_output=True, text=True, cwd=cwd, timeout=60
+        [sys.executable, "-m", "monitor", *argv], capture_output=True, text=True, cwd=cwd, env=env, timeout=60
     )
 
 
@@ -40,7 +43,7 @@ def test_config_is_found_on_either_side_of_the_command(config: Path, argv: tuple
     # cwd has no config/monitor.toml: the command only works if --config reached it
     result = monitor(*(a.format(config=config) for a in argv), cwd=config.parent)
     assert result.returncode == 0, result.stderr
-    assert f"config: {config}" in result.stdout and "config is valid" in result.stdout
+    assert str(config.parent / "m.db") in result.stdout  # the database named in that file, not a default
 
 
 def test_status_before_and_after(config: Path) -> None:
