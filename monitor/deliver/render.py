@@ -1,8 +1,12 @@
 """Alert -> what a channel sends: the JSON payload (webhook body and JSONL line) and e-mail text/HTML parts.
 
-OWNER: alert delivery (issue 4). Pure functions, no I/O. All article text is untrusted: the HTML part
-escapes every piece of it, links are only made of http(s) URLs, and header values are flattened to one
-line so a headline cannot inject e-mail headers.
+Pure functions, no I/O. All article text is untrusted: the HTML part escapes every piece of it, links are
+only made of http(s) URLs (canonical: tracking parameters dropped), and header values are flattened to
+one line so a headline cannot inject e-mail headers.
+
+What a reader sees is in Arabic by default (`language="en"` for English), times in `timezone` with UTC
+beside, every embedded value isolated so it reads right in a right-to-left line (see labels.py), and the
+evidence folded into passages (see passages.py).
 
 The payload shape is documented in docs/webhook-payload.schema.json; change both together.
 """
@@ -16,28 +20,30 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.models import Alert, Evidence
+from monitor.deliver.labels import (
+    DEFAULT_LANGUAGE,
+    DEFAULT_TIMEZONE,
+    FSI,
+    PDI,
+    check_language,
+    count_alerts,
+    isolate,
+    join_names,
+    more_passages,
+    reason,
+    shown_time,
+    time_text,
+    word,
+)
+from monitor.deliver.passages import DEFAULT_LIMIT, Passage, Selection, build_passages, passage_json, segments, select
+from monitor.models import Alert
+from monitor.models import AlertItem as AlertItem  # re-exported: channels and tests import it from here
+from monitor.models import AlsoPublished as AlsoPublished
 from monitor.schedule.feed_health import FeedWarning
+from monitor.text.urls import canonical_url
 
 PAYLOAD_VERSION = 1
 SUBJECT_TITLE_MAX = 120
-
-
-@dataclass(frozen=True)
-class AlsoPublished:
-    """A near-copy of the alerted article seen later ("also published by …")."""
-
-    article_id: str
-    source: str
-    url: str
-
-
-@dataclass(frozen=True)
-class AlertItem:
-    """An alert as it is sent: with the near-copies recorded on it by then."""
-
-    alert: Alert
-    also_published: tuple[AlsoPublished, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,8 @@ def alert_data(item: AlertItem) -> dict[str, Any]:
         },
         "also_published": [{"article_id": p.article_id, "source": p.source, "url": p.url} for p in item.also_published],
         "created_at": _iso(a.created_at),
+        # the evidence folded by sentence, in article order, as the e-mail shows it (all of them, no limit)
+        "passages": [passage_json(p) for p in build_passages(a.evidence, a.title)],
     }
 
 
@@ -137,124 +145,286 @@ def console_line(item: AlertItem) -> str:
     )
 
 
-# --- e-mail --------------------------------------------------------------------------------------------
+# --- what an alert shows, shared by the e-mail, the digest and the alert feeds -------------------------
 
 
-def subject(item: AlertItem, prefix: str) -> str:
+@dataclass(frozen=True)
+class AlertView:
+    """Everything a reader sees of one alert, computed once, rendered as text or HTML."""
+
+    item: AlertItem
+    url: str  # canonical: tracking parameters dropped
+    passages: Selection
+    reason: str  # plain text, embedded values isolated (FSI … PDI)
+    lead: str  # the article's opening, "" when it would only repeat a passage
+    language: str
+    timezone: str
+
+
+def reason_for(alert: Alert, passages: Sequence[Passage], language: str) -> str:
+    """Why it fired, in the reader's language, from the score and the passages that pair groups.
+
+    English keeps the matcher's own reason line when there is one (it also tells title/sentence/neighbour
+    apart); Arabic is built from the facts, not translated from that line.
+    """
+    if language == "en" and alert.reason:
+        return alert.reason
+    paired = [p for p in passages if p.pairs_groups]
+    groups = list(dict.fromkeys(g for p in paired for g in p.groups))
+    return reason(alert.score, alert.threshold, groups, len(paired), language)
+
+
+def _lead(snippet: str, passages: Sequence[Passage]) -> str:
+    # alerts stored before the snippet became the article's lead carry an evidence sentence there
+    stem = snippet.rstrip("…").strip()
+    if not stem or any(p.sentence == stem or p.sentence.startswith(stem) for p in passages):
+        return ""
+    return snippet
+
+
+def alert_view(
+    item: AlertItem,
+    *,
+    language: str = DEFAULT_LANGUAGE,
+    timezone: str = DEFAULT_TIMEZONE,
+    passage_limit: int = DEFAULT_LIMIT,
+) -> AlertView:
+    check_language(language)
     a = item.alert
-    head = f"{prefix} " if prefix else ""
-    return one_line(f"{head}{a.topic}: {one_line(a.title, SUBJECT_TITLE_MAX)}")
-
-
-def highlight_html(ev: Evidence) -> str:
-    """The evidence sentence, escaped, with the matched words wrapped in <mark>."""
-    sentence = ev.sentence
-    at = sentence.find(ev.matched) if ev.matched else -1
-    if at < 0:
-        return html.escape(sentence)
-    end = at + len(ev.matched)
-    return (
-        html.escape(sentence[:at]) + "<mark>" + html.escape(sentence[at:end]) + "</mark>" + html.escape(sentence[end:])
+    all_passages = build_passages(a.evidence, a.title)
+    return AlertView(
+        item=item,
+        url=canonical_url(a.url) if _safe_url(a.url) else a.url,
+        passages=select(all_passages, passage_limit),
+        reason=reason_for(a, all_passages, language),
+        lead=_lead(a.snippet, all_passages),
+        language=language,
+        timezone=timezone,
     )
 
 
-def highlight_text(ev: Evidence) -> str:
-    at = ev.sentence.find(ev.matched) if ev.matched else -1
-    if at < 0:
-        return ev.sentence
-    end = at + len(ev.matched)
-    return f"{ev.sentence[:at]}«{ev.sentence[at:end]}»{ev.sentence[end:]}"
+def _groups_label(p: Passage, language: str) -> str:
+    names = join_names(list(p.groups), language)
+    return f"{names} · {word('in_title', language)}" if p.in_title else names
 
 
-def _alert_text(item: AlertItem) -> str:
-    a = item.alert
+def passage_text(p: Passage) -> str:
+    """The sentence with its hits in «guillemets» (the quotation marks of Arabic print)."""
+    return "".join(f"«{run}»" if marked else run for run, marked in segments(p))
+
+
+def passage_html(p: Passage) -> str:
+    """The sentence, escaped, with every hit in <mark>."""
+    return "".join(f"<mark>{html.escape(run)}</mark>" if marked else html.escape(run) for run, marked in segments(p))
+
+
+def _bdi(text: str) -> str:
+    """An isolated value in HTML: <bdi> takes the direction of the value's own first strong letter."""
+    return f"<bdi>{html.escape(text)}</bdi>"
+
+
+def isolates_to_html(text: str) -> str:
+    """Escape a label line built by `labels` and turn its FSI … PDI pairs into <bdi> … </bdi>.
+
+    Only for lines built here: `isolate` strips bidi controls from the values it wraps, so the pairs
+    are balanced.
+    """
+    return html.escape(text).replace(FSI, "<bdi>").replace(PDI, "</bdi>")
+
+
+def time_html(value: datetime | None, timezone: str, language: str) -> str:
+    if value is None:
+        return html.escape(word("unknown_time", language))
+    t = shown_time(value, timezone, language)
+    shown = isolates_to_html(time_text(value, timezone, language))
+    return f'<time datetime="{html.escape(t.iso, quote=True)}">{shown}</time>'
+
+
+def _alert_text(view: AlertView) -> str:
+    a, lang = view.item.alert, view.language
+
+    def line(key: str, value: str) -> str:
+        return f"{word(key, lang)}: {value}"
+
     lines = [
         a.title,
         "",
-        f"Topic: {a.topic} (score {a.score:.3f}, threshold {a.threshold:g})",
-        f"Source: {a.source}",
-        f"Published: {_human_time(a.published)}",
+        line("topic", isolate(a.topic)),
+        line("source", isolate(a.source)),
+        line("published", time_text(a.published, view.timezone, lang)),
+        line("why", view.reason),
     ]
-    if a.reason:
-        lines.append(f"Why: {a.reason}")
-    if a.evidence:
-        lines += ["", "Evidence:"]
-        lines += [f"  - [{e.group}] {highlight_text(e)}" for e in a.evidence]
-    if a.snippet:
-        lines += ["", a.snippet]
-    lines += ["", f"Link: {a.url}"]
-    if item.also_published:
-        lines += ["", "Also published by:"]
-        lines += [f"  - {p.source}: {p.url}" for p in item.also_published]
-    lines += ["", f"Alert id: {a.alert_id}"]
+    if view.lead:
+        lines += ["", line("lead", isolate(view.lead))]
+    if view.passages.shown:
+        lines += ["", f"{word('evidence', lang)}:"]
+        lines += [f"  • ({_groups_label(p, lang)}) {passage_text(p)}" for p in view.passages.shown]
+        if view.passages.more:
+            lines.append(f"  {more_passages(view.passages.more, lang)}")
+    lines += ["", line("link", isolate(view.url))]
+    if view.item.also_published:
+        lines += ["", f"{word('also', lang)}:"]
+        lines += [f"  • {isolate(p.source)}: {isolate(canonical_url(p.url))}" for p in view.item.also_published]
+    lines += ["", line("alert_id", isolate(a.alert_id))]
     return "\n".join(lines)
 
 
 def _link(url: str, label: str | None = None) -> str:
     safe = _safe_url(url)
-    text = html.escape(label if label is not None else url)
     if safe is None:
-        return f'<bdi dir="ltr">{text}</bdi>'
-    # a bare URL reads left-to-right even inside an RTL paragraph; an Arabic label keeps the page's direction
-    direction = ' dir="ltr"' if label is None else ""
-    return f'<a{direction} href="{html.escape(safe, quote=True)}">{text}</a>'
+        return f'<bdi dir="ltr">{html.escape(label if label is not None else url)}</bdi>'
+    href = html.escape(canonical_url(safe), quote=True)
+    if label is None:  # a bare URL reads left to right even inside an RTL paragraph
+        return f'<a dir="ltr" href="{href}">{html.escape(canonical_url(safe))}</a>'
+    return f'<a href="{href}">{_bdi(label)}</a>'
 
 
-def _alert_html(item: AlertItem, heading: str = "h2") -> str:
-    a = item.alert
-    title = _link(a.url, a.title) if _safe_url(a.url) else html.escape(a.title)
-    published = f'<time datetime="{html.escape(_iso(a.published) or "")}">{html.escape(_human_time(a.published))}'
+def passages_html(view: AlertView) -> str:
+    """The evidence block: one <li> per passage, the groups it pairs named, then "and K more"."""
+    lang = view.language
+    if not view.passages.shown:
+        return ""
+    items = "".join(
+        f'<li style="margin:0 0 6px"><span style="color:#777">{isolates_to_html(_groups_label(p, lang))}</span>'
+        f" — {passage_html(p)}</li>"
+        for p in view.passages.shown
+    )
+    more = (
+        f'<p style="color:#555;margin:0 0 8px">{html.escape(more_passages(view.passages.more, lang))}</p>'
+        if view.passages.more
+        else ""
+    )
+    return (
+        f'<p style="margin:8px 0 4px"><strong>{html.escape(word("evidence", lang))}</strong></p>'
+        f'<ul class="evidence" style="margin:0 0 8px;padding-right:20px">{items}</ul>{more}'
+    )
+
+
+def _alert_html(view: AlertView, heading: str = "h2") -> str:
+    a, lang = view.item.alert, view.language
+    title = _link(a.url, a.title) if _safe_url(a.url) else _bdi(a.title)
+    muted = 'style="color:#555;margin:0 0 8px"'
     parts = [
         f'<{heading} style="margin:0 0 8px">{title}</{heading}>',
-        '<p style="color:#555;margin:0 0 8px">'
-        f"<strong>{html.escape(a.source)}</strong> · "
-        f"{published}</time>"
-        f" · {html.escape(a.topic)} ({a.score:.3f} / {a.threshold:g})</p>",
+        f"<p {muted}><strong>{_bdi(a.source)}</strong> · {time_html(a.published, view.timezone, lang)}"
+        f" · {html.escape(word('topic', lang))}: {_bdi(a.topic)}</p>",
+        f"<p {muted}>{html.escape(word('why', lang))}: {isolates_to_html(view.reason)}</p>",
     ]
-    if a.reason:
-        parts.append(f'<p style="color:#555;margin:0 0 8px">{html.escape(a.reason)}</p>')
-    if a.evidence:
-        items = "".join(
-            f'<li><span style="color:#777">[{html.escape(e.group)}]</span> {highlight_html(e)}</li>' for e in a.evidence
-        )
-        parts.append(f'<ul class="evidence">{items}</ul>')
-    if a.snippet:
-        parts.append(f"<blockquote>{html.escape(a.snippet)}</blockquote>")
-    parts.append(f"<p>{_link(a.url)}</p>")
-    if item.also_published:
-        also = "".join(f"<li>{html.escape(p.source)}: {_link(p.url)}</li>" for p in item.also_published)
-        parts.append(f"<p>Also published by:</p><ul>{also}</ul>")
-    parts.append(f'<p style="color:#999;font-size:small">Alert id: <bdi dir="ltr">{html.escape(a.alert_id)}</bdi></p>')
+    if view.lead:
+        parts.append(f'<blockquote style="margin:0 0 8px;color:#333">{_bdi(view.lead)}</blockquote>')
+    if view.passages.shown:
+        parts.append(passages_html(view))
+    parts.append(f"<p>{html.escape(word('link', lang))}: {_link(a.url)}</p>")
+    if view.item.also_published:
+        also = "".join(f"<li>{_bdi(p.source)}: {_link(p.url)}</li>" for p in view.item.also_published)
+        parts.append(f"<p>{html.escape(word('also', lang))}:</p><ul>{also}</ul>")
+    parts.append(
+        f'<p style="color:#999;font-size:small">{html.escape(word("alert_id", lang))}: '
+        f'<bdi dir="ltr">{html.escape(a.alert_id)}</bdi></p>'
+    )
     return "\n".join(parts)
 
 
-def _html_document(title: str, body: str) -> str:
+def _html_document(title: str, body: str, language: str) -> str:
+    # the page is right to left whatever the label language: the articles are Arabic
     return (
         "<!DOCTYPE html>\n"
-        '<html dir="rtl" lang="ar">\n<head><meta charset="utf-8">'
+        f'<html dir="rtl" lang="{html.escape(language, quote=True)}">\n<head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title></head>\n"
         '<body dir="rtl" style="font-family:Tahoma,Arial,sans-serif;text-align:right">\n'
         f"{body}\n</body>\n</html>\n"
     )
 
 
-def email_content(item: AlertItem, prefix: str) -> EmailContent:
+# --- e-mail --------------------------------------------------------------------------------------------
+
+
+def subject(item: AlertItem, prefix: str) -> str:
+    # language-neutral on purpose: prefix, topic identifier and headline, which mail filters rely on
+    a = item.alert
+    head = f"{prefix} " if prefix else ""
+    return one_line(f"{head}{a.topic}: {one_line(a.title, SUBJECT_TITLE_MAX)}")
+
+
+def email_content(
+    item: AlertItem,
+    prefix: str,
+    *,
+    language: str = DEFAULT_LANGUAGE,
+    timezone: str = DEFAULT_TIMEZONE,
+    passage_limit: int = DEFAULT_LIMIT,
+) -> EmailContent:
+    view = alert_view(item, language=language, timezone=timezone, passage_limit=passage_limit)
     subj = subject(item, prefix)
-    return EmailContent(subj, _alert_text(item) + "\n", _html_document(subj, _alert_html(item)))
+    return EmailContent(subj, _alert_text(view) + "\n", _html_document(subj, _alert_html(view), language))
+
+
+def _by_topic_and_story(items: Sequence[AlertItem]) -> dict[str, dict[str, list[AlertItem]]]:
+    """Topic -> story -> alerts, each in first-seen order. A story is the alert's article for now."""
+    grouped: dict[str, dict[str, list[AlertItem]]] = {}
+    for i in items:
+        grouped.setdefault(i.alert.topic, {}).setdefault(i.alert.article_id, []).append(i)
+    return grouped
+
+
+def digest_subject(items: Sequence[AlertItem], prefix: str, language: str = DEFAULT_LANGUAGE) -> str:
+    topics = ", ".join(dict.fromkeys(i.alert.topic for i in items))
+    head = f"{prefix} " if prefix else ""
+    return one_line(f"{head}{word('digest', language)}: {count_alerts(len(items), language)} ({topics})", 200)
 
 
 def digest_email_content(
-    items: Sequence[AlertItem], prefix: str, period_start: datetime, period_end: datetime
+    items: Sequence[AlertItem],
+    prefix: str,
+    period_start: datetime,
+    period_end: datetime,
+    *,
+    language: str = DEFAULT_LANGUAGE,
+    timezone: str = DEFAULT_TIMEZONE,
+    passage_limit: int = DEFAULT_LIMIT,
 ) -> EmailContent:
-    topics = ", ".join(dict.fromkeys(i.alert.topic for i in items))
-    head = f"{prefix} " if prefix else ""
-    subj = one_line(f"{head}digest: {len(items)} alert{'s' if len(items) != 1 else ''} ({topics})", 200)
-    period = f"{_human_time(period_start)} – {_human_time(period_end)}"
-    text = f"{len(items)} alerts, {period}\n\n" + "\n\n----------\n\n".join(_alert_text(i) for i in items)
-    body = f"<h1>{html.escape(subj)}</h1><p>{html.escape(period)}</p>\n" + "\n<hr>\n".join(
-        _alert_html(i, heading="h3") for i in items
-    )
-    return EmailContent(subj, text + "\n", _html_document(subj, body))
+    check_language(language)
+    lang = language
+    subj = digest_subject(items, prefix, lang)
+    grouped = _by_topic_and_story(items)
+    start, end = time_text(period_start, timezone, lang), time_text(period_end, timezone, lang)
+    period = f"من {start} إلى {end}" if lang == "ar" else f"from {start} to {end}"
+    counts = [(topic, sum(len(s) for s in stories.values())) for topic, stories in grouped.items()]
+
+    def view(i: AlertItem) -> AlertView:
+        return alert_view(i, language=lang, timezone=timezone, passage_limit=passage_limit)
+
+    heading = f"{word('digest', lang)}: {count_alerts(len(items), lang)}"
+    text = [
+        heading,
+        f"{word('period', lang)}: {period}",
+        "",
+        f"{word('per_topic', lang)}:",
+        *(f"  • {isolate(topic)}: {count_alerts(n, lang)}" for topic, n in counts),
+    ]
+    body = [
+        f'<h1 style="margin:0 0 8px">{html.escape(heading)}</h1>',
+        f"<p>{html.escape(word('period', lang))}: {isolates_to_html(period)}</p>",
+        f"<p><strong>{html.escape(word('per_topic', lang))}</strong></p>",
+        "<ul>"
+        + "".join(f"<li>{_bdi(topic)}: {html.escape(count_alerts(n, lang))}</li>" for topic, n in counts)
+        + "</ul>",
+    ]
+    for (topic, stories), (_, n) in zip(grouped.items(), counts, strict=True):
+        text += ["", "", f"== {word('topic', lang)}: {isolate(topic)} ({count_alerts(n, lang)}) =="]
+        body.append(
+            f'<hr><h2 style="margin:12px 0 8px">{html.escape(word("topic", lang))}: {_bdi(topic)}'
+            f" ({html.escape(count_alerts(n, lang))})</h2>"
+        )
+        for number_, alerts in enumerate(stories.values(), 1):
+            text += ["", "----------" if number_ > 1 else "", ""]
+            text.append("\n\n".join(_alert_text(view(i)) for i in alerts))
+            body.append("\n<hr style=\"border:0;border-top:1px dashed #ccc\">\n".join(
+                _alert_html(view(i), heading="h3") for i in alerts
+            ))
+            if number_ < len(stories):
+                body.append('<hr style="border:0;border-top:1px dashed #ccc">')
+    return EmailContent(subj, "\n".join(text) + "\n", _html_document(subj, "\n".join(body), lang))
 
 
 # --- feed warnings (not alerts: operational, in English, no RTL) --------------------------------------

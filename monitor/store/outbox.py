@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from monitor.deliver.render import AlertItem, AlsoPublished
-from monitor.models import Alert, Evidence
+from monitor.models import Alert, AlertItem, AlsoPublished, Evidence
 from monitor.schedule.feed_health import FeedWarning
 
 PENDING = "pending"
