@@ -22,6 +22,7 @@ PDI = "\u2069"  # pop directional isolate
 
 _WORDS: dict[str, dict[str, str]] = {
     "alert": {"ar": "تنبيه", "en": "alert"},
+    "alerts": {"ar": "تنبيهات", "en": "Alerts"},
     "digest": {"ar": "ملخص", "en": "digest"},
     "topic": {"ar": "الموضوع", "en": "Topic"},
     "source": {"ar": "المصدر", "en": "Source"},

@@ -240,7 +240,7 @@ def time_html(value: datetime | None, timezone: str, language: str) -> str:
     return f'<time datetime="{html.escape(t.iso, quote=True)}">{shown}</time>'
 
 
-def _alert_text(view: AlertView) -> str:
+def alert_text(view: AlertView) -> str:
     a, lang = view.item.alert, view.language
 
     def line(key: str, value: str) -> str:
@@ -300,7 +300,7 @@ def passages_html(view: AlertView) -> str:
     )
 
 
-def _alert_html(view: AlertView, heading: str = "h2") -> str:
+def alert_html(view: AlertView, heading: str = "h2") -> str:
     a, lang = view.item.alert, view.language
     title = _link(a.url, a.title) if _safe_url(a.url) else _bdi(a.title)
     muted = 'style="color:#555;margin:0 0 8px"'
@@ -356,7 +356,7 @@ def email_content(
 ) -> EmailContent:
     view = alert_view(item, language=language, timezone=timezone, passage_limit=passage_limit)
     subj = subject(item, prefix)
-    return EmailContent(subj, _alert_text(view) + "\n", _html_document(subj, _alert_html(view), language))
+    return EmailContent(subj, alert_text(view) + "\n", _html_document(subj, alert_html(view), language))
 
 
 def _by_topic_and_story(items: Sequence[AlertItem]) -> dict[str, dict[str, list[AlertItem]]]:
@@ -418,9 +418,9 @@ def digest_email_content(
         )
         for number_, alerts in enumerate(stories.values(), 1):
             text += ["", "----------" if number_ > 1 else "", ""]
-            text.append("\n\n".join(_alert_text(view(i)) for i in alerts))
+            text.append("\n\n".join(alert_text(view(i)) for i in alerts))
             body.append("\n<hr style=\"border:0;border-top:1px dashed #ccc\">\n".join(
-                _alert_html(view(i), heading="h3") for i in alerts
+                alert_html(view(i), heading="h3") for i in alerts
             ))
             if number_ < len(stories):
                 body.append('<hr style="border:0;border-top:1px dashed #ccc">')
