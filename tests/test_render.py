@@ -22,7 +22,7 @@ from monitor.deliver.render import (
 from monitor.models import Evidence
 from tests.helpers_delivery import make_alert
 
-ALLOWED_TAGS = {"html", "head", "meta", "title", "body", "h1", "h2", "h3", "p", "strong", "time", "ul", "li",
+ALLOWED_TAGS = {"html", "head", "meta", "title", "body", "div", "h1", "h2", "h3", "p", "strong", "time", "ul", "li",
                 "span", "mark", "blockquote", "a", "bdi", "hr"}  # fmt: skip
 
 

@@ -104,6 +104,11 @@ def _view(alert: FeedAlert, language: str, timezone: str) -> AlertView:
     return alert_view(AlertItem(as_sent, also), language=language, timezone=timezone)
 
 
+def _entry_html(view: AlertView) -> str:
+    # a reader shows the entry inside its own (often left-to-right) page: the block says its direction
+    return f'<div dir="rtl" lang="{view.language}">{alert_html(view, heading="h3")}</div>'
+
+
 def _feed_title(topic: str, language: str) -> str:
     return f"{word('alerts', language)}: {isolate(topic)}"
 
@@ -144,7 +149,7 @@ def atom(alerts: list[FeedAlert], topic: str, self_url: str | None = None,
         sub(entry, "category", term=topic)
         sub(entry, "summary", alert.snippet)
         # ElementTree escapes the markup: readers unescape it once and render the HTML (RFC 4287 §3.1.1.2)
-        sub(entry, "content", alert_html(view, heading="h3"), type="html")
+        sub(entry, "content", _entry_html(view), type="html")
     body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=False)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
 
@@ -162,7 +167,7 @@ def json_feed(alerts: list[FeedAlert], topic: str, self_url: str | None = None, 
                 "url": alert.url,
                 "title": alert.title,
                 "summary": alert.snippet,
-                "content_html": alert_html(views[alert.alert_id], heading="h3"),
+                "content_html": _entry_html(views[alert.alert_id]),
                 "content_text": alert_text(views[alert.alert_id]),
                 "date_published": _rfc3339(alert.published or alert.created_at),
                 "date_modified": _rfc3339(alert.created_at),

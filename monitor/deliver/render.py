@@ -35,7 +35,16 @@ from monitor.deliver.labels import (
     time_text,
     word,
 )
-from monitor.deliver.passages import DEFAULT_LIMIT, Passage, Selection, build_passages, passage_json, segments, select
+from monitor.deliver.passages import (
+    DEFAULT_LIMIT,
+    Highlight,
+    Passage,
+    Selection,
+    build_passages,
+    passage_json,
+    segments,
+    select,
+)
 from monitor.models import Alert
 from monitor.models import AlertItem as AlertItem  # re-exported: channels and tests import it from here
 from monitor.models import AlsoPublished as AlsoPublished
@@ -154,7 +163,8 @@ class AlertView:
 
     item: AlertItem
     url: str  # canonical: tracking parameters dropped
-    passages: Selection
+    headline: Passage | None  # the headline's own hits, marked in the heading instead of listed again
+    passages: Selection  # the body's passages
     reason: str  # plain text, embedded values isolated (FSI … PDI)
     lead: str  # the article's opening, "" when it would only repeat a passage
     language: str
@@ -175,11 +185,38 @@ def reason_for(alert: Alert, passages: Sequence[Passage], language: str) -> str:
 
 
 def _lead(snippet: str, passages: Sequence[Passage]) -> str:
-    # alerts stored before the snippet became the article's lead carry an evidence sentence there
+    """The article's opening, unless it would repeat a passage (or is one: older alerts stored that)."""
     stem = snippet.rstrip("…").strip()
-    if not stem or any(p.sentence == stem or p.sentence.startswith(stem) for p in passages):
-        return ""
+    for p in passages:
+        sentence = p.sentence.rstrip("…").strip()
+        if not stem or sentence.startswith(stem) or stem.startswith(sentence):
+            return ""
     return snippet
+
+
+def _split_headline(title: str, passages: Sequence[Passage]) -> tuple[Passage | None, list[Passage]]:
+    """The headline with the hits of its passages (it may hold several sentences), and the body's passages.
+
+    The heading shows the headline already; listing its sentences again would repeat them.
+    """
+    inside: list[tuple[int, Passage]] = []
+    body = []
+    for p in passages:
+        at = title.find(p.sentence) if p.in_title else -1
+        if at < 0:
+            body.append(p)
+        else:
+            inside.append((at, p))
+    if not inside:
+        return None, body
+    highlights = tuple(
+        sorted(
+            (Highlight(at + h.start, at + h.end, h.group, h.term) for at, p in inside for h in p.highlights),
+            key=lambda h: (h.start, h.end),
+        )
+    )
+    groups = tuple(dict.fromkeys(g for _, p in inside for g in p.groups))
+    return Passage(title, highlights, groups, inside[0][1].position, True), body
 
 
 def alert_view(
@@ -192,12 +229,14 @@ def alert_view(
     check_language(language)
     a = item.alert
     all_passages = build_passages(a.evidence, a.title)
+    headline, body = _split_headline(one_line(a.title), all_passages)
     return AlertView(
         item=item,
         url=canonical_url(a.url) if _safe_url(a.url) else a.url,
-        passages=select(all_passages, passage_limit),
+        headline=headline,
+        passages=select(body, passage_limit),
         reason=reason_for(a, all_passages, language),
-        lead=_lead(a.snippet, all_passages),
+        lead=_lead(a.snippet, body),
         language=language,
         timezone=timezone,
     )
@@ -247,7 +286,7 @@ def alert_text(view: AlertView) -> str:
         return f"{word(key, lang)}: {value}"
 
     lines = [
-        a.title,
+        passage_text(view.headline) if view.headline else a.title,
         "",
         line("topic", isolate(a.topic)),
         line("source", isolate(a.source)),
@@ -269,14 +308,15 @@ def alert_text(view: AlertView) -> str:
     return "\n".join(lines)
 
 
-def _link(url: str, label: str | None = None) -> str:
+def _link(url: str, label_html: str | None = None) -> str:
+    """A link to an http(s) URL (canonical); `label_html` is escaped markup, else the URL itself shows."""
     safe = _safe_url(url)
     if safe is None:
-        return f'<bdi dir="ltr">{html.escape(label if label is not None else url)}</bdi>'
+        return label_html if label_html is not None else f'<bdi dir="ltr">{html.escape(url)}</bdi>'
     href = html.escape(canonical_url(safe), quote=True)
-    if label is None:  # a bare URL reads left to right even inside an RTL paragraph
+    if label_html is None:  # a bare URL reads left to right even inside an RTL paragraph
         return f'<a dir="ltr" href="{href}">{html.escape(canonical_url(safe))}</a>'
-    return f'<a href="{href}">{_bdi(label)}</a>'
+    return f'<a href="{href}">{label_html}</a>'
 
 
 def passages_html(view: AlertView) -> str:
@@ -302,9 +342,11 @@ def passages_html(view: AlertView) -> str:
 
 def alert_html(view: AlertView, heading: str = "h2") -> str:
     a, lang = view.item.alert, view.language
-    title = _link(a.url, a.title) if _safe_url(a.url) else _bdi(a.title)
+    shown_title = f"<bdi>{passage_html(view.headline)}</bdi>" if view.headline else _bdi(a.title)
+    title = _link(a.url, shown_title)
     muted = 'style="color:#555;margin:0 0 8px"'
     parts = [
+        '<div class="alert">',
         f'<{heading} style="margin:0 0 8px">{title}</{heading}>',
         f"<p {muted}><strong>{_bdi(a.source)}</strong> · {time_html(a.published, view.timezone, lang)}"
         f" · {html.escape(word('topic', lang))}: {_bdi(a.topic)}</p>",
@@ -322,6 +364,7 @@ def alert_html(view: AlertView, heading: str = "h2") -> str:
         f'<p style="color:#999;font-size:small">{html.escape(word("alert_id", lang))}: '
         f'<bdi dir="ltr">{html.escape(a.alert_id)}</bdi></p>'
     )
+    parts.append("</div>")
     return "\n".join(parts)
 
 
