@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from monitor.deliver import alert_feeds
-from monitor.deliver.render import alert_view, digest_email_content, email_content
+from monitor.deliver.passages import build_passages
+from monitor.deliver.render import AlertItem, alert_view, digest_email_content, email_content
 from monitor.store import outbox
 from tests.helpers_delivery import make_db, store
 from tests.sample_alerts import ROOT, digest_sample, email_sample
@@ -54,10 +55,14 @@ def _render(browser, doc: str, png: Path) -> tuple[list[list[str]], str]:  # typ
         page.close()
 
 
-def _check(directions: list[list[str]], shown: str, sentences: list[str]) -> None:
-    assert directions and [d for d in directions if d[1] != "rtl"] == []
-    for sentence in sentences:
-        assert shown.count(sentence) == 1, sentence
+def _each_once(item: AlertItem, shown: str) -> None:
+    """Every evidence sentence at most once; those shown (listed, or marked in the headline or lead) exactly once."""
+    view = alert_view(item)
+    for p in build_passages(item.alert.evidence, item.alert.title):
+        assert shown.count(p.sentence.rstrip("…").strip()) <= 1, p.sentence
+    for p in (*view.passages.shown, view.headline, view.lead):
+        if p is not None:
+            assert shown.count(p.sentence.rstrip("…").strip()) == 1, p.sentence
 
 
 def test_alert_email_reads_right_to_left_each_passage_once(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -65,7 +70,9 @@ def test_alert_email_reads_right_to_left_each_passage_once(browser, tmp_path: Pa
     view = alert_view(item)
     png = _images_dir(tmp_path) / "alert-email.png"
     directions, shown = _render(browser, email_content(item, "[monitor]").html, png)
-    _check(directions, shown, [p.sentence for p in view.passages.shown])
+    assert directions and [d for d in directions if d[1] != "rtl"] == []
+    _each_once(item, shown)
+    assert view.headline is not None and view.headline.highlights  # the headline's hits are marked
     assert png.stat().st_size > 10_000
     assert "utm_" not in shown and "fbclid" not in shown
     assert "بتوقيت بغداد" in shown and "UTC" in shown
@@ -87,8 +94,7 @@ def test_digest_groups_by_topic_each_passage_once(browser, tmp_path: Path) -> No
     by_topic = [i for topic in dict.fromkeys(i.alert.topic for i in items) for i in items if i.alert.topic == topic]
     for item, block in zip(by_topic, blocks, strict=True):
         assert item.alert.alert_id in block
-        for p in alert_view(item).passages.shown:
-            assert block.count(p.sentence) == 1, p.sentence
+        _each_once(item, block)
     assert shown.index("nato_iraq: 3") < shown.index("nato_russia: تنبيهان")  # the count per topic, at the top
     assert [d for d in directions if d[1] != "rtl"] == []
     assert "و مقطعان آخران" in shown or "ومقطعان آخران" in shown  # the long article: 5 shown, the rest counted
@@ -118,5 +124,4 @@ def test_alert_feed_entry_is_html_and_reads_right_to_left(browser, tmp_path: Pat
     directions, shown = _render(browser, doc, png)
     inner = [d for d in directions if d[0] not in ("HTML", "BODY")]
     assert inner and [d for d in inner if d[1] != "rtl"] == []
-    for p in alert_view(item).passages.shown:
-        assert shown.count(p.sentence) == 1
+    _each_once(item, shown)

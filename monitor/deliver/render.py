@@ -166,7 +166,7 @@ class AlertView:
     headline: Passage | None  # the headline's own hits, marked in the heading instead of listed again
     passages: Selection  # the body's passages
     reason: str  # plain text, embedded values isolated (FSI … PDI)
-    lead: str  # the article's opening, "" when it would only repeat a passage
+    lead: Passage | None  # the article's opening with the hits of the passages it holds (not listed again)
     language: str
     timezone: str
 
@@ -184,31 +184,39 @@ def reason_for(alert: Alert, passages: Sequence[Passage], language: str) -> str:
     return reason(alert.score, alert.threshold, groups, len(paired), language)
 
 
-def _lead(snippet: str, passages: Sequence[Passage]) -> str:
-    """The article's opening, unless it would repeat a passage (or is one: older alerts stored that)."""
-    stem = snippet.rstrip("…").strip()
+_MIN_OVERLAP = 12  # characters of a sentence the lead must end with to count as starting it
+
+
+def _trim_lead(snippet: str, passages: Sequence[Passage]) -> str:
+    """The lead, cut before a passage's sentence that it only begins (the passage shows all of it)."""
+    lead = snippet.rstrip("…").strip()
     for p in passages:
         sentence = p.sentence.rstrip("…").strip()
-        if not stem or sentence.startswith(stem) or stem.startswith(sentence):
-            return ""
-    return snippet
+        if not sentence or sentence in lead:
+            continue
+        starts = [0, *(k + 1 for k, ch in enumerate(lead) if ch == " ")]
+        cut = next((k for k in starts if len(lead) - k >= _MIN_OVERLAP and sentence.startswith(lead[k:])), None)
+        if cut is not None:
+            lead = lead[:cut].rstrip()
+            snippet = lead + " …" if lead else ""
+    return snippet if lead else ""
 
 
-def _split_headline(title: str, passages: Sequence[Passage]) -> tuple[Passage | None, list[Passage]]:
-    """The headline with the hits of its passages (it may hold several sentences), and the body's passages.
+def _absorb(text: str, passages: Sequence[Passage], *, title: bool) -> tuple[Passage | None, list[Passage]]:
+    """`text` (the headline, or the lead) with the hits of the passages it contains, and the other passages.
 
-    The heading shows the headline already; listing its sentences again would repeat them.
+    The heading and the lead are shown anyway; listing their sentences again would repeat them.
     """
     inside: list[tuple[int, Passage]] = []
-    body = []
+    rest = []
     for p in passages:
-        at = title.find(p.sentence) if p.in_title else -1
+        at = text.find(p.sentence.rstrip("…").strip()) if text and p.in_title == title else -1
         if at < 0:
-            body.append(p)
+            rest.append(p)
         else:
             inside.append((at, p))
     if not inside:
-        return None, body
+        return None, rest
     highlights = tuple(
         sorted(
             (Highlight(at + h.start, at + h.end, h.group, h.term) for at, p in inside for h in p.highlights),
@@ -216,7 +224,7 @@ def _split_headline(title: str, passages: Sequence[Passage]) -> tuple[Passage | 
         )
     )
     groups = tuple(dict.fromkeys(g for _, p in inside for g in p.groups))
-    return Passage(title, highlights, groups, inside[0][1].position, True), body
+    return Passage(text, highlights, groups, inside[0][1].position, title), rest
 
 
 def alert_view(
@@ -229,14 +237,16 @@ def alert_view(
     check_language(language)
     a = item.alert
     all_passages = build_passages(a.evidence, a.title)
-    headline, body = _split_headline(one_line(a.title), all_passages)
+    headline, body = _absorb(one_line(a.title), all_passages, title=True)
+    lead_text = _trim_lead(a.snippet, body)
+    lead, body = _absorb(lead_text, body, title=False)
     return AlertView(
         item=item,
         url=canonical_url(a.url) if _safe_url(a.url) else a.url,
         headline=headline,
         passages=select(body, passage_limit),
         reason=reason_for(a, all_passages, language),
-        lead=_lead(a.snippet, body),
+        lead=lead or (Passage(lead_text, (), (), 0, False) if lead_text else None),
         language=language,
         timezone=timezone,
     )
@@ -294,7 +304,7 @@ def alert_text(view: AlertView) -> str:
         line("why", view.reason),
     ]
     if view.lead:
-        lines += ["", line("lead", isolate(view.lead))]
+        lines += ["", line("lead", isolate(passage_text(view.lead)))]
     if view.passages.shown:
         lines += ["", f"{word('evidence', lang)}:"]
         lines += [f"  • ({_groups_label(p, lang)}) {passage_text(p)}" for p in view.passages.shown]
@@ -353,7 +363,7 @@ def alert_html(view: AlertView, heading: str = "h2") -> str:
         f"<p {muted}>{html.escape(word('why', lang))}: {isolates_to_html(view.reason)}</p>",
     ]
     if view.lead:
-        parts.append(f'<blockquote style="margin:0 0 8px;color:#333">{_bdi(view.lead)}</blockquote>')
+        parts.append(f'<blockquote style="margin:0 0 8px;color:#333"><bdi>{passage_html(view.lead)}</bdi></blockquote>')
     if view.passages.shown:
         parts.append(passages_html(view))
     parts.append(f"<p>{html.escape(word('link', lang))}: {_link(a.url)}</p>")
