@@ -84,7 +84,7 @@ def _evidence(raw: list[dict[str, object]]) -> tuple[Evidence, ...]:
     """The stored evidence JSON back as Evidence; an item of the wrong shape is skipped, not fatal."""
     found = []
     for item in raw:
-        if not isinstance(item, dict):
+        if not isinstance(item, dict) or not item.get("sentence"):
             continue
         start = item.get("start")
         found.append(Evidence(

@@ -70,9 +70,14 @@ def word(key: str, language: str) -> str:
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
+def strip_controls(text: str) -> str:
+    """Article text without bidi controls of its own, which could reorder the rest of its line."""
+    return _BIDI_CONTROLS.sub("", text)
+
+
 def isolate(value: str) -> str:
     """A value embedded in a plain-text line, kept whole whatever the line's direction."""
-    return f"{FSI}{_BIDI_CONTROLS.sub('', value)}{PDI}"
+    return f"{FSI}{strip_controls(value)}{PDI}"
 
 
 def _arabic_count(n: int, one: str, two: str, few: str, many: str) -> str:

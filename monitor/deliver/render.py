@@ -32,6 +32,7 @@ from monitor.deliver.labels import (
     more_passages,
     reason,
     shown_time,
+    strip_controls,
     time_text,
     word,
 )
@@ -259,7 +260,7 @@ def _groups_label(p: Passage, language: str) -> str:
 
 def passage_text(p: Passage) -> str:
     """The sentence with its hits in «guillemets» (the quotation marks of Arabic print)."""
-    return "".join(f"«{run}»" if marked else run for run, marked in segments(p))
+    return strip_controls("".join(f"«{run}»" if marked else run for run, marked in segments(p)))
 
 
 def passage_html(p: Passage) -> str:
@@ -296,7 +297,7 @@ def alert_text(view: AlertView) -> str:
         return f"{word(key, lang)}: {value}"
 
     lines = [
-        passage_text(view.headline) if view.headline else a.title,
+        passage_text(view.headline) if view.headline else strip_controls(a.title),
         "",
         line("topic", isolate(a.topic)),
         line("source", isolate(a.source)),
