@@ -465,13 +465,13 @@ def digest_email_content(
         + "</ul>",
     ]
     for (topic, stories), (_, n) in zip(grouped.items(), counts, strict=True):
-        text += ["", "", f"== {word('topic', lang)}: {isolate(topic)} ({count_alerts(n, lang)}) =="]
+        text += ["", f"== {word('topic', lang)}: {isolate(topic)} ({count_alerts(n, lang)}) =="]
         body.append(
             f'<hr><h2 style="margin:12px 0 8px">{html.escape(word("topic", lang))}: {_bdi(topic)}'
             f" ({html.escape(count_alerts(n, lang))})</h2>"
         )
         for number_, alerts in enumerate(stories.values(), 1):
-            text += ["", "----------" if number_ > 1 else "", ""]
+            text += ["", "----------", ""] if number_ > 1 else [""]
             text.append("\n\n".join(alert_text(view(i)) for i in alerts))
             body.append("\n<hr style=\"border:0;border-top:1px dashed #ccc\">\n".join(
                 alert_html(view(i), heading="h3") for i in alerts
