@@ -7,8 +7,6 @@ import json
 from datetime import UTC, datetime
 
 from monitor.deliver import alert_feeds
-from monitor.deliver.labels import FSI, PDI, count_alerts, more_passages, reason, time_text
-from monitor.deliver.passages import build_passages, passage_json, segments, select
 from monitor.deliver.render import (
     AlertItem,
     AlsoPublished,
@@ -17,6 +15,8 @@ from monitor.deliver.render import (
     digest_email_content,
     email_content,
 )
+from monitor.deliver.render.labels import FSI, PDI, count_alerts, more_passages, reason, time_text
+from monitor.deliver.render.passages import build_passages, passage_json, segments, select
 from monitor.models import Evidence
 from tests.helpers_delivery import make_alert
 from tests.sample_alerts import alerts_for, digest_sample, email_sample

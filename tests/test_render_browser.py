@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from monitor.deliver import alert_feeds
-from monitor.deliver.passages import build_passages
 from monitor.deliver.render import AlertItem, alert_view, digest_email_content, email_content
+from monitor.deliver.render.passages import build_passages
 from monitor.store import outbox
 from tests.helpers_delivery import make_db, store
 from tests.sample_alerts import ROOT, digest_sample, email_sample

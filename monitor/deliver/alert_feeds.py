@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from monitor.deliver.labels import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, isolate, word
 from monitor.deliver.render import AlertItem, AlertView, AlsoPublished, alert_html, alert_text, alert_view
+from monitor.deliver.render.labels import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, isolate, word
 from monitor.models import Alert, Evidence
 from monitor.store.outbox import parse_ts
 

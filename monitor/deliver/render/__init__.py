@@ -6,7 +6,7 @@ one line so a headline cannot inject e-mail headers.
 
 What a reader sees is in Arabic by default (`language="en"` for English), times in `timezone` with UTC
 beside, every embedded value isolated so it reads right in a right-to-left line (see labels.py), and the
-evidence folded into passages (see passages.py).
+evidence folded into passages (see passages.py). Both sit in this package so they count as the pure core.
 
 The payload shape is documented in docs/webhook-payload.schema.json; change both together.
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.deliver.labels import (
+from monitor.deliver.render.labels import (
     DEFAULT_LANGUAGE,
     DEFAULT_TIMEZONE,
     FSI,
@@ -36,7 +36,7 @@ from monitor.deliver.labels import (
     time_text,
     word,
 )
-from monitor.deliver.passages import (
+from monitor.deliver.render.passages import (
     DEFAULT_LIMIT,
     Highlight,
     Passage,
