@@ -61,13 +61,13 @@ def test_digest_every_30_minutes_sends_one_message_per_period(tmp_path: Path) ->
         d.close()
         assert len(smtp.messages) == 2
         first, second = smtp.messages
-    assert first["Subject"] == "[monitor] digest: 3 alerts (nato_iraq)"
+    assert first["Subject"] == "[monitor] ملخص: 3 تنبيهات (nato_iraq)"
     body = first.get_body(preferencelist=("html",))
     assert body is not None
     html = body.get_content()
     assert all(make_alert(n).title in html for n in (1, 2, 3)) and make_alert(4).title not in html
     assert first["X-Monitor-Alert-Ids"] == "alrt_0001 alrt_0002 alrt_0003"
-    assert second["Subject"] == "[monitor] digest: 1 alert (nato_iraq)"
+    assert second["Subject"] == "[monitor] ملخص: تنبيه واحد (nato_iraq)"
     assert set(states(db_path).values()) == {"delivered"}
 
 

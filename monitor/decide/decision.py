@@ -58,8 +58,8 @@ def build_alerts(
         return []
     alerts = []
     for result in decision.matched_topics:
-        # The first evidence sentence tells the reader why; fall back to the lead of the text.
-        lead = result.evidence[0].sentence if result.evidence else text
+        # The article's opening: the evidence passages already show why it matched.
+        lead = text or title
         alerts.append(
             Alert(
                 alert_id=alert_id_for(decision.article_id, result.name),
