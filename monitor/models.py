@@ -162,3 +162,20 @@ class Alert:
     snippet: str
     created_at: datetime
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class AlsoPublished:
+    """A near-copy of the alerted article seen later ("also published by …")."""
+
+    article_id: str
+    source: str
+    url: str
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    """An alert as it is sent: with the near-copies recorded on it by then."""
+
+    alert: Alert
+    also_published: tuple[AlsoPublished, ...] = ()

@@ -15,7 +15,8 @@ import pytest
 from monitor.deliver.channels import Message
 from monitor.deliver.dispatcher import Dispatcher
 from monitor.deliver.policy import Outcome, Result
-from monitor.deliver.render import AlertItem, AlsoPublished, alert_payload
+from monitor.deliver.render import alert_payload
+from monitor.models import AlertItem, AlsoPublished
 from monitor.store import outbox
 from tests.delivery_servers import SmtpServer
 from tests.helpers_delivery import T0, FakeClock, attempts, config, make_alert, make_db, states, store

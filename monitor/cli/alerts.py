@@ -6,7 +6,6 @@ OWNER: alert delivery (issue 4). INTERFACE: register(subparsers); each handler(a
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,11 +13,11 @@ from typing import Any
 
 from monitor.deliver.channels import Message, make_sender
 from monitor.deliver.policy import Result
-from monitor.deliver.render import AlertItem
-from monitor.models import Alert, Evidence
+from monitor.models import Alert, AlertItem, Evidence
 from monitor.settings.alerts import channel_summary
 from monitor.settings.config import load_config
 from monitor.store import outbox
+from monitor.store.connection import Connection, open_outbox
 
 DEFAULT_CONFIG = "config/monitor.toml"
 
@@ -77,14 +76,11 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _open(database: Path) -> sqlite3.Connection | None:
+def _open(database: Path) -> Connection | None:
     if not database.exists():
         print(f"no database at {database} yet")
         return None
-    conn = sqlite3.connect(str(database), timeout=30.0)
-    conn.execute("PRAGMA busy_timeout = 30000")
-    outbox.ensure_schema(conn)
-    return conn
+    return open_outbox(database)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -27,7 +27,6 @@ import httpx
 
 from monitor.deliver.policy import Outcome, Result, classify_http
 from monitor.deliver.render import (
-    AlertItem,
     alert_payload,
     console_line,
     digest_email_content,
@@ -38,6 +37,7 @@ from monitor.deliver.render import (
     feed_warning_payload,
 )
 from monitor.deliver.signing import webhook_headers
+from monitor.models import AlertItem
 from monitor.schedule.feed_health import FeedWarning
 from monitor.settings.alerts import Channel, ConsoleChannel, EmailChannel, JsonlChannel, WebhookChannel
 

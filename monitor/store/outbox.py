@@ -1,7 +1,6 @@
 """The alert outbox in SQLite: alerts, one delivery per (alert, channel), every attempt, channel state.
 
-OWNER: alert delivery (issue 4). INTERFACE used by the pipeline:
-    ensure_schema(db) -> None
+The tables are made by the store's migrations. Used by the pipeline (through the Store):
     enqueue(db, alert, channel_names) -> bool          no commit: runs in the caller's transaction
     record_also_published(db, alert_article_id, article_id, source, url) -> None     no commit
 The rest (row queries and state changes) is for the dispatcher and `monitor alerts`.
@@ -9,8 +8,8 @@ The rest (row queries and state changes) is for the dispatcher and `monitor aler
 Nothing here commits: callers own their transactions, so an alert is stored atomically with the decision
 that raised it, and a delivery's outcome atomically with its attempt row.
 
-Times are stored as fixed-width UTC ISO strings ("2026-11-23T10:00:00.000000Z") so that string order is
-time order and `next_attempt_at <= ?` works in SQL.
+Times are stored in the one format of store/times.py (`ts` here), whose string order is time order, so
+`next_attempt_at <= ?` works in SQL.
 """
 
 from __future__ import annotations
@@ -22,9 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from monitor.deliver.render import AlertItem, AlsoPublished
-from monitor.models import Alert, Evidence
+from monitor.models import Alert, AlertItem, AlsoPublished, Evidence
 from monitor.schedule.feed_health import FeedWarning
+from monitor.store.times import format_time as ts
+from monitor.store.times import parse_time as parse_ts
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -38,131 +38,10 @@ class _HasConn(Protocol):
 
 DB = sqlite3.Connection | _HasConn
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS alerts (
-    id          TEXT PRIMARY KEY,               -- Alert.alert_id: stable, the idempotency key
-    article_id  TEXT NOT NULL REFERENCES articles(id),
-    topic       TEXT NOT NULL,
-    score       REAL NOT NULL,
-    threshold   REAL NOT NULL,
-    reason      TEXT NOT NULL DEFAULT '',
-    evidence    TEXT NOT NULL,                  -- JSON list of Evidence
-    title       TEXT NOT NULL,
-    url         TEXT NOT NULL,
-    source      TEXT NOT NULL,
-    published   TEXT,
-    snippet     TEXT NOT NULL DEFAULT '',
-    created_at  TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alerts_article ON alerts(article_id);
-
-CREATE TABLE IF NOT EXISTS alert_also_published (
-    article_id      TEXT NOT NULL REFERENCES articles(id),   -- the alerted article
-    copy_article_id TEXT NOT NULL REFERENCES articles(id),   -- its near-copy, not alerted again
-    source          TEXT NOT NULL,
-    url             TEXT NOT NULL,
-    recorded_at     TEXT NOT NULL,
-    PRIMARY KEY (article_id, copy_article_id)
-);
-
-CREATE TABLE IF NOT EXISTS deliveries (
-    id              TEXT PRIMARY KEY,           -- "<alert id>:<channel>"
-    alert_id        TEXT NOT NULL REFERENCES alerts(id),
-    channel         TEXT NOT NULL,
-    state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
-    attempts        INTEGER NOT NULL DEFAULT 0, -- since the last (re)queue
-    next_attempt_at TEXT NOT NULL,
-    batch_key       TEXT,                       -- rows sent together as one digest message share it
-    created_at      TEXT NOT NULL,
-    updated_at      TEXT NOT NULL,
-    delivered_at    TEXT,
-    last_error      TEXT
-);
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_attempt_at);
-CREATE INDEX IF NOT EXISTS deliveries_channel ON deliveries(channel, state);
-
-CREATE TABLE IF NOT EXISTS delivery_attempts (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    delivery_id TEXT NOT NULL REFERENCES deliveries(id),
-    message_id  TEXT NOT NULL,                  -- webhook-id / Message-ID of what was sent
-    attempt     INTEGER NOT NULL,
-    started_at  TEXT NOT NULL,
-    finished_at TEXT NOT NULL,
-    result      TEXT NOT NULL,                  -- delivered, retry, failed, disabled
-    status_code INTEGER,
-    error       TEXT,
-    duration_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS delivery_attempts_delivery ON delivery_attempts(delivery_id);
-CREATE INDEX IF NOT EXISTS delivery_attempts_finished ON delivery_attempts(result, finished_at);
-
--- Feed warnings ("feed.unhealthy") are not about an article, so they have their own tables with the
--- same delivery bookkeeping: one row per (warning, channel), every attempt recorded, dead letter at the end.
-CREATE TABLE IF NOT EXISTS feed_warnings (
-    id                   TEXT PRIMARY KEY,      -- FeedWarning.warning_id: stable, the idempotency key
-    feed_url             TEXT NOT NULL,
-    feed_name            TEXT NOT NULL,
-    last_success_at      TEXT,
-    since                TEXT NOT NULL,
-    consecutive_failures INTEGER NOT NULL,
-    last_error           TEXT,
-    created_at           TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS feed_warning_deliveries (
-    id              TEXT PRIMARY KEY,           -- "<warning id>:<channel>"
-    warning_id      TEXT NOT NULL REFERENCES feed_warnings(id),
-    channel         TEXT NOT NULL,
-    state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at TEXT NOT NULL,
-    created_at      TEXT NOT NULL,
-    updated_at      TEXT NOT NULL,
-    delivered_at    TEXT,
-    last_error      TEXT
-);
-CREATE INDEX IF NOT EXISTS feed_warning_deliveries_due ON feed_warning_deliveries(state, next_attempt_at);
-CREATE TABLE IF NOT EXISTS feed_warning_attempts (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    delivery_id TEXT NOT NULL REFERENCES feed_warning_deliveries(id),
-    message_id  TEXT NOT NULL,
-    attempt     INTEGER NOT NULL,
-    started_at  TEXT NOT NULL,
-    finished_at TEXT NOT NULL,
-    result      TEXT NOT NULL,
-    status_code INTEGER,
-    error       TEXT,
-    duration_ms INTEGER NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS channel_state (
-    channel     TEXT PRIMARY KEY,
-    target      TEXT NOT NULL,                  -- where it pointed when disabled; a new URL re-enables
-    disabled_at TEXT NOT NULL,
-    reason      TEXT NOT NULL
-);
-"""
 
 
 def _conn(db: DB) -> sqlite3.Connection:
     return db if isinstance(db, sqlite3.Connection) else db.conn
-
-
-def ts(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_ts(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def ensure_schema(db: DB) -> None:
-    """Create the delivery tables (idempotent). executescript commits, so call it outside transactions."""
-    _conn(db).executescript(_SCHEMA)
 
 
 def delivery_id(alert_id: str, channel: str) -> str:
