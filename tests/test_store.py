@@ -5,7 +5,8 @@ import pytest
 import sqlite_utils
 
 from monitor.models import ExtractedText
-from monitor.store import database as store_module
+from monitor.store import connection as connection_module
+from monitor.store import migrations as store_module
 from monitor.store.database import Store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -56,14 +57,14 @@ def test_a_failed_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
         )
         raise RuntimeError("killed between article and decision")
     assert store.db["articles"].count == 0
-    assert not store.has_article("https://example.test/1")
+    assert store.seen_urls(["https://example.test/1"]) == set()
     store.close()
 
 
 def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
     path.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(store_module.StoreError, match="cannot open database"):
+    with pytest.raises(connection_module.StoreError, match="cannot open database"):
         Store(path)
 
 
