@@ -155,6 +155,7 @@ def serve(hosts: int, feeds: int, changed: float, new: int, seed: int) -> None:
 def prepare(app: Any, urls: list[str], changed_set: set[int], new: int, order: str, seed: int) -> None:
     """The state after earlier cycles: every feed has an ETag, and the changed feeds' old items are stored."""
     from monitor.decide.decision import article_id_for
+    from monitor.store.times import format_time
     from monitor.text.urls import canonical_url
 
     rng = random.Random(seed)
@@ -164,7 +165,7 @@ def prepare(app: Any, urls: list[str], changed_set: set[int], new: int, order: s
     for j, url in enumerate(urls):
         # steady state: due times spread at random; grouped: all due at once, polled in config order
         due = now - timedelta(seconds=rng.uniform(1, 600) if order == "random" else 600 - j * 1e-3)
-        rows.append(('"v1"', due.isoformat(timespec="microseconds"), now.isoformat(timespec="seconds"), url))
+        rows.append(('"v1"', format_time(due), format_time(now), url))
     with conn:
         conn.executemany("UPDATE feeds SET etag = ?, next_poll_at = ?, last_success_at = ?, interval_seconds = 900,"
                          " items_per_day = 48 WHERE url = ?", rows)
@@ -177,7 +178,7 @@ def prepare(app: Any, urls: list[str], changed_set: set[int], new: int, order: s
             for n in range(new, ITEMS):
                 key = canonical_url(f"{base}/article/{j}/{n}")
                 articles.append((article_id_for(key), key, f"{base}/article/{j}/{n}", url, "old item", "text",
-                                 now.isoformat(timespec="seconds"), "page"))
+                                 format_time(now), "page"))
         conn.executemany("INSERT INTO articles (id, canonical_url, url, feed_url, title, text, seen_at, extraction)"
                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", articles)
 

@@ -6,13 +6,13 @@ The work is in monitor.store.maintenance; this module parses the arguments and p
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from monitor.errors import MonitorError
+from monitor.store.connection import DatabaseError
 from monitor.store.maintenance import backup_database, check_database, explain
 
 
@@ -29,7 +29,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     path = _database_path(args)
     try:
         findings = check_database(path, quick=args.quick)
-    except sqlite3.Error as exc:
+    except DatabaseError as exc:
         raise MonitorError(explain(exc, path)) from None
     for finding in findings:
         print(f"{'ok  ' if finding.ok else 'FAIL'}  {finding.check}: {finding.detail}")
@@ -50,7 +50,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         pages = backup_database(path, dest)
-    except sqlite3.Error as exc:
+    except DatabaseError as exc:
         raise MonitorError(explain(exc, path)) from None
     except OSError as exc:
         raise MonitorError(f"cannot write the backup {dest}: {exc.strerror or exc}") from None
@@ -67,7 +67,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     store = Store(path)
     try:
         count = store.prune_texts(args.older_than_days, datetime.now(UTC), dry_run=args.dry_run)
-    except sqlite3.Error as exc:
+    except DatabaseError as exc:
         raise MonitorError(explain(exc, path)) from None
     finally:
         store.close()

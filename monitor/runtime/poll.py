@@ -286,7 +286,7 @@ class Pipeline:
         now = self.clock()
         # Decide and store under the store lock: two workers holding copies of one story must not
         # both miss each other in the index and both alert.
-        with self.store.transaction():
+        with self.store.atomic():
             if self.store.seen_urls([key]):
                 return None  # another feed's worker stored the same article meanwhile
             decision = decide(article_id, extracted.title, extracted.text, self.index, self.config.topics)

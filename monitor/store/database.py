@@ -5,7 +5,9 @@ back, never a connection or SQL, so another backend can stand behind the same me
 modules beside this one: feeds, articles, corpus_index, search, outbox, maintenance, reads; the schema
 in migrations, applied when the Store opens.
 
-One connection is shared by the daemon's threads; `lock` serialises every use of it.
+One connection is shared by the daemon's threads; `lock` serialises every use of it. `db` and
+`transaction()` (which hands out the connection) remain for tests and benchmarks that inspect or
+bulk-load a database; the daemon and the commands do not use them.
 """
 
 from __future__ import annotations
@@ -63,6 +65,13 @@ class Store:
                     self.db.execute("ROLLBACK")
                 raise
             self.db.execute("COMMIT")
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """The Store operations called inside commit together or not at all, and no other thread of this
+        process uses the store meanwhile (a check and the write it decides run without a race)."""
+        with self.transaction():
+            yield
 
     def close(self) -> None:
         with self.lock:
