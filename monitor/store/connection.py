@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -60,6 +62,28 @@ def open_read_write(path: Path) -> sqlite_utils.Database:
         raise StoreError(f"cannot open database {path}: {exc}{disk_space_note(path)}") from None
     except OSError as exc:
         raise StoreError(f"cannot create database {path}: {exc.strerror}") from None
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """Everything inside commits together or not at all; nested use becomes a savepoint.
+
+    BEGIN IMMEDIATE takes the write lock up front (waiting on the busy timeout): a deferred BEGIN that
+    reads and then writes fails at once with "database is locked" when another connection (the
+    dispatcher, `monitor` commands) committed in between, and the busy timeout does not help there.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def open_uri(path: Path, mode: str, timeout: float) -> sqlite3.Connection:

@@ -23,9 +23,9 @@ import sqlite_utils
 
 from monitor.models import Alert, Decision, ExtractedText
 from monitor.schedule.feed_health import FeedHealth, FeedWarning
-from monitor.store import articles, feeds, maintenance, outbox, search
+from monitor.store import articles, feeds, maintenance, outbox, reads, search
 from monitor.store.articles import NewArticle
-from monitor.store.connection import StoreError, open_read_write
+from monitor.store.connection import StoreError, open_read_write, write_transaction
 from monitor.store.corpus_index import SqliteCorpusIndex
 from monitor.store.feeds import FeedRow
 from monitor.store.migrations import MIGRATIONS, schema_version
@@ -46,25 +46,9 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """Everything inside commits together or not at all; the Store's own operations called inside join it.
-
-        BEGIN IMMEDIATE takes the write lock up front (waiting on the busy timeout): a deferred BEGIN that
-        reads and then writes fails at once with "database is locked" when another connection (the
-        dispatcher, `monitor` commands) committed in between, and the busy timeout does not help there.
-        """
-        with self.lock:
-            if self.db.conn.in_transaction:  # nested use: sqlite-utils makes it a savepoint
-                with self.db.atomic():
-                    yield self.db
-                return
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                if self.db.conn.in_transaction:
-                    self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+        """Everything inside commits together or not at all; the Store's own operations called inside join it."""
+        with self.lock, write_transaction(self.db) as db:
+            yield db
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -177,21 +161,14 @@ class Store:
         articles.insert_decision(db, decision, now)
 
     def counts(self) -> dict[str, int]:
+        """Feeds, articles, corpus articles, near-copies and topic matches stored."""
         with self.lock:
-            return {
-                "feeds": self.db.table("feeds").count,
-                "articles": self.db.table("articles").count,
-                "corpus": self.db.execute("SELECT count(*) FROM articles WHERE in_corpus = 1").fetchone()[0],
-                "duplicates": self.db.execute(
-                    "SELECT count(*) FROM decisions WHERE duplicate_of IS NOT NULL"
-                ).fetchone()[0],
-                "matches": self.db.execute("SELECT count(*) FROM decisions WHERE matched_topics != ''").fetchone()[0],
-            }
+            return reads.store_counts(self.db.conn)
 
     def delivery_states(self) -> dict[str, int]:
         """Alert deliveries by state (only the states that occur)."""
         with self.lock:
-            return {str(s): int(n) for s, n in self.db.execute("SELECT state, count(*) FROM deliveries GROUP BY state")}
+            return reads.delivery_states(self.db.conn)
 
     # -- search and retention -----------------------------------------------------------------
 

@@ -82,6 +82,21 @@ def database_counts(database_path: Path, timeout: float = 2.0) -> DatabaseCounts
         conn.close()
 
 
+def store_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """`monitor status`'s first line."""
+
+    def one(sql: str) -> int:
+        return int(conn.execute(sql).fetchone()[0])
+
+    return {
+        "feeds": one("SELECT count(*) FROM feeds"),
+        "articles": one("SELECT count(*) FROM articles"),
+        "corpus": one("SELECT count(*) FROM articles WHERE in_corpus = 1"),
+        "duplicates": one("SELECT count(*) FROM decisions WHERE duplicate_of IS NOT NULL"),
+        "matches": one("SELECT count(*) FROM decisions WHERE matched_topics != ''"),
+    }
+
+
 def delivery_states(conn: sqlite3.Connection) -> dict[str, int]:
     """Alert deliveries by state (only the states that occur)."""
     return {str(s): int(n) for s, n in conn.execute("SELECT state, count(*) FROM deliveries GROUP BY state")}
