@@ -16,16 +16,15 @@ from monitor.fetch.client import (
     FEED_ACCEPT,
     PAGE_ACCEPT,
     Fetcher,
-    HttpSettings,
     cache_max_age,
     classify_exception,
-    parse_http_settings,
     parse_retry_after,
     status_for_http,
 )
 from monitor.fetch.hosts import HostBusy, HostGate, HostPaused
 from monitor.fetch.ssrf import BlockedAddressError, allowed_addresses, is_public_address
 from monitor.models import FetchStatus
+from monitor.settings.sections import HttpSettings, parse_http_settings
 from tests.fault_server import FaultServer, Reply, Route
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'

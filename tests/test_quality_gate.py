@@ -17,7 +17,7 @@ import pytest
 
 from monitor.cli.main import main
 from monitor.decide.evaluation import Report, evaluate
-from monitor.decide.topics import parse_topics
+from monitor.settings.topics import parse_topics
 from monitor.store.connection import open_read_write
 from monitor.store.corpus_index import SqliteCorpusIndex
 

@@ -15,12 +15,11 @@ from monitor.schedule.polls import (
     FeedSchedState,
     PollOutcome,
     ScheduledPoll,
-    ScheduleSettings,
     bounds,
     items_per_day_from_dates,
     next_poll,
-    parse_schedule_settings,
 )
+from monitor.settings.sections import ScheduleSettings, parse_schedule_settings
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 NO_JITTER = ScheduleSettings(jitter_fraction=0.0)

@@ -47,6 +47,7 @@ def sample_alert(now: datetime) -> Alert:
 
 def cmd_test(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    config.alerts.require_secrets()  # as `run` would: every enabled channel must be able to send
     channels = list(config.alerts.channels)
     if args.channel:
         channels = [c for c in channels if c.name == args.channel]
@@ -90,14 +91,14 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     try:
         rows = outbox.list_deliveries(conn, failed_only=args.failed, limit=args.limit)
-        titles = dict(outbox.load_items(conn, [r.alert_id for r in rows]))
+        titles = dict(outbox.load_items(conn, [r.payload_id for r in rows]))
     finally:
         conn.close()
     if not rows:
         print("no failed deliveries" if args.failed else "no deliveries")
         return 0
     for r in rows:
-        item = titles.get(r.alert_id)
+        item = titles.get(r.payload_id)
         title = item.alert.title if item else "?"
         when = (r.delivered_at or r.next_attempt_at).strftime("%Y-%m-%d %H:%M:%S")
         label = {"delivered": "delivered", "failed": "FAILED", "pending": "next try"}.get(r.state, r.state)

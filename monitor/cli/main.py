@@ -64,7 +64,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.runtime.app import App
     from monitor.settings.config import load_config
 
-    app = App(load_config(args.config))
+    config = load_config(args.config)
+    config.alerts.require_secrets()  # a missing secret fails now, not on the first alert
+    app = App(config)
     try:
         app.run_forever()
     finally:
@@ -76,7 +78,9 @@ def cmd_once(args: argparse.Namespace) -> int:
     from monitor.runtime.app import App
     from monitor.settings.config import load_config
 
-    app = App(load_config(args.config))
+    config = load_config(args.config)
+    config.alerts.require_secrets()
+    app = App(config)
     try:
         report = app.run_once()
     finally:
@@ -146,14 +150,10 @@ def _print_decision(title: str, decision: Decision) -> None:
 
 def cmd_config(args: argparse.Namespace) -> int:
     from monitor.settings.config import load_config
+    from monitor.settings.dump import to_json, to_toml
 
     config = load_config(args.config)
-    print(f"config: {config.path}")
-    print(f"database: {config.database_path}")
-    print(f"feeds: {len(config.feeds)} ({sum(f.enabled for f in config.feeds)} enabled)")
-    print(f"topics: {', '.join(t.name for t in config.topics) or '(none)'}")
-    print(f"alert channels: {', '.join(c.name for c in config.alerts.channels) or '(none)'}")
-    print("config is valid")
+    print(to_json(config) if args.json else to_toml(config), end="\n" if args.json else "")
     return EXIT_OK
 
 
@@ -232,7 +232,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_argument(check)
     check.set_defaults(func=cmd_check)
 
-    config = sub.add_parser("config", help="validate the config and summarise it")
+    config = sub.add_parser(
+        "config",
+        help="validate the config and print it in effect (defaults filled in, env overrides applied)",
+        description="Print the effective configuration as TOML, secrets masked. "
+        "Environment variables MONITOR_<SECTION>_<KEY> override scalar keys (docs/configuration.md).",
+    )
+    config.add_argument("--json", action="store_true", help="print JSON instead of TOML")
     add_config_argument(config)
     config.set_defaults(func=cmd_config)
 

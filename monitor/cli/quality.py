@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from monitor.decide.evaluation import evaluate
-from monitor.decide.topics import Topic, match_topic, parse_topics
+from monitor.decide.topics import match_topic
 from monitor.errors import ConfigError, MonitorError
 from monitor.parse.inputs import iter_json_objects
+from monitor.settings.topics import Topic, parse_topics
 
 DEFAULT_CONFIG = Path("config/monitor.toml")
 

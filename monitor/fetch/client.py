@@ -1,9 +1,7 @@
 """The one HTTP client: timeouts, size caps, conditional GET, politeness, one exception -> status map.
 
 INTERFACE used by the rest of the code:
-    @dataclass(frozen=True) class HttpSettings: user_agent, connect_timeout, read_timeout, total_timeout,
-        max_body_bytes, max_redirects, allow_private_addresses, per_host_concurrency, per_host_min_interval
-    parse_http_settings(spec) -> HttpSettings          # the config's [http] table; ConfigError on bad keys
+    HttpSettings (monitor.settings.sections): the config's [http] table
     class Fetcher:                       thread-safe; one per process
         __init__(settings: HttpSettings)
         fetch(url, *, etag=None, last_modified=None, accept=FEED_ACCEPT) -> FetchResult   # never raises
@@ -19,25 +17,22 @@ chunk at once and a 64 KiB chunk of a gzip bomb is tens of megabytes.
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import logging
 import re
 import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
 import httpcore
 import httpx
 
-from monitor import __version__
-from monitor.errors import ConfigError
 from monitor.fetch.hosts import HostBusy, HostGate, HostPaused
 from monitor.fetch.ssrf import BlockedAddressError, GuardedBackend
 from monitor.models import FetchResult, FetchStatus
+from monitor.settings.sections import HttpSettings
 
 log = logging.getLogger(__name__)
 
@@ -47,74 +42,12 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
-DEFAULT_USER_AGENT = f"monitor/{__version__} (Arabic news monitor; polite feed fetcher)"
 # A server may ask for any Retry-After; we honour up to a day so a typo or a hostile value cannot park a
 # host forever (the feed is never dropped, only delayed).
 MAX_RETRY_AFTER_SECONDS = 86_400.0
 # 429 without Retry-After still means "slow down": pause the host this long.
 DEFAULT_429_PAUSE_SECONDS = 60.0
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-
-
-@dataclass(frozen=True)
-class HttpSettings:
-    user_agent: str = DEFAULT_USER_AGENT
-    connect_timeout: float = 10.0  # seconds to open the TCP (+TLS) connection
-    read_timeout: float = 30.0  # seconds of silence allowed between two reads
-    total_timeout: float = 60.0  # seconds for the whole fetch, redirects and slow-drip bodies included
-    max_body_bytes: int = 10 * 1024 * 1024  # on the wire and after decompression
-    max_redirects: int = 5
-    allow_private_addresses: bool = False  # SSRF guard: refuse private/loopback/link-local targets
-    per_host_concurrency: int = 2  # requests in flight to one host
-    per_host_min_interval: float = 1.0  # seconds between the starts of two requests to one host
-    # CIDR blocks allowed even when allow_private_addresses is false, e.g. ("10.1.2.0/24",) for one
-    # internal feed server without opening the whole private range
-    allowed_networks: tuple[str, ...] = ()
-
-
-def parse_http_settings(spec: Mapping[str, Any]) -> HttpSettings:
-    """Validate the config's [http] table. Missing keys keep their defaults."""
-    known = {f.name: f for f in fields(HttpSettings)}
-    values: dict[str, Any] = {}
-    for key, value in spec.items():
-        dotted = f"http.{key}"
-        if key not in known:
-            raise ConfigError(dotted, f"unknown key (known: {', '.join(sorted(known))})")
-        if key == "user_agent":
-            if not isinstance(value, str) or not value.strip():
-                raise ConfigError(dotted, "must be a non-empty string")
-            values[key] = value.strip()
-        elif key == "allowed_networks":
-            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(dotted, 'must be a list of CIDR strings, e.g. ["10.1.2.0/24"]')
-            for net in value:
-                try:
-                    ipaddress.ip_network(net, strict=False)
-                except ValueError as exc:
-                    raise ConfigError(dotted, f"bad network {net!r}: {exc}") from None
-            values[key] = tuple(value)
-        elif key == "allow_private_addresses":
-            if not isinstance(value, bool):
-                raise ConfigError(dotted, "must be true or false")
-            values[key] = value
-        elif key in ("max_body_bytes", "max_redirects", "per_host_concurrency"):
-            # bool is an int in Python; `true` must not silently become 1
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise ConfigError(dotted, "must be an integer")
-            minimum = 0 if key == "max_redirects" else 1
-            if value < minimum:
-                raise ConfigError(dotted, f"must be >= {minimum}")
-            values[key] = value
-        else:  # the timeouts and the spacing: seconds
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                raise ConfigError(dotted, "must be a number of seconds")
-            if key == "per_host_min_interval":
-                if value < 0:
-                    raise ConfigError(dotted, "must be >= 0")
-            elif value <= 0:
-                raise ConfigError(dotted, "must be > 0")
-            values[key] = float(value)
-    return HttpSettings(**values)
 
 
 # --- failures: every way a fetch can fail is mapped to a status in `classify_exception` only ---------

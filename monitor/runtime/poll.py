@@ -356,7 +356,8 @@ class Pipeline:
             consecutive_failures=feed.consecutive_failures,
             interval_seconds=feed.interval_seconds,
         )
-        planned = next_poll(state, outcome, now, self.config.schedule, self.rng)
+        fixed = self.config.feed_interval_minutes(feed.url)
+        planned = next_poll(state, outcome, now, self.config.schedule, self.rng, fixed)
         values: dict[str, object] = {
             "last_polled_at": now,
             "last_status": report.status,

@@ -96,7 +96,7 @@ class Store:
     def queue_feed_warning(self, warning: FeedWarning, channel_names: Sequence[str]) -> bool:
         """Store the warning with one pending delivery per channel; False if it was queued before."""
         with self.transaction() as db:
-            return outbox.enqueue_feed_warning(db.conn, warning, channel_names)
+            return outbox.enqueue(db.conn, warning, channel_names)
 
     # -- articles -----------------------------------------------------------------------------
 

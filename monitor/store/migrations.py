@@ -13,7 +13,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from monitor.decide.near_copies import COMMON_DF
-from monitor.store import search
+from monitor.store import outbox, search
 from monitor.store.times import format_time, parse_time
 
 _SEARCH_SCHEMA = (
@@ -282,12 +282,22 @@ def _migration_4(db: sqlite_utils.Database) -> None:
             )
 
 
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """One deliveries table (and one attempts table) for alerts and feed warnings: the per-kind tables of
+    migration 3 are moved into them, rows kept (see outbox.migrate_unified_deliveries)."""
+    outbox.migrate_unified_deliveries(db.conn)  # joins this migration's transaction
+    for statement in outbox._SCHEMA.split(";\n"):  # the shared tables on a database that had none to move
+        if statement.strip():
+            db.execute(statement)
+
+
 # Append new migrations here; never edit one that has shipped.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_1,
     _migration_2,
     _migration_3,
     _migration_4,
+    _migration_5,
 )
 LATEST_VERSION = len(MIGRATIONS)
 
@@ -299,8 +309,17 @@ def schema_version(conn: sqlite3.Connection) -> int:
 def migrate(db: sqlite_utils.Database) -> None:
     """Apply the migrations this database has not had yet, each in its own transaction."""
     version = schema_version(db.conn)
-    for number, migration in enumerate(MIGRATIONS, start=1):
-        if number > version:
-            with db.atomic():
-                migration(db)
-                db.execute(f"PRAGMA user_version = {number}")
+    if version >= len(MIGRATIONS):
+        return
+    # Foreign keys off while tables are rebuilt (SQLite's documented procedure; the pragma has no effect
+    # inside a transaction, hence around them), then back as the connection had them.
+    foreign_keys = int(db.execute("PRAGMA foreign_keys").fetchone()[0])
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for number, migration in enumerate(MIGRATIONS, start=1):
+            if number > version:
+                with db.atomic():
+                    migration(db)
+                    db.execute(f"PRAGMA user_version = {number}")
+    finally:
+        db.execute(f"PRAGMA foreign_keys = {foreign_keys}")

@@ -98,8 +98,9 @@ def store_counts(conn: sqlite3.Connection) -> dict[str, int]:
 
 
 def delivery_states(conn: sqlite3.Connection) -> dict[str, int]:
-    """Alert deliveries by state (only the states that occur)."""
-    return {str(s): int(n) for s, n in conn.execute("SELECT state, count(*) FROM deliveries GROUP BY state")}
+    """Alert deliveries by state (only the states that occur); feed warnings' deliveries not counted."""
+    found = conn.execute("SELECT state, count(*) FROM deliveries WHERE kind = 'alert' GROUP BY state")
+    return {str(s): int(n) for s, n in found}
 
 
 # -- a topic's alerts, for its Atom / JSON feed ---------------------------------------------------------
