@@ -11,7 +11,7 @@ from datetime import datetime
 
 
 class FetchStatus(enum.Enum):
-    """What one HTTP fetch came to, mapped once in adapters/http.py.
+    """What one HTTP fetch came to: status codes map in fetch/rules.py, exceptions in fetch/client.py.
 
     TEMPORARY: try again later (timeouts, 5xx, 429, connection errors).
     SOFT: the server answered but not with something usable (404, HTML instead of feed, empty body).

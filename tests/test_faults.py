@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import FeedError
-from monitor.fetch.client import Fetcher, cache_max_age
+from monitor.fetch.client import Fetcher
+from monitor.fetch.rules import cache_max_age
 from monitor.models import FetchResult, FetchStatus, ParsedFeed
 from monitor.parse.feeds import entry_fingerprint, parse_feed
 from monitor.schedule.polls import FeedSchedState, PollOutcome, next_poll

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor import __version__
+from monitor.cli.options import add_global_options
 from monitor.errors import ConfigError, MonitorError
 
 if TYPE_CHECKING:
@@ -22,12 +23,6 @@ log = logging.getLogger("monitor")
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
-
-
-def add_config_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", metavar="PATH", default=None, help="config file (default: $MONITOR_CONFIG or config/monitor.toml)"
-    )
 
 
 def setup_logging(level: str, json_lines: bool = False) -> None:
@@ -190,13 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Arabic news monitor: polls feeds, extracts articles, drops near-copies, alerts on topic matches.",
     )
     parser.add_argument("--version", action="version", version=f"monitor {__version__}")
-    parser.add_argument(
-        "--log-level",
-        default="INFO",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log verbosity (default INFO)",
-    )
-    parser.add_argument("--log-json", action="store_true", help="log as JSON lines instead of text")
+    add_global_options(parser, top_level=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = sub.add_parser(
@@ -204,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the daemon: poll feeds on schedule and deliver alerts until stopped",
         description="Run the daemon. SIGINT/SIGTERM stop it after the work in flight is saved.",
     )
-    add_config_argument(run)
+    add_global_options(run)
     run.set_defaults(func=cmd_run)
 
     once = sub.add_parser(
@@ -213,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="One full cycle over all enabled feeds, then exit. Feed failures are "
         "reported, not fatal; an unusable config exits non-zero.",
     )
-    add_config_argument(once)
+    add_global_options(once)
     once.set_defaults(func=cmd_once)
 
     check = sub.add_parser(
@@ -229,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare with these seed articles only (default: the config's seeds and the database)",
     )
     check.add_argument("--json", action="store_true", help="one JSON object per article")
-    add_config_argument(check)
+    add_global_options(check)
     check.set_defaults(func=cmd_check)
 
     config = sub.add_parser(
@@ -239,11 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Environment variables MONITOR_<SECTION>_<KEY> override scalar keys (docs/configuration.md).",
     )
     config.add_argument("--json", action="store_true", help="print JSON instead of TOML")
-    add_config_argument(config)
+    add_global_options(config)
     config.set_defaults(func=cmd_config)
 
     status = sub.add_parser("status", help="counts, pending alerts and failing feeds from the database")
-    add_config_argument(status)
+    add_global_options(status)
     status.set_defaults(func=cmd_status)
 
     from monitor.cli.commands import register_all

@@ -1,6 +1,5 @@
 """Topic rules matched against an article, with the match explained. The rules are parsed in settings/topics.py.
 
-INTERFACE used by the rest of the code:
     match_topic(topic: Topic, title: str, text: str) -> TopicResult
         Evidence offsets point into matched_document(title, text) == title + "\n\n" + text.
 Pure: no I/O.

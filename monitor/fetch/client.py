@@ -1,13 +1,5 @@
 """The one HTTP client: timeouts, size caps, conditional GET, politeness, one exception -> status map.
 
-INTERFACE used by the rest of the code:
-    HttpSettings (monitor.settings.sections): the config's [http] table
-    class Fetcher:                       thread-safe; one per process
-        __init__(settings: HttpSettings)
-        fetch(url, *, etag=None, last_modified=None, accept=FEED_ACCEPT) -> FetchResult   # never raises
-        close()
-    cache_max_age(headers) -> float | None              # Cache-Control max-age, for the schedule
-
 Redirects are followed by hand (not by httpx) so every hop goes through the host gate and the redirect
 limit; the SSRF check itself lives in the socket layer (ssrf.GuardedBackend), so it covers every hop too.
 Bodies are read raw and inflated here with a cap on the output, because httpx inflates a whole network
@@ -16,9 +8,7 @@ chunk at once and a 64 KiB chunk of a gzip bomb is tens of megabytes.
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import re
 import threading
 import time
 import zlib
@@ -29,8 +19,25 @@ from typing import Any
 import httpcore
 import httpx
 
-from monitor.fetch.hosts import HostBusy, HostGate, HostPaused
-from monitor.fetch.ssrf import BlockedAddressError, GuardedBackend
+from monitor.errors import (
+    BadContentEncoding,
+    BadRedirect,
+    BodyTooLarge,
+    FetchError,
+    TooManyRedirects,
+    TotalTimeout,
+    TruncatedBody,
+    UnsupportedURL,
+)
+from monitor.fetch.hosts import HostGate, HostPaused
+from monitor.fetch.rules import (
+    DEFAULT_429_PAUSE_SECONDS,
+    MAX_RETRY_AFTER_SECONDS,
+    REDIRECT_CODES,
+    parse_retry_after,
+    status_for_http,
+)
+from monitor.fetch.ssrf import GuardedBackend
 from monitor.models import FetchResult, FetchStatus
 from monitor.settings.sections import HttpSettings
 
@@ -42,57 +49,15 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
-# A server may ask for any Retry-After; we honour up to a day so a typo or a hostile value cannot park a
-# host forever (the feed is never dropped, only delayed).
-MAX_RETRY_AFTER_SECONDS = 86_400.0
-# 429 without Retry-After still means "slow down": pause the host this long.
-DEFAULT_429_PAUSE_SECONDS = 60.0
-_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 
 
 # --- failures: every way a fetch can fail is mapped to a status in `classify_exception` only ---------
 
 
-class _FetchFailure(Exception):
-    status: FetchStatus = FetchStatus.TEMPORARY
-
-
-class BodyTooLarge(_FetchFailure):
-    status = FetchStatus.HARD
-
-
-class TooManyRedirects(_FetchFailure):
-    status = FetchStatus.SOFT
-
-
-class BadRedirect(_FetchFailure):
-    status = FetchStatus.SOFT
-
-
-class UnsupportedURL(_FetchFailure):
-    status = FetchStatus.HARD
-
-
-class BadContentEncoding(_FetchFailure):
-    status = FetchStatus.SOFT
-
-
-class TotalTimeout(_FetchFailure):
-    status = FetchStatus.TEMPORARY
-
-
-class TruncatedBody(_FetchFailure):
-    status = FetchStatus.TEMPORARY
-
-
 def classify_exception(exc: BaseException) -> tuple[FetchStatus, str]:
     """The single place where an exception becomes TEMPORARY / SOFT / HARD plus a readable reason."""
-    if isinstance(exc, _FetchFailure):
+    if isinstance(exc, FetchError):  # ours, host gate and SSRF refusals included: each carries its status
         return exc.status, str(exc)
-    if isinstance(exc, HostPaused | HostBusy):
-        return FetchStatus.TEMPORARY, str(exc)
-    if isinstance(exc, BlockedAddressError):
-        return FetchStatus.HARD, str(exc)
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return FetchStatus.HARD, f"bad URL: {exc}"
     if isinstance(exc, httpx.ConnectTimeout):
@@ -113,53 +78,6 @@ def classify_exception(exc: BaseException) -> tuple[FetchStatus, str]:
         return FetchStatus.TEMPORARY, f"network error: {type(exc).__name__}: {exc}"
     # Unknown: retry later rather than give up on the feed; the traceback is logged by the caller.
     return FetchStatus.TEMPORARY, f"unexpected error: {type(exc).__name__}: {exc}"
-
-
-def status_for_http(code: int) -> FetchStatus:
-    """What a final (non-redirect) HTTP status code means for polling."""
-    if 200 <= code < 300:
-        return FetchStatus.OK
-    if code == 304:
-        return FetchStatus.NOT_MODIFIED
-    if code in (408, 425, 429) or code >= 500:
-        return FetchStatus.TEMPORARY
-    if code == 410:  # the server says it is gone for good
-        return FetchStatus.HARD
-    return FetchStatus.SOFT
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds from now (delta-seconds or HTTP-date), clamped to [0, a day]."""
-    if not value:
-        return None
-    value = value.strip()
-    seconds: float
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
-
-
-_MAX_AGE = re.compile(r"(?:^|[,\s])(s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
-
-
-def cache_max_age(headers: Mapping[str, str]) -> float | None:
-    """Cache-Control max-age in seconds (None when absent or no-cache/no-store)."""
-    value = next((v for k, v in headers.items() if k.lower() == "cache-control"), None)
-    if not value:
-        return None
-    lowered = value.lower()
-    if "no-cache" in lowered or "no-store" in lowered:
-        return None
-    ages = [int(m.group(2)) for m in _MAX_AGE.finditer(value) if m.group(1).lower() == "max-age"]
-    return float(ages[0]) if ages else None
 
 
 # --- bounded decompression -----------------------------------------------------------------------
@@ -235,7 +153,10 @@ class Fetcher:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """`transport` replaces the network (tests pass httpx.MockTransport); by default every connect goes
+        through the SSRF check. The host gate, redirect limit and body caps apply either way."""
         self.settings = settings or HttpSettings()
         self._clock = clock
         self._gate = HostGate(
@@ -244,21 +165,19 @@ class Fetcher:
             clock=clock,
             sleep=sleep,
         )
-        self._client = httpx.Client(
-            transport=_GuardedTransport(
+        if transport is None:
+            transport = _GuardedTransport(
                 allow_private=self.settings.allow_private_addresses,
                 allowed_networks=self.settings.allowed_networks,
                 max_connections=100,
-            ),
+            )
+        self._client = httpx.Client(
+            transport=transport,
             follow_redirects=False,
             trust_env=False,  # no proxies or .netrc from the environment: behaviour must be the config's
             headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"},
         )
         self._closed = threading.Event()
-
-    @property
-    def gate(self) -> HostGate:
-        return self._gate
 
     def close(self) -> None:
         if not self._closed.is_set():
@@ -319,7 +238,7 @@ class Fetcher:
                 request = self._client.build_request("GET", target, headers=headers, timeout=timeout)
                 response = self._client.send(request, stream=True)
                 try:
-                    if response.status_code in _REDIRECT_CODES:
+                    if response.status_code in REDIRECT_CODES:
                         location = response.headers.get("location")
                         if not location:
                             raise BadRedirect(f"HTTP {response.status_code} redirect without a Location")
@@ -339,7 +258,7 @@ class Fetcher:
         etag = headers.get("etag")
         last_modified = headers.get("last-modified")
         status = status_for_http(code)
-        retry_after = parse_retry_after(headers.get("retry-after"))
+        retry_after = parse_retry_after(headers.get("retry-after"), datetime.now(UTC), cap=MAX_RETRY_AFTER_SECONDS)
         if code in (429, 503):
             pause = retry_after
             if pause is None:

@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from monitor.errors import FetchError
 
-class HostPaused(Exception):
+
+class HostPaused(FetchError):
     """The host asked us to wait (Retry-After); `remaining` seconds are left on the pause."""
 
     def __init__(self, host: str, remaining: float) -> None:
@@ -23,7 +25,7 @@ class HostPaused(Exception):
         self.remaining = remaining
 
 
-class HostBusy(Exception):
+class HostBusy(FetchError):
     """Every slot for the host stayed taken for the whole wait."""
 
     def __init__(self, host: str, waited: float) -> None:

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 
-from monitor.errors import MonitorError
+from monitor.errors import FeedError
 
 # Same rule as for feeds: an internal DTD subset with entities is refused before parsing (entity bombs).
 _ENTITY_DECL = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.IGNORECASE | re.DOTALL)
 
 
-class OpmlError(MonitorError):
+class OpmlError(FeedError):
     """The file is not an OPML document we can read."""
 
 

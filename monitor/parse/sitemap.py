@@ -1,6 +1,5 @@
 """A site's Google News sitemap, to recover items that fell out of a feed's window between two polls.
 
-INTERFACE used by the pipeline:
     news_sitemap_entries(fetcher, feed_url, since, until, limit) -> SitemapRecovery
         finds the site's news sitemap (robots.txt `Sitemap:` lines first, then the usual paths) and
         returns its entries published in [since, until], newest first, at most `limit`, as feed Entries.
@@ -33,7 +32,7 @@ ROBOTS_ACCEPT = "text/plain, */*;q=0.1"
 
 _SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 _NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
-# Same stance as adapters/feeds.py, one step stricter: a sitemap never needs a DTD, so any DOCTYPE is
+# Same stance as parse/feeds.py, one step stricter: a sitemap never needs a DTD, so any DOCTYPE is
 # refused before expat (which expands internal entities) sees the bytes: no entity bombs, no XXE.
 _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 _SITEMAP_LINE = re.compile(r"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)

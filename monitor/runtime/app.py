@@ -52,7 +52,7 @@ class CycleReport:
 
     @property
     def failed(self) -> list[PollReport]:
-        return [p for p in self.polls if p.status not in ("ok", "not_modified")]
+        return [p for p in self.polls if p.failed]
 
     def total(self, name: str) -> int:
         return sum(int(getattr(p, name)) for p in self.polls)
@@ -84,7 +84,7 @@ class App:
         self.metrics.observe_cycle(time.monotonic() - started, ok=True)
         for poll in report.polls:
             self.metrics.observe_poll(
-                poll.status,
+                poll.label,
                 poll.new,
                 poll.duplicates,
                 poll.matches,
@@ -92,11 +92,11 @@ class App:
                 poll.seconds,
                 article_errors=len(poll.article_errors),
             )
-            if poll.new or poll.status not in ("ok", "not_modified"):
+            if poll.new or poll.failed:
                 log.info(
                     "feed %s: %s, %d entries, %d new, %d near-copies, %d matches, %d alerts%s",
                     poll.feed_url,
-                    poll.status,
+                    poll.label,
                     poll.entries,
                     poll.new,
                     poll.duplicates,

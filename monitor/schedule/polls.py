@@ -80,10 +80,6 @@ class ScheduledPoll:
     def items_per_day(self) -> float | None:
         return self.state.items_per_day
 
-    @property
-    def possibly_missed_items(self) -> bool:
-        return self.possibly_missed
-
 
 def items_per_day_from_dates(dates: Iterable[datetime | None]) -> float | None:
     """Publishing rate implied by the publish dates in one feed window: (n - 1) items over their span."""
