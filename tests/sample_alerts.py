@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from monitor.decide.decision import build_alerts
-from monitor.decide.topics import Topic, match_topic, parse_topics
+from monitor.decide.topics import match_topic
 from monitor.models import Alert, AlertItem, AlsoPublished, Decision, NearCopy
+from monitor.settings.topics import Topic, parse_topics
 
 ROOT = Path(__file__).parent.parent
 RECORDS = ROOT / "tests" / "fixtures" / "quality" / "topics_ant.jsonl"

@@ -20,7 +20,7 @@ from monitor.models import AlertItem, AlsoPublished
 from monitor.schedule.feed_health import FeedWarning, warning_id_for
 from monitor.store import outbox
 from tests.delivery_servers import SmtpServer
-from tests.helpers_delivery import T0, FakeClock, attempts, config, make_alert, make_db, states, store
+from tests.helpers_delivery import ARTICLE_ROW, T0, FakeClock, attempts, config, make_alert, make_db, states, store
 
 
 def mail(port: int, **extra: Any) -> dict[str, Any]:
@@ -148,7 +148,7 @@ def test_jsonl_line_is_the_webhook_payload_and_survives_torn_writes(tmp_path: Pa
     alert = make_alert(1)
     store(db, alert, ["file"])
     with db.conn:
-        db.conn.execute("INSERT INTO articles (id) VALUES ('copy')")
+        db.conn.execute(ARTICLE_ROW, ("copy",))
         outbox.record_also_published(db, alert.article_id, "copy", "Al Jazeera", "https://aj.example/1")
     d = Dispatcher(db_path, config([{"name": "file", "type": "jsonl", "path": str(path)}]), FakeClock())
     assert d.run_due().delivered == 1
@@ -183,7 +183,7 @@ def test_enqueue_is_idempotent_and_part_of_the_callers_transaction(tmp_path: Pat
     assert sorted(states(db_path)) == ["alrt_0001:a", "alrt_0001:b"]
     # a failure later in the caller's transaction takes the alert with it
     with pytest.raises(RuntimeError), db.conn:
-        db.conn.execute("INSERT INTO articles (id) VALUES ('art2')")
+        db.conn.execute(ARTICLE_ROW, ("art2",))
         outbox.enqueue(db, make_alert(2), ["a"])
         raise RuntimeError("decision insert failed")
     other = sqlite3.connect(db_path)

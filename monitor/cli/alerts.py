@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from monitor.models import Alert, AlertItem, Evidence
 from monitor.settings.alerts import channel_summary
 from monitor.settings.config import load_config
 from monitor.store import outbox
+from monitor.store.connection import Connection, open_outbox
 
 
 def sample_alert(now: datetime) -> Alert:
@@ -73,14 +73,11 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _open(database: Path) -> sqlite3.Connection | None:
+def _open(database: Path) -> Connection | None:
     if not database.exists():
         print(f"no database at {database} yet")
         return None
-    conn = sqlite3.connect(str(database), timeout=30.0)
-    conn.execute("PRAGMA busy_timeout = 30000")
-    outbox.ensure_schema(conn)
-    return conn
+    return open_outbox(database)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

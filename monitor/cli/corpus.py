@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sqlite3
 import sys
 import time
 from collections.abc import Iterator
@@ -26,8 +25,8 @@ from typing import Any, TextIO
 from monitor.errors import MonitorError
 from monitor.models import ExtractedText
 from monitor.parse.corpus_files import Problem, Record, read_path
-from monitor.store import search
-from monitor.store.database import Store
+from monitor.store.connection import DatabaseError, disk_space_note
+from monitor.store.database import NewArticle, Store
 
 BATCH = 200  # articles per transaction: one fsync per batch instead of per article
 PROGRESS_EVERY = 500  # articles between two progress lines on stderr
@@ -54,14 +53,9 @@ def import_records(
     progress: TextIO | None = None, now: datetime | None = None,
 ) -> ImportReport:
     """Store each record as a corpus article (articles + near-copy index + search index)."""
-    from monitor.store.corpus_index import SqliteCorpusIndex  # owned by detection; imported when needed
     from monitor.text.urls import canonical_url
 
     report = ImportReport()
-    try:
-        index = SqliteCorpusIndex(store.db)
-    except sqlite3.Error as exc:
-        raise _stopped(exc, store, report) from None
     started = time.monotonic()
     seen_at = now or datetime.now(UTC)
     batch: list[Record] = []
@@ -69,33 +63,24 @@ def import_records(
     def flush() -> None:
         try:
             write()
-        except sqlite3.Error as exc:  # locked, disk full, corrupt: stop with what is committed so far
+        except DatabaseError as exc:  # locked, disk full, corrupt: stop with what is committed so far
             raise _stopped(exc, store, report) from None
         batch.clear()
 
     def write() -> None:
-        added = 0
-        with store.transaction() as db:
-            for record in batch:
-                article_id = corpus_id(record.text)
-                key = canonical_url(record.url) if record.url else f"corpus:{article_id}"
-                # same text, same URL, or the very article under its own id (a seed file imported again)
-                if db.execute("SELECT 1 FROM articles WHERE id = ? OR canonical_url = ? OR (id = ? AND text = ?)",
-                              [article_id, key, record.given_id, record.text]).fetchone():
-                    report.present += 1
-                    continue
-                if skip_near_copies and index.check(record.text).duplicate_of is not None:
-                    report.near_copies += 1
-                    continue
-                store.insert_article(
-                    db, article_id=article_id, canonical_url=key, url=record.url, feed_url=None,
-                    guid=record.given_id, source=record.source or source,
-                    extracted=ExtractedText(title=record.title, text=record.text, language=None, method="import"),
-                    summary="", published=record.published, seen_at=seen_at, is_seed=False, in_corpus=True,
-                )
-                index.add(article_id, record.text)
-                search.index_article(db, article_id, record.title, record.text)
-                added += 1
+        articles = []
+        for record in batch:
+            article_id = corpus_id(record.text)
+            key = canonical_url(record.url) if record.url else f"corpus:{article_id}"
+            articles.append(NewArticle(
+                article_id=article_id, canonical_url=key,
+                url=record.url, feed_url=None, guid=record.given_id, source=record.source or source,
+                extracted=ExtractedText(title=record.title, text=record.text, language=None, method="import"),
+                summary="", published=record.published, seen_at=seen_at, is_seed=False, in_corpus=True,
+            ))
+        added, present, near_copies = store.import_corpus_articles(articles, skip_near_copies)
+        report.present += present
+        report.near_copies += near_copies
         report.added += added  # counted once committed
 
     for item in records:
@@ -117,9 +102,7 @@ def import_records(
     return report
 
 
-def _stopped(exc: sqlite3.Error, store: Store, report: ImportReport) -> MonitorError:
-    from monitor.cli.db import disk_space_note
-
+def _stopped(exc: DatabaseError, store: Store, report: ImportReport) -> MonitorError:
     return MonitorError(f"corpus import stopped: {exc}{disk_space_note(store.path)} ({report.added} articles "
                         "were added and committed before; run the import again to continue)")
 
@@ -151,16 +134,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _corpus_rows(store: Store, include_all: bool, source: str | None, limit: int | None) -> Iterator[dict[str, Any]]:
-    where = [] if include_all else ["in_corpus = 1"]
-    params: list[Any] = []
-    if source:
-        where.append("source = ?")
-        params.append(source)
-    sql = ("SELECT id, title, text, url, source, published, seen_at, is_seed, in_corpus FROM articles"
-           + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY seen_at, id")
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    yield from store.db.query(sql, params)
+    yield from store.corpus_articles(include_all, source, limit)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -210,9 +184,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     store = _open_store(args)
     try:
         rows = list(_corpus_rows(store, False, args.source, args.limit))
-        total = store.db.execute("SELECT count(*) FROM articles WHERE in_corpus = 1").fetchone()[0]
-        by_source = store.db.execute("SELECT source, count(*) FROM articles WHERE in_corpus = 1"
-                                     " GROUP BY source ORDER BY count(*) DESC").fetchall()
+        by_source = store.corpus_sources()
+        total = sum(n for _, n in by_source)
     finally:
         store.close()
     if args.json:

@@ -23,7 +23,8 @@ from monitor.fetch.client import Fetcher
 from monitor.parse.feed_lookup import resolve_feed
 from monitor.parse.opml import OpmlFeed, parse_opml, render_opml
 from monitor.settings.config import Config, load_config
-from monitor.store.database import Store, parse_iso
+from monitor.store.database import Store
+from monitor.store.times import parse_time
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -99,7 +100,7 @@ def feed_rows(config: Config, store: Store) -> list[dict[str, Any]]:
 
 
 def _age(value: str | None, now: datetime) -> str:
-    moment = parse_iso(value)
+    moment = parse_time(value)
     if moment is None:
         return "never"
     seconds = max(0.0, (now - moment).total_seconds())

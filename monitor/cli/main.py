@@ -106,11 +106,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     stored = None
     if not args.seeds and config.database_path.exists():
         # also compare with everything the daemon has collected (read only: nothing is stored)
-        from monitor.store.corpus_index import SqliteCorpusIndex
         from monitor.store.database import Store
 
         stored = Store(config.database_path)
-        lookups.append(SqliteCorpusIndex(stored.db))
+        lookups.append(stored.corpus_index)
     try:
         for article in read_inputs(args.inputs, config.http):
             # the closest of the seeds and the stored corpus; topics are matched once
@@ -165,9 +164,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         counts = store.counts()
         feeds = store.feeds()
-        alerts = dict(
-            store.db.execute("SELECT state, count(*) FROM deliveries WHERE kind = 'alert' GROUP BY state").fetchall()
-        )
+        alerts = store.delivery_states()
     finally:
         store.close()
     print(" ".join(f"{k}={v}" for k, v in counts.items()))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +15,9 @@ from typing import Any
 from monitor.deliver import alert_feeds as feed_export
 from monitor.errors import MonitorError
 from monitor.store import search
+from monitor.store.connection import DatabaseError
 from monitor.store.database import Store
+from monitor.store.reads import topics_with_alerts
 
 ANSI_MARKS = ("\x1b[1;4m", "\x1b[0m")  # bold + underline: visible in any terminal theme, RTL included
 PLAIN_MARKS = ("[", "]")
@@ -45,8 +46,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     store = _open(args.config)
     try:
         if args.rebuild_index:
-            with store.transaction() as db:
-                count = search.rebuild(db)
+            count = store.rebuild_search_index()
             print(f"search index rebuilt: {count} articles", file=sys.stderr)
             if not args.query:
                 return 0
@@ -57,10 +57,9 @@ def cmd_search(args: argparse.Namespace) -> int:
             raise MonitorError("the query has no words to search for")
         filters = search.Filters(topic=args.topic, source=args.source, since=args.since, until=args.until,
                                  exclude_copies=args.no_copies, limit=args.limit, order=args.sort)
-        with store.lock:
-            hits = search.search(store.db, query, filters)
-            indexed = search.indexed_count(store.db)
-    except sqlite3.OperationalError as exc:
+        hits = store.search(query, filters)
+        indexed = store.indexed_count()
+    except DatabaseError as exc:
         raise MonitorError(f"search failed: {exc}") from None
     finally:
         store.close()
@@ -91,17 +90,15 @@ def cmd_export_alerts(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if not config.database_path.exists():
         raise MonitorError(f"no database yet at {config.database_path}")
-    conn = sqlite3.connect(f"file:{config.database_path}?mode=ro", uri=True, timeout=10)
     try:
-        known = {t.name for t in config.topics} | set(feed_export.topics_with_alerts(conn))
+        known = {t.name for t in config.topics} | set(topics_with_alerts(config.database_path, timeout=10))
         if args.topic not in known:
             raise MonitorError(f"no topic {args.topic!r} (known: {', '.join(sorted(known)) or 'none'})")
         self_url = f"{args.base_url.rstrip('/')}/alerts/{args.topic}.{args.format}" if args.base_url else None
-        body = feed_export.render(conn, args.topic, args.format, limit=args.limit, self_url=self_url)
-    except sqlite3.OperationalError as exc:
+        body = feed_export.render(config.database_path, args.topic, args.format, limit=args.limit,
+                                  self_url=self_url)
+    except DatabaseError as exc:
         raise MonitorError(f"cannot read alerts from {config.database_path}: {exc}") from None
-    finally:
-        conn.close()
     if args.output == "-":
         sys.stdout.buffer.write(body)
         sys.stdout.flush()

@@ -1,6 +1,6 @@
 """A topic's alerts as an Atom feed (RFC 4287) or a JSON Feed 1.1, for following them in a feed reader.
 
-Read from the outbox's `alerts` table, newest first. Entry ids are the alerts' stable ids, so a reader
+Made from the topic's alerts, newest first. Entry ids are the alerts' stable ids, so a reader
 never shows the same alert twice however often it polls, and one re-polled after a restart sees no
 change. An entry's content is the e-mail's alert block (passages with their hits marked) as escaped HTML,
 Atom `type="html"` and JSON Feed `content_html`; `content_text` keeps the plain form.
@@ -10,66 +10,20 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from monitor.deliver.render import AlertItem, AlertView, AlsoPublished, alert_html, alert_text, alert_view
 from monitor.deliver.render.labels import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, isolate, word
 from monitor.models import Alert, Evidence
-from monitor.store.outbox import parse_ts
+from monitor.store.reads import FeedAlert, topic_alerts
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FORMATS = {"atom": "application/atom+xml; charset=utf-8", "json": "application/feed+json; charset=utf-8"}
 # XML 1.0 forbids most control characters; a scraped title may carry one, and one bad character would
 # make a reader reject the whole feed.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-@dataclass(frozen=True)
-class FeedAlert:
-    alert_id: str
-    topic: str
-    title: str
-    url: str
-    source: str
-    published: datetime | None
-    created_at: datetime
-    snippet: str
-    reason: str
-    score: float
-    threshold: float
-    evidence: list[dict[str, object]]
-    also_published: list[tuple[str, str]]  # (source, url) of near-copies seen later
-
-
-def topics_with_alerts(conn: sqlite3.Connection) -> list[str]:
-    return [r[0] for r in conn.execute("SELECT DISTINCT topic FROM alerts ORDER BY topic")]
-
-
-def load_alerts(conn: sqlite3.Connection, topic: str, limit: int = 50) -> list[FeedAlert]:
-    rows = conn.execute(
-        "SELECT id, topic, title, url, source, published, created_at, snippet, reason, score, threshold,"
-        " evidence, article_id FROM alerts WHERE topic = ? ORDER BY created_at DESC, id LIMIT ?",
-        (topic, limit),
-    ).fetchall()
-    alerts = []
-    for r in rows:
-        try:
-            evidence = json.loads(r[11])
-        except ValueError:  # a damaged row must not take the whole feed down; `monitor db check` names it
-            evidence = []
-        also = conn.execute(
-            "SELECT source, url FROM alert_also_published WHERE article_id = ? ORDER BY recorded_at", (r[12],)
-        ).fetchall()
-        alerts.append(FeedAlert(
-            alert_id=r[0], topic=r[1], title=r[2], url=r[3], source=r[4], published=parse_ts(r[5]),
-            created_at=parse_ts(r[6]) or datetime.now(UTC), snippet=r[7] or "", reason=r[8] or "",
-            score=r[9], threshold=r[10], evidence=evidence if isinstance(evidence, list) else [],
-            also_published=[(a[0], a[1]) for a in also],
-        ))
-    return alerts
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -186,11 +140,11 @@ def json_feed(alerts: list[FeedAlert], topic: str, self_url: str | None = None, 
     return json.dumps(feed, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def render(conn: sqlite3.Connection, topic: str, fmt: str, *, limit: int = 50,
+def render(database_path: Path, topic: str, fmt: str, *, limit: int = 50,
            self_url: str | None = None, language: str = DEFAULT_LANGUAGE,
            timezone: str = DEFAULT_TIMEZONE) -> bytes:
     """The feed of `topic` in `fmt` ("atom" or "json"), its words in `language`, times in `timezone`."""
-    alerts = load_alerts(conn, topic, limit)
+    alerts = topic_alerts(database_path, topic, limit)
     if fmt == "atom":
         return atom(alerts, topic, self_url, language=language, timezone=timezone)
     if fmt == "json":

@@ -22,7 +22,6 @@ import contextlib
 import logging
 import os
 import random
-import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,7 +43,9 @@ from monitor.deliver.policy import (
 )
 from monitor.settings.alerts import AlertsConfig, Channel, channel_summary
 from monitor.store import outbox
+from monitor.store.connection import DatabaseError, open_outbox
 from monitor.store.outbox import AttemptRecord, DeliveryRow
+from monitor.store.times import format_time
 
 log = logging.getLogger("monitor.deliver")
 
@@ -81,10 +82,7 @@ class Dispatcher:
         self._lock = threading.Lock()
         # check_same_thread=False: APScheduler may run the job on a different pool thread each time;
         # the lock above keeps use of the connection to one thread at a time.
-        self.conn = sqlite3.connect(str(db_path), timeout=30.0, check_same_thread=False)
-        self.conn.execute("PRAGMA busy_timeout = 30000")
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        outbox.ensure_schema(self.conn)
+        self.conn = open_outbox(db_path)
         self._lock_fd = os.open(f"{db_path}.dispatch.lock", os.O_RDWR | os.O_CREAT, 0o600)
 
     def _try_process_lock(self) -> bool:
@@ -144,7 +142,7 @@ class Dispatcher:
     def _rollback(self) -> None:
         try:
             self.conn.rollback()
-        except sqlite3.Error:
+        except DatabaseError:
             log.exception("rollback failed")
 
     def _run(self, summary: RunSummary) -> None:
@@ -212,7 +210,7 @@ class Dispatcher:
             if len(groups) > free:
                 # More waiting than the limit lets through: send one message carrying all of them rather
                 # than dropping or trickling them out over hours.
-                key = f"overflow:{name}:{outbox.ts(now)}"
+                key = f"overflow:{name}:{format_time(now)}"
                 with self.conn:
                     outbox.assign_batch(self.conn, [r.id for r in due], key, now)
                 log.info("channel %s: rate limit; %d alerts batched into one message", name, len(due))
@@ -227,7 +225,7 @@ class Dispatcher:
         closing = [r for r in rows if r.batch_key is None and r.created_at < boundary]
         if not closing:
             return rows
-        key = f"digest:{channel.name}:{outbox.ts(boundary)}"
+        key = f"digest:{channel.name}:{format_time(boundary)}"
         with self.conn:
             outbox.assign_batch(self.conn, [r.id for r in closing], key, now)
         closing_ids = {r.id for r in closing}

@@ -22,11 +22,9 @@ from monitor.fetch.client import Fetcher
 from monitor.runtime.metrics import Metrics
 from monitor.runtime.ops_http import make_ops_server
 from monitor.runtime.poll import Pipeline, PollReport
-from monitor.schedule.feed_health import FeedHealth, stale_feeds
+from monitor.schedule.feed_health import stale_feeds
 from monitor.settings.config import Config
-from monitor.store import outbox
-from monitor.store.corpus_index import SqliteCorpusIndex
-from monitor.store.database import FeedRow, Store, parse_iso
+from monitor.store.database import FeedRow, Store
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +67,7 @@ class App:
         self.store = Store(config.database_path)
         self.extractor = Extractor(config.pipeline.extract_timeout_seconds) if config.pipeline.fetch_pages else None
         self.fetcher = Fetcher(config.http)
-        self.index = SqliteCorpusIndex(self.store.db)
+        self.index = self.store.corpus_index
         self.pipeline = Pipeline(config, self.store, self.fetcher, self.extractor, self.index, clock)
         self.dispatcher = Dispatcher(config.database_path, config.alerts, clock)
         self.metrics = Metrics()
@@ -123,24 +121,13 @@ class App:
         if warn_after <= timedelta(0):
             return 0
         try:
-            feeds = [
-                FeedHealth(
-                    url=r["url"],
-                    name=r["name"],
-                    added_at=parse_iso(r["created_at"]) or self.clock(),
-                    last_success_at=parse_iso(r["last_success_at"]),
-                    consecutive_failures=r["consecutive_failures"] or 0,
-                    last_error=r["last_error"],
-                )
-                for r in self.store.feeds(enabled_only=True)
-            ]
+            feeds = self.store.feed_health(self.clock())
             # Every enabled channel: topic filters choose articles, and a silent feed concerns every topic.
             channels = [c.name for c in self.config.alerts.channels if c.enabled]
             queued = 0
             for warning in stale_feeds(feeds, self.clock(), warn_after):
-                with self.store.transaction() as db:
-                    if not outbox.enqueue(db, warning, channels):
-                        continue
+                if not self.store.queue_feed_warning(warning, channels):
+                    continue
                 queued += 1
                 log.warning(
                     "feed %s (%s): no successful poll for %.1f hours (%d failures, last error: %s); warning %s queued",
@@ -178,11 +165,8 @@ class App:
 
     def apply_retention(self) -> None:
         """Clear the text of old articles that neither matched nor alerted ([ops] retention_days)."""
-        from monitor.cli.db import prune_texts
-
         try:
-            with self.store.transaction() as db:
-                cleared = prune_texts(db, self.config.ops.retention_days, self.clock())
+            cleared = self.store.prune_texts(self.config.ops.retention_days, self.clock())
             if cleared:
                 log.info(
                     "retention: cleared the text of %d articles older than %d days",

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -30,6 +29,7 @@ from monitor.deliver import alert_feeds as feed_export
 from monitor.errors import MonitorError
 from monitor.runtime.metrics import Gauge, Metrics, database_gauges
 from monitor.settings.sections import OpsSettings
+from monitor.store.reads import ReadError, probe_writable, topics_with_alerts
 
 log = logging.getLogger(__name__)
 
@@ -41,30 +41,8 @@ _FEED_PATH = re.compile(r"^/alerts/([^/]+)\.(atom|json)$")
 
 
 def probe_database(database_path: Path, timeout: float = 2.0) -> str | None:
-    """None when the database takes a real write now and its disk has room; otherwise why not
-    (locked, read-only, disk full).
-
-    A real write (one heartbeat row, its own connection) rather than a read: a read-only mount or a lock
-    held elsewhere still reads fine. Free space is checked as well, because a small write can still
-    succeed on a full disk by reusing room inside the WAL file, while the next article's does not.
-    """
-    from monitor.cli.db import disk_space_note
-
-    try:
-        conn = sqlite3.connect(f"file:{database_path}?mode=rw", uri=True, timeout=timeout)
-    except sqlite3.Error as exc:
-        return f"cannot open {database_path}: {exc}{disk_space_note(database_path)}"
-    try:
-        with conn:
-            conn.execute("INSERT INTO ops_heartbeat (id, at) VALUES (1, ?)"
-                         " ON CONFLICT (id) DO UPDATE SET at = excluded.at",
-                         (datetime.now(UTC).isoformat(timespec="seconds"),))
-    except sqlite3.Error as exc:
-        return f"database not writable: {exc}{disk_space_note(database_path)}"
-    finally:
-        conn.close()
-    note = disk_space_note(database_path)
-    return f"no room for new articles and alerts{note}" if note else None
+    """None when the database takes a real write now and its disk has room; otherwise why not."""
+    return probe_writable(database_path, timeout)
 
 
 def health_report(*, scheduler_alive: bool, started_at: float, last_success_at: float | None, now: float,
@@ -219,7 +197,7 @@ def make_ops_server(settings: OpsSettings, database_path: Path, metrics: Metrics
         try:
             gauges = database_gauges(database_path)
             readable = 1.0
-        except sqlite3.Error as exc:
+        except ReadError as exc:
             log.warning("metrics: cannot read the database: %s", exc)
             gauges, readable = [], 0.0
         gauges.append(Gauge("monitor_database_readable", "1 when the database gauges could be read.",
@@ -227,16 +205,12 @@ def make_ops_server(settings: OpsSettings, database_path: Path, metrics: Metrics
         return metrics.render(gauges)
 
     def alert_feed(topic: str, fmt: str) -> bytes | None:
-        conn = sqlite3.connect(f"file:{database_path}?mode=ro", uri=True, timeout=5)
-        try:
-            if topic not in topics and topic not in feed_export.topics_with_alerts(conn):
-                return None
-            host, port = server.address  # the real port when 0 was configured
-            base = (settings.public_url or f"http://{host}:{port}").rstrip("/")
-            return feed_export.render(conn, topic, fmt, limit=settings.feed_entries,
-                                      self_url=f"{base}/alerts/{quote(topic)}.{fmt}")
-        finally:
-            conn.close()
+        if topic not in topics and topic not in topics_with_alerts(database_path):
+            return None
+        host, port = server.address  # the real port when 0 was configured
+        base = (settings.public_url or f"http://{host}:{port}").rstrip("/")
+        return feed_export.render(database_path, topic, fmt, limit=settings.feed_entries,
+                                  self_url=f"{base}/alerts/{quote(topic)}.{fmt}")
 
     server = OpsServer(settings.host, settings.port, health, metrics_text, alert_feed)
     return server

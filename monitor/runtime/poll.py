@@ -30,8 +30,7 @@ from monitor.parse.feeds import parse_feed
 from monitor.parse.sitemap import news_sitemap_entries
 from monitor.schedule.polls import FeedSchedState, PollOutcome, ScheduledPoll, items_per_day_from_dates, next_poll
 from monitor.settings.config import Config
-from monitor.store import outbox, search
-from monitor.store.database import FeedRow, Store, iso
+from monitor.store.database import FeedRow, NewArticle, Store
 from monitor.text.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -96,27 +95,21 @@ class Pipeline:
         """Put the seed articles into the store and the corpus once; later starts find them there."""
         added = 0
         for seed in read_seeds(self.config.pipeline.seeds_dir):
-            with self.store.transaction() as db:
-                if db.execute("SELECT 1 FROM articles WHERE id = ?", [seed.id]).fetchone():
-                    continue
-                self.store.insert_article(
-                    db,
-                    article_id=seed.id,
-                    canonical_url=f"seed:{seed.id}",
-                    url="",
-                    feed_url=None,
-                    guid=None,
-                    source="seed",
-                    extracted=ExtractedText(title=seed.title, text=seed.text, language="ar", method="seed"),
-                    summary="",
-                    published=None,
-                    seen_at=self.clock(),
-                    is_seed=True,
-                    in_corpus=True,
-                )
-                self.index.add(seed.id, seed.text)
-                search.index_article(db, seed.id, seed.title, seed.text)
-                added += 1
+            seed_article = NewArticle(
+                article_id=seed.id,
+                canonical_url=f"seed:{seed.id}",
+                url="",
+                feed_url=None,
+                guid=None,
+                source="seed",
+                extracted=ExtractedText(title=seed.title, text=seed.text, language="ar", method="seed"),
+                summary="",
+                published=None,
+                seen_at=self.clock(),
+                is_seed=True,
+                in_corpus=True,
+            )
+            added += self.store.record_corpus_article(seed_article)
         if added:
             log.info("loaded %d seed articles from %s", added, self.config.pipeline.seeds_dir)
         return added
@@ -223,7 +216,8 @@ class Pipeline:
             log.info("feed %s: possibly missed items, but the site has no readable news sitemap", feed.url)
             return
         if not found.entries or self.stopping.is_set():
-            log.info("feed %s: news sitemap %s lists nothing new since %s", feed.url, found.sitemap_url, iso(since))
+            log.info("feed %s: news sitemap %s lists nothing new since %s", feed.url, found.sitemap_url,
+                     since.isoformat())
             return
         sub = PollReport(feed_url=feed.url)
         self._process_entries(feed, found.entries, sub)
@@ -304,15 +298,23 @@ class Pipeline:
         now = self.clock()
         # Decide and store under the store lock: two workers holding copies of one story must not
         # both miss each other in the index and both alert.
-        with self.store.transaction() as db:
-            if db.execute("SELECT 1 FROM articles WHERE canonical_url = ?", [key]).fetchone():
+        with self.store.atomic():
+            if self.store.seen_urls([key]):
                 return None  # another feed's worker stored the same article meanwhile
             decision = decide(article_id, extracted.title, extracted.text, self.index, self.config.topics)
             joins_corpus = decision.duplicate_of is None and (
                 self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics)
             )
-            self.store.insert_article(
-                db,
+            alerts = build_alerts(
+                decision,
+                title=extracted.title,
+                url=entry.link,
+                source=feed.name,
+                published=entry.published,
+                text=extracted.text,
+                now=now,
+            )
+            article = NewArticle(
                 article_id=article_id,
                 canonical_url=key,
                 url=entry.link,
@@ -325,27 +327,9 @@ class Pipeline:
                 seen_at=now,
                 in_corpus=joins_corpus,
             )
-            self.store.insert_decision(db, decision, now)
-            search.index_article(db, article_id, extracted.title, extracted.text)
+            queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for)
             if joins_corpus:
                 self.index.add(article_id, extracted.text)
-            if (
-                decision.duplicate_of is not None
-                and db.execute("SELECT 1 FROM alerts WHERE article_id = ? LIMIT 1", [decision.duplicate_of]).fetchone()
-            ):
-                outbox.record_also_published(db, decision.duplicate_of, article_id, feed.name, entry.link)
-            alerts = build_alerts(
-                decision,
-                title=extracted.title,
-                url=entry.link,
-                source=feed.name,
-                published=entry.published,
-                text=extracted.text,
-                now=now,
-            )
-            queued = sum(
-                outbox.enqueue(db, alert, self.config.alerts.channel_names_for(alert.topic)) for alert in alerts
-            )
             report.alerts += queued
         if decision.duplicate_of:
             log.info(
@@ -387,10 +371,10 @@ class Pipeline:
         fixed = self.config.feed_interval_minutes(feed.url)
         planned = next_poll(state, outcome, now, self.config.schedule, self.rng, fixed)
         values: dict[str, object] = {
-            "last_polled_at": iso(now),
+            "last_polled_at": now,
             "last_status": report.label,
             "last_http_status": http_status,
-            "next_poll_at": iso(planned.at),
+            "next_poll_at": planned.at,
             "interval_seconds": planned.state.interval_seconds,
             "consecutive_failures": planned.state.consecutive_failures,
             "items_per_day": planned.state.items_per_day,
@@ -400,7 +384,7 @@ class Pipeline:
                 {
                     "etag": etag,
                     "last_modified": last_modified,
-                    "last_success_at": iso(now),
+                    "last_success_at": now,
                     "last_error": None,
                     "new_items_last_poll": report.new,
                 }

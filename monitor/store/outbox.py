@@ -1,8 +1,7 @@
 """The outbox in SQLite: what is sent (alerts, feed warnings), one delivery per (message, channel), every
 attempt, channel state.
 
-Interface used by the pipeline and the daemon:
-    ensure_schema(db) -> None
+The store's migration chain runs ensure_schema (migration 5). Used by the pipeline through the Store:
     enqueue(db, alert_or_feed_warning, channel_names) -> bool     no commit: runs in the caller's transaction
     record_also_published(db, alert_article_id, article_id, source, url) -> None     no commit
 The rest (row queries and state changes) is for the dispatcher and `monitor alerts`.
@@ -14,8 +13,8 @@ checked for both. The payload tables (`alerts`, `feed_warnings`) are kind-specif
 Nothing here commits (the schema functions aside): callers own their transactions, so an alert is stored
 atomically with the decision that raised it, and a delivery's outcome atomically with its attempt row.
 
-Times are stored as fixed-width UTC ISO strings ("2026-11-23T10:00:00.000000Z") so that string order is
-time order and `next_attempt_at <= ?` works in SQL.
+Times are stored in the one format of store/times.py (`ts` here), whose string order is time order, so
+`next_attempt_at <= ?` works in SQL.
 """
 
 from __future__ import annotations
@@ -29,6 +28,8 @@ from typing import Any, Protocol
 
 from monitor.models import Alert, AlertItem, AlsoPublished, Evidence
 from monitor.schedule.feed_health import FeedWarning
+from monitor.store.times import format_time as ts
+from monitor.store.times import parse_time as parse_ts
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -135,19 +136,6 @@ _SCHEMA = ";\n".join((*_PAYLOAD_TABLES, *_DELIVERY_TABLES, *_DELIVERY_INDEXES, _
 
 def _conn(db: DB) -> sqlite3.Connection:
     return db if isinstance(db, sqlite3.Connection) else db.conn
-
-
-def ts(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_ts(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def ensure_schema(db: DB) -> None:
