@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from monitor.deliver import alert_feeds
 from monitor.deliver.render import AlertItem, alert_view, digest_email_content, email_content
 from monitor.deliver.render.passages import build_passages
 from monitor.store import outbox
-from tests.helpers_delivery import make_db, store
+from tests.helpers_delivery import ARTICLE_ROW, make_db, store
 from tests.sample_alerts import ROOT, digest_sample, email_sample
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -105,15 +104,11 @@ def test_alert_feed_entry_is_html_and_reads_right_to_left(browser, tmp_path: Pat
     db = make_db(db_path)
     item = email_sample()
     store(db, item.alert, ["console"])
-    db.conn.execute("INSERT INTO articles (id) VALUES (?)", ("a_copy",))
+    db.conn.execute(ARTICLE_ROW, ("a_copy",))
     outbox.record_also_published(db, item.alert.article_id, "a_copy", "سكاي نيوز عربية", item.also_published[0].url)
     db.conn.commit()
     db.conn.close()
-    conn = sqlite3.connect(db_path)
-    try:
-        atom = alert_feeds.render(conn, item.alert.topic, "atom")
-    finally:
-        conn.close()
+    atom = alert_feeds.render(db_path, item.alert.topic, "atom")
     entry = ET.fromstring(atom).find("{http://www.w3.org/2005/Atom}entry")
     assert entry is not None
     content = entry.find("{http://www.w3.org/2005/Atom}content")
