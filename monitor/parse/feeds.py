@@ -4,7 +4,8 @@ INTERFACE used by the rest of the code:
     parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed
         raises monitor.errors.FeedError(reason) for an empty body, HTML instead of a feed, XML entity
         declarations (entity-expansion bombs / XXE), or XML so broken that no entry could be recovered.
-    entry_fingerprint(entry) -> str      same story under a new GUID -> same fingerprint
+    entry_fingerprint(entry) -> str      same story under a new GUID -> same fingerprint (link + title,
+                                         or title + summary for an entry without a link)
 
 feedparser always gets bytes (io.BytesIO) and the response headers, never a decoded str; when our
 encoding decision (adapters/encoding.py) differs from what the bytes claim, the bytes are re-encoded to
@@ -83,12 +84,15 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
 
 
 def entry_fingerprint(entry: Entry) -> str:
-    """Identity of the story regardless of GUID: link + title, normalised.
+    """Identity of the story regardless of GUID: link + title, normalised; title + summary without a link.
 
     Some feeds mint a fresh GUID for the same item on every fetch; by GUID every poll is "all new".
     """
-    link = entry.link.split("#", 1)[0].rstrip("/").lower()
     title = _SPACE.sub(" ", entry.title).strip().lower()
+    if not entry.link:
+        summary = _SPACE.sub(" ", entry.summary).strip().lower()
+        return hashlib.sha1(f"\n{title}\n{summary}".encode()).hexdigest()
+    link = entry.link.split("#", 1)[0].rstrip("/").lower()
     return hashlib.sha1(f"{link}\n{title}".encode()).hexdigest()
 
 
