@@ -440,6 +440,8 @@ class Pipeline:
             values["last_error"] = report.error
         try:
             self.store.update_feed(feed.url, values)
+        except (sqlite3.Error, OSError) as exc:  # the database or its disk is failing: one line
+            log.error("feed %s: could not record the poll outcome: %s: %s", feed.url, type(exc).__name__, exc)
         except Exception:
             log.exception("feed %s: could not record the poll outcome", feed.url)
         return planned
