@@ -76,7 +76,7 @@ def store(db: sqlite_utils.Database, alert: Alert, channels: list[str]) -> bool:
 def config(channels: list[dict[str, Any]], **retry: Any) -> AlertsConfig:
     spec: dict[str, Any] = {"retry_delays_seconds": [5, 300, 1800], "retry_jitter": 0.0, **retry}
     spec["channels"] = channels
-    return parse_alerts(spec, env={})
+    return parse_alerts(spec)
 
 
 def states(db_path: Path) -> dict[str, str]:

@@ -15,7 +15,9 @@ import pytest
 from monitor.deliver.channels import Message
 from monitor.deliver.dispatcher import Dispatcher
 from monitor.deliver.policy import Outcome, Result
-from monitor.deliver.render import AlertItem, AlsoPublished, alert_payload
+from monitor.deliver.render import alert_payload
+from monitor.models import AlertItem, AlsoPublished
+from monitor.schedule.feed_health import FeedWarning, warning_id_for
 from monitor.store import outbox
 from tests.delivery_servers import SmtpServer
 from tests.helpers_delivery import T0, FakeClock, attempts, config, make_alert, make_db, states, store
@@ -106,6 +108,34 @@ def test_rate_limit_holds_back_then_batches_never_drops(tmp_path: Path) -> None:
         assert summary.messages == 1 and summary.delivered == 3
         assert len(smtp.messages) == 3
         assert smtp.messages[2]["X-Monitor-Alert-Ids"] == "alrt_0003 alrt_0004 alrt_0005"
+    assert set(states(db_path).values()) == {"delivered"}
+
+
+def feed_warning(feed_url: str, created_at: datetime) -> FeedWarning:
+    since = created_at - timedelta(hours=30)
+    return FeedWarning(warning_id_for(feed_url, since), feed_url, "Down Daily", None, since, 5, "HTTP 500", created_at)
+
+
+def test_feed_warnings_skip_digests_and_the_rate_limit_and_do_not_use_it_up(tmp_path: Path) -> None:
+    db_path = tmp_path / "m.db"
+    db = make_db(db_path)
+    clock = FakeClock(at(1))
+    with SmtpServer() as smtp:
+        cfg = config([mail(smtp.port, digest_minutes=30, rate_limit_count=1, rate_limit_window_minutes=60)])
+        d = Dispatcher(db_path, cfg, clock)
+        store(db, make_alert(1, created_at=at(1)), ["mail"])
+        for n, minute in ((1, 1), (2, 2)):
+            with db.conn:
+                outbox.enqueue(db, feed_warning(f"https://down{n}.test/rss.xml", at(minute)), ["mail"])
+            clock.now = at(minute)
+            summary = d.run_due()
+            assert (summary.messages, summary.delivered, summary.postponed) == (1, 1, 0)  # now, not at 10:30
+        clock.now = at(31)
+        summary = d.run_due()  # the two warnings did not use up the one message an hour
+        d.close()
+        assert (summary.messages, summary.delivered, summary.postponed) == (1, 1, 0)
+        assert [m["X-Monitor-Feed-Warning"] is not None for m in smtp.messages] == [True, True, False]
+        assert smtp.messages[2]["X-Monitor-Alert-Ids"] == "alrt_0001"
     assert set(states(db_path).values()) == {"delivered"}
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from monitor.deliver.dispatcher import Dispatcher
-from monitor.deliver.render import AlertItem, alert_payload
+from monitor.deliver.render import alert_payload
+from monitor.models import AlertItem
 from monitor.store import outbox
 from tests.delivery_servers import Reply, WebhookReceiver
 from tests.helpers_delivery import SECRET, SECRET2, FakeClock, attempts, config, make_alert, make_db, states, store

@@ -21,7 +21,8 @@ import pytest
 from monitor.errors import ConfigError, MonitorError
 from monitor.models import Alert, Decision, Evidence, ExtractedText, NearCopy, TopicResult
 from monitor.runtime.metrics import Metrics
-from monitor.runtime.ops_http import OpsServer, OpsSettings, make_ops_server, parse_ops_settings
+from monitor.runtime.ops_http import OpsServer, make_ops_server
+from monitor.settings.sections import OpsSettings, parse_ops_settings
 from monitor.store import outbox
 from monitor.store.database import Store
 

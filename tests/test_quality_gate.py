@@ -19,7 +19,7 @@ import sqlite_utils
 
 from monitor.cli.main import main
 from monitor.decide.evaluation import Report, evaluate
-from monitor.decide.topics import parse_topics
+from monitor.settings.topics import parse_topics
 from monitor.store.corpus_index import SqliteCorpusIndex
 
 ROOT = Path(__file__).resolve().parents[1]

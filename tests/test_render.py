@@ -11,15 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.deliver.render import (
-    AlertItem,
-    AlsoPublished,
     alert_payload,
     digest_email_content,
     digest_payload,
     email_content,
     one_line,
 )
-from monitor.models import Evidence
+from monitor.models import AlertItem, AlsoPublished, Evidence
 from tests.helpers_delivery import make_alert
 
 ALLOWED_TAGS = {"html", "head", "meta", "title", "body", "h1", "h2", "h3", "p", "strong", "time", "ul", "li",

@@ -25,28 +25,12 @@ from typing import Any, TextIO
 
 from monitor.errors import MonitorError
 from monitor.models import ExtractedText
+from monitor.parse.corpus_files import Problem, Record, read_path
 from monitor.store import search
 from monitor.store.database import Store
 
 BATCH = 200  # articles per transaction: one fsync per batch instead of per article
 PROGRESS_EVERY = 500  # articles between two progress lines on stderr
-
-
-@dataclass(frozen=True)
-class Record:
-    label: str  # where it came from, for messages: "file.jsonl:12" or "dir/x.txt"
-    title: str
-    text: str
-    url: str = ""
-    source: str | None = None
-    published: datetime | None = None
-    given_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Problem:
-    label: str
-    message: str
 
 
 @dataclass
@@ -56,81 +40,6 @@ class ImportReport:
     present: int = 0  # same text (or same URL) already stored
     near_copies: int = 0  # skipped with --skip-near-copies
     problems: list[Problem] = field(default_factory=list)
-
-
-# -- reading ------------------------------------------------------------------------------------
-
-
-def read_txt(path: Path) -> Record | Problem:
-    """Seed format: first non-empty line is the title; the text is the whole file (title included)."""
-    try:
-        raw = path.read_text(encoding="utf-8-sig").strip()
-    except UnicodeDecodeError:
-        return Problem(str(path), "not UTF-8 text")
-    except OSError as exc:
-        return Problem(str(path), f"cannot read: {exc.strerror}")
-    if not raw:
-        return Problem(str(path), "empty file")
-    return Record(label=str(path), title=raw.splitlines()[0].strip(), text=raw, given_id=path.stem)
-
-
-def _published(value: Any, label: str) -> datetime | Problem | None:
-    if value in (None, ""):
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return Problem(label, f"'published' is not an ISO date: {value!r}")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def read_jsonl(path: Path) -> Iterator[Record | Problem]:
-    """One object per line: "text" required; "title", "id", "url", "source", "published" optional."""
-    try:
-        handle = path.open(encoding="utf-8-sig")
-    except OSError as exc:
-        yield Problem(str(path), f"cannot read: {exc.strerror}")
-        return
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            label = f"{path}:{number}"
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                yield Problem(label, f"not JSON: {exc}")
-                continue
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or not obj["text"].strip():
-                yield Problem(label, 'needs an object with a non-empty "text"')
-                continue
-            published = _published(obj.get("published"), label)
-            if isinstance(published, Problem):
-                yield published
-                continue
-            text = obj["text"].strip()
-            title = str(obj.get("title") or text.splitlines()[0]).strip()
-            yield Record(label=label, title=title, text=text, url=str(obj.get("url") or ""),
-                         source=str(obj["source"]) if obj.get("source") else None, published=published,
-                         given_id=str(obj["id"]) if obj.get("id") is not None else None)
-
-
-def read_path(path: Path) -> Iterator[Record | Problem]:
-    """A .txt file, a .jsonl file, or a folder of them (searched recursively, in name order)."""
-    if not path.exists():
-        yield Problem(str(path), "no such file or folder")
-    elif path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".txt", ".jsonl"))
-        if not files:
-            yield Problem(str(path), "no .txt or .jsonl files in this folder")
-        for file in files:
-            yield from read_path(file)
-    elif path.suffix.lower() == ".jsonl":
-        yield from read_jsonl(path)
-    elif path.suffix.lower() == ".txt":
-        yield read_txt(path)
-    else:
-        yield Problem(str(path), "unsupported file type (want .txt, .jsonl or a folder)")
 
 
 # -- importing ----------------------------------------------------------------------------------
@@ -321,7 +230,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    from monitor.cli.main import add_config_argument
+    from monitor.cli.options import add_global_options
 
     corpus = subparsers.add_parser("corpus", help="import, export and list the near-copy corpus",
                                    description="The reference articles new articles are compared with: "
@@ -338,7 +247,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                                                         "import; a JSONL \"source\" field wins)")
     imp.add_argument("--skip-near-copies", action="store_true",
                      help="leave out articles that are near-copies of what the corpus already holds")
-    add_config_argument(imp)
+    add_global_options(imp)
     imp.set_defaults(func=cmd_import)
 
     exp = sub.add_parser("export", help="write the corpus as JSONL or as one .txt per article",
@@ -349,7 +258,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     exp.add_argument("--format", choices=["jsonl", "txt"], default="jsonl", help="default jsonl")
     exp.add_argument("--all", action="store_true", help="every stored article, not only the corpus")
     exp.add_argument("--source", help="only articles of this source")
-    add_config_argument(exp)
+    add_global_options(exp)
     exp.set_defaults(func=cmd_export)
 
     lst = sub.add_parser("list", help="corpus size by source and its articles",
@@ -357,6 +266,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     lst.add_argument("--limit", type=int, default=50, help="articles listed (default 50; 0 = all)")
     lst.add_argument("--source", help="only articles of this source (seed, import, a feed's name)")
     lst.add_argument("--json", action="store_true", help="one JSON object per article")
-    add_config_argument(lst)
+    add_global_options(lst)
     lst.set_defaults(func=cmd_list)
 

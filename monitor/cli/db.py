@@ -301,7 +301,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    from monitor.cli.main import add_config_argument
+    from monitor.cli.options import add_global_options
 
     db = subparsers.add_parser("db", help="check, back up and prune the database",
                                description="Maintenance of the SQLite database.")
@@ -312,7 +312,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                                        "the schema version, JSON validity of decisions and alerts, and the "
                                        "search index. Read-only; exit 1 when something is wrong.")
     check.add_argument("--quick", action="store_true", help="quick_check instead of the full integrity_check")
-    add_config_argument(check)
+    add_global_options(check)
     check.set_defaults(func=cmd_check)
 
     backup = sub.add_parser("backup", help="consistent copy of the live database (SQLite online backup)",
@@ -321,7 +321,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                                         "to put a time-stamped file in.")
     backup.add_argument("dest", metavar="DEST")
     backup.add_argument("--force", action="store_true", help="replace DEST if it exists")
-    add_config_argument(backup)
+    add_global_options(backup)
     backup.set_defaults(func=cmd_backup)
 
     prune = sub.add_parser("prune", help="clear the text of old articles that matched nothing",
@@ -330,5 +330,5 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                                        "Rows, titles, URLs and decisions stay.")
     prune.add_argument("--older-than-days", type=int, required=True, metavar="N")
     prune.add_argument("--dry-run", action="store_true", help="only count them")
-    add_config_argument(prune)
+    add_global_options(prune)
     prune.set_defaults(func=cmd_prune)

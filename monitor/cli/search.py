@@ -111,7 +111,7 @@ def cmd_export_alerts(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    from monitor.cli.main import add_config_argument
+    from monitor.cli.options import add_global_options
 
     s = subparsers.add_parser(
         "search", help="full-text search over collected articles, Arabic-aware",
@@ -132,7 +132,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     s.add_argument("--json", action="store_true", help="one JSON object per hit, hits marked <mark>…</mark>")
     s.add_argument("--rebuild-index", action="store_true",
                    help="re-index every article first (after an upgrade that changed Arabic normalisation)")
-    add_config_argument(s)
+    add_global_options(s)
     s.set_defaults(func=cmd_search)
 
     e = subparsers.add_parser(
@@ -144,5 +144,5 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     e.add_argument("--limit", type=int, default=50, help="most recent alerts included (default 50)")
     e.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
     e.add_argument("--base-url", help="where the feed will be published, for its self link")
-    add_config_argument(e)
+    add_global_options(e)
     e.set_defaults(func=cmd_export_alerts)

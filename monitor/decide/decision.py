@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from monitor.decide.topics import Topic, match_topic
+from monitor.decide.topics import match_topic
 from monitor.models import Alert, Decision, NearCopy
+from monitor.settings.topics import Topic
 
 SNIPPET_CHARS = 280
 

@@ -27,7 +27,6 @@ import httpx
 
 from monitor.deliver.policy import Outcome, Result, classify_http
 from monitor.deliver.render import (
-    AlertItem,
     alert_payload,
     console_line,
     digest_email_content,
@@ -38,6 +37,8 @@ from monitor.deliver.render import (
     feed_warning_payload,
 )
 from monitor.deliver.signing import webhook_headers
+from monitor.errors import ConfigError
+from monitor.models import AlertItem
 from monitor.schedule.feed_health import FeedWarning
 from monitor.settings.alerts import Channel, ConsoleChannel, EmailChannel, JsonlChannel, WebhookChannel
 
@@ -197,7 +198,11 @@ class WebhookSender:
 
     def send(self, message: Message, now: datetime) -> Outcome:
         body = dumps(payload_for(message))
-        headers = webhook_headers(self.channel.secrets, message.message_id, int(now.timestamp()), body)
+        try:
+            keys = self.channel.signing_keys()  # read now: the environment holds the secret, not the config
+        except ConfigError as exc:
+            return Outcome(Result.FAILED, str(exc))
+        headers = webhook_headers(keys, message.message_id, int(now.timestamp()), body)
         try:
             # streamed and never read: only the status and headers matter, and a receiver must not be
             # able to make us buffer a huge error page
@@ -267,8 +272,9 @@ class EmailSender:
             with smtp:
                 if ch.security == "starttls":
                     smtp.starttls(context=self._context())
-                if ch.username and ch.password is not None:
-                    smtp.login(ch.username, ch.password)
+                password = ch.password()  # read now: the environment holds it, not the config
+                if ch.username and password is not None:
+                    smtp.login(ch.username, password)
                 refused = smtp.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
@@ -281,6 +287,8 @@ class EmailSender:
             return Outcome(result, f"SMTP {exc.smtp_code}: {text}", exc.smtp_code)
         except ssl.SSLCertVerificationError as exc:
             return Outcome(Result.FAILED, f"TLS certificate not trusted: {exc.verify_message or exc}")
+        except ConfigError as exc:  # the password's variable is unset
+            return Outcome(Result.FAILED, str(exc))
         except (smtplib.SMTPException, OSError) as exc:  # timeouts, refused connections, dropped sessions
             return Outcome(Result.RETRY, f"SMTP connection error: {type(exc).__name__}: {exc}")
         if refused:
@@ -315,8 +323,8 @@ class UnavailableSender:
 
 
 def make_sender(channel: Channel) -> Sender:
-    if channel.problem is not None:
-        return UnavailableSender(channel.problem)
+    if (missing := channel.missing_secret()) is not None:
+        return UnavailableSender(str(missing))
     match channel:
         case WebhookChannel():
             return WebhookSender(channel)

@@ -16,28 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.models import Alert, Evidence
+from monitor.models import AlertItem, Evidence
 from monitor.schedule.feed_health import FeedWarning
 
 PAYLOAD_VERSION = 1
 SUBJECT_TITLE_MAX = 120
-
-
-@dataclass(frozen=True)
-class AlsoPublished:
-    """A near-copy of the alerted article seen later ("also published by …")."""
-
-    article_id: str
-    source: str
-    url: str
-
-
-@dataclass(frozen=True)
-class AlertItem:
-    """An alert as it is sent: with the near-copies recorded on it by then."""
-
-    alert: Alert
-    also_published: tuple[AlsoPublished, ...] = ()
 
 
 @dataclass(frozen=True)

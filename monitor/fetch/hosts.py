@@ -19,8 +19,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from monitor.errors import FetchError
 
-class HostPaused(Exception):
+
+class HostPaused(FetchError):
     """The host asked us to wait (Retry-After); `remaining` seconds are left on the pause."""
 
     def __init__(self, host: str, remaining: float) -> None:
@@ -35,7 +37,7 @@ class HostPaused(Exception):
 SHORT_PAUSE_SECONDS = 1.0
 
 
-class HostBusy(Exception):
+class HostBusy(FetchError):
     """Every slot for the host stayed taken for the whole wait."""
 
     def __init__(self, host: str, waited: float) -> None:

@@ -14,9 +14,14 @@ from typing import Any
 
 import httpcore
 
+from monitor.errors import FetchError
+from monitor.models import FetchStatus
 
-class BlockedAddressError(Exception):
+
+class BlockedAddressError(FetchError):
     """The target resolved only to addresses the configuration does not allow."""
+
+    status = FetchStatus.HARD
 
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

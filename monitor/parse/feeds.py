@@ -1,6 +1,5 @@
 """Feed bytes + headers -> entries (RSS 0.9x/1.0/2.0, Atom via feedparser; JSON Feed 1.0/1.1).
 
-INTERFACE used by the rest of the code:
     parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed
         raises monitor.errors.FeedError(reason) for an empty body, HTML instead of a feed, XML entity
         declarations or external references (entity-expansion bombs / XXE; refused by the XML parser
@@ -9,7 +8,7 @@ INTERFACE used by the rest of the code:
                                          or title + summary for an entry without a link)
 
 feedparser always gets bytes (io.BytesIO) and the response headers, never a decoded str; when our
-encoding decision (adapters/encoding.py) differs from what the bytes claim, the bytes are re-encoded to
+encoding decision (parse/encoding.py) differs from what the bytes claim, the bytes are re-encoded to
 UTF-8 and the headers and prolog say so, so feedparser reads exactly what we decided.
 """
 

@@ -11,10 +11,10 @@ from email.utils import format_datetime
 import defusedxml.ElementTree
 from defusedxml import DefusedXmlException
 
-from monitor.errors import MonitorError
+from monitor.errors import FeedError
 
 
-class OpmlError(MonitorError):
+class OpmlError(FeedError):
     """The file is not an OPML document we can read."""
 
 

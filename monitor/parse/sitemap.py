@@ -1,6 +1,5 @@
 """A site's Google News sitemap, to recover items that fell out of a feed's window between two polls.
 
-INTERFACE used by the pipeline:
     news_sitemap_entries(fetcher, feed_url, since, until, limit) -> SitemapRecovery
         finds the site's news sitemap (robots.txt `Sitemap:` lines first, then the usual paths) and
         returns its entries published in [since, until], newest first, at most `limit`, as feed Entries.

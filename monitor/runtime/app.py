@@ -55,7 +55,7 @@ class CycleReport:
 
     @property
     def failed(self) -> list[PollReport]:
-        return [p for p in self.polls if p.status not in ("ok", "not_modified")]
+        return [p for p in self.polls if p.failed]
 
     def total(self, name: str) -> int:
         return sum(int(getattr(p, name)) for p in self.polls)
@@ -100,7 +100,7 @@ class App:
             log.debug("feed %s: host paused, polled once the pause ends", poll.feed_url)
             return
         self.metrics.observe_poll(
-            poll.status,
+            poll.label,
             poll.new,
             poll.duplicates,
             poll.matches,
@@ -108,11 +108,11 @@ class App:
             poll.seconds,
             article_errors=len(poll.article_errors),
         )
-        if poll.new or poll.status not in ("ok", "not_modified"):
+        if poll.new or poll.failed:
             log.info(
                 "feed %s: %s, %d entries, %d new, %d near-copies, %d matches, %d alerts%s",
                 poll.feed_url,
-                poll.status,
+                poll.label,
                 poll.entries,
                 poll.new,
                 poll.duplicates,
@@ -152,7 +152,7 @@ class App:
             queued = 0
             for warning in stale_feeds(feeds, self.clock(), warn_after):
                 with self.store.transaction() as db:
-                    if not outbox.enqueue_feed_warning(db, warning, channels):
+                    if not outbox.enqueue(db, warning, channels):
                         continue
                 queued += 1
                 log.warning(

@@ -199,7 +199,7 @@ def database_gauges(database_path: Path, timeout: float = 2.0) -> list[Gauge]:
             '{kind="match"}': one("SELECT count(*) FROM decisions WHERE matched_topics != ''"),
         }
         states = dict.fromkeys(("pending", "delivered", "failed"), 0.0)
-        for state, count in conn.execute("SELECT state, count(*) FROM deliveries GROUP BY state"):
+        for state, count in conn.execute("SELECT state, count(*) FROM deliveries WHERE kind = 'alert' GROUP BY state"):
             states[state] = float(count)
         feeds = {
             '{state="enabled"}': one("SELECT count(*) FROM feeds WHERE enabled = 1"),

@@ -5,7 +5,7 @@ probe and a feed reader on the same host (or behind a reverse proxy that adds TL
 GET and HEAD only and never writes, except the one heartbeat row that proves the database writable.
 
 INTERFACE used by the app:
-    settings = parse_ops_settings(raw_toml_table)     ConfigError("ops.<key>", ...) when wrong
+    settings: OpsSettings (monitor.settings.sections), the config's [ops] table
     server = make_ops_server(settings, database_path, metrics, scheduler_alive, topics)
     server.start(); ...; server.stop()
 or, with callables of one's own: OpsServer(host, port, health, metrics_text, alert_feed=None).
@@ -19,8 +19,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,70 +27,15 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from monitor.deliver import alert_feeds as feed_export
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import MonitorError
 from monitor.runtime.metrics import Gauge, Metrics, database_gauges
+from monitor.settings.sections import OpsSettings
 
 log = logging.getLogger(__name__)
 
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _INDEX = b"/healthz\n/metrics\n/alerts/<topic>.atom\n/alerts/<topic>.json\n"
 _FEED_PATH = re.compile(r"^/alerts/([^/]+)\.(atom|json)$")
-
-# -- settings ---------------------------------------------------------------------------------------
-
-# key -> (type, default, one-line help); also the text for config/monitor.toml and docs/operations.md
-OPS_KEYS: dict[str, tuple[type, Any, str]] = {
-    "enabled": (bool, True, "serve /healthz, /metrics and /alerts/<topic>.atom while `monitor run` runs"),
-    "host": (str, "127.0.0.1", "address to bind; keep it on loopback unless a proxy adds TLS and auth"),
-    "port": (int, 9468, "TCP port (0 = any free port, logged at start)"),
-    "stale_after_seconds": (int, 600, "/healthz fails when no poll cycle has succeeded for this long "
-                                      "(keep it well above pipeline.cycle_seconds)"),
-    "retention_days": (int, 0, "clear the text of articles older than this that matched nothing, are not "
-                               "in the corpus and raised no alert (titles, URLs, decisions stay); 0 = keep"),
-    "feed_entries": (int, 50, "most recent alerts listed in each topic's feed"),
-    "public_url": (str, "", "base URL the ops endpoint is reached at, for the feeds' self links "
-                            "(default http://host:port)"),
-}
-
-
-@dataclass(frozen=True)
-class OpsSettings:
-    enabled: bool = True
-    host: str = "127.0.0.1"
-    port: int = 9468
-    stale_after_seconds: int = 600
-    retention_days: int = 0
-    feed_entries: int = 50
-    public_url: str = ""
-
-
-def parse_ops_settings(spec: Mapping[str, Any]) -> OpsSettings:
-    """Validate the config's [ops] table; every problem is a ConfigError naming `ops.<key>`."""
-    if not isinstance(spec, Mapping):
-        raise ConfigError("ops", "must be a table")
-    values: dict[str, Any] = {}
-    for key, value in spec.items():
-        if key not in OPS_KEYS:
-            raise ConfigError(f"ops.{key}", f"unknown key (known: {', '.join(sorted(OPS_KEYS))})")
-        kind = OPS_KEYS[key][0]
-        # bool is a subclass of int: `port = true` must not pass as port 1
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ConfigError(f"ops.{key}", f"must be a {kind.__name__}, got {value!r}")
-        values[key] = value
-    settings = OpsSettings(**values)
-    if not settings.host.strip():
-        raise ConfigError("ops.host", "must not be empty")
-    if not 0 <= settings.port <= 65535:
-        raise ConfigError("ops.port", f"must be between 0 and 65535, got {settings.port}")
-    for key in ("stale_after_seconds", "feed_entries"):
-        if getattr(settings, key) <= 0:
-            raise ConfigError(f"ops.{key}", "must be greater than 0")
-    if settings.retention_days < 0:
-        raise ConfigError("ops.retention_days", "must be 0 (keep everything) or a number of days")
-    if settings.public_url and not settings.public_url.startswith(("http://", "https://")):
-        raise ConfigError("ops.public_url", f"must be an http(s) URL, got {settings.public_url!r}")
-    return settings
-
 
 # -- health -----------------------------------------------------------------------------------------
 

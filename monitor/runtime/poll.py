@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 from monitor.decide.decision import CorpusLookup, article_id_for, build_alerts, decide
 from monitor.errors import ExtractionError, FeedError
 from monitor.extract import Extractor
-from monitor.fetch.client import PAGE_ACCEPT, Fetcher, cache_max_age
+from monitor.fetch.client import PAGE_ACCEPT, Fetcher
+from monitor.fetch.rules import cache_max_age
 from monitor.models import Decision, Entry, ExtractedText, FetchResult, FetchStatus
 from monitor.parse.article_files import read_seeds
 from monitor.parse.feeds import entry_fingerprint, parse_feed
@@ -56,7 +57,8 @@ class CorpusIndex(CorpusLookup, Protocol):
 @dataclass
 class PollReport:
     feed_url: str
-    status: str = "ok"
+    status: FetchStatus = FetchStatus.OK
+    crashed: bool = False  # the poll raised (a bug, a store failure): counted and stored as "error"
     error: str | None = None
     entries: int = 0
     new: int = 0
@@ -71,6 +73,15 @@ class PollReport:
     # No request was made: the host asked us to wait and the feed stays due until the pause ends. Not a
     # poll outcome, so nothing about the feed is recorded (no failure counted).
     paused: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.crashed or self.status not in (FetchStatus.OK, FetchStatus.NOT_MODIFIED)
+
+    @property
+    def label(self) -> str:
+        """The status as feeds.last_status, the metrics and the log show it."""
+        return "error" if self.crashed else self.status.value
 
 
 class Pipeline:
@@ -135,7 +146,8 @@ class Pipeline:
             self._poll(feed, report)
         except Exception as exc:  # the catch-all: a bug or a store failure must not kill the daemon
             log.exception("feed %s: poll failed unexpectedly", feed.url)
-            report.status, report.error = "error", f"{type(exc).__name__}: {exc}"
+            report.status, report.crashed = FetchStatus.TEMPORARY, True
+            report.error = f"{type(exc).__name__}: {exc}"
             self._record(feed, report, PollOutcome(status=FetchStatus.TEMPORARY))
         report.seconds = time.monotonic() - started
         return report
@@ -146,7 +158,7 @@ class Pipeline:
             report.paused = True
             return
         if result.status is FetchStatus.NOT_MODIFIED:
-            report.status = "not_modified"
+            report.status = result.status
             self._record(
                 feed,
                 report,
@@ -161,7 +173,7 @@ class Pipeline:
             )
             return
         if not result.ok:
-            report.status, report.error = result.status.value, result.error or f"HTTP {result.http_status}"
+            report.status, report.error = result.status, result.error or f"HTTP {result.http_status}"
             log.warning("feed %s: %s (%s)", feed.url, report.error, result.status.value)
             self._record(
                 feed,
@@ -173,7 +185,7 @@ class Pipeline:
         try:
             parsed = parse_feed(result.body, result.headers, result.final_url)
         except FeedError as exc:
-            report.status, report.error = "soft", f"not a usable feed: {exc}"
+            report.status, report.error = FetchStatus.SOFT, f"not a usable feed: {exc}"
             log.warning("feed %s: %s", feed.url, report.error)
             self._record(feed, report, PollOutcome(status=FetchStatus.SOFT), http_status=result.http_status)
             return
@@ -413,10 +425,11 @@ class Pipeline:
             consecutive_failures=feed.consecutive_failures,
             interval_seconds=feed.interval_seconds,
         )
-        planned = next_poll(state, outcome, now, self.config.schedule, self.rng)
+        fixed = self.config.feed_interval_minutes(feed.url)
+        planned = next_poll(state, outcome, now, self.config.schedule, self.rng, fixed)
         values: dict[str, object] = {
             "last_polled_at": iso(now),
-            "last_status": report.status,
+            "last_status": report.label,
             "last_http_status": http_status,
             "next_poll_at": iso(planned.at),
             "interval_seconds": planned.state.interval_seconds,
