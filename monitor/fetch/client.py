@@ -29,7 +29,7 @@ from monitor.errors import (
     TruncatedBody,
     UnsupportedURL,
 )
-from monitor.fetch.hosts import HostGate, HostPaused
+from monitor.fetch.hosts import HostGate, HostPaused, SlotTicket
 from monitor.fetch.rules import (
     DEFAULT_429_PAUSE_SECONDS,
     MAX_RETRY_AFTER_SECONDS,
@@ -179,6 +179,11 @@ class Fetcher:
         )
         self._closed = threading.Event()
 
+    @property
+    def gate(self) -> HostGate:
+        """The per-host politeness state, for the scheduler to see which hosts are paused."""
+        return self._gate
+
     def close(self) -> None:
         if not self._closed.is_set():
             self._closed.set()
@@ -222,7 +227,7 @@ class Fetcher:
         while True:
             target = _checked_url(hops[-1])
             host = target.host
-            with self._gate.slot(host, max_wait=s.total_timeout):
+            with self._gate.slot(host, max_wait=s.total_timeout) as ticket:
                 now = self._clock()
                 # the total budget starts once we may talk to the host, not while queued for politeness
                 deadline = now + s.total_timeout if deadline is None else deadline
@@ -235,7 +240,9 @@ class Fetcher:
                     write=min(s.read_timeout, remaining),
                     pool=min(s.connect_timeout, remaining),
                 )
-                request = self._client.build_request("GET", target, headers=headers, timeout=timeout)
+                request = self._client.build_request(
+                    "GET", target, headers=headers, timeout=timeout, extensions={"trace": _start_tracer(ticket)}
+                )
                 response = self._client.send(request, stream=True)
                 try:
                     if response.status_code in REDIRECT_CODES:
@@ -307,6 +314,16 @@ class Fetcher:
         if len(body) > cap:
             raise BodyTooLarge(f"decompressed body exceeds max_body_bytes={cap} (compression bomb?)")
         return bytes(body)
+
+
+def _start_tracer(ticket: SlotTicket) -> Callable[[str, dict[str, Any]], None]:
+    """httpcore trace hook: tells the host gate when the request headers are on the wire."""
+
+    def trace(event: str, _info: dict[str, Any]) -> None:
+        if event == "http11.send_request_headers.complete":
+            ticket.started()
+
+    return trace
 
 
 def _checked_url(url: str) -> httpx.URL:

@@ -8,7 +8,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from monitor.deliver.dispatcher import Dispatcher
 from monitor.extract import Extractor
 from monitor.fetch.client import Fetcher
+from monitor.runtime.lanes import PollLanes, host_of
 from monitor.runtime.metrics import Metrics
 from monitor.runtime.ops_http import make_ops_server
 from monitor.runtime.poll import Pipeline, PollReport
@@ -71,40 +72,52 @@ class App:
         self.pipeline = Pipeline(config, self.store, self.fetcher, self.extractor, self.index, clock)
         self.dispatcher = Dispatcher(config.database_path, config.alerts, clock)
         self.metrics = Metrics()
+        self.lanes = PollLanes(
+            self.pipeline.poll_feed,
+            workers=config.pipeline.workers,
+            per_host=config.http.per_host_concurrency,
+            on_done=self._observe_poll,
+        )
         self.store.sync_feeds([(f.url, f.name, f.enabled) for f in config.feeds], clock())
         self.pipeline.load_seeds()
 
     def poll(self, feeds: list[FeedRow]) -> CycleReport:
+        """Poll `feeds` now and wait for all of them (a feed already being polled is not polled again)."""
         report = CycleReport()
         if not feeds:
             return report
         started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=self.config.pipeline.workers, thread_name_prefix="poll") as pool:
-            report.polls = list(pool.map(self.pipeline.poll_feed, interleave_by_host(feeds)))
+        futures = self.lanes.start(interleave_by_host(feeds))
+        wait(futures)
+        report.polls = [f.result() for f in futures if not f.cancelled()]
         self.metrics.observe_cycle(time.monotonic() - started, ok=True)
-        for poll in report.polls:
-            self.metrics.observe_poll(
+        return report
+
+    def _observe_poll(self, poll: PollReport) -> None:
+        if poll.paused:
+            log.debug("feed %s: host paused, polled once the pause ends", poll.feed_url)
+            return
+        self.metrics.observe_poll(
+            poll.label,
+            poll.new,
+            poll.duplicates,
+            poll.matches,
+            poll.alerts,
+            poll.seconds,
+            article_errors=len(poll.article_errors),
+        )
+        if poll.new or poll.failed:
+            log.info(
+                "feed %s: %s, %d entries, %d new, %d near-copies, %d matches, %d alerts%s",
+                poll.feed_url,
                 poll.label,
+                poll.entries,
                 poll.new,
                 poll.duplicates,
                 poll.matches,
                 poll.alerts,
-                poll.seconds,
-                article_errors=len(poll.article_errors),
+                f" ({poll.error})" if poll.error else "",
             )
-            if poll.new or poll.failed:
-                log.info(
-                    "feed %s: %s, %d entries, %d new, %d near-copies, %d matches, %d alerts%s",
-                    poll.feed_url,
-                    poll.label,
-                    poll.entries,
-                    poll.new,
-                    poll.duplicates,
-                    poll.matches,
-                    poll.alerts,
-                    f" ({poll.error})" if poll.error else "",
-                )
-        return report
 
     def run_once(self) -> CycleReport:
         """Poll every enabled feed now, whatever its schedule, then deliver what is due."""
@@ -146,11 +159,16 @@ class App:
 
     def run_due_feeds(self) -> None:
         try:
-            due = self.store.due_feeds(self.clock())
-            if due:
-                self.poll(due)
-            else:
-                self.metrics.observe_cycle(0.0, ok=True)  # nothing due is a healthy cycle too
+            started = time.monotonic()
+            # Hand out what is due and return: slow polls finish on their own lanes, and a feed whose
+            # host is paused is not due until the pause ends.
+            due = [
+                feed
+                for feed in self.store.due_feeds(self.clock())
+                if not self.lanes.busy(feed.url) and not self.fetcher.gate.refuses(host_of(feed))
+            ]
+            self.lanes.start(interleave_by_host(due))
+            self.metrics.observe_cycle(time.monotonic() - started, ok=True)
         except Exception:  # never let an exception escape a scheduled job
             log.exception("poll cycle failed")
             self.metrics.observe_cycle(0.0, ok=False)
@@ -240,11 +258,13 @@ class App:
         finally:
             self.pipeline.stopping.set()
             scheduler.shutdown(wait=True)  # jobs in flight finish and commit what they hold
+            self.lanes.stop()  # polls in flight too; the ones not started are left for the next start
             if ops_server is not None:
                 ops_server.stop()
             log.info("monitor stopped")
 
     def close(self) -> None:
+        self.lanes.stop()
         self.dispatcher.close()
         self.fetcher.close()
         if self.extractor is not None:

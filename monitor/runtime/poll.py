@@ -12,21 +12,23 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from monitor.decide.decision import CorpusLookup, article_id_for, build_alerts, decide
 from monitor.errors import ExtractionError, FeedError
 from monitor.extract import Extractor
 from monitor.fetch.client import PAGE_ACCEPT, Fetcher
 from monitor.fetch.rules import cache_max_age
-from monitor.models import Decision, Entry, ExtractedText, FetchStatus
+from monitor.models import Decision, Entry, ExtractedText, FetchResult, FetchStatus
 from monitor.parse.article_files import read_seeds
-from monitor.parse.feeds import parse_feed
+from monitor.parse.feeds import entry_fingerprint, parse_feed
 from monitor.parse.sitemap import news_sitemap_entries
 from monitor.schedule.polls import FeedSchedState, PollOutcome, ScheduledPoll, items_per_day_from_dates, next_poll
 from monitor.settings.config import Config
@@ -34,6 +36,17 @@ from monitor.store.database import FeedRow, NewArticle, Store
 from monitor.text.urls import canonical_url
 
 log = logging.getLogger(__name__)
+
+
+def entry_keys(entry: Entry) -> tuple[str, ...]:
+    """The keys an entry may already be stored under (articles.canonical_url); it is stored under the first.
+
+    An entry without a link is known by its title and summary, since some feeds mint a new GUID on every
+    fetch; its GUID key is looked up too, so an article stored under that is not stored again.
+    """
+    if entry.link:
+        return (canonical_url(entry.link),)
+    return (f"content:{entry_fingerprint(entry)}", f"guid:{entry.guid}")
 
 
 class CorpusIndex(CorpusLookup, Protocol):
@@ -56,6 +69,9 @@ class PollReport:
     recovered: int = 0  # new entries found in the site's news sitemap after a possibly-missed poll
     seconds: float = 0.0
     article_errors: list[str] = field(default_factory=list)
+    # No request was made: the host asked us to wait and the feed stays due until the pause ends. Not a
+    # poll outcome, so nothing about the feed is recorded (no failure counted).
+    paused: bool = False
 
     @property
     def failed(self) -> bool:
@@ -131,6 +147,9 @@ class Pipeline:
 
     def _poll(self, feed: FeedRow, report: PollReport) -> None:
         result = self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        if self._refused_by_pause(result):
+            report.paused = True
+            return
         if result.status is FetchStatus.NOT_MODIFIED:
             report.status = result.status
             self._record(
@@ -199,6 +218,15 @@ class Pipeline:
         if planned.possibly_missed and feed.last_success_at is not None and not self.stopping.is_set():
             self._recover_from_sitemap(feed, report, feed.last_success_at)
 
+    def _refused_by_pause(self, result: FetchResult) -> bool:
+        """The fetch never reached the server because its host is paused (a 429/503 elsewhere asked us to
+        wait). A network failure that coincides with a pause counts the same: it could not be retried
+        before the pause ends anyway, and the next poll shows it."""
+        if result.status is not FetchStatus.TEMPORARY or result.http_status is not None:
+            return False
+        host = urlsplit(result.final_url).hostname or ""
+        return self.fetcher.gate.paused_for(host) > 0
+
     def _recover_from_sitemap(self, feed: FeedRow, report: PollReport, since: datetime) -> None:
         """Look in the site's news sitemap for what was published since the last good poll.
 
@@ -236,21 +264,30 @@ class Pipeline:
         )
 
     def _process_entries(self, feed: FeedRow, entries: tuple[Entry, ...], report: PollReport) -> None:
-        keyed = [(canonical_url(e.link) if e.link else f"guid:{e.guid}", e) for e in entries]
-        seen = self.store.seen_urls([k for k, _ in keyed])
+        keyed = [(entry_keys(e), e) for e in entries]
+        seen = self.store.seen_urls([k for keys, _ in keyed for k in keys])
         fresh: dict[str, Entry] = {}
-        for key, entry in keyed:
-            if key not in seen and key not in fresh:
-                fresh[key] = entry
+        for keys, entry in keyed:
+            if not seen.intersection(keys) and keys[0] not in fresh:
+                fresh[keys[0]] = entry
         report.new = len(fresh)
         # Feeds list newest first; deciding oldest first makes the earliest version the original.
         todo = list(fresh.items())[: self.config.pipeline.max_entries_per_poll][::-1]
         report.deferred = len(fresh) - len(todo)
+        errors_before = len(report.article_errors)
         for key, entry in todo:
             if self.stopping.is_set():
-                return
+                break
             try:
                 decision = self.process_entry(feed, key, entry, report)
+            except (sqlite3.Error, OSError) as exc:
+                # The database or its disk is failing (full, locked): every article meets the same error, so
+                # one line each, not a traceback each.
+                log.error("article %s (feed %s): not stored: %s: %s", entry.link or entry.guid, feed.url,
+                          type(exc).__name__, exc)
+                log.debug("article %s: traceback", entry.link or entry.guid, exc_info=True)
+                report.article_errors.append(f"{entry.link or entry.guid}: {type(exc).__name__}: {exc}")
+                continue
             except Exception as exc:
                 log.exception("article %s (feed %s): processing failed", entry.link or entry.guid, feed.url)
                 report.article_errors.append(f"{entry.link or entry.guid}: {type(exc).__name__}: {exc}")
@@ -261,6 +298,10 @@ class Pipeline:
                 report.duplicates += 1
             if decision.matched_topics:
                 report.matches += 1
+        failed = report.article_errors[errors_before:]
+        if failed:
+            log.warning("feed %s: %d of %d new articles failed (first: %s); the feed is read again in full next poll",
+                        feed.url, len(failed), len(todo), failed[0])
 
     def article_text(self, entry: Entry) -> ExtractedText:
         """The page's main text, or the feed's own title + summary when the page cannot be used."""
@@ -396,6 +437,8 @@ class Pipeline:
             values["last_error"] = report.error
         try:
             self.store.update_feed(feed.url, values)
+        except (sqlite3.Error, OSError) as exc:  # the database or its disk is failing: one line
+            log.error("feed %s: could not record the poll outcome: %s: %s", feed.url, type(exc).__name__, exc)
         except Exception:
             log.exception("feed %s: could not record the poll outcome", feed.url)
         return planned
