@@ -31,7 +31,13 @@ from dataclasses import dataclass
 from _common import DATA, Page, corpus, load_average, machine, median, page_set, real_pages, templates, verdict
 
 from monitor.errors import ExtractionError
-from monitor.extract import MIN_TEXT_CHARS, extract_page_text
+from monitor.extract import (
+    FALLBACK_MIN_RUN_CHARS,
+    FALLBACK_MIN_RUN_COVERAGE,
+    MIN_TEXT_CHARS,
+    extract_page_text,
+    longest_paragraph_run,
+)
 from monitor.text.arabic import tokenize
 
 METHODS = ("today's call", "fast only", "fast + safety net")
@@ -109,6 +115,18 @@ def overlap(got: str, want: str) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
+def run_coverage(pages: list[Page], fast_texts: list[str]) -> list[tuple[int, float]]:
+    """Per page: (characters of the longest <p> run, share of its words the fast text holds)."""
+    import trafilatura
+
+    out = []
+    for page, text in zip(pages, fast_texts, strict=True):
+        run = longest_paragraph_run(trafilatura.load_html(page.html))
+        words = set(run.split())
+        out.append((len(run), len(words & set(text.split())) / len(words) if words else 1.0))
+    return out
+
+
 def mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else float("nan")
 
@@ -172,6 +190,14 @@ def main() -> None:
             print(f"snippet gold {name}, {m}: {found}/{len(gold['with'])} required snippets present, "
                   f"{leaked}/{len(gold['without'])} excluded snippets present")
 
+    # the evidence for the safety net's thresholds: which paragraph runs fast mode leaves out, and how long
+    coverage = run_coverage([g.page for g in pages], texts[METHODS[1]])
+    missed = [chars for chars, share in coverage if share < FALLBACK_MIN_RUN_COVERAGE]
+    long_runs = [share for chars, share in coverage if chars >= FALLBACK_MIN_RUN_CHARS]
+    print(f"fast text holds under {FALLBACK_MIN_RUN_COVERAGE:.0%} of the words of the page's longest <p> run on "
+          f"{len(missed)} pages (longest such run {max(missed, default=0)} characters); on the "
+          f"{len(long_runs)} pages whose run has >= {FALLBACK_MIN_RUN_CHARS} characters it holds at least "
+          f"{min(long_runs, default=1.0):.0%}")
     for m in METHODS[1:]:
         same = sum(extractors[m](p.html, p.url) == extractors[METHODS[0]](p.html, p.url) for p in no_gold)
         print(f"real pages without text gold: {m} gives today's text on {same} of {len(no_gold)}")
