@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import random
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from monitor.parse.feeds import entry_fingerprint, parse_feed
 from monitor.parse.sitemap import news_sitemap_entries
 from monitor.schedule.polls import FeedSchedState, PollOutcome, ScheduledPoll, items_per_day_from_dates, next_poll
 from monitor.settings.config import Config
+from monitor.store.connection import DatabaseError
 from monitor.store.database import FeedRow, NewArticle, Store
 from monitor.text.urls import canonical_url
 
@@ -280,7 +280,7 @@ class Pipeline:
                 break
             try:
                 decision = self.process_entry(feed, key, entry, report)
-            except (sqlite3.Error, OSError) as exc:
+            except (DatabaseError, OSError) as exc:
                 # The database or its disk is failing (full, locked): every article meets the same error, so
                 # one line each, not a traceback each.
                 log.error("article %s (feed %s): not stored: %s: %s", entry.link or entry.guid, feed.url,
@@ -437,7 +437,7 @@ class Pipeline:
             values["last_error"] = report.error
         try:
             self.store.update_feed(feed.url, values)
-        except (sqlite3.Error, OSError) as exc:  # the database or its disk is failing: one line
+        except (DatabaseError, OSError) as exc:  # the database or its disk is failing: one line
             log.error("feed %s: could not record the poll outcome: %s: %s", feed.url, type(exc).__name__, exc)
         except Exception:
             log.exception("feed %s: could not record the poll outcome", feed.url)
