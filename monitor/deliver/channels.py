@@ -258,12 +258,12 @@ class EmailSender:
         msg["Message-ID"] = _stable_msgid(message.message_id, ch.name, ch.sender)
         if message.warning is not None:
             msg["X-Monitor-Feed-Warning"] = message.warning.warning_id
-            msg["Content-Language"] = "en"
         else:
             msg["X-Monitor-Alert-Ids"] = " ".join(message.alert_ids)
-            msg["Content-Language"] = ch.language
         msg.set_content(content.text)
         msg.add_alternative(content.html, subtype="html")
+        # set after the parts: making the message multipart moves every Content-* header into its first part
+        msg["Content-Language"] = "en" if message.warning is not None else ch.language
         return msg
 
     def _context(self) -> ssl.SSLContext:
