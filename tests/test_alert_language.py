@@ -21,7 +21,7 @@ from monitor.settings.alerts import parse_alerts
 from monitor.settings.sections import parse_ops_settings
 from tests.delivery_servers import SmtpServer
 from tests.helpers_delivery import FakeClock, config, make_alert, make_db, store
-from tests.test_ops import ATOM, ROOT, get, populate
+from tests.test_ops import ATOM, ROOT, get
 
 
 def test_defaults_are_arabic_and_baghdad() -> None:
@@ -84,16 +84,25 @@ def test_email_defaults_to_arabic(tmp_path: Path) -> None:
 
 
 def test_chat_markdown_escapes_article_text() -> None:
-    hostile = replace(make_alert(1), title="[click](https://evil.test) *الناتو* في العراق", source="<b>x</b>")
+    hostile = replace(make_alert(1), title="[click](https://evil.test) *الناتو*\u202e في العراق",
+                      source="<b>x</b>")
     body = chat_alert(AlertItem(hostile), "markdown").body
     assert "\\[click\\]" in body and "\\<b\\>x\\</b\\>" in body
     assert "](https://evil.test)" not in body.replace("\\]", "")
+    assert "\u202e" not in body  # a stray override from the feed cannot reorder the line
     assert escape_markdown("a_b*c`d") == "a\\_b\\*c\\`d"
 
 
-def test_ops_alert_feed_in_english(tmp_path: Path) -> None:
+def alert_database(tmp_path: Path) -> Path:
     database = tmp_path / "m.db"
-    populate(database)
+    db = make_db(database)
+    store(db, make_alert(1), ["console"])  # published 09:55 UTC, in a feed at 09:55 London time (GMT)
+    db.conn.close()
+    return database
+
+
+def test_ops_alert_feed_in_english(tmp_path: Path) -> None:
+    database = alert_database(tmp_path)
     server = make_ops_server(parse_ops_settings({"port": 0}), database, Metrics(), lambda: True,
                              topics=["nato_iraq"], language="en", timezone="Europe/London")
     server.start()
@@ -104,12 +113,12 @@ def test_ops_alert_feed_in_english(tmp_path: Path) -> None:
         server.stop()
     assert status == 200
     content = ET.fromstring(body).find(f"{ATOM}entry/{ATOM}content")
-    assert content is not None and 'lang="en"' in (content.text or "") and "Why:" in (content.text or "")
+    text = content.text or "" if content is not None else ""
+    assert 'lang="en"' in text and "Why:" in text and "Europe/London" in text and "09:55" in text
 
 
 def test_export_alerts_uses_the_configured_language(tmp_path: Path) -> None:
-    database = tmp_path / "m.db"
-    populate(database)
+    database = alert_database(tmp_path)
     config_file = tmp_path / "monitor.toml"
     config_file.write_text(
         f'[storage]\ndatabase = "{database}"\n[pipeline]\nseeds_dir = "{ROOT / "seeds"}"\n'
@@ -120,4 +129,5 @@ def test_export_alerts_uses_the_configured_language(tmp_path: Path) -> None:
                           "nato_iraq"], capture_output=True, timeout=60)
     assert run.returncode == 0, run.stderr
     content = ET.fromstring(run.stdout).find(f"{ATOM}entry/{ATOM}content")
-    assert content is not None and 'lang="en"' in (content.text or "") and "Why:" in (content.text or "")
+    text = content.text or "" if content is not None else ""
+    assert 'lang="en"' in text and "Why:" in text and "Europe/London" in text and "09:55" in text

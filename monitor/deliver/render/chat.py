@@ -61,18 +61,20 @@ class _Style:
 
 def escape_markdown(text: str) -> str:
     """Text that Markdown shows as written (backslash before every character that could start markup)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", strip_controls(text))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def _markdown_link(url: str) -> str:
     # an autolink only for http(s); anything else is shown as text, never made clickable
     if re.match(r"^https?://[^\s<>]+$", url, re.IGNORECASE):
         return f"<{url}>"
-    return escape_markdown(url)
+    return escape_markdown(strip_controls(url))
 
 
+# `escape` takes text already free of stray bidi controls: article text is cleaned where it enters
+# (_passage, the headline), and labels come from labels.py with their own isolates, which must stay.
 _MARKDOWN = _Style(escape_markdown, lambda run: f"**{escape_markdown(run)}**", lambda t: f"**{t}**", _markdown_link)
-_TEXT = _Style(strip_controls, lambda run: f"«{strip_controls(run)}»", lambda t: t, strip_controls)
+_TEXT = _Style(lambda t: t, lambda run: f"«{run}»", lambda t: t, strip_controls)
 
 
 def _style(body_format: str) -> _Style:
@@ -82,7 +84,9 @@ def _style(body_format: str) -> _Style:
 
 
 def _passage(p: Passage, style: _Style) -> str:
-    return "".join(style.hit(run) if marked else style.escape(run) for run, marked in segments(p))
+    return "".join(
+        style.hit(strip_controls(run)) if marked else style.escape(strip_controls(run)) for run, marked in segments(p)
+    )
 
 
 def _alert_lines(view: AlertView, style: _Style) -> list[str]:
@@ -92,9 +96,10 @@ def _alert_lines(view: AlertView, style: _Style) -> list[str]:
     def label(key: str) -> str:
         return esc(word(key, lang))
 
-    headline = _passage(view.headline, style) if view.headline else esc(one_line(a.title))
+    # not wrapped in bold: its hits are the bold runs (and the title already carries the headline)
+    headline = _passage(view.headline, style) if view.headline else esc(strip_controls(one_line(a.title)))
     lines = [
-        style.strong(headline),
+        headline,
         f"{label('topic')}: {esc(isolate(a.topic))} · {esc(isolate(a.source))} · "
         f"{esc(time_text(a.published, view.timezone, lang))}",
         f"{label('why')}: {esc(view.reason)}",
@@ -168,5 +173,5 @@ def chat_feed_warning(w: FeedWarning, body_format: str = "markdown") -> ChatCont
     style = _style(body_format)
     return ChatContent(
         one_line(f"feed unhealthy: {one_line(w.feed_name, SUBJECT_TITLE_MAX)}", 200),
-        style.escape(feed_warning_line(w)),
+        style.escape(strip_controls(feed_warning_line(w))),
     )
