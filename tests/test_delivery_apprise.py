@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +32,7 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.scripts: dict[str, list[int]] = {}
+        self.delays: dict[str, float] = {}  # seconds a path waits before answering
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,6 +40,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 receiver.requests.append((self.path, json.loads(body)))
                 script = receiver.scripts.get(self.path, [])
+                time.sleep(receiver.delays.get(self.path, 0.0))
                 self.send_response(script.pop(0) if script else 200)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -46,6 +49,7 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.block_on_close = False  # a slow answer still sleeping must not hold up the teardown
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -230,3 +234,16 @@ def test_text_format_and_english_labels(receiver: Receiver, monkeypatch: pytest.
     (_, payload), = receiver.requests
     assert "«الناتو»" in payload["message"] and "**" not in payload["message"]
     assert "Why:" in payload["message"] and "Europe/London" in payload["message"]
+
+
+def test_a_slow_receiver_is_a_timeout_and_retried(receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONITOR_TEST_APPRISE_URLS", receiver.url("/slow"))
+    receiver.delays["/slow"] = 3.0
+    cfg = config([chat(timeout_seconds=0.5)])
+    (target,) = (cfg.channel(n) for n in cfg.channel_names_for("t"))
+    assert target is not None
+    alert = make_alert(1)
+    started = time.monotonic()
+    outcome = make_sender(target).send(Message(alert.alert_id, (AlertItem(alert),)), alert.created_at)
+    assert time.monotonic() - started < 2.5
+    assert outcome.result.value == "retry" and outcome.error is not None and outcome.error.startswith("json://")
