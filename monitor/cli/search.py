@@ -96,7 +96,8 @@ def cmd_export_alerts(args: argparse.Namespace) -> int:
             raise MonitorError(f"no topic {args.topic!r} (known: {', '.join(sorted(known)) or 'none'})")
         self_url = f"{args.base_url.rstrip('/')}/alerts/{args.topic}.{args.format}" if args.base_url else None
         body = feed_export.render(config.database_path, args.topic, args.format, limit=args.limit,
-                                  self_url=self_url)
+                                  self_url=self_url, language=config.alerts.language,
+                                  timezone=config.alerts.timezone)
     except DatabaseError as exc:
         raise MonitorError(f"cannot read alerts from {config.database_path}: {exc}") from None
     if args.output == "-":

@@ -136,7 +136,7 @@ class App:
         try:
             feeds = self.store.feed_health(self.clock())
             # Every enabled channel: topic filters choose articles, and a silent feed concerns every topic.
-            channels = [c.name for c in self.config.alerts.channels if c.enabled]
+            channels = [c.name for c in self.config.alerts.delivery_channels()]
             queued = 0
             for warning in stale_feeds(feeds, self.clock(), warn_after):
                 if not self.store.queue_feed_warning(warning, channels):
@@ -241,6 +241,8 @@ class App:
                 self.metrics,
                 scheduler_alive=lambda: bool(scheduler.running),
                 topics=[t.name for t in self.config.topics],
+                language=self.config.alerts.language,
+                timezone=self.config.alerts.timezone,
             )
             try:
                 ops_server.start()  # logs where it listens

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from monitor.deliver import alert_feeds as feed_export
+from monitor.deliver.render.labels import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE
 from monitor.errors import MonitorError
 from monitor.runtime.metrics import Gauge, Metrics, database_gauges
 from monitor.settings.sections import OpsSettings
@@ -182,7 +183,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 def make_ops_server(settings: OpsSettings, database_path: Path, metrics: Metrics,
                     scheduler_alive: Callable[[], bool], topics: Collection[str] = (),
-                    clock: Callable[[], float] = time.time) -> OpsServer:
+                    clock: Callable[[], float] = time.time, *, language: str = DEFAULT_LANGUAGE,
+                    timezone: str = DEFAULT_TIMEZONE) -> OpsServer:
     """The ops server of a running daemon. Every request reads the database on its own short-lived
     connection, so the endpoint answers even while the pipeline holds the store's lock."""
 
@@ -210,7 +212,8 @@ def make_ops_server(settings: OpsSettings, database_path: Path, metrics: Metrics
         host, port = server.address  # the real port when 0 was configured
         base = (settings.public_url or f"http://{host}:{port}").rstrip("/")
         return feed_export.render(database_path, topic, fmt, limit=settings.feed_entries,
-                                  self_url=f"{base}/alerts/{quote(topic)}.{fmt}")
+                                  self_url=f"{base}/alerts/{quote(topic)}.{fmt}", language=language,
+                                  timezone=timezone)
 
     server = OpsServer(settings.host, settings.port, health, metrics_text, alert_feed)
     return server
