@@ -165,7 +165,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not config.database_path.exists():
         print(f"no database yet at {config.database_path}: run `monitor once` or `monitor run` first")
         return EXIT_FAILURE
-    store = Store(config.database_path)
+    store = Store(config.database_path, read_only=True)
     try:
         counts = store.counts()
         feeds = store.feeds()
