@@ -26,16 +26,16 @@ NOBODY = 65534
 
 # Imports everything the commands need while still root (the interpreter's own files may be in root's
 # home), then drops to nobody and runs the CLI.
-AS_NOBODY = """
+AS_NOBODY = f"""
 import os, sys
 import monitor.cli.main as cli
 cli.build_parser()
 import monitor.runtime.app, monitor.settings.config, monitor.store.database, monitor.store.maintenance
 import monitor.store.search, monitor.deliver.alert_feeds, monitor.parse.feed_lookup
 if os.geteuid() == 0:
-    os.setgid(%d); os.setuid(%d)
+    os.setgid({NOBODY}); os.setuid({NOBODY})
 sys.exit(cli.main(sys.argv[1:]))
-""" % (NOBODY, NOBODY)
+"""
 
 
 def run_reader(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -95,8 +95,8 @@ def test_a_write_command_there_says_it_is_a_permission_problem(readable_only: Pa
                       env={"MONITOR_TEST_UNSET_SECRET": "whsec_" + "A" * 32})
     reader = "nobody" if os.geteuid() == 0 else getpass.getuser()
     assert done.returncode == 1
-    assert f"attempt to write a readonly database (permission problem: {reader} can read but not write" in done.stderr, \
-        done.stderr
+    expected = f"attempt to write a readonly database (permission problem: {reader} can read but not write"
+    assert expected in done.stderr, done.stderr
 
 
 def test_unable_to_open_says_when_it_is_not_a_permission_problem(tmp_path: Path) -> None:
