@@ -33,17 +33,17 @@ def _iso_date(value: str) -> str:
     return value
 
 
-def _open(config_path: str | None) -> Store:
+def _open(config_path: str | None, read_only: bool = True) -> Store:
     from monitor.settings.config import load_config
 
     config = load_config(config_path)
     if not config.database_path.exists():
         raise MonitorError(f"no database yet at {config.database_path}: run `monitor once` or `monitor run` first")
-    return Store(config.database_path)
+    return Store(config.database_path, read_only=read_only)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    store = _open(args.config)
+    store = _open(args.config, read_only=not args.rebuild_index)
     try:
         if args.rebuild_index:
             count = store.rebuild_search_index()

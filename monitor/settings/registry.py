@@ -138,6 +138,13 @@ HTTP = _plain(
     Key("allowed_networks", "strings", (), "CIDR blocks allowed even when private addresses are refused", v.cidr_list),
     Key("per_host_concurrency", "integer", 2, "requests in flight to one host at a time", v.at_least(1)),
     Key("per_host_min_interval", "number", 1.0, "minimum seconds between two requests to one host", v.at_least(0)),
+    Key(
+        "use_env_proxy",
+        "boolean",
+        False,
+        "send requests through the proxy in HTTPS_PROXY / HTTP_PROXY, except hosts in NO_PROXY "
+        "(docs/operations.md: what the SSRF guard checks then)",
+    ),
 )
 
 SCHEDULE = _plain(
@@ -190,6 +197,14 @@ OPS = _plain(
         600,
         "/healthz fails when no poll cycle has succeeded for this long (keep it well above pipeline.cycle_seconds)",
         v.positive,
+    ),
+    Key(
+        "feeds_down_after_seconds",
+        "integer",
+        3600,
+        "/healthz says degraded when feed polls fail and none has succeeded for this long "
+        "(a dead network or proxy); 0 = no such check",
+        v.at_least(0),
     ),
     Key(
         "retention_days",
