@@ -20,7 +20,8 @@ from monitor.models import AlertItem, AlsoPublished
 from monitor.schedule.feed_health import FeedWarning, warning_id_for
 from monitor.store import outbox
 from tests.delivery_servers import SmtpServer
-from tests.helpers_delivery import ARTICLE_ROW, T0, FakeClock, attempts, config, make_alert, make_db, states, store
+from tests.fake_clock import FakeClock
+from tests.helpers_delivery import ARTICLE_ROW, T0, attempts, config, make_alert, make_db, states, store
 
 
 def mail(port: int, **extra: Any) -> dict[str, Any]:

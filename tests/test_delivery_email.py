@@ -14,7 +14,8 @@ from monitor.deliver.dispatcher import Dispatcher
 from monitor.models import Evidence
 from monitor.settings.alerts import parse_alerts
 from tests.delivery_servers import SmtpServer
-from tests.helpers_delivery import FakeClock, attempts, config, make_alert, make_db, states, store
+from tests.fake_clock import FakeClock
+from tests.helpers_delivery import attempts, config, make_alert, make_db, states, store
 
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl CLI needed for a test cert")
 

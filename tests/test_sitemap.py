@@ -4,7 +4,6 @@ two polls is only in the sitemap (the feed's window holds just the newest items)
 from __future__ import annotations
 
 import json
-import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,11 +15,11 @@ from monitor.parse.sitemap import parse_news_sitemap, recent, robots_sitemaps
 from monitor.runtime.app import App
 from monitor.settings.config import load_config
 from monitor.store.database import FeedRow
-from tests.e2e_site import SEEDS, Story, article_page, fixture_articles, rss_feed
+from tests.config_files import LOOPBACK_HTTP, OPS_OFF, jsonl_channel, shipped_topics, write_config
+from tests.e2e_site import Story, article_page, fixture_articles, rss_feed
+from tests.fake_clock import FakeClock
 from tests.fault_server import FaultServer
-from tests.test_end_to_end import _topics_as_toml
 
-ROOT = Path(__file__).parent.parent
 POSITIVE = "snn-ab0d563619d4"  # NATO approves a plan to support the Iraqi army
 UNRELATED = ("ant2-AL-culture-209-20180331", "ant2-AL-culture-269-20180504")
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -91,41 +90,11 @@ def test_recent_keeps_the_window_on_the_host_newest_first_and_capped() -> None:
     assert [e.title for e in recent(entries, T0, T0 + timedelta(hours=1), 1, "site.test")] == ["b"]
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def write_config(tmp_path: Path, feed_url: str) -> Path:
-    default = tomllib.loads((ROOT / "config" / "monitor.toml").read_text(encoding="utf-8"))
-    config = tmp_path / "monitor.toml"
-    config.write_text(
-        f"""
-[storage]
-database = "{tmp_path / "m.db"}"
-[pipeline]
-seeds_dir = "{SEEDS}"
-workers = 1
-[http]
-allow_private_addresses = true
-per_host_min_interval = 0
-[ops]
-enabled = false
-{_topics_as_toml(default["topics"])}
-[[alerts.channels]]
-type = "jsonl"
-name = "file"
-path = "{tmp_path / "alerts.jsonl"}"
-[[feeds]]
-url = "{feed_url}"
-name = "site"
-""",
-        encoding="utf-8",
-    )
-    return config
+def site_config(tmp_path: Path, feed_url: str) -> Path:
+    return write_config(
+        tmp_path, pipeline={"workers": 1}, http=LOOPBACK_HTTP, ops=OPS_OFF, topics=shipped_topics(),
+        channels=[jsonl_channel(tmp_path)], feeds=[{"url": feed_url, "name": "site"}],
+    ).config
 
 
 def rfc822(moment: datetime) -> str:
@@ -136,7 +105,7 @@ def test_an_article_only_in_the_news_sitemap_is_recovered_and_alerted(tmp_path: 
     articles = fixture_articles()
     positive = articles[POSITIVE]
     first, second = (articles[k] for k in UNRELATED)
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     with FaultServer({}) as server:
         base = server.url("")
 
@@ -151,7 +120,7 @@ def test_an_article_only_in_the_news_sitemap_is_recovered_and_alerted(tmp_path: 
             server.set(path, (200, {"Content-Type": "text/html; charset=utf-8"}, page.encode("utf-8")))
         server.set("/robots.txt", (200, {"Content-Type": "text/plain"}, b"User-agent: *\nSitemap: /news/map.xml\n"))
         server.set("/rss.xml", window((first, "/first.html", T0 - timedelta(minutes=5))))
-        app = App(load_config(write_config(tmp_path, server.url("/rss.xml"))), clock=clock)
+        app = App(load_config(site_config(tmp_path, server.url("/rss.xml"))), clock=clock)
         try:
             app.poll([FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)])
             assert server.requests_for("/robots.txt") == []  # a first poll cannot tell what it missed
@@ -195,7 +164,7 @@ def test_an_article_only_in_the_news_sitemap_is_recovered_and_alerted(tmp_path: 
 
 
 def test_without_a_news_sitemap_the_lookup_stays_bounded(tmp_path: Path) -> None:
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     records = list(fixture_articles().values())
     with FaultServer({}) as server:
         base = server.url("")
@@ -205,7 +174,7 @@ def test_without_a_news_sitemap_the_lookup_stays_bounded(tmp_path: Path) -> None
             return 200, {"Content-Type": "application/rss+xml"}, rss_feed("site", base, [(story, path, "x")])
 
         server.set("/rss.xml", window(records[2], "/a.html"))
-        app = App(load_config(write_config(tmp_path, server.url("/rss.xml"))), clock=clock)
+        app = App(load_config(site_config(tmp_path, server.url("/rss.xml"))), clock=clock)
         try:
             app.poll([FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)])
             clock.now = T0 + timedelta(hours=1)
