@@ -73,6 +73,12 @@ def jsonl_channel(tmp_path: Path, name: str = "file") -> dict[str, Any]:
     return {"type": "jsonl", "name": name, "path": str(tmp_path / "alerts.jsonl")}
 
 
+def email_channel(smtp_port: int, to: str, name: str = "mail") -> dict[str, Any]:
+    """A channel that mails `to` through the local SMTP server on `smtp_port`, in the clear."""
+    return {"type": "email", "name": name, "host": "127.0.0.1", "port": smtp_port, "security": "none",
+            "from": "monitor@example.test", "to": [to]}
+
+
 def shipped_topics() -> dict[str, Any]:
     """The topics of the shipped config/monitor.toml (a TOML file cannot include another)."""
     spec: dict[str, Any] = tomllib.loads((ROOT / "config" / "monitor.toml").read_text(encoding="utf-8"))["topics"]
