@@ -101,87 +101,87 @@ def rfc822(moment: datetime) -> str:
     return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
-def test_an_article_only_in_the_news_sitemap_is_recovered_and_alerted(tmp_path: Path) -> None:
+def test_an_article_only_in_the_news_sitemap_is_recovered_and_alerted(
+    tmp_path: Path, fault_server: FaultServer
+) -> None:
     articles = fixture_articles()
     positive = articles[POSITIVE]
     first, second = (articles[k] for k in UNRELATED)
     clock = FakeClock(T0)
-    with FaultServer({}) as server:
-        base = server.url("")
+    base = fault_server.url("")
 
-        def window(*items: tuple[dict[str, str], str, datetime]) -> tuple[int, dict[str, str], bytes]:
-            stories = [
-                (Story(path, r["title"], r["text"], rfc822(when)), path, r["text"][:200]) for r, path, when in items
-            ]
-            return 200, {"Content-Type": "application/rss+xml"}, rss_feed("site", base, stories)
+    def window(*items: tuple[dict[str, str], str, datetime]) -> tuple[int, dict[str, str], bytes]:
+        stories = [
+            (Story(path, r["title"], r["text"], rfc822(when)), path, r["text"][:200]) for r, path, when in items
+        ]
+        return 200, {"Content-Type": "application/rss+xml"}, rss_feed("site", base, stories)
 
-        for record, path in ((positive, "/nato-iraq.html"), (first, "/first.html"), (second, "/second.html")):
-            page = article_page(record["title"], record["text"], "site")
-            server.set(path, (200, {"Content-Type": "text/html; charset=utf-8"}, page.encode("utf-8")))
-        server.set("/robots.txt", (200, {"Content-Type": "text/plain"}, b"User-agent: *\nSitemap: /news/map.xml\n"))
-        server.set("/rss.xml", window((first, "/first.html", T0 - timedelta(minutes=5))))
-        app = App(load_config(site_config(tmp_path, server.url("/rss.xml"))), clock=clock)
-        try:
-            app.poll([FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)])
-            assert server.requests_for("/robots.txt") == []  # a first poll cannot tell what it missed
+    for record, path in ((positive, "/nato-iraq.html"), (first, "/first.html"), (second, "/second.html")):
+        page = article_page(record["title"], record["text"], "site")
+        fault_server.set(path, (200, {"Content-Type": "text/html; charset=utf-8"}, page.encode("utf-8")))
+    fault_server.set("/robots.txt", (200, {"Content-Type": "text/plain"}, b"User-agent: *\nSitemap: /news/map.xml\n"))
+    fault_server.set("/rss.xml", window((first, "/first.html", T0 - timedelta(minutes=5))))
+    app = App(load_config(site_config(tmp_path, fault_server.url("/rss.xml"))), clock=clock)
+    try:
+        app.poll([FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)])
+        assert fault_server.requests_for("/robots.txt") == []  # a first poll cannot tell what it missed
 
-            # An hour later the window (one item) shows only the newest story; the NATO-Iraq article
-            # published in between is only in the news sitemap, as is an item older than the last poll.
-            clock.now = T0 + timedelta(hours=1)
-            server.set("/rss.xml", window((second, "/second.html", T0 + timedelta(minutes=50))))
-            server.set(
-                "/news/map.xml",
-                (
-                    200,
-                    {"Content-Type": "application/xml"},
-                    news_sitemap(
-                        [
-                            (base + "/second.html", second["title"], T0 + timedelta(minutes=50)),
-                            (base + "/nato-iraq.html", positive["title"], T0 + timedelta(minutes=20)),
-                            (base + "/long-ago.html", "old", T0 - timedelta(hours=3)),
-                        ]
-                    ),
+        # An hour later the window (one item) shows only the newest story; the NATO-Iraq article
+        # published in between is only in the news sitemap, as is an item older than the last poll.
+        clock.now = T0 + timedelta(hours=1)
+        fault_server.set("/rss.xml", window((second, "/second.html", T0 + timedelta(minutes=50))))
+        fault_server.set(
+            "/news/map.xml",
+            (
+                200,
+                {"Content-Type": "application/xml"},
+                news_sitemap(
+                    [
+                        (base + "/second.html", second["title"], T0 + timedelta(minutes=50)),
+                        (base + "/nato-iraq.html", positive["title"], T0 + timedelta(minutes=20)),
+                        (base + "/long-ago.html", "old", T0 - timedelta(hours=3)),
+                    ]
                 ),
-            )
-            report = app.poll([FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)]).polls[0]
-            assert report.recovered == 1 and report.alerts == 1
-            assert app.store.feeds()[0]["possibly_missed_items"] == 1
-            assert len(server.requests_for("/second.html")) == 1  # the feed's own item is not processed twice
-            assert server.requests_for("/long-ago.html") == []  # outside the window since the last poll
-            assert server.requests_for("/sitemap-news.xml") == []  # robots.txt named the sitemap: no guessing
-            row = app.store.db.execute(
-                "SELECT a.feed_url, d.matched_topics FROM articles a JOIN decisions d ON d.article_id = a.id"
-                " WHERE a.url = ?",
-                [base + "/nato-iraq.html"],
-            ).fetchone()
-            assert row == (server.url("/rss.xml"), "nato_iraq")
+            ),
+        )
+        report = app.poll([FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)]).polls[0]
+        assert report.recovered == 1 and report.alerts == 1
+        assert app.store.feeds()[0]["possibly_missed_items"] == 1
+        assert len(fault_server.requests_for("/second.html")) == 1  # the feed's own item is not processed twice
+        assert fault_server.requests_for("/long-ago.html") == []  # outside the window since the last poll
+        assert fault_server.requests_for("/sitemap-news.xml") == []  # robots.txt named the sitemap: no guessing
+        row = app.store.db.execute(
+            "SELECT a.feed_url, d.matched_topics FROM articles a JOIN decisions d ON d.article_id = a.id"
+            " WHERE a.url = ?",
+            [base + "/nato-iraq.html"],
+        ).fetchone()
+        assert row == (fault_server.url("/rss.xml"), "nato_iraq")
 
-            app.dispatcher.run_due()
-            lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
-            assert [json.loads(line)["data"]["article"]["url"] for line in lines] == [base + "/nato-iraq.html"]
-        finally:
-            app.close()
+        app.dispatcher.run_due()
+        lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+        assert [json.loads(line)["data"]["article"]["url"] for line in lines] == [base + "/nato-iraq.html"]
+    finally:
+        app.close()
 
 
-def test_without_a_news_sitemap_the_lookup_stays_bounded(tmp_path: Path) -> None:
+def test_without_a_news_sitemap_the_lookup_stays_bounded(tmp_path: Path, fault_server: FaultServer) -> None:
     clock = FakeClock(T0)
     records = list(fixture_articles().values())
-    with FaultServer({}) as server:
-        base = server.url("")
+    base = fault_server.url("")
 
-        def window(record: dict[str, str], path: str) -> tuple[int, dict[str, str], bytes]:
-            story = Story(path, record["title"], record["text"], rfc822(clock.now))
-            return 200, {"Content-Type": "application/rss+xml"}, rss_feed("site", base, [(story, path, "x")])
+    def window(record: dict[str, str], path: str) -> tuple[int, dict[str, str], bytes]:
+        story = Story(path, record["title"], record["text"], rfc822(clock.now))
+        return 200, {"Content-Type": "application/rss+xml"}, rss_feed("site", base, [(story, path, "x")])
 
-        server.set("/rss.xml", window(records[2], "/a.html"))
-        app = App(load_config(site_config(tmp_path, server.url("/rss.xml"))), clock=clock)
-        try:
-            app.poll([FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)])
-            clock.now = T0 + timedelta(hours=1)
-            server.set("/rss.xml", window(records[3], "/b.html"))
-            report = app.poll([FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)]).polls[0]
-            assert report.status is FetchStatus.OK and report.recovered == 0
-            asked = ("/robots.txt", "/news-sitemap.xml", "/sitemap_news.xml", "/sitemap-news.xml")
-            assert [len(server.requests_for(p)) for p in asked] == [1, 1, 1, 1]
-        finally:
-            app.close()
+    fault_server.set("/rss.xml", window(records[2], "/a.html"))
+    app = App(load_config(site_config(tmp_path, fault_server.url("/rss.xml"))), clock=clock)
+    try:
+        app.poll([FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)])
+        clock.now = T0 + timedelta(hours=1)
+        fault_server.set("/rss.xml", window(records[3], "/b.html"))
+        report = app.poll([FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)]).polls[0]
+        assert report.status is FetchStatus.OK and report.recovered == 0
+        asked = ("/robots.txt", "/news-sitemap.xml", "/sitemap_news.xml", "/sitemap-news.xml")
+        assert [len(fault_server.requests_for(p)) for p in asked] == [1, 1, 1, 1]
+    finally:
+        app.close()
