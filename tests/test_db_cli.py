@@ -18,7 +18,6 @@ from monitor.store import maintenance, outbox, search
 from monitor.store.database import MIGRATIONS, Store
 from tests.config_files import write_config
 
-ROOT = Path(__file__).parent.parent
 NOW = datetime.now(UTC)
 TEXT = "قال مسؤولون في حلف شمال الأطلسي إن مهمة التدريب في العراق ستتوسع خلال العام المقبل."
 
