@@ -73,10 +73,10 @@ def jsonl_channel(tmp_path: Path, name: str = "file") -> dict[str, Any]:
     return {"type": "jsonl", "name": name, "path": str(tmp_path / "alerts.jsonl")}
 
 
-def email_channel(smtp_port: int, to: str, name: str = "mail") -> dict[str, Any]:
-    """A channel that mails `to` through the local SMTP server on `smtp_port`, in the clear."""
+def email_channel(smtp_port: int, *to: str, name: str = "mail", **extra: Any) -> dict[str, Any]:
+    """A channel that mails `to` through the local SMTP server on `smtp_port`, in the clear unless `extra` says."""
     return {"type": "email", "name": name, "host": "127.0.0.1", "port": smtp_port, "security": "none",
-            "from": "monitor@example.test", "to": [to]}
+            "from": "monitor@example.test", "to": list(to), **extra}
 
 
 def shipped_topics() -> dict[str, Any]:

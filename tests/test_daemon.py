@@ -17,7 +17,8 @@ import httpx
 from tests.delivery_servers import SmtpServer, WebhookReceiver
 from tests.e2e_site import Story, article_page, fixture_articles, rss_feed
 from tests.fault_server import FaultServer
-from tests.test_end_to_end import POSITIVE, ROOT, SECRET, e2e_config, html_reply
+from tests.helpers_delivery import SECRET
+from tests.test_end_to_end import POSITIVE, ROOT, e2e_config, html_reply
 
 
 def start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:

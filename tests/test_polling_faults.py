@@ -94,19 +94,23 @@ def test_per_host_spacing_holds_on_the_wire_under_load() -> None:
 # --- helpers for the App-level tests --------------------------------------------------------------
 
 
-def make_app(tmp_path: Path, feeds: list[str], **sections: Mapping[str, Any]) -> App:
-    """An App polling `feeds` on 127.0.0.x, without jitter; `sections` add keys to the config's sections."""
-    merged = {
-        **sections,
-        "http": {**LOOPBACK_HTTP, **sections.get("http", {})},
-        "schedule": {"jitter_fraction": 0, **sections.get("schedule", {})},
-    }
+def make_app(
+    tmp_path: Path,
+    feeds: list[str],
+    *,
+    pipeline: Mapping[str, Any] | None = None,
+    http: Mapping[str, Any] | None = None,
+    schedule: Mapping[str, Any] | None = None,
+) -> App:
+    """An App polling `feeds` on 127.0.0.x without jitter; the mappings add keys to those sections."""
     files = write_config(
         tmp_path,
+        pipeline=pipeline or {},
+        http={**LOOPBACK_HTTP, **(http or {})},
+        schedule={"jitter_fraction": 0, **(schedule or {})},
         ops=OPS_OFF,
         channels=[jsonl_channel(tmp_path)],
         feeds=[{"url": url, "name": f"feed{i}"} for i, url in enumerate(feeds)],
-        **merged,
     )
     return App(load_config(files.config))
 
