@@ -75,24 +75,26 @@ def feed_health_config(
     ).config
 
 
+@pytest.fixture
+def down_site(fault_server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> FaultServer:
+    """The site whose feed answers 500; the hook's secret is in the environment the config names."""
+    monkeypatch.setenv("FEED_HEALTH_SECRET", SECRET)
+    fault_server.set("/rss.xml", (500, {"Content-Type": "text/plain"}, b"down"))
+    return fault_server
+
+
 def good_feed(base: str, when: datetime) -> tuple[int, dict[str, str], bytes]:
     story = Story(f"s{when:%H}", f"خبر الساعة {when:%H}", "نص", when.strftime("%a, %d %b %Y %H:%M:%S GMT"))
     return 200, {"Content-Type": "application/rss+xml"}, rss_feed("site", base, [(story, f"/{when:%H}.html", "نص")])
 
 
 def test_a_failing_feed_raises_one_signed_warning_per_stale_spell(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fault_server: FaultServer,
-    webhook_receiver: WebhookReceiver,
-    smtp_server: SmtpServer,
+    tmp_path: Path, down_site: FaultServer, webhook_receiver: WebhookReceiver, smtp_server: SmtpServer
 ) -> None:
-    monkeypatch.setenv("FEED_HEALTH_SECRET", SECRET)
     clock = FakeClock(T0)
     # The controlled clock signs the webhook timestamps: accept any age, check the signature itself.
     webhook_receiver.tolerance = 10**9
-    fault_server.set("/rss.xml", (500, {"Content-Type": "text/plain"}, b"down"))
-    app = App(load_config(feed_health_config(tmp_path, fault_server, webhook_receiver, smtp_server)), clock=clock)
+    app = App(load_config(feed_health_config(tmp_path, down_site, webhook_receiver, smtp_server)), clock=clock)
     try:
         app.run_once()
         clock.now = T0 + 5 * HOUR  # failing, but not for warn_after_hours yet (never succeeded: since added)
@@ -112,7 +114,7 @@ def test_a_failing_feed_raises_one_signed_warning_per_stale_spell(
         assert payload["type"] == "feed.unhealthy"
         data = payload["data"]
         assert received.headers["webhook-id"] == data["warning_id"]
-        assert data["feed"] == {"url": fault_server.url("/rss.xml"), "name": "Down Daily"}
+        assert data["feed"] == {"url": down_site.url("/rss.xml"), "name": "Down Daily"}
         assert data["last_success_at"] is None and data["since"] == "2026-11-23T08:00:00Z"
         assert data["hours_without_success"] == 6 and data["consecutive_failures"] == 3
         assert "500" in data["last_error"]
@@ -125,11 +127,11 @@ def test_a_failing_feed_raises_one_signed_warning_per_stale_spell(
         assert [x["data"]["warning_id"] for x in lines] == [data["warning_id"]]
 
         # It recovers, then fails again: a new spell, a new warning (and only one).
-        fault_server.set("/rss.xml", good_feed(fault_server.url(""), T0 + 8 * HOUR))
+        down_site.set("/rss.xml", good_feed(down_site.url(""), T0 + 8 * HOUR))
         clock.now = T0 + 8 * HOUR
         app.run_once()
         assert app.store.feeds()[0]["consecutive_failures"] == 0
-        fault_server.set("/rss.xml", (500, {"Content-Type": "text/plain"}, b"down again"))
+        down_site.set("/rss.xml", (500, {"Content-Type": "text/plain"}, b"down again"))
         clock.now = T0 + 13 * HOUR
         app.run_once()
         assert len(webhook_receiver.received) == 1  # five hours since the success: not stale yet
@@ -149,17 +151,11 @@ def test_a_failing_feed_raises_one_signed_warning_per_stale_spell(
 
 
 def test_a_warning_is_retried_with_the_same_id_and_dead_lettered_after_max_attempts(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fault_server: FaultServer,
-    webhook_receiver: WebhookReceiver,
-    smtp_server: SmtpServer,
+    tmp_path: Path, down_site: FaultServer, webhook_receiver: WebhookReceiver, smtp_server: SmtpServer
 ) -> None:
-    monkeypatch.setenv("FEED_HEALTH_SECRET", SECRET)
     clock = FakeClock(T0)
     webhook_receiver.tolerance = 10**9
-    fault_server.set("/rss.xml", (500, {"Content-Type": "text/plain"}, b"down"))
-    config = feed_health_config(tmp_path, fault_server, webhook_receiver, smtp_server, max_attempts=3)
+    config = feed_health_config(tmp_path, down_site, webhook_receiver, smtp_server, max_attempts=3)
     app = App(load_config(config), clock=clock)
     try:
         webhook_receiver.script(503, 503, 503)
@@ -190,21 +186,15 @@ def test_a_warning_is_retried_with_the_same_id_and_dead_lettered_after_max_attem
 
 
 def test_the_daemon_checks_feed_health_on_its_own(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fault_server: FaultServer,
-    webhook_receiver: WebhookReceiver,
-    smtp_server: SmtpServer,
+    tmp_path: Path, down_site: FaultServer, webhook_receiver: WebhookReceiver, smtp_server: SmtpServer
 ) -> None:
-    monkeypatch.setenv("FEED_HEALTH_SECRET", SECRET)
-    fault_server.set("/rss.xml", (500, {"Content-Type": "text/plain"}, b"down"))
-    app = App(load_config(feed_health_config(tmp_path, fault_server, webhook_receiver, smtp_server)))
+    app = App(load_config(feed_health_config(tmp_path, down_site, webhook_receiver, smtp_server)))
     stop = threading.Event()
     daemon = threading.Thread(target=app.run_forever, args=(stop,), daemon=True)
     try:
         # Added seven hours ago and never polled successfully (warn_after_hours = 6 in this config).
         added = datetime.now(UTC) - 7 * HOUR
-        app.store.update_feed(fault_server.url("/rss.xml"), {"created_at": added.isoformat(timespec="seconds")})
+        app.store.update_feed(down_site.url("/rss.xml"), {"created_at": added.isoformat(timespec="seconds")})
         daemon.start()
         assert webhook_receiver.wait_for(1, timeout=30)
         warning = webhook_receiver.received[0]
