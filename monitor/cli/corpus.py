@@ -136,6 +136,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     corpus = subparsers.add_parser("corpus", help="import, export and list the near-copy corpus",
                                    description="The reference articles new articles are compared with: "
                                                "the seeds, imports, and fresh articles that joined it.")
+    add_global_options(corpus)
     sub = corpus.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
 
     imp = sub.add_parser("import", help="add articles to the corpus from .txt, .jsonl or a folder",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor import __version__
+from monitor.cli.json_logs import JsonFormatter
 from monitor.cli.options import add_global_options
 from monitor.errors import ConfigError, MonitorError
 
@@ -28,7 +29,7 @@ EXIT_CONFIG = 2
 def setup_logging(level: str, json_lines: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
-        handler.setFormatter(_JsonFormatter())
+        handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()
@@ -37,19 +38,6 @@ def setup_logging(level: str, json_lines: bool = False) -> None:
     # httpx logs every request at INFO; the pipeline logs what matters per feed and article
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-
-
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        payload = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            payload["exception"] = self.formatException(record.exc_info)
-        return json.dumps(payload, ensure_ascii=False)
 
 
 # -- commands ------------------------------------------------------------------------------------

@@ -84,7 +84,20 @@ def _read_labelled(paths: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    report = evaluate(_read_labelled(args.labelled), load_topics(args.config))
+    records = _read_labelled(args.labelled)
+    report = evaluate(records, load_topics(args.config))
+    nc = report.near_copy
+    if not report.topics and not nc.tp + nc.fp + nc.fn + nc.tn:
+        # nothing was measured: figures of 1.000 over zero cases would read as a perfect score
+        files = ", ".join(args.labelled)
+        unlabelled = sum(1 for r in records if r.get("task", "topic") == "topic" and not r.get("labels"))
+        skipped = ", ".join(sorted(report.skipped_topics))
+        why = (f"its labels name only topics that are not configured ({skipped})" if skipped else
+               f"{unlabelled} of {len(records)} records are articles without \"labels\", and none is a "
+               "\"near_copy\" case")
+        print(f"monitor eval: nothing to measure in {files}: {why}. A labelled file gives each article "
+              "\"labels\": {\"TOPIC\": true|false} (format: docs/quality.md)", file=sys.stderr)
+        return 1
     if args.json:
         out: dict[str, Any] = {
             "topics": {
@@ -123,6 +136,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     topics = subparsers.add_parser("topics", help="try a topic rule on articles")
+    add_global_options(topics)
     topics_sub = topics.add_subparsers(dest="topics_command", required=True)
     test = topics_sub.add_parser(
         "test",
