@@ -83,7 +83,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from monitor.decide.topics import match_topic
     from monitor.models import Decision
     from monitor.parse.article_files import read_seeds
-    from monitor.parse.inputs import read_inputs
+    from monitor.parse.inputs import InputArticle, read_inputs
     from monitor.settings.config import load_config
 
     config = load_config(args.config)
@@ -98,8 +98,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         stored = Store(config.database_path)
         lookups.append(stored.corpus_index)
+    skipped = 0
     try:
         for article in read_inputs(args.inputs, config.http):
+            if not isinstance(article, InputArticle):
+                skipped += 1
+                print(f"monitor check: skipped {article.label}: {article.message}", file=sys.stderr)
+                continue
             # the closest of the seeds and the stored corpus; topics are matched once
             nearest = max((lookup.check(article.text) for lookup in lookups), key=lambda n: n.similarity)
             decision = Decision(article.id, nearest, tuple(match_topic(t, article.title, article.text)
@@ -111,6 +116,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     finally:
         if stored is not None:
             stored.close()
+    if skipped:
+        print(f"monitor check: {skipped} inputs skipped (listed above)", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_OK
 
 
@@ -197,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="decide on given articles without storing anything",
         description="Print the near-copy and topic decision for each INPUT: an HTML or "
-        'text file, a URL, or a JSONL file of {"id","title","text"}.',
+        'text file, a URL, or a JSONL file of {"id","title","text"}. HTML is decided with its title, text '
+        "files may be UTF-8 or a legacy Arabic code page; unusable inputs and JSONL lines are listed and "
+        "skipped (exit 1).",
     )
     check.add_argument("inputs", nargs="+", metavar="INPUT")
     check.add_argument(
