@@ -25,7 +25,8 @@ from monitor.runtime.ops_http import make_ops_server
 from monitor.runtime.poll import Pipeline, PollReport
 from monitor.schedule.feed_health import stale_feeds
 from monitor.settings.config import Config
-from monitor.store.database import FeedRow, Store
+from monitor.store.database import FeedRow
+from monitor.store.opening import open_store
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class App:
     def __init__(self, config: Config, clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config
         self.clock = clock
-        self.store = Store(config.database_path)
+        self.store = open_store(config.database_path, config.database_url)
         self.extractor = Extractor(config.pipeline.extract_timeout_seconds) if config.pipeline.fetch_pages else None
         self.fetcher = Fetcher(config.http)
         self.index = self.store.corpus_index
@@ -134,24 +135,28 @@ class App:
         if warn_after <= timedelta(0):
             return 0
         try:
-            feeds = self.store.feed_health(self.clock())
-            # Every enabled channel: topic filters choose articles, and a silent feed concerns every topic.
-            channels = [c.name for c in self.config.alerts.channels if c.enabled]
-            queued = 0
-            for warning in stale_feeds(feeds, self.clock(), warn_after):
-                if not self.store.queue_feed_warning(warning, channels):
-                    continue
-                queued += 1
-                log.warning(
-                    "feed %s (%s): no successful poll for %.1f hours (%d failures, last error: %s); warning %s queued",
-                    warning.feed_url,
-                    warning.feed_name,
-                    warning.hours_without_success,
-                    warning.consecutive_failures,
-                    warning.last_error or "none",
-                    warning.warning_id,
-                )
-            return queued
+            with self.store.exclusive_job("feed_health") as mine:
+                if not mine:
+                    return 0  # another worker is checking now
+                feeds = self.store.feed_health(self.clock())
+                # Every enabled channel: topic filters choose articles, and a silent feed concerns every topic.
+                channels = [c.name for c in self.config.alerts.channels if c.enabled]
+                queued = 0
+                for warning in stale_feeds(feeds, self.clock(), warn_after):
+                    if not self.store.queue_feed_warning(warning, channels):
+                        continue
+                    queued += 1
+                    log.warning(
+                        "feed %s (%s): no successful poll for %.1f hours (%d failures, last error: %s);"
+                        " warning %s queued",
+                        warning.feed_url,
+                        warning.feed_name,
+                        warning.hours_without_success,
+                        warning.consecutive_failures,
+                        warning.last_error or "none",
+                        warning.warning_id,
+                    )
+                return queued
         except Exception:  # a scheduled job must not die; the next check tries again
             log.exception("feed health check failed")
             self.metrics.observe_error("feed_health")
@@ -184,7 +189,8 @@ class App:
     def apply_retention(self) -> None:
         """Clear the text of old articles that neither matched nor alerted ([ops] retention_days)."""
         try:
-            cleared = self.store.prune_texts(self.config.ops.retention_days, self.clock())
+            with self.store.exclusive_job("retention") as mine:
+                cleared = self.store.prune_texts(self.config.ops.retention_days, self.clock()) if mine else 0
             if cleared:
                 log.info(
                     "retention: cleared the text of %d articles older than %d days",

@@ -57,6 +57,12 @@ class Store:
         with self.transaction():
             yield
 
+    @contextmanager
+    def exclusive_job(self, name: str) -> Iterator[bool]:
+        """True inside when this process may run the job `name` now. One daemon owns a SQLite file, so
+        always; on PostgreSQL only one worker at a time gets True."""
+        yield True
+
     def close(self) -> None:
         with self.lock:
             self.db.conn.close()
