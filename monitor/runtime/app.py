@@ -71,7 +71,11 @@ class App:
         self.fetcher = Fetcher(config.http)
         self.index = self.store.corpus_index
         self.pipeline = Pipeline(config, self.store, self.fetcher, self.extractor, self.index, clock)
-        self.dispatcher = Dispatcher(config.database_path, config.alerts, clock)
+        # The dispatcher reads the outbox from the SQLite file only; on PostgreSQL alerts are queued (once)
+        # and wait there until it can read them (docs/postgresql.md, limits).
+        self.dispatcher = Dispatcher(config.database_path, config.alerts, clock) if not config.database_url else None
+        if self.dispatcher is None:
+            log.warning("alert delivery does not run on PostgreSQL yet: alerts are queued, not sent")
         self.metrics = Metrics()
         self.lanes = PollLanes(
             self.pipeline.poll_feed,
@@ -125,7 +129,8 @@ class App:
         feeds = [FeedRow.from_row(r) for r in self.store.feeds(enabled_only=True)]
         report = self.poll(feeds)
         self.check_feed_health()
-        self.dispatcher.run_due()
+        if self.dispatcher is not None:
+            self.dispatcher.run_due()
         return report
 
     def check_feed_health(self) -> int:
@@ -181,7 +186,8 @@ class App:
 
     def dispatch(self) -> None:
         try:
-            self.dispatcher.run_due()
+            if self.dispatcher is not None:
+                self.dispatcher.run_due()
         except Exception:
             log.exception("alert dispatch failed")
             self.metrics.observe_error("dispatch")
@@ -271,7 +277,8 @@ class App:
 
     def close(self) -> None:
         self.lanes.stop()
-        self.dispatcher.close()
+        if self.dispatcher is not None:
+            self.dispatcher.close()
         self.fetcher.close()
         if self.extractor is not None:
             self.extractor.close()
