@@ -5,11 +5,15 @@ Each test gets a database of its own (tests/postgres_db.py) and skips when no se
 
 from __future__ import annotations
 
+import json
 import threading
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from monitor.cli.main import main
 from monitor.models import Decision, ExtractedText, NearCopy, TopicResult
 from monitor.runtime.app import App
 from monitor.settings.config import load_config, parse_config
@@ -219,3 +223,21 @@ def test_two_workers_poll_each_feed_once_and_store_and_alert_each_article_once(t
         finally:
             for app in apps:
                 app.close()
+
+
+def test_once_status_and_search_commands_on_postgresql(
+    tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FaultServer({}) as server:
+        for i in range(FEEDS):
+            server.set(f"/feed{i}.xml", Reply(200, {"Content-Type": "application/rss+xml"},
+                                             rss_feed(f"feed {i}", server.url(""), _stories(i))))
+        config = str(_config(tmp_path, server, pg_url))
+        assert main(["once", "--config", config]) == 0
+    assert not (tmp_path / "m.db").exists()  # nothing went to the SQLite file
+    capsys.readouterr()
+    assert main(["status", "--config", config]) == 0
+    assert f"feeds={FEEDS} articles=" in capsys.readouterr().out
+    assert main(["search", "--config", config, "--json", "الناتو"]) == 0
+    hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert hits and all("<mark>" in h["snippet"] for h in hits)

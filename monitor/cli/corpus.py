@@ -112,8 +112,10 @@ def _stopped(exc: DatabaseError, store: Store, report: ImportReport) -> MonitorE
 
 def _open_store(args: argparse.Namespace) -> Store:
     from monitor.settings.config import load_config
+    from monitor.store.opening import open_store
 
-    return Store(load_config(args.config).database_path)
+    config = load_config(args.config)
+    return open_store(config.database_path, config.database_url)
 
 
 def cmd_import(args: argparse.Namespace) -> int:

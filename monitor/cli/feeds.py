@@ -75,7 +75,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 @contextmanager
 def _store(config: Config) -> Iterator[Store]:
-    store = Store(config.database_path)
+    from monitor.store.opening import open_store
+
+    store = open_store(config.database_path, config.database_url)
     try:
         yield store
     finally:
