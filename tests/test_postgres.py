@@ -19,6 +19,8 @@ from monitor.runtime.app import App
 from monitor.settings.config import load_config, parse_config
 from monitor.store import search
 from monitor.store.articles import NewArticle
+from monitor.store.connection import open_read_write
+from monitor.store.corpus_index import SqliteCorpusIndex
 from monitor.store.database import Store
 from monitor.store.opening import open_store
 from monitor.store.postgres.store import PostgresStore
@@ -26,6 +28,7 @@ from tests.e2e_site import SEEDS, Story, fixture_articles, rss_feed
 from tests.fault_server import FaultServer, Reply
 from tests.postgres_db import pg_url
 from tests.test_end_to_end import _topics_as_toml
+from tests.test_quality_gate import FILES, MIN_NEAR_COPY_RECALL, load
 
 __all__ = ["pg_url"]  # the fixture, imported to be found
 
@@ -241,3 +244,25 @@ def test_once_status_and_search_commands_on_postgresql(
     assert main(["search", "--config", config, "--json", "الناتو"]) == 0
     hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert hits and all("<mark>" in h["snippet"] for h in hits)
+
+
+def test_the_near_copy_index_makes_the_quality_gates_decisions_on_both_backends(tmp_path: Path, pg_url: str) -> None:
+    records = [r for name in FILES for r in load(name)]
+    db = open_read_write(tmp_path / "gate.db")
+    sqlite_index = SqliteCorpusIndex(db)
+    postgres = PostgresStore(pg_url)
+    try:
+        with db.atomic(), postgres.atomic():
+            for r in records:
+                if r["task"] == "corpus":
+                    sqlite_index.add(r["id"], r["text"])
+                    postgres.corpus_index.add(r["id"], r["text"])
+        assert len(postgres.corpus_index) == len(sqlite_index) > 100
+        cases = [r for r in records if r["task"] == "near_copy"]
+        decisions = [[index.check(r["b"]["text"]) for r in cases] for index in (sqlite_index, postgres.corpus_index)]
+        assert decisions[0] == decisions[1]
+        copies = [d for d, r in zip(decisions[1], cases, strict=True) if r["copy"]]
+        assert sum(d.duplicate_of is not None for d in copies) / len(copies) >= MIN_NEAR_COPY_RECALL
+    finally:
+        postgres.close()
+        db.conn.close()
