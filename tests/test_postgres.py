@@ -16,6 +16,7 @@ import pytest
 from monitor.cli.main import main
 from monitor.models import Decision, ExtractedText, NearCopy, TopicResult
 from monitor.runtime.app import App
+from monitor.schedule.feed_health import FeedWarning
 from monitor.settings.config import load_config, parse_config
 from monitor.store import search
 from monitor.store.articles import NewArticle
@@ -266,3 +267,37 @@ def test_the_near_copy_index_makes_the_quality_gates_decisions_on_both_backends(
     finally:
         postgres.close()
         db.conn.close()
+
+
+def test_each_due_delivery_is_claimed_by_one_worker_until_its_lease_ends(pg_url: str) -> None:
+    first, second = PostgresStore(pg_url), PostgresStore(pg_url)
+    try:
+        _fill(first)
+        warnings = [
+            FeedWarning(warning_id=f"w{i}", feed_url=f"https://feeds.test/{i}", feed_name=f"F{i}",
+                        last_success_at=None, since=NOW, consecutive_failures=3, last_error="timeout", created_at=NOW)
+            for i in range(20)
+        ]
+        for warning in warnings:
+            assert first.queue_feed_warning(warning, ["hook", "mail"])
+        assert not second.queue_feed_warning(warnings[0], ["hook", "mail"])  # queued once
+        claimed: list[list[str]] = [[], []]
+
+        def claim(store: PostgresStore, into: list[str]) -> None:
+            for _ in range(10):
+                into.extend(r.id for r in store.claim_due_deliveries(NOW, lease_seconds=300, limit=3))
+
+        threads = [threading.Thread(target=claim, args=(s, c)) for s, c in zip((first, second), claimed, strict=True)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not set(claimed[0]) & set(claimed[1])
+        every = sorted(f"{w.warning_id}:{c}" for w in warnings for c in ("hook", "mail"))
+        assert sorted(claimed[0] + claimed[1]) == every
+        assert first.claim_due_deliveries(NOW + timedelta(seconds=299), lease_seconds=300) == []
+        # a worker that died holding them: due again once the lease has run out
+        assert len(second.claim_due_deliveries(NOW + timedelta(seconds=300), lease_seconds=300, limit=100)) == 40
+    finally:
+        first.close()
+        second.close()

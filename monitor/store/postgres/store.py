@@ -9,6 +9,8 @@ What differs from SQLite because several processes share the database:
     atomic           also takes a transaction-level advisory lock, so a near-copy check and the write it
                      decides run on one worker at a time, as they run under one lock in one SQLite process.
     exclusive_job    a session advisory lock: a daily or per-cycle job runs on one worker at a time.
+    claim_due_deliveries   hands each due pending delivery to one worker (SKIP LOCKED) under a lease, for
+                     a dispatcher that reads this outbox (the SQLite dispatcher does not yet).
 Rows are written with ON CONFLICT DO NOTHING where two workers may race to write the same one (feeds from
 the config, seeds, an article two feeds carry), so the second writer changes nothing instead of failing.
 """
@@ -31,12 +33,13 @@ from psycopg_pool import ConnectionPool
 
 from monitor.models import Alert, Decision
 from monitor.schedule.feed_health import FeedHealth, FeedWarning
-from monitor.store import search
+from monitor.store import outbox, search
 from monitor.store.articles import NewArticle
 from monitor.store.connection import StoreError
 from monitor.store.database import Store
 from monitor.store.feeds import FeedRow, _new_feed
 from monitor.store.maintenance import _PRUNABLE
+from monitor.store.outbox import DeliveryRow
 from monitor.store.postgres import search as pg_search
 from monitor.store.postgres.corpus_index import PostgresCorpusIndex
 from monitor.store.postgres.locks import DECIDE_LOCK, lock_key
@@ -211,6 +214,21 @@ class PostgresStore(Store):
                 [(f"{payload_id}:{name}", kind, payload_id, name, stamp, stamp, stamp)
                  for name in dict.fromkeys(channel_names)],
             )
+
+    def claim_due_deliveries(self, now: datetime, lease_seconds: float, limit: int = 100) -> list[DeliveryRow]:
+        """Reserve pending deliveries that are due for this worker: each is handed to one caller (SKIP LOCKED),
+        and its next attempt is pushed `lease_seconds` ahead, so a worker that dies before recording the
+        outcome leaves it due again after that (re-sent with the same message id, which receivers dedupe)."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "WITH picked AS (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= %(now)s"
+                " ORDER BY next_attempt_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)"
+                " UPDATE deliveries SET next_attempt_at = %(until)s, updated_at = %(now)s"
+                f" WHERE id IN (SELECT id FROM picked) RETURNING {outbox._ROW_COLUMNS}",
+                {"now": format_time(now), "until": format_time(now + timedelta(seconds=lease_seconds)),
+                 "limit": limit},
+            ).fetchall()
+        return sorted((outbox._row(r) for r in rows), key=lambda r: (r.created_at, r.id))
 
     # -- articles -----------------------------------------------------------------------------
 
