@@ -11,6 +11,7 @@ import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from monitor.cli.main import main
@@ -301,3 +302,19 @@ def test_each_due_delivery_is_claimed_by_one_worker_until_its_lease_ends(pg_url:
     finally:
         first.close()
         second.close()
+
+
+def test_connections_the_server_dropped_are_replaced(pg_url: str) -> None:
+    store = PostgresStore(pg_url)
+    try:
+        store.sync_feeds([("https://feeds.test/a", "A", True)], NOW)
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            dropped = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid != pg_backend_pid()"
+            ).fetchone()
+        assert dropped is not None and dropped[0] >= 1
+        assert store.counts()["feeds"] == 1
+        assert [f.url for f in store.due_feeds(NOW)] == ["https://feeds.test/a"]
+    finally:
+        store.close()

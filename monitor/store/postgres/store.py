@@ -66,8 +66,11 @@ class PostgresStore(Store):
         self.lock = threading.RLock()  # kept for callers that serialise on it; the database does the rest
         self._local = threading.local()
         try:
+            # check: a pooled connection the server dropped (restart, failover, idle timeout) is replaced
+            # when handed out instead of failing the next operation
             self.pool: ConnectionPool[Conn] = ConnectionPool(
-                url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True, timeout=30.0
+                url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True, timeout=30.0,
+                check=ConnectionPool.check_connection,
             )
             with self.pool.connection() as conn:
                 migrate(conn)
