@@ -32,3 +32,12 @@ def pg_url() -> Iterator[str]:
             yield _with_database(SERVER_URL, name)
         finally:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest) -> str | None:
+    """None (the SQLite file), then a fresh PostgreSQL database: a test taking it runs on both backends."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("pg_url")
+    return url

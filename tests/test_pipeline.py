@@ -26,12 +26,13 @@ def feed_with_etag(body: bytes) -> object:
     return reply
 
 
-def make_app(tmp_path: Path, feed_url: str, max_entries: int) -> App:
+def make_app(tmp_path: Path, feed_url: str, max_entries: int, database_url: str | None = None) -> App:
     config = tmp_path / "monitor.toml"
     config.write_text(
         f"""
 [storage]
 database = "{tmp_path / "m.db"}"
+{f'url = "{database_url}"' if database_url else ""}
 [pipeline]
 seeds_dir = "{SEEDS}"
 fetch_pages = false
@@ -64,10 +65,12 @@ def poll_all(app: App) -> None:
     app.poll([FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)])
 
 
-def test_entries_over_the_per_poll_cap_wait_for_the_next_poll_without_a_304_hiding_them(tmp_path: Path) -> None:
+def test_entries_over_the_per_poll_cap_wait_for_the_next_poll_without_a_304_hiding_them(
+    tmp_path: Path, backend_url: str | None
+) -> None:
     with FaultServer({}) as server:
         server.set("/rss.xml", feed_with_etag(rss_feed("feed", server.url(""), stories())))
-        app = make_app(tmp_path, server.url("/rss.xml"), max_entries=3)
+        app = make_app(tmp_path, server.url("/rss.xml"), max_entries=3, database_url=backend_url)
         try:
             poll_all(app)
             assert app.store.counts()["articles"] - 5 == 3  # 5 seeds, 3 of the 4 entries
@@ -123,11 +126,11 @@ def test_feeds_are_polled_round_robin_over_hosts() -> None:
 
 
 def test_a_poll_status_is_the_enum_in_the_report_and_its_value_in_the_feeds_table(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend_url: str | None
 ) -> None:
     with FaultServer({}) as server:
         server.set("/rss.xml", lambda request: (200, {"Content-Type": "text/html"}, b"<html><body>x</body></html>"))
-        app = make_app(tmp_path, server.url("/rss.xml"), max_entries=3)
+        app = make_app(tmp_path, server.url("/rss.xml"), max_entries=3, database_url=backend_url)
         try:
             feeds = [FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)]
             html = app.poll(feeds)

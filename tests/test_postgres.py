@@ -28,11 +28,8 @@ from monitor.store.opening import open_store
 from monitor.store.postgres.store import PostgresStore
 from tests.e2e_site import SEEDS, Story, fixture_articles, rss_feed
 from tests.fault_server import FaultServer, Reply
-from tests.postgres_db import pg_url
 from tests.test_end_to_end import _topics_as_toml
 from tests.test_quality_gate import FILES, MIN_NEAR_COPY_RECALL, load
-
-__all__ = ["pg_url"]  # the fixture, imported to be found
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ROOT = Path(__file__).parent.parent
