@@ -126,8 +126,7 @@ class App:
 
     def run_once(self) -> CycleReport:
         """Poll every enabled feed now, whatever its schedule, then deliver what is due."""
-        feeds = [FeedRow.from_row(r) for r in self.store.feeds(enabled_only=True)]
-        report = self.poll(feeds)
+        report = self.poll(self.store.claim_enabled_feeds(self.clock()))
         self.check_feed_health()
         if self.dispatcher is not None:
             self.dispatcher.run_due()

@@ -91,6 +91,12 @@ class Store:
         with self.lock:
             return feeds.due(self.db, now)
 
+    def claim_enabled_feeds(self, now: datetime) -> list[FeedRow]:
+        """Every enabled feed, whatever its schedule (`monitor once`); on PostgreSQL only the feeds no
+        other worker is polling, claimed as due_feeds claims them."""
+        with self.lock:
+            return [FeedRow.from_row(r) for r in feeds.rows(self.db, enabled_only=True)]
+
     def update_feed(self, url: str, values: dict[str, Any]) -> None:
         with self.transaction() as db:
             feeds.update(db, url, values)

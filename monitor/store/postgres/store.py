@@ -161,17 +161,26 @@ class PostgresStore(Store):
 
     def due_feeds(self, now: datetime) -> list[FeedRow]:
         """Claim the due feeds no other worker holds, for this worker, until the lease runs out."""
+        return self._claim(now, due_only=True)
+
+    def claim_enabled_feeds(self, now: datetime) -> list[FeedRow]:
+        """Claim every enabled feed no other worker holds, due or not (`monitor once`)."""
+        return self._claim(now, due_only=False)
+
+    def _claim(self, now: datetime, due_only: bool) -> list[FeedRow]:
         stamp = format_time(now)
+        due = " AND (next_poll_at IS NULL OR next_poll_at <= %(now)s)" if due_only else ""
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(
-                "WITH picked AS (SELECT url FROM feeds WHERE enabled = 1"
-                " AND (next_poll_at IS NULL OR next_poll_at <= %(now)s)"
+                f"WITH picked AS (SELECT url FROM feeds WHERE enabled = 1{due}"
                 " AND (lease_until IS NULL OR lease_until <= %(now)s) FOR UPDATE SKIP LOCKED)"
                 " UPDATE feeds f SET lease_until = %(until)s, leased_by = %(worker)s FROM picked"
                 " WHERE f.url = picked.url RETURNING f.*",
                 {"now": stamp, "until": format_time(now + self.lease), "worker": self.worker},
             ).fetchall()
         found = [FeedRow.from_row(r) for r in rows]
+        if not due_only:
+            return sorted(found, key=lambda f: (f.name, f.url))  # the order of feeds(), as on SQLite
         # the SQLite order: never-polled feeds first, then by when they fell due
         return sorted(found, key=lambda f: (f.next_poll_at is not None, f.next_poll_at or now, f.url))
 
