@@ -139,28 +139,24 @@ class App:
         if warn_after <= timedelta(0):
             return 0
         try:
-            with self.store.exclusive_job("feed_health") as mine:
-                if not mine:
-                    return 0  # another worker is checking now
-                feeds = self.store.feed_health(self.clock())
-                # Every enabled channel: topic filters choose articles, and a silent feed concerns every topic.
-                channels = [c.name for c in self.config.alerts.channels if c.enabled]
-                queued = 0
-                for warning in stale_feeds(feeds, self.clock(), warn_after):
-                    if not self.store.queue_feed_warning(warning, channels):
-                        continue
-                    queued += 1
-                    log.warning(
-                        "feed %s (%s): no successful poll for %.1f hours (%d failures, last error: %s);"
-                        " warning %s queued",
-                        warning.feed_url,
-                        warning.feed_name,
-                        warning.hours_without_success,
-                        warning.consecutive_failures,
-                        warning.last_error or "none",
-                        warning.warning_id,
-                    )
-                return queued
+            feeds = self.store.feed_health(self.clock())
+            # Every enabled channel: topic filters choose articles, and a silent feed concerns every topic.
+            channels = [c.name for c in self.config.alerts.channels if c.enabled]
+            queued = 0
+            for warning in stale_feeds(feeds, self.clock(), warn_after):
+                if not self.store.queue_feed_warning(warning, channels):
+                    continue
+                queued += 1
+                log.warning(
+                    "feed %s (%s): no successful poll for %.1f hours (%d failures, last error: %s); warning %s queued",
+                    warning.feed_url,
+                    warning.feed_name,
+                    warning.hours_without_success,
+                    warning.consecutive_failures,
+                    warning.last_error or "none",
+                    warning.warning_id,
+                )
+            return queued
         except Exception:  # a scheduled job must not die; the next check tries again
             log.exception("feed health check failed")
             self.metrics.observe_error("feed_health")
@@ -194,8 +190,7 @@ class App:
     def apply_retention(self) -> None:
         """Clear the text of old articles that neither matched nor alerted ([ops] retention_days)."""
         try:
-            with self.store.exclusive_job("retention") as mine:
-                cleared = self.store.prune_texts(self.config.ops.retention_days, self.clock()) if mine else 0
+            cleared = self.store.prune_texts(self.config.ops.retention_days, self.clock())
             if cleared:
                 log.info(
                     "retention: cleared the text of %d articles older than %d days",
@@ -205,6 +200,20 @@ class App:
         except Exception:
             log.exception("retention job failed")
             self.metrics.observe_error("retention")
+
+    def exclusively(self, name: str, job: Callable[[], object]) -> Callable[[], None]:
+        """`job` as a scheduled job that runs only while no other worker sharing the database runs it."""
+
+        def run() -> None:
+            try:
+                with self.store.exclusive_job(name) as mine:
+                    if mine:
+                        job()
+            except Exception:  # the lock itself failed (database gone): the next run tries again
+                log.exception("%s job failed", name)
+                self.metrics.observe_error(name)
+
+        return run
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
         """The daemon: poll due feeds and deliver alerts until SIGINT/SIGTERM (or `stop` is set)."""
@@ -226,9 +235,9 @@ class App:
             ("dispatch", self.dispatch, DISPATCH_SECONDS),
         ]
         if self.config.schedule.warn_after_hours > 0:
-            jobs.append(("feed_health", self.check_feed_health, HEALTH_CHECK_SECONDS))
+            jobs.append(("feed_health", self.exclusively("feed_health", self.check_feed_health), HEALTH_CHECK_SECONDS))
         if self.config.ops.retention_days > 0:
-            jobs.append(("retention", self.apply_retention, 24 * 3600))
+            jobs.append(("retention", self.exclusively("retention", self.apply_retention), 24 * 3600))
         for job_id, job, seconds in jobs:
             # One instance at a time; runs missed while busy collapse into one; all start now.
             scheduler.add_job(job, "interval", seconds=seconds, id=job_id, max_instances=1, coalesce=True,
