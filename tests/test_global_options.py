@@ -68,7 +68,7 @@ def test_log_json_after_the_command_switches_the_log_format(config: Path) -> Non
         encoding="utf-8",
     )
     result = monitor("once", "--config", str(config), "--log-json", cwd=config.parent)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # every feed failed
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines and all(json.loads(line)["level"] for line in lines)
     assert any("127.0.0.1" in json.loads(line)["message"] for line in lines)

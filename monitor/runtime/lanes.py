@@ -49,6 +49,11 @@ class PollLanes:
         with self._lock:
             return url in self._busy
 
+    def idle(self) -> bool:
+        """No poll waiting or running."""
+        with self._lock:
+            return not self._busy
+
     def start(self, feeds: Iterable[FeedRow]) -> list[Future[PollReport]]:
         """Queue every feed not already waiting or running (in the order given); their futures."""
         futures: list[Future[PollReport]] = []

@@ -58,7 +58,10 @@ def _sql(statement: str) -> str:
 class PostgresStore(Store):
     """The Store on PostgreSQL (see the module doc); `url` is a libpq connection URL."""
 
-    def __init__(self, url: str, pool_size: int = 10, lease_seconds: float = LEASE_SECONDS) -> None:
+    def __init__(
+        self, url: str, pool_size: int = 10, lease_seconds: float = LEASE_SECONDS, *, read_only: bool = False
+    ) -> None:
+        """read_only: no migration, and every transaction read-only (the read commands); a write then fails."""
         self.url = url
         self.path = Path(url)  # what messages name: the database, as the SQLite store names its file
         self.lease = timedelta(seconds=lease_seconds)
@@ -68,12 +71,16 @@ class PostgresStore(Store):
         try:
             # check: a pooled connection the server dropped (restart, failover, idle timeout) is replaced
             # when handed out instead of failing the next operation
+            settings: dict[str, Any] = {"autocommit": True}
+            if read_only:
+                settings["options"] = "-c default_transaction_read_only=on"
             self.pool: ConnectionPool[Conn] = ConnectionPool(
-                url, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, open=True, timeout=30.0,
+                url, min_size=1, max_size=pool_size, open=True, timeout=30.0, kwargs=settings,
                 check=ConnectionPool.check_connection,
             )
-            with self.pool.connection() as conn:
-                migrate(conn)
+            if not read_only:
+                with self.pool.connection() as conn:
+                    migrate(conn)
         except (psycopg.Error, OSError) as exc:
             raise StoreError(f"cannot open database {_masked(url)}: {exc}") from None
         self.corpus_index = PostgresCorpusIndex(self._connection)  # type: ignore[assignment]
