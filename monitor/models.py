@@ -112,7 +112,6 @@ class TopicResult:
             "score": round(self.score, 4),
             "threshold": self.threshold,
             "reason": self.reason,
-            "basis": self.basis,
             "evidence": [
                 {"group": e.group, "term": e.term, "matched": e.matched, "start": e.start, "sentence": e.sentence}
                 for e in self.evidence
