@@ -86,12 +86,6 @@ def _list_items(tokens: Sequence[str], comma_before: Sequence[bool], span: tuple
     return items
 
 
-def _inside(span: tuple[int, int], other: tuple[int, int], tokens: Sequence[str], comma_before: Sequence[bool]) -> bool:
-    """`other` lies within the list around `span` (the two were listed together, not linked)."""
-    lo, hi = sorted((span[0], other[0]))
-    return all(comma_before[i] or _conjoined(tokens[i]) for i in range(lo + 1, hi + 1)) if hi - lo <= 4 else False
-
-
 def passing_kind(
     tokens: Sequence[str],
     comma_before: Sequence[bool],
@@ -102,12 +96,10 @@ def passing_kind(
     words = tokens[lo : hi + 1]
     start = min(first for first, _ in pair)
 
-    for span in pair:
-        others = [o for o in pair if o != span]
-        if _list_items(tokens, comma_before, span, lo, hi) >= _LIST_ITEMS and not any(
-            _inside(span, o, tokens, comma_before) for o in others
-        ):
-            return "enumeration"
+    # Three or more items joined by commas or و: a list of countries or posts, even when both terms
+    # are in it ("the UN, NATO and Iraq"); a real link names two parties, not three.
+    if any(_list_items(tokens, comma_before, span, lo, hi) >= _LIST_ITEMS for span in pair):
+        return "enumeration"
 
     before = set(tokens[lo:start])
     if (before & _RELATIVE and before & _PAST_ROLE) or set(words) & _BIOGRAPHY:
