@@ -147,3 +147,12 @@ def test_topics_test_command_shows_evidence(capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     assert out.startswith("MATCH")
     assert "[nato]" in out and "[iraq]" in out
+
+
+def test_eval_reports_dev_and_heldout_per_category(capsys: pytest.CaptureFixture[str]) -> None:
+    paths = [str(FIXTURES / name) for name in DEPLOYED]
+    assert main(["eval", *paths, "--config", str(ROOT / "config" / "monitor.toml"), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["categories"]
+    assert {(r["split"], r["category"]) for r in rows} >= {("dev", "headline"), ("heldout", "headline")}
+    headline = next(r for r in rows if r["split"] == "heldout" and r["category"] == "headline")
+    assert headline["tp"] >= 7 and headline["fn"] == 0
