@@ -384,9 +384,11 @@ def basis(title: str, text: str) -> str:
     body = text.strip()
     if not title.strip():
         return "full"  # an untitled text is all there is: judged as it stands
-    if not body or normalize(body) == normalize(title).strip():
-        return "headline"
+    if len(body.split()) > 2 * _SUMMARY_WORDS:
+        return "full"  # most articles: no need to normalise them again
     norm = normalize(body)
+    if not body or norm == normalize(title).strip():
+        return "headline"
     sentences = [p for p in _SENTENCE_END.split(norm) if p.strip()]
     if len(sentences) <= _SUMMARY_SENTENCES and len(iter_tokens(norm)) <= _SUMMARY_WORDS:
         return "summary"
