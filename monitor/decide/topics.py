@@ -10,6 +10,9 @@ weights and a threshold. A "unit" is one sentence in which every required group 
 `proximity` tokens (or, at a lower weight, with the partner in a neighbouring sentence of the same
 paragraph). The score is the sum of the units' weights plus the weights of the other groups present in
 them, so one passing mention scores low and a paragraph that is about the combination scores high.
+A pairing that is only a passing mention (decide/passing.py) scores 0 and is named in the reason. A
+short item (a headline, or a title and a one- or two-sentence summary: basis()) has no more text to
+judge, so one title or summary sentence pairing the required groups is a match; TopicResult.basis says so.
 """
 
 from __future__ import annotations
