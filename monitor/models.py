@@ -101,6 +101,9 @@ class TopicResult:
     threshold: float
     evidence: tuple[Evidence, ...] = ()
     reason: str = ""  # one line: why it matched or not
+    # What the decision saw: "headline" (title alone), "summary" (title + a sentence or two) or "full".
+    # A short item is decided on what it has, so an alert can say it has not been read in full yet.
+    basis: str = "full"
 
     def to_json(self) -> dict[str, object]:
         return {

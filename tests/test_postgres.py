@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import threading
-import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,9 +25,9 @@ from monitor.store.corpus_index import SqliteCorpusIndex
 from monitor.store.database import Store
 from monitor.store.opening import open_store
 from monitor.store.postgres.store import PostgresStore
-from tests.e2e_site import SEEDS, Story, fixture_articles, rss_feed
+from tests.config_files import LOOPBACK_HTTP, OPS_OFF, jsonl_channel, shipped_topics, write_config
+from tests.e2e_site import Story, fixture_articles, rss_feed
 from tests.fault_server import FaultServer, Reply
-from tests.test_end_to_end import _topics_as_toml
 from tests.test_quality_gate import FILES, MIN_NEAR_COPY_RECALL, load
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -149,32 +148,12 @@ def _stories(feed: int) -> list[tuple[Story, str, str]]:
 
 
 def _config(tmp_path: Path, server: FaultServer, url: str | None) -> Path:
-    topics = tomllib.loads((ROOT / "config" / "monitor.toml").read_text(encoding="utf-8"))["topics"]
-    feeds = "\n".join(f'[[feeds]]\nurl = "{server.url(f"/feed{i}.xml")}"\nname = "Feed {i}"' for i in range(FEEDS))
-    storage = f'url = "{url}"' if url else ""
-    config = tmp_path / "monitor.toml"
-    config.write_text(
-        f"""
-[storage]
-database = "{tmp_path / "m.db"}"
-{storage}
-[pipeline]
-seeds_dir = "{SEEDS}"
-fetch_pages = false
-[http]
-allow_private_addresses = true
-per_host_min_interval = 0
-[ops]
-enabled = false
-[[alerts.channels]]
-type = "jsonl"
-path = "{tmp_path / "alerts.jsonl"}"
-{feeds}
-{_topics_as_toml(topics)}
-""",
-        encoding="utf-8",
-    )
-    return config
+    storage = {"database": str(tmp_path / "m.db"), **({"url": url} if url else {})}
+    feeds = [{"url": server.url(f"/feed{i}.xml"), "name": f"Feed {i}"} for i in range(FEEDS)]
+    return write_config(
+        tmp_path, storage=storage, fetch_pages=False, http=LOOPBACK_HTTP, ops=OPS_OFF,
+        channels=[jsonl_channel(tmp_path)], feeds=feeds, topics=shipped_topics(),
+    ).config
 
 
 def _outcome(app: App) -> tuple[dict[str, int], int]:

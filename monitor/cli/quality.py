@@ -2,6 +2,8 @@
 
     monitor topics test nato_iraq article.html story.txt batch.jsonl [--config PATH] [--json]
     monitor eval tests/fixtures/quality/topics_ant.jsonl tests/fixtures/quality/near_copies.jsonl [--json]
+    monitor eval tests/fixtures/quality/deployed_dev.jsonl tests/fixtures/quality/deployed_heldout.jsonl
+        (records with "category" and "split" get figures per split and category)
 
 Both read the topics from the config, so a rule can be changed there and tried before the daemon is
 restarted with it.
@@ -121,6 +123,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 for name, s in report.topics.items()
             },
             "lookalike_matches": {name: s.fp for name, s in report.lookalikes.items()},
+            # per topic, split (dev / heldout) and category, for records that name a category
+            "categories": [
+                {
+                    "topic": topic,
+                    "split": split,
+                    "category": category,
+                    "precision": s.precision,
+                    "recall": s.recall,
+                    "tp": s.tp,
+                    "fp": s.fp,
+                    "fn": s.fn,
+                    "tn": s.tn,
+                    "errors": s.errors,
+                }
+                for (topic, split, category), s in sorted(report.categories.items())
+            ],
             "near_copy": {
                 "precision": report.near_copy.precision,
                 "recall": report.near_copy.recall,

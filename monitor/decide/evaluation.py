@@ -1,8 +1,10 @@
 """Measure topic matching and near-copy detection on a labelled set (used by `monitor eval` and CI).
 
 Labelled JSONL, one object per line, three kinds ("task"):
-  {"task": "topic", "id", "title", "text", "labels": {"TOPIC": true|false, ...}, "confuser"?: "..."}
-      an article and, per topic, whether it is relevant; "confuser" marks a look-alike negative
+  {"task": "topic", "id", "title", "text", "labels": {"TOPIC": true|false, ...}, "confuser"?: "...",
+   "category"?: "...", "split"?: "dev"|"heldout"}
+      an article and, per topic, whether it is relevant; "confuser" marks a look-alike negative;
+      "category" and "split" (default "dev") get their own figures, the tuned-on part apart from the held-out
   {"task": "corpus", "id", "title", "text"}
       an article put in the near-copy corpus before the checks
   {"task": "near_copy", "id", "case", "copy": true|false, "a_id" | "a": {...}, "b": {"id","title","text"}}
@@ -73,6 +75,8 @@ class Report:
     near_copy: Scores = field(default_factory=Scores)
     near_copy_cases: dict[str, Scores] = field(default_factory=dict)
     skipped_topics: Counter[str] = field(default_factory=Counter)  # labels for topics not configured
+    # (topic, split, category) -> scores, for records that name a category
+    categories: dict[tuple[str, str, str], Scores] = field(default_factory=dict)
 
     @property
     def false_copy_rate(self) -> float:
@@ -86,6 +90,9 @@ class Report:
             look = self.lookalikes.get(name)
             if look is not None:
                 out.append(f"  look-alike negatives matched: {look.fp} of {look.fp + look.tn}")
+            for (topic, split, category), c in sorted(self.categories.items()):
+                if topic == name:
+                    out.append(f"  {split:<7} {category:<16} {c.line()}")
         for name, n in sorted(self.skipped_topics.items()):
             out.append(f"topic {name}: {n} labels skipped (topic not in the config)")
         nc = self.near_copy
@@ -121,6 +128,9 @@ def evaluate(records: Iterable[Mapping[str, Any]], topics: Sequence[Topic]) -> R
             report.topics.setdefault(name, Scores()).add(bool(truth), predicted, str(r.get("id")))
             if r.get("confuser"):
                 report.lookalikes.setdefault(name, Scores()).add(bool(truth), predicted, str(r.get("id")))
+            if r.get("category"):
+                key = (name, str(r.get("split") or "dev"), str(r["category"]))
+                report.categories.setdefault(key, Scores()).add(bool(truth), predicted, str(r.get("id")))
 
     index = MemoryCorpusIndex()
     corpus: dict[str, str] = {}

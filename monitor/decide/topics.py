@@ -10,6 +10,9 @@ weights and a threshold. A "unit" is one sentence in which every required group 
 `proximity` tokens (or, at a lower weight, with the partner in a neighbouring sentence of the same
 paragraph). The score is the sum of the units' weights plus the weights of the other groups present in
 them, so one passing mention scores low and a paragraph that is about the combination scores high.
+A pairing that is only a passing mention (decide/passing.py) scores 0 and is named in the reason. A
+short item (a headline, or a title and a one- or two-sentence summary: basis()) has no more text to
+judge, so one title or summary sentence pairing the required groups is a match; TopicResult.basis says so.
 """
 
 from __future__ import annotations
@@ -18,11 +21,20 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from monitor.decide.passing import passing_kind
 from monitor.models import Evidence, TopicResult
 from monitor.settings.topics import Term, Topic
 from monitor.text.arabic import clitic_readings, iter_tokens, normalize, normalize_with_offsets
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+# In a title these also separate stories: digests join two headlines with them.
+_TITLE_SEPARATOR = re.compile(r"[|;•]")
+_LIST_MARK = re.compile(r"[,;]")
+# A title opening with one of these is a digest of several stories, not one headline.
+_DIGEST_OPENERS = frozenset(normalize(w) for w in ("موجز", "نشرة", "أبرز", "عناوين", "جولة", "باختصار", "حصاد", "ملخص"))
+# A body of at most this many sentences and words is a feed summary: decided on what it says.
+_SUMMARY_SENTENCES = 2
+_SUMMARY_WORDS = 60
 _MAX_EVIDENCE = 24
 _SENTENCE_CHARS = 300
 
@@ -41,6 +53,8 @@ class _Doc:
     sentence_of: tuple[int, ...]
     paragraph_of: tuple[int, ...]
     sentences: tuple[tuple[int, int], ...]  # sentence -> (start, end) in source
+    comma_before: tuple[bool, ...]  # token -> a comma or semicolon separates it from the previous token
+    sentence_tokens: tuple[tuple[int, int], ...]  # sentence -> (first, last) token index
 
 
 @dataclass(frozen=True)
@@ -56,10 +70,15 @@ def matched_document(title: str, text: str) -> str:
     return f"{title}\n\n{text}" if title else text
 
 
-def _analyse(source: str, norm: str, offsets: list[int], toks: list[tuple[str, int, int]]) -> _Doc:
-    """The _Doc of `source`, given normalize_with_offsets(source) and the iter_tokens of its text."""
+def _analyse(
+    source: str, norm: str, offsets: list[int], toks: list[tuple[str, int, int]], title_end: int = 0
+) -> _Doc:
+    """The _Doc of `source`, given normalize_with_offsets(source) and the iter_tokens of its text; the
+    title is norm[:title_end]."""
     # Sentence and paragraph boundaries, found on the normalised text (، ؟ are ASCII there).
-    sentence_starts = [0] + [m.end() for m in _SENTENCE_END.finditer(norm)]
+    ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
+    ends += [m.end() for m in _TITLE_SEPARATOR.finditer(norm, 0, title_end)]
+    sentence_starts = [0, *sorted(set(ends))]
     paragraph_starts = [0] + [m.end() for m in re.finditer(r"\n", norm)]
     sentence_of: list[int] = []
     paragraph_of: list[int] = []
@@ -72,6 +91,12 @@ def _analyse(source: str, norm: str, offsets: list[int], toks: list[tuple[str, i
         sentence_of.append(si)
         paragraph_of.append(pi)
     bounds = [*sentence_starts, len(norm)]
+    sentence_tokens: dict[int, tuple[int, int]] = {}
+    for i, si in enumerate(sentence_of):
+        sentence_tokens[si] = (sentence_tokens.get(si, (i, i))[0], i)
+    comma_before = tuple(
+        i > 0 and _LIST_MARK.search(norm, toks[i - 1][2], start) is not None for i, (_, start, _) in enumerate(toks)
+    )
 
     def src(pos: int) -> int:
         return offsets[pos] if pos < len(offsets) else len(source)
@@ -85,6 +110,8 @@ def _analyse(source: str, norm: str, offsets: list[int], toks: list[tuple[str, i
         sentence_of=tuple(sentence_of),
         paragraph_of=tuple(paragraph_of),
         sentences=sentences,
+        comma_before=comma_before,
+        sentence_tokens=tuple(sentence_tokens.get(i, (0, -1)) for i in range(len(sentence_starts))),
     )
 
 
@@ -215,9 +242,21 @@ class _Unit:
     score: float
     kind: str  # "title", "sentence" or "neighbour"
     mentions: tuple[_Mention, ...]
+    passing: str | None = None  # why the pairing is only a passing mention (it then scores 0)
 
 
-def _units(topic: Topic, doc: _Doc, mentions: list[_Mention], title_sentences: int) -> list[_Unit]:
+def _passing(doc: _Doc, chosen: list[_Mention]) -> str | None:
+    """Why the pairing of these mentions is a passing mention, checked over the sentences they are in."""
+    pair = [(m.first, m.last) for m in chosen]
+    sentences = sorted({doc.sentence_of[m.first] for m in chosen})
+    lo = doc.sentence_tokens[sentences[0]][0]
+    hi = doc.sentence_tokens[sentences[-1]][1]
+    return passing_kind(doc.tokens, doc.comma_before, (lo, hi), pair)
+
+
+def _units(
+    topic: Topic, doc: _Doc, mentions: list[_Mention], title_sentences: int, digest_title: bool = False
+) -> list[_Unit]:
     by_group: dict[str, list[_Mention]] = {}
     for m in mentions:
         by_group.setdefault(m.group, []).append(m)
@@ -243,6 +282,11 @@ def _units(topic: Topic, doc: _Doc, mentions: list[_Mention], title_sentences: i
             same_sentence = same_sentence and doc.sentence_of[near[0].first] == s
         else:
             kind = "title" if s < title_sentences else ("sentence" if same_sentence else "neighbour")
+            if kind == "title" and (
+                digest_title or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
+            ):
+                # A digest title, or two parts of a title split by | ; •, join separate stories.
+                continue
             base = {"title": topic.title_weight, "sentence": topic.sentence_weight}.get(kind, topic.neighbour_weight)
             # A bonus word counts only next to the pair: run-on sentences joined by commas are common in
             # Arabic news, and a "mission" forty words away is usually about something else.
@@ -255,7 +299,8 @@ def _units(topic: Topic, doc: _Doc, mentions: list[_Mention], title_sentences: i
             ]
             boost_groups = {m.group for m in boosts}
             score = base + sum(weights[g] for g in topic.require) + sum(weights[g] for g in boost_groups)
-            unit = _Unit(s, score, kind, tuple(chosen + boosts))
+            passing = _passing(doc, chosen)
+            unit = _Unit(s, 0.0 if passing else score, kind, tuple(chosen + boosts), passing)
             if s not in best or unit.score > best[s].score:
                 best[s] = unit
     return sorted(best.values(), key=lambda u: u.sentence)
@@ -279,20 +324,23 @@ def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
     if not _may_mention(topic, toks):
         # Most articles: the full path below would find no mention and no exclusion, hence no unit, score 0
         # (the int of an empty sum, as below) and no evidence. Same result, without analysing the article.
-        return TopicResult(topic.name, False, 0, topic.threshold, (), _apart(topic, []))
-    doc = _analyse(source, norm, offsets, toks)
-    title_tokens = len(iter_tokens(normalize(title)))
-    title_sentences = doc.sentence_of[title_tokens - 1] + 1 if title_tokens else 0
+        return TopicResult(topic.name, False, 0, topic.threshold, (), _apart(topic, []), basis(title, text))
+    title_end = (norm.find("\n\n") if text else len(norm)) if title else 0
+    doc = _analyse(source, norm, offsets, toks, title_end)
+    title_words = [t for t, _, _ in iter_tokens(normalize(title))]
+    title_sentences = doc.sentence_of[len(title_words) - 1] + 1 if title_words else 0
+    digest_title = bool(title_words) and bool(_DIGEST_OPENERS & set(title_words[:2]))
     mentions, excluded = _mentions(topic, doc)
-    units = _units(topic, doc, mentions, title_sentences)
+    units = _units(topic, doc, mentions, title_sentences, digest_title)
     score = sum(u.score for u in units)
+    item_basis = basis(title, text)
     required = " + ".join(topic.require)
 
     if excluded:
         m = excluded[0]
         ev = _evidence(doc, m)
         reason = f"excluded: {m.term.text!r} at {ev.start}"
-        return TopicResult(topic.name, False, score, topic.threshold, (ev,), reason)
+        return TopicResult(topic.name, False, score, topic.threshold, (ev,), reason, item_basis)
 
     evidence: list[Evidence] = []
     seen: set[tuple[str, int]] = set()
@@ -308,19 +356,46 @@ def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
                 evidence.append(_evidence(doc, m))
     evidence.sort(key=lambda e: e.start)
 
-    matched = score >= topic.threshold
+    # A short item has no more text to judge: one headline or summary sentence that itself pairs the
+    # required groups (not in passing) is enough. The basis tells the alert it was not read in full.
+    short = item_basis != "full" and any(u.score > 0 and u.kind in ("title", "sentence") for u in units)
+    matched = score >= topic.threshold or short
+    counted = [u for u in units if not u.passing]
     if units:
         kinds = ", ".join(
-            f"{sum(u.kind == k for u in units)} {k}"
+            f"{sum(u.kind == k for u in counted)} {k}"
             for k in ("title", "sentence", "neighbour")
-            if any(u.kind == k for u in units)
+            if any(u.kind == k for u in counted)
         )
         verdict = "match" if matched else "no match"
-        op = ">=" if matched else "<"
-        reason = f"{verdict}: score {score:.2f} {op} {topic.threshold:g}; {required} together in {kinds}"
+        op = ">=" if score >= topic.threshold else "<"
+        reason = f"{verdict}: score {score:.2f} {op} {topic.threshold:g}"
+        if kinds:
+            reason += f"; {required} together in {kinds}"
+        passing = sorted({u.passing for u in units if u.passing})
+        if passing:
+            reason += f"; {len(units) - len(counted)} passing mention(s) not counted ({', '.join(passing)})"
+        if short:
+            reason += f"; decided on the {item_basis} only"
     else:
         reason = _apart(topic, mentions)
-    return TopicResult(topic.name, matched, score, topic.threshold, tuple(evidence), reason)
+    return TopicResult(topic.name, matched, score, topic.threshold, tuple(evidence), reason, item_basis)
+
+
+def basis(title: str, text: str) -> str:
+    """What an item offers to judge: "headline" (no body), "summary" (one or two short sentences) or "full"."""
+    body = text.strip()
+    if not title.strip():
+        return "full"  # an untitled text is all there is: judged as it stands
+    if len(body.split()) > 2 * _SUMMARY_WORDS:
+        return "full"  # most articles: no need to normalise them again
+    norm = normalize(body)
+    if not body or norm == normalize(title).strip():
+        return "headline"
+    sentences = [p for p in _SENTENCE_END.split(norm) if p.strip()]
+    if len(sentences) <= _SUMMARY_SENTENCES and len(iter_tokens(norm)) <= _SUMMARY_WORDS:
+        return "summary"
+    return "full"
 
 
 def _apart(topic: Topic, mentions: list[_Mention]) -> str:
