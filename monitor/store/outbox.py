@@ -519,6 +519,16 @@ def record_attempt(
             for r in rows
         ],
     )
+    _update_deliveries(conn, rows, attempt, new_status, next_attempt_at)
+
+
+def _update_deliveries(
+    conn: sqlite3.Connection,
+    rows: Sequence[DeliveryRow],
+    attempt: AttemptRecord,
+    new_status: str,
+    next_attempt_at: datetime | None,
+) -> None:
     finished = ts(attempt.finished_at)
     conn.executemany(
         "UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, updated_at = ?,"
@@ -536,6 +546,61 @@ def record_attempt(
             for r in rows
         ],
     )
+
+
+SENDING = "sending"  # an attempt reserved before its send; replaced by the outcome once it is known
+INTERRUPTED = "interrupted"  # a reservation the process never completed: the send may or may not have happened
+
+
+def reserve_attempts(
+    conn: sqlite3.Connection, rows: Sequence[DeliveryRow], message_id: str, started: datetime
+) -> tuple[int, ...]:
+    """Insert one "sending" attempt row per delivery, before the send: the caller commits it, and sends only
+    if that commit succeeded, so nothing goes out whose outcome the database could not take. Returns the
+    attempt row ids, for finish_attempts."""
+    stamp = ts(started)
+    ids: list[int] = []
+    for r in rows:
+        cur = conn.execute(
+            "INSERT INTO delivery_attempts (delivery_id, message_id, attempt, started_at, finished_at, result,"
+            " duration_ms) VALUES (?,?,?,?,?,?,0)",
+            (r.id, message_id, r.attempts + 1, stamp, stamp, SENDING),
+        )
+        assert cur.lastrowid is not None
+        ids.append(cur.lastrowid)
+    return tuple(ids)
+
+
+def finish_attempts(
+    conn: sqlite3.Connection,
+    rows: Sequence[DeliveryRow],
+    attempt_ids: Sequence[int],
+    attempt: AttemptRecord,
+    *,
+    new_status: str,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    """Turn reserved attempt rows into the send's outcome and move the deliveries to their new state."""
+    duration = int((attempt.finished_at - attempt.started_at).total_seconds() * 1000)
+    conn.executemany(
+        "UPDATE delivery_attempts SET finished_at = ?, result = ?, status_code = ?, error = ?, duration_ms = ?"
+        " WHERE id = ?",
+        [
+            (ts(attempt.finished_at), attempt.result, attempt.status_code, attempt.error, duration, i)
+            for i in attempt_ids
+        ],
+    )
+    _update_deliveries(conn, rows, attempt, new_status, next_attempt_at)
+
+
+def mark_interrupted(conn: sqlite3.Connection) -> int:
+    """Mark reservations left by a process that died between send and record (call it only while holding
+    the dispatch lock with no send in flight). Their deliveries are still pending and go out again."""
+    cur = conn.execute(
+        "UPDATE delivery_attempts SET result = ?, error = ? WHERE result = ?",
+        (INTERRUPTED, "stopped between sending and recording; sent again with the same message id", SENDING),
+    )
+    return cur.rowcount
 
 
 def fail_without_attempt(conn: sqlite3.Connection, ids: Sequence[str], error: str, now: datetime) -> None:
