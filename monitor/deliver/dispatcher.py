@@ -120,6 +120,7 @@ class Dispatcher:
         self._lock_users = 0  # planning pass + live workers holding the process lock
         self._stopping = threading.Event()
         self._paused_logged = False
+        self._recovered = False  # interrupted reservations of earlier processes marked
         self.outbox: Outbox = outbox_store or open_outbox_store(db_path)
         self._lock_fd = os.open(f"{db_path}.dispatch.lock", os.O_RDWR | os.O_CREAT, 0o600)
 
@@ -213,16 +214,20 @@ class Dispatcher:
 
     def _plan(self, summary: RunSummary) -> list[tuple[threading.Thread, RunSummary]]:
         """Start one worker per channel with pending rows (unless its worker is still busy)."""
-        with self._state:
-            alone = self._lock_users == 1 and not any(t.is_alive() for t in self._workers.values())
-        if alone:
-            # No send of ours is in flight and no other process holds the lock: a "sending" row left is
-            # from a process that died between send and record.
-            interrupted = self.outbox.mark_interrupted()
-            if interrupted:
-                log.warning("%d deliveries were interrupted between send and record; sending them again", interrupted)
         if not self._flush_unrecorded(summary):
             return []
+        if not self._recovered:
+            # First pass of this dispatcher, holding the process lock: every "sending" row left is from a
+            # process that died between a send and its record.
+            try:
+                interrupted = self.outbox.mark_interrupted()
+            except DatabaseError as exc:
+                summary.paused = True
+                self._log_paused(exc, "nothing is sent until it can")
+                return []
+            self._recovered = True
+            if interrupted:
+                log.warning("%d deliveries were interrupted between send and record; sending them again", interrupted)
         rows = self.outbox.pending()
         by_channel: dict[str, list[DeliveryRow]] = {}
         for row in rows:
