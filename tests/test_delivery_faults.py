@@ -43,11 +43,12 @@ def _hook(url: str, timeout: float = 5) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def small_filesystem(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MB tmpfs: a disk that really fills. Skips where the sandbox does not allow mounting."""
+def small_filesystem(tmp_path: Path, megabytes: int = 4) -> Iterator[Path]:
+    """A small tmpfs: a disk that really fills. Skips where the sandbox does not allow mounting."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True)
+    size = f"size={megabytes}m"
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", size, "tmpfs", str(mount)], capture_output=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
     try:

@@ -25,17 +25,22 @@ from monitor.errors import ExtractionError, FeedError
 from monitor.extract import Extractor
 from monitor.fetch.client import PAGE_ACCEPT, Fetcher
 from monitor.fetch.rules import cache_max_age
-from monitor.models import Decision, Entry, ExtractedText, FetchResult, FetchStatus
+from monitor.models import Alert, Decision, Entry, ExtractedText, FetchResult, FetchStatus
 from monitor.parse.article_files import read_seeds
 from monitor.parse.feeds import entry_fingerprint, parse_feed
 from monitor.parse.sitemap import news_sitemap_entries
 from monitor.schedule.polls import FeedSchedState, PollOutcome, ScheduledPoll, items_per_day_from_dates, next_poll
 from monitor.settings.config import Config
-from monitor.store.connection import DatabaseError
+from monitor.store.connection import DatabaseError, is_busy
 from monitor.store.database import FeedRow, NewArticle, Store
 from monitor.text.urls import canonical_url
 
 log = logging.getLogger(__name__)
+
+# An article waits this long in all for a write lock another process holds (beyond the store's busy
+# timeout per try) before it is left for the next poll; LOCKED_RETRY_SECONDS between tries.
+ARTICLE_WRITE_BUDGET_SECONDS = 120
+LOCKED_RETRY_SECONDS = 1.0
 
 
 def entry_keys(entry: Entry) -> tuple[str, ...]:
@@ -335,43 +340,26 @@ class Pipeline:
         extracted = self.article_text(entry)
         if extracted.method == "feed":
             report.fallbacks += 1
-        article_id = article_id_for(key)
-        now = self.clock()
-        # Decide and store under the store lock: two workers holding copies of one story must not
-        # both miss each other in the index and both alert.
-        with self.store.atomic():
-            if self.store.seen_urls([key]):
-                return None  # another feed's worker stored the same article meanwhile
-            decision = decide(article_id, extracted.title, extracted.text, self.index, self.config.topics)
-            joins_corpus = decision.duplicate_of is None and (
-                self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics)
-            )
-            alerts = build_alerts(
-                decision,
-                title=extracted.title,
-                url=entry.link,
-                source=feed.name,
-                published=entry.published,
-                text=extracted.text,
-                now=now,
-            )
-            article = NewArticle(
-                article_id=article_id,
-                canonical_url=key,
-                url=entry.link,
-                feed_url=feed.url,
-                guid=entry.guid,
-                source=feed.name,
-                extracted=extracted,
-                summary=entry.summary,
-                published=entry.published,
-                seen_at=now,
-                in_corpus=joins_corpus,
-            )
-            queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for)
-            if joins_corpus:
-                self.index.add(article_id, extracted.text)
-            report.alerts += queued
+        deadline = time.monotonic() + ARTICLE_WRITE_BUDGET_SECONDS
+        waited = False
+        while True:
+            try:
+                stored = self._decide_and_store(feed, key, entry, extracted)
+                break
+            except DatabaseError as exc:
+                # Another process holding the write lock past the busy timeout (a long backup, a
+                # `monitor db` command): wait on, within the article's budget, with one line for it.
+                if not is_busy(exc) or time.monotonic() >= deadline or self.stopping.is_set():
+                    raise
+                if not waited:
+                    waited = True
+                    log.warning("article %s: the database is locked by another process; retrying for up to %ds",
+                                entry.link or entry.guid, ARTICLE_WRITE_BUDGET_SECONDS)
+                time.sleep(LOCKED_RETRY_SECONDS)
+        if stored is None:
+            return None
+        decision, alerts, queued = stored
+        report.alerts += queued  # counted once committed: the log and metrics say what the database holds
         if decision.duplicate_of:
             log.info(
                 "article %s: near-copy of %s (%.2f)", entry.link, decision.duplicate_of, decision.near_copy.similarity
@@ -388,6 +376,50 @@ class Pipeline:
                 alert.alert_id,
             )
         return decision
+
+    def _decide_and_store(
+        self, feed: FeedRow, key: str, entry: Entry, extracted: ExtractedText
+    ) -> tuple[Decision, list[Alert], int] | None:
+        """Decide and store in one transaction; None if another worker stored the article meanwhile."""
+        article_id = article_id_for(key)
+        now = self.clock()
+        # Decide, store and index under the store lock: two workers holding copies of one story must not
+        # both miss each other in the index and both alert. The index learns the article only once it is
+        # committed, so a failed commit leaves no copy-of-nothing behind.
+        with self.store.lock:
+            with self.store.atomic():
+                if self.store.seen_urls([key]):
+                    return None
+                decision = decide(article_id, extracted.title, extracted.text, self.index, self.config.topics)
+                joins_corpus = decision.duplicate_of is None and (
+                    self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics)
+                )
+                alerts = build_alerts(
+                    decision,
+                    title=extracted.title,
+                    url=entry.link,
+                    source=feed.name,
+                    published=entry.published,
+                    text=extracted.text,
+                    now=now,
+                )
+                article = NewArticle(
+                    article_id=article_id,
+                    canonical_url=key,
+                    url=entry.link,
+                    feed_url=feed.url,
+                    guid=entry.guid,
+                    source=feed.name,
+                    extracted=extracted,
+                    summary=entry.summary,
+                    published=entry.published,
+                    seen_at=now,
+                    in_corpus=joins_corpus,
+                )
+                queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for)
+            if joins_corpus:
+                self.index.add(article_id, extracted.text)
+        return decision, alerts, queued
 
     # -- feed state ---------------------------------------------------------------------------
 
