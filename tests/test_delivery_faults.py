@@ -8,11 +8,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +170,36 @@ def test_a_hanging_webhook_does_not_delay_email_or_stopping(tmp_path: Path) -> N
     assert all(left[f"alrt_{n:04d}:mail"] == "delivered" for n in range(1, 7))
     assert any(left[f"alrt_{n:04d}:hook"] == "pending" for n in range(1, 7))
     assert os.path.exists(db_path)
+
+
+def test_monitor_run_sends_email_on_time_and_stops_promptly_with_a_hanging_webhook(tmp_path: Path) -> None:
+    from tests.test_daemon import start_daemon, wait_until
+    from tests.test_end_to_end import write_config
+
+    with WebhookReceiver(SECRET) as rx, SmtpServer() as smtp:
+        config = write_config(tmp_path, [], rx.url, smtp.port)
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace('secret_env = "E2E_WEBHOOK_SECRET"\n',
+                                       'secret_env = "E2E_WEBHOOK_SECRET"\ntimeout_seconds = 2\n'), encoding="utf-8")
+        db = make_db(tmp_path / "monitor.db")
+        for n in range(1, 7):
+            store(db, make_alert(n, created_at=datetime.now(UTC)), ["hook", "mail", "file"])
+        db.conn.close()
+        rx.script(*[Reply(delay=30.0)] * 6)  # every webhook attempt hangs past its 2 s timeout
+        started = time.monotonic()
+        daemon = start_daemon(config, tmp_path / "daemon.log")
+        try:
+            assert wait_until(lambda: len(smtp.messages) >= 6, 30), (tmp_path / "daemon.log").read_text()[-3000:]
+            emails_in = time.monotonic() - started
+            assert rx.wait_for(1, timeout=10)
+            stopping = time.monotonic()
+            daemon.send_signal(signal.SIGTERM)
+            assert daemon.wait(timeout=60) == 0
+            stopped_in = time.monotonic() - stopping
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+    # six hanging attempts in a row would take 12 s before the first email and 12 s to stop
+    assert emails_in < 10, emails_in
+    assert stopped_in < 6, stopped_in
+    assert len(smtp.messages) == 6
