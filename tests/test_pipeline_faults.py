@@ -14,15 +14,18 @@ from monitor.runtime.app import App
 from monitor.settings.config import load_config
 from monitor.store import connection
 from monitor.store.database import FeedRow
-from tests.e2e_site import SEEDS
-from tests.fault_server import FaultServer
+from tests.e2e_site import SEEDS, article_page, fixture_articles
+from tests.fault_server import FaultServer, Reply
 from tests.test_delivery_faults import fill, small_filesystem
+from tests.test_end_to_end import POSITIVE, html_reply
 
 RSS = {"Content-Type": "application/rss+xml"}
 TEXT = "أعلن حلف الناتو توسيع بعثته في العراق لتدريب القوات العراقية. "
 
 
-def make_app(folder: Path, feed_url: str) -> App:
+def make_app(folder: Path, feed_url: str, *, topic_terms: list[str] | None = None) -> App:
+    fetch_pages = "true" if topic_terms else "false"
+    terms = ", ".join(f'"{t}"' for t in (topic_terms or ["الناتو"]))
     config = folder / "monitor.toml"
     config.write_text(
         f"""
@@ -30,7 +33,7 @@ def make_app(folder: Path, feed_url: str) -> App:
 database = "{folder / "m.db"}"
 [pipeline]
 seeds_dir = "{SEEDS}"
-fetch_pages = false
+fetch_pages = {fetch_pages}
 [http]
 allow_private_addresses = true
 per_host_min_interval = 0
@@ -45,7 +48,7 @@ path = "{folder / "alerts.jsonl"}"
 threshold = 1.0
 require = ["nato"]
 [topics.nato.groups.nato]
-terms = ["الناتو"]
+terms = [{terms}]
 [[feeds]]
 url = "{feed_url}"
 name = "feed"
@@ -108,3 +111,26 @@ def test_an_article_waits_out_a_long_lock_within_its_budget(
     assert not [r for r in caplog.records if r.exc_info]
     waits = [r for r in caplog.records if "locked by another process" in r.getMessage()]
     assert len(waits) == 1
+
+
+@pytest.mark.parametrize(
+    "first",
+    [Reply(500), Reply(429, {"Retry-After": "1"}), Reply(503), Reply(reset=True)],
+    ids=["500", "429", "503", "reset"],
+)
+def test_a_page_that_fails_once_still_raises_its_alert(tmp_path: Path, first: Reply) -> None:
+    record = fixture_articles()[POSITIVE]
+    page = html_reply(article_page(record["title"], record["text"], "عكاظ"))
+    # the summary alone does not match: only the full page does
+    item = "<item><title>خبر</title><link>/n/1.html</link><description>ملخص قصير بلا موضوع</description></item>"
+    head = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+    feed = f"{head}{item}</channel></rss>".encode()
+    with FaultServer({"/rss.xml": (200, RSS, feed), "/n/1.html": [first, page]}) as srv:
+        app = make_app(tmp_path, srv.url("/rss.xml"), topic_terms=["الناتو", "الأطلسي"])
+        try:
+            report = app.poll([FeedRow.from_row(r) for r in app.store.feeds()]).polls[0]
+        finally:
+            app.close()
+        asked = len(srv.requests_for("/n/1.html"))
+    assert asked == 2
+    assert report.alerts == alerts_in(tmp_path / "m.db") == 1

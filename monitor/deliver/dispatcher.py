@@ -223,6 +223,7 @@ class Dispatcher:
                 interrupted = self.outbox.mark_interrupted()
             except DatabaseError as exc:
                 summary.paused = True
+                summary.errors.append(f"{type(exc).__name__}: {exc}")
                 self._log_paused(exc, "nothing is sent until it can")
                 return []
             self._recovered = True
@@ -283,6 +284,7 @@ class Dispatcher:
                 )
             except DatabaseError as exc:
                 summary.paused = True
+                summary.errors.append(f"{type(exc).__name__}: {exc}")
                 self._log_paused(exc, f"{len(waiting)} sent messages wait for their outcome to be written")
                 return False
             with self._state:
@@ -416,6 +418,7 @@ class Dispatcher:
             reservation = self.outbox.reserve_attempt(rows, message.message_id, started)
         except DatabaseError as exc:  # not sent: the outcome would have nowhere to go
             summary.paused = True
+            summary.errors.append(f"{type(exc).__name__}: {exc}")
             self._log_paused(exc, f"{_subject(message)} on channel {channel.name} not sent")
             return False
         try:
@@ -465,6 +468,7 @@ class Dispatcher:
             with self._state:
                 self._unrecorded.append(_Unrecorded(reservation, record, new_status, next_at, disable))
             summary.paused = True
+            summary.errors.append(f"{type(exc).__name__}: {exc}")
             kept = f"the outcome of {_subject(message)} on channel {channel.name} is kept until it can be written"
             self._log_paused(exc, kept)
             return False

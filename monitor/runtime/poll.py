@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 # timeout per try) before it is left for the next poll; LOCKED_RETRY_SECONDS between tries.
 ARTICLE_WRITE_BUDGET_SECONDS = 120
 LOCKED_RETRY_SECONDS = 1.0
+# A page that fails temporarily is fetched again after these delays (a host's Retry-After, if longer, is
+# honoured up to PAGE_RETRY_MAX_WAIT_SECONDS) before the article is decided on its feed summary.
+PAGE_RETRY_DELAYS_SECONDS = (1.0, 4.0)
+PAGE_RETRY_MAX_WAIT_SECONDS = 15.0
 
 
 def entry_keys(entry: Entry) -> tuple[str, ...]:
@@ -87,6 +91,10 @@ class PollReport:
         """The status as feeds.last_status, the metrics and the log show it."""
         return "error" if self.crashed else self.status.value
 
+
+
+def _worth_retrying_now(page: FetchResult) -> bool:
+    return page.status is FetchStatus.TEMPORARY and "timed out" not in (page.error or "")
 
 class Pipeline:
     def __init__(
@@ -308,6 +316,24 @@ class Pipeline:
             log.warning("feed %s: %d of %d new articles failed (first: %s); the feed is read again in full next poll",
                         feed.url, len(failed), len(todo), failed[0])
 
+    def fetch_page(self, url: str) -> FetchResult:
+        """The article page, retried on a short backoff while it fails temporarily (5xx, 429, a reset or
+        refused connection): deciding on the feed summary alone loses the alert a full page would raise.
+        A host pause (Retry-After) longer than the backoff is waited out when it is short, else given up.
+        Timeouts are not retried here: a silent host would cost its lanes a full timeout per try."""
+        page = self.fetcher.fetch(url, accept=PAGE_ACCEPT)
+        for delay in PAGE_RETRY_DELAYS_SECONDS:
+            if not _worth_retrying_now(page) or self.stopping.is_set():
+                break
+            wait = max(delay, page.retry_after_seconds or 0.0)
+            if wait > PAGE_RETRY_MAX_WAIT_SECONDS:
+                break
+            log.info("article %s: page failed (%s); trying again in %.0fs", url, page.error or page.status.value, wait)
+            if self.stopping.wait(wait):
+                break
+            page = self.fetcher.fetch(url, accept=PAGE_ACCEPT)
+        return page
+
     def article_text(self, entry: Entry) -> ExtractedText:
         """The page's main text, or the feed's own title + summary when the page cannot be used."""
         feed_text = "\n".join(part for part in (entry.title, entry.summary) if part)
@@ -317,7 +343,7 @@ class Pipeline:
         elif not entry.link:
             reason = "entry has no link"
         else:
-            page = self.fetcher.fetch(entry.link, accept=PAGE_ACCEPT)
+            page = self.fetch_page(entry.link)
             if not page.ok:
                 reason = f"page fetch failed: {page.error or page.status.value}"
             else:
