@@ -4,7 +4,8 @@ attempt, channel state.
 The store's migration chain runs ensure_schema (migration 5). Used by the pipeline through the Store:
     enqueue(db, alert_or_feed_warning, channel_names) -> bool     no commit: runs in the caller's transaction
     record_also_published(db, alert_article_id, article_id, source, url) -> None     no commit
-The rest (row queries and state changes) is for the dispatcher and `monitor alerts`.
+The rest (row queries and state changes) is for the dispatcher and `monitor alerts`, through the Outbox
+of store/outbox_store.py. An attempt is two steps: reserve_attempts before the send, finish_attempts after.
 
 Alerts and feed warnings share one `deliveries` table and one `delivery_attempts` table: `kind` says which,
 and `alert_id` or `warning_id` (exactly one is set) points at the payload row, so the foreign keys stay
@@ -489,37 +490,6 @@ class AttemptRecord:
     result: str
     status_code: int | None
     error: str | None
-
-
-def record_attempt(
-    conn: sqlite3.Connection,
-    rows: Sequence[DeliveryRow],
-    attempt: AttemptRecord,
-    *,
-    new_status: str,
-    next_attempt_at: datetime | None = None,
-) -> None:
-    """One attempt row per delivery in the message, and the deliveries' new state, in one go."""
-    duration = int((attempt.finished_at - attempt.started_at).total_seconds() * 1000)
-    conn.executemany(
-        "INSERT INTO delivery_attempts (delivery_id, message_id, attempt, started_at, finished_at, result,"
-        " status_code, error, duration_ms) VALUES (?,?,?,?,?,?,?,?,?)",
-        [
-            (
-                r.id,
-                attempt.message_id,
-                r.attempts + 1,
-                ts(attempt.started_at),
-                ts(attempt.finished_at),
-                attempt.result,
-                attempt.status_code,
-                attempt.error,
-                duration,
-            )
-            for r in rows
-        ],
-    )
-    _update_deliveries(conn, rows, attempt, new_status, next_attempt_at)
 
 
 def _update_deliveries(
