@@ -1,11 +1,11 @@
-"""Shared bits for the delivery tests: sample alerts, a database with the tables delivery needs, a clock."""
+"""Shared bits for the delivery tests: sample alerts, a database with the tables delivery needs."""
 
 from __future__ import annotations
 
 import base64
 import sqlite3
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,21 +15,10 @@ from monitor.models import Alert, Evidence
 from monitor.settings.alerts import AlertsConfig, parse_alerts
 from monitor.store import outbox
 from monitor.store.connection import open_read_write
+from tests.fake_clock import T0
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 SECRET2 = "whsec_" + base64.b64encode(b"r" * 32).decode()
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def make_alert(n: int = 1, **changes: Any) -> Alert:

@@ -15,17 +15,10 @@ from monitor.parse.article_files import read_seeds
 from monitor.store import search
 from monitor.store.corpus_index import SqliteCorpusIndex
 from monitor.store.database import Store
+from tests.config_files import write_config
 
 ROOT = Path(__file__).parent.parent
 SEED_TEXTS = [p.read_text(encoding="utf-8").strip() for p in sorted((ROOT / "seeds").glob("*.txt"))]
-
-
-def write_config(tmp_path: Path, name: str = "m.db") -> tuple[Path, Path]:
-    database = tmp_path / name
-    config = tmp_path / f"{name}.toml"
-    config.write_text(f'[storage]\ndatabase = "{database}"\n[pipeline]\nseeds_dir = "{ROOT / "seeds"}"\n'
-                      "fetch_pages = false\n", encoding="utf-8")
-    return config, database
 
 
 @pytest.fixture
@@ -50,7 +43,7 @@ def inputs(tmp_path: Path) -> Path:
 
 def test_import_a_folder_into_articles_near_copy_index_and_search(
         tmp_path: Path, inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config, database = write_config(tmp_path)
+    config, database = write_config(tmp_path, fetch_pages=False)
     assert main(["corpus", "import", "--config", str(config), str(inputs)]) == 0
     captured = capsys.readouterr()
     assert "imported 4 articles" in captured.out and "2 unusable" in captured.out
@@ -78,14 +71,14 @@ def test_import_a_folder_into_articles_near_copy_index_and_search(
 
 
 def test_export_jsonl_and_txt_round_trip(tmp_path: Path, inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config, database = write_config(tmp_path)
+    config, database = write_config(tmp_path, fetch_pages=False)
     assert main(["corpus", "import", "--config", str(config), str(inputs)]) == 0
     jsonl = tmp_path / "corpus.jsonl"
     assert main(["corpus", "export", "--config", str(config), "--format", "jsonl", str(jsonl)]) == 0
     exported = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
     assert sorted(e["text"] for e in exported) == sorted(SEED_TEXTS[:4])
 
-    config2, database2 = write_config(tmp_path, "copy.db")
+    config2, database2 = write_config(tmp_path, database="copy.db", name="copy.toml", fetch_pages=False)
     assert main(["corpus", "import", "--config", str(config2), str(jsonl)]) == 0
     original, copied = Store(database), Store(database2)
     query = "SELECT id, title, text, source FROM articles ORDER BY id"
@@ -97,7 +90,7 @@ def test_export_jsonl_and_txt_round_trip(tmp_path: Path, inputs: Path, capsys: p
     assert main(["corpus", "export", "--config", str(config), "--format", "txt", str(folder)]) == 0
     files = sorted(folder.glob("*.txt"))
     assert len(files) == 4
-    config3, database3 = write_config(tmp_path, "fromtxt.db")
+    config3, database3 = write_config(tmp_path, database="fromtxt.db", name="fromtxt.toml", fetch_pages=False)
     capsys.readouterr()
     assert main(["corpus", "import", "--config", str(config3), str(folder)]) == 0
     assert "imported 4 articles" in capsys.readouterr().out
@@ -110,7 +103,7 @@ def test_export_jsonl_and_txt_round_trip(tmp_path: Path, inputs: Path, capsys: p
 
 
 def test_list_counts_by_source(tmp_path: Path, inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config, _ = write_config(tmp_path)
+    config, _ = write_config(tmp_path, fetch_pages=False)
     main(["corpus", "import", "--config", str(config), str(inputs)])
     capsys.readouterr()
     assert main(["corpus", "list", "--config", str(config)]) == 0
@@ -126,7 +119,7 @@ def test_long_import_reports_progress_and_can_skip_near_copies(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(corpus, "PROGRESS_EVERY", 5)
     monkeypatch.setattr(corpus, "BATCH", 4)
-    config, database = write_config(tmp_path)
+    config, database = write_config(tmp_path, fetch_pages=False)
     # 12 distinct texts, then a lightly edited copy of each of the 5 seeds
     lines = [{"text": f"مقال رقم {i} " + " ".join(f"كلمة{i}_{j}" for j in range(60))} for i in range(12)]
     lines += [{"text": "تحديث: " + text} for text in SEED_TEXTS]
@@ -147,7 +140,7 @@ def test_long_import_reports_progress_and_can_skip_near_copies(
 
 
 def test_importing_the_seed_folder_again_adds_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config, database = write_config(tmp_path)
+    config, database = write_config(tmp_path, fetch_pages=False)
     store = Store(database)
     with store.transaction() as db:  # what the daemon does on first start
         for seed in read_seeds(ROOT / "seeds"):
@@ -163,7 +156,7 @@ def test_importing_the_seed_folder_again_adds_nothing(tmp_path: Path, capsys: py
 
 
 def test_unusable_input_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config, _ = write_config(tmp_path)
+    config, _ = write_config(tmp_path, fetch_pages=False)
     assert main(["corpus", "import", "--config", str(config), str(tmp_path / "missing.jsonl")]) == 1
     assert "no such file or folder" in capsys.readouterr().err
     bad = tmp_path / "latin1.txt"

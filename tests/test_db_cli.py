@@ -16,18 +16,10 @@ from monitor.cli.main import main
 from monitor.models import Alert, Decision, ExtractedText, NearCopy, TopicResult
 from monitor.store import maintenance, outbox, search
 from monitor.store.database import MIGRATIONS, Store
+from tests.config_files import write_config
 
-ROOT = Path(__file__).parent.parent
 NOW = datetime.now(UTC)
 TEXT = "قال مسؤولون في حلف شمال الأطلسي إن مهمة التدريب في العراق ستتوسع خلال العام المقبل."
-
-
-def write_config(tmp_path: Path) -> tuple[Path, Path]:
-    database = tmp_path / "m.db"
-    config = tmp_path / "monitor.toml"
-    config.write_text(f'[storage]\ndatabase = "{database}"\n[pipeline]\nseeds_dir = "{ROOT / "seeds"}"\n'
-                      "fetch_pages = false\n", encoding="utf-8")
-    return config, database
 
 
 def add(store: Store, article_id: str, text: str, *, seen: datetime, topics: tuple[str, ...] = (),
@@ -48,7 +40,7 @@ def add(store: Store, article_id: str, text: str, *, seen: datetime, topics: tup
 
 @pytest.fixture
 def populated(tmp_path: Path) -> tuple[Path, Path]:
-    config, database = write_config(tmp_path)
+    config, database = write_config(tmp_path, fetch_pages=False)
     store = Store(database)
     for i in range(30):
         add(store, f"a{i}", TEXT + f" رقم {i}. " + "نص إضافي طويل " * 50, seen=NOW, alert=i % 3 == 0,
@@ -169,7 +161,7 @@ def test_a_database_locked_by_another_process_is_one_clear_error(
 
 
 def test_prune_clears_old_unmatched_texts_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config, database = write_config(tmp_path)
+    config, database = write_config(tmp_path, fetch_pages=False)
     store = Store(database)
     old = NOW - timedelta(days=40)
     add(store, "old_plain", TEXT + " بروكسل", seen=old)
@@ -241,10 +233,7 @@ def test_a_full_disk_is_a_clear_error_and_loses_nothing(
     from monitor.parse.corpus_files import read_path
     from monitor.runtime.ops_http import probe_database
 
-    database = small_disk / "m.db"
-    config = tmp_path / "full.toml"
-    config.write_text(f'[storage]\ndatabase = "{database}"\n[pipeline]\nseeds_dir = "{ROOT / "seeds"}"\n',
-                      encoding="utf-8")
+    config, database = write_config(tmp_path, database=small_disk / "m.db", name="full.toml")
     store = Store(database)  # open, as the daemon's is, when the disk fills up
     add(store, "kept", TEXT, seen=NOW, topics=("nato_iraq",), alert=True)
     assert probe_database(database) is None

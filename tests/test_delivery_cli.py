@@ -10,6 +10,7 @@ import pytest
 
 from monitor.cli import alerts as alerts_cmd
 from monitor.deliver.dispatcher import Dispatcher
+from tests.config_files import jsonl_channel, write_config
 from tests.delivery_servers import WebhookReceiver
 from tests.helpers_delivery import SECRET, config, make_alert, make_db, states, store
 
@@ -21,36 +22,17 @@ def run(argv: list[str]) -> int:
     return int(args.func(args))
 
 
-def write_config(tmp_path: Path, hook_url: str, *, hook_enabled: bool = True) -> Path:
-    path = tmp_path / "monitor.toml"
-    path.write_text(
-        f"""
-[storage]
-database = "{tmp_path / "m.db"}"
-
-[alerts]
-[[alerts.channels]]
-name = "hook"
-type = "webhook"
-url = "{hook_url}"
-secrets = ["{SECRET}"]
-enabled = {str(hook_enabled).lower()}
-timeout_seconds = 2
-
-[[alerts.channels]]
-name = "file"
-type = "jsonl"
-path = "{tmp_path / "alerts.jsonl"}"
-"""
-    )
-    return path
+def cli_config(tmp_path: Path, hook_url: str, *, hook_enabled: bool = True) -> Path:
+    hook = {"name": "hook", "type": "webhook", "url": hook_url, "secrets": [SECRET], "enabled": hook_enabled,
+            "timeout_seconds": 2}
+    return write_config(tmp_path, channels=[hook, jsonl_channel(tmp_path)]).config
 
 
 def test_alerts_test_sends_a_sample_to_every_enabled_channel(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with WebhookReceiver(SECRET) as rx:
-        cfg = write_config(tmp_path, rx.url)
+        cfg = cli_config(tmp_path, rx.url)
         assert run(["alerts", "test", "--config", str(cfg)]) == 0
         (rec,) = rx.received
     out = capsys.readouterr().out
@@ -64,7 +46,7 @@ def test_alerts_test_sends_a_sample_to_every_enabled_channel(
 def test_alerts_test_reports_failure_and_unknown_channel(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with WebhookReceiver(SECRET) as rx:
         rx.script(500)
-        cfg = write_config(tmp_path, rx.url, hook_enabled=False)
+        cfg = cli_config(tmp_path, rx.url, hook_enabled=False)
         assert run(["alerts", "test", "--config", str(cfg), "--channel", "hook"]) == 1
         assert run(["alerts", "test", "--config", str(cfg), "--channel", "nope"]) == 2
     out = capsys.readouterr().out
@@ -76,7 +58,7 @@ def test_list_failed_and_retry(tmp_path: Path, capsys: pytest.CaptureFixture[str
     db_path = tmp_path / "m.db"
     db = make_db(db_path)
     with WebhookReceiver(SECRET) as rx:
-        cfg_path = write_config(tmp_path, rx.url)
+        cfg_path = cli_config(tmp_path, rx.url)
         rx.script(400)
         alert = make_alert(1)
         store(db, alert, ["hook"])

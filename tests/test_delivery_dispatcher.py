@@ -19,21 +19,14 @@ from monitor.deliver.render import alert_payload
 from monitor.models import AlertItem, AlsoPublished
 from monitor.schedule.feed_health import FeedWarning, warning_id_for
 from monitor.store import outbox
+from tests.config_files import email_channel
 from tests.delivery_servers import SmtpServer
-from tests.helpers_delivery import ARTICLE_ROW, T0, FakeClock, attempts, config, make_alert, make_db, states, store
+from tests.fake_clock import FakeClock
+from tests.helpers_delivery import ARTICLE_ROW, T0, attempts, config, make_alert, make_db, states, store
 
 
 def mail(port: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "name": "mail",
-        "type": "email",
-        "host": "127.0.0.1",
-        "port": port,
-        "security": "none",
-        "from": "monitor@example.test",
-        "to": ["desk@example.test"],
-        **extra,
-    }
+    return email_channel(port, "desk@example.test", **extra)
 
 
 def at(minutes: float) -> datetime:

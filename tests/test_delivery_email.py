@@ -13,24 +13,16 @@ import pytest
 from monitor.deliver.dispatcher import Dispatcher
 from monitor.models import Evidence
 from monitor.settings.alerts import parse_alerts
+from tests.config_files import email_channel
 from tests.delivery_servers import SmtpServer
-from tests.helpers_delivery import FakeClock, attempts, config, make_alert, make_db, states, store
+from tests.fake_clock import FakeClock
+from tests.helpers_delivery import attempts, config, make_alert, make_db, states, store
 
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl CLI needed for a test cert")
 
 
 def mail(port: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "name": "mail",
-        "type": "email",
-        "host": "127.0.0.1",
-        "port": port,
-        "security": "none",
-        "from": "monitor@example.test",
-        "to": ["desk@example.test", "editor@example.test"],
-        "timeout_seconds": 5,
-        **extra,
-    }
+    return email_channel(port, "desk@example.test", "editor@example.test", **{"timeout_seconds": 5, **extra})
 
 
 def parts(msg: EmailMessage) -> tuple[str, str]:

@@ -16,7 +16,8 @@ from monitor.deliver.dispatcher import Dispatcher
 from monitor.store import outbox
 from monitor.store.database import Store
 from tests.delivery_servers import WebhookReceiver
-from tests.helpers_delivery import SECRET, T0, FakeClock, attempts, config
+from tests.fake_clock import FakeClock
+from tests.helpers_delivery import SECRET, T0, attempts, config
 
 FIXTURE = Path(__file__).parent / "fixtures" / "outbox" / "before_unified_deliveries.sql"
 PENDING_WARNING = "feedwarn_a6bbdf28c4e689c8972be154"  # on channel hook: 2 failed attempts, due 10:12:30

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from monitor.deliver.channels import Message
 from monitor.deliver.dispatcher import Dispatcher
 from monitor.deliver.policy import Outcome, Result
-from tests.helpers_delivery import FakeClock, attempts, config, make_alert, make_db, states, store
+from tests.fake_clock import FakeClock
+from tests.helpers_delivery import attempts, config, make_alert, make_db, states, store
 
 OUTCOMES = st.sampled_from(
     [

@@ -14,11 +14,11 @@ from monitor.deliver.render import alert_payload
 from monitor.models import AlertItem
 from monitor.store import outbox
 from tests.delivery_servers import Reply, WebhookReceiver
+from tests.fake_clock import FakeClock
 from tests.helpers_delivery import (
     ARTICLE_ROW,
     SECRET,
     SECRET2,
-    FakeClock,
     attempts,
     config,
     make_alert,

@@ -4,25 +4,24 @@ a webhook receiver that checks signatures, an SMTP server, a real SQLite file, t
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import sqlite3
 import subprocess
 import sys
-import tomllib
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from tests.config_files import LOOPBACK_HTTP, email_channel, jsonl_channel, shipped_topics, write_config
 from tests.delivery_servers import SmtpServer, WebhookReceiver
-from tests.e2e_site import SEEDS, Story, article_page, atom_feed, fixture_articles, rss_feed, seed_story
+from tests.e2e_site import Story, article_page, atom_feed, fixture_articles, rss_feed, seed_story
 from tests.fault_server import FaultServer
+from tests.helpers_delivery import SECRET
 
 ROOT = Path(__file__).parent.parent
-SECRET = "whsec_" + base64.b64encode(b"end-to-end-test-secret-0123456789").decode()
 
 POSITIVE = "snn-ab0d563619d4"  # NATO approves a plan to support the Iraqi army (okaz, 2015)
 NATO_TURKEY = "snn-6813a3e38661"  # NATO meeting at Turkey's request; Iraq only as where Turkey struck
@@ -121,83 +120,22 @@ def build_site(server: FaultServer) -> list[str]:
     return [server.url(p) for p in ("/okaz/rss.xml", "/wire/atom.xml", "/broken/feed.xml", "/down/feed.xml")]
 
 
-def write_config(tmp_path: Path, feeds: list[str], webhook_url: str, smtp_port: int) -> Path:
-    default = tomllib.loads((ROOT / "config" / "monitor.toml").read_text(encoding="utf-8"))
-    topics_toml = _topics_as_toml(default["topics"])
-    feeds_toml = "\n".join(f'[[feeds]]\nurl = "{url}"\nname = "feed{i}"\n' for i, url in enumerate(feeds))
-    config = tmp_path / "monitor.toml"
-    config.write_text(
-        f"""
-[storage]
-database = "{tmp_path / "monitor.db"}"
-
-[pipeline]
-seeds_dir = "{SEEDS}"
-workers = 1  # feeds in order: the first outlet publishes first, so the original is known
-extract_timeout_seconds = 30
-
-[ops]
-port = 0
-
-[http]
-allow_private_addresses = true
-per_host_min_interval = 0
-connect_timeout = 5
-read_timeout = 5
-total_timeout = 10
-
-{topics_toml}
-
-[[alerts.channels]]
-type = "webhook"
-name = "hook"
-url = "{webhook_url}"
-secret_env = "E2E_WEBHOOK_SECRET"
-
-[[alerts.channels]]
-type = "email"
-name = "mail"
-host = "127.0.0.1"
-port = {smtp_port}
-security = "none"
-from = "monitor@example.test"
-to = ["analyst@example.test"]
-
-[[alerts.channels]]
-type = "jsonl"
-name = "file"
-path = "{tmp_path / "alerts.jsonl"}"
-
-{feeds_toml}
-""",
-        encoding="utf-8",
-    )
-    return config
-
-
-def _topics_as_toml(topics: dict[str, object]) -> str:
-    """The default config's topics, re-serialised (TOML has no include)."""
-    lines: list[str] = []
-
-    def emit(prefix: str, table: dict[str, object]) -> None:
-        scalars = {k: v for k, v in table.items() if not isinstance(v, dict) and not _is_table_array(v)}
-        lines.append(f"[{prefix}]")
-        lines.extend(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in scalars.items())
-        for key, value in table.items():
-            if isinstance(value, dict):
-                emit(f"{prefix}.{key}", value)
-            elif _is_table_array(value):
-                for item in value:  # type: ignore[attr-defined]
-                    lines.append(f"[[{prefix}.{key}]]")
-                    lines.extend(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in item.items())
-
-    for name, table in topics.items():
-        emit(f"topics.{name}", table)  # type: ignore[arg-type]
-    return "\n".join(lines)
-
-
-def _is_table_array(value: object) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+def e2e_config(tmp_path: Path, feeds: list[str], webhook_url: str, smtp_port: int, **pipeline: Any) -> Path:
+    return write_config(
+        tmp_path,
+        database="monitor.db",
+        # one worker takes the feeds in order: the first outlet publishes first, so the original is known
+        pipeline={"workers": 1, "extract_timeout_seconds": 30, **pipeline},
+        ops={"port": 0},
+        http={**LOOPBACK_HTTP, "connect_timeout": 5, "read_timeout": 5, "total_timeout": 10},
+        topics=shipped_topics(),
+        channels=[
+            {"type": "webhook", "name": "hook", "url": webhook_url, "secret_env": "E2E_WEBHOOK_SECRET"},
+            email_channel(smtp_port, "analyst@example.test"),
+            jsonl_channel(tmp_path),
+        ],
+        feeds=[{"url": url, "name": f"feed{i}"} for i, url in enumerate(feeds)],
+    ).config
 
 
 def run_monitor(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -208,11 +146,11 @@ def run_monitor(*args: str, env_extra: dict[str, str] | None = None) -> subproce
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[Path, WebhookReceiver, SmtpServer, FaultServer]]:
-    with FaultServer({}) as server, WebhookReceiver(SECRET) as receiver, SmtpServer() as smtp:
-        feeds = build_site(server)
-        config = write_config(tmp_path, feeds, receiver.url, smtp.port)
-        yield config, receiver, smtp, server
+def world(
+    tmp_path: Path, fault_server: FaultServer, webhook_receiver: WebhookReceiver, smtp_server: SmtpServer
+) -> tuple[Path, WebhookReceiver, SmtpServer, FaultServer]:
+    config = e2e_config(tmp_path, build_site(fault_server), webhook_receiver.url, smtp_server.port)
+    return config, webhook_receiver, smtp_server, fault_server
 
 
 def test_once_alerts_exactly_the_relevant_article_everywhere(

@@ -13,6 +13,7 @@ from monitor.cli.feeds import register
 from monitor.errors import MonitorError
 from monitor.parse.discovery import discover_feed_links
 from monitor.parse.opml import OpmlError, OpmlFeed, parse_opml, render_opml
+from tests.config_files import LOOPBACK_HTTP, write_config
 from tests.fault_server import FaultServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
@@ -25,15 +26,8 @@ HOME = b"""<!DOCTYPE html><html><head><title>home</title>
 </head><body>hello</body></html>"""
 
 
-def write_config(tmp_path: Path, *, allow_private: bool = True, feeds: str = "") -> Path:
-    config = tmp_path / "monitor.toml"
-    config.write_text(
-        f'[storage]\ndatabase = "{tmp_path / "m.db"}"\n\n'
-        f"[http]\nallow_private_addresses = {str(allow_private).lower()}\n"
-        "per_host_min_interval = 0\nconnect_timeout = 1\nread_timeout = 1\ntotal_timeout = 3\n\n" + feeds,
-        encoding="utf-8",
-    )
-    return config
+HTTP = {**LOOPBACK_HTTP, "connect_timeout": 1, "read_timeout": 1, "total_timeout": 3}
+CONFIG_FEED = {"url": "https://cfg.example/rss", "name": "cfg"}
 
 
 def run(argv: list[str]) -> int:
@@ -55,7 +49,7 @@ def rows(tmp_path: Path) -> dict[str, tuple[str, int, str]]:
 
 
 def test_add_a_feed_url_uses_its_title(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, http=HTTP).config
     with FaultServer({"/rss.xml": (200, RSS, ARABIC)}) as srv:
         assert run(["feeds", "add", srv.url("/rss.xml"), "--config", str(config)]) == 0
         assert run(["feeds", "add", srv.url("/rss.xml"), "--config", str(config)]) == 0
@@ -65,7 +59,7 @@ def test_add_a_feed_url_uses_its_title(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_add_a_home_page_discovers_the_advertised_feed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, http=HTTP).config
     routes = {"/": (200, {"Content-Type": "text/html"}, HOME), "/ar/rss.xml": (200, RSS, ARABIC)}
     with FaultServer(routes) as srv:
         code = run(["feeds", "add", srv.url("/"), "--name", "الموقع", "--config", str(config)])
@@ -77,7 +71,7 @@ def test_add_a_home_page_discovers_the_advertised_feed(tmp_path: Path, capsys: p
 
 
 def test_add_falls_back_to_the_next_advertised_feed(tmp_path: Path) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, http=HTTP).config
     routes = {"/": (200, {"Content-Type": "text/html"}, HOME), "/atom.xml": (200, RSS, ARABIC)}
     with FaultServer(routes) as srv:  # /ar/rss.xml is a 404
         assert run(["feeds", "add", srv.url("/"), "--config", str(config)]) == 0
@@ -85,7 +79,7 @@ def test_add_falls_back_to_the_next_advertised_feed(tmp_path: Path) -> None:
 
 
 def test_add_a_page_without_feeds_fails_clearly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, http=HTTP).config
     page = b"<!DOCTYPE html><html><head><title>x</title></head><body>no feed here</body></html>"
     with FaultServer({"/": (200, {"Content-Type": "text/html"}, page)}) as srv:
         assert run(["feeds", "add", srv.url("/"), "--config", str(config)]) == 1
@@ -94,7 +88,7 @@ def test_add_a_page_without_feeds_fails_clearly(tmp_path: Path, capsys: pytest.C
 
 
 def test_add_respects_the_ssrf_guard(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path, allow_private=False)
+    config = write_config(tmp_path, http={**HTTP, "allow_private_addresses": False}).config
     with FaultServer({"/rss.xml": (200, RSS, ARABIC)}) as srv:
         assert run(["feeds", "add", srv.url("/rss.xml"), "--config", str(config)]) == 1
         assert srv.requests == []
@@ -102,13 +96,13 @@ def test_add_respects_the_ssrf_guard(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_add_rejects_non_http_urls(tmp_path: Path) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, http=HTTP).config
     assert run(["feeds", "add", "ftp://example.com/feed", "--config", str(config)]) == 1
     assert run(["feeds", "add", "file:///etc/passwd", "--no-verify", "--config", str(config)]) == 1
 
 
 def test_remove_then_re_add(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, http=HTTP).config
     url = "https://news.example/rss.xml"
     assert run(["feeds", "add", url, "--no-verify", "--config", str(config)]) == 0
     assert run(["feeds", "remove", url, "--config", str(config)]) == 0
@@ -121,13 +115,13 @@ def test_remove_then_re_add(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_removing_a_config_feed_warns_it_will_come_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path, feeds='[[feeds]]\nurl = "https://cfg.example/rss"\nname = "cfg"\n')
+    config = write_config(tmp_path, http=HTTP, feeds=[CONFIG_FEED]).config
     assert run(["feeds", "remove", "https://cfg.example/rss", "--config", str(config)]) == 0
     assert "remove it there too" in capsys.readouterr().out
 
 
 def test_list_shows_health(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path, feeds='[[feeds]]\nurl = "https://cfg.example/rss"\nname = "cfg"\n')
+    config = write_config(tmp_path, http=HTTP, feeds=[CONFIG_FEED]).config
     assert run(["feeds", "add", "https://a.example/rss", "--name", "A", "--no-verify", "--config", str(config)]) == 0
     with sqlite3.connect(tmp_path / "m.db") as db:
         db.execute(
@@ -149,7 +143,7 @@ def test_list_shows_health(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_opml_import_and_export_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, http=HTTP).config
     opml = tmp_path / "in.opml"
     opml.write_text(
         """<?xml version="1.0" encoding="UTF-8"?>
@@ -186,7 +180,7 @@ def test_opml_import_and_export_round_trip(tmp_path: Path, capsys: pytest.Captur
 
 
 def test_import_of_a_broken_opml_fails_clearly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, http=HTTP).config
     bad = tmp_path / "bad.opml"
     bad.write_bytes(b"<opml><body><outline")
     assert run(["feeds", "import-opml", str(bad), "--config", str(config)]) == 1

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.config_files import write_config
+
 
 def monitor(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     # no MONITOR_* variables: the config must come from --config alone
@@ -21,13 +23,8 @@ def monitor(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    path = tmp_path / "elsewhere.toml"
     (tmp_path / "seeds").mkdir()
-    path.write_text(
-        f'[storage]\ndatabase = "{tmp_path / "m.db"}"\n\n[pipeline]\nseeds_dir = "{tmp_path / "seeds"}"\n',
-        encoding="utf-8",
-    )
-    return path
+    return write_config(tmp_path, name="elsewhere.toml", seeds_dir=tmp_path / "seeds").config
 
 
 @pytest.mark.parametrize(
@@ -68,7 +65,7 @@ def test_log_json_after_the_command_switches_the_log_format(config: Path) -> Non
         encoding="utf-8",
     )
     result = monitor("once", "--config", str(config), "--log-json", cwd=config.parent)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # every feed failed
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines and all(json.loads(line)["level"] for line in lines)
     assert any("127.0.0.1" in json.loads(line)["message"] for line in lines)

@@ -23,6 +23,7 @@ from monitor.fetch.rules import MAX_RETRY_AFTER_SECONDS, cache_max_age, parse_re
 from monitor.fetch.ssrf import BlockedAddressError, allowed_addresses, is_public_address
 from monitor.models import FetchStatus
 from monitor.settings.sections import HttpSettings, parse_http_settings
+from tests.fake_clock import FakeClock
 from tests.fault_server import FaultServer, Reply, Route
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
@@ -264,14 +265,14 @@ def test_503_without_retry_after_does_not_pause() -> None:
 
 
 def test_host_gate_with_fake_clock() -> None:
-    now = [100.0]
+    clock = FakeClock()
     slept: list[float] = []
 
     def sleep(seconds: float) -> None:
         slept.append(seconds)
-        now[0] += seconds
+        clock.advance(seconds)
 
-    gate = HostGate(concurrency=1, min_interval=2.0, clock=lambda: now[0], sleep=sleep)
+    gate = HostGate(concurrency=1, min_interval=2.0, clock=clock.seconds, sleep=sleep)
     for _ in range(3):
         with gate.slot("Example.COM", max_wait=1):
             pass
@@ -283,7 +284,7 @@ def test_host_gate_with_fake_clock() -> None:
     with pytest.raises(HostPaused) as info, gate.slot("example.com", max_wait=1):
         pass
     assert info.value.remaining == pytest.approx(60 - 0)  # the fake clock did not move
-    now[0] += 61
+    clock.advance(61)
     with gate.slot("example.com", max_wait=1):
         pass
 

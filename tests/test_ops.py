@@ -25,6 +25,8 @@ from monitor.runtime.ops_http import OpsServer, make_ops_server
 from monitor.settings.sections import OpsSettings, parse_ops_settings
 from monitor.store import outbox
 from monitor.store.database import Store
+from tests.config_files import write_config
+from tests.fake_clock import FakeClock
 
 ROOT = Path(__file__).parent.parent
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -166,18 +168,10 @@ def database(tmp_path: Path) -> Path:
     return path
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def start(database: Path, metrics: Metrics, alive: list[bool], clock: Clock,
+def start(database: Path, metrics: Metrics, alive: list[bool], clock: FakeClock,
           **settings: Any) -> tuple[OpsServer, str]:
     server = make_ops_server(parse_ops_settings({"port": 0, "stale_after_seconds": 300, **settings}), database,
-                             metrics, lambda: alive[0], topics=["nato_iraq", "quiet"], clock=clock)
+                             metrics, lambda: alive[0], topics=["nato_iraq", "quiet"], clock=clock.seconds)
     server.start()
     host, port = server.address
     assert host == "127.0.0.1" and port > 0
@@ -187,7 +181,7 @@ def start(database: Path, metrics: Metrics, alive: list[bool], clock: Clock,
 def test_metrics_endpoint_reports_counters_and_database_gauges(database: Path) -> None:
     metrics = Metrics()
     metrics.observe_poll("ok", new=3, duplicates=1, matches=2, alerts=2, seconds=1.2)
-    server, base = start(database, metrics, [True], Clock())
+    server, base = start(database, metrics, [True], FakeClock())
     try:
         status, headers, body = get(base + "/metrics")
     finally:
@@ -206,8 +200,8 @@ def test_metrics_endpoint_reports_counters_and_database_gauges(database: Path) -
 
 
 def test_healthz_follows_scheduler_cycle_age_and_database(database: Path) -> None:
-    clock = Clock()
-    metrics, alive = Metrics(clock=clock), [True]
+    clock = FakeClock()
+    metrics, alive = Metrics(clock=clock.seconds), [True]
     server, base = start(database, metrics, alive, clock)
     try:
         status, headers, body = get(base + "/healthz")
@@ -215,13 +209,13 @@ def test_healthz_follows_scheduler_cycle_age_and_database(database: Path) -> Non
         assert status == 200 and headers["Content-Type"] == "application/json" and report["healthy"] is True
         assert report["checks"]["last_successful_cycle"]["at"] is None  # just started: grace period
 
-        clock.now += 301  # no cycle has succeeded for longer than stale_after_seconds
+        clock.advance(301)  # no cycle has succeeded for longer than stale_after_seconds
         status, _, body = get(base + "/healthz")
         assert status == 503 and json.loads(body)["checks"]["last_successful_cycle"]["ok"] is False
         metrics.observe_cycle(2.0, ok=True)
         assert get(base + "/healthz")[0] == 200
         metrics.observe_cycle(2.0, ok=False)  # a failed cycle does not refresh it
-        clock.now += 301
+        clock.advance(301)
         assert get(base + "/healthz")[0] == 503
         metrics.observe_cycle(2.0, ok=True)
 
@@ -249,7 +243,7 @@ def test_healthz_follows_scheduler_cycle_age_and_database(database: Path) -> Non
 
 
 def test_alert_feeds_atom_and_json(database: Path) -> None:
-    server, base = start(database, Metrics(), [True], Clock(), public_url="https://ops.example/mon/")
+    server, base = start(database, Metrics(), [True], FakeClock(), public_url="https://ops.example/mon/")
     try:
         status, headers, body = get(base + "/alerts/nato_iraq.atom")
         assert status == 200 and headers["Content-Type"].startswith("application/atom+xml")
@@ -310,9 +304,7 @@ def test_a_taken_port_is_one_clear_error() -> None:
 
 
 def test_export_alerts_command_writes_the_same_feed(database: Path, tmp_path: Path) -> None:
-    config = tmp_path / "monitor.toml"
-    config.write_text(f'[storage]\ndatabase = "{database}"\n[pipeline]\nseeds_dir = "{ROOT / "seeds"}"\n',
-                      encoding="utf-8")
+    config, _ = write_config(tmp_path, database=database)
     out = tmp_path / "nato.atom"
     run = subprocess.run([sys.executable, "-m", "monitor", "export-alerts", "--config", str(config), "nato_iraq",
                           "-o", str(out)], capture_output=True, text=True, timeout=60)
@@ -354,11 +346,8 @@ def test_daemon_serves_ops_and_stops_gracefully_on_sigterm(tmp_path: Path) -> No
     with socket.socket() as probe:  # a port that is free right now
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    database = tmp_path / "m.db"
-    config = tmp_path / "monitor.toml"
-    config.write_text(f'[storage]\ndatabase = "{database}"\n[pipeline]\nseeds_dir = "{ROOT / "seeds"}"\n'
-                      f"fetch_pages = false\ncycle_seconds = 1\n[ops]\nport = {port}\nstale_after_seconds = 30\n",
-                      encoding="utf-8")
+    config, _ = write_config(tmp_path, fetch_pages=False, pipeline={"cycle_seconds": 1},
+                             ops={"port": port, "stale_after_seconds": 30})
     daemon = subprocess.Popen([sys.executable, "-m", "monitor", "--log-json", "run", "--config", str(config)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -14,7 +14,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +28,7 @@ from monitor.parse.sitemap import parse_news_sitemap
 from monitor.runtime.app import App
 from monitor.settings.config import load_config
 from monitor.store.database import FeedRow
-from tests.e2e_site import SEEDS
+from tests.config_files import LOOPBACK_HTTP, OPS_OFF, jsonl_channel, write_config
 from tests.fault_server import FaultServer, LoggedRequest, Reply, Route, RouteValue
 
 RSS = {"Content-Type": "application/rss+xml"}
@@ -92,33 +94,25 @@ def test_per_host_spacing_holds_on_the_wire_under_load() -> None:
 # --- helpers for the App-level tests --------------------------------------------------------------
 
 
-def make_app(tmp_path: Path, feeds: list[str], *, pipeline: str = "", http: str = "", schedule: str = "") -> App:
-    feeds_toml = "\n".join(f'[[feeds]]\nurl = "{url}"\nname = "feed{i}"\n' for i, url in enumerate(feeds))
-    config = tmp_path / "monitor.toml"
-    config.write_text(
-        f"""
-[storage]
-database = "{tmp_path / "m.db"}"
-[pipeline]
-seeds_dir = "{SEEDS}"
-{pipeline}
-[http]
-allow_private_addresses = true
-per_host_min_interval = 0
-{http}
-[schedule]
-jitter_fraction = 0
-{schedule}
-[ops]
-enabled = false
-[[alerts.channels]]
-type = "jsonl"
-path = "{tmp_path / "alerts.jsonl"}"
-{feeds_toml}
-""",
-        encoding="utf-8",
+def make_app(
+    tmp_path: Path,
+    feeds: list[str],
+    *,
+    pipeline: Mapping[str, Any] | None = None,
+    http: Mapping[str, Any] | None = None,
+    schedule: Mapping[str, Any] | None = None,
+) -> App:
+    """An App polling `feeds` on 127.0.0.x without jitter; the mappings add keys to those sections."""
+    files = write_config(
+        tmp_path,
+        pipeline=pipeline or {},
+        http={**LOOPBACK_HTTP, **(http or {})},
+        schedule={"jitter_fraction": 0, **(schedule or {})},
+        ops=OPS_OFF,
+        channels=[jsonl_channel(tmp_path)],
+        feeds=[{"url": url, "name": f"feed{i}"} for i, url in enumerate(feeds)],
     )
-    return App(load_config(config))
+    return App(load_config(files.config))
 
 
 def feed_row(app: App, url: str) -> dict[str, object]:
@@ -156,10 +150,10 @@ def test_a_host_with_slow_pages_does_not_hold_back_another_hosts_feed(tmp_path: 
         app = make_app(
             tmp_path,
             [slow.url("/rss.xml"), control.url("/rss.xml")],
-            pipeline="cycle_seconds = 1\nfetch_pages = true",
-            http="read_timeout = 1\ntotal_timeout = 2",
+            pipeline={"cycle_seconds": 1, "fetch_pages": True},
+            http={"read_timeout": 1, "total_timeout": 2},
             # a 2.4 s interval for every feed: the control feed should be polled every 2.4-3.4 s
-            schedule="min_interval_minutes = 0.04\nmax_interval_minutes = 0.04\ndefault_interval_minutes = 0.04",
+            schedule={"min_interval_minutes": 0.04, "max_interval_minutes": 0.04, "default_interval_minutes": 0.04},
         )
         stop = threading.Event()
         daemon = threading.Thread(target=app.run_forever, args=(stop,))
@@ -192,8 +186,8 @@ def test_a_host_pause_is_waited_out_or_left_due_never_counted_as_a_failure(tmp_p
         app = make_app(
             tmp_path,
             [srv.url("/a.xml"), srv.url("/b.xml")],
-            pipeline="fetch_pages = false",
-            http="per_host_concurrency = 1",  # one lane for the host: a.xml is polled first, then b.xml
+            pipeline={"fetch_pages": False},
+            http={"per_host_concurrency": 1},  # one lane for the host: a.xml is polled first, then b.xml
         )
         try:
             first = app.poll([FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)])
@@ -239,7 +233,7 @@ def test_churning_guids_and_tracking_tokens_do_not_store_an_entry_again(tmp_path
         )
 
     with FaultServer({"/rss.xml": churn}) as srv:
-        app = make_app(tmp_path, [srv.url("/rss.xml")], pipeline="fetch_pages = false")
+        app = make_app(tmp_path, [srv.url("/rss.xml")], pipeline={"fetch_pages": False})
         try:
             reports = [app.poll([FeedRow.from_row(r) for r in app.store.feeds()]).polls[0] for _ in range(3)]
             stored = stored_articles(app)
@@ -260,7 +254,7 @@ def test_a_full_database_logs_one_line_per_article_not_a_traceback(
         for i in range(4)
     )
     with FaultServer({"/rss.xml": (200, RSS, rss(items))}) as srv:
-        app = make_app(tmp_path, [srv.url("/rss.xml")], pipeline="fetch_pages = false")
+        app = make_app(tmp_path, [srv.url("/rss.xml")], pipeline={"fetch_pages": False})
         try:
             # SQLite's own page cap: writes fail with the real SQLITE_FULL, "database or disk is full"
             pages = app.store.db.execute("PRAGMA page_count").fetchone()[0]

@@ -15,6 +15,7 @@ from monitor.models import Decision, ExtractedText, NearCopy, TopicResult
 from monitor.store import migrations as store_module
 from monitor.store import search
 from monitor.store.database import Store
+from tests.config_files import write_config
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -136,17 +137,9 @@ def test_views_for_browsing(store: Store) -> None:
     assert fks == {(search.DOCS_TABLE, "article_id", "articles")}
 
 
-def write_config(tmp_path: Path, database: Path) -> Path:
-    config = tmp_path / "monitor.toml"
-    root = Path(__file__).parent.parent
-    config.write_text(f'[storage]\ndatabase = "{database}"\n[pipeline]\nseeds_dir = "{root / "seeds"}"\n'
-                      "fetch_pages = false\n", encoding="utf-8")
-    return config
-
-
 def test_search_command(store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store.close()
-    config = write_config(tmp_path, tmp_path / "m.db")
+    config, _ = write_config(tmp_path, fetch_pages=False)
     assert main(["search", "--config", str(config), "حلف", "الأطلسي", "العراق"]) == 0
     out = capsys.readouterr().out
     assert "[لحِلفِ]" in out and "https://news.test/a1" in out and "topics: nato_iraq" in out
@@ -165,7 +158,7 @@ def test_search_command(store: Store, tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_search_command_rejects_a_bad_date(store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store.close()
-    config = write_config(tmp_path, tmp_path / "m.db")
+    config, _ = write_config(tmp_path, fetch_pages=False)
     with pytest.raises(SystemExit) as info:
         main(["search", "--config", str(config), "--since", "last week", "حلف"])
     assert info.value.code == 2 and "not an ISO date" in capsys.readouterr().err

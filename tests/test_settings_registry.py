@@ -24,7 +24,8 @@ from monitor.settings import registry
 from monitor.settings.config import load_config, parse_config
 from monitor.settings.docs import render
 from monitor.settings.sections import ScheduleSettings
-from tests.e2e_site import SEEDS, Story, rss_feed
+from tests.config_files import LOOPBACK_HTTP, OPS_OFF, jsonl_channel, write_config
+from tests.e2e_site import Story, rss_feed
 from tests.fault_server import FaultServer
 from tests.helpers_delivery import SECRET
 
@@ -223,23 +224,13 @@ def test_the_shipped_config_uses_only_declared_keys() -> None:
 # -- secrets are checked where they are used ---------------------------------------------------------
 
 
+UNSET_SECRET_HOOK = {
+    "name": "hook", "type": "webhook", "url": "https://hooks.example/x", "secret_env": "TEST_UNSET_WEBHOOK_SECRET"
+}
+
+
 def secret_config(tmp_path: Path) -> Path:
-    return write(
-        tmp_path,
-        f"""
-[storage]
-database = "{tmp_path / "m.db"}"
-[pipeline]
-seeds_dir = "{SEEDS}"
-[ops]
-enabled = false
-[[alerts.channels]]
-name = "hook"
-type = "webhook"
-url = "https://hooks.example/x"
-secret_env = "TEST_UNSET_WEBHOOK_SECRET"
-""",
-    )
+    return write_config(tmp_path, ops=OPS_OFF, channels=[UNSET_SECRET_HOOK]).config
 
 
 def test_read_only_commands_work_without_a_channel_secret(tmp_path: Path) -> None:
@@ -300,42 +291,23 @@ def test_a_fixed_interval_still_backs_off_and_honours_the_server() -> None:
     assert ttl.interval == timedelta(minutes=90)
 
 
-def test_the_daemon_schedules_a_configured_feed_at_its_fixed_interval(tmp_path: Path) -> None:
+def test_the_daemon_schedules_a_configured_feed_at_its_fixed_interval(
+    tmp_path: Path, fault_server: FaultServer
+) -> None:
     story = Story("s1", "عنوان", "نص الخبر", "Mon, 23 Nov 2026 09:00:00 GMT")
-    with FaultServer({}) as server:
-        server.set("/fixed.xml", rss_feed("fixed", server.url(""), [(story, "/a/1.html", "ملخص")]))
-        server.set("/adaptive.xml", rss_feed("adaptive", server.url(""), [(story, "/a/2.html", "ملخص")]))
-        path = write(
-            tmp_path,
-            f"""
-[storage]
-database = "{tmp_path / "m.db"}"
-[pipeline]
-seeds_dir = "{SEEDS}"
-fetch_pages = false
-[http]
-allow_private_addresses = true
-per_host_min_interval = 0
-[schedule]
-jitter_fraction = 0
-[ops]
-enabled = false
-[[alerts.channels]]
-type = "jsonl"
-path = "{tmp_path / "alerts.jsonl"}"
-[[feeds]]
-url = "{server.url("/fixed.xml")}"
-interval_minutes = 17
-[[feeds]]
-url = "{server.url("/adaptive.xml")}"
-""",
-        )
-        app = App(load_config(path))
-        try:
-            app.run_once()
-            rows = {r["url"].rsplit("/", 1)[1]: r for r in app.store.feeds()}
-        finally:
-            app.close()
+    fault_server.set("/fixed.xml", rss_feed("fixed", fault_server.url(""), [(story, "/a/1.html", "ملخص")]))
+    fault_server.set("/adaptive.xml", rss_feed("adaptive", fault_server.url(""), [(story, "/a/2.html", "ملخص")]))
+    path = write_config(
+        tmp_path, fetch_pages=False, http=LOOPBACK_HTTP, schedule={"jitter_fraction": 0}, ops=OPS_OFF,
+        channels=[jsonl_channel(tmp_path)],
+        feeds=[{"url": fault_server.url("/fixed.xml"), "interval_minutes": 17}, fault_server.url("/adaptive.xml")],
+    ).config
+    app = App(load_config(path))
+    try:
+        app.run_once()
+        rows = {r["url"].rsplit("/", 1)[1]: r for r in app.store.feeds()}
+    finally:
+        app.close()
     assert rows["fixed.xml"]["interval_seconds"] == 17 * 60
     assert rows["adaptive.xml"]["interval_seconds"] == 30 * 60  # rate unknown: the default interval
     polled = datetime.fromisoformat(rows["fixed.xml"]["last_polled_at"])
@@ -343,23 +315,8 @@ url = "{server.url("/adaptive.xml")}"
 
 
 def test_a_disabled_channel_without_its_secret_is_reported_only_when_tested(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        f"""
-[storage]
-database = "{tmp_path / "m.db"}"
-[[alerts.channels]]
-name = "file"
-type = "jsonl"
-path = "{tmp_path / "alerts.jsonl"}"
-[[alerts.channels]]
-name = "hook"
-type = "webhook"
-enabled = false
-url = "https://hooks.example/x"
-secret_env = "TEST_UNSET_WEBHOOK_SECRET"
-""",
-    )
+    disabled_hook = {**UNSET_SECRET_HOOK, "enabled": False}
+    path = write_config(tmp_path, channels=[jsonl_channel(tmp_path), disabled_hook]).config
     every = cli("alerts", "test", "--config", str(path))
     assert every.returncode == 0, every.stderr
     assert (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").strip()  # the enabled channel sent

@@ -110,10 +110,10 @@ def _stopped(exc: DatabaseError, store: Store, report: ImportReport) -> MonitorE
 # -- commands -----------------------------------------------------------------------------------
 
 
-def _open_store(args: argparse.Namespace) -> Store:
+def _open_store(args: argparse.Namespace, read_only: bool = False) -> Store:
     from monitor.settings.config import load_config
 
-    return Store(load_config(args.config).database_path)
+    return Store(load_config(args.config).database_path, read_only=read_only)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -181,7 +181,7 @@ def _write_txt(rows: Iterator[dict[str, Any]], dest: Path) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    store = _open_store(args)
+    store = _open_store(args, read_only=True)
     try:
         rows = list(_corpus_rows(store, False, args.source, args.limit))
         by_source = store.corpus_sources()

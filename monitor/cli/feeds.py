@@ -74,8 +74,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 @contextmanager
-def _store(config: Config) -> Iterator[Store]:
-    store = Store(config.database_path)
+def _store(config: Config, read_only: bool = False) -> Iterator[Store]:
+    store = Store(config.database_path, read_only=read_only)
     try:
         yield store
     finally:
@@ -89,9 +89,9 @@ def _now() -> datetime:
 # --- list ------------------------------------------------------------------------------------------
 
 
-def feed_rows(config: Config, store: Store) -> list[dict[str, Any]]:
+def feed_rows(config: Config, store: Store | None) -> list[dict[str, Any]]:
     """Database rows plus config feeds the daemon has not synced yet (shown as never polled)."""
-    rows = [dict(r) for r in store.feeds()]
+    rows = [dict(r) for r in store.feeds()] if store is not None else []
     known = {r["url"] for r in rows}
     for feed in config.feeds:
         if feed.url not in known:
@@ -123,8 +123,11 @@ def _health(row: dict[str, Any]) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    with _store(config) as store:
-        rows = feed_rows(config, store)
+    if config.database_path.exists():
+        with _store(config, read_only=True) as store:
+            rows = feed_rows(config, store)
+    else:  # nothing polled yet, and a listing creates no database: the config's feeds, never polled
+        rows = feed_rows(config, None)
     if args.json:
         keys = (
             "url", "name", "origin", "enabled", "last_success_at", "last_polled_at", "last_status",

@@ -87,6 +87,11 @@ def cmd_once(args: argparse.Namespace) -> int:
     )
     for poll in report.failed:
         print(f"  failed: {poll.feed_url}: {poll.error}")
+    from monitor.runtime.cycle_summary import summarize
+
+    # A dead network or proxy must not look like a quiet news day; the log's summary line says why.
+    if summarize(report.polls).all_failed:
+        return EXIT_FAILURE
     return EXIT_OK
 
 
@@ -160,7 +165,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not config.database_path.exists():
         print(f"no database yet at {config.database_path}: run `monitor once` or `monitor run` first")
         return EXIT_FAILURE
-    store = Store(config.database_path)
+    store = Store(config.database_path, read_only=True)
     try:
         counts = store.counts()
         feeds = store.feeds()

@@ -33,17 +33,17 @@ def _iso_date(value: str) -> str:
     return value
 
 
-def _open(config_path: str | None) -> Store:
+def _open(config_path: str | None, read_only: bool = True) -> Store:
     from monitor.settings.config import load_config
 
     config = load_config(config_path)
     if not config.database_path.exists():
         raise MonitorError(f"no database yet at {config.database_path}: run `monitor once` or `monitor run` first")
-    return Store(config.database_path)
+    return Store(config.database_path, read_only=read_only)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    store = _open(args.config)
+    store = _open(args.config, read_only=not args.rebuild_index)
     try:
         if args.rebuild_index:
             count = store.rebuild_search_index()
@@ -96,7 +96,8 @@ def cmd_export_alerts(args: argparse.Namespace) -> int:
             raise MonitorError(f"no topic {args.topic!r} (known: {', '.join(sorted(known)) or 'none'})")
         self_url = f"{args.base_url.rstrip('/')}/alerts/{args.topic}.{args.format}" if args.base_url else None
         body = feed_export.render(config.database_path, args.topic, args.format, limit=args.limit,
-                                  self_url=self_url)
+                                  self_url=self_url, language=config.alerts.language,
+                                  timezone=config.alerts.timezone)
     except DatabaseError as exc:
         raise MonitorError(f"cannot read alerts from {config.database_path}: {exc}") from None
     if args.output == "-":

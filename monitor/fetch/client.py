@@ -2,6 +2,8 @@
 
 Redirects are followed by hand (not by httpx) so every hop goes through the host gate and the redirect
 limit; the SSRF check itself lives in the socket layer (ssrf.GuardedBackend), so it covers every hop too.
+Through a proxy ([http] use_env_proxy) the socket only reaches the proxy, so each hop's target is checked
+before its request instead (ssrf.check_proxied_target).
 Bodies are read raw and inflated here with a cap on the output, because httpx inflates a whole network
 chunk at once and a 64 KiB chunk of a gzip bomb is tens of megabytes.
 """
@@ -9,6 +11,7 @@ chunk at once and a 64 KiB chunk of a gzip bomb is tens of megabytes.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import zlib
@@ -30,6 +33,7 @@ from monitor.errors import (
     UnsupportedURL,
 )
 from monitor.fetch.hosts import HostGate, HostPaused, SlotTicket
+from monitor.fetch.proxies import NO_PROXIES, routes_from_environment
 from monitor.fetch.rules import (
     DEFAULT_429_PAUSE_SECONDS,
     MAX_RETRY_AFTER_SECONDS,
@@ -37,7 +41,7 @@ from monitor.fetch.rules import (
     parse_retry_after,
     status_for_http,
 )
-from monitor.fetch.ssrf import GuardedBackend
+from monitor.fetch.ssrf import GuardedBackend, check_proxied_target
 from monitor.models import FetchResult, FetchStatus
 from monitor.settings.sections import HttpSettings
 
@@ -171,12 +175,25 @@ class Fetcher:
                 allowed_networks=self.settings.allowed_networks,
                 max_connections=100,
             )
+        headers = {"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"}
         self._client = httpx.Client(
             transport=transport,
             follow_redirects=False,
-            trust_env=False,  # no proxies or .netrc from the environment: behaviour must be the config's
-            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            trust_env=False,  # no proxies or .netrc from the environment unless the config says so
+            headers=headers,
         )
+        # Proxies are routed here, not by httpx's trust_env, so one rule (proxy_for) decides both the route
+        # and whether the target needs the pre-request SSRF check.
+        self._routes = routes_from_environment(os.environ) if self.settings.use_env_proxy else NO_PROXIES
+        self._proxied = {
+            proxy: httpx.Client(
+                transport=httpx.HTTPTransport(proxy=proxy, trust_env=False),
+                follow_redirects=False,
+                trust_env=False,
+                headers=headers,
+            )
+            for proxy in self._routes.proxies
+        }
         self._closed = threading.Event()
 
     @property
@@ -188,6 +205,8 @@ class Fetcher:
         if not self._closed.is_set():
             self._closed.set()
             self._client.close()
+            for client in self._proxied.values():
+                client.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -227,6 +246,7 @@ class Fetcher:
         while True:
             target = _checked_url(hops[-1])
             host = target.host
+            client = self._client_for(target)
             with self._gate.slot(host, max_wait=s.total_timeout) as ticket:
                 now = self._clock()
                 # the total budget starts once we may talk to the host, not while queued for politeness
@@ -240,10 +260,10 @@ class Fetcher:
                     write=min(s.read_timeout, remaining),
                     pool=min(s.connect_timeout, remaining),
                 )
-                request = self._client.build_request(
+                request = client.build_request(
                     "GET", target, headers=headers, timeout=timeout, extensions={"trace": _start_tracer(ticket)}
                 )
-                response = self._client.send(request, stream=True)
+                response = client.send(request, stream=True)
                 try:
                     if response.status_code in REDIRECT_CODES:
                         location = response.headers.get("location")
@@ -258,6 +278,15 @@ class Fetcher:
                     return self._finish(url, hops[-1], host, response, deadline)
                 finally:
                     response.close()
+
+    def _client_for(self, target: httpx.URL) -> httpx.Client:
+        proxy = self._routes.proxy_for(target.scheme, target.host)
+        if proxy is None:
+            return self._client  # direct: the socket layer checks the address it connects to
+        s = self.settings
+        check_proxied_target(target.host, target.port or (443 if target.scheme == "https" else 80),
+                             allow_private=s.allow_private_addresses, allowed_networks=s.allowed_networks)
+        return self._proxied[proxy]
 
     def _finish(self, url: str, final_url: str, host: str, response: httpx.Response, deadline: float) -> FetchResult:
         code = response.status_code

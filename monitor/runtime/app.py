@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from monitor.deliver.dispatcher import Dispatcher
 from monitor.extract import Extractor
 from monitor.fetch.client import Fetcher
+from monitor.runtime.cycle_summary import CycleSummary, PollTally, heartbeat_line
 from monitor.runtime.lanes import PollLanes, host_of
 from monitor.runtime.metrics import Metrics
 from monitor.runtime.ops_http import make_ops_server
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 DISPATCH_SECONDS = 5  # how often pending alerts are looked at: delivery latency, not poll load
 HEALTH_CHECK_SECONDS = 300  # how often feed health is checked: warnings are about hours, not seconds
+SUMMARY_MAX_SECONDS = 300  # a summary line at least this often while polls keep the lanes busy
+HEARTBEAT_SECONDS = 600  # an idle daemon says when it polls next this often, so silence means trouble
 
 
 def utc_now() -> datetime:
@@ -72,6 +75,9 @@ class App:
         self.pipeline = Pipeline(config, self.store, self.fetcher, self.extractor, self.index, clock)
         self.dispatcher = Dispatcher(config.database_path, config.alerts, clock)
         self.metrics = Metrics()
+        self.tally = PollTally()
+        self._last_summary = time.monotonic()
+        self._last_heartbeat: float | None = None
         self.lanes = PollLanes(
             self.pipeline.poll_feed,
             workers=config.pipeline.workers,
@@ -94,6 +100,7 @@ class App:
         return report
 
     def _observe_poll(self, poll: PollReport) -> None:
+        self.tally.add(poll)
         if poll.paused:
             log.debug("feed %s: host paused, polled once the pause ends", poll.feed_url)
             return
@@ -106,7 +113,7 @@ class App:
             poll.seconds,
             article_errors=len(poll.article_errors),
         )
-        if poll.new or poll.failed:
+        if poll.new:  # a failure was logged once where it happened, in the pipeline
             log.info(
                 "feed %s: %s, %d entries, %d new, %d near-copies, %d matches, %d alerts%s",
                 poll.feed_url,
@@ -123,6 +130,7 @@ class App:
         """Poll every enabled feed now, whatever its schedule, then deliver what is due."""
         feeds = [FeedRow.from_row(r) for r in self.store.feeds(enabled_only=True)]
         report = self.poll(feeds)
+        self.log_summary()
         self.check_feed_health()
         self.dispatcher.run_due()
         return report
@@ -136,7 +144,7 @@ class App:
         try:
             feeds = self.store.feed_health(self.clock())
             # Every enabled channel: topic filters choose articles, and a silent feed concerns every topic.
-            channels = [c.name for c in self.config.alerts.channels if c.enabled]
+            channels = [c.name for c in self.config.alerts.delivery_channels()]
             queued = 0
             for warning in stale_feeds(feeds, self.clock(), warn_after):
                 if not self.store.queue_feed_warning(warning, channels):
@@ -169,10 +177,34 @@ class App:
             ]
             self.lanes.start(interleave_by_host(due))
             self.metrics.observe_cycle(time.monotonic() - started, ok=True)
+            self._log_progress(due_now=bool(due))
         except Exception:  # never let an exception escape a scheduled job
             log.exception("poll cycle failed")
             self.metrics.observe_cycle(0.0, ok=False)
             self.metrics.observe_error("cycle")
+
+    def log_summary(self) -> CycleSummary | None:
+        """One line for the polls finished since the last summary; a warning when none reached its feed."""
+        self._last_summary = time.monotonic()
+        summary = self.tally.take()
+        if summary is not None:
+            log.log(*summary.line())
+        return summary
+
+    def _log_progress(self, *, due_now: bool) -> None:
+        idle = self.lanes.idle()
+        if idle or time.monotonic() - self._last_summary >= SUMMARY_MAX_SECONDS:
+            self.log_summary()
+        if due_now or not idle:
+            return
+        if self._last_heartbeat is not None and time.monotonic() - self._last_heartbeat < HEARTBEAT_SECONDS:
+            return
+        self._last_heartbeat = time.monotonic()
+        feeds = [FeedRow.from_row(r) for r in self.store.feeds(enabled_only=True)]
+        scheduled = [f for f in feeds if f.next_poll_at is not None]
+        following = min(scheduled, key=lambda f: f.next_poll_at or self.clock(), default=None)
+        log.info(heartbeat_line(self.clock(), following.next_poll_at if following else None,
+                                following.url if following else None))
 
     def dispatch(self) -> None:
         try:
@@ -242,6 +274,8 @@ class App:
                 self.metrics,
                 scheduler_alive=lambda: bool(scheduler.running),
                 topics=[t.name for t in self.config.topics],
+                language=self.config.alerts.language,
+                timezone=self.config.alerts.timezone,
             )
             try:
                 ops_server.start()  # logs where it listens

@@ -49,6 +49,11 @@ class PollLanes:
         with self._lock:
             return url in self._busy
 
+    def idle(self) -> bool:
+        """No poll waiting or running."""
+        with self._lock:
+            return not self._busy
+
     def start(self, feeds: Iterable[FeedRow]) -> list[Future[PollReport]]:
         """Queue every feed not already waiting or running (in the order given); their futures."""
         futures: list[Future[PollReport]] = []
@@ -86,6 +91,8 @@ class PollLanes:
                 del self._waiting[host]
 
     def _run(self, host: str, feed: FeedRow, future: Future[PollReport]) -> None:
+        report: PollReport | None = None
+        failure: BaseException | None = None
         try:
             if self._stopped or not future.set_running_or_notify_cancel():
                 future.cancel()
@@ -95,14 +102,19 @@ class PollLanes:
                 self._on_done(report)
             except Exception:  # counting and logging must not lose the poll's result
                 log.exception("feed %s: could not report the poll", feed.url)
-            future.set_result(report)
         except BaseException as exc:
-            if not future.done():
-                future.set_exception(exc)
+            failure = exc
             raise
         finally:
+            # the feed leaves the busy set before its result is seen, so a poll started by whoever waits
+            # on the result never finds it still running
             with self._lock:
                 self._running[host] -= 1
                 self._busy.discard(feed.url)
                 if not self._stopped:
                     self._hand_out()
+            if not future.done():
+                if report is not None:
+                    future.set_result(report)
+                elif failure is not None:
+                    future.set_exception(failure)

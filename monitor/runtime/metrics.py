@@ -75,6 +75,8 @@ class Snapshot:
     last_success_at: float | None  # end of the last cycle that raised nothing
     cycles: int
     polls: int
+    last_feed_success_at: float | None = None  # last poll that reached its feed (ok or not modified)
+    last_feed_failure_at: float | None = None  # last poll that did not
 
 
 class Metrics:
@@ -93,6 +95,8 @@ class Metrics:
         self._cycles: dict[str, int] = defaultdict(int)  # "ok" / "error"
         self._last_cycle_at: float | None = None
         self._last_success_at: float | None = None
+        self._last_feed_success_at: float | None = None
+        self._last_feed_failure_at: float | None = None
 
     def observe_poll(
         self, status: str, new: int, duplicates: int, matches: int, alerts: int, seconds: float,
@@ -102,8 +106,11 @@ class Metrics:
         that kind (temporary, soft, hard, error); articles that failed inside a good poll as "article"."""
         with self._lock:
             self._polls[status] += 1
-            if status not in ("ok", "not_modified"):
+            if status in ("ok", "not_modified"):
+                self._last_feed_success_at = self._clock()
+            else:
                 self._errors[f"poll_{status}"] += 1
+                self._last_feed_failure_at = self._clock()
             if article_errors:
                 self._errors["article"] += article_errors
             self._articles_new += new
@@ -129,7 +136,8 @@ class Metrics:
         with self._lock:
             return Snapshot(started_at=self.started_at, last_cycle_at=self._last_cycle_at,
                             last_success_at=self._last_success_at, cycles=sum(self._cycles.values()),
-                            polls=sum(self._polls.values()))
+                            polls=sum(self._polls.values()), last_feed_success_at=self._last_feed_success_at,
+                            last_feed_failure_at=self._last_feed_failure_at)
 
     def render(self, gauges: Iterable[Gauge] = ()) -> str:
         """The whole /metrics body: process counters, then the database gauges given."""

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from monitor.deliver import alert_feeds as feed_export
+from monitor.deliver.render.labels import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE
 from monitor.errors import MonitorError
 from monitor.runtime.metrics import Gauge, Metrics, database_gauges
 from monitor.settings.sections import OpsSettings
@@ -46,11 +47,15 @@ def probe_database(database_path: Path, timeout: float = 2.0) -> str | None:
 
 
 def health_report(*, scheduler_alive: bool, started_at: float, last_success_at: float | None, now: float,
-                  stale_after_seconds: float, database_error: str | None) -> dict[str, Any]:
-    """The /healthz body. healthy = scheduler running, a cycle succeeded recently, database writable.
+                  stale_after_seconds: float, database_error: str | None,
+                  last_feed_success_at: float | None = None, last_feed_failure_at: float | None = None,
+                  feeds_down_after_seconds: float = 0) -> dict[str, Any]:
+    """The /healthz body. healthy = scheduler running, a cycle succeeded recently, database writable,
+    and feeds reachable; status "degraded" when only the feeds are not (a dead network or proxy).
 
     Before the first cycle has finished, the process start stands in for it: a daemon that just
-    started is healthy for `stale_after_seconds`.
+    started is healthy for `stale_after_seconds`. The feeds check fails only while polls keep failing:
+    a feed polled rarely is not a sign of trouble, a failure with no success for the threshold is.
     """
     reference = last_success_at if last_success_at is not None else started_at
     age = max(0.0, now - reference)
@@ -59,14 +64,32 @@ def health_report(*, scheduler_alive: bool, started_at: float, last_success_at: 
         "scheduler": {"ok": scheduler_alive},
         "last_successful_cycle": {
             "ok": cycle_ok,
-            "at": (datetime.fromtimestamp(last_success_at, UTC).isoformat(timespec="seconds")
-                   if last_success_at is not None else None),
+            "at": _iso(last_success_at),
             "age_seconds": round(age, 1),
             "stale_after_seconds": stale_after_seconds,
         },
         "database": {"ok": database_error is None, **({"error": database_error} if database_error else {})},
     }
-    return {"healthy": all(c["ok"] for c in checks.values()), "checks": checks}
+    if feeds_down_after_seconds > 0:
+        feed_reference = last_feed_success_at if last_feed_success_at is not None else started_at
+        feed_age = max(0.0, now - feed_reference)
+        failing_since_success = last_feed_failure_at is not None and (
+            last_feed_success_at is None or last_feed_failure_at > last_feed_success_at)
+        checks["feeds_reachable"] = {
+            "ok": not (failing_since_success and feed_age > feeds_down_after_seconds),
+            "last_success_at": _iso(last_feed_success_at),
+            "last_failure_at": _iso(last_feed_failure_at),
+            "age_seconds": round(feed_age, 1),
+            "down_after_seconds": feeds_down_after_seconds,
+        }
+    healthy = all(c["ok"] for c in checks.values())
+    only_feeds_down = not healthy and all(c["ok"] for name, c in checks.items() if name != "feeds_reachable")
+    status = "healthy" if healthy else "degraded" if only_feeds_down else "unhealthy"
+    return {"healthy": healthy, "status": status, "checks": checks}
+
+
+def _iso(timestamp: float | None) -> str | None:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds") if timestamp is not None else None
 
 
 # -- the server -------------------------------------------------------------------------------------
@@ -182,7 +205,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 def make_ops_server(settings: OpsSettings, database_path: Path, metrics: Metrics,
                     scheduler_alive: Callable[[], bool], topics: Collection[str] = (),
-                    clock: Callable[[], float] = time.time) -> OpsServer:
+                    clock: Callable[[], float] = time.time, *, language: str = DEFAULT_LANGUAGE,
+                    timezone: str = DEFAULT_TIMEZONE) -> OpsServer:
     """The ops server of a running daemon. Every request reads the database on its own short-lived
     connection, so the endpoint answers even while the pipeline holds the store's lock."""
 
@@ -191,7 +215,10 @@ def make_ops_server(settings: OpsSettings, database_path: Path, metrics: Metrics
         return health_report(scheduler_alive=scheduler_alive(), started_at=snap.started_at,
                              last_success_at=snap.last_success_at, now=clock(),
                              stale_after_seconds=settings.stale_after_seconds,
-                             database_error=probe_database(database_path))
+                             database_error=probe_database(database_path),
+                             last_feed_success_at=snap.last_feed_success_at,
+                             last_feed_failure_at=snap.last_feed_failure_at,
+                             feeds_down_after_seconds=settings.feeds_down_after_seconds)
 
     def metrics_text() -> str:
         try:
@@ -210,7 +237,8 @@ def make_ops_server(settings: OpsSettings, database_path: Path, metrics: Metrics
         host, port = server.address  # the real port when 0 was configured
         base = (settings.public_url or f"http://{host}:{port}").rstrip("/")
         return feed_export.render(database_path, topic, fmt, limit=settings.feed_entries,
-                                  self_url=f"{base}/alerts/{quote(topic)}.{fmt}")
+                                  self_url=f"{base}/alerts/{quote(topic)}.{fmt}", language=language,
+                                  timezone=timezone)
 
     server = OpsServer(settings.host, settings.port, health, metrics_text, alert_feed)
     return server

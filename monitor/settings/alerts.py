@@ -5,9 +5,13 @@ INTERFACE:
     AlertsConfig.channels                 channel configs, unique .name
     AlertsConfig.channel_names_for(topic) names of the enabled channels that take alerts of this topic
     AlertsConfig.require_secrets()        ConfigError naming the key when an enabled channel's secret is unset
+    AlertsConfig.delivery_channels()      enabled channels as deliveries address them: an apprise channel
+                                          becomes one AppriseTarget per URL (name "<channel>/<url hash>")
+    AlertsConfig.channel(name)            a configured channel or an apprise URL's target, by name
+    AlertsConfig.language / .timezone     how alerts are written for a reader ([alerts] language, timezone)
 
 Every error is a ConfigError naming the dotted key (e.g. `alerts.channels[2].url`) so a user can find it.
-Secrets named by `secret_env` / `password_env` are read where they are used (the senders, and
+Secrets named by `secret_env` / `password_env` / `urls_env` are read where they are used (the senders, and
 `require_secrets()` when a sending command starts), so read-only commands work without them while
 `run`, `once` and `alerts test` still fail at start, not at 3 a.m. on the first alert.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -29,7 +34,12 @@ from monitor.settings import registry
 from monitor.settings.registry import STANDARD_WEBHOOKS_DELAYS
 
 SmtpSecurity = Literal["starttls", "tls", "none"]
+AppriseFormat = Literal["markdown", "text"]
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# Apprise's own convention for a list of URLs in one variable (its CLI reads APPRISE_URLS so)
+_URL_SEPARATORS = re.compile(r"[\s,]+")
+DEFAULT_LANGUAGE: str = registry.ALERTS_LANGUAGE.default
+DEFAULT_TIMEZONE: str = registry.ALERTS_TIMEZONE.default
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,9 @@ class ChannelBase:
     digest: Digest = field(default_factory=Digest)
     rate_limit: RateLimit | None = None
     max_attempts: int | None = None  # overrides AlertsConfig.retry.max_attempts for this channel
+    # [alerts] language and timezone, carried by each channel so its sender writes for the reader
+    language: str = DEFAULT_LANGUAGE
+    timezone: str = DEFAULT_TIMEZONE
 
     @property
     def kind(self) -> str:
@@ -166,20 +179,119 @@ class EmailChannel(ChannelBase):
         return None
 
 
-Channel = ConsoleChannel | JsonlChannel | WebhookChannel | EmailChannel
+@dataclass(frozen=True)
+class AppriseTarget(ChannelBase):
+    """One URL of an apprise channel: the unit deliveries are made to, each with its own attempts.
+
+    Its name is "<channel>/<hash of the URL>": stable while the URL stays in the variable, whatever the
+    order, and it reveals nothing of the URL's tokens. A URL taken out of the variable leaves its pending
+    deliveries without a channel, so they are dead-lettered instead of going to another URL.
+    """
+
+    url: str = field(default="", repr=False)  # holds tokens: never logged or printed
+    parent: str = ""
+    body_format: AppriseFormat = "markdown"
+    timeout_seconds: float = 10.0
+
+    @property
+    def kind(self) -> str:
+        return "apprise"
+
+    @property
+    def scheme(self) -> str:
+        return self.url.partition("://")[0].lower() if "://" in self.url else "?"
+
+
+@dataclass(frozen=True)
+class AppriseChannel(ChannelBase):
+    urls_env: SecretRef | None = None
+    body_format: AppriseFormat = "markdown"
+    timeout_seconds: float = 10.0
+
+    @property
+    def kind(self) -> str:
+        return "apprise"
+
+    def urls(self, environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+        """The Apprise URLs in the variable, each once. ConfigError when it is unset or holds none."""
+        if self.urls_env is None:
+            raise ConfigError(f"alerts.channels.{self.name}.urls_env", "is required")
+        found = tuple(dict.fromkeys(u for u in _URL_SEPARATORS.split(self.urls_env.value(environ)) if u))
+        if not found:
+            raise ConfigError(self.urls_env.key, f"environment variable {self.urls_env.env} holds no URL")
+        return found
+
+    def targets(self, environ: Mapping[str, str] | None = None) -> tuple[AppriseTarget, ...]:
+        return tuple(
+            AppriseTarget(
+                name=target_name(self.name, url),
+                enabled=self.enabled,
+                topics=self.topics,
+                digest=self.digest,
+                rate_limit=self.rate_limit,  # per URL: each receiver has its own limit
+                max_attempts=self.max_attempts,
+                language=self.language,
+                timezone=self.timezone,
+                url=url,
+                parent=self.name,
+                body_format=self.body_format,
+                timeout_seconds=self.timeout_seconds,
+            )
+            for url in self.urls(environ)
+        )
+
+    def missing_secret(self, environ: Mapping[str, str] | None = None) -> ConfigError | None:
+        try:
+            self.urls(environ)
+        except ConfigError as exc:
+            return exc
+        return None
+
+
+def target_name(channel: str, url: str) -> str:
+    # "/" never occurs in a channel name, so a target's name cannot clash with a channel's
+    return f"{channel}/{hashlib.sha256(url.encode()).hexdigest()[:12]}"
+
+
+Channel = ConsoleChannel | JsonlChannel | WebhookChannel | EmailChannel | AppriseChannel | AppriseTarget
 
 
 @dataclass(frozen=True)
 class AlertsConfig:
     channels: tuple[Channel, ...] = (ConsoleChannel(name="console"),)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    language: str = DEFAULT_LANGUAGE
+    timezone: str = DEFAULT_TIMEZONE
 
     def channel(self, name: str) -> Channel | None:
-        return next((c for c in self.channels if c.name == name), None)
+        found = next((c for c in self.channels if c.name == name), None)
+        if found is not None or "/" not in name:
+            return found
+        parent = self.channel(name.partition("/")[0])
+        if not isinstance(parent, AppriseChannel) or parent.missing_secret() is not None:
+            return None
+        return next((t for t in parent.targets() if t.name == name), None)
+
+    def delivery_channels(self) -> list[Channel]:
+        """The enabled channels deliveries are queued for: an apprise channel as one target per URL.
+
+        An apprise channel whose variable is unset (or empty) is queued as itself: its sender then fails
+        naming the variable, and the deliveries wait in the dead letter for `alerts retry` instead of
+        being lost.
+        """
+        found: list[Channel] = []
+        for c in self.channels:
+            if not c.enabled:
+                continue
+            if isinstance(c, AppriseChannel) and c.missing_secret() is None:
+                found.extend(c.targets())
+            else:
+                found.append(c)
+        return found
 
     def channel_names_for(self, topic: str) -> list[str]:
         """Enabled channels that take alerts of `topic` (the names the pipeline passes to enqueue)."""
-        return [c.name for c in self.channels if c.enabled and (not c.topics or topic in c.topics)]
+        return [c.name for c in self.delivery_channels() if not c.topics or topic in c.topics]
 
     def max_attempts(self, channel: Channel) -> int:
         return channel.max_attempts if channel.max_attempts is not None else self.retry.max_attempts
@@ -231,7 +343,7 @@ def _parse_digest(path: str, values: Mapping[str, Any]) -> Digest:
     )
 
 
-def _parse_channel(raw: Any, path: str) -> Channel:
+def _parse_channel(raw: Any, path: str, language: str, timezone: str) -> Channel:
     if not isinstance(raw, Mapping):
         raise ConfigError(path, "must be a table")
     # the type decides which keys are known, so it is read first
@@ -249,6 +361,8 @@ def _parse_channel(raw: Any, path: str) -> Channel:
         "digest": _parse_digest(path, values),
         "rate_limit": RateLimit(rate_count, values["rate_limit_window_minutes"] * 60.0) if rate_count else None,
         "max_attempts": values["max_attempts"],
+        "language": language,
+        "timezone": timezone,
     }
     if kind == "console":
         return ConsoleChannel(**common)
@@ -256,6 +370,13 @@ def _parse_channel(raw: Any, path: str) -> Channel:
         return JsonlChannel(**common, path=Path(values["path"]))
     if kind == "webhook":
         return _webhook(path, values, common)
+    if kind == "apprise":
+        return AppriseChannel(
+            **common,
+            urls_env=SecretRef(values["urls_env"], f"{path}.urls_env"),
+            body_format=values["body_format"],
+            timeout_seconds=values["timeout_seconds"],
+        )
     return _email(path, values, common)
 
 
@@ -304,21 +425,23 @@ def parse_alerts(spec: Mapping[str, Any], origins: Mapping[str, str] | None = No
     """
     values = registry.read_table("alerts", spec, registry.ALERTS.keys, nested=("channels",), origins=origins)
     retry = _parse_retry(values)
+    language, timezone = values["language"], values["timezone"]
     raw_channels = spec.get("channels")
     if raw_channels is None:
-        return AlertsConfig(retry=retry)
+        console = ConsoleChannel(name="console", language=language, timezone=timezone)
+        return AlertsConfig(channels=(console,), retry=retry, language=language, timezone=timezone)
     if not isinstance(raw_channels, list):
         raise ConfigError("alerts.channels", "must be an array of tables ([[alerts.channels]])")
     channels: list[Channel] = []
     seen: set[str] = set()
     for i, raw in enumerate(raw_channels):
         path = f"alerts.channels[{i}]"
-        channel = _parse_channel(raw, path)
+        channel = _parse_channel(raw, path, language, timezone)
         if channel.name in seen:
             raise ConfigError(f"{path}.name", f"duplicate channel name {channel.name!r}")
         seen.add(channel.name)
         channels.append(channel)
-    return AlertsConfig(channels=tuple(channels), retry=retry)
+    return AlertsConfig(channels=tuple(channels), retry=retry, language=language, timezone=timezone)
 
 
 def channel_summary(channel: Channel) -> str:
@@ -331,12 +454,18 @@ def channel_summary(channel: Channel) -> str:
             return f"email via {channel.host}:{channel.port} ({channel.security}) to {to}"
         case JsonlChannel():
             return f"jsonl {channel.path}"
+        case AppriseTarget():  # the scheme only: the rest of an Apprise URL is tokens
+            return f"apprise {channel.scheme}:// ({channel.name})"
+        case AppriseChannel():
+            return f"apprise, URLs from ${channel.urls_env.env if channel.urls_env else '?'}"
         case _:
             return "console log"
 
 
 __all__: Sequence[str] = [
     "AlertsConfig",
+    "AppriseChannel",
+    "AppriseTarget",
     "Channel",
     "ConsoleChannel",
     "Digest",
@@ -349,4 +478,5 @@ __all__: Sequence[str] = [
     "channel_summary",
     "decode_whsec",
     "parse_alerts",
+    "target_name",
 ]

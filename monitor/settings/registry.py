@@ -138,6 +138,13 @@ HTTP = _plain(
     Key("allowed_networks", "strings", (), "CIDR blocks allowed even when private addresses are refused", v.cidr_list),
     Key("per_host_concurrency", "integer", 2, "requests in flight to one host at a time", v.at_least(1)),
     Key("per_host_min_interval", "number", 1.0, "minimum seconds between two requests to one host", v.at_least(0)),
+    Key(
+        "use_env_proxy",
+        "boolean",
+        False,
+        "send requests through the proxy in HTTPS_PROXY / HTTP_PROXY, except hosts in NO_PROXY "
+        "(docs/operations.md: what the SSRF guard checks then)",
+    ),
 )
 
 SCHEDULE = _plain(
@@ -192,6 +199,14 @@ OPS = _plain(
         v.positive,
     ),
     Key(
+        "feeds_down_after_seconds",
+        "integer",
+        3600,
+        "/healthz says degraded when feed polls fail and none has succeeded for this long "
+        "(a dead network or proxy); 0 = no such check",
+        v.at_least(0),
+    ),
+    Key(
         "retention_days",
         "integer",
         0,
@@ -210,9 +225,25 @@ OPS = _plain(
     ),
 )
 
+# named: their defaults are also the typed settings' defaults (settings/alerts.py)
+ALERTS_LANGUAGE = Key(
+    "language",
+    "string",
+    "ar",
+    "language of the labels, reasons and headings of alerts (e-mail, digest, Apprise, alert feeds): ar or en",
+    v.one_of("ar", "en"),
+)
+ALERTS_TIMEZONE = Key(
+    "timezone",
+    "string",
+    "Asia/Baghdad",
+    "IANA time zone alert times are shown in (UTC is shown beside)",
+    v.time_zone,
+)
+
 ALERTS = _plain(
     "alerts",
-    "Retry policy of every delivery; the channels are [[alerts.channels]] tables.",
+    "Retry policy of every delivery and how alerts are written; the channels are [[alerts.channels]] tables.",
     Key("max_attempts", "integer", 8, "attempts per delivery in all before it is dead-lettered", v.at_least(1)),
     Key(
         "retry_delays_seconds",
@@ -223,14 +254,16 @@ ALERTS = _plain(
     ),
     Key("retry_jitter", "number", 0.2, "random spread of each delay (0.2 = ±20%)", v.between(0, 1)),
     Key("max_retry_after_seconds", "number", 86400.0, "a receiver's Retry-After is honoured up to this", v.at_least(0)),
+    ALERTS_LANGUAGE,
+    ALERTS_TIMEZONE,
 )
 
-CHANNEL_TYPES = ("console", "jsonl", "webhook", "email")
+CHANNEL_TYPES = ("console", "jsonl", "webhook", "email", "apprise")
 
 CHANNEL = Section(
     "alerts.channels",
     (
-        Key("type", "string", None, "console | jsonl | webhook | email", v.one_of(*CHANNEL_TYPES), required=True),
+        Key("type", "string", None, " | ".join(CHANNEL_TYPES), v.one_of(*CHANNEL_TYPES), required=True),
         Key("name", "string", None, "unique id used in logs, delivery ids and --channel", default_text="the type"),
         Key("enabled", "boolean", True, "false keeps the channel here without sending to it"),
         Key("topics", "strings", (), "only alerts of these topics", each=v.non_empty, default_text="every topic"),
@@ -319,6 +352,31 @@ CHANNEL_KINDS: dict[str, Section] = {
             Key("subject_prefix", "string", "[monitor]", "prefix of every subject"),
         ),
         "Multipart e-mail (plain text and right-to-left HTML).",
+    ),
+    "apprise": Section(
+        "alerts.channels (apprise)",
+        (
+            Key(
+                "urls_env",
+                "string",
+                None,
+                "environment variable holding one or more Apprise URLs (slack://, msteams://, tgram://, "
+                "ntfy://, matrix://, discord://, json://, …), separated by spaces or commas; read when sending",
+                v.non_empty,
+                required=True,
+            ),
+            Key(
+                "body_format",
+                "string",
+                "markdown",
+                "markdown (hits in bold) or text (hits in «guillemets»)",
+                v.one_of("markdown", "text"),
+            ),
+            Key("timeout_seconds", "number", 10.0, "seconds to connect and to wait for an answer", v.between(0.1, 300)),
+        ),
+        "Slack, Teams, Telegram, ntfy, Matrix, Discord and the rest through Apprise "
+        "(`pip install 'monitor[apprise]'`). Each URL is its own delivery: attempts, retries and dead "
+        "letter per URL.",
     ),
 }
 

@@ -49,6 +49,8 @@ class HttpSettings:
     # CIDR blocks allowed even when allow_private_addresses is false, e.g. ("10.1.2.0/24",) for one
     # internal feed server without opening the whole private range
     allowed_networks: tuple[str, ...] = ()
+    # Route requests through HTTPS_PROXY/HTTP_PROXY (minus NO_PROXY); off so the config alone decides.
+    use_env_proxy: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,8 @@ class OpsSettings:
     host: str = "127.0.0.1"
     port: int = 9468
     stale_after_seconds: int = 600
+    # /healthz is degraded when feed polls keep failing and none has succeeded for this long; 0 = off.
+    feeds_down_after_seconds: int = 3600
     retention_days: int = 0
     feed_entries: int = 50
     public_url: str = ""

@@ -25,7 +25,7 @@ from monitor.models import Alert, Decision, ExtractedText
 from monitor.schedule.feed_health import FeedHealth, FeedWarning
 from monitor.store import articles, feeds, maintenance, outbox, reads, search
 from monitor.store.articles import NewArticle
-from monitor.store.connection import StoreError, open_read_write, write_transaction
+from monitor.store.connection import StoreError, open_read_only, open_read_write, write_transaction
 from monitor.store.corpus_index import SqliteCorpusIndex
 from monitor.store.feeds import FeedRow
 from monitor.store.migrations import MIGRATIONS, schema_version
@@ -34,9 +34,11 @@ __all__ = ["MIGRATIONS", "FeedRow", "NewArticle", "Store", "StoreError"]
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """read_only: open without creating, migrating or writing anything (the read commands), so a
+        user who may only read the file can use them; a write then fails."""
         self.path = path
-        self.db = open_read_write(path)
+        self.db = open_read_only(path) if read_only else open_read_write(path)
         self.lock = threading.RLock()
         self.corpus_index = SqliteCorpusIndex(self.db)
 
