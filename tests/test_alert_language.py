@@ -20,7 +20,8 @@ from monitor.runtime.ops_http import make_ops_server
 from monitor.settings.alerts import parse_alerts
 from monitor.settings.sections import parse_ops_settings
 from tests.delivery_servers import SmtpServer
-from tests.helpers_delivery import FakeClock, config, make_alert, make_db, store
+from tests.fake_clock import FakeClock
+from tests.helpers_delivery import config, make_alert, make_db, store
 from tests.test_ops import ATOM, ROOT, get
 
 

@@ -23,7 +23,8 @@ from monitor.deliver.channels import Message, Sender, make_sender
 from monitor.deliver.dispatcher import Dispatcher
 from monitor.deliver.policy import Outcome
 from tests.delivery_servers import Reply, SmtpServer, WebhookReceiver
-from tests.helpers_delivery import SECRET, FakeClock, config, make_alert, make_db, states, store
+from tests.fake_clock import FakeClock
+from tests.helpers_delivery import SECRET, config, make_alert, make_db, states, store
 
 
 def _mail(port: int) -> dict[str, Any]:
@@ -173,14 +174,21 @@ def test_a_hanging_webhook_does_not_delay_email_or_stopping(tmp_path: Path) -> N
 
 
 def test_monitor_run_sends_email_on_time_and_stops_promptly_with_a_hanging_webhook(tmp_path: Path) -> None:
+    from tests.config_files import email_channel, jsonl_channel, write_config
     from tests.test_daemon import start_daemon, wait_until
-    from tests.test_end_to_end import write_config
 
     with WebhookReceiver(SECRET) as rx, SmtpServer() as smtp:
-        config = write_config(tmp_path, [], rx.url, smtp.port)
-        text = config.read_text(encoding="utf-8")
-        config.write_text(text.replace('secret_env = "E2E_WEBHOOK_SECRET"\n',
-                                       'secret_env = "E2E_WEBHOOK_SECRET"\ntimeout_seconds = 2\n'), encoding="utf-8")
+        config = write_config(
+            tmp_path,
+            database="monitor.db",
+            ops={"enabled": False},
+            channels=[
+                {"type": "webhook", "name": "hook", "url": rx.url, "secret_env": "E2E_WEBHOOK_SECRET",
+                 "timeout_seconds": 2},
+                email_channel(smtp.port, "analyst@example.test"),
+                jsonl_channel(tmp_path),
+            ],
+        ).config
         db = make_db(tmp_path / "monitor.db")
         for n in range(1, 7):
             store(db, make_alert(n, created_at=datetime.now(UTC)), ["hook", "mail", "file"])

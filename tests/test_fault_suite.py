@@ -22,12 +22,14 @@ from pathlib import Path
 
 from monitor.runtime.app import App
 from monitor.settings.config import load_config
+from tests.config_files import LOOPBACK_HTTP, email_channel, jsonl_channel, shipped_topics, write_config
 from tests.delivery_servers import Reply as HookReply
 from tests.delivery_servers import SmtpServer, WebhookReceiver
 from tests.e2e_site import Story, article_page, fixture_articles, rss_feed
 from tests.fault_server import FaultServer, Reply, gzip_bomb
+from tests.helpers_delivery import SECRET
 from tests.test_delivery_faults import fill, small_filesystem
-from tests.test_end_to_end import POSITIVE, SECRET, html_reply, write_config
+from tests.test_end_to_end import POSITIVE, html_reply
 
 RSS = {"Content-Type": "application/rss+xml"}
 ITEM = "<item><title>{t}</title><link>{link}</link><pubDate>{date}</pubDate><description>{d}</description></item>"
@@ -100,12 +102,21 @@ def test_classic_and_delivery_faults_lose_nothing_and_double_nothing(tmp_path: P
         server.set("/nato.html", html_reply(article_page(story.title, story.text, "عكاظ")))
         faulty = [server.url(p) for p in classic_faults(base) if p.endswith((".xml", ".json"))]
         feeds = [server.url("/control.xml"), *faulty]
-        config = write_config(disk, feeds, rx.url, smtp.port)
-        text = config.read_text(encoding="utf-8")
-        text = text.replace("read_timeout = 5", "read_timeout = 2").replace("total_timeout = 10", "total_timeout = 4")
-        hook_line = 'secret_env = "E2E_WEBHOOK_SECRET"\n'
-        text = text.replace(hook_line, hook_line + "timeout_seconds = 2\n")
-        config.write_text(text, encoding="utf-8")
+        config = write_config(
+            disk,
+            database="monitor.db",
+            pipeline={"workers": 4, "extract_timeout_seconds": 30},
+            ops={"enabled": False},
+            http={**LOOPBACK_HTTP, "connect_timeout": 2, "read_timeout": 2, "total_timeout": 4},
+            topics=shipped_topics(),
+            channels=[
+                {"type": "webhook", "name": "hook", "url": rx.url, "secret_env": "E2E_WEBHOOK_SECRET",
+                 "timeout_seconds": 2},
+                email_channel(smtp.port, "analyst@example.test"),
+                jsonl_channel(disk),
+            ],
+            feeds=[{"url": url, "name": f"feed{i}"} for i, url in enumerate(feeds)],
+        ).config
         rx.script(500, HookReply(status=503, delay=5))  # a 500, then a hang past the 2 s timeout
         smtp.fail_next(451)
         os.environ["E2E_WEBHOOK_SECRET"] = SECRET
