@@ -21,7 +21,8 @@ from monitor.deliver.dispatcher import Dispatcher
 from monitor.errors import ConfigError
 from monitor.models import AlertItem
 from monitor.settings.alerts import AppriseChannel, AppriseTarget, target_name
-from tests.helpers_delivery import FakeClock, attempts, config, make_alert, make_db, states, store
+from tests.fake_clock import FakeClock
+from tests.helpers_delivery import attempts, config, make_alert, make_db, states, store
 
 TOKEN = "s3cr3tT0kenXYZ"
 
