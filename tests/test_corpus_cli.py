@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli import corpus
 from monitor.cli.main import main
 from monitor.models import ExtractedText
 from monitor.parse.article_files import read_seeds
+from monitor.runtime import corpus_import
 from monitor.store import search
 from monitor.store.corpus_index import SqliteCorpusIndex
 from monitor.store.database import Store
@@ -44,7 +44,7 @@ def inputs(tmp_path: Path) -> Path:
 def test_import_a_folder_into_articles_near_copy_index_and_search(
         tmp_path: Path, inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config, database = write_config(tmp_path, fetch_pages=False)
-    assert main(["corpus", "import", "--config", str(config), str(inputs)]) == 0
+    assert main(["corpus", "import", "--config", str(config), str(inputs)]) == 1
     captured = capsys.readouterr()
     assert "imported 4 articles" in captured.out and "2 unusable" in captured.out
     assert "batch.jsonl:2" in captured.err and "batch.jsonl:3" in captured.err
@@ -65,14 +65,14 @@ def test_import_a_folder_into_articles_near_copy_index_and_search(
     store.close()
 
     # importing again adds nothing: ids come from the text, URLs are canonicalised
-    assert main(["corpus", "import", "--config", str(config), str(inputs)]) == 0
+    assert main(["corpus", "import", "--config", str(config), str(inputs)]) == 1
     assert "imported 0 articles" in capsys.readouterr().out
     assert Store(database).db["articles"].count == 4
 
 
 def test_export_jsonl_and_txt_round_trip(tmp_path: Path, inputs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config, database = write_config(tmp_path, fetch_pages=False)
-    assert main(["corpus", "import", "--config", str(config), str(inputs)]) == 0
+    assert main(["corpus", "import", "--config", str(config), str(inputs)]) == 1
     jsonl = tmp_path / "corpus.jsonl"
     assert main(["corpus", "export", "--config", str(config), "--format", "jsonl", str(jsonl)]) == 0
     exported = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
@@ -117,8 +117,8 @@ def test_list_counts_by_source(tmp_path: Path, inputs: Path, capsys: pytest.Capt
 
 def test_long_import_reports_progress_and_can_skip_near_copies(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(corpus, "PROGRESS_EVERY", 5)
-    monkeypatch.setattr(corpus, "BATCH", 4)
+    monkeypatch.setattr(corpus_import, "PROGRESS_EVERY", 5)
+    monkeypatch.setattr(corpus_import, "BATCH", 4)
     config, database = write_config(tmp_path, fetch_pages=False)
     # 12 distinct texts, then a lightly edited copy of each of the 5 seeds
     lines = [{"text": f"مقال رقم {i} " + " ".join(f"كلمة{i}_{j}" for j in range(60))} for i in range(12)]

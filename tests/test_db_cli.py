@@ -228,9 +228,9 @@ def fill(folder: Path) -> Path:
 
 def test_a_full_disk_is_a_clear_error_and_loses_nothing(
         small_disk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from monitor.cli.corpus import import_records
     from monitor.errors import MonitorError
     from monitor.parse.corpus_files import read_path
+    from monitor.runtime.corpus_import import import_records
     from monitor.runtime.ops_http import probe_database
 
     config, database = write_config(tmp_path, database=small_disk / "m.db", name="full.toml")

@@ -21,6 +21,7 @@ from monitor.runtime.ops_http import health_report, make_ops_server
 from monitor.runtime.poll import PollReport
 from monitor.settings.sections import parse_ops_settings
 from monitor.store.database import Store
+from tests.config_files import write_config
 from tests.fault_server import FaultServer
 
 ROOT = Path(__file__).parent.parent
@@ -33,17 +34,11 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def write_config(tmp_path: Path, feeds: list[str], extra: str = "") -> Path:
-    config = tmp_path / "monitor.toml"
-    feeds_toml = "\n".join(f'[[feeds]]\nurl = "{url}"\nname = "feed{i}"\n' for i, url in enumerate(feeds))
-    config.write_text(
-        f'[storage]\ndatabase = "{tmp_path / "m.db"}"\n'
-        f'[pipeline]\nseeds_dir = "{ROOT / "seeds"}"\nfetch_pages = false\ncycle_seconds = 1\n'
-        "[http]\nallow_private_addresses = true\nconnect_timeout = 2\nper_host_min_interval = 0\n"
-        f"{extra}\n{feeds_toml}",
-        encoding="utf-8",
-    )
-    return config
+def dead_network_config(tmp_path: Path, feeds: list[str], **sections: dict[str, object]) -> Path:
+    http = {"allow_private_addresses": True, "connect_timeout": 2, "per_host_min_interval": 0}
+    named = [{"url": url, "name": f"feed{i}"} for i, url in enumerate(feeds)]
+    return write_config(tmp_path, fetch_pages=False, pipeline={"cycle_seconds": 1}, http=http, feeds=named,
+                        **sections).config
 
 
 def run_monitor(*args: str) -> subprocess.CompletedProcess[str]:
@@ -57,7 +52,7 @@ def dead_feeds(n: int) -> list[str]:
 
 def test_once_exits_non_zero_when_every_feed_failed_and_logs_each_failure_once(tmp_path: Path) -> None:
     feeds = dead_feeds(3)
-    done = run_monitor("once", "--config", str(write_config(tmp_path, feeds)))
+    done = run_monitor("once", "--config", str(dead_network_config(tmp_path, feeds)))
     assert done.returncode == 1, done.stderr
     assert "polled 3 feeds: 3 failed" in done.stdout
     log_lines = [line for line in done.stderr.splitlines() if " monitor." in line]
@@ -69,7 +64,8 @@ def test_once_exits_non_zero_when_every_feed_failed_and_logs_each_failure_once(t
 def test_once_succeeds_when_some_feed_was_reached(tmp_path: Path) -> None:
     rss = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
     with FaultServer({"/rss.xml": (200, {"Content-Type": "application/rss+xml"}, rss)}) as server:
-        done = run_monitor("once", "--config", str(write_config(tmp_path, [server.url("/rss.xml"), *dead_feeds(1)])))
+        config = dead_network_config(tmp_path, [server.url("/rss.xml"), *dead_feeds(1)])
+        done = run_monitor("once", "--config", str(config))
     assert done.returncode == 0, done.stderr
     assert "1/2 feeds reachable: 0 new articles" in done.stderr
 
@@ -120,7 +116,7 @@ def test_healthz_over_http_says_degraded_when_no_feed_succeeds(tmp_path: Path) -
 
 
 def test_daemon_on_a_dead_network_summarises_beats_and_reports_degraded(tmp_path: Path) -> None:
-    config = write_config(tmp_path, dead_feeds(2), "[ops]\nport = 0\nfeeds_down_after_seconds = 1\n")
+    config = dead_network_config(tmp_path, dead_feeds(2), ops={"port": 0, "feeds_down_after_seconds": 1})
     log = tmp_path / "daemon.log"
     daemon = subprocess.Popen([sys.executable, "-m", "monitor", "run", "--config", str(config)], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=log.open("wb"))

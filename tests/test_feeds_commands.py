@@ -114,10 +114,10 @@ def test_remove_then_re_add(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "removed" in out.out and "re-enabled" in out.out and "no such feed" in out.err
 
 
-def test_removing_a_config_feed_warns_it_will_come_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_removing_a_config_feed_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, http=HTTP, feeds=[CONFIG_FEED]).config
-    assert run(["feeds", "remove", "https://cfg.example/rss", "--config", str(config)]) == 0
-    assert "remove it there too" in capsys.readouterr().out
+    assert run(["feeds", "remove", "https://cfg.example/rss", "--config", str(config)]) == 1
+    assert "delete it there" in capsys.readouterr().out
 
 
 def test_list_shows_health(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

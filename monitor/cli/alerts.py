@@ -125,6 +125,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     alerts = subparsers.add_parser("alerts", help="test alert channels, list and re-queue deliveries")
+    add_global_options(alerts)
     sub = alerts.add_subparsers(dest="alerts_command", required=True)
 
     test = sub.add_parser("test", help="send a sample alert to every enabled channel (or one) right now")

@@ -1,111 +1,21 @@
 """`monitor corpus import|export|list`: the reference articles that near-copies are recognised against.
 
-An imported article is stored like a seed (no decision, no alert) but is not one: seeds stay the
-reference set read from `seeds/`, imports are marked by their source ("import" unless --source).
-Each article goes into the articles table, the near-copy index and the search index in one
-transaction, so the three never disagree.
-
-Ids are content-derived ("c" + a hash of the text): importing the same file twice adds nothing, and two
-folders that both hold a "1.txt" do not collide.
+The import itself is monitor.runtime.corpus_import; this module parses the arguments and prints the outcome.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from monitor.errors import MonitorError
-from monitor.models import ExtractedText
-from monitor.parse.corpus_files import Problem, Record, read_path
-from monitor.store.connection import DatabaseError, disk_space_note
-from monitor.store.database import NewArticle, Store
-
-BATCH = 200  # articles per transaction: one fsync per batch instead of per article
-PROGRESS_EVERY = 500  # articles between two progress lines on stderr
-
-
-@dataclass
-class ImportReport:
-    read: int = 0
-    added: int = 0
-    present: int = 0  # same text (or same URL) already stored
-    near_copies: int = 0  # skipped with --skip-near-copies
-    problems: list[Problem] = field(default_factory=list)
-
-
-# -- importing ----------------------------------------------------------------------------------
-
-
-def corpus_id(text: str) -> str:
-    return "c" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:19]
-
-
-def import_records(
-    store: Store, records: Iterator[Record | Problem], *, source: str = "import", skip_near_copies: bool = False,
-    progress: TextIO | None = None, now: datetime | None = None,
-) -> ImportReport:
-    """Store each record as a corpus article (articles + near-copy index + search index)."""
-    from monitor.text.urls import canonical_url
-
-    report = ImportReport()
-    started = time.monotonic()
-    seen_at = now or datetime.now(UTC)
-    batch: list[Record] = []
-
-    def flush() -> None:
-        try:
-            write()
-        except DatabaseError as exc:  # locked, disk full, corrupt: stop with what is committed so far
-            raise _stopped(exc, store, report) from None
-        batch.clear()
-
-    def write() -> None:
-        articles = []
-        for record in batch:
-            article_id = corpus_id(record.text)
-            key = canonical_url(record.url) if record.url else f"corpus:{article_id}"
-            articles.append(NewArticle(
-                article_id=article_id, canonical_url=key,
-                url=record.url, feed_url=None, guid=record.given_id, source=record.source or source,
-                extracted=ExtractedText(title=record.title, text=record.text, language=None, method="import"),
-                summary="", published=record.published, seen_at=seen_at, is_seed=False, in_corpus=True,
-            ))
-        added, present, near_copies = store.import_corpus_articles(articles, skip_near_copies)
-        report.present += present
-        report.near_copies += near_copies
-        report.added += added  # counted once committed
-
-    for item in records:
-        if isinstance(item, Problem):
-            report.problems.append(item)
-            if progress is not None:
-                print(f"corpus import: skipped {item.label}: {item.message}", file=progress)
-            continue
-        report.read += 1
-        batch.append(item)
-        if len(batch) >= BATCH:
-            flush()
-        if progress is not None and report.read % PROGRESS_EVERY == 0:
-            rate = report.read / max(time.monotonic() - started, 1e-6)
-            print(f"corpus import: {report.read} read, {report.added} added, {report.present} already "
-                  f"present ({rate:.0f}/s)", file=progress, flush=True)
-    if batch:
-        flush()
-    return report
-
-
-def _stopped(exc: DatabaseError, store: Store, report: ImportReport) -> MonitorError:
-    return MonitorError(f"corpus import stopped: {exc}{disk_space_note(store.path)} ({report.added} articles "
-                        "were added and committed before; run the import again to continue)")
-
+from monitor.parse.corpus_files import SIDECAR_SUFFIX, Problem, Record, read_path
+from monitor.runtime.corpus_import import ImportReport, import_records
+from monitor.store.database import Store
 
 # -- commands -----------------------------------------------------------------------------------
 
@@ -127,10 +37,19 @@ def cmd_import(args: argparse.Namespace) -> int:
                                 progress=sys.stderr)
     finally:
         store.close()
-    extra = f", {report.near_copies} near-copies skipped" if args.skip_near_copies else ""
-    print(f"imported {report.added} articles into the corpus ({report.read} read, {report.present} already "
-          f"present{extra}, {len(report.problems)} unusable)")
-    return 1 if report.problems and not report.read else 0
+    print(import_summary(report, args.skip_near_copies))
+    return 1 if report.skipped_anything else 0
+
+
+def import_summary(report: ImportReport, near_copies_asked: bool) -> str:
+    """The last line of an import: what was added, and plainly what was not."""
+    extra = f", {report.near_copies} near-copies skipped" if near_copies_asked else ""
+    dates = f", {report.unknown_dates} with an unreadable date stored as unknown" if report.unknown_dates else ""
+    line = (f"imported {report.added} articles into the corpus ({report.read} read, {report.present} already "
+            f"present{extra}, {len(report.problems)} unusable{dates})")
+    if report.skipped_anything:
+        line += f"; {len(report.problems)} records were skipped (listed above), the exit status is 1"
+    return line
 
 
 def _corpus_rows(store: Store, include_all: bool, source: str | None, limit: int | None) -> Iterator[dict[str, Any]]:
@@ -155,27 +74,36 @@ def _write_jsonl(rows: Iterator[dict[str, Any]], dest: str) -> int:
         return _jsonl_lines(rows, out)
 
 
+def _fields(row: dict[str, Any]) -> dict[str, Any]:
+    """What an export keeps of an article besides its text: all that an import reads back."""
+    return {"id": row["id"], "title": row["title"], "url": row["url"] or "", "source": row["source"],
+            "published": row["published"], "seen_at": row["seen_at"], "is_seed": bool(row["is_seed"])}
+
+
 def _jsonl_lines(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
     count = 0
     for row in rows:
-        record = {"id": row["id"], "title": row["title"], "text": row["text"], "url": row["url"] or "",
-                  "source": row["source"], "published": row["published"], "seen_at": row["seen_at"],
-                  "is_seed": bool(row["is_seed"])}
+        record = _fields(row) | {"text": row["text"]}
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
 
 
 def _write_txt(rows: Iterator[dict[str, Any]], dest: Path) -> int:
-    """One <id>.txt per article in the seed format, so the folder can be imported (or used as seeds)."""
+    """One <id>.txt per article in the seed format, so the folder can be used as seeds, and beside it an
+    <id>.json with the fields the seed format cannot hold, so importing the folder loses nothing."""
     if dest.exists() and not dest.is_dir():
         raise MonitorError(f"{dest} exists and is not a folder (txt export writes one file per article)")
     dest.mkdir(parents=True, exist_ok=True)
     count = 0
     for row in rows:
         text, title = row["text"] or "", row["title"] or ""
-        body = text if not title or text.startswith(title) else f"{title}\n{text}"
+        title_line = bool(title) and not text.startswith(title)
+        body = f"{title}\n{text}" if title_line else text
         (dest / f"{row['id']}.txt").write_text(body + "\n", encoding="utf-8")
+        sidecar = _fields(row) | {"title_line": title_line}
+        (dest / f"{row['id']}{SIDECAR_SUFFIX}").write_text(json.dumps(sidecar, ensure_ascii=False) + "\n",
+                                                           encoding="utf-8")
         count += 1
     return count
 
@@ -208,13 +136,16 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     corpus = subparsers.add_parser("corpus", help="import, export and list the near-copy corpus",
                                    description="The reference articles new articles are compared with: "
                                                "the seeds, imports, and fresh articles that joined it.")
+    add_global_options(corpus)
     sub = corpus.add_subparsers(dest="corpus_command", metavar="ACTION", required=True)
 
     imp = sub.add_parser("import", help="add articles to the corpus from .txt, .jsonl or a folder",
                          description="Add articles to the corpus (and the search index). PATH: a .txt file "
                                      "(first line title, then text), a .jsonl file ({\"text\"} required; "
                                      "\"title\", \"id\", \"url\", \"source\", \"published\" optional) or a "
-                                     "folder of them. Articles already stored (same text or URL) are skipped.")
+                                     "folder of them. Articles already stored (same text or URL) are skipped. "
+                                     "Dates may be RFC 822 (RSS) or ISO 8601; an unreadable date is stored as "
+                                     "unknown. Exit status 1 when any record was unusable.")
     imp.add_argument("paths", nargs="+", metavar="PATH")
     imp.add_argument("--source", default="import", help="source name recorded for the articles (default: "
                                                         "import; a JSONL \"source\" field wins)")
@@ -226,7 +157,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     exp = sub.add_parser("export", help="write the corpus as JSONL or as one .txt per article",
                          description="Write the corpus out. jsonl: one object per article to DEST (- for "
                                      "stdout); txt: DEST is a folder, one <id>.txt per article in the seed "
-                                     "format (both can be imported again).")
+                                     "format with an <id>.json of its id, URL, source and dates. Either "
+                                     "imports again without loss, and adds nothing to the database it came "
+                                     "from.")
     exp.add_argument("dest", metavar="DEST")
     exp.add_argument("--format", choices=["jsonl", "txt"], default="jsonl", help="default jsonl")
     exp.add_argument("--all", action="store_true", help="every stored article, not only the corpus")

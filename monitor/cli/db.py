@@ -61,18 +61,27 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
+    from monitor.settings.config import load_config
     from monitor.store.database import Store
 
+    days = args.older_than_days
+    if days is None:
+        days = load_config(args.config).ops.retention_days
+        if days <= 0:
+            raise MonitorError("[ops] retention_days is 0 (keep every text): set it in the config, or give "
+                               "--older-than-days N")
+    elif days < 0:
+        raise MonitorError(f"--older-than-days must be 0 or more, not {days}")
     path = _database_path(args)
     store = Store(path)
     try:
-        count = store.prune_texts(args.older_than_days, datetime.now(UTC), dry_run=args.dry_run)
+        count = store.prune_texts(days, datetime.now(UTC), dry_run=args.dry_run)
     except DatabaseError as exc:
         raise MonitorError(explain(exc, path)) from None
     finally:
         store.close()
     verb = "would clear" if args.dry_run else "cleared"
-    print(f"{verb} the text of {count} articles older than {args.older_than_days} days "
+    print(f"{verb} the text of {count} articles older than {days} days "
           "(no match, no alert, not in the corpus); titles, URLs and decisions kept")
     return 0
 
@@ -82,6 +91,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
     db = subparsers.add_parser("db", help="check, back up and prune the database",
                                description="Maintenance of the SQLite database.")
+    add_global_options(db)
     sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
 
     check = sub.add_parser("check", help="integrity, foreign keys, schema version, damaged rows, search index",
@@ -104,8 +114,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     prune = sub.add_parser("prune", help="clear the text of old articles that matched nothing",
                            description="Retention: clear the text and summary of articles older than N days "
                                        "that matched no topic, raised no alert and are not in the corpus. "
-                                       "Rows, titles, URLs and decisions stay.")
-    prune.add_argument("--older-than-days", type=int, required=True, metavar="N")
+                                       "Rows, titles, URLs and decisions stay. N defaults to the config's "
+                                       "[ops] retention_days, as the daemon applies it daily.")
+    prune.add_argument("--older-than-days", type=int, metavar="N",
+                       help="age in days (default: [ops] retention_days)")
     prune.add_argument("--dry-run", action="store_true", help="only count them")
     add_global_options(prune)
     prune.set_defaults(func=cmd_prune)

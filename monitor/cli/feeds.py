@@ -1,8 +1,9 @@
 """`monitor feeds ...`: list (with health), add (with autodiscovery), remove, OPML import and export.
 
-These work on the database's `feeds` table (monitor.store.database.Store). Feeds listed in the config
-file are synced into that table by the daemon at start; `remove` on such a feed therefore only lasts
-until it is taken out of the config too, and the command says so.
+These work on the database's `feeds` table (monitor.store.database.Store). One rule decides who owns a
+feed (docs/polling.md, "Where feeds come from"): a feed listed in the config file is managed there (the
+daemon applies the list at start), so `remove` refuses it and `add`/`import-opml` leave it as the config
+says; a feed added here is managed here, and adding a removed one again, either way, re-enables it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from monitor.fetch.client import Fetcher
 from monitor.parse.feed_lookup import resolve_feed
 from monitor.parse.opml import OpmlFeed, parse_opml, render_opml
 from monitor.settings.config import Config, load_config
+from monitor.settings.sections import FeedConfig
 from monitor.store.database import Store
 from monitor.store.times import parse_time
 
@@ -57,7 +59,10 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     add_global_options(add)
     add.set_defaults(func=cmd_add)
 
-    remove = actions.add_parser("remove", help="stop polling a feed (its articles are kept)")
+    remove = actions.add_parser("remove", help="stop polling a feed (its articles are kept)",
+                                description="Stop polling a feed added from the command line or OPML (its "
+                                            "articles are kept). A feed listed in the config file is managed "
+                                            "there: remove it from the config instead.")
     remove.add_argument("url", metavar="URL")
     add_global_options(remove)
     remove.set_defaults(func=cmd_remove)
@@ -174,17 +179,38 @@ def cmd_add(args: argparse.Namespace) -> int:
         name = name or parsed.title
         print(f"feed ok: {len(parsed.entries)} entries" + (f" (warning: {parsed.warning})" if parsed.warning else ""))
     name = (name or urlsplit(url).hostname or url).strip()
+    listed = _config_feed(config, url)
+    if listed is not None:
+        if not listed.enabled:
+            raise MonitorError(f"{url} is listed in {_where(config)} with enabled = false; enable it there "
+                               "(the config manages the feeds it lists)")
+        print(f"already monitored: {url} is listed in {_where(config)}, which manages it")
+        return EXIT_OK
     with _store(config) as store:
-        if store.add_feed(url, name, _now(), origin="cli"):
-            print(f"added {name}: {url}")
-            return EXIT_OK
-        existing = next((r for r in store.feeds() if r["url"] == url), None)
-        if existing is not None and not existing["enabled"]:
-            store.update_feed(url, {"enabled": 1, "name": name})
-            print(f"re-enabled {name}: {url}")
-        else:
-            print(f"already monitored: {url}")
+        outcome = add_or_enable(store, url, name, "cli")
+    print({"added": f"added {name}: {url}", "re-enabled": f"re-enabled {name}: {url}",
+           "present": f"already monitored: {url}"}[outcome])
     return EXIT_OK
+
+
+def add_or_enable(store: Store, url: str, name: str, origin: str) -> str:
+    """Add a feed not listed in the config: "added", "re-enabled" (it had been removed) or "present"."""
+    if store.add_feed(url, name, _now(), origin=origin):
+        return "added"
+    existing = next((r for r in store.feeds() if r["url"] == url), None)
+    if existing is not None and not existing["enabled"]:
+        # from now on managed here, even if the config once listed it
+        store.update_feed(url, {"enabled": 1, "name": name, "origin": origin})
+        return "re-enabled"
+    return "present"
+
+
+def _config_feed(config: Config, url: str) -> FeedConfig | None:
+    return next((f for f in config.feeds if f.url == url), None)
+
+
+def _where(config: Config) -> str:
+    return str(config.path) if config.path else "the config file"
 
 
 # --- remove ----------------------------------------------------------------------------------------
@@ -193,17 +219,16 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     url = args.url.strip()
+    if _config_feed(config, url) is not None:
+        # removing it here would last only until the daemon applies the config again
+        raise MonitorError(f"{url} is listed in {_where(config)}, which manages it: delete it there (or set "
+                           "enabled = false) and restart the daemon; nothing was changed")
     with _store(config) as store:
         removed = store.remove_feed(url)
-    in_config = any(f.url == url for f in config.feeds)
-    if not removed and not in_config:
+    if not removed:
         print(f"no such feed: {url}", file=sys.stderr)
         return EXIT_FAILURE
-    if removed:
-        print(f"removed {url} (no longer polled; its articles are kept)")
-    if in_config:
-        where = config.path or "the config file"
-        print(f"note: {url} is listed in {where}; remove it there too or the daemon will poll it again")
+    print(f"removed {url} (no longer polled; its articles are kept)")
     return EXIT_OK
 
 
@@ -217,9 +242,8 @@ def cmd_import_opml(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise MonitorError(f"cannot read {args.file}: {exc.strerror}") from None
     entries = parse_opml(data)
-    added = existing = 0
+    outcomes: dict[str, int] = {"added": 0, "re-enabled": 0, "present": 0, "in the config": 0}
     skipped: list[str] = []
-    now = _now()
     with _store(config) as store:
         for feed in entries:
             try:
@@ -227,14 +251,17 @@ def cmd_import_opml(args: argparse.Namespace) -> int:
             except MonitorError as exc:
                 skipped.append(str(exc))
                 continue
-            name = feed.title or urlsplit(url).hostname or url
-            if store.add_feed(url, name, now, origin="opml"):
-                added += 1
-            else:
-                existing += 1
+            if _config_feed(config, url) is not None:
+                outcomes["in the config"] += 1  # as `feeds add`: the config decides
+                continue
+            outcomes[add_or_enable(store, url, feed.title or urlsplit(url).hostname or url, "opml")] += 1
     for reason in skipped:
         print(f"skipped: {reason}", file=sys.stderr)
-    print(f"imported {args.file}: {added} added, {existing} already present, {len(skipped)} skipped")
+    extra = "".join(f", {outcomes[k]} {label}" for k, label in (
+        ("re-enabled", "re-enabled (removed before)"), ("in the config", f"listed in {_where(config)} (left to it)"),
+    ) if outcomes[k])
+    print(f"imported {args.file}: {outcomes['added']} added, {outcomes['present']} already present, "
+          f"{len(skipped)} skipped{extra}")
     return EXIT_OK
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor import __version__
+from monitor.cli.json_logs import JsonFormatter
 from monitor.cli.options import add_global_options
 from monitor.errors import ConfigError, MonitorError
 
@@ -28,7 +29,7 @@ EXIT_CONFIG = 2
 def setup_logging(level: str, json_lines: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
-        handler.setFormatter(_JsonFormatter())
+        handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()
@@ -37,19 +38,6 @@ def setup_logging(level: str, json_lines: bool = False) -> None:
     # httpx logs every request at INFO; the pipeline logs what matters per feed and article
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-
-
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        payload = {
-            "time": self.formatTime(record),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            payload["exception"] = self.formatException(record.exc_info)
-        return json.dumps(payload, ensure_ascii=False)
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -100,7 +88,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from monitor.decide.topics import match_topic
     from monitor.models import Decision
     from monitor.parse.article_files import read_seeds
-    from monitor.parse.inputs import read_inputs
+    from monitor.parse.inputs import InputArticle, read_inputs
     from monitor.settings.config import load_config
 
     config = load_config(args.config)
@@ -115,8 +103,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         stored = Store(config.database_path)
         lookups.append(stored.corpus_index)
+    skipped = 0
     try:
         for article in read_inputs(args.inputs, config.http):
+            if not isinstance(article, InputArticle):
+                skipped += 1
+                print(f"monitor check: skipped {article.label}: {article.message}", file=sys.stderr)
+                continue
             # the closest of the seeds and the stored corpus; topics are matched once
             nearest = max((lookup.check(article.text) for lookup in lookups), key=lambda n: n.similarity)
             decision = Decision(article.id, nearest, tuple(match_topic(t, article.title, article.text)
@@ -128,6 +121,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     finally:
         if stored is not None:
             stored.close()
+    if skipped:
+        print(f"monitor check: {skipped} inputs skipped (listed above)", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_OK
 
 
@@ -214,7 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="decide on given articles without storing anything",
         description="Print the near-copy and topic decision for each INPUT: an HTML or "
-        'text file, a URL, or a JSONL file of {"id","title","text"}.',
+        'text file, a URL, or a JSONL file of {"id","title","text"}. HTML is decided with its title, text '
+        "files may be UTF-8 or a legacy Arabic code page; unusable inputs and JSONL lines are listed and "
+        "skipped (exit 1).",
     )
     check.add_argument("inputs", nargs="+", metavar="INPUT")
     check.add_argument(

@@ -52,11 +52,15 @@ def _topic(topics: Sequence[Topic], name: str) -> Topic:
 
 
 def cmd_topics_test(args: argparse.Namespace) -> int:
-    from monitor.parse.inputs import read_inputs
+    from monitor.parse.inputs import InputArticle, read_inputs
 
     topic = _topic(load_topics(args.config), args.topic)
-    matched = 0
+    matched = skipped = 0
     for article in read_inputs(args.files):
+        if not isinstance(article, InputArticle):
+            skipped += 1
+            print(f"monitor topics test: skipped {article.label}: {article.message}", file=sys.stderr)
+            continue
         result = match_topic(topic, article.title, article.text)
         matched += result.matched
         if args.json:
@@ -69,6 +73,9 @@ def cmd_topics_test(args: argparse.Namespace) -> int:
             print(f"      [{e.group}] {e.term!r} -> {e.matched!r} @{e.start}: {e.sentence[:160]}")
     if not args.json:
         print(f"{matched} matched topic {topic.name}", file=sys.stderr)
+    if skipped:
+        print(f"monitor topics test: {skipped} inputs skipped (listed above)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -84,7 +91,20 @@ def _read_labelled(paths: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    report = evaluate(_read_labelled(args.labelled), load_topics(args.config))
+    records = _read_labelled(args.labelled)
+    report = evaluate(records, load_topics(args.config))
+    nc = report.near_copy
+    if not report.topics and not nc.tp + nc.fp + nc.fn + nc.tn:
+        # nothing was measured: figures of 1.000 over zero cases would read as a perfect score
+        files = ", ".join(args.labelled)
+        unlabelled = sum(1 for r in records if r.get("task", "topic") == "topic" and not r.get("labels"))
+        skipped = ", ".join(sorted(report.skipped_topics))
+        why = (f"its labels name only topics that are not configured ({skipped})" if skipped else
+               f"{unlabelled} of {len(records)} records are articles without \"labels\", and none is a "
+               "\"near_copy\" case")
+        print(f"monitor eval: nothing to measure in {files}: {why}. A labelled file gives each article "
+              "\"labels\": {\"TOPIC\": true|false} (format: docs/quality.md)", file=sys.stderr)
+        return 1
     if args.json:
         out: dict[str, Any] = {
             "topics": {
@@ -123,12 +143,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     topics = subparsers.add_parser("topics", help="try a topic rule on articles")
+    add_global_options(topics)
     topics_sub = topics.add_subparsers(dest="topics_command", required=True)
     test = topics_sub.add_parser(
         "test",
         help="match one topic against files and show the evidence",
-        description="Match TOPIC (from the config) against each FILE: HTML, UTF-8 text (first line = title) "
-        'or JSONL of {"id","title","text"}. Prints the decision, score, reason and evidence.',
+        description="Match TOPIC (from the config) against each FILE: HTML (decided with its title), text in "
+        'UTF-8 or a legacy Arabic code page (first line = title) or JSONL of {"id","title","text"}. Prints the '
+        "decision, score, reason and evidence. Unusable inputs and JSONL lines are listed and skipped (exit 1).",
     )
     test.add_argument("topic", metavar="TOPIC")
     test.add_argument("files", nargs="+", metavar="FILE")

@@ -34,6 +34,7 @@ from feedparser.sanitizer import replace_doctype
 
 from monitor.errors import FeedError
 from monitor.models import Entry, ParsedFeed
+from monitor.parse.dates import parse_date
 from monitor.parse.encoding import EncodingChoice, choose_encoding, to_utf8
 
 # feedparser reads XML with the first SAX driver on this list that loads. defusedxml's expat reader refuses
@@ -252,12 +253,6 @@ def _parse_json_feed(body: bytes, url: str) -> ParsedFeed:
 
 
 def _iso_date(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # JSON Feed dates are RFC 3339; a bare one is taken as UTC
-    return moment.astimezone(UTC)
+    # JSON Feed dates are RFC 3339; parse_date also reads the RSS form some generators write instead
+    moment = parse_date(value)
+    return moment.astimezone(UTC) if moment is not None else None

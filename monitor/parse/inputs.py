@@ -1,4 +1,10 @@
-"""Articles given on the command line: HTML or text files, URLs, or JSONL of {"id","title","text"}."""
+"""Articles given on the command line: HTML or text files, URLs, or JSONL of {"id","title","text"}.
+
+They are read as the daemon reads its articles, so `monitor check` and `monitor topics test` decide as it
+would: an HTML page is decided with its title (the daemon has the feed's headline; a page on its own has
+its metadata title), and text files in a legacy Arabic code page are decoded by the same evidence as
+feeds (parse.encoding). An input that cannot be used is a Problem, so the rest are still decided.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,11 @@ from typing import Any
 from monitor.errors import ExtractionError, MonitorError
 from monitor.extract import extract_page_text
 from monitor.fetch.client import PAGE_ACCEPT, Fetcher
+from monitor.parse.corpus_files import Problem
+from monitor.parse.encoding import choose_encoding
 from monitor.settings.sections import HttpSettings
+
+EMPTY = "empty input: there is no article to decide"
 
 
 @dataclass(frozen=True)
@@ -21,13 +31,33 @@ class InputArticle:
     text: str
 
 
-def _from_html(article_id: str, html: bytes, url: str | None) -> InputArticle:
-    page = extract_page_text(html, url)
-    return InputArticle(id=article_id, title=page.title or "", text=page.text)
+def page_title(html: bytes) -> str:
+    """The page's own headline (og:title, h1 or <title>, as trafilatura's metadata ranks them), or ""."""
+    import trafilatura
+
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        return ""
+    metadata = trafilatura.extract_metadata(tree)
+    return (metadata.title or "").strip() if metadata is not None else ""
 
 
-def read_inputs(specs: list[str], http: HttpSettings | None = None) -> Iterator[InputArticle]:
-    """Yield each article; raises MonitorError naming the input that cannot be read."""
+def _from_html(label: str, article_id: str, html: bytes, url: str | None) -> InputArticle | Problem:
+    try:
+        page = extract_page_text(html, url)
+    except ExtractionError as exc:
+        return Problem(label, str(exc))
+    return InputArticle(id=article_id, title=page.title or page_title(html), text=page.text)
+
+
+def decode_text(data: bytes) -> str:
+    """Text file bytes as text: BOM, UTF-8, then detection with the Arabic code pages preferred."""
+    choice = choose_encoding(data, {})
+    return data[choice.bom_length :].decode(choice.encoding, errors="replace")
+
+
+def read_inputs(specs: list[str], http: HttpSettings | None = None) -> Iterator[InputArticle | Problem]:
+    """Yield each article, or a Problem naming an input (or a JSONL line) that cannot be used."""
     fetcher: Fetcher | None = None
     try:
         for spec in specs:
@@ -35,31 +65,29 @@ def read_inputs(specs: list[str], http: HttpSettings | None = None) -> Iterator[
                 fetcher = fetcher or Fetcher(http or HttpSettings())
                 result = fetcher.fetch(spec, accept=PAGE_ACCEPT)
                 if not result.ok:
-                    raise MonitorError(f"{spec}: {result.error or result.status.value}")
-                try:
-                    yield _from_html(spec, result.body, result.final_url)
-                except ExtractionError as exc:
-                    raise MonitorError(f"{spec}: {exc}") from None
+                    yield Problem(spec, result.error or result.status.value)
+                else:
+                    yield _from_html(spec, spec, result.body, result.final_url)
                 continue
             path = Path(spec)
             try:
                 data = path.read_bytes()
             except OSError as exc:
-                raise MonitorError(f"{spec}: cannot read ({exc.strerror})") from None
+                yield Problem(spec, f"cannot read ({exc.strerror})")
+                continue
             suffix = path.suffix.lower()
-            if suffix in (".jsonl", ".ndjson"):
+            if not data.strip():
+                yield Problem(spec, EMPTY)
+            elif suffix in (".jsonl", ".ndjson"):
                 yield from _from_jsonl(spec, data)
             elif suffix in (".html", ".htm") or data.lstrip()[:1] == b"<":
-                try:
-                    yield _from_html(path.stem, data, None)
-                except ExtractionError as exc:
-                    raise MonitorError(f"{spec}: {exc}") from None
+                yield _from_html(spec, path.stem, data, None)
             else:
-                try:
-                    text = data.decode("utf-8-sig").strip()
-                except UnicodeDecodeError:
-                    raise MonitorError(f"{spec}: text files must be UTF-8") from None
-                yield InputArticle(id=path.stem, title=text.splitlines()[0] if text else "", text=text)
+                text = decode_text(data).strip()
+                if not text:
+                    yield Problem(spec, EMPTY)
+                else:
+                    yield InputArticle(id=path.stem, title=text.splitlines()[0].strip(), text=text)
     finally:
         if fetcher is not None:
             fetcher.close()
@@ -79,12 +107,23 @@ def iter_json_objects(spec: str, text: str) -> Iterator[tuple[int, dict[str, Any
         yield number, record
 
 
-def _from_jsonl(spec: str, data: bytes) -> Iterator[InputArticle]:
-    for number, record in iter_json_objects(spec, data.decode("utf-8-sig")):
-        if not isinstance(record.get("text"), str):
-            raise MonitorError(f'{spec}:{number}: expected an object with a "text" string')
-        yield InputArticle(
-            id=str(record.get("id", f"{Path(spec).stem}:{number}")),
-            title=str(record.get("title") or ""),
-            text=record["text"],
-        )
+def _from_jsonl(spec: str, data: bytes) -> Iterator[InputArticle | Problem]:
+    for number, line in enumerate(decode_text(data).splitlines(), start=1):
+        label = f"{spec}:{number}"
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Problem(label, f"not JSON ({exc.msg})")
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            yield Problem(label, 'expected an object with a "text" string')
+        elif not record["text"].strip():
+            yield Problem(label, EMPTY)
+        else:
+            yield InputArticle(
+                id=str(record.get("id", f"{Path(spec).stem}:{number}")),
+                title=str(record.get("title") or ""),
+                text=record["text"],
+            )

@@ -24,6 +24,7 @@ from defusedxml import DefusedXmlException
 from monitor.errors import FeedError
 from monitor.fetch.client import Fetcher
 from monitor.models import Entry
+from monitor.parse.dates import parse_date
 
 log = logging.getLogger(__name__)
 
@@ -122,11 +123,5 @@ def news_sitemap_entries(
 
 def _w3c_date(value: str | None) -> datetime | None:
     """W3C datetime as news sitemaps use it: a date, or a date-time with an offset or Z."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    parsed = parse_date(value)
+    return parsed.astimezone(UTC) if parsed is not None else None

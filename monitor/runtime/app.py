@@ -102,7 +102,7 @@ class App:
     def _observe_poll(self, poll: PollReport) -> None:
         self.tally.add(poll)
         if poll.paused:
-            log.debug("feed %s: host paused, polled once the pause ends", poll.feed_url)
+            log.debug("feed %s: host paused, polled once the pause ends", poll.feed_url, extra={"feed": poll.feed_url})
             return
         self.metrics.observe_poll(
             poll.label,
@@ -124,6 +124,7 @@ class App:
                 poll.matches,
                 poll.alerts,
                 f" ({poll.error})" if poll.error else "",
+                extra={"feed": poll.feed_url},
             )
 
     def run_once(self) -> CycleReport:
@@ -158,6 +159,7 @@ class App:
                     warning.consecutive_failures,
                     warning.last_error or "none",
                     warning.warning_id,
+                    extra={"feed": warning.feed_url, "alert": warning.warning_id},
                 )
             return queued
         except Exception:  # a scheduled job must not die; the next check tries again

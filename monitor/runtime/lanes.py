@@ -101,7 +101,7 @@ class PollLanes:
             try:
                 self._on_done(report)
             except Exception:  # counting and logging must not lose the poll's result
-                log.exception("feed %s: could not report the poll", feed.url)
+                log.exception("feed %s: could not report the poll", feed.url, extra={"feed": feed.url})
         except BaseException as exc:
             failure = exc
             raise

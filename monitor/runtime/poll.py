@@ -151,7 +151,7 @@ class Pipeline:
         try:
             self._poll(feed, report)
         except Exception as exc:  # the catch-all: a bug or a store failure must not kill the daemon
-            log.exception("feed %s: poll failed unexpectedly", feed.url)
+            log.exception("feed %s: poll failed unexpectedly", feed.url, extra={"feed": feed.url})
             report.status, report.crashed = FetchStatus.TEMPORARY, True
             report.error = f"{type(exc).__name__}: {exc}"
             self._record(feed, report, PollOutcome(status=FetchStatus.TEMPORARY))
@@ -180,7 +180,7 @@ class Pipeline:
             return
         if not result.ok:
             report.status, report.error = result.status, result.error or f"HTTP {result.http_status}"
-            log.warning("feed %s: %s (%s)", feed.url, report.error, result.status.value)
+            log.warning("feed %s: %s (%s)", feed.url, report.error, result.status.value, extra={"feed": feed.url})
             self._record(
                 feed,
                 report,
@@ -192,7 +192,7 @@ class Pipeline:
             parsed = parse_feed(result.body, result.headers, result.final_url)
         except FeedError as exc:
             report.status, report.error = FetchStatus.SOFT, f"not a usable feed: {exc}"
-            log.warning("feed %s: %s", feed.url, report.error)
+            log.warning("feed %s: %s", feed.url, report.error, extra={"feed": feed.url})
             self._record(feed, report, PollOutcome(status=FetchStatus.SOFT), http_status=result.http_status)
             return
         if parsed.warning:
@@ -201,6 +201,7 @@ class Pipeline:
                 feed.url,
                 len(parsed.entries),
                 parsed.warning,
+                extra={"feed": feed.url},
             )
         report.entries = len(parsed.entries)
         self._process_entries(feed, parsed.entries, report)
@@ -251,14 +252,15 @@ class Pipeline:
                 self.fetcher, feed.url, since, self.clock(), self.config.pipeline.max_entries_per_poll
             )
         except Exception:  # recovery is best effort: it must never turn a good poll into a failure
-            log.exception("feed %s: news sitemap recovery failed", feed.url)
+            log.exception("feed %s: news sitemap recovery failed", feed.url, extra={"feed": feed.url})
             return
         if found.sitemap_url is None:
-            log.info("feed %s: possibly missed items, but the site has no readable news sitemap", feed.url)
+            log.info("feed %s: possibly missed items, but the site has no readable news sitemap", feed.url,
+                     extra={"feed": feed.url})
             return
         if not found.entries or self.stopping.is_set():
             log.info("feed %s: news sitemap %s lists nothing new since %s", feed.url, found.sitemap_url,
-                     since.isoformat())
+                     since.isoformat(), extra={"feed": feed.url})
             return
         sub = PollReport(feed_url=feed.url)
         self._process_entries(feed, found.entries, sub)
@@ -274,6 +276,7 @@ class Pipeline:
             found.sitemap_url,
             sub.matches,
             sub.alerts,
+            extra={"feed": feed.url},
         )
 
     def _process_entries(self, feed: FeedRow, entries: tuple[Entry, ...], report: PollReport) -> None:
@@ -297,12 +300,13 @@ class Pipeline:
                 # The database or its disk is failing (full, locked): every article meets the same error, so
                 # one line each, not a traceback each.
                 log.error("article %s (feed %s): not stored: %s: %s", entry.link or entry.guid, feed.url,
-                          type(exc).__name__, exc)
+                          type(exc).__name__, exc, extra={"feed": feed.url, "article": entry.link or entry.guid})
                 log.debug("article %s: traceback", entry.link or entry.guid, exc_info=True)
                 report.article_errors.append(f"{entry.link or entry.guid}: {type(exc).__name__}: {exc}")
                 continue
             except Exception as exc:
-                log.exception("article %s (feed %s): processing failed", entry.link or entry.guid, feed.url)
+                log.exception("article %s (feed %s): processing failed", entry.link or entry.guid, feed.url,
+                              extra={"feed": feed.url, "article": entry.link or entry.guid})
                 report.article_errors.append(f"{entry.link or entry.guid}: {type(exc).__name__}: {exc}")
                 continue
             if decision is None:
@@ -314,7 +318,7 @@ class Pipeline:
         failed = report.article_errors[errors_before:]
         if failed:
             log.warning("feed %s: %d of %d new articles failed (first: %s); the feed is read again in full next poll",
-                        feed.url, len(failed), len(todo), failed[0])
+                        feed.url, len(failed), len(todo), failed[0], extra={"feed": feed.url})
 
     def fetch_page(self, url: str) -> FetchResult:
         """The article page, retried on a short backoff while it fails temporarily (5xx, 429, a reset or
@@ -328,7 +332,8 @@ class Pipeline:
             wait = max(delay, page.retry_after_seconds or 0.0)
             if wait > PAGE_RETRY_MAX_WAIT_SECONDS:
                 break
-            log.info("article %s: page failed (%s); trying again in %.0fs", url, page.error or page.status.value, wait)
+            log.info("article %s: page failed (%s); trying again in %.0fs", url, page.error or page.status.value, wait,
+                     extra={"article": url})
             if self.stopping.wait(wait):
                 break
             page = self.fetcher.fetch(url, accept=PAGE_ACCEPT)
@@ -359,7 +364,7 @@ class Pipeline:
                         method="page",
                     )
         if entry.link and reason not in ("page fetching disabled",):
-            log.info("article %s: using feed summary (%s)", entry.link, reason)
+            log.info("article %s: using feed summary (%s)", entry.link, reason, extra={"article": entry.link})
         return ExtractedText(title=entry.title, text=feed_text, language=None, method="feed", fallback_reason=reason)
 
     def process_entry(self, feed: FeedRow, key: str, entry: Entry, report: PollReport) -> Decision | None:
@@ -380,15 +385,18 @@ class Pipeline:
                 if not waited:
                     waited = True
                     log.warning("article %s: the database is locked by another process; retrying for up to %ds",
-                                entry.link or entry.guid, ARTICLE_WRITE_BUDGET_SECONDS)
+                                entry.link or entry.guid, ARTICLE_WRITE_BUDGET_SECONDS,
+                                extra={"feed": feed.url, "article": entry.link or entry.guid})
                 time.sleep(LOCKED_RETRY_SECONDS)
         if stored is None:
             return None
         decision, alerts, queued = stored
+        article_id = article_id_for(key)
         report.alerts += queued  # counted once committed: the log and metrics say what the database holds
         if decision.duplicate_of:
             log.info(
-                "article %s: near-copy of %s (%.2f)", entry.link, decision.duplicate_of, decision.near_copy.similarity
+                "article %s: near-copy of %s (%.2f)", entry.link, decision.duplicate_of, decision.near_copy.similarity,
+                extra={"feed": feed.url, "article": entry.link, "article_id": article_id},
             )
         if queued and self.on_alerts_queued is not None:
             self.on_alerts_queued()  # after the commit: the dispatcher reads committed rows only
@@ -400,6 +408,7 @@ class Pipeline:
                 alert.score,
                 alert.threshold,
                 alert.alert_id,
+                extra={"feed": feed.url, "article": entry.link, "article_id": article_id, "alert": alert.alert_id},
             )
         return decision
 
@@ -489,14 +498,16 @@ class Pipeline:
                 }
             )
             if planned.possibly_missed:
-                log.warning("feed %s: every entry was new; some may have been missed (%s)", feed.url, planned.reason)
+                log.warning("feed %s: every entry was new; some may have been missed (%s)", feed.url, planned.reason,
+                            extra={"feed": feed.url})
                 values["possibly_missed_items"] = 1
         else:
             values["last_error"] = report.error
         try:
             self.store.update_feed(feed.url, values)
         except (DatabaseError, OSError) as exc:  # the database or its disk is failing: one line
-            log.error("feed %s: could not record the poll outcome: %s: %s", feed.url, type(exc).__name__, exc)
+            log.error("feed %s: could not record the poll outcome: %s: %s", feed.url, type(exc).__name__, exc,
+                      extra={"feed": feed.url})
         except Exception:
-            log.exception("feed %s: could not record the poll outcome", feed.url)
+            log.exception("feed %s: could not record the poll outcome", feed.url, extra={"feed": feed.url})
         return planned

@@ -66,7 +66,7 @@ class Store:
     # -- feeds --------------------------------------------------------------------------------
 
     def sync_feeds(self, feed_list: list[tuple[str, str, bool]], now: datetime) -> None:
-        """Make the config's feeds (url, name, enabled) present; feeds added by CLI are left alone."""
+        """Make the config's feeds (url, name, enabled) what the config lists; feeds added by CLI are left alone."""
         with self.transaction() as db:
             feeds.sync(db, feed_list, now)
 

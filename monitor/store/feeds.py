@@ -55,11 +55,23 @@ def _new_feed(url: str, name: str, origin: str, enabled: bool, now: datetime) ->
 
 
 def sync(db: sqlite_utils.Database, feeds: list[tuple[str, str, bool]], now: datetime) -> None:
+    """Make the config-origin feeds what the config lists (docs/polling.md, "Where feeds come from").
+
+    A listed feed is present with the config's name and enabled flag, and belongs to the config from
+    then on, even if it was added from the command line before. A config feed no longer listed stops
+    being polled (its row and articles stay). Feeds added from the command line are left alone.
+    """
+    listed = set()
     for url, name, enabled in feeds:
+        listed.add(url)
         if db.execute("SELECT url FROM feeds WHERE url = ?", [url]).fetchone():
-            db.table("feeds").update(url, {"name": name, "enabled": int(enabled)})
+            db.table("feeds").update(url, {"name": name, "enabled": int(enabled), "origin": "config"})
         else:
             db.table("feeds").insert(_new_feed(url, name, "config", enabled, now))
+    dropped = [r[0] for r in db.execute("SELECT url FROM feeds WHERE origin = 'config' AND enabled = 1")
+               if r[0] not in listed]
+    for url in dropped:
+        db.table("feeds").update(url, {"enabled": 0})
 
 
 def add(db: sqlite_utils.Database, url: str, name: str, now: datetime, origin: str) -> bool:
