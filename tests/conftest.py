@@ -34,3 +34,7 @@ def smtp_server() -> Iterator[SmtpServer]:
     """A plain SMTP server (no TLS, no login) that keeps what it receives."""
     with SmtpServer() as server:
         yield server
+
+
+# pg_url, backend_url: a fresh PostgreSQL database per test
+pytest_plugins = ("tests.postgres_db",)

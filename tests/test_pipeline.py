@@ -27,9 +27,11 @@ def feed_with_etag(body: bytes) -> object:
     return reply
 
 
-def make_app(tmp_path: Path, feed_url: str, max_entries: int) -> App:
+def make_app(tmp_path: Path, feed_url: str, max_entries: int, database_url: str | None = None) -> App:
+    storage = {"database": str(tmp_path / "m.db"), **({"url": database_url} if database_url else {})}
     files = write_config(
-        tmp_path, fetch_pages=False, pipeline={"max_entries_per_poll": max_entries}, http=LOOPBACK_HTTP, ops=OPS_OFF,
+        tmp_path, storage=storage, fetch_pages=False, pipeline={"max_entries_per_poll": max_entries},
+        http=LOOPBACK_HTTP, ops=OPS_OFF,
         channels=[jsonl_channel(tmp_path)], feeds=[feed_url],
     )
     return App(load_config(files.config))
@@ -48,10 +50,10 @@ def poll_all(app: App) -> None:
 
 
 def test_entries_over_the_per_poll_cap_wait_for_the_next_poll_without_a_304_hiding_them(
-    tmp_path: Path, fault_server: FaultServer
+    tmp_path: Path, fault_server: FaultServer, backend_url: str | None
 ) -> None:
     fault_server.set("/rss.xml", feed_with_etag(rss_feed("feed", fault_server.url(""), stories())))
-    app = make_app(tmp_path, fault_server.url("/rss.xml"), max_entries=3)
+    app = make_app(tmp_path, fault_server.url("/rss.xml"), max_entries=3, database_url=backend_url)
     try:
         poll_all(app)
         assert app.store.counts()["articles"] - 5 == 3  # 5 seeds, 3 of the 4 entries
@@ -108,10 +110,10 @@ def test_feeds_are_polled_round_robin_over_hosts() -> None:
 
 
 def test_a_poll_status_is_the_enum_in_the_report_and_its_value_in_the_feeds_table(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault_server: FaultServer
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault_server: FaultServer, backend_url: str | None
 ) -> None:
     fault_server.set("/rss.xml", lambda request: (200, {"Content-Type": "text/html"}, b"<html><body>x</body></html>"))
-    app = make_app(tmp_path, fault_server.url("/rss.xml"), max_entries=3)
+    app = make_app(tmp_path, fault_server.url("/rss.xml"), max_entries=3, database_url=backend_url)
     try:
         feeds = [FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)]
         html = app.poll(feeds)

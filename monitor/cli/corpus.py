@@ -22,8 +22,10 @@ from monitor.store.database import Store
 
 def _open_store(args: argparse.Namespace, read_only: bool = False) -> Store:
     from monitor.settings.config import load_config
+    from monitor.store.opening import open_store
 
-    return Store(load_config(args.config).database_path, read_only=read_only)
+    config = load_config(args.config)
+    return open_store(config.database_path, config.database_url, read_only=read_only)
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -80,7 +80,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 @contextmanager
 def _store(config: Config, read_only: bool = False) -> Iterator[Store]:
-    store = Store(config.database_path, read_only=read_only)
+    from monitor.store.opening import open_store
+
+    store = open_store(config.database_path, config.database_url, read_only=read_only)
     try:
         yield store
     finally:

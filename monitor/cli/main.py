@@ -155,13 +155,13 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from monitor.settings.config import load_config
-    from monitor.store.database import Store
+    from monitor.store.opening import open_store
 
     config = load_config(args.config)
-    if not config.database_path.exists():
+    if not config.database_url and not config.database_path.exists():
         print(f"no database yet at {config.database_path}: run `monitor once` or `monitor run` first")
         return EXIT_FAILURE
-    store = Store(config.database_path, read_only=True)
+    store = open_store(config.database_path, config.database_url, read_only=True)
     try:
         counts = store.counts()
         feeds = store.feeds()

@@ -37,9 +37,11 @@ def _open(config_path: str | None, read_only: bool = True) -> Store:
     from monitor.settings.config import load_config
 
     config = load_config(config_path)
-    if not config.database_path.exists():
+    if not config.database_url and not config.database_path.exists():
         raise MonitorError(f"no database yet at {config.database_path}: run `monitor once` or `monitor run` first")
-    return Store(config.database_path, read_only=read_only)
+    from monitor.store.opening import open_store
+
+    return open_store(config.database_path, config.database_url, read_only=read_only)
 
 
 def cmd_search(args: argparse.Namespace) -> int:

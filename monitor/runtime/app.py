@@ -26,7 +26,8 @@ from monitor.runtime.ops_http import make_ops_server
 from monitor.runtime.poll import Pipeline, PollReport
 from monitor.schedule.feed_health import stale_feeds
 from monitor.settings.config import Config
-from monitor.store.database import FeedRow, Store
+from monitor.store.database import FeedRow
+from monitor.store.opening import open_store
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,16 @@ class App:
     def __init__(self, config: Config, clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config
         self.clock = clock
-        self.store = Store(config.database_path)
+        self.store = open_store(config.database_path, config.database_url)
         self.extractor = Extractor(config.pipeline.extract_timeout_seconds) if config.pipeline.fetch_pages else None
         self.fetcher = Fetcher(config.http)
         self.index = self.store.corpus_index
         self.pipeline = Pipeline(config, self.store, self.fetcher, self.extractor, self.index, clock)
-        self.dispatcher = Dispatcher(config.database_path, config.alerts, clock)
+        # The dispatcher reads the outbox from the SQLite file only; on PostgreSQL alerts are queued (once)
+        # and wait there until it can read them (docs/postgresql.md, limits).
+        self.dispatcher = Dispatcher(config.database_path, config.alerts, clock) if not config.database_url else None
+        if self.dispatcher is None:
+            log.warning("alert delivery does not run on PostgreSQL yet: alerts are queued, not sent")
         self.metrics = Metrics()
         self.tally = PollTally()
         self._last_summary = time.monotonic()
@@ -129,11 +134,11 @@ class App:
 
     def run_once(self) -> CycleReport:
         """Poll every enabled feed now, whatever its schedule, then deliver what is due."""
-        feeds = [FeedRow.from_row(r) for r in self.store.feeds(enabled_only=True)]
-        report = self.poll(feeds)
+        report = self.poll(self.store.claim_enabled_feeds(self.clock()))
         self.log_summary()
         self.check_feed_health()
-        self.dispatcher.run_due()
+        if self.dispatcher is not None:
+            self.dispatcher.run_due()
         return report
 
     def check_feed_health(self) -> int:
@@ -210,7 +215,8 @@ class App:
 
     def dispatch(self) -> None:
         try:
-            self.dispatcher.run_due(wait=False)  # a hanging channel must not hold the others' next run
+            if self.dispatcher is not None:
+                self.dispatcher.run_due(wait=False)  # a hanging channel must not hold the others' next run
         except Exception:
             log.exception("alert dispatch failed")
             self.metrics.observe_error("dispatch")
@@ -229,6 +235,20 @@ class App:
             log.exception("retention job failed")
             self.metrics.observe_error("retention")
 
+    def exclusively(self, name: str, job: Callable[[], object]) -> Callable[[], None]:
+        """`job` as a scheduled job that runs only while no other worker sharing the database runs it."""
+
+        def run() -> None:
+            try:
+                with self.store.exclusive_job(name) as mine:
+                    if mine:
+                        job()
+            except Exception:  # the lock itself failed (database gone): the next run tries again
+                log.exception("%s job failed", name)
+                self.metrics.observe_error(name)
+
+        return run
+
     def run_forever(self, stop: threading.Event | None = None) -> None:
         """The daemon: poll due feeds and deliver alerts until SIGINT/SIGTERM (or `stop` is set)."""
         stop = stop or threading.Event()
@@ -238,7 +258,8 @@ class App:
                 return
             log.info("received %s: finishing the work in flight, then stopping", signal.Signals(signum).name)
             self.pipeline.stopping.set()
-            self.dispatcher.stop()  # no new attempts; the ones in flight finish within their timeout
+            if self.dispatcher is not None:
+                self.dispatcher.stop()  # no new attempts; the ones in flight finish within their timeout
             stop.set()
 
         if threading.current_thread() is threading.main_thread():
@@ -250,9 +271,9 @@ class App:
             ("dispatch", self.dispatch, DISPATCH_SECONDS),
         ]
         if self.config.schedule.warn_after_hours > 0:
-            jobs.append(("feed_health", self.check_feed_health, HEALTH_CHECK_SECONDS))
+            jobs.append(("feed_health", self.exclusively("feed_health", self.check_feed_health), HEALTH_CHECK_SECONDS))
         if self.config.ops.retention_days > 0:
-            jobs.append(("retention", self.apply_retention, 24 * 3600))
+            jobs.append(("retention", self.exclusively("retention", self.apply_retention), 24 * 3600))
         for job_id, job, seconds in jobs:
             # One instance at a time; runs missed while busy collapse into one; all start now.
             scheduler.add_job(job, "interval", seconds=seconds, id=job_id, max_instances=1, coalesce=True,
@@ -294,7 +315,8 @@ class App:
             stop.wait()
         finally:
             self.pipeline.stopping.set()
-            self.dispatcher.stop()
+            if self.dispatcher is not None:
+                self.dispatcher.stop()
             scheduler.shutdown(wait=True)  # jobs in flight finish and commit what they hold
             self.lanes.stop()  # polls in flight too; the ones not started are left for the next start
             if ops_server is not None:
@@ -303,7 +325,8 @@ class App:
 
     def close(self) -> None:
         self.lanes.stop()
-        self.dispatcher.close()
+        if self.dispatcher is not None:
+            self.dispatcher.close()
         self.fetcher.close()
         if self.extractor is not None:
             self.extractor.close()

@@ -34,6 +34,7 @@ from monitor.settings.topics import Topic, parse_topics
 DEFAULT_CONFIG_PATH = Path("config/monitor.toml")
 CONFIG_ENV = "MONITOR_CONFIG"
 DATABASE_ENV = "MONITOR_DATABASE"  # the older, shorter name of MONITOR_STORAGE_DATABASE
+DATABASE_URL_ENV = "MONITOR_DATABASE_URL"  # the name PostgreSQL deployments expect, for MONITOR_STORAGE_URL
 
 __all__ = [
     "Config",
@@ -60,6 +61,7 @@ class Config:
     topics: tuple[Topic, ...]
     alerts: AlertsConfig
     ops: OpsSettings
+    database_url: str | None = None  # a PostgreSQL URL: the store lives there instead of database_path
     # the TOML data after environment overrides, for `monitor config` (settings/dump.py fills defaults)
     data: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -85,6 +87,8 @@ def with_env_overrides(
             text = environ.get(var) if var else None
             if var == "MONITOR_STORAGE_DATABASE" and not text:
                 var, text = DATABASE_ENV, environ.get(DATABASE_ENV)
+            if var == "MONITOR_STORAGE_URL" and not text:
+                var, text = DATABASE_URL_ENV, environ.get(DATABASE_URL_ENV)
             if not text or var is None:
                 continue
             table = merged.get(section.path, {})
@@ -115,6 +119,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None = None, environ: Map
     return Config(
         path=path,
         database_path=Path(storage["database"]),
+        database_url=storage.get("url") or None,
         pipeline=parse_pipeline_settings(table("pipeline"), origins.get("pipeline")),
         feeds=parse_feeds(data.get("feeds", []), schedule),
         http=parse_http_settings(table("http"), origins.get("http")),

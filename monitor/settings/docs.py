@@ -36,6 +36,7 @@ Environment variables:
 [ops] or [alerts], e.g. `MONITOR_PIPELINE_WORKERS=8`; parsed as the key's type (`true`/`false`, numbers) \
 and checked like the file's value |
 | `MONITOR_DATABASE` | the same as `MONITOR_STORAGE_DATABASE` (which wins when both are set) |
+| `MONITOR_DATABASE_URL` | the same as `MONITOR_STORAGE_URL` (which wins when both are set): a PostgreSQL URL |
 | the names in `secret_env` / `password_env` | webhook `whsec_` secrets (space-separated for rotation), SMTP password |
 
 Topic rules are explained in docs/topics.md, the schedule in docs/polling.md, channels in

@@ -74,6 +74,14 @@ STORAGE = _plain(
         "MONITOR_DATABASE overrides it too)",
         v.non_empty,
     ),
+    Key(
+        "url",
+        "string",
+        None,
+        "PostgreSQL instead of the SQLite file, e.g. \"postgresql://monitor@db-host:5432/monitor\" (any number "
+        "of workers may share it; docs/postgresql.md); unset = the SQLite file. MONITOR_DATABASE_URL overrides it too",
+        secret=True,
+    ),
 )
 
 PIPELINE = _plain(

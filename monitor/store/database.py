@@ -59,6 +59,12 @@ class Store:
         with self.transaction():
             yield
 
+    @contextmanager
+    def exclusive_job(self, name: str) -> Iterator[bool]:
+        """True inside when this process may run the job `name` now. One daemon owns a SQLite file, so
+        always; on PostgreSQL only one worker at a time gets True."""
+        yield True
+
     def close(self) -> None:
         with self.lock:
             self.db.conn.close()
@@ -86,6 +92,12 @@ class Store:
     def due_feeds(self, now: datetime) -> list[FeedRow]:
         with self.lock:
             return feeds.due(self.db, now)
+
+    def claim_enabled_feeds(self, now: datetime) -> list[FeedRow]:
+        """Every enabled feed, whatever its schedule (`monitor once`); on PostgreSQL only the feeds no
+        other worker is polling, claimed as due_feeds claims them."""
+        with self.lock:
+            return [FeedRow.from_row(r) for r in feeds.rows(self.db, enabled_only=True)]
 
     def update_feed(self, url: str, values: dict[str, Any]) -> None:
         with self.transaction() as db:

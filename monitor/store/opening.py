@@ -1,0 +1,17 @@
+"""Which backend holds the store: the SQLite file, or PostgreSQL when [storage] url is set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.store.database import Store
+
+
+def open_store(path: Path, url: str | None = None, *, read_only: bool = False) -> Store:
+    """The Store at `url` (PostgreSQL) when given, else the SQLite file at `path`; read_only: see Store."""
+    if url:
+        # imported here so that a SQLite-only install never loads psycopg
+        from monitor.store.postgres.store import PostgresStore
+
+        return PostgresStore(url, read_only=read_only)
+    return Store(path, read_only=read_only)
