@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
-BENCHMARKS = ["pipeline_throughput", "dedup_scale", "polling_scale", "alert_latency", "extraction_quality"]
+BENCHMARKS = [
+    "pipeline_throughput", "dedup_scale", "polling_scale", "alert_latency", "extraction_quality", "kill_window"
+]
 
 
 @pytest.mark.parametrize("name", BENCHMARKS)

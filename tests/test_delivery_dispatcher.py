@@ -238,8 +238,8 @@ def test_run_due_never_raises_and_a_sender_bug_is_a_retry(tmp_path: Path) -> Non
     assert summary.retrying == 1
     (got,) = attempts(db_path, "alrt_0001:x")
     assert got[0] == "retry" and "bug in sender" in (got[2] or "")
-    d.conn.execute("DROP TABLE delivery_attempts")  # a broken database: logged, not raised
-    d.conn.commit()
+    with sqlite3.connect(db_path) as broken:
+        broken.execute("DROP TABLE delivery_attempts")  # a broken database: logged, not raised
     clock.advance(5)
     summary = d.run_due()
     d.close()

@@ -206,8 +206,7 @@ def test_delivery_goes_on_after_the_migration(tmp_path: Path) -> None:
             assert warning.headers["webhook-id"] == PENDING_WARNING  # the id its earlier attempts carried
             assert [r for r, _, _ in attempts(path, f"{PENDING_WARNING}:hook")] == ["retry", "retry", "delivered"]
 
-            with dispatcher.conn:
-                requeued = outbox.requeue(dispatcher.conn, ["alrt_0002"], clock.now)
+            requeued = dispatcher.outbox.requeue(["alrt_0002"], clock.now)
             assert sorted(requeued) == ["alrt_0002:gone", "alrt_0002:hook"]
             dispatcher.run_due()
             assert [r.headers["webhook-id"] for r in hook.received[1:]] == ["alrt_0002"]

@@ -14,8 +14,7 @@ from monitor.deliver.policy import Result
 from monitor.models import Alert, AlertItem, Evidence
 from monitor.settings.alerts import channel_summary
 from monitor.settings.config import load_config
-from monitor.store import outbox
-from monitor.store.connection import Connection, open_outbox
+from monitor.store.outbox_store import Outbox, open_outbox_store
 
 
 def sample_alert(now: datetime) -> Alert:
@@ -73,23 +72,23 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _open(database: Path) -> Connection | None:
+def _open(database: Path) -> Outbox | None:
     if not database.exists():
         print(f"no database at {database} yet")
         return None
-    return open_outbox(database)
+    return open_outbox_store(database)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    conn = _open(config.database_path)
-    if conn is None:
+    store = _open(config.database_path)
+    if store is None:
         return 0
     try:
-        rows = outbox.list_deliveries(conn, failed_only=args.failed, limit=args.limit)
-        titles = dict(outbox.load_items(conn, [r.payload_id for r in rows]))
+        rows = store.list_deliveries(failed_only=args.failed, limit=args.limit)
+        titles = dict(store.load_items([r.payload_id for r in rows]))
     finally:
-        conn.close()
+        store.close()
     if not rows:
         print("no failed deliveries" if args.failed else "no deliveries")
         return 0
@@ -108,14 +107,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_retry(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    conn = _open(config.database_path)
-    if conn is None:
+    store = _open(config.database_path)
+    if store is None:
         return 1 if args.ids else 0
     try:
-        with conn:
-            ids = outbox.requeue(conn, args.ids or None, datetime.now(UTC))
+        ids = store.requeue(args.ids or None, datetime.now(UTC))
     finally:
-        conn.close()
+        store.close()
     if not ids:
         print("nothing to retry" + (f" among {', '.join(args.ids)}" if args.ids else ""))
         return 1 if args.ids else 0

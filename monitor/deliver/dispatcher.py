@@ -1,15 +1,26 @@
 """Deliver what is due from the outbox: batching for digests, rate limits, retries, dead letters.
 
 Interface:
-    Dispatcher(db_path, alerts, clock=utc_now)   .run_due() -> RunSummary (never raises)   .close()
+    Dispatcher(db_path, alerts, clock=utc_now, outbox=None)
+        .run_due(wait=True) -> RunSummary (never raises)   .stop()   .close()
+
+Channels deliver independently: each channel with due rows gets its own worker thread, so a hanging
+webhook costs its own channel only. run_due(wait=False) (the daemon) returns once the workers are started;
+a channel whose worker is still busy is left to it. stop() is honoured between attempts: at most the one
+attempt in flight per channel (bounded by the channel's timeout) runs on.
 
 Alerts and feed warnings take the same path (channel checks, retries with backoff, attempt log, dead
 letter, disabling on 410); the only kind-specific step is how pending rows become a Message.
 
-At-least-once towards the transport, exactly-once for a receiver that honours the idempotency key: the
-outcome of a send is committed right after it; if the process dies between the two, the delivery is still
-pending on restart and is sent again with the same message id (webhook-id / Message-ID), and the JSONL
-channel skips alerts already in its file.
+Never send what cannot be recorded: a "sending" attempt row is committed before each send and its
+outcome right after. If the reservation cannot be written (disk full, locked), nothing is sent and the
+channel pauses until the next run; if the outcome cannot be written, it is kept in memory, written before
+anything else is sent, and no run sends while it is unwritten.
+
+At-least-once towards the transport, exactly-once for a receiver that honours the idempotency key: if the
+process dies between a send and its record, the delivery is still pending on restart, its reservation is
+marked "interrupted", and it is sent again with the same message id (webhook-id / Message-ID); the JSONL
+channel skips alerts already in its file. See docs/webhooks.md for what a receiver sees.
 
 Only one dispatcher works on a database at a time, even across processes (the daemon and a `monitor once`
 run at the same time): a run holds an exclusive flock on "<database>.dispatch.lock", which the kernel
@@ -23,6 +34,7 @@ import logging
 import os
 import random
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -43,8 +55,8 @@ from monitor.deliver.policy import (
 )
 from monitor.settings.alerts import AlertsConfig, Channel, channel_summary
 from monitor.store import outbox
-from monitor.store.connection import DatabaseError, open_outbox
 from monitor.store.outbox import AttemptRecord, DeliveryRow
+from monitor.store.outbox_store import DatabaseError, Outbox, Reservation, open_outbox_store
 from monitor.store.times import format_time
 
 log = logging.getLogger("monitor.deliver")
@@ -62,7 +74,28 @@ class RunSummary:
     postponed: int = 0  # held back by a rate limit
     messages: int = 0  # sends made (a digest is one)
     busy: bool = False  # another run_due was still going: this one did nothing
+    paused: bool = False  # the database could not take an attempt: nothing more was sent
     errors: list[str] = field(default_factory=list)
+
+    def add(self, other: RunSummary) -> None:
+        self.delivered += other.delivered
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.postponed += other.postponed
+        self.messages += other.messages
+        self.paused = self.paused or other.paused
+        self.errors.extend(other.errors)
+
+
+@dataclass
+class _Unrecorded:
+    """An outcome that was sent but could not be written: retried before anything else is sent."""
+
+    reservation: Reservation
+    record: AttemptRecord
+    new_status: str
+    next_attempt_at: datetime | None
+    disable: tuple[str, str, str] | None
 
 
 class Dispatcher:
@@ -74,91 +107,198 @@ class Dispatcher:
         *,
         senders: Mapping[str, Sender] | None = None,
         rng: random.Random | None = None,
+        outbox_store: Outbox | None = None,
     ) -> None:
         self.alerts = alerts
         self.clock = clock
         self.rng = rng or random.Random()
         self._senders: dict[str, Sender] = dict(senders or {})
-        self._lock = threading.Lock()
-        # check_same_thread=False: APScheduler may run the job on a different pool thread each time;
-        # the lock above keeps use of the connection to one thread at a time.
-        self.conn = open_outbox(db_path)
+        self._lock = threading.Lock()  # one planning pass at a time
+        self._state = threading.Lock()  # guards workers, senders, the process lock count, unrecorded outcomes
+        self._workers: dict[str, threading.Thread] = {}
+        self._unrecorded: list[_Unrecorded] = []
+        self._lock_users = 0  # planning pass + live workers holding the process lock
+        self._stopping = threading.Event()
+        self._paused_logged = False
+        self._recovered = False  # interrupted reservations of earlier processes marked
+        self.outbox: Outbox = outbox_store or open_outbox_store(db_path)
         self._lock_fd = os.open(f"{db_path}.dispatch.lock", os.O_RDWR | os.O_CREAT, 0o600)
 
-    def _try_process_lock(self) -> bool:
-        if fcntl is None:
+    def _hold_process_lock(self) -> bool:
+        """Take (or share, within this process) the flock; True for the first holder after none."""
+        with self._state:
+            if self._lock_users == 0 and fcntl is not None:
+                try:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return False
+            self._lock_users += 1
             return True
-        try:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
 
     def _release_process_lock(self) -> None:
-        if fcntl is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        with self._state:
+            self._lock_users -= 1
+            if self._lock_users == 0 and fcntl is not None:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def stop(self) -> None:
+        """No new attempt starts from now on; the ones in flight finish and are recorded."""
+        self._stopping.set()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait for the channel workers; False if some were still sending after `timeout` seconds."""
+        with self._state:
+            workers = list(self._workers.values())
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for t in workers:
+            t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in workers)
 
     def close(self) -> None:
+        self.stop()
+        self.wait_idle()
         with self._lock:
-            for sender in self._senders.values():
-                try:
-                    sender.close()
-                except Exception:  # closing must not hide the rest
-                    log.exception("closing sender failed")
-            self._senders.clear()
-            self.conn.close()
+            self._flush_unrecorded(RunSummary())
+            with self._state:
+                for sender in self._senders.values():
+                    try:
+                        sender.close()
+                    except Exception:  # closing must not hide the rest
+                        log.exception("closing sender failed")
+                self._senders.clear()
+            if self._unrecorded:
+                log.error(
+                    "stopping with %d sent messages whose outcome the database could not take: they are sent"
+                    " again (same message id) on the next start",
+                    len(self._unrecorded),
+                )
+            self.outbox.close()
             with contextlib.suppress(OSError):
                 os.close(self._lock_fd)
 
     def sender(self, channel: Channel) -> Sender:
-        if channel.name not in self._senders:
-            self._senders[channel.name] = make_sender(channel)
-        return self._senders[channel.name]
+        with self._state:
+            if channel.name not in self._senders:
+                self._senders[channel.name] = make_sender(channel)
+            return self._senders[channel.name]
 
     # --- the loop ---------------------------------------------------------------------------------------
 
-    def run_due(self) -> RunSummary:
+    def run_due(self, *, wait: bool = True) -> RunSummary:
         summary = RunSummary()
+        if self._stopping.is_set():
+            return summary
         if not self._lock.acquire(blocking=False):
             summary.busy = True  # the scheduler fired again while a slow send was still going
             return summary
+        started: list[tuple[threading.Thread, RunSummary]] = []
         try:
-            if not self._try_process_lock():
+            if not self._hold_process_lock():
                 summary.busy = True  # another process is dispatching from this database
                 log.info("another process is delivering alerts from this database; skipping this run")
                 return summary
             try:
-                self._run(summary)
+                started = self._plan(summary)
             finally:
                 self._release_process_lock()
         except Exception as exc:  # e.g. database locked for >30 s; next run tries again
             log.exception("delivery run failed")
             summary.errors.append(f"{type(exc).__name__}: {exc}")
-            self._rollback()
         finally:
             self._lock.release()
+        if wait:
+            for t, channel_summary in started:
+                t.join()
+                summary.add(channel_summary)
         return summary
 
-    def _rollback(self) -> None:
-        try:
-            self.conn.rollback()
-        except DatabaseError:
-            log.exception("rollback failed")
-
-    def _run(self, summary: RunSummary) -> None:
-        rows = outbox.pending_rows(self.conn)
+    def _plan(self, summary: RunSummary) -> list[tuple[threading.Thread, RunSummary]]:
+        """Start one worker per channel with pending rows (unless its worker is still busy)."""
+        if not self._flush_unrecorded(summary):
+            return []
+        if not self._recovered:
+            # First pass of this dispatcher, holding the process lock: every "sending" row left is from a
+            # process that died between a send and its record.
+            try:
+                interrupted = self.outbox.mark_interrupted()
+            except DatabaseError as exc:
+                summary.paused = True
+                summary.errors.append(f"{type(exc).__name__}: {exc}")
+                self._log_paused(exc, "nothing is sent until it can")
+                return []
+            self._recovered = True
+            if interrupted:
+                log.warning("%d deliveries were interrupted between send and record; sending them again", interrupted)
+        rows = self.outbox.pending()
         by_channel: dict[str, list[DeliveryRow]] = {}
         for row in rows:
             by_channel.setdefault(row.channel, []).append(row)
-        disabled = outbox.disabled_channels(self.conn)
+        disabled = self.outbox.disabled_channels()
+        started: list[tuple[threading.Thread, RunSummary]] = []
+        skipped = 0
         for name, channel_rows in by_channel.items():
+            with self._state:
+                running = self._workers.get(name)
+                if running is not None and running.is_alive():
+                    skipped += 1  # its worker reads the queue again when it is done
+                    continue
+                channel_summary = RunSummary()
+                worker = threading.Thread(
+                    target=self._channel_worker,
+                    args=(name, channel_rows, disabled.get(name), channel_summary),
+                    name=f"deliver-{name}",
+                    daemon=True,
+                )
+                self._workers[name] = worker
+                self._lock_users += 1  # the worker holds the process lock until it ends
+            worker.start()
+            started.append((worker, channel_summary))
+        if skipped and not started:
+            summary.busy = True
+        return started
+
+    def _channel_worker(
+        self, name: str, rows: list[DeliveryRow], disabled: tuple[str, str] | None, summary: RunSummary
+    ) -> None:
+        try:
+            self._run_channel(name, rows, disabled, summary)
+        except Exception as exc:
+            ids = sorted({r.payload_id for r in rows})
+            log.exception("delivery on channel %s failed unexpectedly (%s)", name, ids)
+            summary.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+        finally:
+            self._release_process_lock()
+
+    def _flush_unrecorded(self, summary: RunSummary) -> bool:
+        """Write the outcomes the database refused earlier. False (and paused) while it still refuses."""
+        with self._state:
+            waiting = list(self._unrecorded)
+        for item in waiting:
             try:
-                self._run_channel(name, channel_rows, disabled.get(name), summary)
-            except Exception as exc:
-                ids = sorted({r.payload_id for r in channel_rows})
-                log.exception("delivery on channel %s failed unexpectedly (%s)", name, ids)
-                summary.errors.append(f"{name}: {type(exc).__name__}: {exc}")
-                self._rollback()
+                self.outbox.finish_attempt(
+                    item.reservation,
+                    item.record,
+                    new_status=item.new_status,
+                    next_attempt_at=item.next_attempt_at,
+                    disable=item.disable,
+                )
+            except DatabaseError as exc:
+                summary.paused = True
+                summary.errors.append(f"{type(exc).__name__}: {exc}")
+                self._log_paused(exc, f"{len(waiting)} sent messages wait for their outcome to be written")
+                return False
+            with self._state:
+                self._unrecorded.remove(item)
+            self._count(item.new_status, len(item.reservation.rows), summary)
+        return True
+
+    def _log_paused(self, exc: Exception, what: str) -> None:
+        # once per spell, not every few seconds while the disk stays full
+        if not self._paused_logged:
+            self._paused_logged = True
+            log.error(
+                "delivery paused: the database cannot record attempts (%s: %s); %s", type(exc).__name__, exc, what
+            )
 
     def _run_channel(
         self, name: str, rows: list[DeliveryRow], disabled: tuple[str, str] | None, summary: RunSummary
@@ -183,7 +323,8 @@ class Dispatcher:
         # the next digest would arrive after the outage it reports mattered.
         groups += [[r] for r in rows if r.kind == outbox.FEED_WARNING and r.next_attempt_at <= now]
         for group in groups:
-            self._send(channel, group, summary)
+            if self._stopping.is_set() or not self._send(channel, group, summary):
+                return
 
     def _due_alert_groups(
         self, channel: Channel, rows: list[DeliveryRow], now: datetime, summary: RunSummary
@@ -198,11 +339,10 @@ class Dispatcher:
 
         if channel.rate_limit is not None:
             name, limit = channel.name, channel.rate_limit
-            sent = outbox.sent_times(self.conn, name, now - timedelta(seconds=limit.window_seconds))
+            sent = self.outbox.sent_times(name, now - timedelta(seconds=limit.window_seconds))
             wait = rate_limit_wait(sent, now, limit)
             if wait > 0:
-                with self.conn:
-                    outbox.postpone(self.conn, [r.id for r in due], now + timedelta(seconds=wait), now)
+                self.outbox.postpone([r.id for r in due], now + timedelta(seconds=wait), now)
                 summary.postponed += len(due)
                 log.info("channel %s: rate limit reached, %d deliveries wait %.0fs", name, len(due), wait)
                 return []
@@ -211,8 +351,7 @@ class Dispatcher:
                 # More waiting than the limit lets through: send one message carrying all of them rather
                 # than dropping or trickling them out over hours.
                 key = f"overflow:{name}:{format_time(now)}"
-                with self.conn:
-                    outbox.assign_batch(self.conn, [r.id for r in due], key, now)
+                self.outbox.assign_batch([r.id for r in due], key, now)
                 log.info("channel %s: rate limit; %d alerts batched into one message", name, len(due))
                 groups = [[_rebatch(r, key) for r in due]]
         return groups
@@ -226,16 +365,14 @@ class Dispatcher:
         if not closing:
             return rows
         key = f"digest:{channel.name}:{format_time(boundary)}"
-        with self.conn:
-            outbox.assign_batch(self.conn, [r.id for r in closing], key, now)
+        self.outbox.assign_batch([r.id for r in closing], key, now)
         closing_ids = {r.id for r in closing}
         return [_rebatch(r, key, now) if r.id in closing_ids else r for r in rows]
 
     def _dead_letter_unattempted(
         self, name: str, rows: Sequence[DeliveryRow], reason: str, now: datetime, summary: RunSummary
     ) -> None:
-        with self.conn:
-            outbox.fail_without_attempt(self.conn, [r.id for r in rows], reason, now)
+        self.outbox.fail_without_attempt([r.id for r in rows], reason, now)
         for r in rows:
             log.error("%s on channel %s: dead letter: %s", _label(r), name, reason)
         summary.failed += len(rows)
@@ -247,12 +384,12 @@ class Dispatcher:
         payload row is gone are dead-lettered and left out. None if nothing is left to send."""
         if rows[0].kind == outbox.FEED_WARNING:
             (row,) = rows  # never batched
-            warning = outbox.load_feed_warning(self.conn, row.payload_id)
+            warning = self.outbox.load_feed_warning(row.payload_id)
             if warning is None:
                 self._dead_letter_unattempted(channel.name, rows, "feed warning row missing", self.clock(), summary)
                 return None
             return Message(message_id=warning.warning_id, items=(), warning=warning), rows
-        items = outbox.load_items(self.conn, [r.payload_id for r in rows])
+        items = self.outbox.load_items([r.payload_id for r in rows])
         missing = [r for r in rows if r.payload_id not in items]
         if missing:
             self._dead_letter_unattempted(channel.name, missing, "alert row missing", self.clock(), summary)
@@ -270,12 +407,20 @@ class Dispatcher:
         )
         return message, rows
 
-    def _send(self, channel: Channel, rows: list[DeliveryRow], summary: RunSummary) -> None:
+    def _send(self, channel: Channel, rows: list[DeliveryRow], summary: RunSummary) -> bool:
+        """Reserve, send, record one message. False if the channel should stop for this run (paused)."""
         built = self._message(channel, rows, summary)
         if built is None:
-            return
+            return True
         message, rows = built
         started = self.clock()
+        try:
+            reservation = self.outbox.reserve_attempt(rows, message.message_id, started)
+        except DatabaseError as exc:  # not sent: the outcome would have nowhere to go
+            summary.paused = True
+            summary.errors.append(f"{type(exc).__name__}: {exc}")
+            self._log_paused(exc, f"{_subject(message)} on channel {channel.name} not sent")
+            return False
         try:
             outcome = self.sender(channel).send(message, started)
         except Exception as exc:  # a sender bug must not stop other channels; retry it like a transient error
@@ -283,18 +428,19 @@ class Dispatcher:
             outcome = Outcome(Result.RETRY, f"internal error: {type(exc).__name__}: {exc}")
         finished = self.clock()
         summary.messages += 1
-        self._record(channel, rows, message, outcome, started, finished, summary)
+        return self._record(channel, reservation, message, outcome, started, finished, summary)
 
     def _record(
         self,
         channel: Channel,
-        rows: list[DeliveryRow],
+        reservation: Reservation,
         message: Message,
         outcome: Outcome,
         started: datetime,
         finished: datetime,
         summary: RunSummary,
-    ) -> None:
+    ) -> bool:
+        rows = list(reservation.rows)
         attempt_no = max(r.attempts for r in rows) + 1
         max_attempts = self.alerts.max_attempts(channel)
         result = outcome.result
@@ -311,17 +457,28 @@ class Dispatcher:
             if result is Result.RETRY:
                 error = f"{error}; gave up after {attempt_no} attempts"
         record = AttemptRecord(message.message_id, started, finished, result.value, outcome.status_code, error)
-        with self.conn:
-            outbox.record_attempt(self.conn, rows, record, new_status=new_status, next_attempt_at=next_at)
-            if result is Result.DISABLED:
-                outbox.disable_channel(self.conn, channel.name, channel_summary(channel), error or "", finished)
+        disable = (channel.name, channel_summary(channel), error or "") if result is Result.DISABLED else None
+        try:
+            self.outbox.finish_attempt(
+                reservation, record, new_status=new_status, next_attempt_at=next_at, disable=disable
+            )
+        except DatabaseError as exc:
+            # Sent, but the database refused the outcome: keep it and write it before anything else is
+            # sent, so the message is not sent again while the database is full.
+            with self._state:
+                self._unrecorded.append(_Unrecorded(reservation, record, new_status, next_at, disable))
+            summary.paused = True
+            summary.errors.append(f"{type(exc).__name__}: {exc}")
+            kept = f"the outcome of {_subject(message)} on channel {channel.name} is kept until it can be written"
+            self._log_paused(exc, kept)
+            return False
+        self._paused_logged = False
 
         subject = _subject(message)
+        self._count(new_status, len(rows), summary)
         if new_status == outbox.DELIVERED:
-            summary.delivered += len(rows)
             log.info("%s delivered on channel %s (message %s)", subject, channel.name, message.message_id)
         elif new_status == outbox.PENDING:
-            summary.retrying += len(rows)
             log.warning(
                 "%s on channel %s: attempt %d/%d failed: %s; next attempt at %s",
                 subject,
@@ -332,7 +489,6 @@ class Dispatcher:
                 next_at.isoformat() if next_at else "?",
             )
         else:
-            summary.failed += len(rows)
             for r in rows:
                 log.error(
                     "%s on channel %s: dead letter after attempt %d: %s%s",
@@ -342,6 +498,17 @@ class Dispatcher:
                     error,
                     f" (re-queue: monitor alerts retry {r.payload_id})" if r.kind == outbox.ALERT else "",
                 )
+        return True
+
+    @staticmethod
+    def _count(new_status: str, n: int, summary: RunSummary) -> None:
+        """Counted once the outcome is committed, not when it was sent."""
+        if new_status == outbox.DELIVERED:
+            summary.delivered += n
+        elif new_status == outbox.PENDING:
+            summary.retrying += n
+        else:
+            summary.failed += n
 
 
 def _label(row: DeliveryRow) -> str:

@@ -216,7 +216,7 @@ class App:
     def dispatch(self) -> None:
         try:
             if self.dispatcher is not None:
-                self.dispatcher.run_due()
+                self.dispatcher.run_due(wait=False)  # a hanging channel must not hold the others' next run
         except Exception:
             log.exception("alert dispatch failed")
             self.metrics.observe_error("dispatch")
@@ -258,6 +258,8 @@ class App:
                 return
             log.info("received %s: finishing the work in flight, then stopping", signal.Signals(signum).name)
             self.pipeline.stopping.set()
+            if self.dispatcher is not None:
+                self.dispatcher.stop()  # no new attempts; the ones in flight finish within their timeout
             stop.set()
 
         if threading.current_thread() is threading.main_thread():
@@ -313,6 +315,8 @@ class App:
             stop.wait()
         finally:
             self.pipeline.stopping.set()
+            if self.dispatcher is not None:
+                self.dispatcher.stop()
             scheduler.shutdown(wait=True)  # jobs in flight finish and commit what they hold
             self.lanes.stop()  # polls in flight too; the ones not started are left for the next start
             if ops_server is not None:

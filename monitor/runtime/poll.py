@@ -25,17 +25,26 @@ from monitor.errors import ExtractionError, FeedError
 from monitor.extract import Extractor
 from monitor.fetch.client import PAGE_ACCEPT, Fetcher
 from monitor.fetch.rules import cache_max_age
-from monitor.models import Decision, Entry, ExtractedText, FetchResult, FetchStatus
+from monitor.models import Alert, Decision, Entry, ExtractedText, FetchResult, FetchStatus
 from monitor.parse.article_files import read_seeds
 from monitor.parse.feeds import entry_fingerprint, parse_feed
 from monitor.parse.sitemap import news_sitemap_entries
 from monitor.schedule.polls import FeedSchedState, PollOutcome, ScheduledPoll, items_per_day_from_dates, next_poll
 from monitor.settings.config import Config
-from monitor.store.connection import DatabaseError
+from monitor.store.connection import DatabaseError, is_busy
 from monitor.store.database import FeedRow, NewArticle, Store
 from monitor.text.urls import canonical_url
 
 log = logging.getLogger(__name__)
+
+# An article waits this long in all for a write lock another process holds (beyond the store's busy
+# timeout per try) before it is left for the next poll; LOCKED_RETRY_SECONDS between tries.
+ARTICLE_WRITE_BUDGET_SECONDS = 120
+LOCKED_RETRY_SECONDS = 1.0
+# A page that fails temporarily is fetched again after these delays (a host's Retry-After, if longer, is
+# honoured up to PAGE_RETRY_MAX_WAIT_SECONDS) before the article is decided on its feed summary.
+PAGE_RETRY_DELAYS_SECONDS = (1.0, 4.0)
+PAGE_RETRY_MAX_WAIT_SECONDS = 15.0
 
 
 def entry_keys(entry: Entry) -> tuple[str, ...]:
@@ -82,6 +91,10 @@ class PollReport:
         """The status as feeds.last_status, the metrics and the log show it."""
         return "error" if self.crashed else self.status.value
 
+
+
+def _worth_retrying_now(page: FetchResult) -> bool:
+    return page.status is FetchStatus.TEMPORARY and "timed out" not in (page.error or "")
 
 class Pipeline:
     def __init__(
@@ -307,6 +320,25 @@ class Pipeline:
             log.warning("feed %s: %d of %d new articles failed (first: %s); the feed is read again in full next poll",
                         feed.url, len(failed), len(todo), failed[0], extra={"feed": feed.url})
 
+    def fetch_page(self, url: str) -> FetchResult:
+        """The article page, retried on a short backoff while it fails temporarily (5xx, 429, a reset or
+        refused connection): deciding on the feed summary alone loses the alert a full page would raise.
+        A host pause (Retry-After) longer than the backoff is waited out when it is short, else given up.
+        Timeouts are not retried here: a silent host would cost its lanes a full timeout per try."""
+        page = self.fetcher.fetch(url, accept=PAGE_ACCEPT)
+        for delay in PAGE_RETRY_DELAYS_SECONDS:
+            if not _worth_retrying_now(page) or self.stopping.is_set():
+                break
+            wait = max(delay, page.retry_after_seconds or 0.0)
+            if wait > PAGE_RETRY_MAX_WAIT_SECONDS:
+                break
+            log.info("article %s: page failed (%s); trying again in %.0fs", url, page.error or page.status.value, wait,
+                     extra={"article": url})
+            if self.stopping.wait(wait):
+                break
+            page = self.fetcher.fetch(url, accept=PAGE_ACCEPT)
+        return page
+
     def article_text(self, entry: Entry) -> ExtractedText:
         """The page's main text, or the feed's own title + summary when the page cannot be used."""
         feed_text = "\n".join(part for part in (entry.title, entry.summary) if part)
@@ -316,7 +348,7 @@ class Pipeline:
         elif not entry.link:
             reason = "entry has no link"
         else:
-            page = self.fetcher.fetch(entry.link, accept=PAGE_ACCEPT)
+            page = self.fetch_page(entry.link)
             if not page.ok:
                 reason = f"page fetch failed: {page.error or page.status.value}"
             else:
@@ -339,43 +371,28 @@ class Pipeline:
         extracted = self.article_text(entry)
         if extracted.method == "feed":
             report.fallbacks += 1
+        deadline = time.monotonic() + ARTICLE_WRITE_BUDGET_SECONDS
+        waited = False
+        while True:
+            try:
+                stored = self._decide_and_store(feed, key, entry, extracted)
+                break
+            except DatabaseError as exc:
+                # Another process holding the write lock past the busy timeout (a long backup, a
+                # `monitor db` command): wait on, within the article's budget, with one line for it.
+                if not is_busy(exc) or time.monotonic() >= deadline or self.stopping.is_set():
+                    raise
+                if not waited:
+                    waited = True
+                    log.warning("article %s: the database is locked by another process; retrying for up to %ds",
+                                entry.link or entry.guid, ARTICLE_WRITE_BUDGET_SECONDS,
+                                extra={"feed": feed.url, "article": entry.link or entry.guid})
+                time.sleep(LOCKED_RETRY_SECONDS)
+        if stored is None:
+            return None
+        decision, alerts, queued = stored
         article_id = article_id_for(key)
-        now = self.clock()
-        # Decide and store under the store lock: two workers holding copies of one story must not
-        # both miss each other in the index and both alert.
-        with self.store.atomic():
-            if self.store.seen_urls([key]):
-                return None  # another feed's worker stored the same article meanwhile
-            decision = decide(article_id, extracted.title, extracted.text, self.index, self.config.topics)
-            joins_corpus = decision.duplicate_of is None and (
-                self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics)
-            )
-            alerts = build_alerts(
-                decision,
-                title=extracted.title,
-                url=entry.link,
-                source=feed.name,
-                published=entry.published,
-                text=extracted.text,
-                now=now,
-            )
-            article = NewArticle(
-                article_id=article_id,
-                canonical_url=key,
-                url=entry.link,
-                feed_url=feed.url,
-                guid=entry.guid,
-                source=feed.name,
-                extracted=extracted,
-                summary=entry.summary,
-                published=entry.published,
-                seen_at=now,
-                in_corpus=joins_corpus,
-            )
-            queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for)
-            if joins_corpus:
-                self.index.add(article_id, extracted.text)
-            report.alerts += queued
+        report.alerts += queued  # counted once committed: the log and metrics say what the database holds
         if decision.duplicate_of:
             log.info(
                 "article %s: near-copy of %s (%.2f)", entry.link, decision.duplicate_of, decision.near_copy.similarity,
@@ -394,6 +411,50 @@ class Pipeline:
                 extra={"feed": feed.url, "article": entry.link, "article_id": article_id, "alert": alert.alert_id},
             )
         return decision
+
+    def _decide_and_store(
+        self, feed: FeedRow, key: str, entry: Entry, extracted: ExtractedText
+    ) -> tuple[Decision, list[Alert], int] | None:
+        """Decide and store in one transaction; None if another worker stored the article meanwhile."""
+        article_id = article_id_for(key)
+        now = self.clock()
+        # Decide, store and index under the store lock: two workers holding copies of one story must not
+        # both miss each other in the index and both alert. The index learns the article only once it is
+        # committed, so a failed commit leaves no copy-of-nothing behind.
+        with self.store.lock:
+            with self.store.atomic():
+                if self.store.seen_urls([key]):
+                    return None
+                decision = decide(article_id, extracted.title, extracted.text, self.index, self.config.topics)
+                joins_corpus = decision.duplicate_of is None and (
+                    self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics)
+                )
+                alerts = build_alerts(
+                    decision,
+                    title=extracted.title,
+                    url=entry.link,
+                    source=feed.name,
+                    published=entry.published,
+                    text=extracted.text,
+                    now=now,
+                )
+                article = NewArticle(
+                    article_id=article_id,
+                    canonical_url=key,
+                    url=entry.link,
+                    feed_url=feed.url,
+                    guid=entry.guid,
+                    source=feed.name,
+                    extracted=extracted,
+                    summary=entry.summary,
+                    published=entry.published,
+                    seen_at=now,
+                    in_corpus=joins_corpus,
+                )
+                queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for)
+            if joins_corpus:
+                self.index.add(article_id, extracted.text)
+        return decision, alerts, queued
 
     # -- feed state ---------------------------------------------------------------------------
 

@@ -26,6 +26,17 @@ DatabaseError = sqlite3.Error
 Connection = sqlite3.Connection  # what open_outbox hands the outbox's functions
 
 
+_BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error is another connection holding the lock (worth waiting for), not a fault."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in _BUSY_CODES  # extended codes carry the primary one in the low byte
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
 class StoreError(MonitorError):
     """The database cannot be opened or written (locked, disk full, corrupt)."""
 

@@ -4,7 +4,8 @@ attempt, channel state.
 The store's migration chain runs ensure_schema (migration 5). Used by the pipeline through the Store:
     enqueue(db, alert_or_feed_warning, channel_names) -> bool     no commit: runs in the caller's transaction
     record_also_published(db, alert_article_id, article_id, source, url) -> None     no commit
-The rest (row queries and state changes) is for the dispatcher and `monitor alerts`.
+The rest (row queries and state changes) is for the dispatcher and `monitor alerts`, through the Outbox
+of store/outbox_store.py. An attempt is two steps: reserve_attempts before the send, finish_attempts after.
 
 Alerts and feed warnings share one `deliveries` table and one `delivery_attempts` table: `kind` says which,
 and `alert_id` or `warning_id` (exactly one is set) points at the payload row, so the foreign keys stay
@@ -491,34 +492,13 @@ class AttemptRecord:
     error: str | None
 
 
-def record_attempt(
+def _update_deliveries(
     conn: sqlite3.Connection,
     rows: Sequence[DeliveryRow],
     attempt: AttemptRecord,
-    *,
     new_status: str,
-    next_attempt_at: datetime | None = None,
+    next_attempt_at: datetime | None,
 ) -> None:
-    """One attempt row per delivery in the message, and the deliveries' new state, in one go."""
-    duration = int((attempt.finished_at - attempt.started_at).total_seconds() * 1000)
-    conn.executemany(
-        "INSERT INTO delivery_attempts (delivery_id, message_id, attempt, started_at, finished_at, result,"
-        " status_code, error, duration_ms) VALUES (?,?,?,?,?,?,?,?,?)",
-        [
-            (
-                r.id,
-                attempt.message_id,
-                r.attempts + 1,
-                ts(attempt.started_at),
-                ts(attempt.finished_at),
-                attempt.result,
-                attempt.status_code,
-                attempt.error,
-                duration,
-            )
-            for r in rows
-        ],
-    )
     finished = ts(attempt.finished_at)
     conn.executemany(
         "UPDATE deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, updated_at = ?,"
@@ -536,6 +516,61 @@ def record_attempt(
             for r in rows
         ],
     )
+
+
+SENDING = "sending"  # an attempt reserved before its send; replaced by the outcome once it is known
+INTERRUPTED = "interrupted"  # a reservation the process never completed: the send may or may not have happened
+
+
+def reserve_attempts(
+    conn: sqlite3.Connection, rows: Sequence[DeliveryRow], message_id: str, started: datetime
+) -> tuple[int, ...]:
+    """Insert one "sending" attempt row per delivery, before the send: the caller commits it, and sends only
+    if that commit succeeded, so nothing goes out whose outcome the database could not take. Returns the
+    attempt row ids, for finish_attempts."""
+    stamp = ts(started)
+    ids: list[int] = []
+    for r in rows:
+        cur = conn.execute(
+            "INSERT INTO delivery_attempts (delivery_id, message_id, attempt, started_at, finished_at, result,"
+            " duration_ms) VALUES (?,?,?,?,?,?,0)",
+            (r.id, message_id, r.attempts + 1, stamp, stamp, SENDING),
+        )
+        assert cur.lastrowid is not None
+        ids.append(cur.lastrowid)
+    return tuple(ids)
+
+
+def finish_attempts(
+    conn: sqlite3.Connection,
+    rows: Sequence[DeliveryRow],
+    attempt_ids: Sequence[int],
+    attempt: AttemptRecord,
+    *,
+    new_status: str,
+    next_attempt_at: datetime | None = None,
+) -> None:
+    """Turn reserved attempt rows into the send's outcome and move the deliveries to their new state."""
+    duration = int((attempt.finished_at - attempt.started_at).total_seconds() * 1000)
+    conn.executemany(
+        "UPDATE delivery_attempts SET finished_at = ?, result = ?, status_code = ?, error = ?, duration_ms = ?"
+        " WHERE id = ?",
+        [
+            (ts(attempt.finished_at), attempt.result, attempt.status_code, attempt.error, duration, i)
+            for i in attempt_ids
+        ],
+    )
+    _update_deliveries(conn, rows, attempt, new_status, next_attempt_at)
+
+
+def mark_interrupted(conn: sqlite3.Connection) -> int:
+    """Mark reservations left by a process that died between send and record (call it only while holding
+    the dispatch lock with no send in flight). Their deliveries are still pending and go out again."""
+    cur = conn.execute(
+        "UPDATE delivery_attempts SET result = ?, error = ? WHERE result = ?",
+        (INTERRUPTED, "stopped between sending and recording; sent again with the same message id", SENDING),
+    )
+    return cur.rowcount
 
 
 def fail_without_attempt(conn: sqlite3.Connection, ids: Sequence[str], error: str, now: datetime) -> None:
