@@ -117,9 +117,10 @@ class Config:
     topics: tuple[Topic, ...]
     alerts: AlertsConfig
     ops: OpsSettings
+    desk: Mapping[str, Any]  # raw [desk] table, validated by monitor.desk.settings
 
 
-SECTIONS = {"storage", "pipeline", "feeds", "http", "schedule", "topics", "alerts", "ops"}
+SECTIONS = {"storage", "pipeline", "feeds", "http", "schedule", "topics", "alerts", "ops", "desk"}
 
 
 def _read_section(prefix: str, table: Any, settings: tuple[Setting, ...]) -> dict[str, Any]:
@@ -214,6 +215,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None = None) -> Config:
         topics=tuple(parse_topics(topics_raw)),
         alerts=parse_alerts(alerts_raw),
         ops=parse_ops_settings(ops_raw),
+        desk=data.get("desk", {}),
     )
 
 

@@ -24,7 +24,7 @@ import sqlite_utils
 
 from monitor.errors import MonitorError
 from monitor.models import Decision, ExtractedText
-from monitor.store import outbox
+from monitor.store import desk, outbox
 
 
 class StoreError(MonitorError):
@@ -205,6 +205,7 @@ class Store:
                     migration(self.db)
                     self.db.execute(f"PRAGMA user_version = {number}")
         outbox.ensure_schema(self.db)  # idempotent; runs its own script, outside any transaction
+        desk.ensure_desk_schema(self.db.conn)
 
     @property
     def schema_version(self) -> int:
