@@ -3,6 +3,7 @@ configured topics, alerts and deliveries in the outbox, the search index. Some t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,8 +43,14 @@ OTHER = (
 )
 
 
+@functools.cache
 def topics() -> tuple[Topic, ...]:
     return load_config(ROOT / "config" / "monitor.toml").topics
+
+
+@functools.cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)  # argon2 is slow on purpose: once per test run
 
 
 def desk_table(**changes: Any) -> dict[str, Any]:
@@ -51,8 +58,8 @@ def desk_table(**changes: Any) -> dict[str, Any]:
     table: dict[str, Any] = {
         "port": 0,
         "secret_key": "test-secret",
-        "users": {"huda": {"role": "editor", "password_hash": hash_password(PASSWORD)},
-                  "sami": {"role": "viewer", "password_hash": hash_password(PASSWORD)}},
+        "users": {"huda": {"role": "editor", "password_hash": _password_hash()},
+                  "sami": {"role": "viewer", "password_hash": _password_hash()}},
         "tokens": {"bot": {"role": "editor", "sha256": token_digest(EDITOR_TOKEN)},
                    "reader": {"role": "viewer", "sha256": token_digest(VIEWER_TOKEN)}},
     }
