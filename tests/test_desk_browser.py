@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import desk_data
 import pytest
 
-import desk_data
 from monitor.desk.context import DeskContext
 from monitor.desk.server import DeskServer
 from monitor.desk.settings import parse_desk_settings

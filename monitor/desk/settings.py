@@ -32,7 +32,7 @@ DESK_KEYS: dict[str, tuple[type, Any, str]] = {
     "port": (int, 8470, "TCP port (0 = any free port, logged at start)"),
     "timezone": (str, "Asia/Baghdad", "IANA time zone the pages show times in"),
     "language": (str, "ar", "default interface language: 'ar' (right to left) or 'en'"),
-    "page_size": (int, 50, "rows per page in the inbox, search and API lists"),
+    "page_size": (int, 50, "rows per page in the inbox and API lists (search shows at most 20)"),
     "session_hours": (int, 12, "how long a login lasts"),
     "https": (bool, False, "the desk is reached over https (a TLS proxy): session cookies are sent only over https"),
     "secret_key": (str, "", f"signs session cookies (env {SECRET_ENV}); empty = a random key, logins end on restart"),

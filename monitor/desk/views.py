@@ -25,6 +25,8 @@ from monitor.store import outbox
 from monitor.store.search import Filters, Hit, hit_spans, make_snippet, parse_query
 from monitor.store.search import search as run_search
 
+# Search pages are shorter than the inbox's: each result's snippet scans its whole text for the hits.
+SEARCH_PAGE_MAX = 20
 # Hit markers for snippets: private-use characters, removed from the text first so the text cannot forge them.
 _MARK_START, _MARK_END = "\ue000", "\ue001"
 
@@ -93,6 +95,7 @@ def search(
     conn: sqlite3.Connection, text: str, params: Mapping[str, str], page: int, size: int
 ) -> tuple[list[SearchResult], bool]:
     """One page of results for the user's words (normalised as the index is) and whether more follow."""
+    size = min(size, SEARCH_PAGE_MAX)
     query = parse_query(text)
     filters = Filters(
         topic=params.get("topic") or None,

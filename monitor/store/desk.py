@@ -48,9 +48,9 @@ CREATE TABLE IF NOT EXISTS desk_reads (
     PRIMARY KEY (user, alert_id)
 );
 -- The inbox lists alerts newest first, by topic or not: without these it sorts every alert per page.
-CREATE INDEX IF NOT EXISTS desk_alerts_created ON alerts(created_at);
-CREATE INDEX IF NOT EXISTS desk_alerts_topic_created ON alerts(topic, created_at);
-CREATE INDEX IF NOT EXISTS desk_alerts_source_created ON alerts(source, created_at);
+CREATE INDEX IF NOT EXISTS desk_alerts_created ON alerts(created_at, id);
+CREATE INDEX IF NOT EXISTS desk_alerts_topic_created ON alerts(topic, created_at, id);
+CREATE INDEX IF NOT EXISTS desk_alerts_source_created ON alerts(source, created_at, id);
 """
 
 
@@ -151,7 +151,7 @@ def inbox(conn: sqlite3.Connection, query: InboxQuery) -> list[InboxRow]:
         " LEFT JOIN desk_reads r ON r.alert_id = al.id AND r.user = ?"
         " LEFT JOIN desk_feedback f ON f.article_id = al.article_id AND f.topic = al.topic AND f.user = ?"
         + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY al.created_at DESC, al.id LIMIT ? OFFSET ?"
+        + " ORDER BY al.created_at DESC, al.id DESC LIMIT ? OFFSET ?"
     )
     params += [query.limit, query.offset]
     return [
