@@ -487,3 +487,47 @@ def test_the_server_listens_and_stops(database: tuple[Path, desk_data.Ids]) -> N
         server.stop()
     with pytest.raises(httpx.TransportError):
         httpx.get(url + "/healthz", timeout=2)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_monitor_run_serves_the_desk(tmp_path: Path) -> None:
+    from monitor.runtime.app import App
+    from monitor.settings.config import parse_config
+
+    port = _free_port()
+    raw = {"storage": {"database": str(tmp_path / "monitor.db")}, "pipeline": {"seeds_dir": str(tmp_path)},
+           "ops": {"enabled": False}, "desk": {"port": port}}
+    app = App(parse_config(raw))
+    stop = threading.Event()
+    daemon = threading.Thread(target=app.run_forever, args=(stop,), daemon=True)
+    daemon.start()
+    try:
+        answer = None
+        for _ in range(100):
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except httpx.TransportError:
+                stop.wait(0.1)
+        assert answer is not None and answer.status_code == 200  # no users: open, on loopback only
+        assert '<html lang="ar" dir="rtl">' in answer.text
+    finally:
+        stop.set()
+        daemon.join(timeout=30)
+        app.close()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+    # on a network address without users, `monitor run` does not start at all
+    open_to_all = App(parse_config({**raw, "desk": {"host": "0.0.0.0", "port": port}}))
+    try:
+        with pytest.raises(DeskRefused):
+            open_to_all.run_forever(threading.Event())
+    finally:
+        open_to_all.close()

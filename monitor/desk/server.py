@@ -16,16 +16,20 @@ import uvicorn
 from monitor.decide.topics import Topic
 from monitor.desk.app import create_app
 from monitor.desk.context import DeskContext, utc_now
-from monitor.desk.settings import check_listening, parse_desk_settings
-from monitor.errors import MonitorError
+from monitor.desk.settings import check_listening, is_loopback, parse_desk_settings
+from monitor.errors import ConfigError
 from monitor.fetch.client import HttpSettings
 from monitor.store import desk as store
 
 log = logging.getLogger(__name__)
 
 
-class DeskRefused(MonitorError):
-    """The desk would be open to the network without any user configured."""
+class DeskRefused(ConfigError):
+    """The desk would be open to the network without any user configured: a config error (exit 2, so systemd
+    does not restart into it)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("desk.host", message)
 
 
 class DeskServer:
@@ -75,6 +79,9 @@ class DeskServer:
         )
         self._thread.start()
         log.info("desk at %s (%s)", self.url, "open locally, no users" if settings.open_locally else "login required")
+        if not settings.https and not is_loopback(settings.host):
+            log.warning("desk on %s without [desk] https = true: passwords and session cookies cross the network "
+                        "in clear unless a TLS proxy is in front (then set https = true)", settings.host)
 
     def stop(self) -> None:
         if self._server is not None:
