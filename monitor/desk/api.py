@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -37,6 +37,35 @@ def _evidence(evidence: tuple[Evidence, ...]) -> list[dict[str, Any]]:
             for e in evidence]
 
 
+def _page_asked(request: Request) -> int:
+    return int(request.query_params.get("page", "1"))  # checked against QUERY_PARAMS by _strict
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
+
+
+MAX_PAGE = 100_000
+# Every query parameter the API knows: its schema in the document, and the check that holds requests to it.
+QUERY_PARAMS: dict[str, tuple[dict[str, Any], Callable[[str], bool]]] = {
+    "page": ({"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+             lambda v: v.isascii() and v.isdigit() and 1 <= int(v) <= MAX_PAGE),
+    "q": ({"type": "string", "minLength": 1}, lambda v: bool(v.strip())),
+    "topic": ({"type": "string"}, lambda v: True),
+    "source": ({"type": "string"}, lambda v: True),
+    "channel": ({"type": "string"}, lambda v: True),
+    "since": ({"type": "string", "format": "date"}, _is_date),
+    "until": ({"type": "string", "format": "date"}, _is_date),
+    "read": ({"type": "string", "enum": ["read", "unread"]}, lambda v: v in ("read", "unread")),
+    "order": ({"type": "string", "enum": ["rank", "date"]}, lambda v: v in ("rank", "date")),
+    "state": ({"type": "string", "enum": ["pending", "failed"]}, lambda v: v in ("pending", "failed")),
+}
+
+
 def _page(items: list[Any], page: int, size: int) -> dict[str, Any]:
     return {"items": items[:size], "page": page, "next_page": page + 1 if len(items) > size else None}
 
@@ -59,7 +88,7 @@ async def _body(request: Request) -> dict[str, Any] | None:
 async def list_alerts(request: Request) -> Response:
     ctx = context(request)
     params = dict(request.query_params)
-    page, size = views.page_number(params.get("page")), ctx.settings.page_size
+    page, size = _page_asked(request), ctx.settings.page_size
     query = views.inbox_query(params, principal(request).name, ctx.settings.timezone, page, size)
     rows = await ctx.db(lambda conn: store.inbox(conn, query))
     items = [
@@ -97,7 +126,7 @@ async def search(request: Request) -> Response:
     text = params.get("q", "").strip()
     if not text:
         return _error("q is required", 400)
-    page, size = views.page_number(params.get("page")), ctx.settings.page_size
+    page, size = _page_asked(request), ctx.settings.page_size
     results, more = await ctx.db(lambda conn: views.search(conn, text, params, page, size))
     items = [
         {**r.hit.to_json("".join(s for s, _ in r.snippet)), "marks": [s for s, marked in r.snippet if marked]}
@@ -185,7 +214,7 @@ def _feedback(f: store.Feedback) -> dict[str, Any]:
 
 async def list_feedback(request: Request) -> Response:
     ctx = context(request)
-    page, size = views.page_number(request.query_params.get("page")), ctx.settings.page_size
+    page, size = _page_asked(request), ctx.settings.page_size
     rows = await ctx.db(lambda conn: store.list_feedback(conn, size + 1, (page - 1) * size))
     return JSONResponse(_page([_feedback(f) for f in rows], page, size))
 
@@ -222,7 +251,7 @@ def _delivery(row: DeliveryRow) -> dict[str, Any]:
 async def list_deliveries(request: Request) -> Response:
     ctx = context(request)
     params = request.query_params
-    page, size = views.page_number(params.get("page")), ctx.settings.page_size
+    page, size = _page_asked(request), ctx.settings.page_size
     state = params.get("state", "")
     query = store.DeliveryQuery(states=(state,) if state in ("pending", "failed") else ("pending", "failed"),
                                 channel=params.get("channel") or None, limit=size + 1, offset=(page - 1) * size)
@@ -304,9 +333,45 @@ def _route_path(path: str) -> str:
     return path.replace("{article_id}", "{article_id:path}")
 
 
-ROUTES = [
-    Route(_route_path(op.path), guarded(op.role, api=True)(op.handler), methods=[op.method]) for op in OPERATIONS
-]
+def _route(path: str, operations: list[Operation]) -> Route:
+    """One route per path, dispatching on the method, so a 405 names every method the path has."""
+    handlers = {op.method: guarded(op.role, api=True)(_strict(op)) for op in operations}
+
+    async def endpoint(request: Request) -> Response:
+        return await handlers[request.method if request.method in handlers else "GET"](request)
+
+    endpoint.desk_handlers = handlers  # type: ignore[attr-defined]  # read by the route-walking test
+    return Route(_route_path(path), endpoint, methods=list(handlers), name=operations[0].handler.__name__)
+
+
+def _strict(op: Operation) -> Callable[[Request], Awaitable[Response]]:
+    """The handler, refusing query parameters the document does not name (a typo must not pass unnoticed)."""
+    known = set(op.query)
+
+    async def handler(request: Request) -> Response:
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            return _error(f"unknown query parameter {unknown[0]!r} (known: {', '.join(op.query) or 'none'})", 400)
+        for name in known:
+            values = request.query_params.getlist(name)
+            if len(values) > 1 or (values and not QUERY_PARAMS[name][1](values[0])):
+                return _error(f"query parameter {name!r} does not fit {json.dumps(QUERY_PARAMS[name][0])}", 400)
+        if "q" in known and "q" not in request.query_params:
+            return _error("q is required", 400)
+        return await op.handler(request)
+
+    handler.__name__ = op.handler.__name__
+    return handler
+
+
+def _by_path() -> dict[str, list[Operation]]:
+    paths: dict[str, list[Operation]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, []).append(op)
+    return paths
+
+
+ROUTES = [_route(path, ops) for path, ops in _by_path().items()]
 
 
 def openapi_document() -> dict[str, Any]:
@@ -317,8 +382,7 @@ def openapi_document() -> dict[str, Any]:
             for name in ("article_id", "name") if "{" + name + "}" in op.path
         ]
         parameters += [
-            {"name": name, "in": "query", "required": False,
-             "schema": {"type": "integer", "minimum": 1} if name == "page" else _STR}
+            {"name": name, "in": "query", "required": name == "q", "schema": QUERY_PARAMS[name][0]}
             for name in op.query
         ]
         operation: dict[str, Any] = {
@@ -328,15 +392,17 @@ def openapi_document() -> dict[str, Any]:
             "security": [{"token": []}],
             "responses": {
                 "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "400": {"description": "a parameter or the body does not fit this document"},
                 "401": {"description": "no or unknown token"},
                 **({"403": {"description": "the token's role is viewer"}} if op.role == "editor" else {}),
             },
         }
         if op.method == "POST":
             operation["responses"]["201"] = {"description": "Created"}
-            operation["responses"]["400"] = {"description": "the body does not fit the schema"}
-        if "{" in op.path:
-            operation["responses"]["404"] = {"description": "not found"}
+            operation["responses"]["415"] = {"description": "the body is not application/json"}
+            operation["responses"]["422"] = {"description": "the URL given cannot be fetched or read"}
+        if "{" in op.path or op.method == "POST":
+            operation["responses"]["404"] = {"description": "no such article, topic or feed"}
         if op.body is not None:
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
         paths.setdefault(op.path, {})[op.method.lower()] = operation

@@ -70,8 +70,10 @@ class DeskServer:
             sock.close()
             raise
         self._socket = sock
+        # log_config=None: uvicorn's records go through the daemon's own handlers (--log-json included)
         config = uvicorn.Config(
-            create_app(self.ctx), log_level="warning", access_log=False, lifespan="off", server_header=False
+            create_app(self.ctx), log_config=None, log_level="warning", access_log=False, lifespan="off",
+            server_header=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
