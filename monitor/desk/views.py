@@ -103,9 +103,10 @@ def search(
         since=params.get("since") or None,
         until=params.get("until") or None,
         limit=page * size + 1,
-        order="date" if params.get("order") == "date" else "rank",
     )
-    hits = run_search(conn, query, filters)
+    # newest first unless asked for the best match: ranking scores every article holding the words
+    ranked = params.get("order") == "rank"
+    hits = run_search(conn, query, filters) if ranked else store.search_newest(conn, query, filters)
     results = []
     for hit in hits[(page - 1) * size : page * size]:
         body = hit.text.replace(_MARK_START, "").replace(_MARK_END, "")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.models import Evidence
-from monitor.store import outbox
+from monitor.store import outbox, search
 
 _SCHEMA = """
 -- An analyst's judgement of one (article, topic): relevant or not. kind 'alert' judges an alert the monitor
@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS desk_reads (
 CREATE INDEX IF NOT EXISTS desk_alerts_created ON alerts(created_at, id);
 CREATE INDEX IF NOT EXISTS desk_alerts_topic_created ON alerts(topic, created_at, id);
 CREATE INDEX IF NOT EXISTS desk_alerts_source_created ON alerts(source, created_at, id);
+-- An article's later near-copies ("also published by"). Partial: most articles copy nothing, and a full index
+-- on a mostly-NULL column looks useless to the planner once ANALYZE has run, so it would scan every decision.
+CREATE INDEX IF NOT EXISTS desk_decisions_copies ON decisions(duplicate_of) WHERE duplicate_of IS NOT NULL;
 """
 
 
@@ -58,6 +61,7 @@ def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode: reads see the latest commit, writes go through `write`."""
     conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")  # as the store's own connection (WAL): no fsync per commit
     return conn
 
 
@@ -274,7 +278,7 @@ def article(conn: sqlite3.Connection, article_id: str) -> ArticleView | None:
     }
     for r in conn.execute(
         "SELECT a.id, a.title, a.source, COALESCE(a.url, '') FROM decisions d JOIN articles a ON a.id = d.article_id"
-        " WHERE d.duplicate_of = ? ORDER BY a.seen_at LIMIT 50",
+        " WHERE d.duplicate_of = ? AND d.duplicate_of IS NOT NULL ORDER BY a.seen_at LIMIT 50",
         (row[0],),
     ):
         also.setdefault(r[0], Copy(*r))
@@ -522,3 +526,41 @@ def retry_deliveries(conn: sqlite3.Connection, ids: Sequence[str], now: datetime
     if not ids:
         return []
     return outbox.requeue(conn, list(ids), now)
+
+
+# --- search, newest first ----------------------------------------------------------------------------------
+
+
+def search_newest(conn: sqlite3.Connection, query: search.Query, filters: search.Filters) -> list[search.Hit]:
+    """Like monitor.store.search.search, newest first by the order articles were indexed, which is the order
+    they were stored: FTS5 walks its posting lists backwards and stops at the limit, so a common word costs
+    a page of rows, where ranking by bm25 scores every article that holds it."""
+    if not query.match:
+        return []
+    where = [f"{search.FTS_TABLE} MATCH ?"]
+    params: list[Any] = [query.match]
+    date = "COALESCE(a.published, a.seen_at)"
+    if filters.topic:
+        where.append("(',' || COALESCE(d.matched_topics, '') || ',') LIKE ('%,' || ? || ',%')")
+        params.append(filters.topic)
+    if filters.source:
+        where.append("a.source = ?")
+        params.append(filters.source)
+    if filters.since:
+        where.append(f"{date} >= ?")
+        params.append(filters.since)
+    if filters.until:
+        where.append(f"{date} <= ?")
+        params.append(filters.until + "~" if len(filters.until) == 10 else filters.until)
+    sql = (
+        f"SELECT a.id, a.title, a.text, a.source, COALESCE(a.url, ''), {date}, d.matched_topics, d.duplicate_of"
+        f" FROM {search.FTS_TABLE} JOIN {search.DOCS_TABLE} s ON s.rowid = {search.FTS_TABLE}.rowid"
+        " JOIN articles a ON a.id = s.article_id LEFT JOIN decisions d ON d.article_id = a.id"
+        f" WHERE {' AND '.join(where)} ORDER BY {search.FTS_TABLE}.rowid DESC LIMIT ?"
+    )
+    params.append(filters.limit)
+    return [
+        search.Hit(article_id=r[0], title=r[1] or "", text=r[2] or "", source=r[3] or "", url=r[4], date=r[5] or "",
+                   topics=tuple(t for t in (r[6] or "").split(",") if t), duplicate_of=r[7], rank=0.0)
+        for r in conn.execute(sql, params)
+    ]
