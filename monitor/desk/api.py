@@ -8,7 +8,6 @@ cannot exist undocumented.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -167,7 +166,7 @@ async def set_feed_enabled(request: Request) -> Response:
     if body is None or not isinstance(body.get("url"), str) or not isinstance(body.get("enabled"), bool):
         return _error('send {"url": "...", "enabled": true|false}', 400)
 
-    def write(conn: sqlite3.Connection) -> bool:
+    def write(conn: store.Connection) -> bool:
         with store.write(conn):
             return store.set_feed_enabled(conn, body["url"], body["enabled"])
 
@@ -229,7 +228,7 @@ async def add_feedback(request: Request) -> Response:
     relevant = bool(body.get("relevant", True))
     user = principal(request).name
 
-    def write(conn: sqlite3.Connection) -> bool:
+    def write(conn: store.Connection) -> bool:
         if not store.article_exists(conn, body["article_id"]):
             return False
         with store.write(conn):
@@ -272,7 +271,7 @@ async def retry_deliveries(request: Request) -> Response:
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
         return _error('send {"ids": ["<delivery or alert id>", ...]}', 400)
 
-    def write(conn: sqlite3.Connection) -> list[str]:
+    def write(conn: store.Connection) -> list[str]:
         with store.write(conn):
             return store.retry_deliveries(conn, ids, ctx.clock())
 

@@ -4,7 +4,6 @@ guard every route goes through (login or token, role, CSRF, host)."""
 from __future__ import annotations
 
 import functools
-import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,7 +40,7 @@ class DeskContext:
     def topic(self, name: str) -> Topic | None:
         return next((t for t in self.topics if t.name == name), None)
 
-    async def db(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def db(self, work: Callable[[store.Connection], T]) -> T:
         """Run `work` on a connection of its own, in a worker thread (the event loop never waits on SQLite)."""
 
         def run() -> T:

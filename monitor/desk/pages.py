@@ -3,7 +3,6 @@ and the login form goes through `guarded`."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -24,11 +23,8 @@ CHART_DAYS = 14
 
 
 async def healthz(request: Request) -> Response:
-    def probe(conn: sqlite3.Connection) -> None:
-        conn.execute("SELECT 1 FROM articles LIMIT 1").fetchall()
-
     try:
-        await context(request).db(probe)
+        await context(request).db(store.probe)
     except Exception as exc:  # any database failure is an unhealthy desk, reported in one line
         return PlainTextResponse(f"database unavailable: {type(exc).__name__}", 503)
     return PlainTextResponse("ok")
@@ -81,7 +77,7 @@ async def inbox(request: Request) -> Response:
     size = ctx.settings.page_size
     query = views.inbox_query(params, principal(request).name, ctx.settings.timezone, page, size)
 
-    def read(conn: sqlite3.Connection) -> tuple[list[store.InboxRow], list[str], list[str]]:
+    def read(conn: store.Connection) -> tuple[list[store.InboxRow], list[str], list[str]]:
         return store.inbox(conn, query), store.alert_topics(conn), store.source_names(conn)
 
     rows, topics, sources = await ctx.db(read)
@@ -98,7 +94,7 @@ async def mark_read(request: Request) -> Response:
     ids = [str(v) for v in form.getlist("alert")]
     user = principal(request).name
 
-    def write(conn: sqlite3.Connection) -> None:
+    def write(conn: store.Connection) -> None:
         with store.write(conn):
             store.mark_read(conn, user, ids, ctx.clock())
 
@@ -112,7 +108,7 @@ async def article(request: Request) -> Response:
     article_id = request.path_params["article_id"]
     user = principal(request).name
 
-    def read(conn: sqlite3.Connection) -> store.ArticleView | None:
+    def read(conn: store.Connection) -> store.ArticleView | None:
         view = store.article(conn, article_id)
         if view is not None and view.alert_ids:
             with store.write(conn):
@@ -142,7 +138,7 @@ async def feedback(request: Request) -> Response:
     if not topic:
         return PlainTextResponse("a topic is required", 400)
 
-    def write(conn: sqlite3.Connection) -> bool:
+    def write(conn: store.Connection) -> bool:
         if not store.article_exists(conn, article_id):
             return False
         with store.write(conn):
@@ -162,7 +158,7 @@ async def search(request: Request) -> Response:
     page = views.page_number(params.get("page"))
     size = ctx.settings.page_size
 
-    def read(conn: sqlite3.Connection) -> tuple[list[views.SearchResult], bool, list[str]]:
+    def read(conn: store.Connection) -> tuple[list[views.SearchResult], bool, list[str]]:
         results, more = views.search(conn, text, params, page, size) if text else ([], False)
         return results, more, store.source_names(conn)
 
@@ -203,7 +199,7 @@ async def toggle_feed(request: Request) -> Response:
     url = form_str(form, "url")
     enabled = form_str(form, "enabled") == "1"
 
-    def write(conn: sqlite3.Connection) -> bool:
+    def write(conn: store.Connection) -> bool:
         with store.write(conn):
             return store.set_feed_enabled(conn, url, enabled)
 
@@ -216,7 +212,7 @@ async def topics(request: Request) -> Response:
     ctx = context(request)
     now = ctx.clock()
 
-    def read(conn: sqlite3.Connection) -> tuple[dict[str, dict[str, int]], dict[str, store.TopicFeedback]]:
+    def read(conn: store.Connection) -> tuple[dict[str, dict[str, int]], dict[str, store.TopicFeedback]]:
         return store.alerts_per_day(conn, now - timedelta(days=CHART_DAYS)), store.topic_feedback(conn)
 
     per_day, judged = await ctx.db(read)
@@ -259,7 +255,7 @@ async def deliveries(request: Request) -> Response:
         channel=params.get("channel") or None, limit=size + 1, offset=(page - 1) * size,
     )
 
-    def read(conn: sqlite3.Connection) -> tuple[list[store.DeliveryView], dict[str, dict[str, int]]]:
+    def read(conn: store.Connection) -> tuple[list[store.DeliveryView], dict[str, dict[str, int]]]:
         return store.deliveries(conn, query), store.delivery_counts(conn)
 
     rows, counts = await ctx.db(read)
@@ -273,7 +269,7 @@ async def retry(request: Request) -> Response:
     form = await request.form()
     ids = [str(v) for v in form.getlist("delivery")]
 
-    def write(conn: sqlite3.Connection) -> list[str]:
+    def write(conn: store.Connection) -> list[str]:
         with store.write(conn):
             return store.retry_deliveries(conn, ids, ctx.clock())
 

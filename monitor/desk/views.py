@@ -3,7 +3,6 @@ article's highlighted text, search results with marked snippets, a topic tried o
 
 from __future__ import annotations
 
-import sqlite3
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -92,7 +91,7 @@ class SearchResult:
 
 
 def search(
-    conn: sqlite3.Connection, text: str, params: Mapping[str, str], page: int, size: int
+    conn: store.Connection, text: str, params: Mapping[str, str], page: int, size: int
 ) -> tuple[list[SearchResult], bool]:
     """One page of results for the user's words (normalised as the index is) and whether more follow."""
     size = min(size, SEARCH_PAGE_MAX)
@@ -171,7 +170,7 @@ def resolve_feed(url: str, http: HttpSettings) -> tuple[str, str]:
     raise MonitorError(f"{url} is not a feed ({not_a_feed}) and advertises no working one")
 
 
-def add_feed(conn: sqlite3.Connection, feed_url: str, name: str, title: str, now: datetime) -> str:
+def add_feed(conn: store.Connection, feed_url: str, name: str, title: str, now: datetime) -> str:
     """Store a feed resolved by `resolve_feed`: 'added', 're-enabled' or 'exists'."""
     name = (name or title or urlsplit(feed_url).hostname or feed_url).strip()
     with store.write(conn):

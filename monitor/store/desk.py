@@ -57,12 +57,20 @@ CREATE INDEX IF NOT EXISTS desk_decisions_copies ON decisions(duplicate_of) WHER
 """
 
 
+Connection = sqlite3.Connection  # what the desk passes around, without importing the driver itself
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode: reads see the latest commit, writes go through `write`."""
     conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")  # as the store's own connection (WAL): no fsync per commit
     return conn
+
+
+def probe(conn: sqlite3.Connection) -> None:
+    """Raise when the database cannot be read (the desk's /healthz)."""
+    conn.execute("SELECT 1 FROM articles LIMIT 1").fetchall()
 
 
 def ensure_desk_schema(conn: sqlite3.Connection) -> None:
