@@ -40,11 +40,12 @@ from delivery_servers import WebhookReceiver
 from fault_server import FaultServer, LoggedRequest
 
 from monitor.decide.near_copies import MemoryCorpusIndex
-from monitor.decide.topics import Topic, match_topic, parse_topics
+from monitor.decide.topics import match_topic
 from monitor.runtime import app as app_module
 from monitor.runtime.app import App
 from monitor.settings.alerts import parse_alerts
 from monitor.settings.config import Config, FeedConfig, load_config
+from monitor.settings.topics import Topic, parse_topics
 
 TARGET_S = 2.0
 

@@ -4,7 +4,7 @@
     python bench/dedup_scale.py --sizes 10000,100000,300000,1000000   # the full sizes (1M: ~20 min, ~8 GB disk)
     python bench/dedup_scale.py --quick                           # CI smoke size
 
-Index: the daemon's own, SqliteCorpusIndex (monitor/adapters/corpus_index.py) in a Store database.
+Index: the daemon's own, SqliteCorpusIndex (monitor/store/corpus_index.py) in a Store database.
 Corpus: synthetic articles made by recombining real Arabic sentences of the ANT corpus sample
 (bench/data/corpus.jsonl.gz), with article lengths drawn from the real articles. Pure recombination would
 repeat every sentence N*12/40k times at N articles (300 times at 1M), so every shingle would be as common
@@ -117,9 +117,7 @@ def check_fingerprints(gen: Generator, n: int = 50) -> None:
 def bulk_load(path: Path, gen: Generator, n: int, progress: bool = True) -> float:
     """Write n synthetic articles into the corpus tables of a fresh Store database; returns seconds taken."""
     start = time.perf_counter()
-    store = Store(path)
-    SqliteCorpusIndex(store.db)
-    store.close()
+    Store(path).close()  # the schema, made by the store's migrations
     conn = sqlite3.connect(str(path))
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA cache_size = -400000")  # 400 MB: the load sorts postings inside SQLite
@@ -175,7 +173,7 @@ def check_bulk_load(gen: Generator, tmp: Path, n: int = 300) -> None:
     """The bulk loader must leave exactly the rows that n calls of SqliteCorpusIndex.add leave."""
     bulk_load(tmp / "bulk.db", gen, n, progress=False)
     store = Store(tmp / "add.db")
-    index = SqliteCorpusIndex(store.db)
+    index = store.corpus_index
     with store.transaction():
         for i in range(n):
             index.add(f"s{i}", " ".join(gen.words(i)))
@@ -251,7 +249,7 @@ def child(db: Path, queries_file: Path) -> None:
     """Runs in a fresh process: start-up, then every query; prints one JSON line."""
     t0 = time.perf_counter()
     store = Store(db)
-    index = SqliteCorpusIndex(store.db)
+    index = store.corpus_index
     queries = json.loads(queries_file.read_text(encoding="utf-8"))
     first = time.perf_counter()
     index.check(queries[0]["text"])
@@ -342,9 +340,7 @@ def main() -> None:
         db = workdir / f"corpus-{size}-m{args.mutate}-s{args.seed}.db"
         if db.exists() and args.dir is not None:
             print(f"size {size}: reusing {db}")
-            store = Store(db)  # brings the schema up to the current index's
-            SqliteCorpusIndex(store.db)
-            store.close()
+            Store(db).close()  # brings the schema up to the current one
             conn = sqlite3.connect(str(db))
             finish_tables(conn)
             conn.close()

@@ -5,6 +5,7 @@
 Benchmarks never read the source folder: they read bench/data/ only, so they run on any checkout.
 What is copied (see bench/data/PROVENANCE.md for origins and licences):
   pages/*.html.gz       the 12 real saved article pages, byte for byte, gzipped to keep the repo small
+  gold/                 the main-text gold of those pages that have one (full text, or must/must-not snippets)
   corpus.jsonl.gz       ANT Corpus articles (id, title, text, url) from the NATO/Iraq/neither selections
 """
 
@@ -40,6 +41,11 @@ def main() -> None:
         with page.open("rb") as src, (out / "pages" / (page.name + ".gz")).open("wb") as raw, \
                 gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as dst:
             shutil.copyfileobj(src, dst)
+    (out / "gold").mkdir(exist_ok=True)
+    for gold in sorted((args.source / "pages").glob("*.gold.*")):
+        # main-text gold only: full texts and snippet lists; the publication-date-only files are left out
+        if gold.suffix == ".txt" or "with" in json.loads(gold.read_text(encoding="utf-8")):
+            shutil.copyfile(gold, out / "gold" / gold.name)
     rng = random.Random(7)
     records: list[dict[str, str]] = []
     for name, limit in CORPUS_FILES.items():

@@ -108,7 +108,7 @@ def build_template_db(path: Path, config_seeds: Path, corpus_size: int, skip: se
     """
     store = Store(path)
     store.sync_feeds([(FEED_URL, "bench", True)], datetime.now(UTC))
-    index = SqliteCorpusIndex(store.db)
+    index = store.corpus_index
     with store.transaction():
         for seed in read_seeds(config_seeds):
             index.add(seed.id, seed.text)
@@ -181,7 +181,7 @@ def main() -> None:
             shutil.copyfile(template, db)
             store = Store(db)
             run_config = dataclasses.replace(config, database_path=db)
-            index = SqliteCorpusIndex(store.db)
+            index = store.corpus_index
             pipeline = Pipeline(run_config, store, cast(Fetcher, PageFetcher(by_url)), None,
                                 cast(SqliteCorpusIndex, TimedIndex(index, stages)))
             pipeline.extractor = cast(Any, InProcessExtractor(stages))
@@ -236,7 +236,7 @@ def profile_pass(config: Any, template: Path, tmp: Path, pages: list[Page], by_u
     db = tmp / "profile.db"
     shutil.copyfile(template, db)
     store = Store(db)
-    index = SqliteCorpusIndex(store.db)
+    index = store.corpus_index
     pipeline = Pipeline(dataclasses.replace(config, database_path=db), store,
                         cast(Fetcher, PageFetcher(by_url)), None, index)
     pipeline.extractor = cast(Any, _PlainExtractor())

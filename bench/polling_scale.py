@@ -155,20 +155,20 @@ def serve(hosts: int, feeds: int, changed: float, new: int, seed: int) -> None:
 def prepare(app: Any, urls: list[str], changed_set: set[int], new: int, order: str, seed: int) -> None:
     """The state after earlier cycles: every feed has an ETag, and the changed feeds' old items are stored."""
     from monitor.decide.decision import article_id_for
+    from monitor.models import Decision, ExtractedText, NearCopy
+    from monitor.store.database import NewArticle
     from monitor.text.urls import canonical_url
 
     rng = random.Random(seed)
     now = datetime.now(UTC)
-    conn = app.store.db.conn
-    rows = []
-    for j, url in enumerate(urls):
-        # steady state: due times spread at random; grouped: all due at once, polled in config order
-        due = now - timedelta(seconds=rng.uniform(1, 600) if order == "random" else 600 - j * 1e-3)
-        rows.append(('"v1"', due.isoformat(timespec="microseconds"), now.isoformat(timespec="seconds"), url))
-    with conn:
-        conn.executemany("UPDATE feeds SET etag = ?, next_poll_at = ?, last_success_at = ?, interval_seconds = 900,"
-                         " items_per_day = 48 WHERE url = ?", rows)
-        articles = []
+    store = app.store
+    with store.atomic():
+        for j, url in enumerate(urls):
+            # steady state: due times spread at random; grouped: all due at once, polled in config order
+            due = now - timedelta(seconds=rng.uniform(1, 600) if order == "random" else 600 - j * 1e-3)
+            store.update_feed(url, {"etag": '"v1"', "next_poll_at": due, "last_success_at": now,
+                                    "interval_seconds": 900, "items_per_day": 48})
+        old_item = ExtractedText(title="old item", text="text", language=None, method="page")
         for url in urls:
             j = int(url.rsplit("/", 1)[1].removesuffix(".xml"))
             if j not in changed_set:
@@ -176,10 +176,12 @@ def prepare(app: Any, urls: list[str], changed_set: set[int], new: int, order: s
             base = url.rsplit("/feed/", 1)[0]
             for n in range(new, ITEMS):
                 key = canonical_url(f"{base}/article/{j}/{n}")
-                articles.append((article_id_for(key), key, f"{base}/article/{j}/{n}", url, "old item", "text",
-                                 now.isoformat(timespec="seconds"), "page"))
-        conn.executemany("INSERT INTO articles (id, canonical_url, url, feed_url, title, text, seen_at, extraction)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", articles)
+                article_id = article_id_for(key)
+                store.record_article(
+                    NewArticle(article_id=article_id, canonical_url=key, url=f"{base}/article/{j}/{n}", feed_url=url,
+                               guid=None, source="", extracted=old_item, summary="", published=None, seen_at=now),
+                    Decision(article_id, NearCopy(None, 0.0), ()),
+                )
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 
 class FetchStatus(enum.Enum):
-    """What one HTTP fetch came to, mapped once in adapters/http.py.
+    """What one HTTP fetch came to: status codes map in fetch/rules.py, exceptions in fetch/client.py.
 
     TEMPORARY: try again later (timeouts, 5xx, 429, connection errors).
     SOFT: the server answered but not with something usable (404, HTML instead of feed, empty body).
@@ -162,3 +162,20 @@ class Alert:
     snippet: str
     created_at: datetime
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class AlsoPublished:
+    """A near-copy of the alerted article seen later ("also published by …")."""
+
+    article_id: str
+    source: str
+    url: str
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    """An alert as it is sent: with the near-copies recorded on it by then."""
+
+    alert: Alert
+    also_published: tuple[AlsoPublished, ...] = ()

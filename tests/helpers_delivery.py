@@ -14,6 +14,7 @@ import sqlite_utils
 from monitor.models import Alert, Evidence
 from monitor.settings.alerts import AlertsConfig, parse_alerts
 from monitor.store import outbox
+from monitor.store.connection import open_read_write
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 SECRET2 = "whsec_" + base64.b64encode(b"r" * 32).decode()
@@ -55,28 +56,24 @@ def make_alert(n: int = 1, **changes: Any) -> Alert:
 
 
 def make_db(path: Path) -> sqlite_utils.Database:
-    """A database with the pipeline's `articles` table (minimal) and the delivery tables, FKs enforced."""
-    conn = sqlite3.connect(str(path))
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("CREATE TABLE IF NOT EXISTS articles (id TEXT PRIMARY KEY)")
-    conn.commit()
-    db = sqlite_utils.Database(conn)
-    outbox.ensure_schema(db)
-    return db
+    """The monitor's database (every table, WAL, FKs enforced), as the store opens it."""
+    return open_read_write(Path(path))
+
+
+ARTICLE_ROW = "INSERT OR IGNORE INTO articles (id, title, text, seen_at, extraction) VALUES (?, '', '', '', 'page')"
 
 
 def store(db: sqlite_utils.Database, alert: Alert, channels: list[str]) -> bool:
     """What the pipeline does: article row and alert in one transaction."""
     with db.conn:
-        db.conn.execute("INSERT OR IGNORE INTO articles (id) VALUES (?)", (alert.article_id,))
+        db.conn.execute(ARTICLE_ROW, (alert.article_id,))
         return outbox.enqueue(db, alert, channels)
 
 
 def config(channels: list[dict[str, Any]], **retry: Any) -> AlertsConfig:
     spec: dict[str, Any] = {"retry_delays_seconds": [5, 300, 1800], "retry_jitter": 0.0, **retry}
     spec["channels"] = channels
-    return parse_alerts(spec, env={})
+    return parse_alerts(spec)
 
 
 def states(db_path: Path) -> dict[str, str]:

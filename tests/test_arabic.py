@@ -1,4 +1,4 @@
-"""Arabic normalisation, tokens, clitics and stems."""
+"""Arabic normalisation, tokens and clitics."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from hypothesis import strategies as st
 from monitor.text.arabic import (
     _char,
     clitic_readings,
-    clitic_variants,
     normalize,
     normalize_with_offsets,
-    stem,
     strip_clitics,
     tokenize,
 )
@@ -65,21 +63,13 @@ def test_offsets_point_into_the_original(text: str) -> None:
 def test_tokens_survive_clitics() -> None:
     words = tokenize("والناتو للناتو بالناتو وبالعراق والعراقيه #قوات_الناتو")
     assert [strip_clitics(w) for w in words] == ["ناتو", "ناتو", "ناتو", "عراق", "عراقيه", "قوات", "ناتو"]
-    assert "ناتو" in clitic_variants("فللناتو")
+    assert "ناتو" in clitic_readings("فللناتو")
 
 
 def test_look_alikes_keep_their_identity() -> None:
     for word, base in [("عراقيل", "عراق"), ("عراقجي", "عراق"), ("السيناتور", "ناتو"), ("الأطلسي", "ناتو")]:
         token = tokenize(word)[0]
-        assert base not in clitic_variants(token)
-
-
-def test_stem_after_ta_marbuta_folding_does_not_break_words() -> None:
-    # Snowball reads a final ه as a pronoun; stem() restores ة first, and strips و+ال before stemming.
-    assert stem(normalize("العراقية")) == stem(normalize("العراق")) == "عراق"
-    assert stem(normalize("والعراقيه")) == "عراق"
-    assert stem(normalize("والناتو")) == stem(normalize("الناتو")) == "ناتو"
-    assert stem(normalize("عراقيل")) != "عراق"
+        assert base not in clitic_readings(token)
 
 
 # The straightforward per-character definitions that the str.translate-based functions must reproduce exactly.
@@ -118,11 +108,3 @@ def test_offsets_with_dropped_and_expanding_characters() -> None:
     for text in ["اَلنَّاتُو والعـــراق", "ﻻ بد", "ﬁle العراق", "", "abc", "\u200fالعراق\u200f"]:
         assert normalize_with_offsets(text) == _reference_with_offsets(text)
     assert normalize_with_offsets("اَل") == ("ال", [0, 2])
-
-
-@given(st.text(st.one_of(ARABIC_BLOCK, st.sampled_from("والفبكل")), max_size=12))
-def test_clitic_readings_are_the_variants(token: str) -> None:
-    assert clitic_readings(token) == tuple(clitic_variants(token))
-    handed_out = clitic_variants(token)
-    handed_out.append("x")  # the caller's list is its own: the memoised readings stay as they were
-    assert clitic_variants(token) == list(clitic_readings(token))

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
-BENCHMARKS = ["pipeline_throughput", "dedup_scale", "polling_scale", "alert_latency", "desk_pages"]
+BENCHMARKS = ["pipeline_throughput", "dedup_scale", "polling_scale", "alert_latency", "extraction_quality",
+              "desk_pages"]
 
 
 @pytest.mark.parametrize("name", BENCHMARKS)

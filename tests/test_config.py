@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import ConfigError
-from monitor.settings.config import PIPELINE_SETTINGS, STORAGE_SETTINGS, load_config, parse_config
+from monitor.settings import registry
+from monitor.settings.config import load_config, parse_config
 
 ROOT = Path(__file__).parent.parent
 DEFAULT = ROOT / "config" / "monitor.toml"
@@ -77,18 +78,13 @@ def test_empty_config_gives_defaults_and_env_overrides_database(monkeypatch: pyt
 def test_every_setting_is_documented_in_the_default_config() -> None:
     import tomllib
 
-    from monitor.fetch.client import HttpSettings
-    from monitor.runtime.ops_http import OPS_KEYS
-    from monitor.schedule.polls import ScheduleSettings
-
     text = DEFAULT.read_text(encoding="utf-8")
     data = tomllib.loads(text)
-    for setting in (*STORAGE_SETTINGS, *PIPELINE_SETTINGS):
-        assert f"\n{setting.name} = " in text, setting.name
-        assert setting.help
-    sections = {"http": HttpSettings, "schedule": ScheduleSettings}
-    for section, settings_class in sections.items():
-        for name in settings_class.__dataclass_fields__:
+    for key in (*registry.STORAGE.keys, *registry.PIPELINE.keys):
+        assert f"\n{key.name} = " in text, key.name
+        assert key.help
+    for section in (registry.HTTP, registry.SCHEDULE):
+        for key in section.keys:
             # every key is shown (commented out when its default is computed) with a comment above it
-            assert f"\n{name} = " in text or f"\n# {name} = " in text, f"{section}.{name}"
-    assert set(data["ops"]) == set(OPS_KEYS)
+            assert f"\n{key.name} = " in text or f"\n# {key.name} = " in text, f"{section.path}.{key.name}"
+    assert set(data["ops"]) == {key.name for key in registry.OPS.keys}

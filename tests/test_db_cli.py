@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from monitor.cli import db as db_command
 from monitor.cli.main import main
 from monitor.models import Alert, Decision, ExtractedText, NearCopy, TopicResult
-from monitor.store import outbox, search
+from monitor.store import maintenance, outbox, search
 from monitor.store.database import MIGRATIONS, Store
 
 ROOT = Path(__file__).parent.parent
@@ -152,7 +151,7 @@ def test_a_database_locked_by_another_process_is_one_clear_error(
         populated: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     config, database = populated
-    monkeypatch.setattr(db_command, "BUSY_TIMEOUT", 0.3)
+    monkeypatch.setattr(maintenance, "BUSY_TIMEOUT", 0.3)
     holder = sqlite3.connect(database, isolation_level=None)
     holder.execute("PRAGMA locking_mode = EXCLUSIVE")
     holder.execute("BEGIN EXCLUSIVE")
@@ -199,8 +198,8 @@ def test_prune_clears_old_unmatched_texts_only(tmp_path: Path, capsys: pytest.Ca
 
 def test_a_backup_stuck_on_a_lock_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:
     # Python's backup() retries a busy source forever; the progress callback is what ends it
-    monkeypatch.setattr(db_command, "BUSY_TIMEOUT", 0.05)
-    progress = db_command._give_up_when_busy()
+    monkeypatch.setattr(maintenance, "BUSY_TIMEOUT", 0.05)
+    progress = maintenance._give_up_when_busy()
     progress(sqlite3.SQLITE_OK, 10, 20)
     progress(sqlite3.SQLITE_BUSY, 10, 20)
     time.sleep(0.1)
@@ -237,8 +236,9 @@ def fill(folder: Path) -> Path:
 
 def test_a_full_disk_is_a_clear_error_and_loses_nothing(
         small_disk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from monitor.cli.corpus import import_records, read_path
+    from monitor.cli.corpus import import_records
     from monitor.errors import MonitorError
+    from monitor.parse.corpus_files import read_path
     from monitor.runtime.ops_http import probe_database
 
     database = small_disk / "m.db"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from hypothesis import strategies as st
 
 import monitor.decide.near_copies as dedup
 from monitor.decide.near_copies import MemoryCorpusIndex, similarity
+from monitor.store.connection import open_read_write
 from monitor.store.corpus_index import SqliteCorpusIndex
 from monitor.text.arabic import normalize
 
@@ -142,7 +142,7 @@ def test_posting_lists_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def open_db(path: Path) -> sqlite_utils.Database:
-    return sqlite_utils.Database(sqlite3.connect(str(path)))
+    return open_read_write(path)  # the store's connection: its migrations make the index tables
 
 
 def test_sqlite_index_persists_and_agrees_with_memory(tmp_path: Path) -> None:
@@ -226,12 +226,10 @@ def test_stock_phrases_are_not_probed_and_copies_are_still_found(
 
 
 def test_an_index_from_before_the_stock_phrase_table_fills_it_on_open(tmp_path: Path) -> None:
-    import sqlite_utils
-
     from monitor.decide.near_copies import COMMON_DF
     from monitor.store.corpus_index import SqliteCorpusIndex
 
-    db = sqlite_utils.Database(tmp_path / "c.db")
+    db = open_db(tmp_path / "c.db")
     index = SqliteCorpusIndex(db)
     boilerplate = "تابعوا آخر الأخبار على موقعنا واشتركوا في النشرة البريدية اليومية لتصلكم الأخبار أولا بأول "
     for i in range(COMMON_DF + 5):
@@ -240,6 +238,9 @@ def test_an_index_from_before_the_stock_phrase_table_fills_it_on_open(tmp_path: 
     expected = {row[0] for row in db.execute("SELECT fp FROM corpus_common")}
     assert expected  # the boilerplate's hashes became stock phrases
     db.execute("DELETE FROM corpus_common")  # as a database built before the table was filled
+    db.execute("PRAGMA user_version = 2")  # ... by a version whose schema stopped at migration 2
     db.conn.commit()
-    SqliteCorpusIndex(db)
+    db.conn.close()
+    db = open_db(tmp_path / "c.db")
+    assert SqliteCorpusIndex(db)._common == expected
     assert {row[0] for row in db.execute("SELECT fp FROM corpus_common")} == expected

@@ -1,4 +1,4 @@
-"""Parsing of the [alerts] table: defaults, channels, secrets from the environment, errors naming the key."""
+"""Parsing of the [alerts] table: defaults, channels, secrets read when used, errors naming the key."""
 
 from __future__ import annotations
 
@@ -45,13 +45,13 @@ def test_full_example_with_secrets_from_environment() -> None:
                  "digest_daily_at": "07:30", "digest_timezone": "Asia/Baghdad"},
             ],
         },
-        env={"HOOK_SECRETS": f"{WHSEC} whsec_{base64.b64encode(b'n' * 24).decode()}", "SMTP_PASSWORD": "pw"},
     )  # fmt: skip
+    env = {"HOOK_SECRETS": f"{WHSEC} whsec_{base64.b64encode(b'n' * 24).decode()}", "SMTP_PASSWORD": "pw"}
     _console, file, hook, mail = cfg.channels
     assert isinstance(file, JsonlChannel) and file.path == Path("data/a.jsonl") and file.digest.every_minutes == 15
-    assert isinstance(hook, WebhookChannel) and hook.secrets == (KEY, b"n" * 24)
+    assert isinstance(hook, WebhookChannel) and hook.signing_keys(env) == (KEY, b"n" * 24)
     assert hook.rate_limit is not None and hook.rate_limit.window_seconds == 3600
-    assert isinstance(mail, EmailChannel) and mail.password == "pw" and mail.port == 587
+    assert isinstance(mail, EmailChannel) and mail.password(env) == "pw" and mail.port == 587
     assert mail.recipients == ("d@example.test",) and "pw" not in repr(mail)
     assert cfg.channel_names_for("nato_iraq") == ["log", "file", "hook", "mail"]
     assert cfg.channel_names_for("other") == ["log", "file", "mail"]
@@ -74,8 +74,6 @@ def test_full_example_with_secrets_from_environment() -> None:
         ({"channels": [{"type": "console"}, {"type": "webhook", "url": "ftp://x", "secrets": [WHSEC]}]},
          "alerts.channels[1].url"),
         ({"channels": [{"type": "webhook", "url": "https://x"}]}, "alerts.channels[0].secret_env"),
-        ({"channels": [{"type": "webhook", "url": "https://x", "secret_env": "NOPE"}]},
-         "alerts.channels[0].secret_env"),
         ({"channels": [{"type": "webhook", "url": "https://x", "secrets": ["whsec_!!"]}]},
          "alerts.channels[0].secrets[0]"),
         ({"channels": [{"type": "email", "host": "h", "from": "a@b", "to": []}]}, "alerts.channels[0].to"),
@@ -94,7 +92,7 @@ def test_full_example_with_secrets_from_environment() -> None:
 )  # fmt: skip
 def test_errors_name_the_dotted_key(spec: dict[str, Any], key: str) -> None:
     with pytest.raises(ConfigError) as info:
-        parse_alerts(spec, env={"P": "x"})
+        parse_alerts(spec)
     assert info.value.key == key
 
 
@@ -102,8 +100,33 @@ def test_shipped_config_alerts_section_parses() -> None:
     data = tomllib.loads((ROOT / "config" / "monitor.toml").read_text())
     if "alerts" not in data:
         pytest.skip("config has no [alerts] section yet")
-    cfg = parse_alerts(data["alerts"], env={})
+    cfg = parse_alerts(data["alerts"])
     enabled = {c.name: c.kind for c in cfg.channels if c.enabled}
     assert enabled == {"console": "console", "file": "jsonl"}
     kinds = {c.kind for c in cfg.channels}
     assert {"webhook", "email"} <= kinds
+
+
+def test_secrets_are_read_when_used_and_never_printed() -> None:
+    cfg = parse_alerts(
+        {"channels": [
+            {"name": "hook", "type": "webhook", "url": "https://h.example/x", "secret_env": "NOPE",
+             "secrets": [WHSEC]},
+            {"name": "mail", "type": "email", "host": "smtp.example", "username": "u", "password_env": "PW_NOPE",
+             "from": "m@example.test", "to": "d@example.test", "enabled": False},
+        ]}
+    )  # fmt: skip
+    hook, mail = cfg.channels
+    assert isinstance(hook, WebhookChannel) and isinstance(mail, EmailChannel)
+    assert WHSEC not in repr(hook) and repr(KEY) not in repr(hook)  # the file's secret is not in the repr
+    with pytest.raises(ConfigError) as info:
+        cfg.require_secrets({})
+    assert info.value.key == "alerts.channels[0].secret_env" and "NOPE is not set" in str(info.value)
+    # the disabled channel's missing password does not stop a sending command, but the channel knows
+    cfg.require_secrets({"NOPE": WHSEC})
+    problem = mail.missing_secret({"NOPE": WHSEC})
+    assert problem is not None and problem.key == "alerts.channels[1].password_env"
+    # a malformed secret in the environment is caught by the same check, naming the key that names it
+    with pytest.raises(ConfigError) as info:
+        cfg.require_secrets({"NOPE": "whsec_!!"})
+    assert info.value.key == "alerts.channels[0].secret_env"

@@ -27,7 +27,7 @@ from monitor.deliver.dispatcher import Dispatcher
 from tests.helpers_delivery import make_alert, make_db, store
 
 mode, db_path, spec = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-alerts = parse_alerts(spec, env={})
+alerts = parse_alerts(spec)
 if mode in ("store-then-die", "store-send-then-die"):
     db = make_db(db_path)
     store(db, make_alert(1, created_at=datetime.now(UTC)), [c.name for c in alerts.channels])

@@ -15,10 +15,12 @@ import pytest
 from monitor.deliver.channels import Message
 from monitor.deliver.dispatcher import Dispatcher
 from monitor.deliver.policy import Outcome, Result
-from monitor.deliver.render import AlertItem, AlsoPublished, alert_payload
+from monitor.deliver.render import alert_payload
+from monitor.models import AlertItem, AlsoPublished
+from monitor.schedule.feed_health import FeedWarning, warning_id_for
 from monitor.store import outbox
 from tests.delivery_servers import SmtpServer
-from tests.helpers_delivery import T0, FakeClock, attempts, config, make_alert, make_db, states, store
+from tests.helpers_delivery import ARTICLE_ROW, T0, FakeClock, attempts, config, make_alert, make_db, states, store
 
 
 def mail(port: int, **extra: Any) -> dict[str, Any]:
@@ -59,13 +61,13 @@ def test_digest_every_30_minutes_sends_one_message_per_period(tmp_path: Path) ->
         d.close()
         assert len(smtp.messages) == 2
         first, second = smtp.messages
-    assert first["Subject"] == "[monitor] digest: 3 alerts (nato_iraq)"
+    assert first["Subject"] == "[monitor] ملخص: 3 تنبيهات (nato_iraq)"
     body = first.get_body(preferencelist=("html",))
     assert body is not None
     html = body.get_content()
     assert all(make_alert(n).title in html for n in (1, 2, 3)) and make_alert(4).title not in html
     assert first["X-Monitor-Alert-Ids"] == "alrt_0001 alrt_0002 alrt_0003"
-    assert second["Subject"] == "[monitor] digest: 1 alert (nato_iraq)"
+    assert second["Subject"] == "[monitor] ملخص: تنبيه واحد (nato_iraq)"
     assert set(states(db_path).values()) == {"delivered"}
 
 
@@ -109,6 +111,34 @@ def test_rate_limit_holds_back_then_batches_never_drops(tmp_path: Path) -> None:
     assert set(states(db_path).values()) == {"delivered"}
 
 
+def feed_warning(feed_url: str, created_at: datetime) -> FeedWarning:
+    since = created_at - timedelta(hours=30)
+    return FeedWarning(warning_id_for(feed_url, since), feed_url, "Down Daily", None, since, 5, "HTTP 500", created_at)
+
+
+def test_feed_warnings_skip_digests_and_the_rate_limit_and_do_not_use_it_up(tmp_path: Path) -> None:
+    db_path = tmp_path / "m.db"
+    db = make_db(db_path)
+    clock = FakeClock(at(1))
+    with SmtpServer() as smtp:
+        cfg = config([mail(smtp.port, digest_minutes=30, rate_limit_count=1, rate_limit_window_minutes=60)])
+        d = Dispatcher(db_path, cfg, clock)
+        store(db, make_alert(1, created_at=at(1)), ["mail"])
+        for n, minute in ((1, 1), (2, 2)):
+            with db.conn:
+                outbox.enqueue(db, feed_warning(f"https://down{n}.test/rss.xml", at(minute)), ["mail"])
+            clock.now = at(minute)
+            summary = d.run_due()
+            assert (summary.messages, summary.delivered, summary.postponed) == (1, 1, 0)  # now, not at 10:30
+        clock.now = at(31)
+        summary = d.run_due()  # the two warnings did not use up the one message an hour
+        d.close()
+        assert (summary.messages, summary.delivered, summary.postponed) == (1, 1, 0)
+        assert [m["X-Monitor-Feed-Warning"] is not None for m in smtp.messages] == [True, True, False]
+        assert smtp.messages[2]["X-Monitor-Alert-Ids"] == "alrt_0001"
+    assert set(states(db_path).values()) == {"delivered"}
+
+
 def test_jsonl_line_is_the_webhook_payload_and_survives_torn_writes(tmp_path: Path) -> None:
     db_path = tmp_path / "m.db"
     db = make_db(db_path)
@@ -118,7 +148,7 @@ def test_jsonl_line_is_the_webhook_payload_and_survives_torn_writes(tmp_path: Pa
     alert = make_alert(1)
     store(db, alert, ["file"])
     with db.conn:
-        db.conn.execute("INSERT INTO articles (id) VALUES ('copy')")
+        db.conn.execute(ARTICLE_ROW, ("copy",))
         outbox.record_also_published(db, alert.article_id, "copy", "Al Jazeera", "https://aj.example/1")
     d = Dispatcher(db_path, config([{"name": "file", "type": "jsonl", "path": str(path)}]), FakeClock())
     assert d.run_due().delivered == 1
@@ -153,7 +183,7 @@ def test_enqueue_is_idempotent_and_part_of_the_callers_transaction(tmp_path: Pat
     assert sorted(states(db_path)) == ["alrt_0001:a", "alrt_0001:b"]
     # a failure later in the caller's transaction takes the alert with it
     with pytest.raises(RuntimeError), db.conn:
-        db.conn.execute("INSERT INTO articles (id) VALUES ('art2')")
+        db.conn.execute(ARTICLE_ROW, ("art2",))
         outbox.enqueue(db, make_alert(2), ["a"])
         raise RuntimeError("decision insert failed")
     other = sqlite3.connect(db_path)

@@ -80,8 +80,8 @@ def test_multipart_rtl_message_with_evidence_highlighted(tmp_path: Path) -> None
     assert msg["X-Monitor-Alert-Ids"] == alert.alert_id
     assert msg.get_content_type() == "multipart/alternative"
     text, body = parts(msg)
-    for value in (alert.title, alert.source, alert.url, alert.snippet, "2026-11-23 09:55 UTC"):
-        assert value in text and value in body
+    for value in (alert.title, alert.source, alert.url, alert.snippet, "2026-11-23 12:55", "09:55 UTC"):
+        assert value in text and value in body  # published in Baghdad time, UTC beside
     assert "«الناتو»" in text
     tags = _Tags()
     tags.feed(body)
@@ -126,7 +126,8 @@ def test_article_text_is_escaped_and_headers_cannot_be_injected(tmp_path: Path) 
 
 
 @needs_openssl
-def test_starttls_with_auth_from_environment(tmp_path: Path) -> None:
+def test_starttls_with_auth_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_PW", "s3cret")  # read when the message is sent
     db_path = tmp_path / "m.db"
     db = make_db(db_path)
     with SmtpServer(tls="starttls", auth=("monitor", "s3cret")) as smtp:
@@ -142,7 +143,6 @@ def test_starttls_with_auth_from_environment(tmp_path: Path) -> None:
                     )
                 ]
             },
-            env={"SMTP_PW": "s3cret"},
         )
         store(db, make_alert(1), ["mail"])
         d = Dispatcher(db_path, cfg, FakeClock())
@@ -179,14 +179,14 @@ def test_untrusted_certificate_is_a_permanent_failure(tmp_path: Path) -> None:
 
 
 @needs_openssl
-def test_wrong_password_is_permanent(tmp_path: Path) -> None:
+def test_wrong_password_is_permanent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PW", "wrong")
     db_path = tmp_path / "m.db"
     db = make_db(db_path)
     with SmtpServer(tls="starttls", auth=("monitor", "s3cret")) as smtp:
         cfg = parse_alerts(
             {"channels": [mail(smtp.port, security="starttls", username="monitor", password_env="PW",
                                ca_file=str(smtp.ca_file))]},
-            env={"PW": "wrong"},
         )  # fmt: skip
         store(db, make_alert(1), ["mail"])
         d = Dispatcher(db_path, cfg, FakeClock())

@@ -14,11 +14,11 @@ from monitor.deliver.policy import (
     Result,
     classify_http,
     digest_boundary,
-    parse_retry_after,
     rate_limit_wait,
     retry_delay,
 )
 from monitor.deliver.signing import sign, signature_header, verify, webhook_headers
+from monitor.fetch.rules import parse_retry_after
 from monitor.settings.alerts import STANDARD_WEBHOOKS_DELAYS, Digest, RateLimit, RetryPolicy, decode_whsec
 from tests.delivery_servers import verify_standard_webhook
 

@@ -10,10 +10,22 @@ from pathlib import Path
 import pytest
 
 from monitor.deliver.dispatcher import Dispatcher
-from monitor.deliver.render import AlertItem, alert_payload
+from monitor.deliver.render import alert_payload
+from monitor.models import AlertItem
 from monitor.store import outbox
 from tests.delivery_servers import Reply, WebhookReceiver
-from tests.helpers_delivery import SECRET, SECRET2, FakeClock, attempts, config, make_alert, make_db, states, store
+from tests.helpers_delivery import (
+    ARTICLE_ROW,
+    SECRET,
+    SECRET2,
+    FakeClock,
+    attempts,
+    config,
+    make_alert,
+    make_db,
+    states,
+    store,
+)
 
 SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "webhook-payload.schema.json"
 
@@ -64,7 +76,7 @@ def test_payload_matches_documented_schema(tmp_path: Path) -> None:
         store(db, make_alert(1, created_at=clock.now, published=None), ["hook"])
         store(db, make_alert(2, created_at=clock.now), ["hook"])
         with db.conn:
-            db.conn.execute("INSERT INTO articles (id) VALUES ('copy1')")
+            db.conn.execute(ARTICLE_ROW, ("copy1",))
             outbox.record_also_published(db, "art2", "copy1", "Sky News Arabia", "https://sky.example/x")
         d = Dispatcher(db_path, config([hook(rx.url)]), clock)
         d.run_due()

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import FeedError
-from monitor.fetch.client import Fetcher, HttpSettings, cache_max_age
+from monitor.fetch.client import Fetcher
+from monitor.fetch.rules import cache_max_age
 from monitor.models import FetchResult, FetchStatus, ParsedFeed
 from monitor.parse.feeds import entry_fingerprint, parse_feed
-from monitor.schedule.polls import FeedSchedState, PollOutcome, ScheduleSettings, next_poll
+from monitor.schedule.polls import FeedSchedState, PollOutcome, next_poll
+from monitor.settings.sections import HttpSettings, ScheduleSettings
 from tests.fault_server import FaultServer, LoggedRequest, Reply, Route, RouteValue, gzip_bomb, gzipped
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"

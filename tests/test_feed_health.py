@@ -14,8 +14,8 @@ import pytest
 from monitor.errors import ConfigError
 from monitor.runtime.app import App
 from monitor.schedule.feed_health import FeedHealth, stale_feeds
-from monitor.schedule.polls import parse_schedule_settings
 from monitor.settings.config import load_config
+from monitor.settings.sections import parse_schedule_settings
 from tests.delivery_servers import SmtpServer, WebhookReceiver
 from tests.e2e_site import SEEDS, Story, rss_feed
 from tests.fault_server import FaultServer
@@ -168,7 +168,9 @@ def test_a_failing_feed_raises_one_signed_warning_per_stale_spell(
             second = hook.received[1].json["data"]
             assert second["warning_id"] != data["warning_id"]
             assert second["last_success_at"] == "2026-11-23T16:00:00Z"
-            rows = app.store.db.execute("SELECT channel, state, attempts FROM feed_warning_deliveries").fetchall()
+            rows = app.store.db.execute(
+                "SELECT channel, state, attempts FROM deliveries WHERE kind = 'feed_warning'"
+            ).fetchall()
             assert sorted(rows) == sorted([(c, "delivered", 1) for c in ("hook", "mail", "file")] * 2)
         finally:
             app.close()
@@ -198,11 +200,12 @@ def test_a_warning_is_retried_with_the_same_id_and_dead_lettered_after_max_attem
             assert len(hook.received) == 3
             assert len({r.headers["webhook-id"] for r in hook.received}) == 1  # same idempotency key
             state, attempts, error = app.store.db.execute(
-                "SELECT state, attempts, last_error FROM feed_warning_deliveries WHERE channel = 'hook'"
+                "SELECT state, attempts, last_error FROM deliveries WHERE kind = 'feed_warning' AND channel = 'hook'"
             ).fetchone()
             assert (state, attempts) == ("failed", 3) and "gave up after 3 attempts" in error
             logged = app.store.db.execute(
-                "SELECT result, status_code FROM feed_warning_attempts WHERE delivery_id LIKE '%:hook' ORDER BY id"
+                "SELECT a.result, a.status_code FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id"
+                " WHERE d.kind = 'feed_warning' AND d.channel = 'hook' ORDER BY a.id"
             ).fetchall()
             assert logged == [("retry", 503)] * 3  # what each attempt came to; the delivery is the dead letter
             assert len(smtp.messages) == 1  # the other channels are not held back

@@ -16,16 +16,13 @@ from monitor.fetch.client import (
     FEED_ACCEPT,
     PAGE_ACCEPT,
     Fetcher,
-    HttpSettings,
-    cache_max_age,
     classify_exception,
-    parse_http_settings,
-    parse_retry_after,
-    status_for_http,
 )
 from monitor.fetch.hosts import HostBusy, HostGate, HostPaused
+from monitor.fetch.rules import MAX_RETRY_AFTER_SECONDS, cache_max_age, parse_retry_after, status_for_http
 from monitor.fetch.ssrf import BlockedAddressError, allowed_addresses, is_public_address
 from monitor.models import FetchStatus
+from monitor.settings.sections import HttpSettings, parse_http_settings
 from tests.fault_server import FaultServer, Reply, Route
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
@@ -93,7 +90,7 @@ def test_retry_after_seconds_and_http_date() -> None:
     later = (now + timedelta(minutes=5)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert parse_retry_after(later, now) == pytest.approx(300.0)
     assert parse_retry_after("Mon, 01 Jan 2024 00:00:00 GMT", now) == 0.0  # in the past
-    assert parse_retry_after("99999999", now) == 86_400.0  # capped at a day
+    assert parse_retry_after("99999999", now, cap=MAX_RETRY_AFTER_SECONDS) == 86_400.0  # capped at a day
     assert parse_retry_after("soon", now) is None and parse_retry_after(None, now) is None
 
 

@@ -21,7 +21,8 @@ import pytest
 from monitor.errors import ConfigError, MonitorError
 from monitor.models import Alert, Decision, Evidence, ExtractedText, NearCopy, TopicResult
 from monitor.runtime.metrics import Metrics
-from monitor.runtime.ops_http import OpsServer, OpsSettings, make_ops_server, parse_ops_settings
+from monitor.runtime.ops_http import OpsServer, make_ops_server
+from monitor.settings.sections import OpsSettings, parse_ops_settings
 from monitor.store import outbox
 from monitor.store.database import Store
 
@@ -261,8 +262,9 @@ def test_alert_feeds_atom_and_json(database: Path) -> None:
         assert first.findtext(f"{ATOM}title") == "الناتو في العراق"
         assert first.find(f"{ATOM}link").get("href") == "https://n.test/0?a=1&b=2"  # type: ignore[union-attr]
         assert first.find(f"{ATOM}category").get("term") == "nato_iraq"  # type: ignore[union-attr]
-        content = first.findtext(f"{ATOM}content") or ""
-        assert "جملة <b>&0" in content and "Also published by: Other (https://n.test/9)" in content
+        assert first.find(f"{ATOM}content").get("type") == "html"  # type: ignore[union-attr]
+        content = first.findtext(f"{ATOM}content") or ""  # HTML, its article text escaped
+        assert "جملة &lt;b&gt;&amp;0" in content and "نُشر أيضًا في" in content and ">https://n.test/9</a>" in content
 
         status, headers, body = get(base + "/alerts/nato_iraq.json")
         assert status == 200 and headers["Content-Type"].startswith("application/feed+json")

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from monitor.models import FetchStatus
 from monitor.runtime.app import App
 from monitor.settings.config import load_config
 from monitor.store.database import FeedRow
@@ -117,3 +120,31 @@ def test_feeds_are_polled_round_robin_over_hosts() -> None:
     order = [f.url for f in interleave_by_host(feeds)]
     assert order == ["https://a/1", "https://b/1", "https://c/1", "https://a/2", "https://c/2", "https://a/3"]
     assert interleave_by_host([]) == []
+
+
+def test_a_poll_status_is_the_enum_in_the_report_and_its_value_in_the_feeds_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FaultServer({}) as server:
+        server.set("/rss.xml", lambda request: (200, {"Content-Type": "text/html"}, b"<html><body>x</body></html>"))
+        app = make_app(tmp_path, server.url("/rss.xml"), max_entries=3)
+        try:
+            feeds = [FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)]
+            html = app.poll(feeds)
+            assert [(p.status, p.crashed) for p in html.polls] == [(FetchStatus.SOFT, False)]
+            assert html.failed == html.polls and app.store.feeds()[0]["last_status"] == "soft"
+
+            server.set("/rss.xml", lambda request: (410, {}, b""))
+            gone = app.poll(feeds)
+            assert gone.polls[0].status is FetchStatus.HARD and app.store.feeds()[0]["last_status"] == "hard"
+
+            def broken(*args: object) -> None:
+                raise KeyError("parser bug")
+
+            server.set("/rss.xml", feed_with_etag(rss_feed("feed", server.url(""), stories())))
+            monkeypatch.setattr("monitor.runtime.poll.parse_feed", broken)
+            crashed = app.poll(feeds).polls[0]
+            assert crashed.crashed and crashed.failed and "parser bug" in (crashed.error or "")
+            assert app.store.feeds()[0]["last_status"] == "error"  # the stored label, not an enum value
+        finally:
+            app.close()

@@ -9,17 +9,16 @@ Reproduce the figures with:  monitor eval tests/fixtures/quality/*.jsonl
 from __future__ import annotations
 
 import json
-import sqlite3
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlite_utils
 
 from monitor.cli.main import main
 from monitor.decide.evaluation import Report, evaluate
-from monitor.decide.topics import parse_topics
+from monitor.settings.topics import parse_topics
+from monitor.store.connection import open_read_write
 from monitor.store.corpus_index import SqliteCorpusIndex
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +81,7 @@ def test_near_copy_quality(report: Report) -> None:
 
 
 def test_sqlite_index_meets_the_same_bar(records: list[dict[str, Any]], tmp_path: Path) -> None:
-    db = sqlite_utils.Database(sqlite3.connect(str(tmp_path / "gate.db")))
+    db = open_read_write(tmp_path / "gate.db")
     index = SqliteCorpusIndex(db)
     with db.atomic():
         for r in records:

@@ -15,12 +15,11 @@ from monitor.schedule.polls import (
     FeedSchedState,
     PollOutcome,
     ScheduledPoll,
-    ScheduleSettings,
     bounds,
     items_per_day_from_dates,
     next_poll,
-    parse_schedule_settings,
 )
+from monitor.settings.sections import ScheduleSettings, parse_schedule_settings
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 NO_JITTER = ScheduleSettings(jitter_fraction=0.0)
@@ -238,7 +237,7 @@ def test_missed_items_shorten_relative_to_the_interval_that_let_them_slip() -> N
     state = FeedSchedState(items_per_day=12, last_success_at=NOW - timedelta(hours=1), interval_seconds=3600)
     result = run(state, PollOutcome(OK, new_items=2, total_items=2))
     assert minutes(run(state, PollOutcome(OK, new_items=2, total_items=9)).interval) > 120
-    assert result.possibly_missed_items and minutes(result.interval) == pytest.approx(30)
+    assert result.possibly_missed and minutes(result.interval) == pytest.approx(30)
     assert result.interval_seconds == result.interval.total_seconds()
     assert result.items_per_day == result.state.items_per_day
     assert result.state.interval_seconds == pytest.approx(1800)

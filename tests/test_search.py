@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from monitor.cli.main import main
 from monitor.models import Decision, ExtractedText, NearCopy, TopicResult
-from monitor.store import database as store_module
+from monitor.store import migrations as store_module
 from monitor.store import search
 from monitor.store.database import Store
 
@@ -112,17 +113,15 @@ def test_reindexing_an_article_replaces_its_entry(store: Store) -> None:
     assert search.indexed_count(store.db) == 3 and "a2" in ids(store, "الإنفاق")
 
 
-def test_an_older_database_is_indexed_by_the_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_older_database_is_indexed_by_the_migration(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    with monkeypatch.context() as patch:
-        patch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:1])
-        old = Store(path)
-        with old.transaction() as db:
-            old.insert_article(db, article_id="old1", canonical_url="u1", url="u1", feed_url=None, guid=None,
-                               source="s", extracted=ExtractedText("عنوان", NATO_IRAQ, "ar", "page"), summary="",
-                               published=None, seen_at=NOW)
-        assert old.schema_version == 1
-        old.close()
+    old = sqlite_utils.Database(path)  # a database written when migration 1 was the whole schema
+    store_module.MIGRATIONS[0](old)
+    old.execute("PRAGMA user_version = 1")
+    old["articles"].insert({"id": "old1", "canonical_url": "u1", "url": "u1", "source": "s", "title": "عنوان",
+                            "text": NATO_IRAQ, "seen_at": "2026-11-23T09:00:00+00:00", "extraction": "page"})
+    old.conn.commit()
+    old.conn.close()
     upgraded = Store(path)
     assert upgraded.schema_version == len(store_module.MIGRATIONS)
     assert ids(upgraded, "حلف الأطلسي") == ["old1"]

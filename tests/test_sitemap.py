@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import FeedError
+from monitor.models import FetchStatus
 from monitor.parse.sitemap import parse_news_sitemap, recent, robots_sitemaps
 from monitor.runtime.app import App
 from monitor.settings.config import load_config
@@ -210,7 +211,7 @@ def test_without_a_news_sitemap_the_lookup_stays_bounded(tmp_path: Path) -> None
             clock.now = T0 + timedelta(hours=1)
             server.set("/rss.xml", window(records[3], "/b.html"))
             report = app.poll([FeedRow.from_row(r) for r in app.store.feeds(enabled_only=True)]).polls[0]
-            assert report.status == "ok" and report.recovered == 0
+            assert report.status is FetchStatus.OK and report.recovered == 0
             asked = ("/robots.txt", "/news-sitemap.xml", "/sitemap_news.xml", "/sitemap-news.xml")
             assert [len(server.requests_for(p)) for p in asked] == [1, 1, 1, 1]
         finally:

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from monitor.decide.topics import Topic, match_topic, matched_document, parse_topics
+from monitor.decide.topics import match_topic, matched_document
 from monitor.errors import ConfigError
+from monitor.settings.topics import Topic, parse_topics
 
 ROOT = Path(__file__).resolve().parents[1]
 

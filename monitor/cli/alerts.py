@@ -1,26 +1,21 @@
-"""`monitor alerts test|list|retry`: check a channel setup, show deliveries, re-queue dead letters.
-
-OWNER: alert delivery (issue 4). INTERFACE: register(subparsers); each handler(args) -> exit code.
-"""
+"""`monitor alerts test|list|retry`: check a channel setup, show deliveries, re-queue dead letters."""
 
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from monitor.cli.options import add_global_options
 from monitor.deliver.channels import Message, make_sender
 from monitor.deliver.policy import Result
-from monitor.deliver.render import AlertItem
-from monitor.models import Alert, Evidence
+from monitor.models import Alert, AlertItem, Evidence
 from monitor.settings.alerts import channel_summary
 from monitor.settings.config import load_config
 from monitor.store import outbox
-
-DEFAULT_CONFIG = "config/monitor.toml"
+from monitor.store.connection import Connection, open_outbox
 
 
 def sample_alert(now: datetime) -> Alert:
@@ -48,6 +43,7 @@ def sample_alert(now: datetime) -> Alert:
 
 def cmd_test(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    config.alerts.require_secrets()  # as `run` would: every enabled channel must be able to send
     channels = list(config.alerts.channels)
     if args.channel:
         channels = [c for c in channels if c.name == args.channel]
@@ -77,14 +73,11 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _open(database: Path) -> sqlite3.Connection | None:
+def _open(database: Path) -> Connection | None:
     if not database.exists():
         print(f"no database at {database} yet")
         return None
-    conn = sqlite3.connect(str(database), timeout=30.0)
-    conn.execute("PRAGMA busy_timeout = 30000")
-    outbox.ensure_schema(conn)
-    return conn
+    return open_outbox(database)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -94,14 +87,14 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     try:
         rows = outbox.list_deliveries(conn, failed_only=args.failed, limit=args.limit)
-        titles = dict(outbox.load_items(conn, [r.alert_id for r in rows]))
+        titles = dict(outbox.load_items(conn, [r.payload_id for r in rows]))
     finally:
         conn.close()
     if not rows:
         print("no failed deliveries" if args.failed else "no deliveries")
         return 0
     for r in rows:
-        item = titles.get(r.alert_id)
+        item = titles.get(r.payload_id)
         title = item.alert.title if item else "?"
         when = (r.delivered_at or r.next_attempt_at).strftime("%Y-%m-%d %H:%M:%S")
         label = {"delivered": "delivered", "failed": "FAILED", "pending": "next try"}.get(r.state, r.state)
@@ -136,21 +129,18 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     alerts = subparsers.add_parser("alerts", help="test alert channels, list and re-queue deliveries")
     sub = alerts.add_subparsers(dest="alerts_command", required=True)
 
-    def config_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--config", default=None, help=f"config file (default {DEFAULT_CONFIG})")
-
     test = sub.add_parser("test", help="send a sample alert to every enabled channel (or one) right now")
     test.add_argument("--channel", metavar="NAME", help="only this channel (even if disabled)")
-    config_arg(test)
+    add_global_options(test)
     test.set_defaults(func=cmd_test)
 
     lst = sub.add_parser("list", help="show recent deliveries and their state")
     lst.add_argument("--failed", action="store_true", help="only failed deliveries (dead letters)")
     lst.add_argument("--limit", type=int, default=200, help="most rows shown (default 200)")
-    config_arg(lst)
+    add_global_options(lst)
     lst.set_defaults(func=cmd_list)
 
     retry = sub.add_parser("retry", help="re-queue failed deliveries (all, or these delivery/alert ids)")
     retry.add_argument("ids", nargs="*", metavar="ID", help="delivery id (ALERT:CHANNEL) or alert id")
-    config_arg(retry)
+    add_global_options(retry)
     retry.set_defaults(func=cmd_retry)

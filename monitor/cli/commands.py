@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "monitor.cli.corpus",
     "monitor.cli.search",
     "monitor.cli.db",
+    "monitor.cli.demo",
     "monitor.cli.desk",
 )
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sqlite3
 import sys
 import time
 from collections.abc import Iterator
@@ -25,28 +24,12 @@ from typing import Any, TextIO
 
 from monitor.errors import MonitorError
 from monitor.models import ExtractedText
-from monitor.store import search
-from monitor.store.database import Store
+from monitor.parse.corpus_files import Problem, Record, read_path
+from monitor.store.connection import DatabaseError, disk_space_note
+from monitor.store.database import NewArticle, Store
 
 BATCH = 200  # articles per transaction: one fsync per batch instead of per article
 PROGRESS_EVERY = 500  # articles between two progress lines on stderr
-
-
-@dataclass(frozen=True)
-class Record:
-    label: str  # where it came from, for messages: "file.jsonl:12" or "dir/x.txt"
-    title: str
-    text: str
-    url: str = ""
-    source: str | None = None
-    published: datetime | None = None
-    given_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Problem:
-    label: str
-    message: str
 
 
 @dataclass
@@ -56,81 +39,6 @@ class ImportReport:
     present: int = 0  # same text (or same URL) already stored
     near_copies: int = 0  # skipped with --skip-near-copies
     problems: list[Problem] = field(default_factory=list)
-
-
-# -- reading ------------------------------------------------------------------------------------
-
-
-def read_txt(path: Path) -> Record | Problem:
-    """Seed format: first non-empty line is the title; the text is the whole file (title included)."""
-    try:
-        raw = path.read_text(encoding="utf-8-sig").strip()
-    except UnicodeDecodeError:
-        return Problem(str(path), "not UTF-8 text")
-    except OSError as exc:
-        return Problem(str(path), f"cannot read: {exc.strerror}")
-    if not raw:
-        return Problem(str(path), "empty file")
-    return Record(label=str(path), title=raw.splitlines()[0].strip(), text=raw, given_id=path.stem)
-
-
-def _published(value: Any, label: str) -> datetime | Problem | None:
-    if value in (None, ""):
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return Problem(label, f"'published' is not an ISO date: {value!r}")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def read_jsonl(path: Path) -> Iterator[Record | Problem]:
-    """One object per line: "text" required; "title", "id", "url", "source", "published" optional."""
-    try:
-        handle = path.open(encoding="utf-8-sig")
-    except OSError as exc:
-        yield Problem(str(path), f"cannot read: {exc.strerror}")
-        return
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            label = f"{path}:{number}"
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as exc:
-                yield Problem(label, f"not JSON: {exc}")
-                continue
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or not obj["text"].strip():
-                yield Problem(label, 'needs an object with a non-empty "text"')
-                continue
-            published = _published(obj.get("published"), label)
-            if isinstance(published, Problem):
-                yield published
-                continue
-            text = obj["text"].strip()
-            title = str(obj.get("title") or text.splitlines()[0]).strip()
-            yield Record(label=label, title=title, text=text, url=str(obj.get("url") or ""),
-                         source=str(obj["source"]) if obj.get("source") else None, published=published,
-                         given_id=str(obj["id"]) if obj.get("id") is not None else None)
-
-
-def read_path(path: Path) -> Iterator[Record | Problem]:
-    """A .txt file, a .jsonl file, or a folder of them (searched recursively, in name order)."""
-    if not path.exists():
-        yield Problem(str(path), "no such file or folder")
-    elif path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".txt", ".jsonl"))
-        if not files:
-            yield Problem(str(path), "no .txt or .jsonl files in this folder")
-        for file in files:
-            yield from read_path(file)
-    elif path.suffix.lower() == ".jsonl":
-        yield from read_jsonl(path)
-    elif path.suffix.lower() == ".txt":
-        yield read_txt(path)
-    else:
-        yield Problem(str(path), "unsupported file type (want .txt, .jsonl or a folder)")
 
 
 # -- importing ----------------------------------------------------------------------------------
@@ -145,14 +53,9 @@ def import_records(
     progress: TextIO | None = None, now: datetime | None = None,
 ) -> ImportReport:
     """Store each record as a corpus article (articles + near-copy index + search index)."""
-    from monitor.store.corpus_index import SqliteCorpusIndex  # owned by detection; imported when needed
     from monitor.text.urls import canonical_url
 
     report = ImportReport()
-    try:
-        index = SqliteCorpusIndex(store.db)
-    except sqlite3.Error as exc:
-        raise _stopped(exc, store, report) from None
     started = time.monotonic()
     seen_at = now or datetime.now(UTC)
     batch: list[Record] = []
@@ -160,33 +63,24 @@ def import_records(
     def flush() -> None:
         try:
             write()
-        except sqlite3.Error as exc:  # locked, disk full, corrupt: stop with what is committed so far
+        except DatabaseError as exc:  # locked, disk full, corrupt: stop with what is committed so far
             raise _stopped(exc, store, report) from None
         batch.clear()
 
     def write() -> None:
-        added = 0
-        with store.transaction() as db:
-            for record in batch:
-                article_id = corpus_id(record.text)
-                key = canonical_url(record.url) if record.url else f"corpus:{article_id}"
-                # same text, same URL, or the very article under its own id (a seed file imported again)
-                if db.execute("SELECT 1 FROM articles WHERE id = ? OR canonical_url = ? OR (id = ? AND text = ?)",
-                              [article_id, key, record.given_id, record.text]).fetchone():
-                    report.present += 1
-                    continue
-                if skip_near_copies and index.check(record.text).duplicate_of is not None:
-                    report.near_copies += 1
-                    continue
-                store.insert_article(
-                    db, article_id=article_id, canonical_url=key, url=record.url, feed_url=None,
-                    guid=record.given_id, source=record.source or source,
-                    extracted=ExtractedText(title=record.title, text=record.text, language=None, method="import"),
-                    summary="", published=record.published, seen_at=seen_at, is_seed=False, in_corpus=True,
-                )
-                index.add(article_id, record.text)
-                search.index_article(db, article_id, record.title, record.text)
-                added += 1
+        articles = []
+        for record in batch:
+            article_id = corpus_id(record.text)
+            key = canonical_url(record.url) if record.url else f"corpus:{article_id}"
+            articles.append(NewArticle(
+                article_id=article_id, canonical_url=key,
+                url=record.url, feed_url=None, guid=record.given_id, source=record.source or source,
+                extracted=ExtractedText(title=record.title, text=record.text, language=None, method="import"),
+                summary="", published=record.published, seen_at=seen_at, is_seed=False, in_corpus=True,
+            ))
+        added, present, near_copies = store.import_corpus_articles(articles, skip_near_copies)
+        report.present += present
+        report.near_copies += near_copies
         report.added += added  # counted once committed
 
     for item in records:
@@ -208,9 +102,7 @@ def import_records(
     return report
 
 
-def _stopped(exc: sqlite3.Error, store: Store, report: ImportReport) -> MonitorError:
-    from monitor.cli.db import disk_space_note
-
+def _stopped(exc: DatabaseError, store: Store, report: ImportReport) -> MonitorError:
     return MonitorError(f"corpus import stopped: {exc}{disk_space_note(store.path)} ({report.added} articles "
                         "were added and committed before; run the import again to continue)")
 
@@ -218,10 +110,10 @@ def _stopped(exc: sqlite3.Error, store: Store, report: ImportReport) -> MonitorE
 # -- commands -----------------------------------------------------------------------------------
 
 
-def _open_store(args: argparse.Namespace) -> Store:
+def _open_store(args: argparse.Namespace, read_only: bool = False) -> Store:
     from monitor.settings.config import load_config
 
-    return Store(load_config(args.config).database_path)
+    return Store(load_config(args.config).database_path, read_only=read_only)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -242,16 +134,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _corpus_rows(store: Store, include_all: bool, source: str | None, limit: int | None) -> Iterator[dict[str, Any]]:
-    where = [] if include_all else ["in_corpus = 1"]
-    params: list[Any] = []
-    if source:
-        where.append("source = ?")
-        params.append(source)
-    sql = ("SELECT id, title, text, url, source, published, seen_at, is_seed, in_corpus FROM articles"
-           + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY seen_at, id")
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    yield from store.db.query(sql, params)
+    yield from store.corpus_articles(include_all, source, limit)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -298,12 +181,11 @@ def _write_txt(rows: Iterator[dict[str, Any]], dest: Path) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    store = _open_store(args)
+    store = _open_store(args, read_only=True)
     try:
         rows = list(_corpus_rows(store, False, args.source, args.limit))
-        total = store.db.execute("SELECT count(*) FROM articles WHERE in_corpus = 1").fetchone()[0]
-        by_source = store.db.execute("SELECT source, count(*) FROM articles WHERE in_corpus = 1"
-                                     " GROUP BY source ORDER BY count(*) DESC").fetchall()
+        by_source = store.corpus_sources()
+        total = sum(n for _, n in by_source)
     finally:
         store.close()
     if args.json:
@@ -321,7 +203,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    from monitor.cli.main import add_config_argument
+    from monitor.cli.options import add_global_options
 
     corpus = subparsers.add_parser("corpus", help="import, export and list the near-copy corpus",
                                    description="The reference articles new articles are compared with: "
@@ -338,7 +220,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
                                                         "import; a JSONL \"source\" field wins)")
     imp.add_argument("--skip-near-copies", action="store_true",
                      help="leave out articles that are near-copies of what the corpus already holds")
-    add_config_argument(imp)
+    add_global_options(imp)
     imp.set_defaults(func=cmd_import)
 
     exp = sub.add_parser("export", help="write the corpus as JSONL or as one .txt per article",
@@ -349,7 +231,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     exp.add_argument("--format", choices=["jsonl", "txt"], default="jsonl", help="default jsonl")
     exp.add_argument("--all", action="store_true", help="every stored article, not only the corpus")
     exp.add_argument("--source", help="only articles of this source")
-    add_config_argument(exp)
+    add_global_options(exp)
     exp.set_defaults(func=cmd_export)
 
     lst = sub.add_parser("list", help="corpus size by source and its articles",
@@ -357,6 +239,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     lst.add_argument("--limit", type=int, default=50, help="articles listed (default 50; 0 = all)")
     lst.add_argument("--source", help="only articles of this source (seed, import, a feed's name)")
     lst.add_argument("--json", action="store_true", help="one JSON object per article")
-    add_config_argument(lst)
+    add_global_options(lst)
     lst.set_defaults(func=cmd_list)
 

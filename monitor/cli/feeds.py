@@ -17,15 +17,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitor.errors import FeedError, MonitorError
-from monitor.fetch.client import FEED_ACCEPT, Fetcher
-from monitor.models import ParsedFeed
-from monitor.parse.discovery import discover_feed_links
-from monitor.parse.encoding import http_charset
-from monitor.parse.feeds import parse_feed
+from monitor.cli.options import add_global_options
+from monitor.errors import MonitorError
+from monitor.fetch.client import Fetcher
+from monitor.parse.feed_lookup import resolve_feed
 from monitor.parse.opml import OpmlFeed, parse_opml, render_opml
 from monitor.settings.config import Config, load_config
-from monitor.store.database import Store, parse_iso
+from monitor.store.database import Store
+from monitor.store.times import parse_time
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -37,13 +36,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="list feeds with their health; add (autodiscovery), remove, import/export OPML",
         description="Manage the monitored feeds. Without an action: list them with their health.",
     )
-    _config_arg(feeds, default=None)
+    add_global_options(feeds)
     feeds.set_defaults(func=cmd_list, json=False)
     actions = feeds.add_subparsers(dest="feeds_action", metavar="ACTION")
 
     listing = actions.add_parser("list", help="feeds with last success, failures, last error, items/day")
     listing.add_argument("--json", action="store_true", help="one JSON array instead of a table")
-    _config_arg(listing)
+    add_global_options(listing)
     listing.set_defaults(func=cmd_list)
 
     add = actions.add_parser(
@@ -55,38 +54,28 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     add.add_argument("url", metavar="URL")
     add.add_argument("--name", help="display name (default: the feed's title)")
     add.add_argument("--no-verify", action="store_true", help="add as given, without fetching it first")
-    _config_arg(add)
+    add_global_options(add)
     add.set_defaults(func=cmd_add)
 
     remove = actions.add_parser("remove", help="stop polling a feed (its articles are kept)")
     remove.add_argument("url", metavar="URL")
-    _config_arg(remove)
+    add_global_options(remove)
     remove.set_defaults(func=cmd_remove)
 
     imp = actions.add_parser("import-opml", help="add every feed of an OPML file (not fetched first)")
     imp.add_argument("file", metavar="FILE", type=Path)
-    _config_arg(imp)
+    add_global_options(imp)
     imp.set_defaults(func=cmd_import_opml)
 
     exp = actions.add_parser("export-opml", help="write the enabled feeds as OPML (default: stdout)")
     exp.add_argument("file", metavar="FILE", type=Path, nargs="?")
-    _config_arg(exp)
+    add_global_options(exp)
     exp.set_defaults(func=cmd_export_opml)
 
 
-def _config_arg(parser: argparse.ArgumentParser, default: Any = argparse.SUPPRESS) -> None:
-    # SUPPRESS on the actions so `monitor feeds --config X list` is not reset by the action's default
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        default=default,
-        help="config file (default: $MONITOR_CONFIG or config/monitor.toml)",
-    )
-
-
 @contextmanager
-def _store(config: Config) -> Iterator[Store]:
-    store = Store(config.database_path)
+def _store(config: Config, read_only: bool = False) -> Iterator[Store]:
+    store = Store(config.database_path, read_only=read_only)
     try:
         yield store
     finally:
@@ -100,9 +89,9 @@ def _now() -> datetime:
 # --- list ------------------------------------------------------------------------------------------
 
 
-def feed_rows(config: Config, store: Store) -> list[dict[str, Any]]:
+def feed_rows(config: Config, store: Store | None) -> list[dict[str, Any]]:
     """Database rows plus config feeds the daemon has not synced yet (shown as never polled)."""
-    rows = [dict(r) for r in store.feeds()]
+    rows = [dict(r) for r in store.feeds()] if store is not None else []
     known = {r["url"] for r in rows}
     for feed in config.feeds:
         if feed.url not in known:
@@ -111,7 +100,7 @@ def feed_rows(config: Config, store: Store) -> list[dict[str, Any]]:
 
 
 def _age(value: str | None, now: datetime) -> str:
-    moment = parse_iso(value)
+    moment = parse_time(value)
     if moment is None:
         return "never"
     seconds = max(0.0, (now - moment).total_seconds())
@@ -134,8 +123,11 @@ def _health(row: dict[str, Any]) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    with _store(config) as store:
-        rows = feed_rows(config, store)
+    if config.database_path.exists():
+        with _store(config, read_only=True) as store:
+            rows = feed_rows(config, store)
+    else:  # nothing polled yet, and a listing creates no database: the config's feeds, never polled
+        rows = feed_rows(config, None)
     if args.json:
         keys = (
             "url", "name", "origin", "enabled", "last_success_at", "last_polled_at", "last_status",
@@ -168,44 +160,6 @@ def _check_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise MonitorError(f"not an http(s) URL: {url!r}")
     return url
-
-
-def resolve_feed(fetcher: Fetcher, url: str) -> tuple[str, ParsedFeed, str | None]:
-    """The feed at `url`, or the first working feed the page at `url` advertises.
-
-    Returns (feed URL, parsed feed, note about discovery or None).
-    """
-    result = fetcher.fetch(url, accept=FEED_ACCEPT)
-    if not result.ok:
-        raise MonitorError(f"cannot fetch {url}: {result.error} ({result.status.value})")
-    try:
-        return url, parse_feed(result.body, result.headers, result.final_url), None
-    except FeedError as exc:
-        not_a_feed = str(exc)
-    charset = http_charset(result.headers) or "utf-8"
-    try:
-        html = result.body.decode(charset, errors="replace")
-    except LookupError:
-        html = result.body.decode("utf-8", errors="replace")
-    links = discover_feed_links(html, result.final_url)
-    if not links:
-        raise MonitorError(
-            f"{url} is not a feed ({not_a_feed}) and advertises none "
-            '(no <link rel="alternate" type="application/rss+xml|atom+xml">)'
-        )
-    problems = []
-    for link in links:
-        found = fetcher.fetch(link.url, accept=FEED_ACCEPT)
-        if not found.ok:
-            problems.append(f"{link.url}: {found.error}")
-            continue
-        try:
-            parsed = parse_feed(found.body, found.headers, found.final_url)
-        except FeedError as exc:
-            problems.append(f"{link.url}: {exc}")
-            continue
-        return link.url, parsed, f"discovered {link.url} ({link.type}) on {url}"
-    raise MonitorError(f"{url} advertises feeds but none works: " + "; ".join(problems))
 
 
 def cmd_add(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor import __version__
+from monitor.cli.options import add_global_options
 from monitor.errors import ConfigError, MonitorError
 
 if TYPE_CHECKING:
@@ -22,12 +23,6 @@ log = logging.getLogger("monitor")
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
-
-
-def add_config_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", metavar="PATH", default=None, help="config file (default: $MONITOR_CONFIG or config/monitor.toml)"
-    )
 
 
 def setup_logging(level: str, json_lines: bool = False) -> None:
@@ -64,7 +59,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.runtime.app import App
     from monitor.settings.config import load_config
 
-    app = App(load_config(args.config))
+    config = load_config(args.config)
+    config.alerts.require_secrets()  # a missing secret fails now, not on the first alert
+    app = App(config)
     try:
         app.run_forever()
     finally:
@@ -76,7 +73,9 @@ def cmd_once(args: argparse.Namespace) -> int:
     from monitor.runtime.app import App
     from monitor.settings.config import load_config
 
-    app = App(load_config(args.config))
+    config = load_config(args.config)
+    config.alerts.require_secrets()
+    app = App(config)
     try:
         report = app.run_once()
     finally:
@@ -88,6 +87,11 @@ def cmd_once(args: argparse.Namespace) -> int:
     )
     for poll in report.failed:
         print(f"  failed: {poll.feed_url}: {poll.error}")
+    from monitor.runtime.cycle_summary import summarize
+
+    # A dead network or proxy must not look like a quiet news day; the log's summary line says why.
+    if summarize(report.polls).all_failed:
+        return EXIT_FAILURE
     return EXIT_OK
 
 
@@ -107,11 +111,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     stored = None
     if not args.seeds and config.database_path.exists():
         # also compare with everything the daemon has collected (read only: nothing is stored)
-        from monitor.store.corpus_index import SqliteCorpusIndex
         from monitor.store.database import Store
 
         stored = Store(config.database_path)
-        lookups.append(SqliteCorpusIndex(stored.db))
+        lookups.append(stored.corpus_index)
     try:
         for article in read_inputs(args.inputs, config.http):
             # the closest of the seeds and the stored corpus; topics are matched once
@@ -147,14 +150,10 @@ def _print_decision(title: str, decision: Decision) -> None:
 
 def cmd_config(args: argparse.Namespace) -> int:
     from monitor.settings.config import load_config
+    from monitor.settings.dump import to_json, to_toml
 
     config = load_config(args.config)
-    print(f"config: {config.path}")
-    print(f"database: {config.database_path}")
-    print(f"feeds: {len(config.feeds)} ({sum(f.enabled for f in config.feeds)} enabled)")
-    print(f"topics: {', '.join(t.name for t in config.topics) or '(none)'}")
-    print(f"alert channels: {', '.join(c.name for c in config.alerts.channels) or '(none)'}")
-    print("config is valid")
+    print(to_json(config) if args.json else to_toml(config), end="\n" if args.json else "")
     return EXIT_OK
 
 
@@ -166,11 +165,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not config.database_path.exists():
         print(f"no database yet at {config.database_path}: run `monitor once` or `monitor run` first")
         return EXIT_FAILURE
-    store = Store(config.database_path)
+    store = Store(config.database_path, read_only=True)
     try:
         counts = store.counts()
         feeds = store.feeds()
-        alerts = dict(store.db.execute("SELECT state, count(*) FROM deliveries GROUP BY state").fetchall())
+        alerts = store.delivery_states()
     finally:
         store.close()
     print(" ".join(f"{k}={v}" for k, v in counts.items()))
@@ -191,13 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Arabic news monitor: polls feeds, extracts articles, drops near-copies, alerts on topic matches.",
     )
     parser.add_argument("--version", action="version", version=f"monitor {__version__}")
-    parser.add_argument(
-        "--log-level",
-        default="INFO",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log verbosity (default INFO)",
-    )
-    parser.add_argument("--log-json", action="store_true", help="log as JSON lines instead of text")
+    add_global_options(parser, top_level=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = sub.add_parser(
@@ -205,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the daemon: poll feeds on schedule and deliver alerts until stopped",
         description="Run the daemon. SIGINT/SIGTERM stop it after the work in flight is saved.",
     )
-    add_config_argument(run)
+    add_global_options(run)
     run.set_defaults(func=cmd_run)
 
     once = sub.add_parser(
@@ -214,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="One full cycle over all enabled feeds, then exit. Feed failures are "
         "reported, not fatal; an unusable config exits non-zero.",
     )
-    add_config_argument(once)
+    add_global_options(once)
     once.set_defaults(func=cmd_once)
 
     check = sub.add_parser(
@@ -230,15 +223,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare with these seed articles only (default: the config's seeds and the database)",
     )
     check.add_argument("--json", action="store_true", help="one JSON object per article")
-    add_config_argument(check)
+    add_global_options(check)
     check.set_defaults(func=cmd_check)
 
-    config = sub.add_parser("config", help="validate the config and summarise it")
-    add_config_argument(config)
+    config = sub.add_parser(
+        "config",
+        help="validate the config and print it in effect (defaults filled in, env overrides applied)",
+        description="Print the effective configuration as TOML, secrets masked. "
+        "Environment variables MONITOR_<SECTION>_<KEY> override scalar keys (docs/configuration.md).",
+    )
+    config.add_argument("--json", action="store_true", help="print JSON instead of TOML")
+    add_global_options(config)
     config.set_defaults(func=cmd_config)
 
     status = sub.add_parser("status", help="counts, pending alerts and failing feeds from the database")
-    add_config_argument(status)
+    add_global_options(status)
     status.set_defaults(func=cmd_status)
 
     from monitor.cli.commands import register_all

@@ -17,10 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from monitor.cli.options import add_global_options
 from monitor.decide.evaluation import evaluate
-from monitor.decide.topics import Topic, match_topic, parse_topics
+from monitor.decide.topics import match_topic
 from monitor.errors import ConfigError, MonitorError
 from monitor.parse.inputs import iter_json_objects
+from monitor.settings.topics import Topic, parse_topics
 
 DEFAULT_CONFIG = Path("config/monitor.toml")
 
@@ -140,12 +142,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _config_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", metavar="PATH", default=None, help="config file (default: $MONITOR_CONFIG or config/monitor.toml)"
-    )
-
-
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     topics = subparsers.add_parser("topics", help="try a topic rule on articles")
     topics_sub = topics.add_subparsers(dest="topics_command", required=True)
@@ -158,7 +154,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     test.add_argument("topic", metavar="TOPIC")
     test.add_argument("files", nargs="+", metavar="FILE")
     test.add_argument("--json", action="store_true", help="one JSON object per article")
-    _config_arg(test)
+    add_global_options(test)
     test.set_defaults(func=cmd_topics_test)
 
     ev = subparsers.add_parser(
@@ -170,5 +166,5 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     ev.add_argument("labelled", nargs="*", metavar="LABELLED.jsonl")
     ev.add_argument("--feedback", action="store_true", help="also score on the articles judged on the desk")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
-    _config_arg(ev)
+    add_global_options(ev)
     ev.set_defaults(func=cmd_eval)

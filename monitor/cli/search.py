@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +15,9 @@ from typing import Any
 from monitor.deliver import alert_feeds as feed_export
 from monitor.errors import MonitorError
 from monitor.store import search
+from monitor.store.connection import DatabaseError
 from monitor.store.database import Store
+from monitor.store.reads import topics_with_alerts
 
 ANSI_MARKS = ("\x1b[1;4m", "\x1b[0m")  # bold + underline: visible in any terminal theme, RTL included
 PLAIN_MARKS = ("[", "]")
@@ -32,21 +33,20 @@ def _iso_date(value: str) -> str:
     return value
 
 
-def _open(config_path: str | None) -> Store:
+def _open(config_path: str | None, read_only: bool = True) -> Store:
     from monitor.settings.config import load_config
 
     config = load_config(config_path)
     if not config.database_path.exists():
         raise MonitorError(f"no database yet at {config.database_path}: run `monitor once` or `monitor run` first")
-    return Store(config.database_path)
+    return Store(config.database_path, read_only=read_only)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    store = _open(args.config)
+    store = _open(args.config, read_only=not args.rebuild_index)
     try:
         if args.rebuild_index:
-            with store.transaction() as db:
-                count = search.rebuild(db)
+            count = store.rebuild_search_index()
             print(f"search index rebuilt: {count} articles", file=sys.stderr)
             if not args.query:
                 return 0
@@ -57,10 +57,9 @@ def cmd_search(args: argparse.Namespace) -> int:
             raise MonitorError("the query has no words to search for")
         filters = search.Filters(topic=args.topic, source=args.source, since=args.since, until=args.until,
                                  exclude_copies=args.no_copies, limit=args.limit, order=args.sort)
-        with store.lock:
-            hits = search.search(store.db, query, filters)
-            indexed = search.indexed_count(store.db)
-    except sqlite3.OperationalError as exc:
+        hits = store.search(query, filters)
+        indexed = store.indexed_count()
+    except DatabaseError as exc:
         raise MonitorError(f"search failed: {exc}") from None
     finally:
         store.close()
@@ -91,17 +90,16 @@ def cmd_export_alerts(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if not config.database_path.exists():
         raise MonitorError(f"no database yet at {config.database_path}")
-    conn = sqlite3.connect(f"file:{config.database_path}?mode=ro", uri=True, timeout=10)
     try:
-        known = {t.name for t in config.topics} | set(feed_export.topics_with_alerts(conn))
+        known = {t.name for t in config.topics} | set(topics_with_alerts(config.database_path, timeout=10))
         if args.topic not in known:
             raise MonitorError(f"no topic {args.topic!r} (known: {', '.join(sorted(known)) or 'none'})")
         self_url = f"{args.base_url.rstrip('/')}/alerts/{args.topic}.{args.format}" if args.base_url else None
-        body = feed_export.render(conn, args.topic, args.format, limit=args.limit, self_url=self_url)
-    except sqlite3.OperationalError as exc:
+        body = feed_export.render(config.database_path, args.topic, args.format, limit=args.limit,
+                                  self_url=self_url, language=config.alerts.language,
+                                  timezone=config.alerts.timezone)
+    except DatabaseError as exc:
         raise MonitorError(f"cannot read alerts from {config.database_path}: {exc}") from None
-    finally:
-        conn.close()
     if args.output == "-":
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
@@ -111,7 +109,7 @@ def cmd_export_alerts(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    from monitor.cli.main import add_config_argument
+    from monitor.cli.options import add_global_options
 
     s = subparsers.add_parser(
         "search", help="full-text search over collected articles, Arabic-aware",
@@ -132,7 +130,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     s.add_argument("--json", action="store_true", help="one JSON object per hit, hits marked <mark>…</mark>")
     s.add_argument("--rebuild-index", action="store_true",
                    help="re-index every article first (after an upgrade that changed Arabic normalisation)")
-    add_config_argument(s)
+    add_global_options(s)
     s.set_defaults(func=cmd_search)
 
     e = subparsers.add_parser(
@@ -144,5 +142,5 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     e.add_argument("--limit", type=int, default=50, help="most recent alerts included (default 50)")
     e.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
     e.add_argument("--base-url", help="where the feed will be published, for its self link")
-    add_config_argument(e)
+    add_global_options(e)
     e.set_defaults(func=cmd_export_alerts)

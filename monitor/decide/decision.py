@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from monitor.decide.topics import Topic, match_topic
+from monitor.decide.topics import match_topic
 from monitor.models import Alert, Decision, NearCopy
+from monitor.settings.topics import Topic
 
 SNIPPET_CHARS = 280
 
@@ -57,8 +58,8 @@ def build_alerts(
         return []
     alerts = []
     for result in decision.matched_topics:
-        # The first evidence sentence tells the reader why; fall back to the lead of the text.
-        lead = result.evidence[0].sentence if result.evidence else text
+        # The article's opening: the evidence passages already show why it matched.
+        lead = text or title
         alerts.append(
             Alert(
                 alert_id=alert_id_for(decision.article_id, result.name),

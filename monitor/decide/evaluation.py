@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.decide.near_copies import MemoryCorpusIndex, similarity
-from monitor.decide.topics import Topic, match_topic
+from monitor.decide.topics import match_topic
+from monitor.settings.topics import Topic
 
 
 @dataclass

@@ -1,11 +1,10 @@
 """Near-duplicate detection: fingerprints, containment, a lookup index.
 
-OWNER: detection-quality work (issue 3). INTERFACE used by the rest of the code:
     class MemoryCorpusIndex:       pure, in memory (monitor check, tests)
         add(doc_id: str, text: str) -> None
         check(text: str) -> NearCopy         (duplicate_of None when no near-copy)
         __len__()
-The SQLite-persisted index (adapters/corpus_index.py, SqliteCorpusIndex(db)) offers the same add/check
+The SQLite-persisted index (store/corpus_index.py, SqliteCorpusIndex(db)) offers the same add/check
 and shares everything below except where postings live.
 
 How it decides. Text is normalised (monitor.text.arabic), proclitics are stripped so والعراق and العراق
@@ -145,11 +144,6 @@ def choose_probes(fp: Fingerprint, common: Container[int]) -> list[int]:
         return rare
     step = len(rare) / MAX_PROBES
     return [rare[int(i * step)] for i in range(MAX_PROBES)]
-
-
-def top_candidates(hits: Mapping[str, int]) -> list[str]:
-    """The candidates with the most sampled hashes in common, best first."""
-    return sorted(hits, key=lambda d: (-hits[d], d))[:CANDIDATES]
 
 
 def decide(fp: Fingerprint, candidates: Mapping[str, frozenset[int]]) -> NearCopy:

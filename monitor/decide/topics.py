@@ -1,8 +1,5 @@
-"""Topic rules: parse from config, match against an article, explain the match.
+"""Topic rules matched against an article, with the match explained. The rules are parsed in settings/topics.py.
 
-OWNER: detection-quality work (issue 3). INTERFACE used by the rest of the code:
-    parse_topics(spec: Mapping[str, Any]) -> list[Topic]
-        spec is the config's [topics] table; raises monitor.errors.ConfigError(key, msg) naming the key.
     match_topic(topic: Topic, title: str, text: str) -> TopicResult
         Evidence offsets point into matched_document(title, text) == title + "\n\n" + text.
 Pure: no I/O.
@@ -18,165 +15,16 @@ them, so one passing mention scores low and a paragraph that is about the combin
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
-from monitor.errors import ConfigError
 from monitor.models import Evidence, TopicResult
+from monitor.settings.topics import Term, Topic
 from monitor.text.arabic import clitic_readings, iter_tokens, normalize, normalize_with_offsets
 
-TOPIC_KEYS = {
-    "description", "threshold", "require", "proximity", "sentence_weight", "neighbour_weight",
-    "title_weight", "ignore", "exclude", "groups", "boost_proximity",
-}  # fmt: skip
-GROUP_KEYS = {"terms", "refer", "weight"}
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 _MAX_EVIDENCE = 24
 _SENTENCE_CHARS = 300
-
-
-@dataclass(frozen=True)
-class Term:
-    """A configured term: its text as written and its normalised tokens ("x*" = any word starting x)."""
-
-    text: str
-    tokens: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Group:
-    name: str
-    terms: tuple[Term, ...]
-    refer: tuple[Term, ...]  # anaphora ("الحلف"): count only after an explicit term of the group
-    weight: float
-
-
-@dataclass(frozen=True)
-class Topic:
-    name: str
-    description: str
-    groups: tuple[Group, ...]
-    require: tuple[str, ...]
-    threshold: float
-    proximity: int
-    boost_proximity: int
-    sentence_weight: float
-    neighbour_weight: float
-    title_weight: float
-    ignore: tuple[Term, ...]
-    exclude: tuple[Term, ...]
-
-
-# ----------------------------------------------------------------------------------------- parsing
-
-
-def _number(key: str, value: Any, *, minimum: float = 0.0, strict: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(key, f"must be a number, got {value!r}")
-    if value < minimum or (strict and value == minimum):
-        raise ConfigError(key, f"must be {'>' if strict else '>='} {minimum:g}, got {value!r}")
-    return float(value)
-
-
-def _words(key: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(key, f"must be a whole number of words >= 1, got {value!r}")
-    return value
-
-
-def _term(key: str, raw: Any) -> Term:
-    if not isinstance(raw, str) or not raw.strip():
-        raise ConfigError(key, f"must be a non-empty string, got {raw!r}")
-    pieces = normalize(raw).split()
-    tokens: list[str] = []
-    for piece in pieces:
-        wildcard = piece.endswith("*")
-        words = [t for t, _, _ in iter_tokens(piece)]
-        if len(words) != 1 or (wildcard and piece[:-1] != words[0]):
-            raise ConfigError(key, f"{raw!r}: each word must be letters/digits, optionally ending in '*'")
-        tokens.append(words[0] + ("*" if wildcard else ""))
-    if not tokens:
-        raise ConfigError(key, f"{raw!r} has no words")
-    return Term(raw, tuple(tokens))
-
-
-def _terms(key: str, raw: Any, *, required: bool) -> tuple[Term, ...]:
-    if raw is None and not required:
-        return ()
-    if not isinstance(raw, list) or (required and not raw):
-        raise ConfigError(key, "must be a non-empty list of strings" if required else "must be a list of strings")
-    return tuple(_term(f"{key}[{i}]", t) for i, t in enumerate(raw))
-
-
-def _group(key: str, name: str, raw: Any, required: bool) -> Group:
-    if not isinstance(raw, Mapping):
-        raise ConfigError(key, "must be a table with 'terms'")
-    for k in raw:
-        if k not in GROUP_KEYS:
-            raise ConfigError(f"{key}.{k}", f"unknown key (known: {', '.join(sorted(GROUP_KEYS))})")
-    weight = _number(f"{key}.weight", raw.get("weight", 0.0 if required else 0.5))
-    return Group(
-        name=name,
-        terms=_terms(f"{key}.terms", raw.get("terms"), required=True),
-        refer=_terms(f"{key}.refer", raw.get("refer"), required=False),
-        weight=weight,
-    )
-
-
-def _topic(name: str, raw: Any) -> Topic:
-    key = f"topics.{name}"
-    if not _NAME.match(name):
-        raise ConfigError(key, "topic names are lower-case letters, digits and '_', starting with a letter")
-    if not isinstance(raw, Mapping):
-        raise ConfigError(key, "must be a table")
-    for k in raw:
-        if k not in TOPIC_KEYS:
-            raise ConfigError(f"{key}.{k}", f"unknown key (known: {', '.join(sorted(TOPIC_KEYS))})")
-    groups_raw = raw.get("groups")
-    if not isinstance(groups_raw, Mapping) or not groups_raw:
-        raise ConfigError(f"{key}.groups", "must be a table of term groups ([topics.NAME.groups.GROUP])")
-    require_raw = raw.get("require")
-    if not isinstance(require_raw, list) or not require_raw or not all(isinstance(r, str) for r in require_raw):
-        raise ConfigError(f"{key}.require", "must be a non-empty list of group names")
-    for r in require_raw:
-        if r not in groups_raw:
-            raise ConfigError(f"{key}.require", f"names group {r!r}, which is not defined under {key}.groups")
-    if len(set(require_raw)) != len(require_raw):
-        raise ConfigError(f"{key}.require", "lists a group twice")
-    groups = []
-    for gname, graw in groups_raw.items():
-        if not _NAME.match(gname):
-            raise ConfigError(f"{key}.groups.{gname}", "group names are lower-case letters, digits and '_'")
-        groups.append(_group(f"{key}.groups.{gname}", gname, graw, gname in require_raw))
-    description = raw.get("description", "")
-    if not isinstance(description, str):
-        raise ConfigError(f"{key}.description", "must be a string")
-    proximity = _words(f"{key}.proximity", raw.get("proximity", 30))
-    boost_proximity = _words(f"{key}.boost_proximity", raw.get("boost_proximity", 10))
-    return Topic(
-        name=name,
-        description=description,
-        groups=tuple(groups),
-        require=tuple(require_raw),
-        threshold=_number(f"{key}.threshold", raw.get("threshold", 2.0), strict=True),
-        proximity=proximity,
-        boost_proximity=boost_proximity,
-        sentence_weight=_number(f"{key}.sentence_weight", raw.get("sentence_weight", 1.0)),
-        neighbour_weight=_number(f"{key}.neighbour_weight", raw.get("neighbour_weight", 0.5)),
-        title_weight=_number(f"{key}.title_weight", raw.get("title_weight", 1.0)),
-        ignore=_terms(f"{key}.ignore", raw.get("ignore"), required=False),
-        exclude=_terms(f"{key}.exclude", raw.get("exclude"), required=False),
-    )
-
-
-def parse_topics(spec: Mapping[str, Any]) -> list[Topic]:
-    """Parse the config's [topics] table (topic name -> table). Raises ConfigError naming the bad key."""
-    if not isinstance(spec, Mapping):
-        raise ConfigError("topics", "must be a table of topics ([topics.NAME])")
-    return [_topic(name, raw) for name, raw in spec.items()]
 
 
 # ---------------------------------------------------------------------------------------- matching

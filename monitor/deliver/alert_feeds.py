@@ -1,71 +1,29 @@
 """A topic's alerts as an Atom feed (RFC 4287) or a JSON Feed 1.1, for following them in a feed reader.
 
-Read from the outbox's `alerts` table, newest first. Entry ids are the alerts' stable ids, so a reader
+Made from the topic's alerts, newest first. Entry ids are the alerts' stable ids, so a reader
 never shows the same alert twice however often it polls, and one re-polled after a restart sees no
-change.
+change. An entry's content is the e-mail's alert block (passages with their hits marked) as escaped HTML,
+Atom `type="html"` and JSON Feed `content_html`; `content_text` keeps the plain form.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
-from monitor.store.outbox import parse_ts
+from monitor.deliver.render import AlertItem, AlertView, AlsoPublished, alert_html, alert_text, alert_view
+from monitor.deliver.render.labels import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, isolate, word
+from monitor.models import Alert, Evidence
+from monitor.store.reads import FeedAlert, topic_alerts
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FORMATS = {"atom": "application/atom+xml; charset=utf-8", "json": "application/feed+json; charset=utf-8"}
 # XML 1.0 forbids most control characters; a scraped title may carry one, and one bad character would
 # make a reader reject the whole feed.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-@dataclass(frozen=True)
-class FeedAlert:
-    alert_id: str
-    topic: str
-    title: str
-    url: str
-    source: str
-    published: datetime | None
-    created_at: datetime
-    snippet: str
-    reason: str
-    score: float
-    threshold: float
-    evidence: list[dict[str, object]]
-    also_published: list[tuple[str, str]]  # (source, url) of near-copies seen later
-
-
-def topics_with_alerts(conn: sqlite3.Connection) -> list[str]:
-    return [r[0] for r in conn.execute("SELECT DISTINCT topic FROM alerts ORDER BY topic")]
-
-
-def load_alerts(conn: sqlite3.Connection, topic: str, limit: int = 50) -> list[FeedAlert]:
-    rows = conn.execute(
-        "SELECT id, topic, title, url, source, published, created_at, snippet, reason, score, threshold,"
-        " evidence, article_id FROM alerts WHERE topic = ? ORDER BY created_at DESC, id LIMIT ?",
-        (topic, limit),
-    ).fetchall()
-    alerts = []
-    for r in rows:
-        try:
-            evidence = json.loads(r[11])
-        except ValueError:  # a damaged row must not take the whole feed down; `monitor db check` names it
-            evidence = []
-        also = conn.execute(
-            "SELECT source, url FROM alert_also_published WHERE article_id = ? ORDER BY recorded_at", (r[12],)
-        ).fetchall()
-        alerts.append(FeedAlert(
-            alert_id=r[0], topic=r[1], title=r[2], url=r[3], source=r[4], published=parse_ts(r[5]),
-            created_at=parse_ts(r[6]) or datetime.now(UTC), snippet=r[7] or "", reason=r[8] or "",
-            score=r[9], threshold=r[10], evidence=evidence if isinstance(evidence, list) else [],
-            also_published=[(a[0], a[1]) for a in also],
-        ))
-    return alerts
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -76,23 +34,42 @@ def _clean(text: str) -> str:
     return _XML_INVALID.sub("", text)
 
 
-def _details(alert: FeedAlert) -> str:
-    """The plain-text body of an entry: why it matched and where."""
-    lines = [alert.snippet, "", f"{alert.topic}: score {alert.score:.2f} ≥ {alert.threshold:.2f}"]
-    if alert.reason:
-        lines.append(alert.reason)
-    for item in alert.evidence[:5]:
-        lines.append(f"• {item.get('matched', '')}: {item.get('sentence', '')}")
-    if alert.also_published:
-        lines.append("")
-        lines.append("Also published by: " + ", ".join(f"{s} ({u})" for s, u in alert.also_published))
-    lines.append("")
-    lines.append(f"{alert.source} — {alert.url}")
-    return "\n".join(lines)
+def _evidence(raw: list[dict[str, object]]) -> tuple[Evidence, ...]:
+    """The stored evidence JSON back as Evidence; an item of the wrong shape is skipped, not fatal."""
+    found = []
+    for item in raw:
+        if not isinstance(item, dict) or not item.get("sentence"):
+            continue
+        start = item.get("start")
+        found.append(Evidence(
+            group=str(item.get("group", "")), term=str(item.get("term", "")), matched=str(item.get("matched", "")),
+            start=start if isinstance(start, int) else 0, sentence=str(item.get("sentence", "")),
+        ))
+    return tuple(found)
+
+
+def _view(alert: FeedAlert, language: str, timezone: str) -> AlertView:
+    as_sent = Alert(
+        alert_id=alert.alert_id, article_id="", topic=alert.topic, score=alert.score, threshold=alert.threshold,
+        evidence=_evidence(alert.evidence), title=alert.title, url=alert.url, source=alert.source,
+        published=alert.published, snippet=alert.snippet, created_at=alert.created_at, reason=alert.reason,
+    )
+    also = tuple(AlsoPublished("", s, u) for s, u in alert.also_published)
+    return alert_view(AlertItem(as_sent, also), language=language, timezone=timezone)
+
+
+def _entry_html(view: AlertView) -> str:
+    # a reader shows the entry inside its own (often left-to-right) page: the block says its direction
+    return f'<div dir="rtl" lang="{view.language}">{alert_html(view, heading="h3")}</div>'
+
+
+def _feed_title(topic: str, language: str) -> str:
+    return f"{word('alerts', language)}: {isolate(topic)}"
 
 
 def atom(alerts: list[FeedAlert], topic: str, self_url: str | None = None,
-         now: datetime | None = None) -> bytes:
+         now: datetime | None = None, *, language: str = DEFAULT_LANGUAGE,
+         timezone: str = DEFAULT_TIMEZONE) -> bytes:
     ET.register_namespace("", ATOM_NS)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -103,7 +80,7 @@ def atom(alerts: list[FeedAlert], topic: str, self_url: str | None = None,
 
     feed = ET.Element(f"{{{ATOM_NS}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": "ar"})
     sub(feed, "id", f"urn:monitor:alerts:{topic}")
-    sub(feed, "title", f"monitor alerts: {topic}")
+    sub(feed, "title", _feed_title(topic, language))
     # a feed's updated is its newest entry's; an empty feed has not changed since "now" as far as we know
     updated = alerts[0].created_at if alerts else (now or datetime.now(UTC))
     sub(feed, "updated", _rfc3339(updated))
@@ -113,26 +90,30 @@ def atom(alerts: list[FeedAlert], topic: str, self_url: str | None = None,
     if self_url:
         sub(feed, "link", rel="self", href=self_url, type="application/atom+xml")
     for alert in alerts:
+        view = _view(alert, language, timezone)
         entry = sub(feed, "entry")
         sub(entry, "id", f"urn:monitor:alert:{alert.alert_id}")
         sub(entry, "title", alert.title or alert.url)
         if alert.url:
-            sub(entry, "link", rel="alternate", href=_clean(alert.url))
+            sub(entry, "link", rel="alternate", href=_clean(view.url))
         sub(entry, "updated", _rfc3339(alert.created_at))
         sub(entry, "published", _rfc3339(alert.published or alert.created_at))
         entry_author = sub(entry, "author")
         sub(entry_author, "name", alert.source or "unknown source")
         sub(entry, "category", term=topic)
         sub(entry, "summary", alert.snippet)
-        sub(entry, "content", _details(alert), type="text")
+        # ElementTree escapes the markup: readers unescape it once and render the HTML (RFC 4287 §3.1.1.2)
+        sub(entry, "content", _entry_html(view), type="html")
     body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=False)
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
 
 
-def json_feed(alerts: list[FeedAlert], topic: str, self_url: str | None = None) -> bytes:
+def json_feed(alerts: list[FeedAlert], topic: str, self_url: str | None = None, *,
+              language: str = DEFAULT_LANGUAGE, timezone: str = DEFAULT_TIMEZONE) -> bytes:
+    views = {alert.alert_id: _view(alert, language, timezone) for alert in alerts}
     feed: dict[str, object] = {
         "version": "https://jsonfeed.org/version/1.1",
-        "title": f"monitor alerts: {topic}",
+        "title": _feed_title(topic, language),
         "language": "ar",
         "items": [
             {
@@ -140,7 +121,8 @@ def json_feed(alerts: list[FeedAlert], topic: str, self_url: str | None = None) 
                 "url": alert.url,
                 "title": alert.title,
                 "summary": alert.snippet,
-                "content_text": _details(alert),
+                "content_html": _entry_html(views[alert.alert_id]),
+                "content_text": alert_text(views[alert.alert_id]),
                 "date_published": _rfc3339(alert.published or alert.created_at),
                 "date_modified": _rfc3339(alert.created_at),
                 "authors": [{"name": alert.source}],
@@ -158,12 +140,13 @@ def json_feed(alerts: list[FeedAlert], topic: str, self_url: str | None = None) 
     return json.dumps(feed, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def render(conn: sqlite3.Connection, topic: str, fmt: str, *, limit: int = 50,
-           self_url: str | None = None) -> bytes:
-    """The feed of `topic` in `fmt` ("atom" or "json")."""
-    alerts = load_alerts(conn, topic, limit)
+def render(database_path: Path, topic: str, fmt: str, *, limit: int = 50,
+           self_url: str | None = None, language: str = DEFAULT_LANGUAGE,
+           timezone: str = DEFAULT_TIMEZONE) -> bytes:
+    """The feed of `topic` in `fmt` ("atom" or "json"), its words in `language`, times in `timezone`."""
+    alerts = topic_alerts(database_path, topic, limit)
     if fmt == "atom":
-        return atom(alerts, topic, self_url)
+        return atom(alerts, topic, self_url, language=language, timezone=timezone)
     if fmt == "json":
-        return json_feed(alerts, topic, self_url)
+        return json_feed(alerts, topic, self_url, language=language, timezone=timezone)
     raise ValueError(f"unknown feed format {fmt!r} (known: {', '.join(FORMATS)})")

@@ -27,7 +27,6 @@ import httpx
 
 from monitor.deliver.policy import Outcome, Result, classify_http
 from monitor.deliver.render import (
-    AlertItem,
     alert_payload,
     console_line,
     digest_email_content,
@@ -36,10 +35,22 @@ from monitor.deliver.render import (
     feed_warning_email_content,
     feed_warning_line,
     feed_warning_payload,
+    one_line,
 )
+from monitor.deliver.render.chat import ChatContent, chat_alert, chat_digest, chat_feed_warning
 from monitor.deliver.signing import webhook_headers
+from monitor.errors import ConfigError
+from monitor.models import AlertItem
 from monitor.schedule.feed_health import FeedWarning
-from monitor.settings.alerts import Channel, ConsoleChannel, EmailChannel, JsonlChannel, WebhookChannel
+from monitor.settings.alerts import (
+    AppriseChannel,
+    AppriseTarget,
+    Channel,
+    ConsoleChannel,
+    EmailChannel,
+    JsonlChannel,
+    WebhookChannel,
+)
 
 alerts_log = logging.getLogger("monitor.alerts")  # the console channel's output
 log = logging.getLogger("monitor.deliver")
@@ -197,7 +208,11 @@ class WebhookSender:
 
     def send(self, message: Message, now: datetime) -> Outcome:
         body = dumps(payload_for(message))
-        headers = webhook_headers(self.channel.secrets, message.message_id, int(now.timestamp()), body)
+        try:
+            keys = self.channel.signing_keys()  # read now: the environment holds the secret, not the config
+        except ConfigError as exc:
+            return Outcome(Result.FAILED, str(exc))
+        headers = webhook_headers(keys, message.message_id, int(now.timestamp()), body)
         try:
             # streamed and never read: only the status and headers matter, and a receiver must not be
             # able to make us buffer a huge error page
@@ -228,9 +243,11 @@ class EmailSender:
                 message.items[0].alert.created_at,
                 message.items[-1].alert.created_at,
             )
-            content = digest_email_content(message.items, ch.subject_prefix, start, end)
+            content = digest_email_content(
+                message.items, ch.subject_prefix, start, end, language=ch.language, timezone=ch.timezone
+            )
         else:
-            content = email_content(message.items[0], ch.subject_prefix)
+            content = email_content(message.items[0], ch.subject_prefix, language=ch.language, timezone=ch.timezone)
         msg = EmailMessage(policy=EMAIL_POLICY)
         msg["Subject"] = content.subject
         msg["From"] = ch.sender
@@ -241,12 +258,12 @@ class EmailSender:
         msg["Message-ID"] = _stable_msgid(message.message_id, ch.name, ch.sender)
         if message.warning is not None:
             msg["X-Monitor-Feed-Warning"] = message.warning.warning_id
-            msg["Content-Language"] = "en"
         else:
             msg["X-Monitor-Alert-Ids"] = " ".join(message.alert_ids)
-            msg["Content-Language"] = "ar"
         msg.set_content(content.text)
         msg.add_alternative(content.html, subtype="html")
+        # set after the parts: making the message multipart moves every Content-* header into its first part
+        msg["Content-Language"] = "en" if message.warning is not None else ch.language
         return msg
 
     def _context(self) -> ssl.SSLContext:
@@ -267,8 +284,9 @@ class EmailSender:
             with smtp:
                 if ch.security == "starttls":
                     smtp.starttls(context=self._context())
-                if ch.username and ch.password is not None:
-                    smtp.login(ch.username, ch.password)
+                password = ch.password()  # read now: the environment holds it, not the config
+                if ch.username and password is not None:
+                    smtp.login(ch.username, password)
                 refused = smtp.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
@@ -281,6 +299,8 @@ class EmailSender:
             return Outcome(result, f"SMTP {exc.smtp_code}: {text}", exc.smtp_code)
         except ssl.SSLCertVerificationError as exc:
             return Outcome(Result.FAILED, f"TLS certificate not trusted: {exc.verify_message or exc}")
+        except ConfigError as exc:  # the password's variable is unset
+            return Outcome(Result.FAILED, str(exc))
         except (smtplib.SMTPException, OSError) as exc:  # timeouts, refused connections, dropped sessions
             return Outcome(Result.RETRY, f"SMTP connection error: {type(exc).__name__}: {exc}")
         if refused:
@@ -301,6 +321,86 @@ def _stable_msgid(message_id: str, channel: str, sender: str) -> str:
     return f"<{local}@{domain}>"
 
 
+class AppriseSender:
+    """Sends through Apprise to one URL (a target: what the outbox delivers to) or to every URL of a
+    channel (`alerts test`, or deliveries queued while the channel's variable was unset).
+
+    Apprise reports success or failure, not why; a failure is retried (the dead letter keeps a URL that
+    never works visible) and its error is Apprise's warnings with the URL's parts taken out.
+    """
+
+    def __init__(self, channel: AppriseChannel | AppriseTarget) -> None:
+        self.channel = channel
+        _quiet_apprise_log()
+
+    def content(self, message: Message) -> ChatContent:
+        ch = self.channel
+        if message.warning is not None:
+            return chat_feed_warning(message.warning, ch.body_format)
+        if message.digest:
+            start, end = message.period or (message.items[0].alert.created_at, message.items[-1].alert.created_at)
+            return chat_digest(message.items, start, end, ch.body_format, language=ch.language, timezone=ch.timezone)
+        return chat_alert(message.items[0], ch.body_format, language=ch.language, timezone=ch.timezone)
+
+    def send(self, message: Message, now: datetime) -> Outcome:
+        ch = self.channel
+        try:
+            urls = (ch.url,) if isinstance(ch, AppriseTarget) else ch.urls()
+        except ConfigError as exc:
+            return Outcome(Result.FAILED, str(exc))
+        content = self.content(message)
+        outcomes = [_apprise_notify(url, content, ch.body_format, ch.timeout_seconds) for url in urls]
+        failed = [(i, o) for i, o in enumerate(outcomes, 1) if o.result is not Result.DELIVERED]
+        if not failed:
+            return Outcome(Result.DELIVERED)
+        if len(urls) == 1:
+            return failed[0][1]
+        result = Result.RETRY if any(o.result is Result.RETRY for _, o in failed) else Result.FAILED
+        return Outcome(result, "; ".join(f"URL {i} of {len(urls)}: {o.error}" for i, o in failed))
+
+    def close(self) -> None:
+        pass
+
+
+def _quiet_apprise_log() -> None:
+    # Apprise logs request URLs, tokens included, at DEBUG; its warnings reach our log only through the
+    # redacted Outcome error.
+    apprise_log = logging.getLogger("apprise")
+    apprise_log.propagate = False
+    if not apprise_log.handlers:
+        apprise_log.addHandler(logging.NullHandler())
+
+
+def _apprise_notify(url: str, content: ChatContent, body_format: str, timeout: float) -> Outcome:
+    try:
+        import apprise
+    except ImportError:
+        return Outcome(Result.FAILED, "the apprise channel needs Apprise: pip install 'monitor[apprise]'")
+    scheme = url.partition("://")[0] if "://" in url else "?"
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        return Outcome(Result.FAILED, f"Apprise cannot use this {scheme}:// URL (unknown service or malformed)")
+    plugin.socket_connect_timeout = plugin.socket_read_timeout = timeout
+    notifier = apprise.Apprise()
+    notifier.add(plugin)
+    fmt = apprise.NotifyFormat.MARKDOWN if body_format == "markdown" else apprise.NotifyFormat.TEXT
+    # the call's own deadline bounds a receiver that trickles its answer (a read timeout is per read)
+    result = notifier.notify(body=content.body, title=content.title, body_format=fmt, timeout=2 * timeout + 5)
+    if result:
+        return Outcome(Result.DELIVERED)
+    said = " ".join(e.message for e in result.logs() if e.level in ("WARNING", "ERROR", "CRITICAL"))
+    kind = "timed out" if result.status == apprise.AppriseResultStatus.TIMEOUT else "failed"
+    return Outcome(Result.RETRY, f"{scheme}:// {kind}: {_redact(said, url) or 'no reason given'}")
+
+
+def _redact(text: str, url: str) -> str:
+    """`text` without the URL's parts (tokens, passwords, ids): Apprise's messages may quote them."""
+    parts = sorted({p for p in re.split(r"[/:@?&=#,;+]", url.partition("://")[2]) if len(p) >= 4}, key=len)
+    for part in reversed(parts):
+        text = text.replace(part, "…")
+    return one_line(text, 500)
+
+
 class UnavailableSender:
     """For a channel that cannot work as configured (e.g. its secret is not in the environment)."""
 
@@ -315,8 +415,8 @@ class UnavailableSender:
 
 
 def make_sender(channel: Channel) -> Sender:
-    if channel.problem is not None:
-        return UnavailableSender(channel.problem)
+    if (missing := channel.missing_secret()) is not None:
+        return UnavailableSender(str(missing))
     match channel:
         case WebhookChannel():
             return WebhookSender(channel)
@@ -324,5 +424,7 @@ def make_sender(channel: Channel) -> Sender:
             return EmailSender(channel)
         case JsonlChannel():
             return JsonlSender(channel)
+        case AppriseChannel() | AppriseTarget():
+            return AppriseSender(channel)
         case _:
             return ConsoleSender(channel)

@@ -1,7 +1,10 @@
 """Deliver what is due from the outbox: batching for digests, rate limits, retries, dead letters.
 
-OWNER: alert delivery (issue 4). INTERFACE:
+Interface:
     Dispatcher(db_path, alerts, clock=utc_now)   .run_due() -> RunSummary (never raises)   .close()
+
+Alerts and feed warnings take the same path (channel checks, retries with backoff, attempt log, dead
+letter, disabling on 410); the only kind-specific step is how pending rows become a Message.
 
 At-least-once towards the transport, exactly-once for a receiver that honours the idempotency key: the
 outcome of a send is committed right after it; if the process dies between the two, the delivery is still
@@ -19,10 +22,9 @@ import contextlib
 import logging
 import os
 import random
-import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,7 +43,9 @@ from monitor.deliver.policy import (
 )
 from monitor.settings.alerts import AlertsConfig, Channel, channel_summary
 from monitor.store import outbox
+from monitor.store.connection import DatabaseError, open_outbox
 from monitor.store.outbox import AttemptRecord, DeliveryRow
+from monitor.store.times import format_time
 
 log = logging.getLogger("monitor.deliver")
 
@@ -52,7 +56,7 @@ def utc_now() -> datetime:
 
 @dataclass
 class RunSummary:
-    delivered: int = 0  # deliveries (alert x channel) sent successfully
+    delivered: int = 0  # deliveries (alert or feed warning x channel) sent successfully
     retrying: int = 0  # attempts that failed and were rescheduled
     failed: int = 0  # deliveries dead-lettered in this run
     postponed: int = 0  # held back by a rate limit
@@ -78,10 +82,7 @@ class Dispatcher:
         self._lock = threading.Lock()
         # check_same_thread=False: APScheduler may run the job on a different pool thread each time;
         # the lock above keeps use of the connection to one thread at a time.
-        self.conn = sqlite3.connect(str(db_path), timeout=30.0, check_same_thread=False)
-        self.conn.execute("PRAGMA busy_timeout = 30000")
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        outbox.ensure_schema(self.conn)
+        self.conn = open_outbox(db_path)
         self._lock_fd = os.open(f"{db_path}.dispatch.lock", os.O_RDWR | os.O_CREAT, 0o600)
 
     def _try_process_lock(self) -> bool:
@@ -141,7 +142,7 @@ class Dispatcher:
     def _rollback(self) -> None:
         try:
             self.conn.rollback()
-        except sqlite3.Error:
+        except DatabaseError:
             log.exception("rollback failed")
 
     def _run(self, summary: RunSummary) -> None:
@@ -154,103 +155,10 @@ class Dispatcher:
             try:
                 self._run_channel(name, channel_rows, disabled.get(name), summary)
             except Exception as exc:
-                ids = sorted({r.alert_id for r in channel_rows})
-                log.exception("delivery on channel %s failed unexpectedly (alerts %s)", name, ids)
+                ids = sorted({r.payload_id for r in channel_rows})
+                log.exception("delivery on channel %s failed unexpectedly (%s)", name, ids)
                 summary.errors.append(f"{name}: {type(exc).__name__}: {exc}")
                 self._rollback()
-        self._run_warnings(summary)
-
-    # --- feed warnings: one message each, sent as soon as due (no digest, no rate limit: they are rare and
-    # operational), with the alerts' retry policy, attempt log and dead letter ------------------------------
-
-    def _run_warnings(self, summary: RunSummary) -> None:
-        now = self.clock()
-        due = [r for r in outbox.pending_warning_rows(self.conn) if r.next_attempt_at <= now]
-        if not due:
-            return
-        disabled = outbox.disabled_channels(self.conn)
-        for row in due:
-            try:
-                self._send_warning(row, disabled.get(row.channel), summary)
-            except Exception as exc:
-                log.exception("feed warning %s on channel %s failed unexpectedly", row.alert_id, row.channel)
-                summary.errors.append(f"{row.channel}: {type(exc).__name__}: {exc}")
-                self._rollback()
-
-    def _send_warning(self, row: DeliveryRow, disabled: tuple[str, str] | None, summary: RunSummary) -> None:
-        now = self.clock()
-        channel = self.alerts.channel(row.channel)
-        warning = outbox.load_feed_warning(self.conn, row.alert_id)
-        reason: str | None = None
-        if channel is None:
-            reason = f"channel {row.channel!r} is not in the configuration"
-        elif not channel.enabled:
-            reason = f"channel {row.channel!r} is disabled in the configuration"
-        elif disabled is not None and disabled[0] == channel_summary(channel):
-            reason = f"channel {row.channel!r} was disabled: {disabled[1]}"
-        elif warning is None:
-            reason = "feed warning row missing"
-        if reason is not None or channel is None or warning is None:
-            with self.conn:
-                outbox.fail_warnings_without_attempt(self.conn, [row.id], reason or "", now)
-            log.error("feed warning %s on channel %s: dead letter: %s", row.alert_id, row.channel, reason)
-            summary.failed += 1
-            return
-        message = Message(message_id=warning.warning_id, items=(), warning=warning)
-        started = self.clock()
-        try:
-            outcome = self.sender(channel).send(message, started)
-        except Exception as exc:
-            log.exception("sender for channel %s raised (feed warning %s)", channel.name, warning.warning_id)
-            outcome = Outcome(Result.RETRY, f"internal error: {type(exc).__name__}: {exc}")
-        finished = self.clock()
-        summary.messages += 1
-        attempt_no = row.attempts + 1
-        max_attempts = self.alerts.max_attempts(channel)
-        next_at: datetime | None = None
-        new_status = outbox.PENDING
-        error = outcome.error
-        if outcome.result is Result.DELIVERED:
-            new_status = outbox.DELIVERED
-        elif outcome.result is Result.RETRY and attempt_no < max_attempts:
-            next_at = finished + timedelta(
-                seconds=retry_delay(attempt_no, self.alerts.retry, self.rng, outcome.retry_after)
-            )
-        else:
-            new_status = outbox.FAILED
-            if outcome.result is Result.RETRY:
-                error = f"{error}; gave up after {attempt_no} attempts"
-        record = AttemptRecord(message.message_id, started, finished, outcome.result.value, outcome.status_code, error)
-        with self.conn:
-            outbox.record_warning_attempt(self.conn, row, record, new_status=new_status, next_attempt_at=next_at)
-            if outcome.result is Result.DISABLED:
-                outbox.disable_channel(self.conn, channel.name, channel_summary(channel), error or "", finished)
-        feed = warning.feed_url
-        if new_status == outbox.DELIVERED:
-            summary.delivered += 1
-            log.info("feed warning %s (%s) delivered on channel %s", warning.warning_id, feed, channel.name)
-        elif new_status == outbox.PENDING:
-            summary.retrying += 1
-            log.warning(
-                "feed warning %s (%s) on channel %s: attempt %d/%d failed: %s; next attempt at %s",
-                warning.warning_id,
-                feed,
-                channel.name,
-                attempt_no,
-                max_attempts,
-                error,
-                next_at.isoformat() if next_at else "?",
-            )
-        else:
-            summary.failed += 1
-            log.error(
-                "feed warning %s (%s) on channel %s: dead letter after attempt %d: %s",
-                warning.warning_id,
-                feed,
-                channel.name,
-                attempt_no,
-                error,
-            )
 
     def _run_channel(
         self, name: str, rows: list[DeliveryRow], disabled: tuple[str, str] | None, summary: RunSummary
@@ -268,16 +176,28 @@ class Dispatcher:
             self._dead_letter_unattempted(name, rows, reason, now, summary)
             return
         assert channel is not None
+        alerts = [r for r in rows if r.kind == outbox.ALERT]
+        groups = self._due_alert_groups(channel, alerts, now, summary)
+        # Feed warnings go out on their own as soon as due, past digests and the rate limit and without
+        # using it up: they are rare (one per feed and stale spell) and operational, and a warning held for
+        # the next digest would arrive after the outage it reports mattered.
+        groups += [[r] for r in rows if r.kind == outbox.FEED_WARNING and r.next_attempt_at <= now]
+        for group in groups:
+            self._send(channel, group, summary)
 
+    def _due_alert_groups(
+        self, channel: Channel, rows: list[DeliveryRow], now: datetime, summary: RunSummary
+    ) -> list[list[DeliveryRow]]:
+        """The alert messages to send now: digests closed, the rate limit applied (postponing or batching)."""
         if not channel.digest.immediate:
             rows = self._close_digest_period(channel, rows, now)
         due = [r for r in rows if r.next_attempt_at <= now and (channel.digest.immediate or r.batch_key)]
         if not due:
-            return
+            return []
         groups = _group(due)
 
         if channel.rate_limit is not None:
-            limit = channel.rate_limit
+            name, limit = channel.name, channel.rate_limit
             sent = outbox.sent_times(self.conn, name, now - timedelta(seconds=limit.window_seconds))
             wait = rate_limit_wait(sent, now, limit)
             if wait > 0:
@@ -285,19 +205,17 @@ class Dispatcher:
                     outbox.postpone(self.conn, [r.id for r in due], now + timedelta(seconds=wait), now)
                 summary.postponed += len(due)
                 log.info("channel %s: rate limit reached, %d deliveries wait %.0fs", name, len(due), wait)
-                return
+                return []
             free = max(1, limit.count - len([t for t in sent if t > now - timedelta(seconds=limit.window_seconds)]))
             if len(groups) > free:
                 # More waiting than the limit lets through: send one message carrying all of them rather
                 # than dropping or trickling them out over hours.
-                key = f"overflow:{name}:{outbox.ts(now)}"
+                key = f"overflow:{name}:{format_time(now)}"
                 with self.conn:
                     outbox.assign_batch(self.conn, [r.id for r in due], key, now)
                 log.info("channel %s: rate limit; %d alerts batched into one message", name, len(due))
                 groups = [[_rebatch(r, key) for r in due]]
-
-        for group in groups:
-            self._send(channel, group, summary)
+        return groups
 
     def _close_digest_period(self, channel: Channel, rows: list[DeliveryRow], now: datetime) -> list[DeliveryRow]:
         """Give the alerts of every closed period a batch key; they then go out as one message."""
@@ -307,7 +225,7 @@ class Dispatcher:
         closing = [r for r in rows if r.batch_key is None and r.created_at < boundary]
         if not closing:
             return rows
-        key = f"digest:{channel.name}:{outbox.ts(boundary)}"
+        key = f"digest:{channel.name}:{format_time(boundary)}"
         with self.conn:
             outbox.assign_batch(self.conn, [r.id for r in closing], key, now)
         closing_ids = {r.id for r in closing}
@@ -319,31 +237,49 @@ class Dispatcher:
         with self.conn:
             outbox.fail_without_attempt(self.conn, [r.id for r in rows], reason, now)
         for r in rows:
-            log.error("alert %s on channel %s: dead letter: %s", r.alert_id, name, reason)
+            log.error("%s on channel %s: dead letter: %s", _label(r), name, reason)
         summary.failed += len(rows)
 
-    def _send(self, channel: Channel, rows: list[DeliveryRow], summary: RunSummary) -> None:
-        items = outbox.load_items(self.conn, [r.alert_id for r in rows])
-        missing = [r for r in rows if r.alert_id not in items]
+    def _message(
+        self, channel: Channel, rows: list[DeliveryRow], summary: RunSummary
+    ) -> tuple[Message, list[DeliveryRow]] | None:
+        """The message the rows make (one feed warning, or alerts) and the rows it carries: rows whose
+        payload row is gone are dead-lettered and left out. None if nothing is left to send."""
+        if rows[0].kind == outbox.FEED_WARNING:
+            (row,) = rows  # never batched
+            warning = outbox.load_feed_warning(self.conn, row.payload_id)
+            if warning is None:
+                self._dead_letter_unattempted(channel.name, rows, "feed warning row missing", self.clock(), summary)
+                return None
+            return Message(message_id=warning.warning_id, items=(), warning=warning), rows
+        items = outbox.load_items(self.conn, [r.payload_id for r in rows])
+        missing = [r for r in rows if r.payload_id not in items]
         if missing:
             self._dead_letter_unattempted(channel.name, missing, "alert row missing", self.clock(), summary)
-            rows = [r for r in rows if r.alert_id in items]
+            rows = [r for r in rows if r.payload_id in items]
             if not rows:
-                return
+                return None
         batch_key = rows[0].batch_key
-        ordered = [items[r.alert_id] for r in rows]
+        ordered = [items[r.payload_id] for r in rows]
         ordered.sort(key=lambda i: (i.alert.created_at, i.alert.alert_id))
         message = Message(
-            message_id=message_id_for(batch_key, rows[0].alert_id),
+            message_id=message_id_for(batch_key, rows[0].payload_id),
             items=tuple(ordered),
             digest=batch_key is not None,
             period=(ordered[0].alert.created_at, ordered[-1].alert.created_at) if batch_key else None,
         )
+        return message, rows
+
+    def _send(self, channel: Channel, rows: list[DeliveryRow], summary: RunSummary) -> None:
+        built = self._message(channel, rows, summary)
+        if built is None:
+            return
+        message, rows = built
         started = self.clock()
         try:
             outcome = self.sender(channel).send(message, started)
         except Exception as exc:  # a sender bug must not stop other channels; retry it like a transient error
-            log.exception("sender for channel %s raised (alerts %s)", channel.name, message.alert_ids)
+            log.exception("sender for channel %s raised (%s)", channel.name, _subject(message))
             outcome = Outcome(Result.RETRY, f"internal error: {type(exc).__name__}: {exc}")
         finished = self.clock()
         summary.messages += 1
@@ -380,15 +316,15 @@ class Dispatcher:
             if result is Result.DISABLED:
                 outbox.disable_channel(self.conn, channel.name, channel_summary(channel), error or "", finished)
 
-        ids = message.alert_ids
+        subject = _subject(message)
         if new_status == outbox.DELIVERED:
             summary.delivered += len(rows)
-            log.info("alerts %s delivered on channel %s (message %s)", ids, channel.name, message.message_id)
+            log.info("%s delivered on channel %s (message %s)", subject, channel.name, message.message_id)
         elif new_status == outbox.PENDING:
             summary.retrying += len(rows)
             log.warning(
-                "alerts %s on channel %s: attempt %d/%d failed: %s; next attempt at %s",
-                ids,
+                "%s on channel %s: attempt %d/%d failed: %s; next attempt at %s",
+                subject,
                 channel.name,
                 attempt_no,
                 max_attempts,
@@ -397,15 +333,26 @@ class Dispatcher:
             )
         else:
             summary.failed += len(rows)
-            for alert_id in ids:
+            for r in rows:
                 log.error(
-                    "alert %s on channel %s: dead letter after attempt %d: %s (re-queue: monitor alerts retry %s)",
-                    alert_id,
+                    "%s on channel %s: dead letter after attempt %d: %s%s",
+                    _label(r),
                     channel.name,
                     attempt_no,
                     error,
-                    alert_id,
+                    f" (re-queue: monitor alerts retry {r.payload_id})" if r.kind == outbox.ALERT else "",
                 )
+
+
+def _label(row: DeliveryRow) -> str:
+    return f"{'feed warning' if row.kind == outbox.FEED_WARNING else 'alert'} {row.payload_id}"
+
+
+def _subject(message: Message) -> str:
+    """What a message carries, for the log."""
+    if message.warning is not None:
+        return f"feed warning {message.warning.warning_id} ({message.warning.feed_url})"
+    return f"alerts {message.alert_ids}"
 
 
 def _group(rows: Sequence[DeliveryRow]) -> list[list[DeliveryRow]]:
@@ -417,15 +364,4 @@ def _group(rows: Sequence[DeliveryRow]) -> list[list[DeliveryRow]]:
 
 
 def _rebatch(row: DeliveryRow, key: str, now: datetime | None = None) -> DeliveryRow:
-    return DeliveryRow(
-        id=row.id,
-        alert_id=row.alert_id,
-        channel=row.channel,
-        state=row.state,
-        attempts=row.attempts,
-        next_attempt_at=now if now is not None else row.next_attempt_at,
-        batch_key=key,
-        created_at=row.created_at,
-        delivered_at=row.delivered_at,
-        last_error=row.last_error,
-    )
+    return replace(row, batch_key=key, next_attempt_at=now if now is not None else row.next_attempt_at)

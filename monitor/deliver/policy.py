@@ -11,9 +11,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
+from monitor.fetch.rules import parse_retry_after
 from monitor.settings.alerts import Digest, RateLimit, RetryPolicy
 
 
@@ -39,25 +39,10 @@ def classify_http(status: int, retry_after: str | None, now: datetime) -> Outcom
     if status == 410:
         return Outcome(Result.DISABLED, "HTTP 410 Gone: endpoint disabled", status)
     if status in (408, 429) or status >= 500:
+        # uncapped here: retry_delay caps it with the channel's own retry.max_retry_after_seconds
         return Outcome(Result.RETRY, f"HTTP {status}", status, parse_retry_after(retry_after, now))
     # 3xx included: redirects are not followed because a signed POST must not be replayed elsewhere
     return Outcome(Result.FAILED, f"HTTP {status} (permanent)", status)
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
 
 
 def retry_delay(attempts_made: int, policy: RetryPolicy, rng: random.Random, retry_after: float | None) -> float:

@@ -53,7 +53,7 @@ MAX_PAGE = 100_000
 QUERY_PARAMS: dict[str, tuple[dict[str, Any], Callable[[str], bool]]] = {
     "page": ({"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
              lambda v: v.isascii() and v.isdigit() and 1 <= int(v) <= MAX_PAGE),
-    "q": ({"type": "string", "minLength": 1}, lambda v: bool(v.strip())),
+    "q": ({"type": "string", "minLength": 1}, lambda v: bool(v)),
     "topic": ({"type": "string"}, lambda v: True),
     "source": ({"type": "string"}, lambda v: True),
     "channel": ({"type": "string"}, lambda v: True),
@@ -122,9 +122,7 @@ async def get_article(request: Request) -> Response:
 async def search(request: Request) -> Response:
     ctx = context(request)
     params = dict(request.query_params)
-    text = params.get("q", "").strip()
-    if not text:
-        return _error("q is required", 400)
+    text = params.get("q", "").strip()  # only spaces: no words, no results
     page, size = _page_asked(request), ctx.settings.page_size
     results, more = await ctx.db(lambda conn: views.search(conn, text, params, page, size))
     items = [
@@ -242,7 +240,7 @@ async def add_feedback(request: Request) -> Response:
 
 
 def _delivery(row: DeliveryRow) -> dict[str, Any]:
-    return {"id": row.id, "alert_id": row.alert_id, "channel": row.channel, "state": row.state,
+    return {"id": row.id, "alert_id": row.payload_id, "channel": row.channel, "state": row.state,
             "attempts": row.attempts, "next_attempt_at": _time(row.next_attempt_at),
             "created_at": _time(row.created_at), "last_error": row.last_error}
 

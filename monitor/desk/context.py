@@ -15,10 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from monitor.decide.topics import Topic
 from monitor.desk.auth import LOCAL, Principal, check_token, csrf_ok, session_principal
 from monitor.desk.settings import DeskSettings, is_loopback
-from monitor.fetch.client import HttpSettings
+from monitor.settings.sections import HttpSettings
+from monitor.settings.topics import Topic
 from monitor.store import desk as store
 
 T = TypeVar("T")

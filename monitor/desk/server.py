@@ -13,12 +13,12 @@ from typing import Any
 
 import uvicorn
 
-from monitor.decide.topics import Topic
 from monitor.desk.app import create_app
 from monitor.desk.context import DeskContext, utc_now
 from monitor.desk.settings import check_listening, is_loopback, parse_desk_settings
 from monitor.errors import ConfigError
-from monitor.fetch.client import HttpSettings
+from monitor.settings.sections import HttpSettings
+from monitor.settings.topics import Topic
 from monitor.store import desk as store
 
 log = logging.getLogger(__name__)

@@ -9,20 +9,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from monitor.decide.topics import Topic, match_topic, matched_document
+from monitor.decide.topics import match_topic, matched_document
 from monitor.desk import highlight
 from monitor.desk.highlight import Segment
 from monitor.errors import FeedError, MonitorError
-from monitor.fetch.client import FEED_ACCEPT, Fetcher, HttpSettings
+from monitor.fetch.client import FEED_ACCEPT, Fetcher
 from monitor.models import TopicResult
 from monitor.parse.discovery import discover_feed_links
 from monitor.parse.encoding import http_charset
 from monitor.parse.feeds import parse_feed
 from monitor.parse.inputs import read_inputs
+from monitor.settings.sections import HttpSettings
+from monitor.settings.topics import Topic
 from monitor.store import desk as store
-from monitor.store import outbox
 from monitor.store.search import Filters, Hit, hit_spans, make_snippet, parse_query
 from monitor.store.search import search as run_search
+from monitor.store.times import format_time
 
 # Search pages are shorter than the inbox's: each result's snippet scans its whole text for the hits.
 SEARCH_PAGE_MAX = 20
@@ -46,7 +48,7 @@ def day_bound(raw: str | None, zone: str, end: bool) -> str | None:
     except ValueError:
         return None
     moment = datetime.combine(day + timedelta(days=1 if end else 0), time(), zoneinfo.ZoneInfo(zone))
-    stamp = outbox.ts(moment)
+    stamp = format_time(moment)
     # the end bound is inclusive in the store, so stop just before the next day's midnight
     return stamp[:-2] + "~" if end else stamp
 

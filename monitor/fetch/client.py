@@ -1,43 +1,49 @@
 """The one HTTP client: timeouts, size caps, conditional GET, politeness, one exception -> status map.
 
-INTERFACE used by the rest of the code:
-    @dataclass(frozen=True) class HttpSettings: user_agent, connect_timeout, read_timeout, total_timeout,
-        max_body_bytes, max_redirects, allow_private_addresses, per_host_concurrency, per_host_min_interval
-    parse_http_settings(spec) -> HttpSettings          # the config's [http] table; ConfigError on bad keys
-    class Fetcher:                       thread-safe; one per process
-        __init__(settings: HttpSettings)
-        fetch(url, *, etag=None, last_modified=None, accept=FEED_ACCEPT) -> FetchResult   # never raises
-        close()
-    cache_max_age(headers) -> float | None              # Cache-Control max-age, for the schedule
-
 Redirects are followed by hand (not by httpx) so every hop goes through the host gate and the redirect
 limit; the SSRF check itself lives in the socket layer (ssrf.GuardedBackend), so it covers every hop too.
+Through a proxy ([http] use_env_proxy) the socket only reaches the proxy, so each hop's target is checked
+before its request instead (ssrf.check_proxied_target).
 Bodies are read raw and inflated here with a cap on the output, because httpx inflates a whole network
 chunk at once and a 64 KiB chunk of a gzip bomb is tens of megabytes.
 """
 
 from __future__ import annotations
 
-import email.utils
-import ipaddress
 import logging
-import re
+import os
 import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
 import httpcore
 import httpx
 
-from monitor import __version__
-from monitor.errors import ConfigError
-from monitor.fetch.hosts import HostBusy, HostGate, HostPaused
-from monitor.fetch.ssrf import BlockedAddressError, GuardedBackend
+from monitor.errors import (
+    BadContentEncoding,
+    BadRedirect,
+    BodyTooLarge,
+    FetchError,
+    TooManyRedirects,
+    TotalTimeout,
+    TruncatedBody,
+    UnsupportedURL,
+)
+from monitor.fetch.hosts import HostGate, HostPaused, SlotTicket
+from monitor.fetch.proxies import NO_PROXIES, routes_from_environment
+from monitor.fetch.rules import (
+    DEFAULT_429_PAUSE_SECONDS,
+    MAX_RETRY_AFTER_SECONDS,
+    REDIRECT_CODES,
+    parse_retry_after,
+    status_for_http,
+)
+from monitor.fetch.ssrf import GuardedBackend, check_proxied_target
 from monitor.models import FetchResult, FetchStatus
+from monitor.settings.sections import HttpSettings
 
 log = logging.getLogger(__name__)
 
@@ -47,119 +53,15 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
-DEFAULT_USER_AGENT = f"monitor/{__version__} (Arabic news monitor; polite feed fetcher)"
-# A server may ask for any Retry-After; we honour up to a day so a typo or a hostile value cannot park a
-# host forever (the feed is never dropped, only delayed).
-MAX_RETRY_AFTER_SECONDS = 86_400.0
-# 429 without Retry-After still means "slow down": pause the host this long.
-DEFAULT_429_PAUSE_SECONDS = 60.0
-_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-
-
-@dataclass(frozen=True)
-class HttpSettings:
-    user_agent: str = DEFAULT_USER_AGENT
-    connect_timeout: float = 10.0  # seconds to open the TCP (+TLS) connection
-    read_timeout: float = 30.0  # seconds of silence allowed between two reads
-    total_timeout: float = 60.0  # seconds for the whole fetch, redirects and slow-drip bodies included
-    max_body_bytes: int = 10 * 1024 * 1024  # on the wire and after decompression
-    max_redirects: int = 5
-    allow_private_addresses: bool = False  # SSRF guard: refuse private/loopback/link-local targets
-    per_host_concurrency: int = 2  # requests in flight to one host
-    per_host_min_interval: float = 1.0  # seconds between the starts of two requests to one host
-    # CIDR blocks allowed even when allow_private_addresses is false, e.g. ("10.1.2.0/24",) for one
-    # internal feed server without opening the whole private range
-    allowed_networks: tuple[str, ...] = ()
-
-
-def parse_http_settings(spec: Mapping[str, Any]) -> HttpSettings:
-    """Validate the config's [http] table. Missing keys keep their defaults."""
-    known = {f.name: f for f in fields(HttpSettings)}
-    values: dict[str, Any] = {}
-    for key, value in spec.items():
-        dotted = f"http.{key}"
-        if key not in known:
-            raise ConfigError(dotted, f"unknown key (known: {', '.join(sorted(known))})")
-        if key == "user_agent":
-            if not isinstance(value, str) or not value.strip():
-                raise ConfigError(dotted, "must be a non-empty string")
-            values[key] = value.strip()
-        elif key == "allowed_networks":
-            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(dotted, 'must be a list of CIDR strings, e.g. ["10.1.2.0/24"]')
-            for net in value:
-                try:
-                    ipaddress.ip_network(net, strict=False)
-                except ValueError as exc:
-                    raise ConfigError(dotted, f"bad network {net!r}: {exc}") from None
-            values[key] = tuple(value)
-        elif key == "allow_private_addresses":
-            if not isinstance(value, bool):
-                raise ConfigError(dotted, "must be true or false")
-            values[key] = value
-        elif key in ("max_body_bytes", "max_redirects", "per_host_concurrency"):
-            # bool is an int in Python; `true` must not silently become 1
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise ConfigError(dotted, "must be an integer")
-            minimum = 0 if key == "max_redirects" else 1
-            if value < minimum:
-                raise ConfigError(dotted, f"must be >= {minimum}")
-            values[key] = value
-        else:  # the timeouts and the spacing: seconds
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                raise ConfigError(dotted, "must be a number of seconds")
-            if key == "per_host_min_interval":
-                if value < 0:
-                    raise ConfigError(dotted, "must be >= 0")
-            elif value <= 0:
-                raise ConfigError(dotted, "must be > 0")
-            values[key] = float(value)
-    return HttpSettings(**values)
 
 
 # --- failures: every way a fetch can fail is mapped to a status in `classify_exception` only ---------
 
 
-class _FetchFailure(Exception):
-    status: FetchStatus = FetchStatus.TEMPORARY
-
-
-class BodyTooLarge(_FetchFailure):
-    status = FetchStatus.HARD
-
-
-class TooManyRedirects(_FetchFailure):
-    status = FetchStatus.SOFT
-
-
-class BadRedirect(_FetchFailure):
-    status = FetchStatus.SOFT
-
-
-class UnsupportedURL(_FetchFailure):
-    status = FetchStatus.HARD
-
-
-class BadContentEncoding(_FetchFailure):
-    status = FetchStatus.SOFT
-
-
-class TotalTimeout(_FetchFailure):
-    status = FetchStatus.TEMPORARY
-
-
-class TruncatedBody(_FetchFailure):
-    status = FetchStatus.TEMPORARY
-
-
 def classify_exception(exc: BaseException) -> tuple[FetchStatus, str]:
     """The single place where an exception becomes TEMPORARY / SOFT / HARD plus a readable reason."""
-    if isinstance(exc, _FetchFailure):
+    if isinstance(exc, FetchError):  # ours, host gate and SSRF refusals included: each carries its status
         return exc.status, str(exc)
-    if isinstance(exc, HostPaused | HostBusy):
-        return FetchStatus.TEMPORARY, str(exc)
-    if isinstance(exc, BlockedAddressError):
-        return FetchStatus.HARD, str(exc)
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return FetchStatus.HARD, f"bad URL: {exc}"
     if isinstance(exc, httpx.ConnectTimeout):
@@ -180,53 +82,6 @@ def classify_exception(exc: BaseException) -> tuple[FetchStatus, str]:
         return FetchStatus.TEMPORARY, f"network error: {type(exc).__name__}: {exc}"
     # Unknown: retry later rather than give up on the feed; the traceback is logged by the caller.
     return FetchStatus.TEMPORARY, f"unexpected error: {type(exc).__name__}: {exc}"
-
-
-def status_for_http(code: int) -> FetchStatus:
-    """What a final (non-redirect) HTTP status code means for polling."""
-    if 200 <= code < 300:
-        return FetchStatus.OK
-    if code == 304:
-        return FetchStatus.NOT_MODIFIED
-    if code in (408, 425, 429) or code >= 500:
-        return FetchStatus.TEMPORARY
-    if code == 410:  # the server says it is gone for good
-        return FetchStatus.HARD
-    return FetchStatus.SOFT
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds from now (delta-seconds or HTTP-date), clamped to [0, a day]."""
-    if not value:
-        return None
-    value = value.strip()
-    seconds: float
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
-
-
-_MAX_AGE = re.compile(r"(?:^|[,\s])(s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
-
-
-def cache_max_age(headers: Mapping[str, str]) -> float | None:
-    """Cache-Control max-age in seconds (None when absent or no-cache/no-store)."""
-    value = next((v for k, v in headers.items() if k.lower() == "cache-control"), None)
-    if not value:
-        return None
-    lowered = value.lower()
-    if "no-cache" in lowered or "no-store" in lowered:
-        return None
-    ages = [int(m.group(2)) for m in _MAX_AGE.finditer(value) if m.group(1).lower() == "max-age"]
-    return float(ages[0]) if ages else None
 
 
 # --- bounded decompression -----------------------------------------------------------------------
@@ -302,7 +157,10 @@ class Fetcher:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """`transport` replaces the network (tests pass httpx.MockTransport); by default every connect goes
+        through the SSRF check. The host gate, redirect limit and body caps apply either way."""
         self.settings = settings or HttpSettings()
         self._clock = clock
         self._gate = HostGate(
@@ -311,26 +169,44 @@ class Fetcher:
             clock=clock,
             sleep=sleep,
         )
-        self._client = httpx.Client(
-            transport=_GuardedTransport(
+        if transport is None:
+            transport = _GuardedTransport(
                 allow_private=self.settings.allow_private_addresses,
                 allowed_networks=self.settings.allowed_networks,
                 max_connections=100,
-            ),
+            )
+        headers = {"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"}
+        self._client = httpx.Client(
+            transport=transport,
             follow_redirects=False,
-            trust_env=False,  # no proxies or .netrc from the environment: behaviour must be the config's
-            headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            trust_env=False,  # no proxies or .netrc from the environment unless the config says so
+            headers=headers,
         )
+        # Proxies are routed here, not by httpx's trust_env, so one rule (proxy_for) decides both the route
+        # and whether the target needs the pre-request SSRF check.
+        self._routes = routes_from_environment(os.environ) if self.settings.use_env_proxy else NO_PROXIES
+        self._proxied = {
+            proxy: httpx.Client(
+                transport=httpx.HTTPTransport(proxy=proxy, trust_env=False),
+                follow_redirects=False,
+                trust_env=False,
+                headers=headers,
+            )
+            for proxy in self._routes.proxies
+        }
         self._closed = threading.Event()
 
     @property
     def gate(self) -> HostGate:
+        """The per-host politeness state, for the scheduler to see which hosts are paused."""
         return self._gate
 
     def close(self) -> None:
         if not self._closed.is_set():
             self._closed.set()
             self._client.close()
+            for client in self._proxied.values():
+                client.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -370,7 +246,8 @@ class Fetcher:
         while True:
             target = _checked_url(hops[-1])
             host = target.host
-            with self._gate.slot(host, max_wait=s.total_timeout):
+            client = self._client_for(target)
+            with self._gate.slot(host, max_wait=s.total_timeout) as ticket:
                 now = self._clock()
                 # the total budget starts once we may talk to the host, not while queued for politeness
                 deadline = now + s.total_timeout if deadline is None else deadline
@@ -383,10 +260,12 @@ class Fetcher:
                     write=min(s.read_timeout, remaining),
                     pool=min(s.connect_timeout, remaining),
                 )
-                request = self._client.build_request("GET", target, headers=headers, timeout=timeout)
-                response = self._client.send(request, stream=True)
+                request = client.build_request(
+                    "GET", target, headers=headers, timeout=timeout, extensions={"trace": _start_tracer(ticket)}
+                )
+                response = client.send(request, stream=True)
                 try:
-                    if response.status_code in _REDIRECT_CODES:
+                    if response.status_code in REDIRECT_CODES:
                         location = response.headers.get("location")
                         if not location:
                             raise BadRedirect(f"HTTP {response.status_code} redirect without a Location")
@@ -400,13 +279,22 @@ class Fetcher:
                 finally:
                     response.close()
 
+    def _client_for(self, target: httpx.URL) -> httpx.Client:
+        proxy = self._routes.proxy_for(target.scheme, target.host)
+        if proxy is None:
+            return self._client  # direct: the socket layer checks the address it connects to
+        s = self.settings
+        check_proxied_target(target.host, target.port or (443 if target.scheme == "https" else 80),
+                             allow_private=s.allow_private_addresses, allowed_networks=s.allowed_networks)
+        return self._proxied[proxy]
+
     def _finish(self, url: str, final_url: str, host: str, response: httpx.Response, deadline: float) -> FetchResult:
         code = response.status_code
         headers = {k.lower(): v for k, v in response.headers.items()}
         etag = headers.get("etag")
         last_modified = headers.get("last-modified")
         status = status_for_http(code)
-        retry_after = parse_retry_after(headers.get("retry-after"))
+        retry_after = parse_retry_after(headers.get("retry-after"), datetime.now(UTC), cap=MAX_RETRY_AFTER_SECONDS)
         if code in (429, 503):
             pause = retry_after
             if pause is None:
@@ -455,6 +343,16 @@ class Fetcher:
         if len(body) > cap:
             raise BodyTooLarge(f"decompressed body exceeds max_body_bytes={cap} (compression bomb?)")
         return bytes(body)
+
+
+def _start_tracer(ticket: SlotTicket) -> Callable[[str, dict[str, Any]], None]:
+    """httpcore trace hook: tells the host gate when the request headers are on the wire."""
+
+    def trace(event: str, _info: dict[str, Any]) -> None:
+        if event == "http11.send_request_headers.complete":
+            ticket.started()
+
+    return trace
 
 
 def _checked_url(url: str) -> httpx.URL:

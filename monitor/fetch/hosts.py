@@ -3,6 +3,12 @@ and a pause when the host asked us to back off (429/503 with Retry-After).
 
 Shared by every fetch in the process (feeds and article pages alike), so it is keyed by host name only and
 guarded by one lock. Clock and sleep are injectable so the rules can be tested without waiting.
+
+The spacing is measured from when a request really went out (the holder calls `SlotTicket.started()` as
+its request headers have been written), not from when its slot was granted: a thread delayed between the two
+(a new connection, a busy interpreter) would otherwise let the next request follow it too closely. So
+request starts to one host are taken one at a time: the next holder waits until the previous one has
+started (or given up), then keeps the interval from that moment.
 """
 
 from __future__ import annotations
@@ -11,10 +17,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from monitor.errors import FetchError
 
 
-class HostPaused(Exception):
+class HostPaused(FetchError):
     """The host asked us to wait (Retry-After); `remaining` seconds are left on the pause."""
 
     def __init__(self, host: str, remaining: float) -> None:
@@ -23,7 +31,13 @@ class HostPaused(Exception):
         self.remaining = remaining
 
 
-class HostBusy(Exception):
+# A pause with at most this long left is waited out instead of refused: a re-poll planned for the end of
+# a pause arrives a little early (scheduler ticks, whole-second timestamps), and refusing it would turn a
+# wait of a fraction of a second into a wasted poll.
+SHORT_PAUSE_SECONDS = 1.0
+
+
+class HostBusy(FetchError):
     """Every slot for the host stayed taken for the whole wait."""
 
     def __init__(self, host: str, waited: float) -> None:
@@ -34,8 +48,28 @@ class HostBusy(Exception):
 @dataclass
 class _HostState:
     semaphore: threading.BoundedSemaphore
-    next_start: float = 0.0  # monotonic time before which no new request may start
+    # held from a slot's grant until its request has started: starts to one host happen one at a time
+    start_turn: threading.Lock = field(default_factory=threading.Lock)
+    last_start: float | None = None  # monotonic time the last request to the host went out
     paused_until: float = 0.0  # monotonic time until which the host asked us to stay away
+
+
+class SlotTicket:
+    """A granted slot. Call `started()` when the request goes on the wire; the next request to the host
+    keeps the spacing from that moment. A ticket never started counts from when its slot ended."""
+
+    def __init__(self, gate: HostGate, state: _HostState) -> None:
+        self._gate = gate
+        self._state = state
+        self._open = True
+
+    def started(self) -> None:
+        if self._open:
+            self._open = False
+            self._gate._mark_start(self._state)
+
+    def _finish(self) -> None:
+        self.started()
 
 
 class HostGate:
@@ -56,6 +90,10 @@ class HostGate:
         self._lock = threading.Lock()
         self._hosts: dict[str, _HostState] = {}
 
+    @property
+    def concurrency(self) -> int:
+        return self._concurrency
+
     def _state(self, host: str) -> _HostState:
         with self._lock:
             state = self._hosts.get(host)
@@ -70,38 +108,64 @@ class HostGate:
         with self._lock:
             return max(0.0, state.paused_until - self._clock())
 
+    def refuses(self, host: str) -> bool:
+        """Whether `slot` would refuse the host now (paused for longer than SHORT_PAUSE_SECONDS)."""
+        return self.paused_for(host) > SHORT_PAUSE_SECONDS
+
     def pause(self, host: str, seconds: float) -> None:
         """Keep new requests away from `host` for `seconds`; a shorter pause never cuts a longer one."""
         state = self._state(host.lower())
         with self._lock:
             state.paused_until = max(state.paused_until, self._clock() + seconds)
 
+    def _mark_start(self, state: _HostState) -> None:
+        with self._lock:
+            state.last_start = self._clock()
+        state.start_turn.release()
+
+    def _wait_out_short_pause(self, host: str) -> None:
+        """Raise HostPaused for a long pause; sleep through a short one."""
+        remaining = self.paused_for(host)
+        if remaining > SHORT_PAUSE_SECONDS:
+            raise HostPaused(host, remaining)
+        if remaining > 0:
+            self._sleep(remaining)
+
     @contextmanager
-    def slot(self, host: str, *, max_wait: float) -> Iterator[None]:
+    def slot(self, host: str, *, max_wait: float) -> Iterator[SlotTicket]:
         """Hold one of the host's concurrency slots, starting no sooner than the spacing allows.
 
-        Raises HostPaused at once (without waiting) when the host is paused: a pause can last minutes or
-        hours, and a worker thread must not sit on it while other hosts are waiting.
-        `max_wait` bounds the wait for a free slot; past it HostBusy is raised.
+        Raises HostPaused at once (without waiting) when the host is paused for longer than
+        SHORT_PAUSE_SECONDS: a pause can last minutes or hours, and a worker thread must not sit on it
+        while other hosts are waiting. A shorter pause is slept through.
+        `max_wait` bounds the wait for a free slot and for the turn to start; past it HostBusy is raised.
         """
         host = host.lower()
         state = self._state(host)
-        remaining = self.paused_for(host)
-        if remaining > 0:
-            raise HostPaused(host, remaining)
+        self._wait_out_short_pause(host)
+        waited_from = self._clock()
         if not state.semaphore.acquire(timeout=max_wait):
             raise HostBusy(host, max_wait)
         try:
-            with self._lock:
-                now = self._clock()
-                if state.paused_until > now:
-                    raise HostPaused(host, state.paused_until - now)
-                start = max(now, state.next_start)
-                # reserve our start time now so concurrent callers queue up behind us, spaced out
-                state.next_start = start + self._min_interval
-            delay = start - now
-            if delay > 0:
-                self._sleep(delay)
-            yield
+            left = max(0.0, max_wait - (self._clock() - waited_from))
+            if not state.start_turn.acquire(timeout=left):
+                raise HostBusy(host, max_wait)
+            try:
+                # a pause may have begun while we queued (another request got a 429)
+                self._wait_out_short_pause(host)
+            except BaseException:
+                state.start_turn.release()
+                raise
+            ticket = SlotTicket(self, state)
+            try:
+                with self._lock:
+                    now = self._clock()
+                    due = now if state.last_start is None else state.last_start + self._min_interval
+                delay = due - now
+                if delay > 0:
+                    self._sleep(delay)
+                yield ticket
+            finally:
+                ticket._finish()
         finally:
             state.semaphore.release()

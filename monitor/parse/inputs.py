@@ -10,7 +10,8 @@ from typing import Any
 
 from monitor.errors import ExtractionError, MonitorError
 from monitor.extract import extract_page_text
-from monitor.fetch.client import PAGE_ACCEPT, Fetcher, HttpSettings
+from monitor.fetch.client import PAGE_ACCEPT, Fetcher
+from monitor.settings.sections import HttpSettings
 
 
 @dataclass(frozen=True)

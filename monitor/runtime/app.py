@@ -8,7 +8,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -20,19 +20,21 @@ from monitor.deliver.dispatcher import Dispatcher
 from monitor.desk.server import make_desk_server
 from monitor.extract import Extractor
 from monitor.fetch.client import Fetcher
+from monitor.runtime.cycle_summary import CycleSummary, PollTally, heartbeat_line
+from monitor.runtime.lanes import PollLanes, host_of
 from monitor.runtime.metrics import Metrics
 from monitor.runtime.ops_http import make_ops_server
 from monitor.runtime.poll import Pipeline, PollReport
-from monitor.schedule.feed_health import FeedHealth, stale_feeds
+from monitor.schedule.feed_health import stale_feeds
 from monitor.settings.config import Config
-from monitor.store import outbox
-from monitor.store.corpus_index import SqliteCorpusIndex
-from monitor.store.database import FeedRow, Store, parse_iso
+from monitor.store.database import FeedRow, Store
 
 log = logging.getLogger(__name__)
 
 DISPATCH_SECONDS = 5  # how often pending alerts are looked at: delivery latency, not poll load
 HEALTH_CHECK_SECONDS = 300  # how often feed health is checked: warnings are about hours, not seconds
+SUMMARY_MAX_SECONDS = 300  # a summary line at least this often while polls keep the lanes busy
+HEARTBEAT_SECONDS = 600  # an idle daemon says when it polls next this often, so silence means trouble
 
 
 def utc_now() -> datetime:
@@ -55,7 +57,7 @@ class CycleReport:
 
     @property
     def failed(self) -> list[PollReport]:
-        return [p for p in self.polls if p.status not in ("ok", "not_modified")]
+        return [p for p in self.polls if p.failed]
 
     def total(self, name: str) -> int:
         return sum(int(getattr(p, name)) for p in self.polls)
@@ -70,49 +72,66 @@ class App:
         self.store = Store(config.database_path)
         self.extractor = Extractor(config.pipeline.extract_timeout_seconds) if config.pipeline.fetch_pages else None
         self.fetcher = Fetcher(config.http)
-        self.index = SqliteCorpusIndex(self.store.db)
+        self.index = self.store.corpus_index
         self.pipeline = Pipeline(config, self.store, self.fetcher, self.extractor, self.index, clock)
         self.dispatcher = Dispatcher(config.database_path, config.alerts, clock)
         self.metrics = Metrics()
+        self.tally = PollTally()
+        self._last_summary = time.monotonic()
+        self._last_heartbeat: float | None = None
+        self.lanes = PollLanes(
+            self.pipeline.poll_feed,
+            workers=config.pipeline.workers,
+            per_host=config.http.per_host_concurrency,
+            on_done=self._observe_poll,
+        )
         self.store.sync_feeds([(f.url, f.name, f.enabled) for f in config.feeds], clock())
         self.pipeline.load_seeds()
 
     def poll(self, feeds: list[FeedRow]) -> CycleReport:
+        """Poll `feeds` now and wait for all of them (a feed already being polled is not polled again)."""
         report = CycleReport()
         if not feeds:
             return report
         started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=self.config.pipeline.workers, thread_name_prefix="poll") as pool:
-            report.polls = list(pool.map(self.pipeline.poll_feed, interleave_by_host(feeds)))
+        futures = self.lanes.start(interleave_by_host(feeds))
+        wait(futures)
+        report.polls = [f.result() for f in futures if not f.cancelled()]
         self.metrics.observe_cycle(time.monotonic() - started, ok=True)
-        for poll in report.polls:
-            self.metrics.observe_poll(
-                poll.status,
+        return report
+
+    def _observe_poll(self, poll: PollReport) -> None:
+        self.tally.add(poll)
+        if poll.paused:
+            log.debug("feed %s: host paused, polled once the pause ends", poll.feed_url)
+            return
+        self.metrics.observe_poll(
+            poll.label,
+            poll.new,
+            poll.duplicates,
+            poll.matches,
+            poll.alerts,
+            poll.seconds,
+            article_errors=len(poll.article_errors),
+        )
+        if poll.new:  # a failure was logged once where it happened, in the pipeline
+            log.info(
+                "feed %s: %s, %d entries, %d new, %d near-copies, %d matches, %d alerts%s",
+                poll.feed_url,
+                poll.label,
+                poll.entries,
                 poll.new,
                 poll.duplicates,
                 poll.matches,
                 poll.alerts,
-                poll.seconds,
-                article_errors=len(poll.article_errors),
+                f" ({poll.error})" if poll.error else "",
             )
-            if poll.new or poll.status not in ("ok", "not_modified"):
-                log.info(
-                    "feed %s: %s, %d entries, %d new, %d near-copies, %d matches, %d alerts%s",
-                    poll.feed_url,
-                    poll.status,
-                    poll.entries,
-                    poll.new,
-                    poll.duplicates,
-                    poll.matches,
-                    poll.alerts,
-                    f" ({poll.error})" if poll.error else "",
-                )
-        return report
 
     def run_once(self) -> CycleReport:
         """Poll every enabled feed now, whatever its schedule, then deliver what is due."""
         feeds = [FeedRow.from_row(r) for r in self.store.feeds(enabled_only=True)]
         report = self.poll(feeds)
+        self.log_summary()
         self.check_feed_health()
         self.dispatcher.run_due()
         return report
@@ -124,24 +143,13 @@ class App:
         if warn_after <= timedelta(0):
             return 0
         try:
-            feeds = [
-                FeedHealth(
-                    url=r["url"],
-                    name=r["name"],
-                    added_at=parse_iso(r["created_at"]) or self.clock(),
-                    last_success_at=parse_iso(r["last_success_at"]),
-                    consecutive_failures=r["consecutive_failures"] or 0,
-                    last_error=r["last_error"],
-                )
-                for r in self.store.feeds(enabled_only=True)
-            ]
+            feeds = self.store.feed_health(self.clock())
             # Every enabled channel: topic filters choose articles, and a silent feed concerns every topic.
-            channels = [c.name for c in self.config.alerts.channels if c.enabled]
+            channels = [c.name for c in self.config.alerts.delivery_channels()]
             queued = 0
             for warning in stale_feeds(feeds, self.clock(), warn_after):
-                with self.store.transaction() as db:
-                    if not outbox.enqueue_feed_warning(db, warning, channels):
-                        continue
+                if not self.store.queue_feed_warning(warning, channels):
+                    continue
                 queued += 1
                 log.warning(
                     "feed %s (%s): no successful poll for %.1f hours (%d failures, last error: %s); warning %s queued",
@@ -160,15 +168,44 @@ class App:
 
     def run_due_feeds(self) -> None:
         try:
-            due = self.store.due_feeds(self.clock())
-            if due:
-                self.poll(due)
-            else:
-                self.metrics.observe_cycle(0.0, ok=True)  # nothing due is a healthy cycle too
+            started = time.monotonic()
+            # Hand out what is due and return: slow polls finish on their own lanes, and a feed whose
+            # host is paused is not due until the pause ends.
+            due = [
+                feed
+                for feed in self.store.due_feeds(self.clock())
+                if not self.lanes.busy(feed.url) and not self.fetcher.gate.refuses(host_of(feed))
+            ]
+            self.lanes.start(interleave_by_host(due))
+            self.metrics.observe_cycle(time.monotonic() - started, ok=True)
+            self._log_progress(due_now=bool(due))
         except Exception:  # never let an exception escape a scheduled job
             log.exception("poll cycle failed")
             self.metrics.observe_cycle(0.0, ok=False)
             self.metrics.observe_error("cycle")
+
+    def log_summary(self) -> CycleSummary | None:
+        """One line for the polls finished since the last summary; a warning when none reached its feed."""
+        self._last_summary = time.monotonic()
+        summary = self.tally.take()
+        if summary is not None:
+            log.log(*summary.line())
+        return summary
+
+    def _log_progress(self, *, due_now: bool) -> None:
+        idle = self.lanes.idle()
+        if idle or time.monotonic() - self._last_summary >= SUMMARY_MAX_SECONDS:
+            self.log_summary()
+        if due_now or not idle:
+            return
+        if self._last_heartbeat is not None and time.monotonic() - self._last_heartbeat < HEARTBEAT_SECONDS:
+            return
+        self._last_heartbeat = time.monotonic()
+        feeds = [FeedRow.from_row(r) for r in self.store.feeds(enabled_only=True)]
+        scheduled = [f for f in feeds if f.next_poll_at is not None]
+        following = min(scheduled, key=lambda f: f.next_poll_at or self.clock(), default=None)
+        log.info(heartbeat_line(self.clock(), following.next_poll_at if following else None,
+                                following.url if following else None))
 
     def dispatch(self) -> None:
         try:
@@ -179,11 +216,8 @@ class App:
 
     def apply_retention(self) -> None:
         """Clear the text of old articles that neither matched nor alerted ([ops] retention_days)."""
-        from monitor.cli.db import prune_texts
-
         try:
-            with self.store.transaction() as db:
-                cleared = prune_texts(db, self.config.ops.retention_days, self.clock())
+            cleared = self.store.prune_texts(self.config.ops.retention_days, self.clock())
             if cleared:
                 log.info(
                     "retention: cleared the text of %d articles older than %d days",
@@ -242,6 +276,8 @@ class App:
                 self.metrics,
                 scheduler_alive=lambda: bool(scheduler.running),
                 topics=[t.name for t in self.config.topics],
+                language=self.config.alerts.language,
+                timezone=self.config.alerts.timezone,
             )
             try:
                 ops_server.start()  # logs where it listens
@@ -265,6 +301,7 @@ class App:
         finally:
             self.pipeline.stopping.set()
             scheduler.shutdown(wait=True)  # jobs in flight finish and commit what they hold
+            self.lanes.stop()  # polls in flight too; the ones not started are left for the next start
             if ops_server is not None:
                 ops_server.stop()
             if desk is not None:
@@ -272,6 +309,7 @@ class App:
             log.info("monitor stopped")
 
     def close(self) -> None:
+        self.lanes.stop()
         self.dispatcher.close()
         self.fetcher.close()
         if self.extractor is not None:

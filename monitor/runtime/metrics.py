@@ -15,13 +15,14 @@ scrape time instead, so the two can never disagree.
 from __future__ import annotations
 
 import math
-import sqlite3
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from monitor.store.reads import database_counts
 
 # Seconds. A poll is one feed fetch plus its new articles' page fetches and extraction.
 POLL_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -74,6 +75,8 @@ class Snapshot:
     last_success_at: float | None  # end of the last cycle that raised nothing
     cycles: int
     polls: int
+    last_feed_success_at: float | None = None  # last poll that reached its feed (ok or not modified)
+    last_feed_failure_at: float | None = None  # last poll that did not
 
 
 class Metrics:
@@ -92,6 +95,8 @@ class Metrics:
         self._cycles: dict[str, int] = defaultdict(int)  # "ok" / "error"
         self._last_cycle_at: float | None = None
         self._last_success_at: float | None = None
+        self._last_feed_success_at: float | None = None
+        self._last_feed_failure_at: float | None = None
 
     def observe_poll(
         self, status: str, new: int, duplicates: int, matches: int, alerts: int, seconds: float,
@@ -101,8 +106,11 @@ class Metrics:
         that kind (temporary, soft, hard, error); articles that failed inside a good poll as "article"."""
         with self._lock:
             self._polls[status] += 1
-            if status not in ("ok", "not_modified"):
+            if status in ("ok", "not_modified"):
+                self._last_feed_success_at = self._clock()
+            else:
                 self._errors[f"poll_{status}"] += 1
+                self._last_feed_failure_at = self._clock()
             if article_errors:
                 self._errors["article"] += article_errors
             self._articles_new += new
@@ -128,7 +136,8 @@ class Metrics:
         with self._lock:
             return Snapshot(started_at=self.started_at, last_cycle_at=self._last_cycle_at,
                             last_success_at=self._last_success_at, cycles=sum(self._cycles.values()),
-                            polls=sum(self._polls.values()))
+                            polls=sum(self._polls.values()), last_feed_success_at=self._last_feed_success_at,
+                            last_feed_failure_at=self._last_feed_failure_at)
 
     def render(self, gauges: Iterable[Gauge] = ()) -> str:
         """The whole /metrics body: process counters, then the database gauges given."""
@@ -185,30 +194,17 @@ def database_gauges(database_path: Path, timeout: float = 2.0) -> list[Gauge]:
     Its own short-lived connection: a scrape never waits on the daemon's store lock, and at worst
     waits `timeout` for SQLite (readers do not block writers in WAL mode).
     """
-    conn = sqlite3.connect(f"file:{database_path}?mode=ro", uri=True, timeout=timeout)
-    try:
-
-        def one(sql: str) -> float:
-            return float(conn.execute(sql).fetchone()[0])
-
-        articles = {
-            '{kind="all"}': one("SELECT count(*) FROM articles"),
-            '{kind="corpus"}': one("SELECT count(*) FROM articles WHERE in_corpus = 1"),
-            '{kind="seed"}': one("SELECT count(*) FROM articles WHERE is_seed = 1"),
-            '{kind="duplicate"}': one("SELECT count(*) FROM decisions WHERE duplicate_of IS NOT NULL"),
-            '{kind="match"}': one("SELECT count(*) FROM decisions WHERE matched_topics != ''"),
-        }
-        states = dict.fromkeys(("pending", "delivered", "failed"), 0.0)
-        for state, count in conn.execute("SELECT state, count(*) FROM deliveries GROUP BY state"):
-            states[state] = float(count)
-        feeds = {
-            '{state="enabled"}': one("SELECT count(*) FROM feeds WHERE enabled = 1"),
-            '{state="failing"}': one(
-                "SELECT count(*) FROM feeds WHERE enabled = 1 AND consecutive_failures > 0"),
-        }
-        alerts = one("SELECT count(*) FROM alerts")
-    finally:
-        conn.close()
+    counts = database_counts(database_path, timeout)
+    articles = {
+        '{kind="all"}': float(counts.articles),
+        '{kind="corpus"}': float(counts.corpus),
+        '{kind="seed"}': float(counts.seeds),
+        '{kind="duplicate"}': float(counts.duplicates),
+        '{kind="match"}': float(counts.matches),
+    }
+    states = {state: float(n) for state, n in counts.deliveries.items()}
+    feeds = {'{state="enabled"}': float(counts.feeds_enabled), '{state="failing"}': float(counts.feeds_failing)}
+    alerts = float(counts.alerts)
     size = sum(p.stat().st_size for p in (database_path, Path(f"{database_path}-wal")) if p.exists())
     return [
         Gauge("monitor_articles", "Articles in the database, by kind.", articles),

@@ -5,7 +5,7 @@ probe and a feed reader on the same host (or behind a reverse proxy that adds TL
 GET and HEAD only and never writes, except the one heartbeat row that proves the database writable.
 
 INTERFACE used by the app:
-    settings = parse_ops_settings(raw_toml_table)     ConfigError("ops.<key>", ...) when wrong
+    settings: OpsSettings (monitor.settings.sections), the config's [ops] table
     server = make_ops_server(settings, database_path, metrics, scheduler_alive, topics)
     server.start(); ...; server.stop()
 or, with callables of one's own: OpsServer(host, port, health, metrics_text, alert_feed=None).
@@ -16,11 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,8 +26,11 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from monitor.deliver import alert_feeds as feed_export
-from monitor.errors import ConfigError, MonitorError
+from monitor.deliver.render.labels import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE
+from monitor.errors import MonitorError
 from monitor.runtime.metrics import Gauge, Metrics, database_gauges
+from monitor.settings.sections import OpsSettings
+from monitor.store.reads import ReadError, probe_writable, topics_with_alerts
 
 log = logging.getLogger(__name__)
 
@@ -37,98 +38,24 @@ METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _INDEX = b"/healthz\n/metrics\n/alerts/<topic>.atom\n/alerts/<topic>.json\n"
 _FEED_PATH = re.compile(r"^/alerts/([^/]+)\.(atom|json)$")
 
-# -- settings ---------------------------------------------------------------------------------------
-
-# key -> (type, default, one-line help); also the text for config/monitor.toml and docs/operations.md
-OPS_KEYS: dict[str, tuple[type, Any, str]] = {
-    "enabled": (bool, True, "serve /healthz, /metrics and /alerts/<topic>.atom while `monitor run` runs"),
-    "host": (str, "127.0.0.1", "address to bind; keep it on loopback unless a proxy adds TLS and auth"),
-    "port": (int, 9468, "TCP port (0 = any free port, logged at start)"),
-    "stale_after_seconds": (int, 600, "/healthz fails when no poll cycle has succeeded for this long "
-                                      "(keep it well above pipeline.cycle_seconds)"),
-    "retention_days": (int, 0, "clear the text of articles older than this that matched nothing, are not "
-                               "in the corpus and raised no alert (titles, URLs, decisions stay); 0 = keep"),
-    "feed_entries": (int, 50, "most recent alerts listed in each topic's feed"),
-    "public_url": (str, "", "base URL the ops endpoint is reached at, for the feeds' self links "
-                            "(default http://host:port)"),
-}
-
-
-@dataclass(frozen=True)
-class OpsSettings:
-    enabled: bool = True
-    host: str = "127.0.0.1"
-    port: int = 9468
-    stale_after_seconds: int = 600
-    retention_days: int = 0
-    feed_entries: int = 50
-    public_url: str = ""
-
-
-def parse_ops_settings(spec: Mapping[str, Any]) -> OpsSettings:
-    """Validate the config's [ops] table; every problem is a ConfigError naming `ops.<key>`."""
-    if not isinstance(spec, Mapping):
-        raise ConfigError("ops", "must be a table")
-    values: dict[str, Any] = {}
-    for key, value in spec.items():
-        if key not in OPS_KEYS:
-            raise ConfigError(f"ops.{key}", f"unknown key (known: {', '.join(sorted(OPS_KEYS))})")
-        kind = OPS_KEYS[key][0]
-        # bool is a subclass of int: `port = true` must not pass as port 1
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ConfigError(f"ops.{key}", f"must be a {kind.__name__}, got {value!r}")
-        values[key] = value
-    settings = OpsSettings(**values)
-    if not settings.host.strip():
-        raise ConfigError("ops.host", "must not be empty")
-    if not 0 <= settings.port <= 65535:
-        raise ConfigError("ops.port", f"must be between 0 and 65535, got {settings.port}")
-    for key in ("stale_after_seconds", "feed_entries"):
-        if getattr(settings, key) <= 0:
-            raise ConfigError(f"ops.{key}", "must be greater than 0")
-    if settings.retention_days < 0:
-        raise ConfigError("ops.retention_days", "must be 0 (keep everything) or a number of days")
-    if settings.public_url and not settings.public_url.startswith(("http://", "https://")):
-        raise ConfigError("ops.public_url", f"must be an http(s) URL, got {settings.public_url!r}")
-    return settings
-
-
 # -- health -----------------------------------------------------------------------------------------
 
 
 def probe_database(database_path: Path, timeout: float = 2.0) -> str | None:
-    """None when the database takes a real write now and its disk has room; otherwise why not
-    (locked, read-only, disk full).
-
-    A real write (one heartbeat row, its own connection) rather than a read: a read-only mount or a lock
-    held elsewhere still reads fine. Free space is checked as well, because a small write can still
-    succeed on a full disk by reusing room inside the WAL file, while the next article's does not.
-    """
-    from monitor.cli.db import disk_space_note
-
-    try:
-        conn = sqlite3.connect(f"file:{database_path}?mode=rw", uri=True, timeout=timeout)
-    except sqlite3.Error as exc:
-        return f"cannot open {database_path}: {exc}{disk_space_note(database_path)}"
-    try:
-        with conn:
-            conn.execute("INSERT INTO ops_heartbeat (id, at) VALUES (1, ?)"
-                         " ON CONFLICT (id) DO UPDATE SET at = excluded.at",
-                         (datetime.now(UTC).isoformat(timespec="seconds"),))
-    except sqlite3.Error as exc:
-        return f"database not writable: {exc}{disk_space_note(database_path)}"
-    finally:
-        conn.close()
-    note = disk_space_note(database_path)
-    return f"no room for new articles and alerts{note}" if note else None
+    """None when the database takes a real write now and its disk has room; otherwise why not."""
+    return probe_writable(database_path, timeout)
 
 
 def health_report(*, scheduler_alive: bool, started_at: float, last_success_at: float | None, now: float,
-                  stale_after_seconds: float, database_error: str | None) -> dict[str, Any]:
-    """The /healthz body. healthy = scheduler running, a cycle succeeded recently, database writable.
+                  stale_after_seconds: float, database_error: str | None,
+                  last_feed_success_at: float | None = None, last_feed_failure_at: float | None = None,
+                  feeds_down_after_seconds: float = 0) -> dict[str, Any]:
+    """The /healthz body. healthy = scheduler running, a cycle succeeded recently, database writable,
+    and feeds reachable; status "degraded" when only the feeds are not (a dead network or proxy).
 
     Before the first cycle has finished, the process start stands in for it: a daemon that just
-    started is healthy for `stale_after_seconds`.
+    started is healthy for `stale_after_seconds`. The feeds check fails only while polls keep failing:
+    a feed polled rarely is not a sign of trouble, a failure with no success for the threshold is.
     """
     reference = last_success_at if last_success_at is not None else started_at
     age = max(0.0, now - reference)
@@ -137,14 +64,32 @@ def health_report(*, scheduler_alive: bool, started_at: float, last_success_at: 
         "scheduler": {"ok": scheduler_alive},
         "last_successful_cycle": {
             "ok": cycle_ok,
-            "at": (datetime.fromtimestamp(last_success_at, UTC).isoformat(timespec="seconds")
-                   if last_success_at is not None else None),
+            "at": _iso(last_success_at),
             "age_seconds": round(age, 1),
             "stale_after_seconds": stale_after_seconds,
         },
         "database": {"ok": database_error is None, **({"error": database_error} if database_error else {})},
     }
-    return {"healthy": all(c["ok"] for c in checks.values()), "checks": checks}
+    if feeds_down_after_seconds > 0:
+        feed_reference = last_feed_success_at if last_feed_success_at is not None else started_at
+        feed_age = max(0.0, now - feed_reference)
+        failing_since_success = last_feed_failure_at is not None and (
+            last_feed_success_at is None or last_feed_failure_at > last_feed_success_at)
+        checks["feeds_reachable"] = {
+            "ok": not (failing_since_success and feed_age > feeds_down_after_seconds),
+            "last_success_at": _iso(last_feed_success_at),
+            "last_failure_at": _iso(last_feed_failure_at),
+            "age_seconds": round(feed_age, 1),
+            "down_after_seconds": feeds_down_after_seconds,
+        }
+    healthy = all(c["ok"] for c in checks.values())
+    only_feeds_down = not healthy and all(c["ok"] for name, c in checks.items() if name != "feeds_reachable")
+    status = "healthy" if healthy else "degraded" if only_feeds_down else "unhealthy"
+    return {"healthy": healthy, "status": status, "checks": checks}
+
+
+def _iso(timestamp: float | None) -> str | None:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds") if timestamp is not None else None
 
 
 # -- the server -------------------------------------------------------------------------------------
@@ -260,7 +205,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 def make_ops_server(settings: OpsSettings, database_path: Path, metrics: Metrics,
                     scheduler_alive: Callable[[], bool], topics: Collection[str] = (),
-                    clock: Callable[[], float] = time.time) -> OpsServer:
+                    clock: Callable[[], float] = time.time, *, language: str = DEFAULT_LANGUAGE,
+                    timezone: str = DEFAULT_TIMEZONE) -> OpsServer:
     """The ops server of a running daemon. Every request reads the database on its own short-lived
     connection, so the endpoint answers even while the pipeline holds the store's lock."""
 
@@ -269,13 +215,16 @@ def make_ops_server(settings: OpsSettings, database_path: Path, metrics: Metrics
         return health_report(scheduler_alive=scheduler_alive(), started_at=snap.started_at,
                              last_success_at=snap.last_success_at, now=clock(),
                              stale_after_seconds=settings.stale_after_seconds,
-                             database_error=probe_database(database_path))
+                             database_error=probe_database(database_path),
+                             last_feed_success_at=snap.last_feed_success_at,
+                             last_feed_failure_at=snap.last_feed_failure_at,
+                             feeds_down_after_seconds=settings.feeds_down_after_seconds)
 
     def metrics_text() -> str:
         try:
             gauges = database_gauges(database_path)
             readable = 1.0
-        except sqlite3.Error as exc:
+        except ReadError as exc:
             log.warning("metrics: cannot read the database: %s", exc)
             gauges, readable = [], 0.0
         gauges.append(Gauge("monitor_database_readable", "1 when the database gauges could be read.",
@@ -283,16 +232,13 @@ def make_ops_server(settings: OpsSettings, database_path: Path, metrics: Metrics
         return metrics.render(gauges)
 
     def alert_feed(topic: str, fmt: str) -> bytes | None:
-        conn = sqlite3.connect(f"file:{database_path}?mode=ro", uri=True, timeout=5)
-        try:
-            if topic not in topics and topic not in feed_export.topics_with_alerts(conn):
-                return None
-            host, port = server.address  # the real port when 0 was configured
-            base = (settings.public_url or f"http://{host}:{port}").rstrip("/")
-            return feed_export.render(conn, topic, fmt, limit=settings.feed_entries,
-                                      self_url=f"{base}/alerts/{quote(topic)}.{fmt}")
-        finally:
-            conn.close()
+        if topic not in topics and topic not in topics_with_alerts(database_path):
+            return None
+        host, port = server.address  # the real port when 0 was configured
+        base = (settings.public_url or f"http://{host}:{port}").rstrip("/")
+        return feed_export.render(database_path, topic, fmt, limit=settings.feed_entries,
+                                  self_url=f"{base}/alerts/{quote(topic)}.{fmt}", language=language,
+                                  timezone=timezone)
 
     server = OpsServer(settings.host, settings.port, health, metrics_text, alert_feed)
     return server

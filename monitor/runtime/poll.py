@@ -18,22 +18,35 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from monitor.decide.decision import CorpusLookup, article_id_for, build_alerts, decide
 from monitor.errors import ExtractionError, FeedError
 from monitor.extract import Extractor
-from monitor.fetch.client import PAGE_ACCEPT, Fetcher, cache_max_age
-from monitor.models import Decision, Entry, ExtractedText, FetchStatus
+from monitor.fetch.client import PAGE_ACCEPT, Fetcher
+from monitor.fetch.rules import cache_max_age
+from monitor.models import Decision, Entry, ExtractedText, FetchResult, FetchStatus
 from monitor.parse.article_files import read_seeds
-from monitor.parse.feeds import parse_feed
+from monitor.parse.feeds import entry_fingerprint, parse_feed
 from monitor.parse.sitemap import news_sitemap_entries
 from monitor.schedule.polls import FeedSchedState, PollOutcome, ScheduledPoll, items_per_day_from_dates, next_poll
 from monitor.settings.config import Config
-from monitor.store import outbox, search
-from monitor.store.database import FeedRow, Store, iso
+from monitor.store.connection import DatabaseError
+from monitor.store.database import FeedRow, NewArticle, Store
 from monitor.text.urls import canonical_url
 
 log = logging.getLogger(__name__)
+
+
+def entry_keys(entry: Entry) -> tuple[str, ...]:
+    """The keys an entry may already be stored under (articles.canonical_url); it is stored under the first.
+
+    An entry without a link is known by its title and summary, since some feeds mint a new GUID on every
+    fetch; its GUID key is looked up too, so an article stored under that is not stored again.
+    """
+    if entry.link:
+        return (canonical_url(entry.link),)
+    return (f"content:{entry_fingerprint(entry)}", f"guid:{entry.guid}")
 
 
 class CorpusIndex(CorpusLookup, Protocol):
@@ -43,7 +56,8 @@ class CorpusIndex(CorpusLookup, Protocol):
 @dataclass
 class PollReport:
     feed_url: str
-    status: str = "ok"
+    status: FetchStatus = FetchStatus.OK
+    crashed: bool = False  # the poll raised (a bug, a store failure): counted and stored as "error"
     error: str | None = None
     entries: int = 0
     new: int = 0
@@ -55,6 +69,18 @@ class PollReport:
     recovered: int = 0  # new entries found in the site's news sitemap after a possibly-missed poll
     seconds: float = 0.0
     article_errors: list[str] = field(default_factory=list)
+    # No request was made: the host asked us to wait and the feed stays due until the pause ends. Not a
+    # poll outcome, so nothing about the feed is recorded (no failure counted).
+    paused: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.crashed or self.status not in (FetchStatus.OK, FetchStatus.NOT_MODIFIED)
+
+    @property
+    def label(self) -> str:
+        """The status as feeds.last_status, the metrics and the log show it."""
+        return "error" if self.crashed else self.status.value
 
 
 class Pipeline:
@@ -85,27 +111,21 @@ class Pipeline:
         """Put the seed articles into the store and the corpus once; later starts find them there."""
         added = 0
         for seed in read_seeds(self.config.pipeline.seeds_dir):
-            with self.store.transaction() as db:
-                if db.execute("SELECT 1 FROM articles WHERE id = ?", [seed.id]).fetchone():
-                    continue
-                self.store.insert_article(
-                    db,
-                    article_id=seed.id,
-                    canonical_url=f"seed:{seed.id}",
-                    url="",
-                    feed_url=None,
-                    guid=None,
-                    source="seed",
-                    extracted=ExtractedText(title=seed.title, text=seed.text, language="ar", method="seed"),
-                    summary="",
-                    published=None,
-                    seen_at=self.clock(),
-                    is_seed=True,
-                    in_corpus=True,
-                )
-                self.index.add(seed.id, seed.text)
-                search.index_article(db, seed.id, seed.title, seed.text)
-                added += 1
+            seed_article = NewArticle(
+                article_id=seed.id,
+                canonical_url=f"seed:{seed.id}",
+                url="",
+                feed_url=None,
+                guid=None,
+                source="seed",
+                extracted=ExtractedText(title=seed.title, text=seed.text, language="ar", method="seed"),
+                summary="",
+                published=None,
+                seen_at=self.clock(),
+                is_seed=True,
+                in_corpus=True,
+            )
+            added += self.store.record_corpus_article(seed_article)
         if added:
             log.info("loaded %d seed articles from %s", added, self.config.pipeline.seeds_dir)
         return added
@@ -119,15 +139,19 @@ class Pipeline:
             self._poll(feed, report)
         except Exception as exc:  # the catch-all: a bug or a store failure must not kill the daemon
             log.exception("feed %s: poll failed unexpectedly", feed.url)
-            report.status, report.error = "error", f"{type(exc).__name__}: {exc}"
+            report.status, report.crashed = FetchStatus.TEMPORARY, True
+            report.error = f"{type(exc).__name__}: {exc}"
             self._record(feed, report, PollOutcome(status=FetchStatus.TEMPORARY))
         report.seconds = time.monotonic() - started
         return report
 
     def _poll(self, feed: FeedRow, report: PollReport) -> None:
         result = self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        if self._refused_by_pause(result):
+            report.paused = True
+            return
         if result.status is FetchStatus.NOT_MODIFIED:
-            report.status = "not_modified"
+            report.status = result.status
             self._record(
                 feed,
                 report,
@@ -142,7 +166,7 @@ class Pipeline:
             )
             return
         if not result.ok:
-            report.status, report.error = result.status.value, result.error or f"HTTP {result.http_status}"
+            report.status, report.error = result.status, result.error or f"HTTP {result.http_status}"
             log.warning("feed %s: %s (%s)", feed.url, report.error, result.status.value)
             self._record(
                 feed,
@@ -154,7 +178,7 @@ class Pipeline:
         try:
             parsed = parse_feed(result.body, result.headers, result.final_url)
         except FeedError as exc:
-            report.status, report.error = "soft", f"not a usable feed: {exc}"
+            report.status, report.error = FetchStatus.SOFT, f"not a usable feed: {exc}"
             log.warning("feed %s: %s", feed.url, report.error)
             self._record(feed, report, PollOutcome(status=FetchStatus.SOFT), http_status=result.http_status)
             return
@@ -194,6 +218,15 @@ class Pipeline:
         if planned.possibly_missed and feed.last_success_at is not None and not self.stopping.is_set():
             self._recover_from_sitemap(feed, report, feed.last_success_at)
 
+    def _refused_by_pause(self, result: FetchResult) -> bool:
+        """The fetch never reached the server because its host is paused (a 429/503 elsewhere asked us to
+        wait). A network failure that coincides with a pause counts the same: it could not be retried
+        before the pause ends anyway, and the next poll shows it."""
+        if result.status is not FetchStatus.TEMPORARY or result.http_status is not None:
+            return False
+        host = urlsplit(result.final_url).hostname or ""
+        return self.fetcher.gate.paused_for(host) > 0
+
     def _recover_from_sitemap(self, feed: FeedRow, report: PollReport, since: datetime) -> None:
         """Look in the site's news sitemap for what was published since the last good poll.
 
@@ -211,7 +244,8 @@ class Pipeline:
             log.info("feed %s: possibly missed items, but the site has no readable news sitemap", feed.url)
             return
         if not found.entries or self.stopping.is_set():
-            log.info("feed %s: news sitemap %s lists nothing new since %s", feed.url, found.sitemap_url, iso(since))
+            log.info("feed %s: news sitemap %s lists nothing new since %s", feed.url, found.sitemap_url,
+                     since.isoformat())
             return
         sub = PollReport(feed_url=feed.url)
         self._process_entries(feed, found.entries, sub)
@@ -230,21 +264,30 @@ class Pipeline:
         )
 
     def _process_entries(self, feed: FeedRow, entries: tuple[Entry, ...], report: PollReport) -> None:
-        keyed = [(canonical_url(e.link) if e.link else f"guid:{e.guid}", e) for e in entries]
-        seen = self.store.seen_urls([k for k, _ in keyed])
+        keyed = [(entry_keys(e), e) for e in entries]
+        seen = self.store.seen_urls([k for keys, _ in keyed for k in keys])
         fresh: dict[str, Entry] = {}
-        for key, entry in keyed:
-            if key not in seen and key not in fresh:
-                fresh[key] = entry
+        for keys, entry in keyed:
+            if not seen.intersection(keys) and keys[0] not in fresh:
+                fresh[keys[0]] = entry
         report.new = len(fresh)
         # Feeds list newest first; deciding oldest first makes the earliest version the original.
         todo = list(fresh.items())[: self.config.pipeline.max_entries_per_poll][::-1]
         report.deferred = len(fresh) - len(todo)
+        errors_before = len(report.article_errors)
         for key, entry in todo:
             if self.stopping.is_set():
-                return
+                break
             try:
                 decision = self.process_entry(feed, key, entry, report)
+            except (DatabaseError, OSError) as exc:
+                # The database or its disk is failing (full, locked): every article meets the same error, so
+                # one line each, not a traceback each.
+                log.error("article %s (feed %s): not stored: %s: %s", entry.link or entry.guid, feed.url,
+                          type(exc).__name__, exc)
+                log.debug("article %s: traceback", entry.link or entry.guid, exc_info=True)
+                report.article_errors.append(f"{entry.link or entry.guid}: {type(exc).__name__}: {exc}")
+                continue
             except Exception as exc:
                 log.exception("article %s (feed %s): processing failed", entry.link or entry.guid, feed.url)
                 report.article_errors.append(f"{entry.link or entry.guid}: {type(exc).__name__}: {exc}")
@@ -255,6 +298,10 @@ class Pipeline:
                 report.duplicates += 1
             if decision.matched_topics:
                 report.matches += 1
+        failed = report.article_errors[errors_before:]
+        if failed:
+            log.warning("feed %s: %d of %d new articles failed (first: %s); the feed is read again in full next poll",
+                        feed.url, len(failed), len(todo), failed[0])
 
     def article_text(self, entry: Entry) -> ExtractedText:
         """The page's main text, or the feed's own title + summary when the page cannot be used."""
@@ -292,15 +339,23 @@ class Pipeline:
         now = self.clock()
         # Decide and store under the store lock: two workers holding copies of one story must not
         # both miss each other in the index and both alert.
-        with self.store.transaction() as db:
-            if db.execute("SELECT 1 FROM articles WHERE canonical_url = ?", [key]).fetchone():
+        with self.store.atomic():
+            if self.store.seen_urls([key]):
                 return None  # another feed's worker stored the same article meanwhile
             decision = decide(article_id, extracted.title, extracted.text, self.index, self.config.topics)
             joins_corpus = decision.duplicate_of is None and (
                 self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics)
             )
-            self.store.insert_article(
-                db,
+            alerts = build_alerts(
+                decision,
+                title=extracted.title,
+                url=entry.link,
+                source=feed.name,
+                published=entry.published,
+                text=extracted.text,
+                now=now,
+            )
+            article = NewArticle(
                 article_id=article_id,
                 canonical_url=key,
                 url=entry.link,
@@ -313,27 +368,9 @@ class Pipeline:
                 seen_at=now,
                 in_corpus=joins_corpus,
             )
-            self.store.insert_decision(db, decision, now)
-            search.index_article(db, article_id, extracted.title, extracted.text)
+            queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for)
             if joins_corpus:
                 self.index.add(article_id, extracted.text)
-            if (
-                decision.duplicate_of is not None
-                and db.execute("SELECT 1 FROM alerts WHERE article_id = ? LIMIT 1", [decision.duplicate_of]).fetchone()
-            ):
-                outbox.record_also_published(db, decision.duplicate_of, article_id, feed.name, entry.link)
-            alerts = build_alerts(
-                decision,
-                title=extracted.title,
-                url=entry.link,
-                source=feed.name,
-                published=entry.published,
-                text=extracted.text,
-                now=now,
-            )
-            queued = sum(
-                outbox.enqueue(db, alert, self.config.alerts.channel_names_for(alert.topic)) for alert in alerts
-            )
             report.alerts += queued
         if decision.duplicate_of:
             log.info(
@@ -372,12 +409,13 @@ class Pipeline:
             consecutive_failures=feed.consecutive_failures,
             interval_seconds=feed.interval_seconds,
         )
-        planned = next_poll(state, outcome, now, self.config.schedule, self.rng)
+        fixed = self.config.feed_interval_minutes(feed.url)
+        planned = next_poll(state, outcome, now, self.config.schedule, self.rng, fixed)
         values: dict[str, object] = {
-            "last_polled_at": iso(now),
-            "last_status": report.status,
+            "last_polled_at": now,
+            "last_status": report.label,
             "last_http_status": http_status,
-            "next_poll_at": iso(planned.at),
+            "next_poll_at": planned.at,
             "interval_seconds": planned.state.interval_seconds,
             "consecutive_failures": planned.state.consecutive_failures,
             "items_per_day": planned.state.items_per_day,
@@ -387,7 +425,7 @@ class Pipeline:
                 {
                     "etag": etag,
                     "last_modified": last_modified,
-                    "last_success_at": iso(now),
+                    "last_success_at": now,
                     "last_error": None,
                     "new_items_last_poll": report.new,
                 }
@@ -399,6 +437,8 @@ class Pipeline:
             values["last_error"] = report.error
         try:
             self.store.update_feed(feed.url, values)
+        except (DatabaseError, OSError) as exc:  # the database or its disk is failing: one line
+            log.error("feed %s: could not record the poll outcome: %s: %s", feed.url, type(exc).__name__, exc)
         except Exception:
             log.exception("feed %s: could not record the poll outcome", feed.url)
         return planned

@@ -1,7 +1,7 @@
 """When to poll a feed next: a pure function of its state, the outcome of the last poll and the clock.
 
     next_poll(state: FeedSchedState, outcome: PollOutcome, now: datetime,
-              settings: ScheduleSettings, rng: random.Random) -> ScheduledPoll
+              settings: ScheduleSettings, rng: random.Random, fixed_minutes=None) -> ScheduledPoll
 
 No I/O and no hidden clock: `now` and the jitter source are passed in, so the rule is testable and the
 daemon stores `ScheduledPoll.state` back with the feed.
@@ -20,74 +20,26 @@ The rule, in order:
    max_server_delay, so a silly value cannot park a feed for weeks).
 6. Jitter: the interval is stretched by up to `jitter_fraction` (never shortened, so rules 1-5 still hold)
    so that feeds added together do not stay in lockstep.
+
+A feed with a fixed interval (`[[feeds]] interval_minutes`, passed as `fixed_minutes`) skips rules 1-3:
+its interval is that value (clamped to [min_interval, max_interval], which the loader already enforces).
+Rules 4-6 still apply: failures back off from it, the server's asks are a floor, jitter spreads it.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
-from monitor.errors import ConfigError
 from monitor.models import FetchStatus
+from monitor.settings.sections import ScheduleSettings
 
 # Time constant of the rate average: a poll spanning RATE_TAU counts ~63% towards the new estimate, so a
 # feed's rhythm is learned in a few hours yet one quiet 10-minute gap barely moves it.
 RATE_TAU = timedelta(hours=6)
-
-
-@dataclass(frozen=True)
-class ScheduleSettings:
-    min_interval_minutes: float = 5.0
-    max_interval_minutes: float = 240.0
-    default_interval_minutes: float = 30.0
-    max_backoff_minutes: float = 720.0
-    jitter_fraction: float = 0.1
-    target_new_items_per_poll: float = 2.0
-    missed_items_factor: float = 0.5
-    max_server_delay_minutes: float = 1440.0
-    # A feed without a successful poll for this long raises one "feed unhealthy" warning; 0 = no warnings.
-    warn_after_hours: float = 24.0
-
-    def __post_init__(self) -> None:
-        if not 0 < self.min_interval_minutes <= self.max_interval_minutes:
-            raise ValueError("need 0 < min_interval_minutes <= max_interval_minutes")
-
-
-def parse_schedule_settings(spec: Mapping[str, Any]) -> ScheduleSettings:
-    """Validate the config's [schedule] table; missing keys keep their defaults."""
-    known = {f.name for f in fields(ScheduleSettings)}
-    values: dict[str, float] = {}
-    for key, value in spec.items():
-        dotted = f"schedule.{key}"
-        if key not in known:
-            raise ConfigError(dotted, f"unknown key (known: {', '.join(sorted(known))})")
-        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-            raise ConfigError(dotted, "must be a number")
-        if key == "jitter_fraction" and not 0 <= value <= 1:
-            raise ConfigError(dotted, "must be between 0 and 1")
-        elif key == "missed_items_factor" and not 0 < value <= 1:
-            raise ConfigError(dotted, "must be > 0 and <= 1")
-        elif key == "warn_after_hours" and value < 0:
-            raise ConfigError(dotted, "must be >= 0 (0 turns feed warnings off)")
-        elif key not in ("jitter_fraction", "missed_items_factor", "warn_after_hours") and value <= 0:
-            raise ConfigError(dotted, "must be > 0")
-        values[key] = float(value)
-    merged = {**{f.name: getattr(ScheduleSettings(), f.name) for f in fields(ScheduleSettings)}, **values}
-    if merged["min_interval_minutes"] > merged["max_interval_minutes"]:
-        raise ConfigError("schedule.min_interval_minutes", "must not exceed schedule.max_interval_minutes")
-    if (
-        not merged["min_interval_minutes"]
-        <= merged["default_interval_minutes"]
-        <= merged["max_interval_minutes"]
-    ):
-        raise ConfigError("schedule.default_interval_minutes", "must lie between min and max interval")
-    if merged["max_backoff_minutes"] < merged["min_interval_minutes"]:
-        raise ConfigError("schedule.max_backoff_minutes", "must be >= schedule.min_interval_minutes")
-    return ScheduleSettings(**values)
 
 
 @dataclass(frozen=True)
@@ -128,10 +80,6 @@ class ScheduledPoll:
     def items_per_day(self) -> float | None:
         return self.state.items_per_day
 
-    @property
-    def possibly_missed_items(self) -> bool:
-        return self.possibly_missed
-
 
 def items_per_day_from_dates(dates: Iterable[datetime | None]) -> float | None:
     """Publishing rate implied by the publish dates in one feed window: (n - 1) items over their span."""
@@ -159,6 +107,7 @@ def next_poll(
     now: datetime,
     settings: ScheduleSettings,
     rng: random.Random,
+    fixed_minutes: float | None = None,
 ) -> ScheduledPoll:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -168,18 +117,25 @@ def next_poll(
 
     if success:
         rate = _updated_rate(state, outcome, now)
-        minutes = _clamp(_rate_interval(rate, settings), lo, hi)
+        minutes = _clamp(_rate_interval(rate, settings) if fixed_minutes is None else fixed_minutes, lo, hi)
         reason = f"{rate:.1f} items/day" if rate is not None else "rate unknown: default interval"
+        if fixed_minutes is not None:
+            reason = f"fixed interval {fixed_minutes:g} min"
         all_new = outcome.new_items > 0 and outcome.new_items >= outcome.total_items
         if all_new and state.last_success_at is not None:
             missed = True
-            # shorter than both the rate's interval and the one that just let items slip past
-            previous = state.interval_seconds / 60 if state.interval_seconds else minutes
-            minutes = max(lo, min(minutes, previous) * settings.missed_items_factor)
-            reason += "; only unseen items came back (some may be missed): interval shortened"
+            if fixed_minutes is None:
+                # shorter than both the rate's interval and the one that just let items slip past
+                previous = state.interval_seconds / 60 if state.interval_seconds else minutes
+                minutes = max(lo, min(minutes, previous) * settings.missed_items_factor)
+                reason += "; only unseen items came back (some may be missed): interval shortened"
+            else:  # the operator fixed the interval; the sitemap recovery still runs
+                reason += "; only unseen items came back (some may be missed)"
     else:
         failures = state.consecutive_failures + 1
-        normal = _clamp(_rate_interval(state.items_per_day, settings), lo, hi)
+        normal = _clamp(
+            _rate_interval(state.items_per_day, settings) if fixed_minutes is None else fixed_minutes, lo, hi
+        )
         cap = max(settings.max_backoff_minutes, lo)
         # HARD: straight to the cap. Otherwise double per failure; the exponent is bounded first because
         # 2**(failures-1) overflows a float long before it matters.

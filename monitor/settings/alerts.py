@@ -1,35 +1,45 @@
-"""Parse and validate the `[alerts]` table into typed channel configs.
+"""The `[alerts]` table as typed channel configs: the retry policy and one config per channel.
 
-OWNER: alert delivery (issue 4). INTERFACE:
-    parse_alerts(spec: Mapping[str, Any], env: Mapping[str, str] | None = None) -> AlertsConfig
-    AlertsConfig.channels                 list of channel configs, unique .name
+INTERFACE:
+    parse_alerts(spec: Mapping[str, Any]) -> AlertsConfig
+    AlertsConfig.channels                 channel configs, unique .name
     AlertsConfig.channel_names_for(topic) names of the enabled channels that take alerts of this topic
+    AlertsConfig.require_secrets()        ConfigError naming the key when an enabled channel's secret is unset
+    AlertsConfig.delivery_channels()      enabled channels as deliveries address them: an apprise channel
+                                          becomes one AppriseTarget per URL (name "<channel>/<url hash>")
+    AlertsConfig.channel(name)            a configured channel or an apprise URL's target, by name
+    AlertsConfig.language / .timezone     how alerts are written for a reader ([alerts] language, timezone)
 
 Every error is a ConfigError naming the dotted key (e.g. `alerts.channels[2].url`) so a user can find it.
-Secrets are read from environment variables (`password_env`, `secret_env`) at parse time: a missing
-variable fails at start, not at 3 a.m. on the first alert.
+Secrets named by `secret_env` / `password_env` / `urls_env` are read where they are used (the senders, and
+`require_secrets()` when a sending command starts), so read-only commands work without them while
+`run`, `once` and `alerts test` still fail at start, not at 3 a.m. on the first alert.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor.errors import ConfigError
-
-# Standard Webhooks' recommended schedule: the gaps between attempts 1→2, 2→3, … (attempt 1 is immediate).
-STANDARD_WEBHOOKS_DELAYS: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+from monitor.settings import registry
+from monitor.settings.registry import STANDARD_WEBHOOKS_DELAYS
 
 SmtpSecurity = Literal["starttls", "tls", "none"]
+AppriseFormat = Literal["markdown", "text"]
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# Apprise's own convention for a list of URLs in one variable (its CLI reads APPRISE_URLS so)
+_URL_SEPARATORS = re.compile(r"[\s,]+")
+DEFAULT_LANGUAGE: str = registry.ALERTS_LANGUAGE.default
+DEFAULT_TIMEZONE: str = registry.ALERTS_TIMEZONE.default
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,20 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
+class SecretRef:
+    """A secret kept in an environment variable, read only when it is needed (never stored or printed)."""
+
+    env: str  # the variable's name
+    key: str  # the config key that names it, for the error
+
+    def value(self, environ: Mapping[str, str] | None = None) -> str:
+        found = (os.environ if environ is None else environ).get(self.env)
+        if not found:
+            raise ConfigError(self.key, f"environment variable {self.env} is not set (or empty)")
+        return found
+
+
+@dataclass(frozen=True)
 class ChannelBase:
     name: str
     enabled: bool = True
@@ -69,13 +93,17 @@ class ChannelBase:
     digest: Digest = field(default_factory=Digest)
     rate_limit: RateLimit | None = None
     max_attempts: int | None = None  # overrides AlertsConfig.retry.max_attempts for this channel
-    # Set on a disabled channel whose secret is not in the environment: the example channels in the
-    # shipped config must not stop the daemon, but `alerts test --channel` should say what is missing.
-    problem: str | None = None
+    # [alerts] language and timezone, carried by each channel so its sender writes for the reader
+    language: str = DEFAULT_LANGUAGE
+    timezone: str = DEFAULT_TIMEZONE
 
     @property
     def kind(self) -> str:
         raise NotImplementedError
+
+    def missing_secret(self, environ: Mapping[str, str] | None = None) -> ConfigError | None:
+        """Why this channel cannot send with the environment as it is (a secret unset or malformed)."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -98,13 +126,28 @@ class JsonlChannel(ChannelBase):
 class WebhookChannel(ChannelBase):
     url: str = ""
     # Each secret is the raw key (base64-decoded part after "whsec_"); several = key rotation, one
-    # signature per key in the webhook-signature header.
-    secrets: tuple[bytes, ...] = ()
+    # signature per key in the webhook-signature header. These are the ones written in the file.
+    secrets: tuple[bytes, ...] = field(default=(), repr=False)
+    secret_env: SecretRef | None = None  # more whsec_ secrets, space-separated, read when sending
     timeout_seconds: float = 10.0
 
     @property
     def kind(self) -> str:
         return "webhook"
+
+    def signing_keys(self, environ: Mapping[str, str] | None = None) -> tuple[bytes, ...]:
+        """Every key to sign with: the file's, then the environment's. ConfigError when one is missing."""
+        if self.secret_env is None:
+            return self.secrets
+        value = self.secret_env.value(environ)
+        return (*self.secrets, *(decode_whsec(part, self.secret_env.key) for part in value.split()))
+
+    def missing_secret(self, environ: Mapping[str, str] | None = None) -> ConfigError | None:
+        try:
+            self.signing_keys(environ)
+        except ConfigError as exc:
+            return exc
+        return None
 
 
 @dataclass(frozen=True)
@@ -113,7 +156,7 @@ class EmailChannel(ChannelBase):
     port: int = 587
     security: SmtpSecurity = "starttls"
     username: str | None = None
-    password: str | None = field(default=None, repr=False)  # from password_env; never printed
+    password_env: SecretRef | None = None
     sender: str = ""
     recipients: tuple[str, ...] = ()
     ca_file: Path | None = None  # extra CA bundle for a private SMTP server's certificate
@@ -124,120 +167,144 @@ class EmailChannel(ChannelBase):
     def kind(self) -> str:
         return "email"
 
+    def password(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The SMTP password from its environment variable (None: no login). ConfigError when unset."""
+        return self.password_env.value(environ) if self.password_env is not None else None
 
-Channel = ConsoleChannel | JsonlChannel | WebhookChannel | EmailChannel
+    def missing_secret(self, environ: Mapping[str, str] | None = None) -> ConfigError | None:
+        try:
+            self.password(environ)
+        except ConfigError as exc:
+            return exc
+        return None
+
+
+@dataclass(frozen=True)
+class AppriseTarget(ChannelBase):
+    """One URL of an apprise channel: the unit deliveries are made to, each with its own attempts.
+
+    Its name is "<channel>/<hash of the URL>": stable while the URL stays in the variable, whatever the
+    order, and it reveals nothing of the URL's tokens. A URL taken out of the variable leaves its pending
+    deliveries without a channel, so they are dead-lettered instead of going to another URL.
+    """
+
+    url: str = field(default="", repr=False)  # holds tokens: never logged or printed
+    parent: str = ""
+    body_format: AppriseFormat = "markdown"
+    timeout_seconds: float = 10.0
+
+    @property
+    def kind(self) -> str:
+        return "apprise"
+
+    @property
+    def scheme(self) -> str:
+        return self.url.partition("://")[0].lower() if "://" in self.url else "?"
+
+
+@dataclass(frozen=True)
+class AppriseChannel(ChannelBase):
+    urls_env: SecretRef | None = None
+    body_format: AppriseFormat = "markdown"
+    timeout_seconds: float = 10.0
+
+    @property
+    def kind(self) -> str:
+        return "apprise"
+
+    def urls(self, environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+        """The Apprise URLs in the variable, each once. ConfigError when it is unset or holds none."""
+        if self.urls_env is None:
+            raise ConfigError(f"alerts.channels.{self.name}.urls_env", "is required")
+        found = tuple(dict.fromkeys(u for u in _URL_SEPARATORS.split(self.urls_env.value(environ)) if u))
+        if not found:
+            raise ConfigError(self.urls_env.key, f"environment variable {self.urls_env.env} holds no URL")
+        return found
+
+    def targets(self, environ: Mapping[str, str] | None = None) -> tuple[AppriseTarget, ...]:
+        return tuple(
+            AppriseTarget(
+                name=target_name(self.name, url),
+                enabled=self.enabled,
+                topics=self.topics,
+                digest=self.digest,
+                rate_limit=self.rate_limit,  # per URL: each receiver has its own limit
+                max_attempts=self.max_attempts,
+                language=self.language,
+                timezone=self.timezone,
+                url=url,
+                parent=self.name,
+                body_format=self.body_format,
+                timeout_seconds=self.timeout_seconds,
+            )
+            for url in self.urls(environ)
+        )
+
+    def missing_secret(self, environ: Mapping[str, str] | None = None) -> ConfigError | None:
+        try:
+            self.urls(environ)
+        except ConfigError as exc:
+            return exc
+        return None
+
+
+def target_name(channel: str, url: str) -> str:
+    # "/" never occurs in a channel name, so a target's name cannot clash with a channel's
+    return f"{channel}/{hashlib.sha256(url.encode()).hexdigest()[:12]}"
+
+
+Channel = ConsoleChannel | JsonlChannel | WebhookChannel | EmailChannel | AppriseChannel | AppriseTarget
 
 
 @dataclass(frozen=True)
 class AlertsConfig:
     channels: tuple[Channel, ...] = (ConsoleChannel(name="console"),)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    language: str = DEFAULT_LANGUAGE
+    timezone: str = DEFAULT_TIMEZONE
 
     def channel(self, name: str) -> Channel | None:
-        return next((c for c in self.channels if c.name == name), None)
+        found = next((c for c in self.channels if c.name == name), None)
+        if found is not None or "/" not in name:
+            return found
+        parent = self.channel(name.partition("/")[0])
+        if not isinstance(parent, AppriseChannel) or parent.missing_secret() is not None:
+            return None
+        return next((t for t in parent.targets() if t.name == name), None)
+
+    def delivery_channels(self) -> list[Channel]:
+        """The enabled channels deliveries are queued for: an apprise channel as one target per URL.
+
+        An apprise channel whose variable is unset (or empty) is queued as itself: its sender then fails
+        naming the variable, and the deliveries wait in the dead letter for `alerts retry` instead of
+        being lost.
+        """
+        found: list[Channel] = []
+        for c in self.channels:
+            if not c.enabled:
+                continue
+            if isinstance(c, AppriseChannel) and c.missing_secret() is None:
+                found.extend(c.targets())
+            else:
+                found.append(c)
+        return found
 
     def channel_names_for(self, topic: str) -> list[str]:
         """Enabled channels that take alerts of `topic` (the names the pipeline passes to enqueue)."""
-        return [c.name for c in self.channels if c.enabled and (not c.topics or topic in c.topics)]
+        return [c.name for c in self.delivery_channels() if not c.topics or topic in c.topics]
 
     def max_attempts(self, channel: Channel) -> int:
         return channel.max_attempts if channel.max_attempts is not None else self.retry.max_attempts
 
+    def require_secrets(self, environ: Mapping[str, str] | None = None) -> None:
+        """For the commands that send: fail now, naming the key, if an enabled channel lacks its secret."""
+        for channel in self.channels:
+            if channel.enabled and (missing := channel.missing_secret(environ)) is not None:
+                raise missing
+
 
 # ---------------------------------------------------------------------------------------------------------
-# Parsing. A tiny reader over the raw mapping that names the dotted key in every error.
-
-
-class _Table:
-    def __init__(self, data: Mapping[str, Any], path: str) -> None:
-        if not isinstance(data, Mapping):
-            raise ConfigError(path, f"expected a table, got {type(data).__name__}")
-        self.data = data
-        self.path = path
-        self.used: set[str] = set()
-
-    def key(self, name: str) -> str:
-        return f"{self.path}.{name}"
-
-    def get(self, name: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
-        self.used.add(name)
-        if name not in self.data:
-            return default
-        value = self.data[name]
-        # bool is an int in Python; a `true` where a number belongs is a mistake worth reporting
-        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-            raise ConfigError(self.key(name), f"expected {_kind_name(kind)}, got a boolean")
-        if not isinstance(value, kind):
-            raise ConfigError(self.key(name), f"expected {_kind_name(kind)}, got {type(value).__name__}")
-        return value
-
-    def number(self, name: str, default: float, *, minimum: float, maximum: float | None = None) -> float:
-        value = float(self.get(name, (int, float), default))
-        if value < minimum or (maximum is not None and value > maximum):
-            upper = f" and at most {maximum:g}" if maximum is not None else ""
-            raise ConfigError(self.key(name), f"must be at least {minimum:g}{upper}, got {value:g}")
-        return value
-
-    def integer(self, name: str, default: int | None, *, minimum: int) -> int | None:
-        value = self.get(name, int, default)
-        if value is not None and value < minimum:
-            raise ConfigError(self.key(name), f"must be at least {minimum}, got {value}")
-        return value  # type: ignore[no-any-return]
-
-    def string(self, name: str, default: str | None = None, *, required: bool = False) -> str | None:
-        value = self.get(name, str, default)
-        if required and not value:
-            raise ConfigError(self.key(name), "is required")
-        return value  # type: ignore[no-any-return]
-
-    def strings(self, name: str) -> tuple[str, ...]:
-        value = self.get(name, (list, str), [])
-        items = [value] if isinstance(value, str) else list(value)
-        for i, item in enumerate(items):
-            if not isinstance(item, str) or not item.strip():
-                raise ConfigError(f"{self.key(name)}[{i}]", "expected a non-empty string")
-        return tuple(item.strip() for item in items)
-
-    def reject_unknown(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            raise ConfigError(self.key(unknown[0]), f"unknown key (known: {', '.join(sorted(self.used))})")
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {int: "a number", float: "a number", str: "a string", bool: "true/false", list: "a list"}
-    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
-
-
-class _MissingEnv(ConfigError):
-    pass
-
-
-def _env(key: str, var: str, env: Mapping[str, str]) -> str:
-    value = env.get(var)
-    if not value:
-        raise _MissingEnv(key, f"environment variable {var} is not set (or empty)")
-    return value
-
-
-_ENV_STAND_IN_KEY = "\0stand-in"
-
-
-class _StandIn(Mapping[str, str]):
-    """The environment, where missing variables read as a valid dummy secret."""
-
-    def __init__(self, env: Mapping[str, str], stand_in: Mapping[str, str]) -> None:
-        self.env, self.value = env, stand_in[_ENV_STAND_IN_KEY]
-
-    def __getitem__(self, key: str) -> str:
-        return self.env.get(key) or "whsec_" + self.value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.env)
-
-    def __len__(self) -> int:
-        return len(self.env)
+# Parsing, by the registry's CHANNEL and CHANNEL_KINDS keys.
 
 
 def decode_whsec(secret: str, key: str) -> bytes:
@@ -253,157 +320,128 @@ def decode_whsec(secret: str, key: str) -> bytes:
     return raw
 
 
-def _parse_retry(t: _Table) -> RetryPolicy:
-    max_attempts = t.integer("max_attempts", 8, minimum=1)
-    raw_delays = t.get("retry_delays_seconds", list, list(STANDARD_WEBHOOKS_DELAYS))
-    if not raw_delays:
-        raise ConfigError(t.key("retry_delays_seconds"), "needs at least one delay")
-    delays: list[float] = []
-    for i, d in enumerate(raw_delays):
-        if isinstance(d, bool) or not isinstance(d, int | float) or d < 0:
-            raise ConfigError(f"{t.key('retry_delays_seconds')}[{i}]", "expected a number of seconds >= 0")
-        delays.append(float(d))
-    jitter = t.number("retry_jitter", 0.2, minimum=0.0, maximum=1.0)
-    max_retry_after = t.number("max_retry_after_seconds", 86400.0, minimum=0.0)
-    assert max_attempts is not None
-    return RetryPolicy(max_attempts, tuple(delays), jitter, max_retry_after)
-
-
-def _parse_digest(t: _Table) -> Digest:
-    every = t.integer("digest_minutes", None, minimum=1)
-    daily_raw = t.string("digest_daily_at")
-    tz = t.string("digest_timezone", "UTC") or "UTC"
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(t.key("digest_timezone"), f"unknown time zone {tz!r}") from exc
-    if every is not None and daily_raw is not None:
-        raise ConfigError(t.key("digest_daily_at"), "set digest_minutes or digest_daily_at, not both")
-    daily: time | None = None
-    if daily_raw is not None:
-        match = re.fullmatch(r"(\d{1,2}):(\d{2})", daily_raw.strip())
-        if not match or int(match[1]) > 23 or int(match[2]) > 59:
-            raise ConfigError(t.key("digest_daily_at"), f"expected HH:MM (24 h), got {daily_raw!r}")
-        daily = time(int(match[1]), int(match[2]))
-    return Digest(every_minutes=every, daily_at=daily, timezone=tz)
-
-
-def _parse_rate_limit(t: _Table) -> RateLimit | None:
-    count = t.integer("rate_limit_count", None, minimum=1)
-    minutes = t.number("rate_limit_window_minutes", 60.0, minimum=0.01)
-    return RateLimit(count, minutes * 60.0) if count is not None else None
-
-
-def _parse_channel(raw: Any, path: str, env: Mapping[str, str]) -> Channel:
-    t = _Table(raw, path)
-    kind = t.string("type", required=True)
-    name = t.string("name", kind)
-    assert kind is not None and name is not None
-    if not _NAME_RE.fullmatch(name):
-        raise ConfigError(t.key("name"), "use 1-64 letters, digits, '_', '-' or '.'")
-    common: dict[str, Any] = {
-        "name": name,
-        "enabled": t.get("enabled", bool, True),
-        "topics": t.strings("topics"),
-        "digest": _parse_digest(t),
-        "rate_limit": _parse_rate_limit(t),
-        "max_attempts": t.integer("max_attempts", None, minimum=1),
-    }
-    channel: Channel
-    if kind == "console":
-        channel = ConsoleChannel(**common)
-    elif kind == "jsonl":
-        channel = JsonlChannel(**common, path=Path(t.string("path", "data/alerts.jsonl") or ""))
-    elif kind in ("webhook", "email"):
-        parse = _parse_webhook if kind == "webhook" else _parse_email
-        try:
-            channel = parse(t, common, env)
-        except _MissingEnv as exc:
-            if common["enabled"]:
-                raise
-            # parse again with a stand-in secret so every other key is still checked
-            stand_in = {_ENV_STAND_IN_KEY: base64.b64encode(bytes(24)).decode()}
-            channel = parse(t, common | {"problem": str(exc)}, _StandIn(env, stand_in))
-    else:
-        raise ConfigError(t.key("type"), f"unknown channel type {kind!r} (console, jsonl, webhook, email)")
-    t.reject_unknown()
-    return channel
-
-
-def _parse_webhook(t: _Table, common: dict[str, Any], env: Mapping[str, str]) -> WebhookChannel:
-    url = t.string("url", required=True) or ""
-    if not re.match(r"^https?://[^\s/]+", url):
-        raise ConfigError(t.key("url"), f"expected an http:// or https:// URL, got {url!r}")
-    secrets: list[bytes] = []
-    # Several secrets (space-separated, as in the signature header) let a receiver rotate keys.
-    for i, s in enumerate(t.strings("secrets")):
-        secrets.extend(decode_whsec(part, f"{t.key('secrets')}[{i}]") for part in s.split())
-    secret_env = t.string("secret_env")
-    if secret_env:
-        value = _env(t.key("secret_env"), secret_env, env)
-        secrets.extend(decode_whsec(part, t.key("secret_env")) for part in value.split())
-    if not secrets:
-        raise ConfigError(t.key("secret_env"), "a webhook needs a whsec_ secret (secret_env or secrets)")
-    timeout = t.number("timeout_seconds", 10.0, minimum=0.1, maximum=300.0)
-    return WebhookChannel(**common, url=url, secrets=tuple(secrets), timeout_seconds=timeout)
-
-
-def _parse_email(t: _Table, common: dict[str, Any], env: Mapping[str, str]) -> EmailChannel:
-    host = t.string("host", required=True) or ""
-    security = t.string("security", "starttls")
-    if security not in ("starttls", "tls", "none"):
-        raise ConfigError(t.key("security"), f"expected starttls, tls or none, got {security!r}")
-    port = t.integer("port", 465 if security == "tls" else 587, minimum=1)
-    assert port is not None
-    if port > 65535:
-        raise ConfigError(t.key("port"), f"not a port number: {port}")
-    username = t.string("username")
-    password_env = t.string("password_env")
-    password = _env(t.key("password_env"), password_env, env) if password_env else None
-    if password is not None and not username:
-        raise ConfigError(t.key("username"), "password_env is set but username is not")
-    sender = t.string("from", required=True) or ""
-    recipients = t.strings("to")
-    if not recipients:
-        raise ConfigError(t.key("to"), "needs at least one recipient address")
-    for i, addr in enumerate((sender, *recipients)):
-        if "@" not in addr or any(c in addr for c in "\r\n"):
-            raise ConfigError(t.key("from" if i == 0 else f"to[{i - 1}]"), f"not an e-mail address: {addr!r}")
-    ca = t.string("ca_file")
-    return EmailChannel(
-        **common,
-        host=host,
-        port=port,
-        security=security,  # type: ignore[arg-type]  # checked against the Literal above
-        username=username,
-        password=password,
-        sender=sender,
-        recipients=recipients,
-        ca_file=Path(ca) if ca else None,
-        timeout_seconds=t.number("timeout_seconds", 30.0, minimum=0.1, maximum=600.0),
-        subject_prefix=t.string("subject_prefix", "[monitor]") or "",
+def _parse_retry(values: Mapping[str, Any]) -> RetryPolicy:
+    if not values["retry_delays_seconds"]:
+        raise ConfigError("alerts.retry_delays_seconds", "needs at least one delay")
+    return RetryPolicy(
+        values["max_attempts"],
+        tuple(values["retry_delays_seconds"]),
+        values["retry_jitter"],
+        values["max_retry_after_seconds"],
     )
 
 
-def parse_alerts(spec: Mapping[str, Any], env: Mapping[str, str] | None = None) -> AlertsConfig:
-    """The `[alerts]` table -> AlertsConfig. Empty table = a console channel and the default retry policy."""
-    environ: Mapping[str, str] = os.environ if env is None else env
-    t = _Table(spec, "alerts")
-    retry = _parse_retry(t)
-    raw_channels = t.get("channels", list, None)
-    t.reject_unknown()
+def _parse_digest(path: str, values: Mapping[str, Any]) -> Digest:
+    every, daily = values["digest_minutes"], values["digest_daily_at"]
+    if every is not None and daily is not None:
+        raise ConfigError(f"{path}.digest_daily_at", "set digest_minutes or digest_daily_at, not both")
+    hour, minute = daily.strip().split(":") if daily is not None else (None, None)
+    return Digest(
+        every_minutes=every,
+        daily_at=time(int(hour), int(minute)) if hour is not None and minute is not None else None,
+        timezone=values["digest_timezone"],
+    )
+
+
+def _parse_channel(raw: Any, path: str, language: str, timezone: str) -> Channel:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(path, "must be a table")
+    # the type decides which keys are known, so it is read first
+    kind_values = registry.read_table(path, {"type": raw.get("type")}, (registry.CHANNEL.keys[0],))
+    kind: str = kind_values["type"]
+    values = registry.read_table(path, raw, registry.CHANNEL.keys + registry.CHANNEL_KINDS[kind].keys)
+    name = values["name"] or kind
+    if not _NAME_RE.fullmatch(name):
+        raise ConfigError(f"{path}.name", "use 1-64 letters, digits, '_', '-' or '.'")
+    rate_count = values["rate_limit_count"]
+    common: dict[str, Any] = {
+        "name": name,
+        "enabled": values["enabled"],
+        "topics": tuple(t.strip() for t in values["topics"]),
+        "digest": _parse_digest(path, values),
+        "rate_limit": RateLimit(rate_count, values["rate_limit_window_minutes"] * 60.0) if rate_count else None,
+        "max_attempts": values["max_attempts"],
+        "language": language,
+        "timezone": timezone,
+    }
+    if kind == "console":
+        return ConsoleChannel(**common)
+    if kind == "jsonl":
+        return JsonlChannel(**common, path=Path(values["path"]))
+    if kind == "webhook":
+        return _webhook(path, values, common)
+    if kind == "apprise":
+        return AppriseChannel(
+            **common,
+            urls_env=SecretRef(values["urls_env"], f"{path}.urls_env"),
+            body_format=values["body_format"],
+            timeout_seconds=values["timeout_seconds"],
+        )
+    return _email(path, values, common)
+
+
+def _webhook(path: str, values: Mapping[str, Any], common: dict[str, Any]) -> WebhookChannel:
+    secrets: list[bytes] = []
+    # Several secrets (space-separated, as in the signature header) let a receiver rotate keys.
+    for i, s in enumerate(values["secrets"]):
+        secrets.extend(decode_whsec(part, f"{path}.secrets[{i}]") for part in s.split())
+    env = values["secret_env"]
+    if not secrets and not env:
+        raise ConfigError(f"{path}.secret_env", "a webhook needs a whsec_ secret (secret_env or secrets)")
+    return WebhookChannel(
+        **common,
+        url=values["url"],
+        secrets=tuple(secrets),
+        secret_env=SecretRef(env, f"{path}.secret_env") if env else None,
+        timeout_seconds=values["timeout_seconds"],
+    )
+
+
+def _email(path: str, values: Mapping[str, Any], common: dict[str, Any]) -> EmailChannel:
+    security: SmtpSecurity = values["security"]
+    password_env = values["password_env"]
+    if password_env and not values["username"]:
+        raise ConfigError(f"{path}.username", "password_env is set but username is not")
+    port = values["port"] if values["port"] is not None else 465 if security == "tls" else 587
+    return EmailChannel(
+        **common,
+        host=values["host"],
+        port=port,
+        security=security,
+        username=values["username"],
+        password_env=SecretRef(password_env, f"{path}.password_env") if password_env else None,
+        sender=values["from"],
+        recipients=tuple(r.strip() for r in values["to"]),
+        ca_file=Path(values["ca_file"]) if values["ca_file"] else None,
+        timeout_seconds=values["timeout_seconds"],
+        subject_prefix=values["subject_prefix"],
+    )
+
+
+def parse_alerts(spec: Mapping[str, Any], origins: Mapping[str, str] | None = None) -> AlertsConfig:
+    """The `[alerts]` table -> AlertsConfig. Empty table = a console channel and the default retry policy.
+
+    `origins` (key -> environment variable) comes from the loader's MONITOR_ALERTS_<KEY> overrides.
+    """
+    values = registry.read_table("alerts", spec, registry.ALERTS.keys, nested=("channels",), origins=origins)
+    retry = _parse_retry(values)
+    language, timezone = values["language"], values["timezone"]
+    raw_channels = spec.get("channels")
     if raw_channels is None:
-        return AlertsConfig(retry=retry)
+        console = ConsoleChannel(name="console", language=language, timezone=timezone)
+        return AlertsConfig(channels=(console,), retry=retry, language=language, timezone=timezone)
+    if not isinstance(raw_channels, list):
+        raise ConfigError("alerts.channels", "must be an array of tables ([[alerts.channels]])")
     channels: list[Channel] = []
     seen: set[str] = set()
     for i, raw in enumerate(raw_channels):
         path = f"alerts.channels[{i}]"
-        channel = _parse_channel(raw, path, environ)
+        channel = _parse_channel(raw, path, language, timezone)
         if channel.name in seen:
             raise ConfigError(f"{path}.name", f"duplicate channel name {channel.name!r}")
         seen.add(channel.name)
         channels.append(channel)
-    return AlertsConfig(channels=tuple(channels), retry=retry)
+    return AlertsConfig(channels=tuple(channels), retry=retry, language=language, timezone=timezone)
 
 
 def channel_summary(channel: Channel) -> str:
@@ -416,12 +454,18 @@ def channel_summary(channel: Channel) -> str:
             return f"email via {channel.host}:{channel.port} ({channel.security}) to {to}"
         case JsonlChannel():
             return f"jsonl {channel.path}"
+        case AppriseTarget():  # the scheme only: the rest of an Apprise URL is tokens
+            return f"apprise {channel.scheme}:// ({channel.name})"
+        case AppriseChannel():
+            return f"apprise, URLs from ${channel.urls_env.env if channel.urls_env else '?'}"
         case _:
             return "console log"
 
 
 __all__: Sequence[str] = [
     "AlertsConfig",
+    "AppriseChannel",
+    "AppriseTarget",
     "Channel",
     "ConsoleChannel",
     "Digest",
@@ -429,8 +473,10 @@ __all__: Sequence[str] = [
     "JsonlChannel",
     "RateLimit",
     "RetryPolicy",
+    "SecretRef",
     "WebhookChannel",
     "channel_summary",
     "decode_whsec",
     "parse_alerts",
+    "target_name",
 ]

@@ -1,6 +1,6 @@
 """The near-copy index persisted in the monitor's SQLite database (same decisions as MemoryCorpusIndex).
 
-Tables (created on first use, in the caller's database):
+Tables (made by the store's migrations):
     corpus_docs          one row per corpus article: id, exact-copy hash, its shingle set (compressed blob)
     corpus_fingerprints  postings: sampled shingle hash -> corpus article (WITHOUT ROWID, keyed by hash)
     corpus_fp_df         how many articles contain each sampled hash; past POSTING_CAP no more postings
@@ -13,7 +13,7 @@ best candidates' blobs: its cost does not grow with the corpus, it never reads a
 daemon restarts without rebuilding anything.
 
 `add` runs inside the caller's open transaction when there is one (db.atomic() nests as a savepoint),
-so an article and its fingerprints commit together.
+so an article and its fingerprints commit together. The Store holds one (`Store.corpus_index`).
 """
 
 from __future__ import annotations
@@ -35,16 +35,6 @@ from monitor.decide.near_copies import (
 )
 from monitor.models import NearCopy
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS corpus_docs ("
-    " seq INTEGER PRIMARY KEY, doc_id TEXT NOT NULL UNIQUE, text_hash TEXT NOT NULL,"
-    " n_shingles INTEGER NOT NULL, shingles BLOB NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS corpus_docs_text_hash ON corpus_docs (text_hash)",
-    "CREATE TABLE IF NOT EXISTS corpus_fingerprints ("
-    " fp INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (fp, seq)) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS corpus_fp_df (fp INTEGER PRIMARY KEY, df INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS corpus_common (fp INTEGER PRIMARY KEY)",
-)
 _CHUNK = 500  # bound the number of SQL variables per statement (old SQLite builds allow 999)
 
 
@@ -57,15 +47,6 @@ class SqliteCorpusIndex:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
-        with db.atomic():
-            for statement in _SCHEMA:
-                db.execute(statement)
-            # A corpus built before corpus_common existed has it empty: fill it once from the document
-            # frequencies, or every lookup keeps probing stock phrases (measured at 1M: 4,668 posting rows
-            # read per lookup instead of 31). An empty table on a young corpus makes this a cheap no-op.
-            if db.execute("SELECT 1 FROM corpus_common LIMIT 1").fetchone() is None:
-                db.execute("INSERT OR IGNORE INTO corpus_common (fp) SELECT fp FROM corpus_fp_df WHERE df > ?",
-                           [COMMON_DF])
         # Stock phrases are few (a hash must be in COMMON_DF documents); held in memory so a lookup need
         # not ask the database how common each of its hashes is. Another process's additions only make
         # this set stale, which costs a few extra posting reads, never a wrong decision.

@@ -1,237 +1,63 @@
-"""The SQLite store (sqlite-utils, WAL): feeds and their fetch state, articles, decisions.
+"""The Store: the one way in to the monitor's database for the pipeline, the daemon and the commands.
 
-Alerts and deliveries live in the outbox tables (monitor/delivery/outbox.py), the near-copy index
-in its own tables (monitor/adapters/corpus_index.py); all share this one database file so an
-article, its decision and its alerts commit in one transaction.
+Callers ask for named operations (`record_article`, `due_feeds`, `counts`, `search`, ...) and get values
+back, never a connection or SQL, so another backend can stand behind the same methods. The SQL is in the
+modules beside this one: feeds, articles, corpus_index, search, outbox, maintenance, reads; the schema
+in migrations, applied when the Store opens.
 
-Schema changes are numbered migrations applied in order on open (PRAGMA user_version), so an
-older database is upgraded in place.
+One connection is shared by the daemon's threads; `lock` serialises every use of it. `db` and
+`transaction()` (which hands out the connection) remain for tests and benchmarks that inspect or
+bulk-load a database; the daemon and the commands do not use them.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from monitor.errors import MonitorError
-from monitor.models import Decision, ExtractedText
-from monitor.store import desk, outbox
+from monitor.models import Alert, Decision, ExtractedText
+from monitor.schedule.feed_health import FeedHealth, FeedWarning
+from monitor.store import articles, feeds, maintenance, outbox, reads, search
+from monitor.store.articles import NewArticle
+from monitor.store.connection import StoreError, open_read_only, open_read_write, write_transaction
+from monitor.store.corpus_index import SqliteCorpusIndex
+from monitor.store.feeds import FeedRow
+from monitor.store.migrations import MIGRATIONS, schema_version
 
-
-class StoreError(MonitorError):
-    """The database cannot be opened or written (locked, disk full, corrupt)."""
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
-
-
-def parse_iso(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _migration_1(db: sqlite_utils.Database) -> None:
-    db.table("feeds").create(
-        {
-            "url": str,
-            "name": str,
-            "origin": str,
-            "enabled": int,
-            "created_at": str,
-            "etag": str,
-            "last_modified": str,
-            "next_poll_at": str,
-            "interval_seconds": float,
-            "last_polled_at": str,
-            "last_success_at": str,
-            "last_status": str,
-            "last_http_status": int,
-            "last_error": str,
-            "consecutive_failures": int,
-            "items_seen": int,
-            "new_items_last_poll": int,
-            "items_per_day": float,
-            "possibly_missed_items": int,
-        },
-        pk="url",
-        not_null={"name", "origin", "enabled", "created_at"},
-        defaults={"enabled": 1, "consecutive_failures": 0, "items_seen": 0, "possibly_missed_items": 0},
-        if_not_exists=True,
-    )
-    db.table("articles").create(
-        {
-            "id": str,
-            "canonical_url": str,
-            "url": str,
-            "feed_url": str,
-            "guid": str,
-            "source": str,
-            "title": str,
-            "published": str,
-            "seen_at": str,
-            "text": str,
-            "summary": str,
-            "language": str,
-            "extraction": str,
-            "fallback_reason": str,
-            "is_seed": int,
-            "in_corpus": int,
-        },
-        pk="id",
-        not_null={"title", "text", "seen_at", "extraction"},
-        defaults={"is_seed": 0, "in_corpus": 0},
-        foreign_keys=[("feed_url", "feeds", "url")],
-        if_not_exists=True,
-    )
-    db.table("articles").create_index(["canonical_url"], unique=True, if_not_exists=True)
-    db.table("articles").create_index(["feed_url", "seen_at"], if_not_exists=True)
-    db.table("decisions").create(
-        {
-            "article_id": str,
-            "decided_at": str,
-            "duplicate_of": str,
-            "similarity": float,
-            "duplicate_kind": str,
-            "duplicate_passage": str,
-            "matched_topics": str,
-            "topics_json": str,
-        },
-        pk="article_id",
-        not_null={"decided_at", "similarity", "duplicate_kind", "matched_topics", "topics_json"},
-        foreign_keys=[("article_id", "articles", "id")],
-        if_not_exists=True,
-    )
-    db.table("decisions").create_index(["duplicate_of"], if_not_exists=True)
-
-
-def _migration_2(db: sqlite_utils.Database) -> None:
-    """Full-text search (issue 6), the ops heartbeat row, and views for browsing with Datasette."""
-    from monitor.store import search  # imported here: the search module is not needed to open a store
-
-    search.create_schema(db)
-    search.rebuild(db)  # index the articles an older database already holds
-    # /healthz proves the database writable by rewriting this one row (a real write, not just a lock).
-    db.execute("CREATE TABLE IF NOT EXISTS ops_heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at TEXT NOT NULL)")
-    # Views may name the outbox tables before outbox.ensure_schema creates them: SQLite resolves on use.
-    db.execute(
-        "CREATE VIEW IF NOT EXISTS matches_view AS"
-        " SELECT d.article_id, a.title, a.source, a.url, COALESCE(a.published, a.seen_at) AS date,"
-        " d.matched_topics, d.duplicate_of, d.similarity, d.decided_at, a.feed_url"
-        " FROM decisions d JOIN articles a ON a.id = d.article_id WHERE d.matched_topics != ''"
-    )
-    db.execute(
-        "CREATE VIEW IF NOT EXISTS alerts_view AS"
-        " SELECT al.id AS alert_id, al.topic, al.created_at, al.title, al.source, al.url, al.published,"
-        " al.score, al.threshold, al.reason, al.snippet, al.article_id,"
-        " (SELECT group_concat(d.channel || ': ' || d.state, ', ')"
-        " FROM deliveries d WHERE d.alert_id = al.id) AS deliveries,"
-        " (SELECT count(*) FROM alert_also_published p WHERE p.article_id = al.article_id) AS also_published"
-        " FROM alerts al"
-    )
-
-
-# Append new migrations here; never edit one that has shipped.
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2)
-
-
-@dataclass(frozen=True)
-class FeedRow:
-    url: str
-    name: str
-    etag: str | None
-    last_modified: str | None
-    next_poll_at: datetime | None
-    interval_seconds: float | None
-    consecutive_failures: int
-    last_success_at: datetime | None
-    items_per_day: float | None
-    enabled: bool
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> FeedRow:
-        return cls(
-            url=row["url"],
-            name=row["name"],
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            next_poll_at=parse_iso(row["next_poll_at"]),
-            interval_seconds=row["interval_seconds"],
-            consecutive_failures=row["consecutive_failures"] or 0,
-            last_success_at=parse_iso(row["last_success_at"]),
-            items_per_day=row["items_per_day"],
-            enabled=bool(row["enabled"]),
-        )
+__all__ = ["MIGRATIONS", "FeedRow", "NewArticle", "Store", "StoreError"]
 
 
 class Store:
-    """One connection shared by the daemon's threads; `lock` serialises every use of it."""
-
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """read_only: open without creating, migrating or writing anything (the read commands), so a
+        user who may only read the file can use them; a write then fails."""
         self.path = path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-            self.db = sqlite_utils.Database(conn)
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.enable_wal()
-            # WAL + NORMAL: a commit survives the process being killed (the promise kept here); only a power
-            # cut can undo the last commits, which then re-run from the feed (its validators roll back
-            # with them) and re-send at most an alert the receiver drops by its id. FULL would fsync
-            # every article (pipeline 1.29x bare extraction with FULL, 1.25x with NORMAL: docs/benchmarks.md).
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self.lock = threading.RLock()
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            from monitor.cli.db import disk_space_note  # says "disk full" when that is the cause
-
-            raise StoreError(f"cannot open database {path}: {exc}{disk_space_note(path)}") from None
-        except OSError as exc:
-            raise StoreError(f"cannot create database {path}: {exc.strerror}") from None
-
-    def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        for number, migration in enumerate(MIGRATIONS, start=1):
-            if number > version:
-                with self.db.atomic():
-                    migration(self.db)
-                    self.db.execute(f"PRAGMA user_version = {number}")
-        outbox.ensure_schema(self.db)  # idempotent; runs its own script, outside any transaction
-        desk.ensure_desk_schema(self.db.conn)
+        self.db = open_read_only(path) if read_only else open_read_write(path)
+        self.lock = threading.RLock()
+        self.corpus_index = SqliteCorpusIndex(self.db)
 
     @property
     def schema_version(self) -> int:
-        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        return schema_version(self.db.conn)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite_utils.Database]:
-        """Everything inside commits together or not at all.
+        """Everything inside commits together or not at all; the Store's own operations called inside join it."""
+        with self.lock, write_transaction(self.db) as db:
+            yield db
 
-        BEGIN IMMEDIATE takes the write lock up front (waiting on the busy timeout): a deferred BEGIN that
-        reads and then writes fails at once with "database is locked" when another connection (the
-        dispatcher, `monitor` commands) committed in between, and the busy timeout does not help there.
-        """
-        with self.lock:
-            if self.db.conn.in_transaction:  # nested use: sqlite-utils makes it a savepoint
-                with self.db.atomic():
-                    yield self.db
-                return
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                if self.db.conn.in_transaction:
-                    self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """The Store operations called inside commit together or not at all, and no other thread of this
+        process uses the store meanwhile (a check and the write it decides run without a race)."""
+        with self.transaction():
+            yield
 
     def close(self) -> None:
         with self.lock:
@@ -239,149 +65,128 @@ class Store:
 
     # -- feeds --------------------------------------------------------------------------------
 
-    def sync_feeds(self, feeds: list[tuple[str, str, bool]], now: datetime) -> None:
+    def sync_feeds(self, feed_list: list[tuple[str, str, bool]], now: datetime) -> None:
         """Make the config's feeds (url, name, enabled) present; feeds added by CLI are left alone."""
         with self.transaction() as db:
-            for url, name, enabled in feeds:
-                existing = db.execute("SELECT url FROM feeds WHERE url = ?", [url]).fetchone()
-                if existing:
-                    db.table("feeds").update(url, {"name": name, "enabled": int(enabled)})
-                else:
-                    db.table("feeds").insert(
-                        {
-                            "url": url,
-                            "name": name,
-                            "origin": "config",
-                            "enabled": int(enabled),
-                            "created_at": iso(now),
-                            "consecutive_failures": 0,
-                            "items_seen": 0,
-                            "possibly_missed_items": 0,
-                        }
-                    )
+            feeds.sync(db, feed_list, now)
 
     def add_feed(self, url: str, name: str, now: datetime, origin: str = "cli") -> bool:
         with self.transaction() as db:
-            if db.execute("SELECT 1 FROM feeds WHERE url = ?", [url]).fetchone():
-                return False
-            db.table("feeds").insert(
-                {
-                    "url": url,
-                    "name": name,
-                    "origin": origin,
-                    "enabled": 1,
-                    "created_at": iso(now),
-                    "consecutive_failures": 0,
-                    "items_seen": 0,
-                    "possibly_missed_items": 0,
-                }
-            )
-            return True
+            return feeds.add(db, url, name, now, origin)
 
     def remove_feed(self, url: str) -> bool:
         """Disable rather than delete: the feed's articles keep their reference."""
         with self.transaction() as db:
-            cursor = db.execute("UPDATE feeds SET enabled = 0 WHERE url = ?", [url])
-            return cursor.rowcount > 0
+            return feeds.disable(db, url)
 
     def feeds(self, enabled_only: bool = False) -> list[dict[str, Any]]:
-        where = "WHERE enabled = 1" if enabled_only else ""
         with self.lock:
-            return list(self.db.query(f"SELECT * FROM feeds {where} ORDER BY name"))
+            return feeds.rows(self.db, enabled_only)
 
     def due_feeds(self, now: datetime) -> list[FeedRow]:
         with self.lock:
-            rows = self.db.query(
-                "SELECT * FROM feeds WHERE enabled = 1 AND (next_poll_at IS NULL OR next_poll_at <= ?) "
-                "ORDER BY next_poll_at IS NOT NULL, next_poll_at",
-                [iso(now)],
-            )
-            return [FeedRow.from_row(r) for r in rows]
+            return feeds.due(self.db, now)
 
     def update_feed(self, url: str, values: dict[str, Any]) -> None:
         with self.transaction() as db:
-            db.table("feeds").update(url, values)
+            feeds.update(db, url, values)
+
+    def feed_health(self, now: datetime) -> list[FeedHealth]:
+        with self.lock:
+            return feeds.health(self.db, now)
+
+    def queue_feed_warning(self, warning: FeedWarning, channel_names: Sequence[str]) -> bool:
+        """Store the warning with one pending delivery per channel; False if it was queued before."""
+        with self.transaction() as db:
+            return outbox.enqueue(db.conn, warning, channel_names)
 
     # -- articles -----------------------------------------------------------------------------
 
-    def has_article(self, canonical_url: str) -> bool:
-        with self.lock:
-            return (
-                self.db.execute("SELECT 1 FROM articles WHERE canonical_url = ?", [canonical_url]).fetchone()
-                is not None
-            )
-
     def seen_urls(self, canonical_urls: list[str]) -> set[str]:
-        if not canonical_urls:
-            return set()
-        marks = ",".join("?" * len(canonical_urls))
         with self.lock:
-            rows = self.db.execute(
-                f"SELECT canonical_url FROM articles WHERE canonical_url IN ({marks})", canonical_urls
-            ).fetchall()
-        return {r[0] for r in rows}
+            return articles.seen_urls(self.db, canonical_urls)
 
-    def insert_article(
+    def record_article(
         self,
-        db: sqlite_utils.Database,
-        *,
-        article_id: str,
-        canonical_url: str,
-        url: str,
-        feed_url: str | None,
-        guid: str | None,
-        source: str,
-        extracted: ExtractedText,
-        summary: str,
-        published: datetime | None,
-        seen_at: datetime,
-        is_seed: bool = False,
-        in_corpus: bool = False,
-    ) -> None:
-        """Insert inside an open transaction (see `transaction`)."""
-        db.table("articles").insert(
-            {
-                "id": article_id,
-                "canonical_url": canonical_url,
-                "url": url,
-                "feed_url": feed_url,
-                "guid": guid,
-                "source": source,
-                "title": extracted.title,
-                "published": iso(published),
-                "seen_at": iso(seen_at),
-                "text": extracted.text,
-                "summary": summary,
-                "language": extracted.language,
-                "extraction": extracted.method,
-                "fallback_reason": extracted.fallback_reason,
-                "is_seed": int(is_seed),
-                "in_corpus": int(in_corpus),
-            }
-        )
+        article: NewArticle,
+        decision: Decision,
+        alerts: Sequence[Alert] = (),
+        channels_for: Callable[[str], Sequence[str]] = lambda topic: (),
+    ) -> int:
+        """Commit an article with its decision, search entry, "also published" note and alerts (one
+        pending delivery per channel `channels_for(topic)` names), all or nothing. Returns the alerts
+        queued (an alert already stored is not queued again)."""
+        with self.transaction() as db:
+            return articles.record_decided(db, article, decision, alerts, channels_for)
+
+    def record_corpus_article(self, article: NewArticle) -> bool:
+        """Store a seed or imported article in the corpus (article, near-copy index, search entry) unless
+        its id is already stored. True when it was added."""
+        with self.transaction() as db:
+            if articles.has_id(db, article.article_id):
+                return False
+            articles.insert_article(db, article)
+            self.corpus_index.add(article.article_id, article.extracted.text)
+            return True
+
+    def import_corpus_articles(self, batch: Sequence[NewArticle], skip_near_copies: bool) -> tuple[int, int, int]:
+        """Add a batch of imported articles to the corpus in one transaction, leaving out those already
+        stored (`is_present`) and, if asked, near-copies of the corpus. Returns (added, present, near-copies)."""
+        added = present = near_copies = 0
+        with self.transaction() as db:
+            for article in batch:
+                if articles.is_present(db, article):
+                    present += 1
+                elif skip_near_copies and self.corpus_index.check(article.extracted.text).duplicate_of is not None:
+                    near_copies += 1
+                else:
+                    articles.insert_article(db, article)
+                    self.corpus_index.add(article.article_id, article.extracted.text)
+                    added += 1
+        return added, present, near_copies
+
+    def corpus_articles(self, include_all: bool, source: str | None, limit: int | None) -> list[dict[str, Any]]:
+        """Corpus articles (or all articles) as column -> value, oldest first."""
+        with self.lock:
+            return articles.corpus_rows(self.db, include_all, source, limit)
+
+    def corpus_sources(self) -> list[tuple[str, int]]:
+        with self.lock:
+            return articles.corpus_sources(self.db)
+
+    def insert_article(self, db: sqlite_utils.Database, **fields: Any) -> None:
+        """Insert one article (and its search entry) inside an open `transaction`; for tests' fixtures."""
+        extracted: ExtractedText = fields.pop("extracted")
+        articles.insert_article(db, NewArticle(extracted=extracted, **fields))
 
     def insert_decision(self, db: sqlite_utils.Database, decision: Decision, now: datetime) -> None:
-        db.table("decisions").insert(
-            {
-                "article_id": decision.article_id,
-                "decided_at": iso(now),
-                "duplicate_of": decision.near_copy.duplicate_of,
-                "similarity": decision.near_copy.similarity,
-                "duplicate_kind": decision.near_copy.kind,
-                "duplicate_passage": decision.near_copy.passage,
-                "matched_topics": ",".join(t.name for t in decision.matched_topics),
-                "topics_json": json.dumps([t.to_json() for t in decision.topics], ensure_ascii=False),
-            }
-        )
+        articles.insert_decision(db, decision, now)
 
     def counts(self) -> dict[str, int]:
+        """Feeds, articles, corpus articles, near-copies and topic matches stored."""
         with self.lock:
-            return {
-                "feeds": self.db.table("feeds").count,
-                "articles": self.db.table("articles").count,
-                "corpus": self.db.execute("SELECT count(*) FROM articles WHERE in_corpus = 1").fetchone()[0],
-                "duplicates": self.db.execute(
-                    "SELECT count(*) FROM decisions WHERE duplicate_of IS NOT NULL"
-                ).fetchone()[0],
-                "matches": self.db.execute("SELECT count(*) FROM decisions WHERE matched_topics != ''").fetchone()[0],
-            }
+            return reads.store_counts(self.db.conn)
+
+    def delivery_states(self) -> dict[str, int]:
+        """Alert deliveries by state (only the states that occur)."""
+        with self.lock:
+            return reads.delivery_states(self.db.conn)
+
+    # -- search and retention -----------------------------------------------------------------
+
+    def search(self, query: search.Query, filters: search.Filters | None = None) -> list[search.Hit]:
+        with self.lock:
+            return search.search(self.db.conn, query, filters or search.Filters())
+
+    def indexed_count(self) -> int:
+        with self.lock:
+            return search.indexed_count(self.db.conn)
+
+    def rebuild_search_index(self) -> int:
+        with self.transaction() as db:
+            return search.rebuild(db.conn)
+
+    def prune_texts(self, older_than_days: int, now: datetime, dry_run: bool = False) -> int:
+        """Clear the text of articles past retention (see maintenance.py); returns how many."""
+        with self.transaction() as db:
+            return maintenance.prune_texts(db.conn, older_than_days, now, dry_run)

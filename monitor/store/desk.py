@@ -26,6 +26,7 @@ from typing import Any
 
 from monitor.models import Evidence
 from monitor.store import outbox, search
+from monitor.store.times import format_time
 
 _SCHEMA = """
 -- An analyst's judgement of one (article, topic): relevant or not. kind 'alert' judges an alert the monitor
@@ -194,14 +195,14 @@ def source_names(conn: sqlite3.Connection) -> list[str]:
 def mark_read(conn: sqlite3.Connection, user: str, alert_ids: Sequence[str], now: datetime) -> None:
     conn.executemany(
         "INSERT OR IGNORE INTO desk_reads (user, alert_id, read_at) SELECT ?, id, ? FROM alerts WHERE id = ?",
-        [(user, outbox.ts(now), a) for a in alert_ids],
+        [(user, format_time(now), a) for a in alert_ids],
     )
 
 
 def mark_article_read(conn: sqlite3.Connection, user: str, article_id: str, now: datetime) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO desk_reads (user, alert_id, read_at) SELECT ?, id, ? FROM alerts WHERE article_id = ?",
-        (user, outbox.ts(now), article_id),
+        (user, format_time(now), article_id),
     )
 
 
@@ -324,7 +325,7 @@ def record_feedback(
         "INSERT INTO desk_feedback (article_id, topic, user, relevant, kind, created_at) VALUES (?,?,?,?,?,?)"
         " ON CONFLICT (article_id, topic, user) DO UPDATE SET relevant = excluded.relevant, kind = excluded.kind,"
         " created_at = excluded.created_at",
-        (article_id, topic, user, int(relevant), kind, outbox.ts(now)),
+        (article_id, topic, user, int(relevant), kind, format_time(now)),
     )
 
 
@@ -408,7 +409,7 @@ def alerts_per_day(conn: sqlite3.Connection, since: datetime) -> dict[str, dict[
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for topic, day, n in conn.execute(
         "SELECT topic, substr(created_at, 1, 10), count(*) FROM alerts WHERE created_at >= ? GROUP BY 1, 2",
-        (outbox.ts(since),),
+        (format_time(since),),
     ):
         out[topic][day] = n
     return dict(out)
@@ -437,7 +438,7 @@ def feeds(conn: sqlite3.Connection, since: datetime) -> list[FeedHealthRow]:
     for feed_url, day, n in conn.execute(
         "SELECT feed_url, substr(seen_at, 1, 10), count(*) FROM articles WHERE feed_url IN (SELECT url FROM feeds)"
         " AND seen_at >= ? GROUP BY 1, 2",
-        (since.astimezone(UTC).isoformat(timespec="seconds"),),
+        (format_time(since),),
     ):
         per_day[feed_url][day] = n
     return [
@@ -468,7 +469,7 @@ def add_feed(conn: sqlite3.Connection, url: str, name: str, now: datetime) -> st
     conn.execute(
         "INSERT INTO feeds (url, name, origin, enabled, created_at, consecutive_failures, items_seen,"
         " possibly_missed_items) VALUES (?, ?, 'desk', 1, ?, 0, 0, 0)",
-        (url, name, now.astimezone(UTC).isoformat(timespec="seconds")),
+        (url, name, format_time(now)),
     )
     return "added"
 
@@ -494,6 +495,7 @@ class DeliveryView:
 
 
 def deliveries(conn: sqlite3.Connection, query: DeliveryQuery) -> list[DeliveryView]:
+    """Alert deliveries in these states, most recently changed first, each with its attempts."""
     marks = ",".join("?" * len(query.states))
     params: list[Any] = list(query.states)
     channel = ""
@@ -501,30 +503,46 @@ def deliveries(conn: sqlite3.Connection, query: DeliveryQuery) -> list[DeliveryV
         channel = " AND d.channel = ?"
         params.append(query.channel)
     rows = conn.execute(
-        "SELECT d.id, d.alert_id, d.channel, d.state, d.attempts, d.next_attempt_at, d.batch_key, d.created_at,"
-        " d.delivered_at, d.last_error, COALESCE(al.topic, ''), COALESCE(al.title, ''), COALESCE(al.article_id, '')"
-        f" FROM deliveries d LEFT JOIN alerts al ON al.id = d.alert_id WHERE d.state IN ({marks}){channel}"
+        "SELECT d.id, d.kind, d.alert_id, d.channel, d.state, d.attempts, d.next_attempt_at, d.batch_key,"
+        " d.created_at, d.delivered_at, d.last_error, COALESCE(al.topic, ''), COALESCE(al.title, ''),"
+        " COALESCE(al.article_id, '')"
+        " FROM deliveries d LEFT JOIN alerts al ON al.id = d.alert_id"
+        f" WHERE d.kind = 'alert' AND d.state IN ({marks}){channel}"
         " ORDER BY d.updated_at DESC, d.id LIMIT ? OFFSET ?",
         [*params, query.limit, query.offset],
     ).fetchall()
     return [
         DeliveryView(
             delivery=outbox.DeliveryRow(
-                id=r[0], alert_id=r[1], channel=r[2], state=r[3], attempts=r[4],
-                next_attempt_at=parse_time(r[5]) or datetime.min.replace(tzinfo=UTC), batch_key=r[6],
-                created_at=parse_time(r[7]) or datetime.min.replace(tzinfo=UTC), delivered_at=parse_time(r[8]),
-                last_error=r[9],
+                id=r[0], kind=r[1], payload_id=r[2], channel=r[3], state=r[4], attempts=r[5],
+                next_attempt_at=parse_time(r[6]) or datetime.min.replace(tzinfo=UTC), batch_key=r[7],
+                created_at=parse_time(r[8]) or datetime.min.replace(tzinfo=UTC), delivered_at=parse_time(r[9]),
+                last_error=r[10],
             ),
-            topic=r[10], title=r[11], article_id=r[12], attempts=tuple(outbox.attempts_for(conn, r[0])),
+            topic=r[11], title=r[12], article_id=r[13], attempts=attempts_of(conn, r[0]),
         )
         for r in rows
     ]
 
 
+def attempts_of(conn: sqlite3.Connection, delivery_id: str) -> tuple[outbox.AttemptRecord, ...]:
+    return tuple(
+        outbox.AttemptRecord(r[0], parse_time(r[1]) or datetime.min.replace(tzinfo=UTC),
+                             parse_time(r[2]) or datetime.min.replace(tzinfo=UTC), r[3], r[4], r[5])
+        for r in conn.execute(
+            "SELECT message_id, started_at, finished_at, result, status_code, error FROM delivery_attempts"
+            " WHERE delivery_id = ? ORDER BY id",
+            (delivery_id,),
+        )
+    )
+
+
 def delivery_counts(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
     """channel -> state -> deliveries."""
     out: dict[str, dict[str, int]] = defaultdict(dict)
-    for channel, state, n in conn.execute("SELECT channel, state, count(*) FROM deliveries GROUP BY 1, 2"):
+    for channel, state, n in conn.execute(
+        "SELECT channel, state, count(*) FROM deliveries WHERE kind = 'alert' GROUP BY 1, 2"
+    ):
         out[channel][state] = n
     return dict(out)
 

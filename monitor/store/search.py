@@ -1,7 +1,6 @@
 """Full-text search over article titles and texts (SQLite FTS5), Arabic-aware.
 
-INTERFACE used by the pipeline and the CLI:
-    create_schema(db) -> None                 tables, called from the store's migration 2
+Used by the store (its tables are made by migrations.py) and the CLI:
     index_article(db, article_id, title, text) -> None     no commit: runs in the caller's transaction
     rebuild(db) -> int                        re-index every article (after a normalisation change)
     search(conn, query, filters) -> list[Hit]
@@ -27,20 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from monitor.text.arabic import iter_tokens, normalize, normalize_with_offsets, strip_clitics, tokenize
+from monitor.text.arabic import iter_tokens, normalize_with_offsets, strip_clitics, tokenize
 
 FTS_TABLE = "articles_fts"
 DOCS_TABLE = "search_docs"
 TITLE_WEIGHT = 3.0  # bm25 column weight: a query word in the title says more than one in the body
-
-_SCHEMA = (
-    f"CREATE TABLE IF NOT EXISTS {DOCS_TABLE} ("
-    " rowid INTEGER PRIMARY KEY,"  # the FTS rowid of the article's entry
-    " article_id TEXT NOT NULL UNIQUE REFERENCES articles(id))",
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-    " title, body,"
-    " tokenize = \"unicode61 remove_diacritics 0 categories 'L* N* M*'\")",
-)
 
 
 class _HasConn(Protocol):
@@ -58,12 +48,6 @@ def _conn(db: DB) -> sqlite3.Connection:
 def terms(text: str) -> list[str]:
     """The index terms of `text`: normalised tokens without their proclitics (والعراق → عراق)."""
     return [strip_clitics(token) for token in tokenize(text)]
-
-
-def create_schema(db: DB) -> None:
-    conn = _conn(db)
-    for statement in _SCHEMA:
-        conn.execute(statement)
 
 
 def index_article(db: DB, article_id: str, title: str, text: str) -> None:
@@ -253,8 +237,3 @@ def make_snippet(text: str, query: Query, width: int = 240, marks: tuple[str, st
         stop = space if space >= 0 else len(flat)
     inside = [(a - begin, b - begin) for a, b in spans if a >= begin and b <= stop]
     return ("…" if begin else "") + mark(flat[begin:stop], inside, *marks) + ("…" if stop < len(flat) else "")
-
-
-def normalized_query_text(text: str) -> str:
-    """The query as the index sees it (for messages)."""
-    return " ".join(strip_clitics(t) for t in tokenize(normalize(text)))

@@ -1,14 +1,12 @@
 """Arabic text normalisation and tokenisation: the one normalisation used wherever text is compared.
 
-OWNER: detection-quality work (issue 3). INTERFACE used by the rest of the code:
     normalize(text) -> str         idempotent; NFKC, diacritics/tatweel removed, alef/ya/ta-marbuta
                                    unified, Arabic-Indic digits -> ASCII, Latin case-folded,
                                    Arabic punctuation -> ASCII
     tokenize(text) -> list[str]    normalised word tokens
     strip_clitics(token) -> str    token without leading conjunction/preposition/article (و ف ب ل ك ال لل …)
-    stem(token) -> str             Snowball Arabic light stem of a token (PyStemmer), ta-marbuta safe
     normalize_with_offsets(text)   normalised text plus, per character, its offset in the original text
-    clitic_readings(token)         clitic_variants(token) as a tuple, memoised (what the matcher uses)
+    clitic_readings(token)         every proclitics + base reading of a token, memoised (what the matcher uses)
 
 Pure: no I/O.
 """
@@ -18,8 +16,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-
-import Stemmer
 
 # Harakat, shadda, sukun, superscript alef, Quranic marks, tatweel; zero-width and bidi marks that
 # copy-paste leaves inside words (they would split or disguise tokens).
@@ -68,9 +64,7 @@ _PROCLITICS = tuple(
         reverse=True,
     )
 )
-_MIN_STEM = 2  # never strip a prefix that would leave fewer letters than this
-
-_stemmer = Stemmer.Stemmer("arabic")
+_MIN_BASE = 2  # never strip a prefix that would leave fewer letters than this
 
 
 def _char(c: str) -> str:
@@ -155,47 +149,20 @@ def strip_clitics(token: str) -> str:
     Only prefixes are removed, never suffixes: عراقيل stays عراقيل, so look-alikes keep their identity.
     """
     for prefix in _PROCLITICS:
-        if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_STEM:
+        if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_BASE:
             return token[len(prefix) :]
     return token
 
 
-def clitic_variants(token: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def clitic_readings(token: str) -> tuple[str, ...]:
     """Every reading of `token` as proclitics + base, longest base first (for matching against a term list).
 
     A word like والي could be و+الي or a base of its own, so the matcher tries each split rather than
-    trusting one guess.
+    trusting one guess. Memoised: news repeats the same few thousand words all day.
     """
-    return list(clitic_readings(token))
-
-
-@lru_cache(maxsize=65536)
-def clitic_readings(token: str) -> tuple[str, ...]:
-    """clitic_variants as a tuple, memoised (news repeats the same few thousand words all day)."""
     bases = [token]
     for prefix in _PROCLITICS:
-        if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_STEM:
+        if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_BASE:
             bases.append(token[len(prefix) :])
     return tuple(sorted(set(bases), key=len, reverse=True))
-
-
-@lru_cache(maxsize=65536)
-def _stem_word(word: str) -> str:
-    return str(_stemmer.stemWord(word)).replace("ة", "ه").replace("ى", "ي")
-
-
-def stem(token: str) -> str:
-    """Snowball Arabic light stem of a normalised token.
-
-    Snowball reads a final ه as a pronoun suffix, so stemming after ة→ه turns العراقيه into عراقي and
-    والعراقيه into والعراق; a final ه is therefore restored to ة (its usual reading at a word's end)
-    before stemming, and the result normalised again. Proclitics are removed first with strip_clitics.
-    """
-    base = strip_clitics(token)  # Snowball leaves و+ال on (والناتو → والنات); strip them first
-    word = base[:-1] + "ة" if base.endswith("ه") else base
-    return _stem_word(word)
-
-
-def stems(text: str) -> list[str]:
-    """Light stems of the tokens of `text`."""
-    return [stem(t) for t in tokenize(text)]

@@ -1,0 +1,132 @@
+"""Articles and their decisions, and the one write that records an article with everything it causes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from monitor.models import Alert, Decision, ExtractedText
+from monitor.store import outbox, search
+from monitor.store.times import format_time
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    article_id: str
+    canonical_url: str
+    url: str
+    feed_url: str | None
+    guid: str | None
+    source: str
+    extracted: ExtractedText
+    summary: str
+    published: datetime | None
+    seen_at: datetime
+    is_seed: bool = False
+    in_corpus: bool = False
+
+
+def insert_article(db: sqlite_utils.Database, article: NewArticle) -> None:
+    db.table("articles").insert(
+        {
+            "id": article.article_id,
+            "canonical_url": article.canonical_url,
+            "url": article.url,
+            "feed_url": article.feed_url,
+            "guid": article.guid,
+            "source": article.source,
+            "title": article.extracted.title,
+            "published": format_time(article.published),
+            "seen_at": format_time(article.seen_at),
+            "text": article.extracted.text,
+            "summary": article.summary,
+            "language": article.extracted.language,
+            "extraction": article.extracted.method,
+            "fallback_reason": article.extracted.fallback_reason,
+            "is_seed": int(article.is_seed),
+            "in_corpus": int(article.in_corpus),
+        }
+    )
+    search.index_article(db.conn, article.article_id, article.extracted.title, article.extracted.text)
+
+
+def insert_decision(db: sqlite_utils.Database, decision: Decision, now: datetime) -> None:
+    db.table("decisions").insert(
+        {
+            "article_id": decision.article_id,
+            "decided_at": format_time(now),
+            "duplicate_of": decision.near_copy.duplicate_of,
+            "similarity": decision.near_copy.similarity,
+            "duplicate_kind": decision.near_copy.kind,
+            "duplicate_passage": decision.near_copy.passage,
+            "matched_topics": ",".join(t.name for t in decision.matched_topics),
+            "topics_json": json.dumps([t.to_json() for t in decision.topics], ensure_ascii=False),
+        }
+    )
+
+
+def record_decided(
+    db: sqlite_utils.Database,
+    article: NewArticle,
+    decision: Decision,
+    alerts: Sequence[Alert],
+    channels_for: Callable[[str], Sequence[str]],
+) -> int:
+    """Article, decision, search entry, "also published" note and alerts; returns how many alerts were
+    queued. Runs in the caller's transaction, so all of it commits together."""
+    insert_article(db, article)
+    insert_decision(db, decision, article.seen_at)
+    original = decision.duplicate_of
+    if original is not None and db.execute("SELECT 1 FROM alerts WHERE article_id = ? LIMIT 1", [original]).fetchone():
+        # a near-copy of an alerted article is noted on that alert rather than alerted again
+        outbox.record_also_published(db.conn, original, article.article_id, article.source, article.url)
+    return sum(outbox.enqueue(db.conn, alert, channels_for(alert.topic)) for alert in alerts)
+
+
+def has_id(db: sqlite_utils.Database, article_id: str) -> bool:
+    return db.execute("SELECT 1 FROM articles WHERE id = ?", [article_id]).fetchone() is not None
+
+
+def seen_urls(db: sqlite_utils.Database, canonical_urls: list[str]) -> set[str]:
+    if not canonical_urls:
+        return set()
+    marks = ",".join("?" * len(canonical_urls))
+    found = db.execute(f"SELECT canonical_url FROM articles WHERE canonical_url IN ({marks})", canonical_urls)
+    return {r[0] for r in found.fetchall()}
+
+
+def is_present(db: sqlite_utils.Database, article: NewArticle) -> bool:
+    """Same id (same text), same URL, or the very article under its own id (a seed file imported again)."""
+    found = db.execute(
+        "SELECT 1 FROM articles WHERE id = ? OR canonical_url = ? OR (id = ? AND text = ?)",
+        [article.article_id, article.canonical_url, article.guid, article.extracted.text],
+    )
+    return found.fetchone() is not None
+
+
+def corpus_rows(
+    db: sqlite_utils.Database, include_all: bool, source: str | None, limit: int | None
+) -> list[dict[str, Any]]:
+    where = [] if include_all else ["in_corpus = 1"]
+    params: list[Any] = []
+    if source:
+        where.append("source = ?")
+        params.append(source)
+    sql = ("SELECT id, title, text, url, source, published, seen_at, is_seed, in_corpus FROM articles"
+           + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY seen_at, id")
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return list(db.query(sql, params))
+
+
+def corpus_sources(db: sqlite_utils.Database) -> list[tuple[str, int]]:
+    """(source, articles) in the corpus, largest first."""
+    found = db.execute(
+        "SELECT source, count(*) FROM articles WHERE in_corpus = 1 GROUP BY source ORDER BY count(*) DESC"
+    )
+    return [(str(s), int(n)) for s, n in found.fetchall()]
