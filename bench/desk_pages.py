@@ -37,8 +37,9 @@ from monitor.desk.app import create_app
 from monitor.desk.auth import hash_password
 from monitor.desk.context import DeskContext
 from monitor.desk.settings import parse_desk_settings
-from monitor.store import outbox, search
+from monitor.store import search
 from monitor.store.database import Store
+from monitor.store.times import format_time
 from monitor.text.arabic import tokenize
 
 with warnings.catch_warnings():
@@ -71,7 +72,7 @@ def build(path: Path, size: int, alert_share: float, seed: int = 7) -> list[str]
             title = rng.choice(titles)
             text = "\n".join(rng.choice(sentences) for _ in range(rng.randint(4, 14)))
             seen = NOW - timedelta(minutes=(size - n) * 2)
-            stamp = seen.isoformat(timespec="seconds")
+            stamp = format_time(seen)
             conn.execute(
                 "INSERT INTO articles (id, canonical_url, url, feed_url, guid, source, title, published, seen_at,"
                 " text, summary, language, extraction, is_seed, in_corpus) VALUES"
@@ -99,13 +100,13 @@ def build(path: Path, size: int, alert_share: float, seed: int = 7) -> list[str]
                     " source, published, snippet, created_at) VALUES (?, ?, ?, 2.5, 2.0, 'bench', ?, ?, ?, ?, ?,"
                     " '', ?)",
                     (alert_id, article_id, topic, json.dumps(evidence, ensure_ascii=False), title,
-                     f"https://{source}.example/{n}", source, outbox.ts(seen), outbox.ts(seen)),
+                     f"https://{source}.example/{n}", source, format_time(seen), format_time(seen)),
                 )
                 state = "failed" if rng.random() < 0.02 else "delivered"
                 conn.execute(
-                    "INSERT INTO deliveries (id, alert_id, channel, state, attempts, next_attempt_at, created_at,"
-                    " updated_at) VALUES (?, ?, 'newsroom', ?, 1, ?, ?, ?)",
-                    (f"{alert_id}:newsroom", alert_id, state, outbox.ts(seen), outbox.ts(seen), outbox.ts(seen)),
+                    "INSERT INTO deliveries (id, kind, alert_id, channel, state, attempts, next_attempt_at, created_at,"
+                    " updated_at) VALUES (?, 'alert', ?, 'newsroom', ?, 1, ?, ?, ?)",
+                    (f"{alert_id}:newsroom", alert_id, state, format_time(seen), format_time(seen), format_time(seen)),
                 )
                 alerted.append(article_id)
         conn.execute("COMMIT")

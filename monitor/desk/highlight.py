@@ -1,8 +1,8 @@
 """Evidence highlighting: which stretches of a text to mark, as (text, marked) segments the templates escape.
 
 Pure. Offsets come from the stored decision: Evidence.start points into the string the topic was matched
-on, the title and the text joined (monitor.decide.topics.matched_document). When the passages function of
-monitor.deliver lands, `passages` is the one function to swap for it.
+on, the title and the text joined (monitor.decide.topics.matched_document). The inbox's passages come from
+monitor.deliver.render.passages, as in every other place an alert is shown.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from monitor.decide.topics import matched_document
+from monitor.deliver.render import passages as render_passages
 from monitor.models import Evidence
 
 Segment = tuple[str, bool]  # a stretch of text, and whether it is marked
@@ -55,20 +56,11 @@ def title_spans(title: str, evidence: Sequence[Evidence]) -> list[tuple[int, int
             == e.matched and e.start + len(e.matched) <= len(title)]
 
 
-def passages(evidence: Sequence[Evidence], limit: int = 3) -> list[list[Segment]]:
-    """The sentences the evidence was found in, one per sentence, each with its matched words marked."""
-    by_sentence: dict[str, list[str]] = {}
-    for e in evidence:
-        by_sentence.setdefault(e.sentence, []).append(" ".join(e.matched.split()))
-    out = []
-    for sentence, words in list(by_sentence.items())[:limit]:
-        spans = []
-        for word in words:
-            at = sentence.find(word) if word else -1
-            if at >= 0:
-                spans.append((at, at + len(word)))
-        out.append(segments(sentence, spans))
-    return out
+def passages(evidence: Sequence[Evidence], limit: int = 3, title: str = "") -> list[list[Segment]]:
+    """The sentences the evidence was found in (those pairing groups first, shown in article order), each once
+    with its matched words marked: the same passages the e-mails and feeds show (monitor.deliver.render)."""
+    chosen = render_passages.select(render_passages.build_passages(evidence, title), limit)
+    return [render_passages.segments(p) for p in chosen.shown]
 
 
 def split_marked(snippet: str, start: str, end: str) -> list[Segment]:
