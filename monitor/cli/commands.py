@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "monitor.cli.search",
     "monitor.cli.db",
     "monitor.cli.demo",
+    "monitor.cli.desk",
 )
 
 

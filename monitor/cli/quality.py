@@ -92,8 +92,28 @@ def _read_labelled(paths: Sequence[str]) -> list[dict[str, Any]]:
     return rows
 
 
+def _feedback_records(config_path: str | None) -> list[dict[str, Any]]:
+    """The articles analysts judged on the desk, as labelled records (`monitor feedback export`)."""
+    from monitor.settings.config import load_config
+    from monitor.store import desk
+
+    database = load_config(config_path).database_path
+    if not database.exists():
+        raise MonitorError(f"no database yet at {database}")
+    conn = desk.connect(database)
+    try:
+        desk.ensure_desk_schema(conn)
+        return list(desk.labelled_records(conn))
+    finally:
+        conn.close()
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     records = _read_labelled(args.labelled)
+    if args.feedback:
+        records += _feedback_records(args.config)
+    elif not args.labelled:
+        raise MonitorError("give LABELLED.jsonl files, --feedback, or both")
     report = evaluate(records, load_topics(args.config))
     nc = report.near_copy
     if not report.topics and not nc.tp + nc.fp + nc.fn + nc.tn:
@@ -182,7 +202,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         description="Evaluate the configured topics and the near-copy detector on labelled JSONL files "
         "(format: docs/quality.md; the project's own set is tests/fixtures/quality/*.jsonl).",
     )
-    ev.add_argument("labelled", nargs="+", metavar="LABELLED.jsonl")
+    ev.add_argument("labelled", nargs="*", metavar="LABELLED.jsonl")
+    ev.add_argument("--feedback", action="store_true", help="also score on the articles judged on the desk")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
     add_global_options(ev)
     ev.set_defaults(func=cmd_eval)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.deliver.dispatcher import Dispatcher
+from monitor.desk.server import make_desk_server
 from monitor.extract import Extractor
 from monitor.fetch.client import Fetcher
 from monitor.runtime.cycle_summary import CycleSummary, PollTally, heartbeat_line
@@ -252,6 +253,8 @@ class App:
     def run_forever(self, stop: threading.Event | None = None) -> None:
         """The daemon: poll due feeds and deliver alerts until SIGINT/SIGTERM (or `stop` is set)."""
         stop = stop or threading.Event()
+        desk = make_desk_server(self.config.desk, self.config.database_path, self.config.topics, self.config.http,
+                                self.clock)
 
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             if stop.is_set():
@@ -305,6 +308,12 @@ class App:
             except OSError as exc:  # a busy port must not stop the monitoring itself
                 log.error("ops endpoint not started on %s:%d: %s", self.config.ops.host, self.config.ops.port, exc)
                 ops_server = None
+        if desk is not None:
+            try:
+                desk.start()  # logs where it listens
+            except OSError as exc:  # as for the ops endpoint: the monitoring goes on without the desk
+                log.error("desk not started on %s:%d: %s", desk.ctx.settings.host, desk.ctx.settings.port, exc)
+                desk = None
         log.info(
             "monitor running: %d feeds, %d topics, database %s",
             len(self.store.feeds(enabled_only=True)),
@@ -321,6 +330,8 @@ class App:
             self.lanes.stop()  # polls in flight too; the ones not started are left for the next start
             if ops_server is not None:
                 ops_server.stop()
+            if desk is not None:
+                desk.stop()
             log.info("monitor stopped")
 
     def close(self) -> None:

@@ -64,6 +64,7 @@ class Config:
     database_url: str | None = None  # a PostgreSQL URL: the store lives there instead of database_path
     # the TOML data after environment overrides, for `monitor config` (settings/dump.py fills defaults)
     data: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    desk: Mapping[str, Any] = field(default_factory=dict)  # raw [desk] table, validated by monitor.desk.settings
 
     def feed_interval_minutes(self, url: str) -> int | None:
         """The feed's fixed poll interval from [[feeds]] interval_minutes, or None (adaptive)."""
@@ -128,6 +129,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None = None, environ: Map
         alerts=parse_alerts(table("alerts"), origins.get("alerts")),
         ops=parse_ops_settings(table("ops"), origins.get("ops")),
         data=data,
+        desk=table("desk"),
     )
 
 

@@ -459,7 +459,7 @@ PLAIN_SECTIONS: tuple[Section, ...] = (STORAGE, PIPELINE, HTTP, SCHEDULE, OPS, A
 ALL_SECTIONS: tuple[Section, ...] = (
     STORAGE, PIPELINE, FEEDS, HTTP, SCHEDULE, OPS, ALERTS, CHANNEL, *CHANNEL_KINDS.values(), TOPIC, GROUP,
 )  # fmt: skip
-TOP_LEVEL = ("storage", "pipeline", "feeds", "http", "schedule", "topics", "alerts", "ops")
+TOP_LEVEL = ("storage", "pipeline", "feeds", "http", "schedule", "topics", "alerts", "ops", "desk")
 
 
 def typed(key_path: str, key: Key, value: Any) -> Any:

@@ -1,0 +1,122 @@
+"""A real database for the desk tests, filled the way the pipeline fills it: articles, decisions by the
+configured topics, alerts and deliveries in the outbox, the search index. Some titles and texts are hostile."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from monitor.decide.decision import article_id_for, build_alerts, decide
+from monitor.decide.near_copies import MemoryCorpusIndex
+from monitor.decide.topics import Topic
+from monitor.desk.auth import hash_password, token_digest
+from monitor.models import ExtractedText
+from monitor.settings.config import load_config
+from monitor.store import outbox, search
+from monitor.store.database import Store
+
+ROOT = Path(__file__).parent.parent
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+FEED = "https://news.example/rss"
+PASSWORD = "كلمة-سر-طويلة"
+EDITOR_TOKEN = "editor-token-0123456789"
+VIEWER_TOKEN = "viewer-token-0123456789"
+
+NATO = (
+    "حلف شمال الأطلسي يوسع مهمته في العراق",
+    "أعلن حلف شمال الأطلسي اليوم توسيع بعثته في العراق لتدريب القوات العراقية.\n"
+    "وقال الأمين العام للحلف إن بعثة الناتو في العراق ستضم مئات المدربين الإضافيين.\n"
+    "ورحبت الحكومة العراقية بقرار الحلف.",
+)
+HOSTILE_TITLE = "<script>alert('x')</script> الناتو و\u202eالعراق"
+HOSTILE = (
+    HOSTILE_TITLE,
+    "<img src=x onerror=alert(1)> أكد حلف الناتو استمرار مهمته في العراق بعد اجتماع وزراء الدفاع.\n"
+    "وقال مسؤول في الناتو إن التدريب في العراق سيتواصل <b>العام المقبل</b>.",
+)
+OTHER = (
+    "أسعار النفط ترتفع في الأسواق",
+    "ارتفعت أسعار النفط اليوم بعد قرار أوبك خفض الإنتاج، وقال محللون إن الأسواق تترقب.",
+)
+
+
+@functools.cache
+def topics() -> tuple[Topic, ...]:
+    return load_config(ROOT / "config" / "monitor.toml").topics
+
+
+@functools.cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)  # argon2 is slow on purpose: once per test run
+
+
+def desk_table(**changes: Any) -> dict[str, Any]:
+    """A [desk] table with an editor (huda), a viewer (sami) and a token of each role."""
+    table: dict[str, Any] = {
+        "port": 0,
+        "secret_key": "test-secret",
+        "users": {"huda": {"role": "editor", "password_hash": _password_hash()},
+                  "sami": {"role": "viewer", "password_hash": _password_hash()}},
+        "tokens": {"bot": {"role": "editor", "sha256": token_digest(EDITOR_TOKEN)},
+                   "reader": {"role": "viewer", "sha256": token_digest(VIEWER_TOKEN)}},
+    }
+    table.update(changes)
+    return table
+
+
+@dataclass(frozen=True)
+class Ids:
+    nato: str
+    hostile: str
+    other: str
+    failed_delivery: str
+    nato_alert: str
+
+
+def _article(store: Store, index: MemoryCorpusIndex, all_topics: tuple[Topic, ...], url: str, title: str, text: str,
+             seen: datetime, source: str = "الجزيرة", link: str | None = None) -> tuple[str, list[str]]:
+    article_id = article_id_for(url)
+    decision = decide(article_id, title, text, index, all_topics)
+    with store.transaction() as db:
+        store.insert_article(
+            db, article_id=article_id, canonical_url=url, url=link or url, feed_url=FEED, guid=url, source=source,
+            extracted=ExtractedText(title=title, text=text, language="ar", method="page"), summary="",
+            published=seen - timedelta(minutes=3), seen_at=seen,
+        )
+        store.insert_decision(db, decision, seen)
+        search.index_article(db, article_id, title, text)
+        alert_ids = []
+        for alert in build_alerts(decision, title=title, url=link or url, source=source,
+                                  published=seen - timedelta(minutes=3), text=text, now=seen):
+            outbox.enqueue(db, alert, ["newsroom"])
+            alert_ids.append(alert.alert_id)
+    index.add(article_id, text)
+    return article_id, alert_ids
+
+
+def build(path: Path) -> Ids:
+    all_topics = topics()
+    store = Store(path)
+    try:
+        store.add_feed(FEED, "الجزيرة", NOW - timedelta(days=3))
+        store.update_feed(FEED, {"last_success_at": (NOW - timedelta(hours=1)).isoformat(), "last_status": "ok",
+                                 "items_per_day": 12.5})
+        index = MemoryCorpusIndex()
+        nato, nato_alerts = _article(store, index, all_topics, "https://news.example/nato", *NATO,
+                                     seen=NOW - timedelta(hours=2))
+        hostile, hostile_alerts = _article(store, index, all_topics, "https://news.example/x", *HOSTILE,
+                                           seen=NOW - timedelta(hours=1), link="javascript:alert(document.cookie)")
+        other, _ = _article(store, index, all_topics, "https://news.example/oil", *OTHER, seen=NOW)
+        assert nato_alerts and hostile_alerts, "the fixture articles must raise alerts"
+        # the NATO alert's delivery failed for good: the one to retry
+        failed = outbox.delivery_id(nato_alerts[0], "newsroom")
+        with store.transaction() as db:
+            rows = [r for r in outbox.pending_rows(db.conn) if r.id == failed]
+            attempt = outbox.AttemptRecord("msg-1", NOW, NOW, "failed", 500, "HTTP 500 from the newsroom hook")
+            outbox.record_attempt(db.conn, rows, attempt, new_status=outbox.FAILED)
+        return Ids(nato, hostile, other, failed, nato_alerts[0])
+    finally:
+        store.close()
