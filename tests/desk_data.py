@@ -116,7 +116,8 @@ def build(path: Path) -> Ids:
         with store.transaction() as db:
             rows = [r for r in outbox.pending_rows(db.conn) if r.id == failed]
             attempt = outbox.AttemptRecord("msg-1", NOW, NOW, "failed", 500, "HTTP 500 from the newsroom hook")
-            outbox.record_attempt(db.conn, rows, attempt, new_status=outbox.FAILED)
+            reserved = outbox.reserve_attempts(db.conn, rows, attempt.message_id, NOW)
+            outbox.finish_attempts(db.conn, rows, reserved, attempt, new_status=outbox.FAILED)
         return Ids(nato, hostile, other, failed, nato_alerts[0])
     finally:
         store.close()
