@@ -36,7 +36,7 @@ from _common import corpus, machine, median, percentile, verdict
 from monitor.desk.app import create_app
 from monitor.desk.auth import hash_password
 from monitor.desk.context import DeskContext
-from monitor.desk.settings import parse_desk_settings
+from monitor.settings.desk import parse_desk_settings
 from monitor.store import search
 from monitor.store.database import Store
 from monitor.store.times import format_time

@@ -27,9 +27,9 @@ from monitor.desk import api, pages
 from monitor.desk.app import create_app
 from monitor.desk.context import DeskContext
 from monitor.desk.server import DeskRefused, DeskServer, make_desk_server
-from monitor.desk.settings import parse_desk_settings
 from monitor.errors import ConfigError
 from monitor.fetch.client import HttpSettings
+from monitor.settings.desk import parse_desk_settings
 from monitor.store import desk as store
 
 
@@ -91,17 +91,19 @@ def test_settings_defaults_and_errors() -> None:
 
 def test_refuses_a_network_address_without_users(tmp_path: Path) -> None:
     with pytest.raises(DeskRefused, match=r"0\.0\.0\.0"):
-        make_desk_server({"host": "0.0.0.0"}, tmp_path / "m.db", (), HttpSettings())
+        make_desk_server(parse_desk_settings({"host": "0.0.0.0"}), tmp_path / "m.db", (), HttpSettings())
     # with a user it may listen there (behind the operator's proxy); disabled, there is no server at all
-    assert make_desk_server(desk_data.desk_table(host="0.0.0.0"), tmp_path / "m.db", (), HttpSettings())
-    assert make_desk_server({"enabled": False, "host": "0.0.0.0"}, tmp_path / "m.db", (), HttpSettings()) is None
+    with_user = parse_desk_settings(desk_data.desk_table(host="0.0.0.0"))
+    assert make_desk_server(with_user, tmp_path / "m.db", (), HttpSettings())
+    disabled = parse_desk_settings({"enabled": False, "host": "0.0.0.0"})
+    assert make_desk_server(disabled, tmp_path / "m.db", (), HttpSettings()) is None
 
 
 def test_config_keeps_the_desk_table(tmp_path: Path) -> None:
     from monitor.settings.config import parse_config
 
     config = parse_config({"desk": {"port": 9000, "timezone": "UTC"}})
-    assert parse_desk_settings(config.desk).port == 9000
+    assert config.desk.port == 9000
 
 
 # --- access ----------------------------------------------------------------------------------------------
@@ -581,3 +583,18 @@ def test_api_bodies_follow_their_documented_schemas(fresh: tuple[Path, desk_data
             answer = client.post(url, json=bad, headers=auth)
             assert answer.status_code == 400, (route, bad, answer.status_code, answer.text)
             assert "400" in op["responses"]
+
+
+def test_desk_keys_are_registry_keys_with_env_overrides_and_masked_secrets(tmp_path: Path) -> None:
+    from monitor.settings.config import parse_config
+    from monitor.settings.dump import MASK, effective
+
+    data = {"desk": {"port": 9100, "users": {"huda": {"role": "editor", "password_hash": "$argon2id$secret"}}}}
+    config = parse_config(data, environ={"MONITOR_DESK_PORT": "9200"})
+    assert config.desk.port == 9200 and config.desk.users[0].role == "editor"
+    dumped = effective(config)["desk"]
+    assert dumped["users"]["huda"]["password_hash"] == MASK and "$argon2id$secret" not in repr(config.desk)
+    with pytest.raises(ConfigError, match=r"'desk\.colour': unknown key"):
+        parse_config({"desk": {"colour": "blue"}}, environ={})
+    with pytest.raises(ConfigError, match=r"'desk\.users\.huda\.role'"):
+        parse_config({"desk": {"users": {"huda": {"role": "admin", "password_hash": "x"}}}}, environ={})

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 from monitor.desk.app import create_app  # noqa: E402
 from monitor.desk.context import DeskContext  # noqa: E402
-from monitor.desk.settings import parse_desk_settings  # noqa: E402
+from monitor.settings.desk import parse_desk_settings  # noqa: E402
 
 AUTH = {"Authorization": f"Bearer {desk_data.EDITOR_TOKEN}"}
 

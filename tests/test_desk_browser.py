@@ -15,7 +15,7 @@ import pytest
 
 from monitor.desk.context import DeskContext
 from monitor.desk.server import DeskServer
-from monitor.desk.settings import parse_desk_settings
+from monitor.settings.desk import parse_desk_settings
 from monitor.store import desk as store
 
 CHROMIUM = os.environ.get("DESK_CHROMIUM", "/usr/bin/chromium")

@@ -13,7 +13,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from monitor.desk.settings import DeskSettings
+from monitor.settings.desk import DeskSettings
 
 _hasher = PasswordHasher()
 # Checked when the user name is unknown, so a wrong name costs as long as a wrong password.

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from monitor.desk.auth import LOCAL, Principal, check_token, csrf_ok, session_principal
-from monitor.desk.settings import DeskSettings, is_loopback
+from monitor.settings.desk import DeskSettings, is_loopback
 from monitor.settings.sections import HttpSettings
 from monitor.settings.topics import Topic
 from monitor.store import desk as store

@@ -6,17 +6,16 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 
 from monitor.desk.app import create_app
 from monitor.desk.context import DeskContext, utc_now
-from monitor.desk.settings import check_listening, is_loopback, parse_desk_settings
 from monitor.errors import ConfigError
+from monitor.settings.desk import DeskSettings, check_listening, is_loopback
 from monitor.settings.sections import HttpSettings
 from monitor.settings.topics import Topic
 from monitor.store import desk as store
@@ -95,15 +94,14 @@ class DeskServer:
 
 
 def make_desk_server(
-    raw: Mapping[str, Any],
+    settings: DeskSettings,
     database_path: Path,
     topics: Sequence[Topic],
     http: HttpSettings,
     clock: Callable[[], datetime] = utc_now,
 ) -> DeskServer | None:
-    """The desk for the config's [desk] table (not yet listening), or None when disabled. ConfigError on a bad
-    table, DeskRefused when it would be open to the network."""
-    settings = parse_desk_settings(raw)
+    """The desk as configured (not yet listening), or None when disabled. DeskRefused when it would be open
+    to the network."""
     if not settings.enabled:
         return None
     return DeskServer(DeskContext(settings, database_path, tuple(topics), http, clock))

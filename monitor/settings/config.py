@@ -17,6 +17,7 @@ from typing import Any
 from monitor.errors import ConfigError
 from monitor.settings import registry
 from monitor.settings.alerts import AlertsConfig, parse_alerts
+from monitor.settings.desk import DeskSettings, parse_desk_settings
 from monitor.settings.sections import (
     FeedConfig,
     HttpSettings,
@@ -64,7 +65,7 @@ class Config:
     database_url: str | None = None  # a PostgreSQL URL: the store lives there instead of database_path
     # the TOML data after environment overrides, for `monitor config` (settings/dump.py fills defaults)
     data: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    desk: Mapping[str, Any] = field(default_factory=dict)  # raw [desk] table, validated by monitor.desk.settings
+    desk: DeskSettings = field(default_factory=DeskSettings)
 
     def feed_interval_minutes(self, url: str) -> int | None:
         """The feed's fixed poll interval from [[feeds]] interval_minutes, or None (adaptive)."""
@@ -129,7 +130,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None = None, environ: Map
         alerts=parse_alerts(table("alerts"), origins.get("alerts")),
         ops=parse_ops_settings(table("ops"), origins.get("ops")),
         data=data,
-        desk=table("desk"),
+        desk=parse_desk_settings(table("desk"), origins.get("desk"), environ),
     )
 
 

@@ -64,6 +64,13 @@ def effective(config: Config) -> dict[str, Any]:
             for group in topic.groups
         }
         tree["topics"][topic.name] = filled
+    raw_desk = data.get("desk", {})
+    desk = _filled(raw_desk, registry.DESK.keys)
+    for name, section in (("users", registry.DESK_USER), ("tokens", registry.DESK_TOKEN)):
+        entries = raw_desk.get(name, {}) if isinstance(raw_desk, Mapping) else {}
+        if entries:
+            desk[name] = {entry: _filled(raw, section.keys) for entry, raw in entries.items()}
+    tree["desk"] = desk
     tree["feeds"] = [
         _filled(raw, registry.FEEDS.keys, {"name": feed.name})
         for raw, feed in zip(data.get("feeds", []), config.feeds, strict=True)
@@ -96,6 +103,10 @@ def to_toml(config: Config) -> str:
         table(f"[topics.{topic_name}]", topic)
         for group_name, group in topic["groups"].items():
             table(f"[topics.{topic_name}.groups.{group_name}]", group)
+    table("[desk]", tree["desk"])
+    for kind in ("users", "tokens"):
+        for entry_name, entry in tree["desk"].get(kind, {}).items():
+            table(f"[desk.{kind}.{_key(entry_name)}]", entry)
     for feed in tree["feeds"]:
         table("[[feeds]]", feed)
     return "\n".join(lines)

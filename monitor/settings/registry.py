@@ -455,9 +455,65 @@ GROUP = Section(
     "One term group of a topic.",
 )
 
-PLAIN_SECTIONS: tuple[Section, ...] = (STORAGE, PIPELINE, HTTP, SCHEDULE, OPS, ALERTS)
+DESK_ROLES = ("viewer", "editor")
+
+
+def _sha256_hex(value: Any) -> str | None:
+    text = str(value).lower()
+    return None if len(text) == 64 and all(c in "0123456789abcdef" for c in text) else "must be 64 hex digits"
+
+
+DESK = _plain(
+    "desk",
+    "The analysts' desk: a right-to-left web interface and JSON API served by `monitor run` (docs/desk.md).",
+    Key("enabled", "boolean", True, "serve the desk while `monitor run` runs"),
+    Key(
+        "host",
+        "string",
+        "127.0.0.1",
+        "address to bind; a non-loopback address needs at least one [desk.users] or [desk.tokens] entry",
+        v.non_empty,
+    ),
+    Key("port", "integer", 8470, "TCP port (0 = any free port, logged at start)", v.between(0, 65535)),
+    Key("timezone", "string", "Asia/Baghdad", "IANA time zone the pages show times in", v.time_zone),
+    Key("language", "string", "ar", "interface language: 'ar' (right to left) or 'en'", v.one_of("ar", "en")),
+    Key("page_size", "integer", 50, "rows per page in the inbox and API lists (search shows at most 20)", v.positive),
+    Key("session_hours", "integer", 12, "how long a login lasts", v.positive),
+    Key("https", "boolean", False, "the desk is reached over https (a TLS proxy): cookies are sent only over https"),
+    Key(
+        "secret_key",
+        "string",
+        None,
+        "signs session cookies (MONITOR_DESK_SECRET works too); unset = a random key, logins end on restart",
+        secret=True,
+    ),
+)
+
+DESK_USER = Section(
+    "desk.users.NAME",
+    (
+        Key("role", "string", "viewer", "'viewer' reads; 'editor' also judges, retries and edits feeds",
+            v.one_of(*DESK_ROLES)),
+        Key("password_hash", "string", None, "argon2 hash of the password (`monitor desk hash-password`)",
+            required=True, secret=True),
+    ),
+    "One desk user; log in with NAME and the password.",
+)
+
+DESK_TOKEN = Section(
+    "desk.tokens.NAME",
+    (
+        Key("role", "string", "viewer", "'viewer' or 'editor', as for users", v.one_of(*DESK_ROLES)),
+        Key("sha256", "string", None, "SHA-256 hex digest of the API token (`monitor desk new-token`)",
+            _sha256_hex, required=True, secret=True),
+    ),
+    "One API token for /api/v1 (Authorization: Bearer TOKEN).",
+)
+
+PLAIN_SECTIONS: tuple[Section, ...] = (STORAGE, PIPELINE, HTTP, SCHEDULE, OPS, ALERTS, DESK)
 ALL_SECTIONS: tuple[Section, ...] = (
     STORAGE, PIPELINE, FEEDS, HTTP, SCHEDULE, OPS, ALERTS, CHANNEL, *CHANNEL_KINDS.values(), TOPIC, GROUP,
+    DESK, DESK_USER, DESK_TOKEN,
 )  # fmt: skip
 TOP_LEVEL = ("storage", "pipeline", "feeds", "http", "schedule", "topics", "alerts", "ops", "desk")
 
