@@ -14,6 +14,7 @@ import json
 import sys
 from typing import Any
 
+from monitor.cli.options import add_global_options
 from monitor.errors import MonitorError
 
 EXIT_OK = 0
@@ -67,14 +68,9 @@ def cmd_new_token(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _config_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", metavar="PATH", default=None, help="config file (default: $MONITOR_CONFIG or config/monitor.toml)"
-    )
-
-
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     feedback = subparsers.add_parser("feedback", help="the analysts' judgements made on the desk")
+    add_global_options(feedback)
     feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True)
     export = feedback_sub.add_parser(
         "export",
@@ -83,12 +79,15 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "article; where analysts disagree on a pair, the latest judgement is the label.",
     )
     export.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
-    _config_arg(export)
+    add_global_options(export)
     export.set_defaults(func=cmd_feedback_export)
 
     desk = subparsers.add_parser("desk", help="secrets for the desk's [desk] config table")
+    add_global_options(desk)
     desk_sub = desk.add_subparsers(dest="desk_command", required=True)
     hashing = desk_sub.add_parser("hash-password", help="print the argon2 password_hash line for [desk.users.NAME]")
+    add_global_options(hashing)
     hashing.set_defaults(func=cmd_hash_password)
     token = desk_sub.add_parser("new-token", help="print a new API token, and its sha256 line on stderr")
+    add_global_options(token)
     token.set_defaults(func=cmd_new_token)
