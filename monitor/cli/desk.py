@@ -31,7 +31,6 @@ def cmd_feedback_export(args: argparse.Namespace) -> int:
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     count = 0
     try:
-        store.ensure_desk_schema(conn)
         for record in store.labelled_records(conn):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1

@@ -102,7 +102,6 @@ def _feedback_records(config_path: str | None) -> list[dict[str, Any]]:
         raise MonitorError(f"no database yet at {database}")
     conn = desk.connect(database)
     try:
-        desk.ensure_desk_schema(conn)
         return list(desk.labelled_records(conn))
     finally:
         conn.close()

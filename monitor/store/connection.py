@@ -17,7 +17,6 @@ from pathlib import Path
 import sqlite_utils
 
 from monitor.errors import MonitorError
-from monitor.store import desk
 from monitor.store.migrations import LATEST_VERSION, migrate, schema_version
 
 BUSY_TIMEOUT_SECONDS = 30.0  # how long a write waits for another process's lock
@@ -99,7 +98,6 @@ def open_read_write(path: Path) -> sqlite_utils.Database:
         # every article (pipeline 1.29x bare extraction with FULL, 1.25x with NORMAL: docs/benchmarks.md).
         db.execute("PRAGMA synchronous = NORMAL")
         migrate(db)
-        desk.ensure_desk_schema(db.conn)  # idempotent, outside any transaction (its script commits)
         return db
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open database {path}: {exc}{_note(exc, path)}") from None

@@ -4,7 +4,6 @@ deliveries, and the desk's own tables (analysts' feedback, who has read which al
 INTERFACE used by monitor.desk (every function takes an open connection; writes commit nothing unless
 named `*_now` or run inside `write(conn)`):
     connect(path) -> sqlite3.Connection       one per request: the desk's threads never share one
-    ensure_desk_schema(conn) -> None          idempotent, outside any transaction
     inbox(conn, InboxQuery) -> list[InboxRow]
     article(conn, article_id) -> ArticleView | None
     record_feedback / feedback_for / labelled_records / topic_feedback
@@ -26,43 +25,16 @@ from typing import Any
 
 from monitor.models import Evidence
 from monitor.store import outbox, search
+from monitor.store.connection import open_read_write
 from monitor.store.times import format_time
-
-_SCHEMA = """
--- An analyst's judgement of one (article, topic): relevant or not. kind 'alert' judges an alert the monitor
--- raised, 'missed' says the article should have matched a topic it did not. One row per user and pair: a
--- changed mind replaces the earlier judgement.
-CREATE TABLE IF NOT EXISTS desk_feedback (
-    article_id TEXT NOT NULL REFERENCES articles(id),
-    topic      TEXT NOT NULL,
-    user       TEXT NOT NULL,
-    relevant   INTEGER NOT NULL CHECK (relevant IN (0, 1)),
-    kind       TEXT NOT NULL CHECK (kind IN ('alert', 'missed')),
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (article_id, topic, user)
-);
-CREATE INDEX IF NOT EXISTS desk_feedback_topic ON desk_feedback(topic);
-CREATE TABLE IF NOT EXISTS desk_reads (
-    user     TEXT NOT NULL,
-    alert_id TEXT NOT NULL REFERENCES alerts(id),
-    read_at  TEXT NOT NULL,
-    PRIMARY KEY (user, alert_id)
-);
--- The inbox lists alerts newest first, by topic or not: without these it sorts every alert per page.
-CREATE INDEX IF NOT EXISTS desk_alerts_created ON alerts(created_at, id);
-CREATE INDEX IF NOT EXISTS desk_alerts_topic_created ON alerts(topic, created_at, id);
-CREATE INDEX IF NOT EXISTS desk_alerts_source_created ON alerts(source, created_at, id);
--- An article's later near-copies ("also published by"). Partial: most articles copy nothing, and a full index
--- on a mostly-NULL column looks useless to the planner once ANALYZE has run, so it would scan every decision.
-CREATE INDEX IF NOT EXISTS desk_decisions_copies ON decisions(duplicate_of) WHERE duplicate_of IS NOT NULL;
-"""
-
 
 Connection = sqlite3.Connection  # what the desk passes around, without importing the driver itself
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """A connection in autocommit mode: reads see the latest commit, writes go through `write`."""
+    """A connection in autocommit mode: reads see the latest commit, writes go through `write`. The schema is
+    brought up to date first (the desk's tables are part of the migration chain)."""
+    open_read_write(path).conn.close()
     conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")  # as the store's own connection (WAL): no fsync per commit
@@ -72,11 +44,6 @@ def connect(path: Path) -> sqlite3.Connection:
 def probe(conn: sqlite3.Connection) -> None:
     """Raise when the database cannot be read (the desk's /healthz)."""
     conn.execute("SELECT 1 FROM articles LIMIT 1").fetchall()
-
-
-def ensure_desk_schema(conn: sqlite3.Connection) -> None:
-    """Create the desk's tables and indexes (idempotent). executescript commits: call outside transactions."""
-    conn.executescript(_SCHEMA)
 
 
 @contextmanager

@@ -291,6 +291,43 @@ def _migration_5(db: sqlite_utils.Database) -> None:
             db.execute(statement)
 
 
+_DESK_SCHEMA = """
+-- An analyst's judgement of one (article, topic): relevant or not. kind 'alert' judges an alert the monitor
+-- raised, 'missed' says the article should have matched a topic it did not. One row per user and pair: a
+-- changed mind replaces the earlier judgement.
+CREATE TABLE IF NOT EXISTS desk_feedback (
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    topic      TEXT NOT NULL,
+    user       TEXT NOT NULL,
+    relevant   INTEGER NOT NULL CHECK (relevant IN (0, 1)),
+    kind       TEXT NOT NULL CHECK (kind IN ('alert', 'missed')),
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (article_id, topic, user)
+);
+CREATE INDEX IF NOT EXISTS desk_feedback_topic ON desk_feedback(topic);
+CREATE TABLE IF NOT EXISTS desk_reads (
+    user     TEXT NOT NULL,
+    alert_id TEXT NOT NULL REFERENCES alerts(id),
+    read_at  TEXT NOT NULL,
+    PRIMARY KEY (user, alert_id)
+);
+-- The inbox lists alerts newest first, by topic or not: without these it sorts every alert per page.
+CREATE INDEX IF NOT EXISTS desk_alerts_created ON alerts(created_at, id);
+CREATE INDEX IF NOT EXISTS desk_alerts_topic_created ON alerts(topic, created_at, id);
+CREATE INDEX IF NOT EXISTS desk_alerts_source_created ON alerts(source, created_at, id);
+-- An article's later near-copies ("also published by"). Partial: most articles copy nothing, and a full index
+-- on a mostly-NULL column looks useless to the planner once ANALYZE has run, so it would scan every decision.
+CREATE INDEX IF NOT EXISTS desk_decisions_copies ON decisions(duplicate_of) WHERE duplicate_of IS NOT NULL;
+"""
+
+
+def _migration_6(db: sqlite_utils.Database) -> None:
+    """The analysts' desk: feedback, read marks, and the indexes its inbox and article pages need."""
+    for statement in _DESK_SCHEMA.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
 # Append new migrations here; never edit one that has shipped.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_1,
@@ -298,6 +335,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_3,
     _migration_4,
     _migration_5,
+    _migration_6,
 )
 LATEST_VERSION = len(MIGRATIONS)
 
