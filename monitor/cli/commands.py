@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "monitor.cli.db",
     "monitor.cli.demo",
     "monitor.cli.desk",
+    "monitor.cli.browse",
 )
 
 

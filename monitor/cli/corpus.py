@@ -10,8 +10,9 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
+from monitor.cli.progress import LineWriter, Progress
 from monitor.errors import MonitorError
 from monitor.parse.corpus_files import SIDECAR_SUFFIX, Problem, Record, read_path
 from monitor.runtime.corpus_import import ImportReport, import_records
@@ -35,12 +36,48 @@ def cmd_import(args: argparse.Namespace) -> int:
             for path in args.paths:
                 yield from read_path(Path(path))
 
-        report = import_records(store, records(), source=args.source, skip_near_copies=args.skip_near_copies,
-                                progress=sys.stderr)
+        last = ImportReport()
+
+        def seen(report: ImportReport) -> None:
+            nonlocal last
+            last = report
+            bar.update(report.read + len(report.problems))
+
+        # off a terminal import_records prints its own periodic lines, as it always has
+        with Progress("corpus import", _count_items(args.paths), plain=False) as bar:
+            interactive = bar.interactive
+            try:
+                report = import_records(
+                    store, records(), source=args.source, skip_near_copies=args.skip_near_copies,
+                    progress=cast(TextIO, LineWriter(bar)) if interactive else sys.stderr,
+                    on_item=seen, progress_lines=not interactive)
+            except KeyboardInterrupt:
+                bar.close()
+                print(f"corpus import interrupted: {last.added} articles added and committed ({last.read} read); "
+                      "run the same import again to continue: what is stored is not added twice", file=sys.stderr)
+                return 130
     finally:
         store.close()
     print(import_summary(report, args.skip_near_copies))
     return 1 if report.skipped_anything else 0
+
+
+def _count_items(paths: list[str]) -> int:
+    """How many records and problems the import will read, as read_path walks them: its progress total."""
+    count = 0
+    for name in paths:
+        path = Path(name)
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.suffix.lower() == ".jsonl":
+                try:
+                    with file.open("rb") as handle:
+                        count += sum(1 for line in handle if line.strip())
+                except OSError:
+                    count += 1
+            elif file.suffix.lower() == ".txt" or not path.is_dir():
+                count += 1
+    return count
 
 
 def import_summary(report: ImportReport, near_copies_asked: bool) -> str:

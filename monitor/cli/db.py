@@ -6,11 +6,13 @@ The work is in monitor.store.maintenance; this module parses the arguments and p
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from monitor.cli.progress import Progress
 from monitor.errors import MonitorError
 from monitor.store.connection import DatabaseError
 from monitor.store.maintenance import backup_database, check_database, explain
@@ -75,7 +77,17 @@ def cmd_prune(args: argparse.Namespace) -> int:
     path = _database_path(args)
     store = Store(path)
     try:
-        count = store.prune_texts(days, datetime.now(UTC), dry_run=args.dry_run)
+        with Progress("db prune", None) as bar:
+            def cleared(done: int, total: int) -> None:
+                if bar.total != total:
+                    bar.set_total(total)
+                bar.update(done)
+
+            count = store.prune_texts(days, datetime.now(UTC), dry_run=args.dry_run, on_progress=cleared)
+    except KeyboardInterrupt:
+        print("db prune interrupted: nothing was cleared (the prune is one transaction, rolled back)",
+              file=sys.stderr)
+        return 130
     except DatabaseError as exc:
         raise MonitorError(explain(exc, path)) from None
     finally:

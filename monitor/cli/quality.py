@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.cli.options import add_global_options
+from monitor.cli.progress import Progress
 from monitor.decide.evaluation import evaluate
 from monitor.decide.topics import match_topic
 from monitor.errors import ConfigError, MonitorError
@@ -113,7 +114,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         records += _feedback_records(args.config)
     elif not args.labelled:
         raise MonitorError("give LABELLED.jsonl files, --feedback, or both")
-    report = evaluate(records, load_topics(args.config))
+    try:
+        with Progress("eval", len(records), unit="records") as bar:
+            report = evaluate(records, load_topics(args.config), on_progress=lambda done, _total: bar.update(done))
+    except KeyboardInterrupt:
+        print(f"monitor eval interrupted after {bar.done} of {len(records)} records: no figures (they need "
+              "every record)", file=sys.stderr)
+        return 130
     nc = report.near_copy
     if not report.topics and not nc.tp + nc.fp + nc.fn + nc.tn:
         # nothing was measured: figures of 1.000 over zero cases would read as a perfect score

@@ -15,7 +15,7 @@ Pure: records in, numbers out.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,12 +110,16 @@ def _text(record: Mapping[str, Any]) -> tuple[str, str]:
     return str(record.get("title") or ""), str(record.get("text") or "")
 
 
-def evaluate(records: Iterable[Mapping[str, Any]], topics: Sequence[Topic]) -> Report:
+def evaluate(records: Iterable[Mapping[str, Any]], topics: Sequence[Topic],
+             on_progress: Callable[[int, int], None] | None = None) -> Report:
+    """Score every record; on_progress(records scored for topics, records) as the topic pass goes."""
     report = Report()
     by_name = {t.name: t for t in topics}
     rows = list(records)
 
-    for r in rows:
+    for done, r in enumerate(rows):
+        if on_progress is not None:
+            on_progress(done, len(rows))
         if r.get("task", "topic") != "topic":
             continue
         title, text = _text(r)
@@ -132,6 +136,8 @@ def evaluate(records: Iterable[Mapping[str, Any]], topics: Sequence[Topic]) -> R
                 key = (name, str(r.get("split") or "dev"), str(r["category"]))
                 report.categories.setdefault(key, Scores()).add(bool(truth), predicted, str(r.get("id")))
 
+    if on_progress is not None:
+        on_progress(len(rows), len(rows))
     index = MemoryCorpusIndex()
     corpus: dict[str, str] = {}
 

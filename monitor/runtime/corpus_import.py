@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
@@ -61,8 +61,13 @@ def article_id_of(record: Record) -> str:
 def import_records(
     store: Store, records: Iterator[Record | Problem], *, source: str = "import", skip_near_copies: bool = False,
     progress: TextIO | None = None, now: datetime | None = None,
+    on_item: Callable[[ImportReport], None] | None = None, progress_lines: bool = True,
 ) -> ImportReport:
-    """Store each record as a corpus article (articles + near-copy index + search index)."""
+    """Store each record as a corpus article (articles + near-copy index + search index).
+
+    Notes on skipped records and unreadable dates go to `progress`; so do periodic progress lines unless
+    not progress_lines (a caller showing a bar). `on_item` is called after each record or problem read.
+    """
     report = ImportReport()
     started = time.monotonic()
     seen_at = now or datetime.now(UTC)
@@ -97,6 +102,8 @@ def import_records(
             report.problems.append(item)
             if progress is not None:
                 print(f"corpus import: skipped {item.label}: {item.message}", file=progress)
+            if on_item is not None:
+                on_item(report)
             continue
         report.read += 1
         if item.date_note is not None:
@@ -107,7 +114,9 @@ def import_records(
         batch.append(item)
         if len(batch) >= BATCH:
             flush()
-        if progress is not None and report.read % PROGRESS_EVERY == 0:
+        if on_item is not None:
+            on_item(report)
+        if progress is not None and progress_lines and report.read % PROGRESS_EVERY == 0:
             rate = report.read / max(time.monotonic() - started, 1e-6)
             print(f"corpus import: {report.read} read, {report.added} added, {report.present} already "
                   f"present ({rate:.0f}/s)", file=progress, flush=True)

@@ -198,7 +198,8 @@ class Store:
         with self.transaction() as db:
             return search.rebuild(db.conn)
 
-    def prune_texts(self, older_than_days: int, now: datetime, dry_run: bool = False) -> int:
+    def prune_texts(self, older_than_days: int, now: datetime, dry_run: bool = False,
+                    on_progress: Callable[[int, int], None] | None = None) -> int:
         """Clear the text of articles past retention (see maintenance.py); returns how many."""
         with self.transaction() as db:
-            return maintenance.prune_texts(db.conn, older_than_days, now, dry_run)
+            return maintenance.prune_texts(db.conn, older_than_days, now, dry_run, on_progress)

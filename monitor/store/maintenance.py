@@ -204,7 +204,8 @@ _PRUNABLE = (
 )
 
 
-def prune_texts(conn: sqlite3.Connection, older_than_days: int, now: datetime, dry_run: bool = False) -> int:
+def prune_texts(conn: sqlite3.Connection, older_than_days: int, now: datetime, dry_run: bool = False,
+                on_progress: Callable[[int, int], None] | None = None) -> int:
     """Clear the text of articles past retention (see the module doc); returns how many.
 
     Runs in the caller's transaction. The daemon runs this once a day when [ops] retention_days > 0.
@@ -213,7 +214,9 @@ def prune_texts(conn: sqlite3.Connection, older_than_days: int, now: datetime, d
     rows = conn.execute(_PRUNABLE, (cutoff,)).fetchall()
     if dry_run:
         return len(rows)
-    for article_id, title in rows:
+    for done, (article_id, title) in enumerate(rows, start=1):
         conn.execute("UPDATE articles SET text = '', summary = '' WHERE id = ?", (article_id,))
         search.index_article(conn, article_id, title or "", "")
+        if on_progress is not None:
+            on_progress(done, len(rows))  # (cleared so far, to clear)
     return len(rows)

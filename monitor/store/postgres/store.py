@@ -406,15 +406,18 @@ class PostgresStore(Store):
         with self._connection() as conn:
             return pg_search.rebuild(conn)
 
-    def prune_texts(self, older_than_days: int, now: datetime, dry_run: bool = False) -> int:
+    def prune_texts(self, older_than_days: int, now: datetime, dry_run: bool = False,
+                    on_progress: Callable[[int, int], None] | None = None) -> int:
         cutoff = format_time(now - timedelta(days=older_than_days))
         with self._connection() as conn:
             rows = conn.execute(_sql(_PRUNABLE), [cutoff]).fetchall()
             if dry_run:
                 return len(rows)
-            for article_id, title in rows:
+            for done, (article_id, title) in enumerate(rows, start=1):
                 conn.execute("UPDATE articles SET text = '', summary = '' WHERE id = %s", [article_id])
                 pg_search.index_article(conn, article_id, title or "", "")
+                if on_progress is not None:
+                    on_progress(done, len(rows))
             return len(rows)
 
 
