@@ -321,7 +321,10 @@ class App:
             self.config.database_path,
         )
         try:
-            stop.wait()
+            # Wake up now and then: a signal the kernel hands to another thread only sets a flag, and the
+            # main thread runs the handler once it wakes, so an untimed wait could sleep through SIGTERM.
+            while not stop.wait(0.5):
+                pass
         finally:
             self.pipeline.stopping.set()
             if self.dispatcher is not None:
