@@ -1,6 +1,6 @@
 """Copy the small sample of real data the benchmarks use into bench/data/ (run once; the result is committed).
 
-    python bench/make_data.py --source /work/shared/data
+    python bench/make_data.py --source DATA_DIR      (DATA_DIR: the research data folder)
 
 Benchmarks never read the source folder: they read bench/data/ only, so they run on any checkout.
 What is copied (see bench/data/PROVENANCE.md for origins and licences):
@@ -31,7 +31,7 @@ CORPUS_FILES = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--source", type=Path, default=Path("/work/shared/data"))
+    parser.add_argument("--source", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=HERE / "data")
     args = parser.parse_args()
     out: Path = args.out
