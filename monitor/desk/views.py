@@ -104,10 +104,10 @@ def search(
         since=params.get("since") or None,
         until=params.get("until") or None,
         limit=page * size + 1,
+        # newest first unless asked for the best match: ranking scores every article holding the words
+        order="rank" if params.get("order") == "rank" else "stored",
     )
-    # newest first unless asked for the best match: ranking scores every article holding the words
-    ranked = params.get("order") == "rank"
-    hits = run_search(conn, query, filters) if ranked else store.search_newest(conn, query, filters)
+    hits = run_search(conn, query, filters)
     results = []
     for hit in hits[(page - 1) * size : page * size]:
         body = hit.text.replace(_MARK_START, "").replace(_MARK_END, "")

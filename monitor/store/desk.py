@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.models import Evidence
-from monitor.store import outbox, search
+from monitor.store import outbox
 from monitor.store.connection import open_read_write
 from monitor.store.times import format_time
 
@@ -519,41 +519,3 @@ def retry_deliveries(conn: sqlite3.Connection, ids: Sequence[str], now: datetime
     if not ids:
         return []
     return outbox.requeue(conn, list(ids), now)
-
-
-# --- search, newest first ----------------------------------------------------------------------------------
-
-
-def search_newest(conn: sqlite3.Connection, query: search.Query, filters: search.Filters) -> list[search.Hit]:
-    """Like monitor.store.search.search, newest first by the order articles were indexed, which is the order
-    they were stored: FTS5 walks its posting lists backwards and stops at the limit, so a common word costs
-    a page of rows, where ranking by bm25 scores every article that holds it."""
-    if not query.match:
-        return []
-    where = [f"{search.FTS_TABLE} MATCH ?"]
-    params: list[Any] = [query.match]
-    date = "COALESCE(a.published, a.seen_at)"
-    if filters.topic:
-        where.append("(',' || COALESCE(d.matched_topics, '') || ',') LIKE ('%,' || ? || ',%')")
-        params.append(filters.topic)
-    if filters.source:
-        where.append("a.source = ?")
-        params.append(filters.source)
-    if filters.since:
-        where.append(f"{date} >= ?")
-        params.append(filters.since)
-    if filters.until:
-        where.append(f"{date} <= ?")
-        params.append(filters.until + "~" if len(filters.until) == 10 else filters.until)
-    sql = (
-        f"SELECT a.id, a.title, a.text, a.source, COALESCE(a.url, ''), {date}, d.matched_topics, d.duplicate_of"
-        f" FROM {search.FTS_TABLE} JOIN {search.DOCS_TABLE} s ON s.rowid = {search.FTS_TABLE}.rowid"
-        " JOIN articles a ON a.id = s.article_id LEFT JOIN decisions d ON d.article_id = a.id"
-        f" WHERE {' AND '.join(where)} ORDER BY {search.FTS_TABLE}.rowid DESC LIMIT ?"
-    )
-    params.append(filters.limit)
-    return [
-        search.Hit(article_id=r[0], title=r[1] or "", text=r[2] or "", source=r[3] or "", url=r[4], date=r[5] or "",
-                   topics=tuple(t for t in (r[6] or "").split(",") if t), duplicate_of=r[7], rank=0.0)
-        for r in conn.execute(sql, params)
-    ]
