@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from monitor.store.database import Store
+from monitor.store.outbox_store import Outbox
 
 
 def open_store(path: Path, url: str | None = None, *, read_only: bool = False) -> Store:
@@ -15,3 +16,10 @@ def open_store(path: Path, url: str | None = None, *, read_only: bool = False) -
 
         return PostgresStore(url, read_only=read_only)
     return Store(path, read_only=read_only)
+
+
+def open_postgres_outbox(url: str) -> Outbox:
+    """The outbox of the PostgreSQL database at `url`, for a dispatcher that shares it with other workers."""
+    from monitor.store.postgres.outbox import PostgresOutbox
+
+    return PostgresOutbox(url)
