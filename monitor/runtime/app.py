@@ -73,6 +73,9 @@ class App:
         self.store = open_store(config.database_path, config.database_url)
         self.extractor = Extractor(config.pipeline.extract_timeout_seconds) if config.pipeline.fetch_pages else None
         self.fetcher = Fetcher(config.http)
+        shared = self.store.shared_politeness()
+        if shared is not None:  # several workers: the per-host limits hold across all of them
+            self.fetcher.gate.share_with(shared)
         self.index = self.store.corpus_index
         self.pipeline = Pipeline(config, self.store, self.fetcher, self.extractor, self.index, clock)
         if config.database_url:  # every worker dispatches; the outbox gives each channel to one at a time
