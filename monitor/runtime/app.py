@@ -70,7 +70,7 @@ class App:
     def __init__(self, config: Config, clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config
         self.clock = clock
-        self.store = open_store(config.database_path, config.database_url)
+        self.store = open_store(config.database_path, config.database_url, lease_seconds=config.lease_seconds)
         self.extractor = Extractor(config.pipeline.extract_timeout_seconds) if config.pipeline.fetch_pages else None
         self.fetcher = Fetcher(config.http)
         shared = self.store.shared_politeness()

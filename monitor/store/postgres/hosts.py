@@ -1,9 +1,11 @@
 """Per-host politeness shared by every worker on the database: the host's concurrency and request spacing.
 
-    host_slots        one row per slot taken: (host, slot number < concurrency, holder, until). A request
-                      takes the lowest free slot with one INSERT … ON CONFLICT DO UPDATE … WHERE the old
-                      holder's time ran out, so two workers racing for a slot get it once; a worker killed
-                      mid-request leaves its slot to run out (`until`: the request's longest wait + a margin).
+    host_slots        one row per slot taken: (host, slot number < concurrency, holder, the server process
+                      of the connection that took it, until). A request takes the lowest free slot with one
+                      INSERT … ON CONFLICT DO UPDATE … WHERE the slot is free, so two workers racing for a
+                      slot get it once. A slot is free when given back, when its time ran out (`until`: the
+                      request's longest wait + a margin), or when the session that took it is gone: a worker
+                      killed mid-request frees its slots as soon as the server sees its connections close.
     host_politeness   the host's next free start time. Each request moves it on by the interval in one
                       UPDATE and starts at the value it moved it from, so starts from all workers are spaced.
 Times are the database server's clock (seconds since the epoch), which every worker reads alike whatever its
@@ -25,19 +27,21 @@ from monitor.fetch.hosts import HostBusy
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 0.05  # how often a request waiting for a slot of a busy host asks again
-SLOT_MARGIN_SECONDS = 60.0  # a slot outlives its request's longest wait by this much before another may take it
+SLOT_MARGIN_SECONDS = 30.0  # a slot outlives its request's longest wait by this much before another may take it
 
 _TAKE_SLOT = """
 WITH now AS (SELECT extract(epoch FROM clock_timestamp()) AS t),
 free AS (
     SELECT s FROM generate_series(0, %(concurrency)s - 1) AS s
-    WHERE NOT EXISTS (SELECT 1 FROM host_slots h, now WHERE h.host = %(host)s AND h.slot = s AND h.until > now.t)
+    WHERE NOT EXISTS (SELECT 1 FROM host_slots h, now WHERE h.host = %(host)s AND h.slot = s AND h.until > now.t
+                      AND EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = h.pid))
     ORDER BY s LIMIT 1
 )
-INSERT INTO host_slots (host, slot, holder, until)
-SELECT %(host)s, free.s, %(holder)s, now.t + %(hold)s FROM free, now
-ON CONFLICT (host, slot) DO UPDATE SET holder = excluded.holder, until = excluded.until
+INSERT INTO host_slots (host, slot, holder, pid, until)
+SELECT %(host)s, free.s, %(holder)s, pg_backend_pid(), now.t + %(hold)s FROM free, now
+ON CONFLICT (host, slot) DO UPDATE SET holder = excluded.holder, pid = excluded.pid, until = excluded.until
     WHERE host_slots.until <= extract(epoch FROM clock_timestamp())
+       OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = host_slots.pid)
 RETURNING slot, extract(epoch FROM clock_timestamp())
 """
 

@@ -177,6 +177,7 @@ _HOSTS = (
     host   TEXT NOT NULL,
     slot   INTEGER NOT NULL,
     holder TEXT NOT NULL,
+    pid    INTEGER NOT NULL,           -- pg_backend_pid() of the session that took it; gone = the slot is free
     until  DOUBLE PRECISION NOT NULL,  -- the server's epoch seconds; past it the slot is free
     PRIMARY KEY (host, slot)
 )""",

@@ -5,7 +5,9 @@ for the block, and the operations called inside join its transaction (nested blo
 What differs from SQLite because several processes share the database:
     due_feeds        claims the due feeds (FOR UPDATE SKIP LOCKED) with a lease; update_feed, which records
                      the poll's outcome, ends it. A worker that dies leaves its lease to expire, after which
-                     another worker takes the feed over.
+                     another worker takes the feed over. A worker may claim again the feeds it holds itself
+                     (the caller skips those it is still polling): a poll whose outcome the database could
+                     not take (connection lost) is polled again by its worker, not left to the lease.
     atomic           also takes a transaction-level advisory lock, so a near-copy check and the write it
                      decides run on one worker at a time, as they run under one lock in one SQLite process.
     exclusive_job    a session advisory lock: a daily or per-cycle job runs on one worker at a time.
@@ -186,7 +188,7 @@ class PostgresStore(Store):
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(
                 f"WITH picked AS (SELECT url FROM feeds WHERE enabled = 1{due}"
-                " AND (lease_until IS NULL OR lease_until <= %(now)s) FOR UPDATE SKIP LOCKED)"
+                " AND (lease_until IS NULL OR lease_until <= %(now)s OR leased_by = %(worker)s) FOR UPDATE SKIP LOCKED)"
                 " UPDATE feeds f SET lease_until = %(until)s, leased_by = %(worker)s FROM picked"
                 " WHERE f.url = picked.url RETURNING f.*",
                 {"now": stamp, "until": format_time(now + self.lease), "worker": self.worker},
