@@ -256,8 +256,12 @@ class App:
     def run_forever(self, stop: threading.Event | None = None) -> None:
         """The daemon: poll due feeds and deliver alerts until SIGINT/SIGTERM (or `stop` is set)."""
         stop = stop or threading.Event()
-        desk = make_desk_server(self.config.desk, self.config.database_path, self.config.topics, self.config.http,
-                                self.clock)
+        desk = None
+        if self.config.database_url is None:
+            desk = make_desk_server(self.config.desk, self.config.database_path, self.config.topics,
+                                    self.config.http, self.clock)
+        elif self.config.desk.enabled:  # it would open (and several workers lock) a SQLite file instead
+            log.warning("the desk reads the SQLite file only: not started on PostgreSQL ([desk] enabled is ignored)")
 
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             if stop.is_set():
