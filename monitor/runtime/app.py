@@ -303,7 +303,7 @@ class App:
         if self.config.ops.enabled:
             ops_server = make_ops_server(
                 self.config.ops,
-                self.config.database_path,
+                self.config.database_url or self.config.database_path,
                 self.metrics,
                 scheduler_alive=lambda: bool(scheduler.running),
                 topics=[t.name for t in self.config.topics],
