@@ -93,6 +93,10 @@ class App:
             per_host=config.http.per_host_concurrency,
             on_done=self._observe_poll,
         )
+        # Several workers share the due feeds (PostgreSQL): each claims a few more than its lanes can start,
+        # and claims again as soon as its queue runs dry, instead of one worker claiming them all.
+        self._claim_batch = 2 * config.pipeline.workers if config.database_url else None
+        self._wake_poll: Callable[[], None] = lambda: None
         self.store.sync_feeds([(f.url, f.name, f.enabled) for f in config.feeds], clock())
         self.pipeline.load_seeds()
 
@@ -110,6 +114,8 @@ class App:
 
     def _observe_poll(self, poll: PollReport) -> None:
         self.tally.add(poll)
+        if self._claim_batch is not None and self.lanes.waiting() == 0:
+            self._wake_poll()  # a lane is free and nothing waits for it: claim more due feeds now
         if poll.paused:
             log.debug("feed %s: host paused, polled once the pause ends", poll.feed_url, extra={"feed": poll.feed_url})
             return
@@ -181,9 +187,11 @@ class App:
             started = time.monotonic()
             # Hand out what is due and return: slow polls finish on their own lanes, and a feed whose
             # host is paused is not due until the pause ends.
+            # (the limit counts the feeds this worker is polling: it may claim those again, see due_feeds)
+            limit = None if self._claim_batch is None else self._claim_batch + self.lanes.in_flight()
             due = [
                 feed
-                for feed in self.store.due_feeds(self.clock())
+                for feed in self.store.due_feeds(self.clock(), limit)
                 if not self.lanes.busy(feed.url) and not self.fetcher.gate.refuses(host_of(feed))
             ]
             self.lanes.start(interleave_by_host(due))
@@ -299,6 +307,14 @@ class App:
                 log.debug("could not wake the dispatcher", exc_info=True)
 
         self.pipeline.on_alerts_queued = deliver_now
+
+        def poll_now() -> None:
+            try:
+                scheduler.modify_job("poll", next_run_time=datetime.now(UTC))
+            except Exception:  # shutting down
+                log.debug("could not wake the poll job", exc_info=True)
+
+        self._wake_poll = poll_now
         ops_server = None
         if self.config.ops.enabled:
             ops_server = make_ops_server(
