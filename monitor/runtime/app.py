@@ -71,7 +71,11 @@ class App:
         self.config = config
         self.clock = clock
         self.store = open_store(config.database_path, config.database_url)
-        self.extractor = Extractor(config.pipeline.extract_timeout_seconds) if config.pipeline.fetch_pages else None
+        self.extractor = (
+            Extractor(config.pipeline.extract_timeout_seconds, topics=config.topics)
+            if config.pipeline.fetch_pages
+            else None
+        )
         self.fetcher = Fetcher(config.http)
         self.index = self.store.corpus_index
         self.pipeline = Pipeline(config, self.store, self.fetcher, self.extractor, self.index, clock)

@@ -7,6 +7,7 @@
     strip_clitics(token) -> str    token without leading conjunction/preposition/article (و ف ب ل ك ال لل …)
     normalize_with_offsets(text)   normalised text plus, per character, its offset in the original text
     clitic_readings(token)         every proclitics + base reading of a token, memoised (what the matcher uses)
+    index_terms(text)              tokens without their proclitics: the search index's terms, the near-copy keys
 
 Pure: no I/O.
 """
@@ -166,3 +167,8 @@ def clitic_readings(token: str) -> tuple[str, ...]:
         if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_BASE:
             bases.append(token[len(prefix) :])
     return tuple(sorted(set(bases), key=len, reverse=True))
+
+
+def index_terms(text: str) -> list[str]:
+    """The normalised tokens of `text` without their proclitics (والعراق → عراق)."""
+    return [strip_clitics(token) for token in tokenize(text)]
