@@ -50,6 +50,7 @@ class Run:
     cpu_main: float
     articles: int
     worker_rss: int = 0  # largest resident size one extraction worker reached
+    main_rss: int = 0  # largest resident size of the daemon's main process
 
     @property
     def per_second(self) -> float:
@@ -118,8 +119,7 @@ def run_daemon(label: str, checkout: Path, work: Path, site: FaultServer, feeds:
                 seconds = _cpu_seconds(pid)
                 if seconds is not None:
                     cpu[pid] = seconds
-                if pid != proc.pid:
-                    rss[pid] = max(rss.get(pid, 0), size)
+                rss[pid] = max(rss.get(pid, 0), size)
             time.sleep(0.2)
         wall = time.perf_counter() - began
     if proc.returncode not in (0, 1):  # 1: some feed or article failed; the count below says what was stored
@@ -135,8 +135,8 @@ def run_daemon(label: str, checkout: Path, work: Path, site: FaultServer, feeds:
               flush=True)
     main_cpu = cpu.get(proc.pid, 0.0)
     # the forkserver's own small share counts as worker time: it exists only for the pool
-    return Run(label, wall, sum(cpu.values()), main_cpu, articles,
-               max((v for v in rss.values() if v > 60 * 2**20), default=max(rss.values(), default=0)))
+    main_rss = rss.pop(proc.pid, 0)
+    return Run(label, wall, sum(cpu.values()), main_cpu, articles, max(rss.values(), default=0), main_rss)
 
 
 def serve(site: FaultServer, pages: list[tuple[str, str, bytes]], feeds: int) -> None:
@@ -204,7 +204,8 @@ def main() -> None:
                     print(f"round {r + 1} {label}: {run.articles} articles, wall {run.wall:.1f} s "
                           f"({run.per_second:.1f}/s), CPU {run.cpu:.1f} s ({run.cpu / run.articles * 1000:.1f} ms per "
                           f"article{f', main process {run.cpu_main / run.articles * 1000:.1f}' if run.cpu_main else ''}"
-                          f"){f', largest worker {run.worker_rss / 2**20:.0f} MiB' if run.worker_rss else ''}; "
+                          f"){f', RSS main {run.main_rss / 2**20:.0f} MiB' if run.main_rss else ''}"
+                          f"{f', largest worker {run.worker_rss / 2**20:.0f} MiB' if run.worker_rss else ''}; "
                           f"load {load_average()}", flush=True)
         bare = runs["bare x2"]
         bare_rate = median([r.per_second for r in bare])
@@ -217,7 +218,8 @@ def main() -> None:
             print(f"RESULT daemon {label}: {rate:.1f} articles/s wall = {rate / bare_rate:.2f}x bare x2; "
                   f"{1000 / cpu_rate:.1f} ms CPU per article (main process "
                   f"{median([d.cpu_main / d.articles for d in daemon]) * 1000:.1f}) = CPU ratio "
-                  f"{cpu_rate / bare_cpu_rate:.2f}x bare; largest worker "
+                  f"{cpu_rate / bare_cpu_rate:.2f}x bare; RSS: main process "
+                  f"{median([d.main_rss for d in daemon]) / 2**20:.0f} MiB, largest worker "
                   f"{median([d.worker_rss for d in daemon]) / 2**20:.0f} MiB")
         ours = runs["this checkout"]
         ratio = median([d.per_second for d in ours]) / bare_rate

@@ -204,36 +204,42 @@ def _may_mention(topic: Topic, words: frozenset[str]) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _required_openers(topic: Topic) -> tuple[tuple[str, _TermIndex], ...]:
-    return tuple((g.name, _TermIndex(g.terms)) for g in topic.groups if g.name in topic.require)
+def _groups_of_terms(topic: Topic) -> dict[Term, frozenset[str]]:
+    """Each group term of `topic` -> the groups it belongs to."""
+    groups: dict[Term, set[str]] = {}
+    for group in topic.groups:
+        for term in group.terms:
+            groups.setdefault(term, set()).add(group.name)
+    return {term: frozenset(names) for term, names in groups.items()}
 
 
 def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | None:
-    """A required group none of whose terms can start at any of these words, when no exclusion can either.
+    """A required group none of whose terms can occur among these words, when no exclusion can start there.
 
     Such an article cannot match: a group is mentioned only through its own terms (refer terms count only
     after one), and every unit needs every required group, so the score is 0 and only the evidence of the
-    other groups' mentions is lost. A bonus group's common words alone (mission, training) no longer send
-    an unrelated article through the full analysis. None when the full path must decide.
+    other groups' mentions is lost. A term can occur only if it can start at one of the words and each of
+    its other words is among them too, so a bonus group's common words (mission, training) or a phrase
+    such as مهمة الناتو in an article without الناتو no longer send it through the full analysis. None
+    when the full path must decide.
     """
-    if topic.threshold <= 0 or (topic.exclude and _any_opener(_compile(topic.exclude), words)):
+    if topic.threshold <= 0:
         return None
-    readings = frozenset(r for word in words for r in clitic_readings(word))
-    for name, index in _required_openers(topic):
-        if not _any_possible_term(index, words, readings):
-            return name
-    return None
-
-
-def _any_possible_term(index: _TermIndex, words: frozenset[str], readings: frozenset[str]) -> bool:
-    """Some term can start at one of these words and each of its other words is among them too (a phrase
-    such as مهمة الناتو is not a possible NATO mention in an article without الناتو)."""
+    index, groups_of = _openers(topic), _groups_of_terms(topic)
+    readings: frozenset[str] | None = None
+    possible: set[str] = set()
     for word in words:
-        for term in index.candidates(clitic_readings(word)):
-            if all(_token_matches(pattern, tuple(readings)) if pattern.endswith("*")
-                   else pattern in readings or _bare(pattern) in readings for pattern in term.tokens[1:]):
-                return True
-    return False
+        for term in index.candidates(clitic_readings(word)):  # memoised by _may_mention just before
+            if term not in groups_of or term in topic.exclude:
+                return None  # an exclusion can start here: the full path decides
+            if groups_of[term] <= possible:
+                continue
+            if readings is None:
+                readings = frozenset(r for w in words for r in clitic_readings(w))
+            if all(_token_matches(p, tuple(readings)) if p.endswith("*") else p in readings or _bare(p) in readings
+                   for p in term.tokens[1:]):
+                possible |= groups_of[term]
+    return next((name for name in topic.require if name not in possible), None)
 
 
 def _keep_longest(mentions: list[_Mention]) -> list[_Mention]:

@@ -143,16 +143,14 @@ def iter_tokens(normalized: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(normalized)]
 
 
-@lru_cache(maxsize=65536)
 def strip_clitics(token: str) -> str:
     """The token without leading و/ف, ب/ك/ل and the article ال (والناتو → ناتو, للعراق → عراق).
 
     Only prefixes are removed, never suffixes: عراقيل stays عراقيل, so look-alikes keep their identity.
+    That is the shortest of the token's readings (the longest proclitic sequence that leaves a base), so
+    it shares clitic_readings' memo rather than keeping a second one of the same words.
     """
-    for prefix in _PROCLITICS:
-        if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_BASE:
-            return token[len(prefix) :]
-    return token
+    return clitic_readings(token)[-1]
 
 
 @lru_cache(maxsize=65536)
