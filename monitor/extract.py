@@ -11,6 +11,11 @@ comparison is kept as a safety net: it runs only when the fast text looks wrong,
 to be an article, or the page holds a long block of paragraphs (its longest run of sibling `<p>`
 elements) of which the fast text holds less than half the words: fast mode then took menus or
 teasers for the article.
+
+The workers also do the article's text work (decide/analysis.py: near-copy fingerprint, topic results,
+search terms) and send back one AnalysedPage, so the main process, which holds one GIL for every feed
+lane, only looks the fingerprint up and writes the transaction. The topics reach each worker once, at
+its start (pool initializer), not with every page.
 """
 
 from __future__ import annotations
