@@ -71,7 +71,11 @@ class App:
         self.config = config
         self.clock = clock
         self.store = open_store(config.database_path, config.database_url, lease_seconds=config.lease_seconds)
-        self.extractor = Extractor(config.pipeline.extract_timeout_seconds) if config.pipeline.fetch_pages else None
+        self.extractor = (
+            Extractor(config.pipeline.extract_timeout_seconds, topics=config.topics)
+            if config.pipeline.fetch_pages
+            else None
+        )
         self.fetcher = Fetcher(config.http)
         shared = self.store.shared_politeness()
         if shared is not None:  # several workers: the per-host limits hold across all of them

@@ -280,7 +280,8 @@ class PostgresStore(Store):
         )
         if not cur.rowcount:
             return False
-        pg_search.index_article(conn, article.article_id, article.extracted.title, article.extracted.text)
+        pg_search.index_article(conn, article.article_id, article.extracted.title, article.extracted.text,
+                                article.search_terms)
         return True
 
     def record_article(
