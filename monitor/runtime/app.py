@@ -97,6 +97,10 @@ class App:
             per_host=config.http.per_host_concurrency,
             on_done=self._observe_poll,
         )
+        # Several workers share the due feeds (PostgreSQL): each claims a few more than its lanes can start,
+        # and claims again as soon as its queue runs dry, instead of one worker claiming them all.
+        self._claim_batch = 2 * config.pipeline.workers if config.database_url else None
+        self._wake_poll: Callable[[], None] = lambda: None
         self.store.sync_feeds([(f.url, f.name, f.enabled) for f in config.feeds], clock())
         self.pipeline.load_seeds()
 
@@ -114,6 +118,8 @@ class App:
 
     def _observe_poll(self, poll: PollReport) -> None:
         self.tally.add(poll)
+        if self._claim_batch is not None and self.lanes.waiting() == 0:
+            self._wake_poll()  # a lane is free and nothing waits for it: claim more due feeds now
         if poll.paused:
             log.debug("feed %s: host paused, polled once the pause ends", poll.feed_url, extra={"feed": poll.feed_url})
             return
@@ -185,9 +191,11 @@ class App:
             started = time.monotonic()
             # Hand out what is due and return: slow polls finish on their own lanes, and a feed whose
             # host is paused is not due until the pause ends.
+            # (the limit counts the feeds this worker is polling: it may claim those again, see due_feeds)
+            limit = None if self._claim_batch is None else self._claim_batch + self.lanes.in_flight()
             due = [
                 feed
-                for feed in self.store.due_feeds(self.clock())
+                for feed in self.store.due_feeds(self.clock(), limit)
                 if not self.lanes.busy(feed.url) and not self.fetcher.gate.refuses(host_of(feed))
             ]
             self.lanes.start(interleave_by_host(due))
@@ -260,8 +268,12 @@ class App:
     def run_forever(self, stop: threading.Event | None = None) -> None:
         """The daemon: poll due feeds and deliver alerts until SIGINT/SIGTERM (or `stop` is set)."""
         stop = stop or threading.Event()
-        desk = make_desk_server(self.config.desk, self.config.database_path, self.config.topics, self.config.http,
-                                self.clock)
+        desk = None
+        if self.config.database_url is None:
+            desk = make_desk_server(self.config.desk, self.config.database_path, self.config.topics,
+                                    self.config.http, self.clock)
+        elif self.config.desk.enabled:  # it would open (and several workers lock) a SQLite file instead
+            log.warning("the desk reads the SQLite file only: not started on PostgreSQL ([desk] enabled is ignored)")
 
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             if stop.is_set():
@@ -299,11 +311,19 @@ class App:
                 log.debug("could not wake the dispatcher", exc_info=True)
 
         self.pipeline.on_alerts_queued = deliver_now
+
+        def poll_now() -> None:
+            try:
+                scheduler.modify_job("poll", next_run_time=datetime.now(UTC))
+            except Exception:  # shutting down
+                log.debug("could not wake the poll job", exc_info=True)
+
+        self._wake_poll = poll_now
         ops_server = None
         if self.config.ops.enabled:
             ops_server = make_ops_server(
                 self.config.ops,
-                self.config.database_path,
+                self.config.database_url or self.config.database_path,
                 self.metrics,
                 scheduler_alive=lambda: bool(scheduler.running),
                 topics=[t.name for t in self.config.topics],

@@ -94,7 +94,9 @@ class Store:
         with self.lock:
             return feeds.rows(self.db, enabled_only)
 
-    def due_feeds(self, now: datetime) -> list[FeedRow]:
+    def due_feeds(self, now: datetime, limit: int | None = None) -> list[FeedRow]:
+        """The feeds due at `now`; `limit` is for a backend shared by several workers (PostgreSQL), where a
+        worker claims only as many as it can start soon: one process owns a SQLite file and takes them all."""
         with self.lock:
             return feeds.due(self.db, now)
 

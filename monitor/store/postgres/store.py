@@ -174,21 +174,25 @@ class PostgresStore(Store):
             row.pop("leased_by", None)
         return list(rows)
 
-    def due_feeds(self, now: datetime) -> list[FeedRow]:
-        """Claim the due feeds no other worker holds, for this worker, until the lease runs out."""
-        return self._claim(now, due_only=True)
+    def due_feeds(self, now: datetime, limit: int | None = None) -> list[FeedRow]:
+        """Claim the due feeds no other worker holds (the `limit` that fell due first), for this worker,
+        until the lease runs out. A limit leaves the rest to the other workers instead of one worker
+        claiming every due feed and polling them one after the other."""
+        return self._claim(now, due_only=True, limit=limit)
 
     def claim_enabled_feeds(self, now: datetime) -> list[FeedRow]:
         """Claim every enabled feed no other worker holds, due or not (`monitor once`)."""
         return self._claim(now, due_only=False)
 
-    def _claim(self, now: datetime, due_only: bool) -> list[FeedRow]:
+    def _claim(self, now: datetime, due_only: bool, limit: int | None = None) -> list[FeedRow]:
         stamp = format_time(now)
         due = " AND (next_poll_at IS NULL OR next_poll_at <= %(now)s)" if due_only else ""
+        first = f" ORDER BY next_poll_at NULLS FIRST, url LIMIT {int(limit)}" if limit else ""
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(
                 f"WITH picked AS (SELECT url FROM feeds WHERE enabled = 1{due}"
-                " AND (lease_until IS NULL OR lease_until <= %(now)s OR leased_by = %(worker)s) FOR UPDATE SKIP LOCKED)"
+                " AND (lease_until IS NULL OR lease_until <= %(now)s OR leased_by = %(worker)s)"
+                f"{first} FOR UPDATE SKIP LOCKED)"
                 " UPDATE feeds f SET lease_until = %(until)s, leased_by = %(worker)s FROM picked"
                 " WHERE f.url = picked.url RETURNING f.*",
                 {"now": stamp, "until": format_time(now + self.lease), "worker": self.worker},
