@@ -376,7 +376,9 @@ class Pipeline:
                     extracted = ExtractedText(
                         title=analysed.title, text=analysed.page.text, language=analysed.page.language, method="page"
                     )
-                    return ReadArticle(extracted, analysed.analysis)
+                    # A pool started with other topics than this pipeline's: its topic results would be wrong.
+                    same_topics = self.extractor.topics == tuple(self.config.topics)
+                    return ReadArticle(extracted, analysed.analysis if same_topics else None)
         if entry.link and reason not in ("page fetching disabled",):
             log.info("article %s: using feed summary (%s)", entry.link, reason, extra={"article": entry.link})
         summary = ExtractedText(title=entry.title, text=feed_text, language=None, method="feed", fallback_reason=reason)
