@@ -29,6 +29,7 @@ from monitor.models import Alert, Decision, Entry, ExtractedText, FetchResult, F
 from monitor.parse.article_files import read_seeds
 from monitor.parse.feeds import entry_fingerprint, parse_feed
 from monitor.parse.sitemap import news_sitemap_entries
+from monitor.runtime.page_retries import queue_page_retry
 from monitor.schedule.polls import FeedSchedState, PollOutcome, ScheduledPoll, items_per_day_from_dates, next_poll
 from monitor.settings.config import Config
 from monitor.store.connection import DatabaseError, is_busy
@@ -351,6 +352,10 @@ class Pipeline:
             page = self.fetch_page(entry.link)
             if not page.ok:
                 reason = f"page fetch failed: {page.error or page.status.value}"
+                if page.status is FetchStatus.TEMPORARY:
+                    # fetched again later (runtime/page_retries.py); decided provisionally meanwhile
+                    return ExtractedText(title=entry.title, text=feed_text, language=None, method="feed",
+                                         fallback_reason=reason, page_pending=True)
             else:
                 try:
                     extracted = self.extractor.extract(page.body, page.final_url)
@@ -437,6 +442,7 @@ class Pipeline:
                     published=entry.published,
                     text=extracted.text,
                     now=now,
+                    provisional=extracted.page_pending,
                 )
                 article = NewArticle(
                     article_id=article_id,
@@ -452,6 +458,9 @@ class Pipeline:
                     in_corpus=joins_corpus,
                 )
                 queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for)
+                if extracted.page_pending:
+                    queue_page_retry(self.store, self.config.pipeline, article_id, entry.link,
+                                     extracted.fallback_reason, now)
             if joins_corpus:
                 self.index.add(article_id, extracted.text)
         return decision, alerts, queued
