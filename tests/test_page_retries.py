@@ -20,11 +20,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from monitor.runtime import poll
 from monitor.runtime.app import App
 from monitor.settings.config import load_config
+from monitor.store.postgres.store import PostgresStore
 from tests.config_files import LOOPBACK_HTTP, OPS_OFF, email_channel, jsonl_channel, shipped_topics, write_config
 from tests.delivery_servers import SmtpServer, WebhookReceiver
 from tests.e2e_site import Story, article_page, fixture_articles, rss_feed
@@ -34,6 +36,7 @@ from tests.helpers_delivery import SECRET
 from tests.test_end_to_end import POSITIVE, html_reply
 
 RSS = {"Content-Type": "application/rss+xml"}
+SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "webhook-payload.schema.json"
 PUBLISHED = "Mon, 23 Nov 2026 09:00:00 GMT"
 POSITIVE_RECORD = fixture_articles()[POSITIVE]
 # A headline that pairs NATO with Iraq: a match when there is nothing more to judge.
@@ -94,7 +97,11 @@ class World:
         return {t: (s, b) for t, s, b in self.rows("SELECT title, status, basis FROM alerts")}
 
     def jsonl(self) -> list[dict[str, Any]]:
-        path = self.tmp_path / "alerts.jsonl"
+        return self.jsonl_at(self.tmp_path)
+
+    @staticmethod
+    def jsonl_at(tmp_path: Path) -> list[dict[str, Any]]:
+        path = tmp_path / "alerts.jsonl"
         if not path.exists():
             return []
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -298,9 +305,48 @@ def test_once_end_to_end_nothing_lost_nothing_doubled(tmp_path: Path, clock: Fak
         for channel, got in (("hook", hook), ("mail", mail), ("file", file)):
             assert got == expected, (channel, got)  # 0 lost, 0 doubled
         assert {r.json["type"] for r in rx.received} == {"alert.created", "alert.withdrawn"}
+        validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+        for received in rx.received:
+            validator.validate(received.json)  # the documented payloads, withdrawal included
         assert all(r.signature_valid for r in rx.received)
         withdrawn_mail = [m for m in smtp.messages if m["X-Monitor-Withdrawn-Alert-Id"] == ids[VISIT_TITLE]]
         assert len(withdrawn_mail) == 1 and "سحب تنبيه" in str(withdrawn_mail[0]["Subject"])
         # the withdrawal came after the alert it withdraws, on every channel
         order = [r.headers["webhook-id"] for r in rx.received]
         assert order.index(ids[VISIT_TITLE]) < order.index(withdrawal)
+
+
+def test_the_queue_and_its_settling_on_both_stores(tmp_path: Path, clock: FakeClock, backend_url: str | None) -> None:
+    """The same cycle on SQLite and PostgreSQL: a provisional alert withdrawn, one raised late, the queue
+    emptied; on PostgreSQL the outbox holds the withdrawal for its dispatcher."""
+    with FaultServer({}) as server:
+        feed(server, (VISIT_TITLE, "/visit.html", ""), (MEETING_TITLE, "/late.html", MEETING_SUMMARY))
+        server.set("/visit.html", failing_until(clock, 60, (500, {}, b""), page(VISIT_HEADING, VISIT_TEXT)))
+        server.set("/late.html", failing_until(clock, 60, (502, {}, b""), page(MEETING_TITLE, POSITIVE_RECORD["text"])))
+        storage = {"database": str(tmp_path / "m.db"), **({"url": backend_url} if backend_url else {})}
+        files = write_config(
+            tmp_path, storage=storage, http=LOOPBACK_HTTP, ops=OPS_OFF, topics=shipped_topics(),
+            channels=[jsonl_channel(tmp_path)], feeds=[server.url("/feed.xml")],
+        )
+        app = App(load_config(files.config), clock)
+        try:
+            app.run_once()
+            assert app.store.page_retry_count() == 2
+            (retry,) = [r for r in app.store.due_page_retries(clock.now + timedelta(seconds=61))
+                        if r.url.endswith("/visit.html")]
+            assert (retry.title, retry.attempts, retry.feed_text) == (VISIT_TITLE, 0, VISIT_TITLE)
+            assert app.store.article_alerts(retry.article_id) == {"nato_iraq": "provisional"}
+            clock.advance(61)
+            app.run_once()
+            assert app.store.page_retry_count() == 0
+            assert app.store.article_alerts(retry.article_id) == {"nato_iraq": "withdrawn"}
+            assert app.store.counts()["matches"] == 1  # the late article; the withdrawn one matches no more
+            if isinstance(app.store, PostgresStore):
+                pending = app.store.claim_due_deliveries(clock.now, 60)
+                assert sorted((r.event or "alert.created") for r in pending) == [
+                    "alert.created", "alert.created", "alert.withdrawn"]
+            else:
+                assert sorted(ln["type"] for ln in World.jsonl_at(tmp_path)) == [
+                    "alert.created", "alert.created", "alert.withdrawn"]
+        finally:
+            app.close()
