@@ -350,3 +350,28 @@ def test_the_queue_and_its_settling_on_both_stores(tmp_path: Path, clock: FakeCl
                     "alert.created", "alert.created", "alert.withdrawn"]
         finally:
             app.close()
+
+
+def test_the_desk_shows_where_a_provisional_alert_stands(world: World, clock: FakeClock) -> None:
+    from tests.desk_data import VIEWER_TOKEN
+    from tests.test_desk import login, make_client
+
+    server = world.server
+    title = POSITIVE_RECORD["title"]
+    feed(server, (VISIT_TITLE, "/visit.html", ""), (title, "/nato.html", ""))
+    server.set("/visit.html", failing_until(clock, 60, Reply(status=500), page(VISIT_HEADING, VISIT_TEXT)))
+    server.set("/nato.html", failing_until(clock, 120, Reply(status=500), page(title, POSITIVE_RECORD["text"])))
+    world.cycle()
+    world.cycle(61)  # the visit's page arrives (withdrawn); the other still fails
+    client = make_client(world.db_path)
+    assert login(client).status_code == 303
+    auth = {"Authorization": f"Bearer {VIEWER_TOKEN}"}
+    inbox = client.get("/").text
+    assert "سُحب بعد قراءة نص المقال" in inbox and "مؤقت: بانتظار نص المقال" in inbox
+    assert inbox.count("على العنوان وحده") == 2
+    listed = {a["title"]: (a["status"], a["basis"]) for a in client.get("/api/v1/alerts", headers=auth).json()["items"]}
+    assert listed == {VISIT_TITLE: ("withdrawn", "headline"), title: ("provisional", "headline")}
+    world.cycle(120)  # its next try: 120 s after the second failure
+    listed = {a["title"]: a["status"] for a in client.get("/api/v1/alerts", headers=auth).json()["items"]}
+    assert listed == {VISIT_TITLE: "withdrawn", title: "confirmed"}
+    assert "أكّده نص المقال" in client.get("/").text
