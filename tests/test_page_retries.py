@@ -375,3 +375,23 @@ def test_the_desk_shows_where_a_provisional_alert_stands(world: World, clock: Fa
     listed = {a["title"]: a["status"] for a in client.get("/api/v1/alerts", headers=auth).json()["items"]}
     assert listed == {VISIT_TITLE: "withdrawn", title: "confirmed"}
     assert "أكّده نص المقال" in client.get("/").text
+
+
+def test_a_provisional_article_joins_the_corpus_with_its_pages_text(world: World, clock: FakeClock) -> None:
+    """A copy of the story from another outlet, seen after the page arrived, is a near-copy: it does not
+    alert again."""
+    server = world.server
+    title = POSITIVE_RECORD["title"]
+    feed(server, (title, "/nato.html", ""))
+    server.set("/nato.html", failing_until(clock, 60, Reply(status=500), page(title, POSITIVE_RECORD["text"])))
+    world.cycle()
+    (article_id,) = [r[0] for r in world.rows("SELECT id FROM articles WHERE is_seed = 0")]
+    assert world.rows(f"SELECT in_corpus FROM articles WHERE id = '{article_id}'") == [(0,)]
+    world.cycle(61)
+    assert world.rows(f"SELECT in_corpus FROM articles WHERE id = '{article_id}'") == [(1,)]
+    feed(server, (title, "/nato.html", ""), ("نسخة: " + title, "/copy.html", ""))
+    server.set("/copy.html", page("نسخة: " + title, POSITIVE_RECORD["text"]))
+    world.cycle(60)
+    assert world.rows("SELECT duplicate_of FROM decisions d JOIN articles a ON a.id = d.article_id"
+                      " WHERE a.url LIKE '%/copy.html'") == [(article_id,)]
+    assert len(world.alerts()) == 1

@@ -173,7 +173,7 @@ class PageRetries:
             with p.store.atomic():
                 alerted = p.store.article_alerts(retry.article_id)
                 decision = decide(retry.article_id, text.title, text.text, p.index, p.config.topics)
-                if decision.near_copy.duplicate_of == retry.article_id:  # its own feed summary, in the corpus
+                if decision.near_copy.duplicate_of == retry.article_id:  # not its own earlier text
                     decision = replace(decision, near_copy=NearCopy(None, 0.0))
                 settlement = settle(alerted, decision)
                 raised = {r.name for r in settlement.raised}

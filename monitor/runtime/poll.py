@@ -431,7 +431,9 @@ class Pipeline:
                 if self.store.seen_urls([key]):
                     return None
                 decision = decide(article_id, extracted.title, extracted.text, self.index, self.config.topics)
-                joins_corpus = decision.duplicate_of is None and (
+                # A provisional article joins the corpus with its page's text, once that arrives: the index
+                # keeps an article's first text, and near-copies are found on full texts.
+                joins_corpus = decision.duplicate_of is None and not extracted.page_pending and (
                     self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics)
                 )
                 alerts = build_alerts(
