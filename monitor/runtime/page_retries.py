@@ -45,14 +45,12 @@ def retry_delay_seconds(attempts: int, settings: PipelineSettings) -> float:
 
 def queue_page_retry(
     store: Store, settings: PipelineSettings, article_id: str, url: str, reason: str | None, now: datetime
-) -> None:
-    """Queue the page of an article just decided on its feed text (inside the transaction storing it)."""
+) -> datetime:
+    """Queue the page of an article just decided on its feed text (inside the transaction storing it);
+    returns when it is fetched next, for the line the caller logs once the transaction is committed."""
     next_at = now + timedelta(seconds=retry_delay_seconds(0, settings))
     store.queue_page_retry(article_id, url, reason, now, next_at)
-    log.info(
-        "article %s: %s; decided provisionally on the feed's headline/summary, page fetched again from %s",
-        url, reason or "page failed", next_at.isoformat(), extra={"article": url, "article_id": article_id},
-    )
+    return next_at
 
 
 class CorpusIndex(CorpusLookup, Protocol):

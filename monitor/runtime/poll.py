@@ -398,6 +398,10 @@ class Pipeline:
         decision, alerts, queued = stored
         article_id = article_id_for(key)
         report.alerts += queued  # counted once committed: the log and metrics say what the database holds
+        if extracted.page_pending:
+            log.info("article %s: %s; decided provisionally on the feed's headline/summary, page queued to be"
+                     " fetched again", entry.link, extracted.fallback_reason,
+                     extra={"feed": feed.url, "article": entry.link, "article_id": article_id})
         if decision.duplicate_of:
             log.info(
                 "article %s: near-copy of %s (%.2f)", entry.link, decision.duplicate_of, decision.near_copy.similarity,
@@ -460,7 +464,7 @@ class Pipeline:
                     in_corpus=joins_corpus,
                 )
                 queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for)
-                if extracted.page_pending:
+                if extracted.page_pending:  # in the article's transaction: neither is stored without the other
                     queue_page_retry(self.store, self.config.pipeline, article_id, entry.link,
                                      extracted.fallback_reason, now)
             if joins_corpus:

@@ -336,6 +336,9 @@ def _migration_8(db: sqlite_utils.Database) -> None:
     """Provisional decisions: the page retry queue, an alert's basis and status, withdrawal deliveries."""
     for statement in page_retries.SQLITE_SCHEMA:
         db.execute(statement)
+    for table, column, declaration in page_retries.SQLITE_COLUMNS:
+        if column not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
 
 # Append new migrations here; never edit one that has shipped.

@@ -34,11 +34,15 @@ SQLITE_SCHEMA = (
     last_error      TEXT
 )""",
     "CREATE INDEX IF NOT EXISTS page_retries_due ON page_retries(next_attempt_at)",
-    "ALTER TABLE alerts ADD COLUMN basis TEXT NOT NULL DEFAULT 'full'",
-    "ALTER TABLE alerts ADD COLUMN status TEXT NOT NULL DEFAULT 'final'",
-    "ALTER TABLE alerts ADD COLUMN settled_at TEXT",
-    "ALTER TABLE alerts ADD COLUMN settled_reason TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE deliveries ADD COLUMN event TEXT",  # NULL: the row's kind's own event (alert.created)
+)
+# (table, column, declaration): added where missing, so the migration can run again on a database that
+# has them (SQLite has no ADD COLUMN IF NOT EXISTS).
+SQLITE_COLUMNS = (
+    ("alerts", "basis", "TEXT NOT NULL DEFAULT 'full'"),
+    ("alerts", "status", "TEXT NOT NULL DEFAULT 'final'"),
+    ("alerts", "settled_at", "TEXT"),
+    ("alerts", "settled_reason", "TEXT NOT NULL DEFAULT ''"),
+    ("deliveries", "event", "TEXT"),  # NULL: the row's kind's own event (alert.created)
 )
 
 POSTGRES_SCHEMA = (
@@ -51,11 +55,11 @@ POSTGRES_SCHEMA = (
     last_error      TEXT
 )""",
     "CREATE INDEX page_retries_due ON page_retries (next_attempt_at)",
-    "ALTER TABLE alerts ADD COLUMN basis TEXT NOT NULL DEFAULT 'full'",
-    "ALTER TABLE alerts ADD COLUMN status TEXT NOT NULL DEFAULT 'final'",
-    'ALTER TABLE alerts ADD COLUMN settled_at TEXT COLLATE "C"',
-    "ALTER TABLE alerts ADD COLUMN settled_reason TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE deliveries ADD COLUMN event TEXT",
+    "ALTER TABLE alerts ADD COLUMN IF NOT EXISTS basis TEXT NOT NULL DEFAULT 'full'",
+    "ALTER TABLE alerts ADD COLUMN IF NOT EXISTS status TEXT NOT NULL DEFAULT 'final'",
+    'ALTER TABLE alerts ADD COLUMN IF NOT EXISTS settled_at TEXT COLLATE "C"',
+    "ALTER TABLE alerts ADD COLUMN IF NOT EXISTS settled_reason TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS event TEXT",
 )
 
 
