@@ -395,3 +395,30 @@ def test_a_provisional_article_joins_the_corpus_with_its_pages_text(world: World
     assert world.rows("SELECT duplicate_of FROM decisions d JOIN articles a ON a.id = d.article_id"
                       " WHERE a.url LIKE '%/copy.html'") == [(article_id,)]
     assert len(world.alerts()) == 1
+
+
+def test_settle_confirms_withdraws_and_raises_by_topic() -> None:
+    from monitor.decide.redecide import settle
+    from monitor.models import Decision, NearCopy, TopicResult
+
+    def decision(*matched: str, copy: str | None = None) -> Decision:
+        topics = tuple(TopicResult(name, name in matched, 3.0 if name in matched else 0.0, 2.0)
+                       for name in ("a", "b", "c", "d"))
+        return Decision("art", NearCopy(copy, 0.9 if copy else 0.0), topics)
+
+    alerted = {"a": "provisional", "b": "provisional", "c": "final"}
+    s = settle(alerted, decision("a", "c", "d"))
+    assert [t.name for t in s.confirmed] == ["a"] and [t.name for t in s.withdrawn] == ["b"]
+    assert [t.name for t in s.raised] == ["d"]  # c had its alert already: never raised twice
+    copy = settle(alerted, decision("a", "d", copy="other"))
+    assert [t.name for t in copy.confirmed] == ["a"] and copy.raised == ()  # a near-copy alerts nothing new
+    assert not settle({}, decision()).changed
+
+
+def test_retry_waits_double_up_to_the_limit() -> None:
+    from monitor.runtime.page_retries import retry_delay_seconds
+    from monitor.settings.config import parse_config
+
+    settings = parse_config({"pipeline": {"page_retry_first_seconds": 60, "page_retry_max_seconds": 1800}}).pipeline
+    assert [retry_delay_seconds(n, settings) for n in range(7)] == [60, 120, 240, 480, 960, 1800, 1800]
+    assert retry_delay_seconds(10_000, settings) == 1800
