@@ -422,3 +422,31 @@ def test_retry_waits_double_up_to_the_limit() -> None:
     settings = parse_config({"pipeline": {"page_retry_first_seconds": 60, "page_retry_max_seconds": 1800}}).pipeline
     assert [retry_delay_seconds(n, settings) for n in range(7)] == [60, 120, 240, 480, 960, 1800, 1800]
     assert retry_delay_seconds(10_000, settings) == 1800
+
+
+def test_a_host_whose_pages_time_out_does_not_hold_back_another_hosts_page(
+    world: World, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = world.server
+    with FaultServer({}, host="127.0.0.2") as slow:
+        stories = [(Story(f"s{i}", f"خبر بطيء {i}", "", PUBLISHED), f"/slow{i}.html", "") for i in range(3)]
+        items = [(Story("m", MEETING_TITLE, "", PUBLISHED), "/late.html", MEETING_SUMMARY)]
+        slow_feed = rss_feed("وكالة", slow.url(""), stories)
+        entries = slow_feed.decode()[slow_feed.decode().index("<item>"):slow_feed.decode().rindex("</item>") + 7]
+        body = rss_feed("وكالة", server.url(""), items).decode().replace("</channel>", entries + "</channel>")
+        for i in range(3):
+            slow.set(f"/slow{i}.html", Reply(headers_delay=3))  # always: a read timeout (1 s) each time
+        server.set("/late.html", failing_until(clock, 61, (500, {}, b""), page(MEETING_TITLE, POSITIVE_RECORD["text"])))
+        # the slow host's pages are queued first, so they come first in the queue's order
+        server.set("/feed.xml", (200, RSS, slow_feed))
+        world.cycle()
+        server.set("/feed.xml", (200, RSS, body.encode()))
+        world.cycle(1)
+        assert world.rows("SELECT count(*) FROM page_retries") == [(4,)]
+        with caplog.at_level(logging.INFO, logger="monitor"):
+            world.cycle(60)
+    arrived = [r.created for r in caplog.records if "page arrived" in r.getMessage()]
+    slow_failed = [r.created for r in caplog.records if "page failed again" in r.getMessage()]
+    assert len(arrived) == 1 and len(slow_failed) == 3
+    assert arrived[0] < max(slow_failed)  # settled while the slow host was still timing out
+    assert world.alerts() == {MEETING_TITLE: ("final", "full")}
