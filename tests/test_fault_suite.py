@@ -32,15 +32,16 @@ from tests.fault_server import FaultServer, Reply, gzip_bomb
 from tests.helpers_delivery import SECRET
 from tests.test_delivery_faults import fill, small_filesystem
 from tests.test_end_to_end import POSITIVE, html_reply
-from tests.test_page_retries import MEETING_SUMMARY, MEETING_TITLE, VISIT_HEADING, VISIT_TEXT, VISIT_TITLE
+from tests.test_page_retries import (
+    LATE_TEXT,
+    MEETING_SUMMARY,
+    MEETING_TITLE,
+    VISIT_HEADING,
+    VISIT_TEXT,
+    VISIT_TITLE,
+)
 
 RSS = {"Content-Type": "application/rss+xml"}
-# An article on the topic in its own words (not a near-copy of the control story).
-LATE_TEXT = (
-    "قرر حلف شمال الأطلسي توسيع بعثته في العراق لتدريب القوات العراقية. وقال الأمين العام للحلف إن بعثة"
-    " الناتو في العراق ستضم مئات المدربين الإضافيين خلال العام المقبل. وأكدت الحكومة العراقية ترحيبها بقرار"
-    " الحلف، مشيرة إلى أن التعاون مع الناتو يشمل تقديم المشورة لوزارة الدفاع."
-)
 ITEM = "<item><title>{t}</title><link>{link}</link><pubDate>{date}</pubDate><description>{d}</description></item>"
 
 

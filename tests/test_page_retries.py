@@ -51,6 +51,12 @@ VISIT_TEXT = (
 # A headline and summary that do not match, on a page that does.
 MEETING_TITLE = "وزراء الدفاع يجتمعون في بروكسل"
 MEETING_SUMMARY = "بحث الوزراء عدة ملفات أمنية."
+# An article on the topic in its own words (not a near-copy of the fixture article).
+LATE_TEXT = (
+    "قرر حلف شمال الأطلسي توسيع بعثته في العراق لتدريب القوات العراقية. وقال الأمين العام للحلف إن بعثة"
+    " الناتو في العراق ستضم مئات المدربين الإضافيين خلال العام المقبل. وأكدت الحكومة العراقية ترحيبها بقرار"
+    " الحلف، مشيرة إلى أن التعاون مع الناتو يشمل تقديم المشورة لوزارة الدفاع."
+)
 
 
 @pytest.fixture(autouse=True)
@@ -273,7 +279,7 @@ def test_once_end_to_end_nothing_lost_nothing_doubled(tmp_path: Path, clock: Fak
         for path, title, text, failure in (
             ("/confirm.html", positive_title, POSITIVE_RECORD["text"], Reply(status=500)),
             ("/withdraw.html", VISIT_HEADING, VISIT_TEXT, Reply(status=429, headers={"Retry-After": "1"})),
-            ("/late.html", MEETING_TITLE, POSITIVE_RECORD["text"], Reply(headers_delay=3)),
+            ("/late.html", MEETING_TITLE, LATE_TEXT, Reply(headers_delay=3)),
         ):
             server.set(path, failing_until(clock, 60, failure, page(title, text)))
         os.environ["E2E_WEBHOOK_SECRET"] = SECRET
@@ -318,7 +324,7 @@ def test_once_end_to_end_nothing_lost_nothing_doubled(tmp_path: Path, clock: Fak
 
 def test_the_queue_and_its_settling_on_both_stores(tmp_path: Path, clock: FakeClock, backend_url: str | None) -> None:
     """The same cycle on SQLite and PostgreSQL: a provisional alert withdrawn, one raised late, the queue
-    emptied; on PostgreSQL the outbox holds the withdrawal for its dispatcher."""
+    emptied, the withdrawal delivered after its alert."""
     with FaultServer({}) as server:
         feed(server, (VISIT_TITLE, "/visit.html", ""), (MEETING_TITLE, "/late.html", MEETING_SUMMARY))
         server.set("/visit.html", failing_until(clock, 60, (500, {}, b""), page(VISIT_HEADING, VISIT_TEXT)))
@@ -341,13 +347,13 @@ def test_the_queue_and_its_settling_on_both_stores(tmp_path: Path, clock: FakeCl
             assert app.store.page_retry_count() == 0
             assert app.store.article_alerts(retry.article_id) == {"nato_iraq": "withdrawn"}
             assert app.store.counts()["matches"] == 1  # the late article; the withdrawn one matches no more
-            if isinstance(app.store, PostgresStore):
-                pending = app.store.claim_due_deliveries(clock.now, 60)
-                assert sorted((r.event or "alert.created") for r in pending) == [
-                    "alert.created", "alert.created", "alert.withdrawn"]
-            else:
-                assert sorted(ln["type"] for ln in World.jsonl_at(tmp_path)) == [
-                    "alert.created", "alert.created", "alert.withdrawn"]
+            # delivered from either store's outbox, the withdrawal after its alert
+            lines = World.jsonl_at(tmp_path)
+            assert sorted(ln["type"] for ln in lines) == ["alert.created", "alert.created", "alert.withdrawn"]
+            kinds = [(ln["type"], ln["data"]["alert_id"]) for ln in lines]
+            withdrawn = next(i for t, i in kinds if t == "alert.withdrawn")
+            assert kinds.index(("alert.created", withdrawn)) < kinds.index(("alert.withdrawn", withdrawn))
+            assert isinstance(app.store, PostgresStore) == bool(backend_url)
         finally:
             app.close()
 

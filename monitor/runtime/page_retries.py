@@ -62,14 +62,22 @@ class CorpusIndex(CorpusLookup, Protocol):
 class Pipeline(Protocol):
     """What the retries use of runtime/poll.py's Pipeline: its parts, clock, stop flag and wake-up hook."""
 
-    config: Config
-    store: Store
-    fetcher: Fetcher
-    extractor: Extractor | None
-    index: CorpusIndex
-    clock: Callable[[], datetime]
-    stopping: threading.Event
-    on_alerts_queued: Callable[[], None] | None
+    @property
+    def config(self) -> Config: ...
+    @property
+    def store(self) -> Store: ...
+    @property
+    def fetcher(self) -> Fetcher: ...
+    @property
+    def extractor(self) -> Extractor | None: ...
+    @property
+    def index(self) -> CorpusIndex: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+    @property
+    def stopping(self) -> threading.Event: ...
+    @property
+    def on_alerts_queued(self) -> Callable[[], None] | None: ...
 
 
 @dataclass
