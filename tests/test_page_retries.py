@@ -456,3 +456,17 @@ def test_a_host_whose_pages_time_out_does_not_hold_back_another_hosts_page(
     assert len(arrived) == 1 and len(slow_failed) == 3
     assert arrived[0] < max(slow_failed)  # settled while the slow host was still timing out
     assert world.alerts() == {MEETING_TITLE: ("final", "full")}
+
+
+def test_a_hosts_pause_is_waited_out_without_a_request_or_a_try(world: World, clock: FakeClock) -> None:
+    server = world.server
+    feed(server, (MEETING_TITLE, "/late.html", MEETING_SUMMARY))
+    server.set("/late.html", [(429, {"Retry-After": "2"}, b""), page(MEETING_TITLE, LATE_TEXT)])
+    world.cycle()  # the 429 pauses the host for 2 s (real time: the host gate's clock)
+    world.cycle(61)  # due, but the host is still paused: postponed to the pause's end, not fetched
+    assert len(server.requests_for("/late.html")) == 1
+    assert world.rows("SELECT attempts FROM page_retries") == [(0,)]  # not a try: the backoff does not grow
+    time.sleep(2.1)
+    world.cycle(2)
+    assert len(server.requests_for("/late.html")) == 2
+    assert world.alerts() == {MEETING_TITLE: ("final", "full")}

@@ -155,7 +155,7 @@ class PageRetries:
         pause = p.fetcher.gate.paused_for(host)
         if pause > 0:  # the host asked us to wait: not a try, and not a reason to give up sooner
             p.store.postpone_page_retry(retry.article_id, min(now + timedelta(seconds=pause), give_up_at),
-                                        retry.last_error)
+                                        retry.last_error, tried=False)
             report.postponed += 1
             return
         page = p.fetcher.fetch(retry.url, accept=PAGE_ACCEPT)

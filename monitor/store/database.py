@@ -188,9 +188,9 @@ class Store:
         with self.lock:
             return page_retries.count(self.db.conn.execute)
 
-    def postpone_page_retry(self, article_id: str, next_at: datetime, error: str | None) -> None:
+    def postpone_page_retry(self, article_id: str, next_at: datetime, error: str | None, tried: bool = True) -> None:
         with self.transaction() as db:
-            page_retries.postpone(db.conn.execute, article_id, next_at, error)
+            page_retries.postpone(db.conn.execute, article_id, next_at, error, tried)
 
     def drop_page_retry(self, article_id: str) -> None:
         """The page is not fetched again: the article keeps what it was decided on."""

@@ -4,7 +4,7 @@ because their page failed temporarily, fetched again until the page arrives or t
 The SQL is written once for both backends: each function takes `run(sql, params)` (sqlite3's
 `Connection.execute`, or the PostgreSQL store's adapter of it) and runs in the caller's transaction.
     queue(run, article_id, url, error, now, next_at)        due(run, now, limit) -> [PageRetry]
-    postpone(run, article_id, next_at, error)               drop(run, article_id)
+    postpone(run, article_id, next_at, error, tried)        drop(run, article_id)
     alerted(run, article_id) -> {topic: status}             settle(run, ...) -> Settled
 A withdrawal is delivered as a row of `deliveries` for the withdrawn alert with event 'alert.withdrawn'
 and id "<alert id>~withdrawn:<channel>", one per channel the alert was queued for.
@@ -132,10 +132,11 @@ def count(run: Run) -> int:
     return int(run("SELECT count(*) FROM page_retries", []).fetchone()[0])
 
 
-def postpone(run: Run, article_id: str, next_at: datetime, error: str | None) -> None:
+def postpone(run: Run, article_id: str, next_at: datetime, error: str | None, tried: bool = True) -> None:
+    """Due again at `next_at`; `tried`: a fetch was made (it counts towards the backoff)."""
     run(
-        "UPDATE page_retries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE article_id = ?",
-        [format_time(next_at), error, article_id],
+        "UPDATE page_retries SET attempts = attempts + ?, next_attempt_at = ?, last_error = ? WHERE article_id = ?",
+        [int(tried), format_time(next_at), error, article_id],
     )
 
 

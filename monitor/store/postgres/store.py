@@ -350,9 +350,9 @@ class PostgresStore(Store):
         with self._connection() as conn:
             return page_retries.count(self._run(conn))
 
-    def postpone_page_retry(self, article_id: str, next_at: datetime, error: str | None) -> None:
+    def postpone_page_retry(self, article_id: str, next_at: datetime, error: str | None, tried: bool = True) -> None:
         with self._connection() as conn:
-            page_retries.postpone(self._run(conn), article_id, next_at, error)
+            page_retries.postpone(self._run(conn), article_id, next_at, error, tried)
 
     def drop_page_retry(self, article_id: str) -> None:
         with self._connection() as conn:
