@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from monitor.text.arabic import normalize
+from monitor.text.arabic import normalize, strip_clitics
 
 
 def _words(*raw: str) -> frozenset[str]:
@@ -29,7 +29,8 @@ _RELATIVE = _words("الذي", "التي", "الذين", "اللذين", "الل
 # Words that put a role in the past or in a career list.
 _PAST_ROLE = _words(
     "سابقا", "السابق", "السابقة", "سابق", "سبق", "شغل", "تقلد", "تولى", "خدم", "عمل", "كان", "مسيرته",
-    "مسيرتها", "منصب", "عين", "قبل", "سابقه", "كانت", "خدمت", "عملت", "شغلت", "تولت", "رافق", "رافقت",
+    "مسيرتها", "منصب", "عين", "قبل", "سابقه", "كانت", "خدمت", "عملت", "شغلت", "تولت", "رافق", "رافقت", "امضى",
+    "امضت", "قضى", "قضت",
 )  # fmt: skip
 _BIOGRAPHY = _words(
     "ولد", "مواليد", "تخرج", "حاصل", "مسيرته", "مسيرتها", "المهنية", "سيرته", "تقاعد", "توفي", "توفيت", "الراحل",
@@ -42,8 +43,14 @@ _VENUE = _words(
     "روايه", "الروايه", "مسرحيه", "المسرح", "موسيقي", "الموسيقي", "ماراثون", "سباق", "السباق", "لاعب",
     "اللاعب", "نادي", "النادي", "مدرب", "المدرب", "فنان", "الفنان", "الفنانه", "جائزه", "الجائزه",
     "مطعم", "مطعما", "المطعم", "المطبخ", "مطبخ", "اطباق", "امسيه", "شعريه", "الشعر", "قصيده", "جاليه", "الجاليه",
-    "معرضا", "حفلا", "مسرحيه", "مسرح", "لوحات", "لوحاته",
+    "معرضا", "حفلا", "مسرحيه", "مسرح", "لوحات", "لوحاته", "مسابقه", "بمسابقه", "طبخ", "طاه", "فاز", "فازت",
 )  # fmt: skip
+# Where the Iraq side is the place of the event or Iraq's own forces, a ceremony or an exhibition is part
+# of the story ("افتتح الناتو في بغداد معرضا", "حفل لتسليم الجيش العراقي معدات").
+_IRAQ_PLACES = _words("العراق", "بغداد", "اربيل", "البصره", "الموصل", "كركوك", "الانبار", "التاجي")
+_AT = _words("في", "الى", "داخل")
+_IRAQ_PLACES_BARE = frozenset(strip_clitics(w) for w in _IRAQ_PLACES)
+_IRAQ_FORCES = _words("الجيش", "القوات", "قوات", "الشرطه", "وزاره", "لوزاره", "للجيش", "للقوات")
 # Iraqi nationals as people an operation met (migrants, passengers, detainees counted by number).
 _NATIONALS = _words("عراقيين", "العراقيين", "عراقيون", "العراقيون")
 _NATIONALS_NOUNS = _words(
@@ -77,6 +84,7 @@ _PRONOUNS = _words("وهو", "وهي", "هو", "هي")
 _CAREER = _words(
     "خدم", "خدمت", "عمل", "عملت", "شغل", "شغلت", "تولى", "تولت", "تقلد", "تقلدت", "تنقل", "تنقلت", "رافق", "رافقت",
 )  # fmt: skip
+_CAREER_PRESENT = _words("يعمل", "تعمل", "يخدم", "تخدم", "يشغل", "تشغل")
 # Words that put a career clause in the past: "كان قد خدم", "سبق أن عمل".
 _BEFORE_CAREER = _words("كان", "وكان", "كانت", "وكانت", "سبق", "وسبق", "سبقت")
 # "ناتو الخليج", "ناتو الشرق الأوسط": NATO as a name for a region's pact.
@@ -85,7 +93,8 @@ _NATO_NAMES = _words("حلف", "الحلف", "الاطلسي", "الاطلنطي
 # Where NATO operates outside Iraq: an operation there that meets Iraqis (a crew, a fighter, a doctor)
 # meets nationals, not the country.
 _THEATRES = _words(
-    "افغانستان", "كوسوفو", "ليبيا", "البلطيق", "ايجه", "المتوسط", "الاسود", "اوكرانيا", "بولندا", "ليتوانيا",
+    "افغانستان", "كوسوفو", "ليبيا", "البلطيق", "ايجه", "المتوسط", "الاسود", "الاحمر", "قبرص", "اوكرانيا", "بولندا",
+    "ليتوانيا",
     "لاتفيا", "استونيا", "رومانيا", "الصومال", "عدن", "البوسنه", "صربيا", "مقدونيا", "بيلاروسيا", "مالطا",
     "قندهار", "كابول", "هلمند",
 )  # fmt: skip
@@ -136,16 +145,33 @@ def _apposition(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, st
     career = words[0] in _CAREER or (words[0] in _BEFORE_CAREER and bool(set(words[1:]) & _CAREER))
     # "…، وهو مبعوث سابق للناتو إلى العراق، …", "…، وهو دبلوماسي عمل سابقا مع الناتو …"
     career = career or (words[0] in _PRONOUNS and bool(set(tokens[opening : end + 1]) & _PAST_ROLE))
+    # "…، سبق أن درب قوات عراقية ضمن مهمة الناتو" / "…، كان قد …": a past clause about the antecedent (not
+    # "…، كان الناتو قد …", where the alliance is the subject).
+    career = career or (words[0] in _BEFORE_CAREER and opening + 1 != start)
     return career and not any(comma_before[i] for i in range(opening + 1, end + 1))
 
 
 def _surname(tokens: Sequence[str], first: int, lo: int) -> bool:
-    """العراقي at `first` is a person's surname: after a given name, after a title and a name, or a family."""
+    """العراقي at `first` is a person's surname: after a given name ("عبد اللطيف العراقي"), after a title
+    or another country's adjective and a name ("العداء المغربي حمزة العراقي"), or a family."""
     prev = tokens[first - 1] if first > lo else ""
     before = tokens[first - 2] if first - 1 > lo else ""
-    if prev in _GIVEN_NAMES or prev in _FAMILY:
+    if prev in _GIVEN_NAMES or prev in _FAMILY or before in ("عبد", "ابو"):
         return True
-    return before in _TITLES and prev not in _TITLES and not prev.isdigit()
+    named = prev not in _TITLES and not prev.isdigit() and not prev.startswith("ال")
+    foreign = before.startswith("ال") and before.endswith("ي") and before != "العراقي" and len(before) > 4
+    return (before in _TITLES and prev not in _TITLES and not prev.isdigit()) or (foreign and named)
+
+
+def _in_iraq(tokens: Sequence[str], pair: Sequence[tuple[int, int]], lo: int) -> bool:
+    """The Iraq side is where it happens ("في بغداد") or Iraq's forces ("الجيش العراقي")."""
+    for first, _ in pair:
+        prev = tokens[first - 1] if first > lo else ""
+        word = tokens[first]
+        at = strip_clitics(word) in _IRAQ_PLACES_BARE and prev in _AT
+        if at or (word[:1] == "ب" and word[1:] in _IRAQ_PLACES) or prev in _IRAQ_FORCES or word in _IRAQ_FORCES:
+            return True
+    return False
 
 
 def _career_clause(tokens: Sequence[str], lo: int, first: int) -> bool:
@@ -153,7 +179,11 @@ def _career_clause(tokens: Sequence[str], lo: int, first: int) -> bool:
     "served in" / "worked as an adviser to" NATO's mission ("خدم في مهمة الناتو", "عمل مستشارا لبعثة
     الناتو"), not NATO acting ("عمل الناتو على …", where the mention follows the verb)."""
     window = range(max(lo, first - _CAREER_WINDOW), first - 1)
-    return any(tokens[i] in _CAREER for i in window)
+    if any(tokens[i] in _CAREER for i in window):
+        return True
+    # "كان يعمل مستشارا قانونيا لدى الناتو": كان before a present career verb is a past habit.
+    habit = range(max(lo, first - _CAREER_WINDOW - 2), first - 1)
+    return any(tokens[i] in _BEFORE_CAREER and tokens[i + 1] in _CAREER_PRESENT for i in habit)
 
 
 _CAREER_WINDOW = 4
@@ -187,7 +217,7 @@ def passing_kind(
 
     # The two sides joined as one subject or object ("الناتو والحكومة العراقية افتتحا …") act together.
     spans = sorted(pair)
-    joint = len(spans) == 2 and spans[1][0] - spans[0][1] <= 2 and conjoined(tokens[spans[0][1] + 1])
+    joint = len(spans) == 2 and 0 < spans[1][0] - spans[0][1] <= 2 and conjoined(tokens[spans[0][1] + 1])
     substantive = substantive or joint
 
     before = set(tokens[lo:start])
@@ -198,7 +228,7 @@ def passing_kind(
     if not substantive and set(words) & _BIOGRAPHY:
         return "past role"
 
-    if not substantive and set(words) & _VENUE:
+    if not substantive and set(words) & _VENUE and not _in_iraq(tokens, pair, lo):
         return "venue"
 
     for first, last in pair:

@@ -256,6 +256,14 @@ def _passing(doc: _Doc, chosen: list[_Mention], substantive: bool, group_at: dic
     return passing_kind(doc.tokens, doc.comma_before, (lo, hi), pair, substantive, group_at)
 
 
+def _two_clauses(doc: _Doc, chosen: list[_Mention]) -> bool:
+    """A title whose mentions sit on either side of "، و…": two headlines joined by a comma and و
+    ("الناتو ينشر قوات في رومانيا، والعراق يستقبل زوارا")."""
+    first = min(m.last for m in chosen) + 1
+    last = max(m.first for m in chosen)
+    return any(doc.comma_before[i] and conjoined(doc.tokens[i]) for i in range(first, last + 1))
+
+
 def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
     """In a digest title: a comma or a و-joined word between the paired mentions starts another story
     ("…: مهمة للناتو في كوسوفو ومطالب بالإصلاح في بغداد"); one clause is one story ("موجز: الناتو يمدد …")."""
@@ -300,7 +308,7 @@ def _units(
         else:
             kind = "title" if s < title_sentences else ("sentence" if same_sentence else "neighbour")
             if kind == "title" and (
-                (digest_title and _joins_stories(doc, chosen))
+                ((digest_title or _two_clauses(doc, chosen)) and _joins_stories(doc, chosen))
                 or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
             ):
                 # A digest title, or two parts of a title split by | ; • or a spaced dash, join separate stories.
@@ -354,7 +362,7 @@ def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
     # A digest names itself in its first words or before the colon ("في هذه النشرة: …").
     head = normalize(title).split(":", 1)[0] if ":" in title else ""
     opening = set(title_words[:2]) | {t for t, _, _ in iter_tokens(head)}
-    digest_title = bool(title_words) and bool(_DIGEST_OPENERS & opening)
+    digest_title = bool(title_words) and any(_DIGEST_OPENERS & set(clitic_readings(w)) for w in opening)
     mentions, excluded = _mentions(topic, doc)
     lead = doc.sentence_of[len(title_words)] if len(doc.tokens) > len(title_words) else -1
     units = _units(topic, doc, mentions, title_sentences, digest_title, lead)
