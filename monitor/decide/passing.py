@@ -67,6 +67,12 @@ _GIVEN_NAMES = _words(
     "عبدالرحمن", "سعيد", "رشيد", "كريم", "عادل", "نبيل", "هشام", "فاطمه", "مريم", "سلمى", "نادية", "ناديه",
     "ليلى", "زينب", "امينه", "ادريس", "عثمان", "جمال", "طارق", "وليد", "ياسين", "حميد", "عزيز", "منير",
     "فؤاد", "فواد", "مولاي", "سيدي",
+    # More given names common in the Maghreb and the Mashreq, where al-Iraqi is a family name.
+    "سمير", "كمال", "يونس", "مراد", "حمزه", "انس", "منصف", "نزهه", "سعاد", "خديجه", "سلوى", "رجاء", "هند",
+    "لطيفه", "سناء", "نوال", "حسناء", "بشرى", "ربيع", "رضا", "توفيق", "الطيب", "العربي", "المهدي", "مهدي",
+    "ايوب", "زكريا", "اسماعيل", "عمار", "بلال", "صلاح", "سفيان", "نور", "نورالدين", "عبدالحق", "عبداللطيف",
+    "عبدالرحيم", "عبدالكريم", "محسن", "نجيب", "لحسن", "امين", "ماجد", "فيصل", "هاني", "سامي", "رامي", "وفاء",
+    "سميره", "حياه", "نعيمه", "غيثه", "كوثر", "اسماء", "دنيا", "ياسمين", "سكينه", "عائشه", "حليمه",
 )  # fmt: skip
 # A title or profession: "الكاتب العراقي" is the Iraqi writer (an adjective), but a word between a title and
 # العراقي is a given name ("المهندس كمال العراقي"), and "عائلة العراقي" names a family.
@@ -83,7 +89,14 @@ _LIST_ITEMS = 3  # a mention with two more items joined to it by commas or "و" 
 _PRONOUNS = _words("وهو", "وهي", "هو", "هي")
 _CAREER = _words(
     "خدم", "خدمت", "عمل", "عملت", "شغل", "شغلت", "تولى", "تولت", "تقلد", "تقلدت", "تنقل", "تنقلت", "رافق", "رافقت",
+    "امضى", "امضت", "قضى", "قضت",
 )  # fmt: skip
+_TOOK_PART = _words("شارك", "شاركت")
+# "مستشار سابق لبعثة الناتو": a former post named just before the mention.
+_FORMER = _words("سابق", "سابقه", "سابقا", "السابق", "السابقه")
+# People an operation meets, by their Iraqi nationality ("مسافرا عراقيا", "مرتزقة عراقيين").
+_CIVILIANS = ("مسافر", "راكب", "بحار", "مهاجر", "لاجي", "مرتزق", "سايح", "سياح", "طالب", "شاب", "رجل", "امراه",
+              "عائله", "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار")
 _CAREER_PRESENT = _words("يعمل", "تعمل", "يخدم", "تخدم", "يشغل", "تشغل")
 # Words that put a career clause in the past: "كان قد خدم", "سبق أن عمل".
 _BEFORE_CAREER = _words("كان", "وكان", "كانت", "وكانت", "سبق", "وسبق", "سبقت")
@@ -96,7 +109,7 @@ _THEATRES = _words(
     "افغانستان", "كوسوفو", "ليبيا", "البلطيق", "ايجه", "المتوسط", "الاسود", "الاحمر", "قبرص", "اوكرانيا", "بولندا",
     "ليتوانيا",
     "لاتفيا", "استونيا", "رومانيا", "الصومال", "عدن", "البوسنه", "صربيا", "مقدونيا", "بيلاروسيا", "مالطا",
-    "قندهار", "كابول", "هلمند",
+    "قندهار", "كابول", "هلمند", "روسيا", "كييف",
 )  # fmt: skip
 _DEMONYMS = _words("عراقي", "عراقيا", "عراقيه", "عراقيين", "عراقيون", "العراقيين", "العراقيون", "عراقيات")
 # Iraqis named as the country's forces: trained officers and soldiers are the link, not bystanders.
@@ -174,19 +187,26 @@ def _in_iraq(tokens: Sequence[str], pair: Sequence[tuple[int, int]], lo: int) ->
     return False
 
 
-def _career_clause(tokens: Sequence[str], lo: int, first: int) -> bool:
+def _career_clause(tokens: Sequence[str], lo: int, first: int, pair_start: int) -> bool:
     """A past career verb in the words just before the mention, with something between them: someone
     "served in" / "worked as an adviser to" NATO's mission ("خدم في مهمة الناتو", "عمل مستشارا لبعثة
     الناتو"), not NATO acting ("عمل الناتو على …", where the mention follows the verb)."""
     window = range(max(lo, first - _CAREER_WINDOW), first - 1)
     if any(tokens[i] in _CAREER for i in window):
         return True
+    if any(tokens[i] in _FORMER for i in range(max(lo, first - 3), first)):
+        return True
+    # "لمؤلف شارك في تدريب الجيش العراقي مع الناتو": took part, in a clause about someone (the sentence's
+    # own first verb, "شارك وزير الدفاع العراقي في اجتماع للناتو", is the story).
+    start = min(first, pair_start)
+    if any(tokens[i] in _TOOK_PART for i in range(max(lo + 1, start - _CAREER_WINDOW), start - 1)):
+        return True
     # "كان يعمل مستشارا قانونيا لدى الناتو": كان before a present career verb is a past habit.
     habit = range(max(lo, first - _CAREER_WINDOW - 2), first - 1)
     return any(tokens[i] in _BEFORE_CAREER and tokens[i + 1] in _CAREER_PRESENT for i in habit)
 
 
-_CAREER_WINDOW = 4
+_CAREER_WINDOW = 6
 
 
 def passing_kind(
@@ -212,8 +232,13 @@ def passing_kind(
     for span in pair:
         items = _list_items(tokens, comma_before, span, lo, hi)
         own = groups.get(span[0])
-        if len(items) >= _LIST_ITEMS and not (own and all(groups.get(i) == own for i in items)):
-            return "enumeration"
+        if len(items) < _LIST_ITEMS or (own and all(groups.get(i) == own for i in items)):
+            continue
+        # Both sides in the list that follows the sentence's verb are its subject, acting together
+        # ("بحث الناتو والعراق والأمم المتحدة …"), not items of a list about something else.
+        if min(items) == lo + 1 and all(any(a <= i <= b for i in items) for a, b in pair):
+            continue
+        return "enumeration"
 
     # The two sides joined as one subject or object ("الناتو والحكومة العراقية افتتحا …") act together.
     spans = sorted(pair)
@@ -240,12 +265,14 @@ def passing_kind(
             return "surname"
         if word in _DEMONYMS and first == last and prev not in _FORCES and set(words) & _THEATRES:
             return "elsewhere"
+        if word in _DEMONYMS and first == last and strip_clitics(prev).startswith(_CIVILIANS):
+            return "nationals"
         following = tokens[last + 1] if last < hi else ""
         if word in _NATIONALS and (following in _NUMBER_WORDS or following.isdigit()):
             return "nationals"  # "عراقيين اثنين"
         if _named_status(word, following, prev):
             return "named status"
-    if _career_clause(tokens, lo, pair[0][0]):
+    if _career_clause(tokens, lo, pair[0][0], start):
         return "past role"
     return None
 
@@ -254,5 +281,5 @@ def _named_status(word: str, following: str, prev: str) -> bool:
     """"ناتو عربي", "ناتو شيعي", "الناتو الخليجي", "ناتو الخليج": NATO as a name for another pact (not the
     bracketed "(ناتو)" after the alliance's full name)."""
     if word == "ناتو" and prev not in _NATO_NAMES:
-        return following.endswith(("ي", "يه")) or following in _PACT_REGIONS
+        return following.endswith(("ي", "يه", "يا")) or following in _PACT_REGIONS
     return word == "الناتو" and following.startswith("ال") and following.endswith("ي") and len(following) > 4
