@@ -33,9 +33,11 @@ _PAST_ROLE = _words(
     "امضت", "قضى", "قضت",
 )  # fmt: skip
 _BIOGRAPHY = _words(
-    "ولد", "مواليد", "تخرج", "حاصل", "مسيرته", "مسيرتها", "المهنية", "سيرته", "تقاعد", "توفي", "توفيت", "الراحل",
-    "الراحله", "رحيل", "نعى", "نعت", "مذكرات", "مذكراته", "مذكراتها", "مناصب",
+    "ولد", "مواليد", "تخرج", "حاصل", "مسيرته", "مسيرتها", "المهنية", "سيرته", "تقاعد", "مذكرات", "مذكراته",
+    "مذكراتها", "مناصب",
 )  # fmt: skip
+# An obituary is about the person even when it names the mission they led.
+_OBITUARY = _words("توفي", "توفيت", "الراحل", "الراحله", "رحيل", "نعى", "نعت", "وفاه")
 # Sport and culture: the pairing is a venue or a backdrop, not the story.
 _VENUE = _words(
     "مباراه", "المباراه", "منتخب", "المنتخب", "ملعب", "الملعب", "بطوله", "البطوله", "الدوري", "كاس",
@@ -92,11 +94,13 @@ _CAREER = _words(
     "امضى", "امضت", "قضى", "قضت",
 )  # fmt: skip
 _TOOK_PART = _words("شارك", "شاركت")
+_WORK = _words("عمل")
+_CAREER_FOLLOW = _words("في", "مع", "لدى", "ضمن", "لحساب", "سابقا", "لصالح", "بين")
 # "مستشار سابق لبعثة الناتو": a former post named just before the mention.
 _FORMER = _words("سابق", "سابقه", "سابقا", "السابق", "السابقه")
 # People an operation meets, by their Iraqi nationality ("مسافرا عراقيا", "مرتزقة عراقيين").
 _CIVILIANS = ("مسافر", "راكب", "بحار", "مهاجر", "لاجي", "مرتزق", "سايح", "سياح", "طالب", "شاب", "رجل", "امراه",
-              "عائله", "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار")
+              "عائله", "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار", "مهندس")
 _CAREER_PRESENT = _words("يعمل", "تعمل", "يخدم", "تخدم", "يشغل", "تشغل")
 # Words that put a career clause in the past: "كان قد خدم", "سبق أن عمل".
 _BEFORE_CAREER = _words("كان", "وكان", "كانت", "وكانت", "سبق", "وسبق", "سبقت")
@@ -109,7 +113,7 @@ _THEATRES = _words(
     "افغانستان", "كوسوفو", "ليبيا", "البلطيق", "ايجه", "المتوسط", "الاسود", "الاحمر", "قبرص", "اوكرانيا", "بولندا",
     "ليتوانيا",
     "لاتفيا", "استونيا", "رومانيا", "الصومال", "عدن", "البوسنه", "صربيا", "مقدونيا", "بيلاروسيا", "مالطا",
-    "قندهار", "كابول", "هلمند", "روسيا", "كييف",
+    "قندهار", "كابول", "هلمند", "روسيا", "كييف", "طرابلس", "بنغازي",
 )  # fmt: skip
 _DEMONYMS = _words("عراقي", "عراقيا", "عراقيه", "عراقيين", "عراقيون", "العراقيين", "العراقيون", "عراقيات")
 # Iraqis named as the country's forces: trained officers and soldiers are the link, not bystanders.
@@ -187,12 +191,24 @@ def _in_iraq(tokens: Sequence[str], pair: Sequence[tuple[int, int]], lo: int) ->
     return False
 
 
+def _career_verb(tokens: Sequence[str], i: int) -> bool:
+    """عمل at i is the verb "worked", not the noun "work" ("تمديد عمل مستشاري الناتو"): a verb is followed by
+    a preposition or a post in the accusative ("عمل في", "عمل مستشارا")."""
+    if tokens[i] not in _WORK:
+        return True
+    following = tokens[i + 1] if i + 1 < len(tokens) else ""
+    return following in _CAREER_FOLLOW or following.endswith("ا")
+
+
 def _career_clause(tokens: Sequence[str], lo: int, first: int, pair_start: int) -> bool:
     """A past career verb in the words just before the mention, with something between them: someone
     "served in" / "worked as an adviser to" NATO's mission ("خدم في مهمة الناتو", "عمل مستشارا لبعثة
     الناتو"), not NATO acting ("عمل الناتو على …", where the mention follows the verb)."""
     window = range(max(lo, first - _CAREER_WINDOW), first - 1)
-    if any(tokens[i] in _CAREER for i in window):
+    if any(tokens[i] in _CAREER and _career_verb(tokens, i) for i in window):
+        return True
+    # "كان ضابطا في بعثة الناتو": was + a post (accusative) before the mission.
+    if any(tokens[i] in _BEFORE_CAREER and tokens[i + 1].endswith("ا") for i in window):
         return True
     if any(tokens[i] in _FORMER for i in range(max(lo, first - 3), first)):
         return True
@@ -250,7 +266,7 @@ def passing_kind(
         return "past role"
     if _apposition(tokens, comma_before, lo, start, end):
         return "past role"
-    if not substantive and set(words) & _BIOGRAPHY:
+    if (not substantive and set(words) & _BIOGRAPHY) or set(words) & _OBITUARY:
         return "past role"
 
     if not substantive and set(words) & _VENUE and not _in_iraq(tokens, pair, lo):
