@@ -16,6 +16,7 @@ Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 
 from monitor.text.arabic import normalize, strip_clitics
 
@@ -33,7 +34,7 @@ _PAST_ROLE = _words(
     "امضت", "قضى", "قضت",
 )  # fmt: skip
 _BIOGRAPHY = _words(
-    "ولد", "مواليد", "تخرج", "حاصل", "مسيرته", "مسيرتها", "المهنية", "سيرته", "تقاعد", "مذكرات", "مذكراته",
+    "ولد", "مواليد", "حاصل", "مسيرته", "مسيرتها", "المهنية", "سيرته", "تقاعد", "مذكرات", "مذكراته",
     "مذكراتها", "مناصب",
 )  # fmt: skip
 # An obituary is about the person even when it names the mission they led.
@@ -106,6 +107,7 @@ _CAREER_PRESENT = _words("يعمل", "تعمل", "يخدم", "تخدم", "يشغ
 _BEFORE_CAREER = _words("كان", "وكان", "كانت", "وكانت", "سبق", "وسبق", "سبقت")
 # "ناتو الخليج", "ناتو الشرق الأوسط": NATO as a name for a region's pact.
 _PACT_REGIONS = _words("الخليج", "الشرق", "المنطقه", "العرب", "المسلمين", "السنه", "الشيعه")
+_INDEFINITE_CLITICS = ("", "ب", "و", "ك", "ف", "وب", "وك", "فب")  # "بناتو شيعي", not "للناتو"
 _NATO_NAMES = _words("حلف", "الحلف", "الاطلسي", "الاطلنطي", "(")
 # Where NATO operates outside Iraq: an operation there that meets Iraqis (a crew, a fighter, a doctor)
 # meets nationals, not the country.
@@ -266,7 +268,9 @@ def passing_kind(
         return "past role"
     if _apposition(tokens, comma_before, lo, start, end):
         return "past role"
-    if (not substantive and set(words) & _BIOGRAPHY) or set(words) & _OBITUARY:
+    # "تخرج في/من الجامعة" is a biography; "مدرسة للناتو تخرج ضباطا عراقيين" is the mission graduating them.
+    graduated = any(w == "تخرج" and nxt in ("في", "من") for w, nxt in pairwise(words))
+    if (not substantive and (set(words) & _BIOGRAPHY or graduated)) or set(words) & _OBITUARY:
         return "past role"
 
     if not substantive and set(words) & _VENUE and not _in_iraq(tokens, pair, lo):
@@ -296,6 +300,6 @@ def passing_kind(
 def _named_status(word: str, following: str, prev: str) -> bool:
     """"ناتو عربي", "ناتو شيعي", "الناتو الخليجي", "ناتو الخليج": NATO as a name for another pact (not the
     bracketed "(ناتو)" after the alliance's full name)."""
-    if word == "ناتو" and prev not in _NATO_NAMES:
+    if word.endswith("ناتو") and word[:-4] in _INDEFINITE_CLITICS and prev not in _NATO_NAMES:
         return following.endswith(("ي", "يه", "يا")) or following in _PACT_REGIONS
     return word == "الناتو" and following.startswith("ال") and following.endswith("ي") and len(following) > 4
