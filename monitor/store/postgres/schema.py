@@ -171,8 +171,21 @@ _CORPUS_INDEX = (
     "CREATE TABLE corpus_common (fp BIGINT PRIMARY KEY)",
 )
 
+# Per-host politeness across workers: store/postgres/hosts.py.
+_HOSTS = (
+    """CREATE TABLE host_slots (
+    host   TEXT NOT NULL,
+    slot   INTEGER NOT NULL,
+    holder TEXT NOT NULL,
+    pid    INTEGER NOT NULL,           -- pg_backend_pid() of the session that took it; gone = the slot is free
+    until  DOUBLE PRECISION NOT NULL,  -- the server's epoch seconds; past it the slot is free
+    PRIMARY KEY (host, slot)
+)""",
+    "CREATE TABLE host_politeness (host TEXT PRIMARY KEY, next_start DOUBLE PRECISION NOT NULL)",
+)
+
 # Append new migrations here; never edit one that has shipped.
-MIGRATIONS: tuple[tuple[str, ...], ...] = ((*_FEEDS_ARTICLES, *_OUTBOX, *_CORPUS_INDEX),)
+MIGRATIONS: tuple[tuple[str, ...], ...] = ((*_FEEDS_ARTICLES, *_OUTBOX, *_CORPUS_INDEX), _HOSTS)
 LATEST_VERSION = len(MIGRATIONS)
 
 
