@@ -1,10 +1,11 @@
 """Is a sentence that pairs two topic terms only a passing mention? Rules over the sentence's words.
 
-    passing_kind(tokens, comma_before, sentence, pair) -> str | None
+    passing_kind(tokens, comma_before, sentence, pair, substantive=False, group_at=None) -> str | None
         tokens: the article's normalised tokens; comma_before[i]: a comma or list mark precedes token i;
         sentence: (first, last) token index of the sentence; pair: the (first, last) spans of the mentions
-        that formed the unit. Returns why the pairing is a passing mention ("enumeration", "past role",
-        "venue", "nationals", "surname", "elsewhere"), or None when it may be a real link.
+        that formed the unit, the anchor group's first. Returns why the pairing is a passing mention
+        ("enumeration", "past role", "venue", "nationals", "elsewhere", "surname", "named status"), or
+        None when it may be a real link.
 
 A news sentence often names NATO and Iraq together without linking them: a list of partner countries,
 a biography, a relative clause about someone's earlier post, a match or festival held somewhere, Iraqi
@@ -100,8 +101,10 @@ _CAREER_FOLLOW = _words("في", "مع", "لدى", "ضمن", "لحساب", "سا�
 # "مستشار سابق لبعثة الناتو": a former post named just before the mention.
 _FORMER = _words("سابق", "سابقه", "سابقا", "السابق", "السابقه")
 # People an operation meets, by their Iraqi nationality ("مسافرا عراقيا", "مرتزقة عراقيين").
-_CIVILIANS = ("مسافر", "راكب", "بحار", "مهاجر", "لاجي", "مرتزق", "سايح", "سياح", "طالب", "شاب", "رجل", "امراه",
-              "عائله", "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار", "مهندس")
+_CIVILIANS = (
+    "مسافر", "راكب", "بحار", "مهاجر", "لاجي", "مرتزق", "سايح", "سياح", "طالب", "شاب", "رجل", "امراه", "عائله",
+    "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار", "مهندس",
+)  # fmt: skip
 _CAREER_PRESENT = _words("يعمل", "تعمل", "يخدم", "تخدم", "يشغل", "تشغل")
 # Words that put a career clause in the past: "كان قد خدم", "سبق أن عمل".
 _BEFORE_CAREER = _words("كان", "وكان", "كانت", "وكانت", "سبق", "وسبق", "سبقت")
@@ -112,10 +115,9 @@ _NATO_NAMES = _words("حلف", "الحلف", "الاطلسي", "الاطلنطي
 # Where NATO operates outside Iraq: an operation there that meets Iraqis (a crew, a fighter, a doctor)
 # meets nationals, not the country.
 _THEATRES = _words(
-    "افغانستان", "كوسوفو", "ليبيا", "البلطيق", "ايجه", "المتوسط", "الاسود", "الاحمر", "قبرص", "اوكرانيا", "بولندا",
-    "ليتوانيا",
-    "لاتفيا", "استونيا", "رومانيا", "الصومال", "عدن", "البوسنه", "صربيا", "مقدونيا", "بيلاروسيا", "مالطا",
-    "قندهار", "كابول", "هلمند", "روسيا", "كييف", "طرابلس", "بنغازي",
+    "افغانستان", "كوسوفو", "ليبيا", "البلطيق", "ايجه", "المتوسط", "الاسود", "الاحمر", "قبرص", "اوكرانيا",
+    "بولندا", "ليتوانيا", "لاتفيا", "استونيا", "رومانيا", "الصومال", "عدن", "البوسنه", "صربيا", "مقدونيا",
+    "بيلاروسيا", "مالطا", "قندهار", "كابول", "هلمند", "روسيا", "كييف", "طرابلس", "بنغازي",
 )  # fmt: skip
 _DEMONYMS = _words("عراقي", "عراقيا", "عراقيه", "عراقيين", "عراقيون", "العراقيين", "العراقيون", "عراقيات")
 # Iraqis named as the country's forces: trained officers and soldiers are the link, not bystanders.
