@@ -454,6 +454,13 @@ TOPIC = Section(
             v.at_least(0),
         ),
         Key("title_weight", "number", 1.0, "score of a title that mentions every required group", v.at_least(0)),
+        Key(
+            "lead_weight",
+            "number",
+            0.0,
+            "extra score when the body's first sentence (the lead) mentions every required group",
+            v.at_least(0),
+        ),
         Key("ignore", "strings", (), "phrases in which a term does not count", each=v.non_empty),
         Key("exclude", "strings", (), "phrases that rule the whole article out", each=v.non_empty),
     ),
