@@ -31,11 +31,15 @@ MIN_NEAR_COPY_RECALL = 0.97
 MAX_FALSE_COPY_RATE = 0.02
 MAX_LOOKALIKE_MATCHES = 0
 # The deployed-day set (build_deployed.py): every category of the tuned-on part at the target; the
-# held-out part is pinned at its measured figures (docs/quality.md), overall and per category.
+# held-out part (round 9, never tuned on) is pinned at its measured figures (docs/quality.md), overall and
+# per category: the target where it is met, the measured figure where it is not.
 DEPLOYED = ("deployed_dev.jsonl", "deployed_heldout.jsonl")
-MIN_HELDOUT_RECALL = 0.92
-MIN_HELDOUT_PRECISION = 1.0
-MIN_HELDOUT_CATEGORY_RECALL = {"variants": 0.8, "venue": 0.0}  # the two held-out misses, see docs/quality.md
+MIN_HELDOUT_ITEMS_PER_CATEGORY = 15
+MIN_HELDOUT_RECALL = 0.96
+MIN_HELDOUT_PRECISION = 0.97
+# The held-out misses (one item each, see docs/quality.md): recall 5 of 6, precision 6 of 7 and 5 of 6.
+MIN_HELDOUT_CATEGORY_RECALL = {"enumeration": 0.83, "elsewhere": 0.83, "venue": 0.83}
+MIN_HELDOUT_CATEGORY_PRECISION = {"relative_clause": 0.85, "venue": 0.83}
 
 
 def load(name: str) -> list[dict[str, Any]]:
@@ -128,8 +132,10 @@ def test_deployed_heldout_does_not_drop(deployed: Report) -> None:
     assert tp / (tp + fp) >= MIN_HELDOUT_PRECISION
     for (_, split, category), s in deployed.categories.items():
         if split == "heldout":
+            assert s.tp + s.fp + s.fn + s.tn >= MIN_HELDOUT_ITEMS_PER_CATEGORY, category
             assert s.recall >= MIN_HELDOUT_CATEGORY_RECALL.get(category, MIN_TOPIC_RECALL), (category, s.errors)
-            assert s.precision >= MIN_TOPIC_PRECISION, (category, s.errors)
+            precision = MIN_HELDOUT_CATEGORY_PRECISION.get(category, MIN_TOPIC_PRECISION)
+            assert s.precision >= precision, (category, s.errors)
 
 
 def test_eval_command_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,20 +21,22 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from monitor.decide.passing import passing_kind
+from monitor.decide.passing import conjoined, passing_kind
 from monitor.models import Evidence, TopicResult
 from monitor.settings.topics import Term, Topic
 from monitor.text.arabic import clitic_readings, iter_tokens, normalize, normalize_with_offsets
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 # In a title these also separate stories: digests join two headlines with them.
-_TITLE_SEPARATOR = re.compile(r"[|;•]")
+_TITLE_SEPARATOR = re.compile(r"[|;•]|\s[-–—]\s")
 _LIST_MARK = re.compile(r"[,;]")
 # A title opening with one of these is a digest of several stories, not one headline.
 _DIGEST_OPENERS = frozenset(normalize(w) for w in ("موجز", "نشرة", "أبرز", "عناوين", "جولة", "باختصار", "حصاد", "ملخص"))
 # A body of at most this many sentences and words is a feed summary: decided on what it says.
 _SUMMARY_SENTENCES = 2
 _SUMMARY_WORDS = 60
+# Most words between the paired mentions for the lead sentence's extra weight (lead_weight).
+_LEAD_GAP = 5
 _MAX_EVIDENCE = 24
 _SENTENCE_CHARS = 300
 
@@ -186,6 +188,10 @@ def _find(doc: _Doc, group: str, terms: tuple[Term, ...]) -> list[_Mention]:
     return found
 
 
+def _any_opener(index: _TermIndex, words: frozenset[str]) -> bool:
+    return any(index.candidates(clitic_readings(word)) for word in words)
+
+
 @lru_cache(maxsize=256)
 def _openers(topic: Topic) -> _TermIndex:
     """Every term that can produce a mention or an exclusion hit by itself: the groups' terms and the
@@ -193,11 +199,49 @@ def _openers(topic: Topic) -> _TermIndex:
     return _TermIndex(tuple(t for g in topic.groups for t in g.terms) + topic.exclude)
 
 
-def _may_mention(topic: Topic, toks: list[tuple[str, int, int]]) -> bool:
-    """False when no group term and no exclusion can start at any of these tokens, so _mentions would find
+def _may_mention(topic: Topic, words: frozenset[str]) -> bool:
+    """False when no group term and no exclusion can start at any of these words, so _mentions would find
     nothing. Looks up only the distinct words, before _analyse builds readings, spans and sentences."""
-    index = _openers(topic)
-    return any(index.candidates(clitic_readings(word)) for word in {word for word, _, _ in toks})
+    return _any_opener(_openers(topic), words)
+
+
+@lru_cache(maxsize=256)
+def _groups_of_terms(topic: Topic) -> dict[Term, frozenset[str]]:
+    """Each group term of `topic` -> the groups it belongs to."""
+    groups: dict[Term, set[str]] = {}
+    for group in topic.groups:
+        for term in group.terms:
+            groups.setdefault(term, set()).add(group.name)
+    return {term: frozenset(names) for term, names in groups.items()}
+
+
+def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | None:
+    """A required group none of whose terms can occur among these words, when no exclusion can start there.
+
+    Such an article cannot match: a group is mentioned only through its own terms (refer terms count only
+    after one), and every unit needs every required group, so the score is 0 and only the evidence of the
+    other groups' mentions is lost. A term can occur only if it can start at one of the words and each of
+    its other words is among them too, so a bonus group's common words (mission, training) or a phrase
+    such as مهمة الناتو in an article without الناتو no longer send it through the full analysis. None
+    when the full path must decide.
+    """
+    if topic.threshold <= 0:
+        return None
+    index, groups_of = _openers(topic), _groups_of_terms(topic)
+    readings: frozenset[str] | None = None
+    possible: set[str] = set()
+    for word in words:
+        for term in index.candidates(clitic_readings(word)):  # memoised by _may_mention just before
+            if term not in groups_of or term in topic.exclude:
+                return None  # an exclusion can start here: the full path decides
+            if groups_of[term] <= possible:
+                continue
+            if readings is None:
+                readings = frozenset(r for w in words for r in clitic_readings(w))
+            if all(_token_matches(p, tuple(readings)) if p.endswith("*") else p in readings or _bare(p) in readings
+                   for p in term.tokens[1:]):
+                possible |= groups_of[term]
+    return next((name for name in topic.require if name not in possible), None)
 
 
 def _keep_longest(mentions: list[_Mention]) -> list[_Mention]:
@@ -245,23 +289,46 @@ class _Unit:
     passing: str | None = None  # why the pairing is only a passing mention (it then scores 0)
 
 
-def _passing(doc: _Doc, chosen: list[_Mention]) -> str | None:
+def _passing(doc: _Doc, chosen: list[_Mention], substantive: bool, group_at: dict[int, str]) -> str | None:
     """Why the pairing of these mentions is a passing mention, checked over the sentences they are in."""
     pair = [(m.first, m.last) for m in chosen]
     sentences = sorted({doc.sentence_of[m.first] for m in chosen})
     lo = doc.sentence_tokens[sentences[0]][0]
     hi = doc.sentence_tokens[sentences[-1]][1]
-    return passing_kind(doc.tokens, doc.comma_before, (lo, hi), pair)
+    return passing_kind(doc.tokens, doc.comma_before, (lo, hi), pair, substantive, group_at)
+
+
+def _two_clauses(doc: _Doc, chosen: list[_Mention]) -> bool:
+    """A title whose mentions sit on either side of "، و…": two headlines joined by a comma and و
+    ("الناتو ينشر قوات في رومانيا، والعراق يستقبل زوارا")."""
+    first = min(m.last for m in chosen) + 1
+    last = max(m.first for m in chosen)
+    return any(doc.comma_before[i] and conjoined(doc.tokens[i]) for i in range(first, last + 1))
+
+
+def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
+    """In a digest title: a comma or a و-joined word between the paired mentions starts another story
+    ("…: مهمة للناتو في كوسوفو ومطالب بالإصلاح في بغداد"); one clause is one story ("موجز: الناتو يمدد …")."""
+    first = min(m.last for m in chosen) + 1
+    last = max(m.first for m in chosen)
+    return any(doc.comma_before[i] or conjoined(doc.tokens[i]) for i in range(first, last + 1))
 
 
 def _units(
-    topic: Topic, doc: _Doc, mentions: list[_Mention], title_sentences: int, digest_title: bool = False
+    topic: Topic,
+    doc: _Doc,
+    mentions: list[_Mention],
+    title_sentences: int,
+    digest_title: bool = False,
+    lead: int = -1,
 ) -> list[_Unit]:
+    """The scored units; `lead` is the sentence index of the body's first sentence (-1: no body)."""
     by_group: dict[str, list[_Mention]] = {}
     for m in mentions:
         by_group.setdefault(m.group, []).append(m)
     weights = {g.name: g.weight for g in topic.groups}
     anchor, *partners = topic.require
+    group_at = {i: m.group for m in mentions for i in range(m.first, m.last + 1)}
     best: dict[int, _Unit] = {}
     for a in by_group.get(anchor, []):
         s = doc.sentence_of[a.first]
@@ -283,11 +350,16 @@ def _units(
         else:
             kind = "title" if s < title_sentences else ("sentence" if same_sentence else "neighbour")
             if kind == "title" and (
-                digest_title or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
+                ((digest_title or _two_clauses(doc, chosen)) and _joins_stories(doc, chosen))
+                or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
             ):
-                # A digest title, or two parts of a title split by | ; •, join separate stories.
+                # A digest title, or two parts of a title split by | ; • or a spaced dash, join separate stories.
                 continue
             base = {"title": topic.title_weight, "sentence": topic.sentence_weight}.get(kind, topic.neighbour_weight)
+            if kind == "sentence" and s == lead and all(_gap(c, a) <= _LEAD_GAP for c in chosen):
+                # A lead naming both sides in one phrase states what the article is about; a lead that
+                # reaches across a clause ("Turkey asked NATO … after its raids … in northern Iraq") does not.
+                base += topic.lead_weight
             # A bonus word counts only next to the pair: run-on sentences joined by commas are common in
             # Arabic news, and a "mission" forty words away is usually about something else.
             boosts = [
@@ -299,7 +371,7 @@ def _units(
             ]
             boost_groups = {m.group for m in boosts}
             score = base + sum(weights[g] for g in topic.require) + sum(weights[g] for g in boost_groups)
-            passing = _passing(doc, chosen)
+            passing = _passing(doc, chosen, bool(boost_groups), group_at)
             unit = _Unit(s, 0.0 if passing else score, kind, tuple(chosen + boosts), passing)
             if s not in best or unit.score > best[s].score:
                 best[s] = unit
@@ -316,22 +388,53 @@ def _evidence(doc: _Doc, m: _Mention) -> Evidence:
     return Evidence(group=m.group, term=m.term.text, matched=doc.source[start:end], start=start, sentence=sentence)
 
 
-def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
-    """Decide whether an article is about `topic`, with the evidence and a one-line reason."""
+@dataclass(frozen=True)
+class MatchText:
+    """An article normalised and tokenised once, for matching it against every topic."""
+
+    title: str
+    text: str
+    source: str  # matched_document(title, text): evidence offsets point into it
+    norm: str
+    offsets: list[int]
+    toks: list[tuple[str, int, int]]
+    words: frozenset[str]  # the distinct tokens, for the cheap pre-checks
+
+
+def prepare(title: str, text: str) -> MatchText:
     source = matched_document(title, text)
     norm, offsets = normalize_with_offsets(source)
     toks = iter_tokens(norm)
-    if not _may_mention(topic, toks):
+    return MatchText(title, text, source, norm, offsets, toks, frozenset(word for word, _, _ in toks))
+
+
+def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
+    """Decide whether an article is about `topic`, with the evidence and a one-line reason."""
+    return match_prepared(topic, prepare(title, text))
+
+
+def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
+    """match_topic on an article prepared once for all topics."""
+    title, text, source, norm, offsets, toks = (
+        prepared.title, prepared.text, prepared.source, prepared.norm, prepared.offsets, prepared.toks
+    )
+    if not _may_mention(topic, prepared.words):
         # Most articles: the full path below would find no mention and no exclusion, hence no unit, score 0
         # (the int of an empty sum, as below) and no evidence. Same result, without analysing the article.
         return TopicResult(topic.name, False, 0, topic.threshold, (), _apart(topic, []), basis(title, text))
+    if (absent := unmentioned_required_group(topic, prepared.words)) is not None:
+        return TopicResult(topic.name, False, 0, topic.threshold, (), _absent(topic, absent), basis(title, text))
     title_end = (norm.find("\n\n") if text else len(norm)) if title else 0
     doc = _analyse(source, norm, offsets, toks, title_end)
     title_words = [t for t, _, _ in iter_tokens(normalize(title))]
     title_sentences = doc.sentence_of[len(title_words) - 1] + 1 if title_words else 0
-    digest_title = bool(title_words) and bool(_DIGEST_OPENERS & set(title_words[:2]))
+    # A digest names itself in its first words or before the colon ("في هذه النشرة: …").
+    head = normalize(title).split(":", 1)[0] if ":" in title else ""
+    opening = set(title_words[:2]) | {t for t, _, _ in iter_tokens(head)}
+    digest_title = bool(title_words) and any(_DIGEST_OPENERS & set(clitic_readings(w)) for w in opening)
     mentions, excluded = _mentions(topic, doc)
-    units = _units(topic, doc, mentions, title_sentences, digest_title)
+    lead = doc.sentence_of[len(title_words)] if len(doc.tokens) > len(title_words) else -1
+    units = _units(topic, doc, mentions, title_sentences, digest_title, lead)
     score = sum(u.score for u in units)
     item_basis = basis(title, text)
     required = " + ".join(topic.require)
@@ -396,6 +499,12 @@ def basis(title: str, text: str) -> str:
     if len(sentences) <= _SUMMARY_SENTENCES and len(iter_tokens(norm)) <= _SUMMARY_WORDS:
         return "summary"
     return "full"
+
+
+def _absent(topic: Topic, group: str) -> str:
+    """The reason when a required group is never mentioned (the pre-check's outcome)."""
+    required = " + ".join(topic.require)
+    return f"no match: {group} never mentioned ({required} must be within {topic.proximity} words of each other)"
 
 
 def _apart(topic: Topic, mentions: list[_Mention]) -> str:

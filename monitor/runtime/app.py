@@ -24,6 +24,7 @@ from monitor.runtime.cycle_summary import CycleSummary, PollTally, heartbeat_lin
 from monitor.runtime.lanes import PollLanes, host_of
 from monitor.runtime.metrics import Metrics
 from monitor.runtime.ops_http import make_ops_server
+from monitor.runtime.page_retries import PageRetries
 from monitor.runtime.poll import Pipeline, PollReport
 from monitor.schedule.feed_health import stale_feeds
 from monitor.settings.config import Config
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 DISPATCH_SECONDS = 5  # how often pending alerts are looked at: delivery latency, not poll load
 HEALTH_CHECK_SECONDS = 300  # how often feed health is checked: warnings are about hours, not seconds
 SUMMARY_MAX_SECONDS = 300  # a summary line at least this often while polls keep the lanes busy
+PAGE_RETRY_SECONDS = 15  # how often the page retry queue is looked at (its own backoff says when a page is due)
 HEARTBEAT_SECONDS = 600  # an idle daemon says when it polls next this often, so silence means trouble
 
 
@@ -71,13 +73,18 @@ class App:
         self.config = config
         self.clock = clock
         self.store = open_store(config.database_path, config.database_url, lease_seconds=config.lease_seconds)
-        self.extractor = Extractor(config.pipeline.extract_timeout_seconds) if config.pipeline.fetch_pages else None
+        self.extractor = (
+            Extractor(config.pipeline.extract_timeout_seconds, topics=config.topics)
+            if config.pipeline.fetch_pages
+            else None
+        )
         self.fetcher = Fetcher(config.http)
         shared = self.store.shared_politeness()
         if shared is not None:  # several workers: the per-host limits hold across all of them
             self.fetcher.gate.share_with(shared)
         self.index = self.store.corpus_index
         self.pipeline = Pipeline(config, self.store, self.fetcher, self.extractor, self.index, clock)
+        self.page_retries = PageRetries(self.pipeline)
         if config.database_url:  # every worker dispatches; the outbox gives each channel to one at a time
             outbox = open_postgres_outbox(config.database_url)
             self.dispatcher: Dispatcher | None = Dispatcher(None, config.alerts, clock, outbox_store=outbox)
@@ -143,13 +150,22 @@ class App:
             )
 
     def run_once(self) -> CycleReport:
-        """Poll every enabled feed now, whatever its schedule, then deliver what is due."""
+        """Fetch the due pages of provisional decisions, poll every enabled feed now whatever its schedule,
+        then deliver what is due."""
+        self.retry_pages()
         report = self.poll(self.store.claim_enabled_feeds(self.clock()))
         self.log_summary()
         self.check_feed_health()
         if self.dispatcher is not None:
             self.dispatcher.run_due()
         return report
+
+    def retry_pages(self) -> None:
+        try:
+            self.page_retries.run_due()
+        except Exception:  # a scheduled job must not die; the queue is still there for the next run
+            log.exception("page retries failed")
+            self.metrics.observe_error("page_retries")
 
     def check_feed_health(self) -> int:
         """Queue one warning per enabled feed without a success for [schedule] warn_after_hours. Returns
@@ -287,6 +303,7 @@ class App:
         jobs: list[tuple[str, Callable[[], object], float]] = [
             ("poll", self.run_due_feeds, self.config.pipeline.cycle_seconds),
             ("dispatch", self.dispatch, DISPATCH_SECONDS),
+            ("page_retries", self.exclusively("page_retries", self.retry_pages), PAGE_RETRY_SECONDS),
         ]
         if self.config.schedule.warn_after_hours > 0:
             jobs.append(("feed_health", self.exclusively("feed_health", self.check_feed_health), HEALTH_CHECK_SECONDS))

@@ -20,7 +20,9 @@ from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from monitor.decide.decision import CorpusLookup, article_id_for, build_alerts, decide
+from monitor.decide.analysis import Analysis, analyse
+from monitor.decide.decision import CorpusLookup, article_id_for, build_alerts, decide_analysed
+from monitor.decide.near_copies import Fingerprint
 from monitor.errors import ExtractionError, FeedError
 from monitor.extract import Extractor
 from monitor.fetch.client import PAGE_ACCEPT, Fetcher
@@ -29,6 +31,7 @@ from monitor.models import Alert, Decision, Entry, ExtractedText, FetchResult, F
 from monitor.parse.article_files import read_seeds
 from monitor.parse.feeds import entry_fingerprint, parse_feed
 from monitor.parse.sitemap import news_sitemap_entries
+from monitor.runtime.page_retries import queue_page_retry
 from monitor.schedule.polls import FeedSchedState, PollOutcome, ScheduledPoll, items_per_day_from_dates, next_poll
 from monitor.settings.config import Config
 from monitor.store.connection import DatabaseError, is_busy
@@ -60,6 +63,16 @@ def entry_keys(entry: Entry) -> tuple[str, ...]:
 
 class CorpusIndex(CorpusLookup, Protocol):
     def add(self, doc_id: str, text: str) -> None: ...
+
+    def add_fingerprint(self, doc_id: str, fp: Fingerprint) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReadArticle:
+    """An entry's text, and the text work on it when an extraction worker did it (decide/analysis.py)."""
+
+    extracted: ExtractedText
+    analysis: Analysis | None
 
 
 @dataclass
@@ -341,6 +354,10 @@ class Pipeline:
 
     def article_text(self, entry: Entry) -> ExtractedText:
         """The page's main text, or the feed's own title + summary when the page cannot be used."""
+        return self.read_article(entry).extracted
+
+    def read_article(self, entry: Entry) -> ReadArticle:
+        """article_text, with the text work the extraction worker did on a page (None on the feed's text)."""
         feed_text = "\n".join(part for part in (entry.title, entry.summary) if part)
         reason: str | None
         if not self.config.pipeline.fetch_pages or self.extractor is None:
@@ -351,31 +368,40 @@ class Pipeline:
             page = self.fetch_page(entry.link)
             if not page.ok:
                 reason = f"page fetch failed: {page.error or page.status.value}"
+                if page.status is FetchStatus.TEMPORARY:
+                    # fetched again later (runtime/page_retries.py); decided provisionally meanwhile
+                    pending = ExtractedText(title=entry.title, text=feed_text, language=None, method="feed",
+                                            fallback_reason=reason, page_pending=True)
+                    return ReadArticle(pending, None)
             else:
                 try:
-                    extracted = self.extractor.extract(page.body, page.final_url)
+                    analysed = self.extractor.analyse(page.body, page.final_url, entry.title)
                 except ExtractionError as exc:
                     reason = f"page extraction failed: {exc}"
                 else:
-                    return ExtractedText(
-                        title=entry.title or extracted.title or "",
-                        text=extracted.text,
-                        language=extracted.language,
-                        method="page",
+                    extracted = ExtractedText(
+                        title=analysed.title, text=analysed.page.text, language=analysed.page.language, method="page"
                     )
+                    # A pool started with other topics than this pipeline's: its topic results would be wrong.
+                    same_topics = self.extractor.topics == tuple(self.config.topics)
+                    return ReadArticle(extracted, analysed.analysis if same_topics else None)
         if entry.link and reason not in ("page fetching disabled",):
             log.info("article %s: using feed summary (%s)", entry.link, reason, extra={"article": entry.link})
-        return ExtractedText(title=entry.title, text=feed_text, language=None, method="feed", fallback_reason=reason)
+        summary = ExtractedText(title=entry.title, text=feed_text, language=None, method="feed", fallback_reason=reason)
+        return ReadArticle(summary, None)
 
     def process_entry(self, feed: FeedRow, key: str, entry: Entry, report: PollReport) -> Decision | None:
-        extracted = self.article_text(entry)
+        read = self.read_article(entry)
+        extracted = read.extracted
         if extracted.method == "feed":
             report.fallbacks += 1
+        # Text work not done by a worker (the feed's own text) is done here, outside the store lock.
+        analysis = read.analysis or analyse(extracted.title, extracted.text, self.config.topics)
         deadline = time.monotonic() + ARTICLE_WRITE_BUDGET_SECONDS
         waited = False
         while True:
             try:
-                stored = self._decide_and_store(feed, key, entry, extracted)
+                stored = self._decide_and_store(feed, key, entry, extracted, analysis)
                 break
             except DatabaseError as exc:
                 # Another process holding the write lock past the busy timeout (a long backup, a
@@ -393,6 +419,10 @@ class Pipeline:
         decision, alerts, queued = stored
         article_id = article_id_for(key)
         report.alerts += queued  # counted once committed: the log and metrics say what the database holds
+        if extracted.page_pending:
+            log.info("article %s: %s; decided provisionally on the feed's headline/summary, page queued to be"
+                     " fetched again", entry.link, extracted.fallback_reason,
+                     extra={"feed": feed.url, "article": entry.link, "article_id": article_id})
         if decision.duplicate_of:
             log.info(
                 "article %s: near-copy of %s (%.2f)", entry.link, decision.duplicate_of, decision.near_copy.similarity,
@@ -413,7 +443,7 @@ class Pipeline:
         return decision
 
     def _decide_and_store(
-        self, feed: FeedRow, key: str, entry: Entry, extracted: ExtractedText
+        self, feed: FeedRow, key: str, entry: Entry, extracted: ExtractedText, analysis: Analysis
     ) -> tuple[Decision, list[Alert], int] | None:
         """Decide and store in one transaction; None if another worker stored the article meanwhile."""
         article_id = article_id_for(key)
@@ -425,8 +455,10 @@ class Pipeline:
             with self.store.atomic():
                 if self.store.seen_urls([key]):
                     return None
-                decision = decide(article_id, extracted.title, extracted.text, self.index, self.config.topics)
-                joins_corpus = decision.duplicate_of is None and (
+                decision = decide_analysed(article_id, analysis, self.index)
+                # A provisional article joins the corpus with its page's text, once that arrives: the index
+                # keeps an article's first text, and near-copies are found on full texts.
+                joins_corpus = decision.duplicate_of is None and not extracted.page_pending and (
                     self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics)
                 )
                 alerts = build_alerts(
@@ -437,6 +469,7 @@ class Pipeline:
                     published=entry.published,
                     text=extracted.text,
                     now=now,
+                    provisional=extracted.page_pending,
                 )
                 article = NewArticle(
                     article_id=article_id,
@@ -450,10 +483,14 @@ class Pipeline:
                     published=entry.published,
                     seen_at=now,
                     in_corpus=joins_corpus,
+                    search_terms=(analysis.title_terms, analysis.body_terms),
                 )
                 queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for)
+                if extracted.page_pending:  # in the article's transaction: neither is stored without the other
+                    queue_page_retry(self.store, self.config.pipeline, article_id, entry.link,
+                                     extracted.fallback_reason, now)
             if joins_corpus:
-                self.index.add(article_id, extracted.text)
+                self.index.add_fingerprint(article_id, analysis.fingerprint)
         return decision, alerts, queued
 
     # -- feed state ---------------------------------------------------------------------------
