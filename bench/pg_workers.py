@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,7 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
-from _common import ROOT, load_average, machine, page_set, tree_cpu_seconds, verdict
+from _common import ROOT, corpus, load_average, machine, page_set, tree_cpu_seconds, verdict
 
 from monitor.store.opening import open_store
 from tests.config_files import shipped_topics, to_toml
@@ -236,6 +237,38 @@ def run_case(label: str, workers: int, url: str | None, urls: list[str], items: 
             "worker_cpu_s": round(cpu, 1), "cpu_ms_per_article": round(1000 * cpu / expected, 1)}
 
 
+def decide_section_ms(url: str, n: int) -> float:
+    """Median milliseconds of the section every worker runs one at a time (the cluster-wide decide lock):
+    the seen check, the near-copy lookup, the article's transaction and its corpus entry, for `n` real
+    corpus articles on the PostgreSQL store, one process: its inverse is the most articles a second the
+    cluster can decide, whatever the number of workers."""
+    from statistics import median
+
+    from monitor.decide.near_copies import fingerprint
+    from monitor.models import Decision, ExtractedText
+    from monitor.store.articles import NewArticle
+
+    store = open_store(Path("unused.db"), url)
+    times = []
+    try:
+        for n_, art in enumerate(corpus()[:n]):
+            key = f"https://bench.example/{n_}"
+            article = NewArticle(article_id=f"b{n_}", canonical_url=key, url=key, feed_url=None, guid=None,
+                                 source="bench", extracted=ExtractedText(art.title, art.text, "ar", "page"),
+                                 summary="", published=None, seen_at=datetime.now(UTC), in_corpus=True)
+            fp = fingerprint(art.text)
+            started = time.perf_counter()
+            with store.lock, store.atomic():
+                store.seen_urls([key])
+                near = store.corpus_index.check(art.text)
+                store.record_article(article, Decision(article.article_id, near, ()))
+            store.corpus_index.add_fingerprint(article.article_id, fp)
+            times.append(time.perf_counter() - started)
+    finally:
+        store.close()
+    return 1000 * median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--feeds", type=int, default=240)
@@ -274,10 +307,14 @@ def main() -> None:
             results.append(run_case(f"postgresql, {n} worker{'s' if n > 1 else ''}", n, url, urls, args.items,
                                     args.lanes, tmp / f"pg{n}", timeout))
         server_cpu = tree_cpu_seconds(server.pid) - server_cpu
+        name = f"monitor_bench_{uuid.uuid4().hex[:10]}"
+        names.append(name)
+        section = decide_section_ms(_database(name), 40 if args.quick else 400)
     finally:
         server.terminate()
         for name in names:
             _drop(name)
+        shutil.rmtree(tmp, ignore_errors=True)
     print(f"load average after: {load_average()}; feed server CPU {server_cpu:.1f} s over all runs")
     print(f"{'run':<24} {'seconds':>8} {'polls/s':>8} {'articles/s':>11} {'worker CPU s':>13} {'CPU ms/article':>15}")
     for r in results:
@@ -289,6 +326,8 @@ def main() -> None:
         ratio = float(str(by_workers[2]["articles_per_s"])) / one
         print(f"RESULT 2 workers / 1 worker articles/s = {ratio:.2f} (target >= {TARGET_RATIO}): "
               f"{verdict(ratio >= TARGET_RATIO)}")
+    print(f"RESULT the one-at-a-time decide section on PostgreSQL: {section:.1f} ms per article (median), so at"
+          f" most {1000 / section:.0f} articles/s for the whole cluster (not judged)")
     best = max(results[1:], key=lambda r: float(str(r["polls_per_s"])))
     per_worker = float(str(best["polls_per_s"])) / int(str(best["workers"]))
     print(f"RESULT polls/s per worker at {best['workers']} workers = {per_worker:.2f}; 100,000 feeds every 15 min"

@@ -9,7 +9,8 @@ What differs from SQLite because several processes share the database:
                      (the caller skips those it is still polling): a poll whose outcome the database could
                      not take (connection lost) is polled again by its worker, not left to the lease.
     atomic           also takes a transaction-level advisory lock, so a near-copy check and the write it
-                     decides run on one worker at a time, as they run under one lock in one SQLite process.
+                     decides run on one worker at a time, as they run under one lock in one SQLite process;
+                     record_article adds a corpus article to the near-copy index in that same transaction.
     exclusive_job    a session advisory lock: a daily or per-cycle job runs on one worker at a time.
     claim_due_deliveries   hands each due pending delivery to one worker (SKIP LOCKED) under a lease; the
                      dispatcher instead reads the outbox of store/postgres/outbox.py, which gives whole
@@ -316,6 +317,10 @@ class PostgresStore(Store):
                     " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                     [original, article.article_id, article.source, article.url, format_time(article.seen_at)],
                 )
+            if article.in_corpus:
+                # In the article's transaction, under the decide lock: a worker checking a copy of it
+                # right after the commit finds it (the caller's own add afterwards changes nothing).
+                self.corpus_index.add(article.article_id, article.extracted.text)
             return sum(self._enqueue_alert(conn, alert, channels_for(alert.topic)) for alert in alerts)
 
     def _enqueue_alert(self, conn: Conn, alert: Alert, channel_names: Sequence[str]) -> bool:
