@@ -107,6 +107,7 @@ class App:
         self._claiming = threading.Lock()  # one claim for free lanes at a time; a request meanwhile repeats it
         self._claim_again = threading.Event()
         self._claim_failing = False
+        self._claim_on_done = False  # the daemon's lanes claim as they free; `once` polls what it claimed
         self.store.sync_feeds([(f.url, f.name, f.enabled) for f in config.feeds], clock())
         self.pipeline.load_seeds()
 
@@ -124,7 +125,7 @@ class App:
 
     def _observe_poll(self, poll: PollReport) -> None:
         self.tally.add(poll)
-        if self._lanes is not None and self.lanes.waiting() == 0:
+        if self._claim_on_done and self._lanes is not None and self.lanes.waiting() == 0:
             self._claim_for_free_lanes()  # this poll's lane frees and nothing waits for it: claim one now
         if poll.paused:
             log.debug("feed %s: host paused, polled once the pause ends", poll.feed_url, extra={"feed": poll.feed_url})
@@ -352,8 +353,7 @@ class App:
                 log.debug("could not wake the dispatcher", exc_info=True)
 
         self.pipeline.on_alerts_queued = deliver_now
-
-
+        self._claim_on_done = True
         ops_server = None
         if self.config.ops.enabled:
             ops_server = make_ops_server(
