@@ -189,7 +189,9 @@ class PostgresStore(Store):
     def _claim(self, now: datetime, due_only: bool, limit: int | None = None) -> list[FeedRow]:
         stamp = format_time(now)
         due = " AND (next_poll_at IS NULL OR next_poll_at <= %(now)s)" if due_only else ""
-        first = f" ORDER BY next_poll_at NULLS FIRST, url LIMIT {int(limit)}" if limit else ""
+        # Longest due first; among feeds due at the same time (after a start or an outage) in an order that
+        # mixes their hosts, so the few claimed do not all wait on one host's politeness slots.
+        first = f" ORDER BY next_poll_at NULLS FIRST, md5(url) LIMIT {int(limit)}" if limit else ""
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(
                 f"WITH picked AS (SELECT url FROM feeds WHERE enabled = 1{due}"
