@@ -18,8 +18,7 @@ import pytest
 from monitor.cli.main import main
 from monitor.decide.evaluation import Report, evaluate
 from monitor.settings.topics import parse_topics
-from monitor.store.connection import open_read_write
-from monitor.store.corpus_index import SqliteCorpusIndex
+from monitor.store.opening import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "quality"
@@ -90,19 +89,20 @@ def test_near_copy_quality(report: Report) -> None:
     assert independent.fp / (independent.fp + independent.tn) <= MAX_FALSE_COPY_RATE
 
 
-def test_sqlite_index_meets_the_same_bar(records: list[dict[str, Any]], tmp_path: Path) -> None:
-    db = open_read_write(tmp_path / "gate.db")
-    index = SqliteCorpusIndex(db)
-    with db.atomic():
-        for r in records:
-            if r["task"] == "corpus":
-                index.add(r["id"], r["text"])
-    cases = [r for r in records if r["task"] == "near_copy"]
-    copies = [r for r in cases if r["copy"]]
-    found = sum(index.check(r["b"]["text"]).duplicate_of is not None for r in copies)
-    wrong = sum(index.check(r["b"]["text"]).duplicate_of == r["a_id"] for r in cases if not r["copy"])
-    assert found / len(copies) >= MIN_NEAR_COPY_RECALL
-    assert wrong / (len(cases) - len(copies)) <= MAX_FALSE_COPY_RATE
+def test_the_gate_gives_the_same_figures_with_the_stores_index_on_both_backends(
+    records: list[dict[str, Any]], report: Report, tmp_path: Path, backend_url: str | None
+) -> None:
+    """The whole gate again, its near-copies decided by the index as a store keeps it (SQLite tables, or
+    PostgreSQL's): every figure as with the in-memory index."""
+    config = tomllib.loads((ROOT / "config" / "monitor.toml").read_text(encoding="utf-8"))
+    store = open_store(tmp_path / "gate.db", backend_url)
+    try:
+        with store.atomic():
+            stored = evaluate(records, parse_topics(config["topics"]), index=store.corpus_index)
+    finally:
+        store.close()
+    assert stored.lines() == report.lines()
+    assert stored.near_copy.recall >= MIN_NEAR_COPY_RECALL and stored.false_copy_rate <= MAX_FALSE_COPY_RATE
 
 
 @pytest.fixture(scope="module")

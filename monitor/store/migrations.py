@@ -13,7 +13,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from monitor.decide.near_copies import COMMON_DF
-from monitor.store import outbox, search
+from monitor.store import outbox, page_retries, search
 from monitor.store.times import format_time, parse_time
 
 _SEARCH_SCHEMA = (
@@ -328,6 +328,19 @@ def _migration_6(db: sqlite_utils.Database) -> None:
             db.execute(statement)
 
 
+def _migration_7(db: sqlite_utils.Database) -> None:
+    """Held for the stories work, which owns number 7; this branch has nothing in it."""
+
+
+def _migration_8(db: sqlite_utils.Database) -> None:
+    """Provisional decisions: the page retry queue, an alert's basis and status, withdrawal deliveries."""
+    for statement in page_retries.SQLITE_SCHEMA:
+        db.execute(statement)
+    for table, column, declaration in page_retries.SQLITE_COLUMNS:
+        if column not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
 # Append new migrations here; never edit one that has shipped.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_1,
@@ -336,6 +349,8 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_4,
     _migration_5,
     _migration_6,
+    _migration_7,
+    _migration_8,
 )
 LATEST_VERSION = len(MIGRATIONS)
 
