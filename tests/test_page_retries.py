@@ -470,3 +470,20 @@ def test_a_hosts_pause_is_waited_out_without_a_request_or_a_try(world: World, cl
     world.cycle(2)
     assert len(server.requests_for("/late.html")) == 2
     assert world.alerts() == {MEETING_TITLE: ("final", "full")}
+
+
+def test_the_metrics_count_the_queue_and_the_provisional_alerts(world: World, clock: FakeClock) -> None:
+    from monitor.runtime.metrics import database_gauges
+
+    def gauges() -> dict[str, float]:
+        return {g.name: g.samples[""] for g in database_gauges(world.db_path)
+                if g.name in ("monitor_page_retries", "monitor_provisional_alerts")}
+
+    server = world.server
+    feed(server, (VISIT_TITLE, "/visit.html", ""), (MEETING_TITLE, "/late.html", MEETING_SUMMARY))
+    server.set("/visit.html", failing_until(clock, 60, Reply(status=500), page(VISIT_HEADING, VISIT_TEXT)))
+    server.set("/late.html", failing_until(clock, 60, Reply(status=500), page(MEETING_TITLE, LATE_TEXT)))
+    world.cycle()
+    assert gauges() == {"monitor_page_retries": 2, "monitor_provisional_alerts": 1}
+    world.cycle(61)
+    assert gauges() == {"monitor_page_retries": 0, "monitor_provisional_alerts": 0}
