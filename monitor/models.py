@@ -175,8 +175,9 @@ class Alert:
 
 
 # "final": decided on all the text there was. "provisional": decided on the feed's headline/summary while
-# the page failed temporarily; it becomes "confirmed" or "withdrawn" once the page's text is decided on.
-ALERT_STATUSES = ("final", "provisional", "confirmed", "withdrawn")
+# the page failed temporarily; it becomes "confirmed" or "withdrawn" once the page's text is decided on, or
+# "unconfirmed" if the page never came (the alert stands as sent).
+ALERT_STATUSES = ("final", "provisional", "confirmed", "withdrawn", "unconfirmed")
 
 
 @dataclass(frozen=True)

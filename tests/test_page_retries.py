@@ -231,9 +231,12 @@ def test_give_up_after_the_configured_time_and_say_so_once(
     given_up = [r for r in caplog.records if "page retries given up" in r.getMessage()]
     assert len(given_up) == 1, [r.getMessage() for r in given_up]
     assert "kept failing for 1 hours" in given_up[0].getMessage()
-    assert "stay provisional" in given_up[0].getMessage()
+    assert "nato_iraq stand as sent, marked unconfirmed" in given_up[0].getMessage()
     assert w.rows("SELECT count(*) FROM page_retries") == [(0,)]
-    assert w.alerts() == {VISIT_TITLE: ("provisional", "headline")}  # kept as decided, and said so
+    assert w.alerts() == {VISIT_TITLE: ("unconfirmed", "headline")}  # kept as decided, and said so
+    (reason,), = w.rows("SELECT settled_reason FROM alerts")
+    assert reason.startswith("the page kept failing for 1 hours")
+    assert len(w.jsonl()) == 1  # nothing more sent: the alert stands
     # first fetch, then at 60 s, 120 s, 240 s, 480 s, 600 s ... until the hour is up: bounded, not every cycle
     assert 4 <= retried <= 9, retried
 
@@ -245,7 +248,7 @@ def test_a_page_gone_for_good_leaves_the_decision_as_it_is(world: World) -> None
     world.cycle()
     world.cycle(61)
     assert world.rows("SELECT count(*) FROM page_retries") == [(0,)]
-    assert world.alerts() == {VISIT_TITLE: ("provisional", "headline")}
+    assert world.alerts() == {VISIT_TITLE: ("unconfirmed", "headline")}
     assert len(server.requests_for("/gone.html")) == 2
 
 

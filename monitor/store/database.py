@@ -194,10 +194,11 @@ class Store:
         with self.transaction() as db:
             page_retries.postpone(db.conn.execute, article_id, next_at, error, tried)
 
-    def drop_page_retry(self, article_id: str) -> None:
-        """The page is not fetched again: the article keeps what it was decided on."""
+    def give_up_page_retry(self, article_id: str, why: str, now: datetime) -> tuple[str, ...]:
+        """The page is not fetched again: the article keeps what it was decided on, its provisional alerts
+        become 'unconfirmed'. Returns their topics."""
         with self.transaction() as db:
-            page_retries.drop(db.conn.execute, article_id)
+            return page_retries.give_up(db.conn.execute, article_id, why, now)
 
     def article_alerts(self, article_id: str) -> dict[str, str]:
         """topic -> status of the article's alerts."""

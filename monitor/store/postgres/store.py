@@ -358,9 +358,9 @@ class PostgresStore(Store):
         with self._connection() as conn:
             page_retries.postpone(self._run(conn), article_id, next_at, error, tried)
 
-    def drop_page_retry(self, article_id: str) -> None:
+    def give_up_page_retry(self, article_id: str, why: str, now: datetime) -> tuple[str, ...]:
         with self._connection() as conn:
-            page_retries.drop(self._run(conn), article_id)
+            return page_retries.give_up(self._run(conn), article_id, why, now)
 
     def article_alerts(self, article_id: str) -> dict[str, str]:
         with self._connection() as conn:
