@@ -24,6 +24,7 @@ from monitor.store.connection import open_read_write
 from monitor.store.corpus_index import SqliteCorpusIndex
 from monitor.store.database import Store
 from monitor.store.opening import open_store
+from monitor.store.postgres.schema import LATEST_VERSION
 from monitor.store.postgres.store import PostgresStore
 from tests.config_files import LOOPBACK_HTTP, OPS_OFF, jsonl_channel, shipped_topics, write_config
 from tests.e2e_site import Story, fixture_articles, rss_feed
@@ -95,7 +96,7 @@ def test_the_url_setting_selects_postgresql(tmp_path: Path, pg_url: str) -> None
     assert config.database_url == pg_url
     store = open_store(config.database_path, config.database_url)
     try:
-        assert isinstance(store, PostgresStore) and store.schema_version == 1
+        assert isinstance(store, PostgresStore) and store.schema_version == LATEST_VERSION
         assert not (tmp_path / "m.db").exists()
     finally:
         store.close()

@@ -44,6 +44,7 @@ CENTROID_TERMS = 80  # terms kept in a story's vector: enough to hold the event,
 RECENT_MEMBERS = 5  # latest members a new article is also compared with (a story drifts as it develops)
 PROBE_TERMS = 12  # an article's heaviest terms used to find candidate stories
 TEXT_WORDS = 400  # body words read: the lead holds the event, long tails add background
+TEXT_CHARS = TEXT_WORDS * 12  # characters of the body normalised to find them (Arabic words average ~6)
 MIN_TERM = 2  # shortest term (letters or digits)
 _SUFFIXES = ("يين", "يون", "يه", "ين", "ون", "ات", "ان", "ي", "ه")  # longest first
 _MIN_STEM = 3
@@ -122,8 +123,8 @@ def story_terms(title_tokens: Sequence[str], text_tokens: Sequence[str]) -> Term
 
 
 def terms_of_text(title: str, text: str) -> Terms:
-    """story_terms of raw title and text (normalises them once)."""
-    return story_terms(tokenize(title), tokenize(text))
+    """story_terms of raw title and text (normalises them once, and only the text's lead that is read)."""
+    return story_terms(tokenize(title), tokenize(text[:TEXT_CHARS]))
 
 
 def idf(df: int, n_docs: int) -> float:

@@ -71,6 +71,7 @@ class App:
         self.config = config
         self.clock = clock
         self.store = open_store(config.database_path, config.database_url)
+        self.store.story_settings = config.stories
         self.extractor = Extractor(config.pipeline.extract_timeout_seconds) if config.pipeline.fetch_pages else None
         self.fetcher = Fetcher(config.http)
         self.index = self.store.corpus_index

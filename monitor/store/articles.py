@@ -11,7 +11,8 @@ from typing import Any
 import sqlite_utils
 
 from monitor.models import Alert, Decision, ExtractedText
-from monitor.store import outbox, search
+from monitor.settings.sections import StorySettings
+from monitor.store import outbox, search, stories
 from monitor.store.times import format_time
 
 
@@ -70,17 +71,30 @@ def insert_decision(db: sqlite_utils.Database, decision: Decision, now: datetime
     )
 
 
+def join_story(db: sqlite_utils.Database, article: NewArticle, settings: StorySettings,
+               near_copy_of: str | None = None, topics: Sequence[str] = ()) -> stories.Placement:
+    """The stored article joins its story (in the caller's transaction)."""
+    return stories.join(
+        db.conn.execute, article_id=article.article_id, source=article.source, title=article.extracted.title,
+        text=article.extracted.text, at=stories.article_time(article.published, article.seen_at),
+        near_copy_of=near_copy_of, topics=topics, settings=settings,
+    )
+
+
 def record_decided(
     db: sqlite_utils.Database,
     article: NewArticle,
     decision: Decision,
     alerts: Sequence[Alert],
     channels_for: Callable[[str], Sequence[str]],
+    story_settings: StorySettings | None = None,
 ) -> int:
-    """Article, decision, search entry, "also published" note and alerts; returns how many alerts were
-    queued. Runs in the caller's transaction, so all of it commits together."""
+    """Article, decision, search entry, story, "also published" note and alerts; returns how many alerts
+    were queued. Runs in the caller's transaction, so all of it commits together."""
     insert_article(db, article)
     insert_decision(db, decision, article.seen_at)
+    join_story(db, article, story_settings or StorySettings(), decision.duplicate_of,
+               [t.name for t in decision.matched_topics])
     original = decision.duplicate_of
     if original is not None and db.execute("SELECT 1 FROM alerts WHERE article_id = ? LIMIT 1", [original]).fetchone():
         # a near-copy of an alerted article is noted on that alert rather than alerted again

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from monitor.decide.near_copies import COMMON_DF
-from monitor.store import outbox, search
+from monitor.store import outbox, search, stories
 from monitor.store.times import format_time, parse_time
 
 _SEARCH_SCHEMA = (
@@ -328,6 +328,13 @@ def _migration_6(db: sqlite_utils.Database) -> None:
             db.execute(statement)
 
 
+def _migration_7(db: sqlite_utils.Database) -> None:
+    """Stories (store/stories.py): stories, their members, the open stories' terms and the term
+    frequencies. Articles stored before have no story; they are not replayed (their time has passed)."""
+    for statement in stories.SCHEMA:
+        db.execute(statement)
+
+
 # Append new migrations here; never edit one that has shipped.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_1,
@@ -336,6 +343,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_4,
     _migration_5,
     _migration_6,
+    _migration_7,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -33,7 +33,8 @@ from psycopg_pool import ConnectionPool
 
 from monitor.models import Alert, Decision
 from monitor.schedule.feed_health import FeedHealth, FeedWarning
-from monitor.store import outbox, search
+from monitor.settings.sections import StorySettings
+from monitor.store import outbox, search, stories
 from monitor.store.articles import NewArticle
 from monitor.store.connection import StoreError
 from monitor.store.database import Store
@@ -84,6 +85,7 @@ class PostgresStore(Store):
         except (psycopg.Error, OSError) as exc:
             raise StoreError(f"cannot open database {_masked(url)}: {exc}") from None
         self.corpus_index = PostgresCorpusIndex(self._connection)  # type: ignore[assignment]
+        self.story_settings = StorySettings()
 
     @contextmanager
     def _connection(self) -> Iterator[Conn]:
@@ -275,6 +277,33 @@ class PostgresStore(Store):
         pg_search.index_article(conn, article.article_id, article.extracted.title, article.extracted.text)
         return True
 
+    @staticmethod
+    def _execute(conn: Conn) -> stories.Execute:
+        """The shared story statements (written for SQLite) run on this connection."""
+        return lambda statement, params: conn.execute(_sql(statement), list(params))
+
+    def _join_story(self, conn: Conn, article: NewArticle, near_copy_of: str | None,
+                    topics: Sequence[str] = ()) -> stories.Placement:
+        return stories.join(
+            self._execute(conn), article_id=article.article_id, source=article.source,
+            title=article.extracted.title, text=article.extracted.text,
+            at=stories.article_time(article.published, article.seen_at), near_copy_of=near_copy_of,
+            topics=topics, settings=self.story_settings,
+        )
+
+    def place_in_story(self, title: str, text: str, at: datetime, near_copy_of: str | None = None
+                       ) -> stories.Placement:
+        with self._connection() as conn:
+            return stories.place(self._execute(conn), title, text, at, near_copy_of, self.story_settings)
+
+    def stories(self, limit: int = 50, topic: str | None = None) -> list[dict[str, Any]]:
+        with self._connection() as conn:
+            return stories.recent_stories(self._execute(conn), limit, topic)
+
+    def story(self, story_id: str) -> dict[str, Any] | None:
+        with self._connection() as conn:
+            return stories.story_detail(self._execute(conn), story_id)
+
     def record_article(
         self,
         article: NewArticle,
@@ -285,6 +314,7 @@ class PostgresStore(Store):
         with self._connection() as conn:
             if not self._insert_article(conn, article):
                 return 0
+            self._join_story(conn, article, decision.duplicate_of, [t.name for t in decision.matched_topics])
             conn.execute(
                 "INSERT INTO decisions (article_id, decided_at, duplicate_of, similarity, duplicate_kind,"
                 " duplicate_passage, matched_topics, topics_json) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
@@ -326,6 +356,7 @@ class PostgresStore(Store):
         with self._connection() as conn:
             if not self._insert_article(conn, article):
                 return False
+            self._join_story(conn, article, self.corpus_index.check(article.extracted.text).duplicate_of)
             self.corpus_index.add(article.article_id, article.extracted.text)
             return True
 
@@ -338,9 +369,10 @@ class PostgresStore(Store):
                     [article.article_id, article.canonical_url, article.guid, article.extracted.text],
                 ).fetchone():
                     present += 1
-                elif skip_near_copies and self.corpus_index.check(article.extracted.text).duplicate_of is not None:
+                elif (copy_of := self.corpus_index.check(article.extracted.text).duplicate_of) and skip_near_copies:
                     near_copies += 1
                 elif self._insert_article(conn, article):
+                    self._join_story(conn, article, copy_of)
                     self.corpus_index.add(article.article_id, article.extracted.text)
                     added += 1
                 else:
