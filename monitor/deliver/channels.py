@@ -16,6 +16,7 @@ import re
 import smtplib
 import ssl
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -36,11 +37,12 @@ from monitor.deliver.render import (
     feed_warning_line,
     feed_warning_payload,
     one_line,
+    story_update_payload,
 )
 from monitor.deliver.render.chat import ChatContent, chat_alert, chat_digest, chat_feed_warning
 from monitor.deliver.signing import webhook_headers
 from monitor.errors import ConfigError
-from monitor.models import AlertItem
+from monitor.models import STORY_UPDATE_BATCH, AlertItem
 from monitor.schedule.feed_health import FeedWarning
 from monitor.settings.alerts import (
     AppriseChannel,
@@ -73,22 +75,30 @@ class Message:
     digest: bool = False
     period: tuple[datetime, datetime] | None = None  # first and last alert time, for digests
     warning: FeedWarning | None = None  # a feed warning instead of alerts (then items is empty)
+    story_update: bool = False  # later members of one alerted story (type story.updated); digest is set too
 
     @property
     def alert_ids(self) -> list[str]:
         return [i.alert.alert_id for i in self.items]
 
 
-def message_id_for(batch_key: str | None, alert_id: str) -> str:
-    """A single alert's message id is its alert id; a batch's is derived from its (stable) batch key."""
+def message_id_for(batch_key: str | None, alert_id: str, alert_ids: Sequence[str] = ()) -> str:
+    """A single alert's message id is its alert id; a batch's is derived from its (stable) batch key. A story
+    update's also from the alerts it carries: a member that joined its batch too late for one message goes
+    out in the next under the same key, and must not look like a resend of the first."""
     if batch_key is None:
         return alert_id
+    if batch_key.startswith(STORY_UPDATE_BATCH):
+        members = "\x00".join(sorted(alert_ids))
+        return "story_" + hashlib.sha256(f"{batch_key}\x00{members}".encode()).hexdigest()[:32]
     return "digest_" + hashlib.sha256(batch_key.encode()).hexdigest()[:32]
 
 
 def payload_for(message: Message) -> dict[str, Any]:
     if message.warning is not None:
         return feed_warning_payload(message.warning)
+    if message.story_update:
+        return story_update_payload(message.items)
     if not message.digest:
         return alert_payload(message.items[0])
     start, end = message.period or (message.items[0].alert.created_at, message.items[-1].alert.created_at)
@@ -165,8 +175,9 @@ class JsonlSender:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 if self._seen is None:
                     self._seen = self._load_seen(path)
+                kind = {"type": "story.updated"} if message.story_update else {}
                 lines = [
-                    dumps(alert_payload(item)) + b"\n"
+                    dumps({**alert_payload(item), **kind}) + b"\n"
                     for item in message.items
                     if item.alert.alert_id not in self._seen
                 ]

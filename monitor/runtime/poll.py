@@ -451,7 +451,8 @@ class Pipeline:
                     seen_at=now,
                     in_corpus=joins_corpus,
                 )
-                queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for)
+                queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for,
+                                                   self.config.alerts.alerts_per_story)
             if joins_corpus:
                 self.index.add(article_id, extracted.text)
         return decision, alerts, queued

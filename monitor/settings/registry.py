@@ -320,6 +320,14 @@ CHANNEL = Section(
         ),
         Key("rate_limit_window_minutes", "number", 60.0, "the rate limit's window", v.at_least(0.01)),
         Key("max_attempts", "integer", None, "overrides [alerts] max_attempts for this channel", v.at_least(1)),
+        Key(
+            "alert_on",
+            "string",
+            "story",
+            'story: one alert when a story first matches a topic, later members as story.updated messages '
+            '(docs/stories.md); article: an alert for every matching article that is not a near-copy',
+            v.one_of("story", "article"),
+        ),
     ),
     "Keys every [[alerts.channels]] table takes.",
 )

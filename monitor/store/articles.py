@@ -88,18 +88,34 @@ def record_decided(
     alerts: Sequence[Alert],
     channels_for: Callable[[str], Sequence[str]],
     story_settings: StorySettings | None = None,
+    per_story: Callable[[str], bool] = lambda channel: False,
 ) -> int:
     """Article, decision, search entry, story, "also published" note and alerts; returns how many alerts
     were queued. Runs in the caller's transaction, so all of it commits together."""
     insert_article(db, article)
     insert_decision(db, decision, article.seen_at)
-    join_story(db, article, story_settings or StorySettings(), decision.duplicate_of,
-               [t.name for t in decision.matched_topics])
+    settings = story_settings or StorySettings()
+    placed = join_story(db, article, settings, decision.duplicate_of, [t.name for t in decision.matched_topics])
     original = decision.duplicate_of
     if original is not None and db.execute("SELECT 1 FROM alerts WHERE article_id = ? LIMIT 1", [original]).fetchone():
         # a near-copy of an alerted article is noted on that alert rather than alerted again
         outbox.record_also_published(db.conn, original, article.article_id, article.source, article.url)
-    return sum(outbox.enqueue(db.conn, alert, channels_for(alert.topic)) for alert in alerts)
+    queued = 0
+    for alert in alerts:
+        names = channels_for(alert.topic)
+        if not outbox.enqueue(db.conn, alert, names):
+            continue
+        queued += 1
+        if placed.choice.story_id is None:
+            continue  # the story starts here: its first alert, on every channel
+        for name in dict.fromkeys(names):
+            if per_story(name):
+                stories.route_alert(
+                    db.conn.execute, alert_id=alert.alert_id, article_id=alert.article_id, topic=alert.topic,
+                    score=alert.score, story_id=placed.choice.story_id, channel=name,
+                    delivery_id=outbox.delivery_id(alert.alert_id, name), now=alert.created_at, settings=settings,
+                )
+    return queued
 
 
 def has_id(db: sqlite_utils.Database, article_id: str) -> bool:

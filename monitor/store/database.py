@@ -126,12 +126,15 @@ class Store:
         decision: Decision,
         alerts: Sequence[Alert] = (),
         channels_for: Callable[[str], Sequence[str]] = lambda topic: (),
+        per_story: Callable[[str], bool] = lambda channel: False,
     ) -> int:
-        """Commit an article with its decision, search entry, "also published" note and alerts (one
-        pending delivery per channel `channels_for(topic)` names), all or nothing. Returns the alerts
-        queued (an alert already stored is not queued again)."""
+        """Commit an article with its decision, search entry, story, "also published" note and alerts (one
+        pending delivery per channel `channels_for(topic)` names; on a channel `per_story` names, a later
+        member of an alerted story becomes part of a story.updated message instead), all or nothing.
+        Returns the alerts queued (an alert already stored is not queued again)."""
         with self.transaction() as db:
-            return articles.record_decided(db, article, decision, alerts, channels_for, self.story_settings)
+            return articles.record_decided(db, article, decision, alerts, channels_for, self.story_settings,
+                                           per_story)
 
     def record_corpus_article(self, article: NewArticle) -> bool:
         """Store a seed or imported article in the corpus (article, near-copy index, search entry) unless

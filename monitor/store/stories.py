@@ -35,6 +35,7 @@ from monitor.decide.stories import (
     story_features,
     terms_of_text,
 )
+from monitor.models import STORY_UPDATE_BATCH
 from monitor.settings.sections import StorySettings
 from monitor.store.times import format_time, parse_time
 
@@ -242,6 +243,46 @@ def _prune(execute: Execute, cutoff: datetime) -> None:
                     [format_time(cutoff), PRUNE_STORIES]).fetchall()
     for (story_id,) in stale:
         execute("DELETE FROM story_terms WHERE story_id = ?", [story_id])
+
+
+UPDATE_BATCH = STORY_UPDATE_BATCH
+
+
+def story_id_of(placement: Placement, article_id: str) -> str:
+    return placement.choice.story_id or article_id
+
+
+def route_alert(execute: Execute, *, alert_id: str, article_id: str, topic: str, score: float, story_id: str,
+                channel: str, delivery_id: str, now: datetime, settings: StorySettings) -> str:
+    """How a just-queued alert goes out on a channel that alerts per story: "alert" (alert.created) when its
+    story has no alert of this topic on this channel yet, or this one scores `score_jump` above the best of
+    them; else "update": its delivery joins the story's open story.updated message (due at most once per
+    update period), or opens the next one."""
+    prior = execute(
+        "SELECT max(a.score), max(a.created_at) FROM alerts a"
+        " JOIN story_members m ON m.article_id = a.article_id JOIN deliveries d ON d.alert_id = a.id"
+        " WHERE m.story_id = ? AND a.topic = ? AND d.channel = ? AND a.article_id <> ?"
+        " AND (d.batch_key IS NULL OR d.batch_key NOT LIKE ?)",
+        [story_id, topic, channel, article_id, UPDATE_BATCH + "%"],
+    ).fetchone()
+    if prior is None or prior[0] is None or score >= float(prior[0]) + settings.score_jump:
+        return "alert"
+    key_prefix = f"{UPDATE_BATCH}{story_id}:{channel}:"
+    open_update = execute(
+        "SELECT batch_key, next_attempt_at FROM deliveries WHERE channel = ? AND batch_key LIKE ?"
+        " AND state = 'pending' AND attempts = 0 AND id <> ? ORDER BY next_attempt_at DESC LIMIT 1",
+        [channel, key_prefix + "%", delivery_id],
+    ).fetchone()
+    if open_update is not None:
+        key, due = str(open_update[0]), str(open_update[1])
+    else:
+        last = execute("SELECT max(next_attempt_at) FROM deliveries WHERE channel = ? AND batch_key LIKE ?",
+                       [channel, key_prefix + "%"]).fetchone()
+        latest = max(str(prior[1]), str(last[0])) if last and last[0] is not None else str(prior[1])
+        due = max(format_time(now), format_time(_time(latest) + settings.update_period))
+        key = key_prefix + due
+    execute("UPDATE deliveries SET batch_key = ?, next_attempt_at = ? WHERE id = ?", [key, due, delivery_id])
+    return "update"
 
 
 def recent_stories(execute: Execute, limit: int, topic: str | None = None) -> list[dict[str, Any]]:

@@ -117,6 +117,8 @@ def alert_data(item: AlertItem) -> dict[str, Any]:
         },
         "also_published": [{"article_id": p.article_id, "source": p.source, "url": p.url} for p in item.also_published],
         "created_at": _iso(a.created_at),
+        "story_id": item.story_id,
+        "story_size": item.story_size,
         # the evidence folded by sentence, in article order, as the e-mail shows it (all of them, no limit)
         "passages": [passage_json(p) for p in build_passages(a.evidence, a.title)],
     }
@@ -129,6 +131,24 @@ def alert_payload(item: AlertItem) -> dict[str, Any]:
         "version": PAYLOAD_VERSION,
         "timestamp": _iso(item.alert.created_at),
         "data": alert_data(item),
+    }
+
+
+def story_update_payload(items: Sequence[AlertItem]) -> dict[str, Any]:
+    """A story.updated message: the later members of one alerted story, with their outlets and headlines."""
+    latest = items[-1]
+    return {
+        "type": "story.updated",
+        "version": PAYLOAD_VERSION,
+        "timestamp": _iso(latest.alert.created_at),
+        "data": {
+            "story_id": latest.story_id,
+            "story_size": max(i.story_size for i in items),
+            "new_outlets": sorted({i.alert.source for i in items}),
+            "headlines": [{"title": i.alert.title, "source": i.alert.source, "url": i.alert.url} for i in items],
+            "count": len(items),
+            "alerts": [alert_data(i) for i in items],
+        },
     }
 
 

@@ -310,11 +310,12 @@ class PostgresStore(Store):
         decision: Decision,
         alerts: Sequence[Alert] = (),
         channels_for: Callable[[str], Sequence[str]] = lambda topic: (),
+        per_story: Callable[[str], bool] = lambda channel: False,
     ) -> int:
         with self._connection() as conn:
             if not self._insert_article(conn, article):
                 return 0
-            self._join_story(conn, article, decision.duplicate_of, [t.name for t in decision.matched_topics])
+            placed = self._join_story(conn, article, decision.duplicate_of, [t.name for t in decision.matched_topics])
             conn.execute(
                 "INSERT INTO decisions (article_id, decided_at, duplicate_of, similarity, duplicate_kind,"
                 " duplicate_passage, matched_topics, topics_json) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
@@ -332,7 +333,23 @@ class PostgresStore(Store):
                     " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                     [original, article.article_id, article.source, article.url, format_time(article.seen_at)],
                 )
-            return sum(self._enqueue_alert(conn, alert, channels_for(alert.topic)) for alert in alerts)
+            queued = 0
+            for alert in alerts:
+                names = channels_for(alert.topic)
+                if not self._enqueue_alert(conn, alert, names):
+                    continue
+                queued += 1
+                if placed.choice.story_id is None:
+                    continue  # the story starts here: its first alert, on every channel
+                for name in dict.fromkeys(names):
+                    if per_story(name):
+                        stories.route_alert(
+                            self._execute(conn), alert_id=alert.alert_id, article_id=alert.article_id,
+                            topic=alert.topic, score=alert.score, story_id=placed.choice.story_id, channel=name,
+                            delivery_id=outbox.delivery_id(alert.alert_id, name), now=alert.created_at,
+                            settings=self.story_settings,
+                        )
+            return queued
 
     def _enqueue_alert(self, conn: Conn, alert: Alert, channel_names: Sequence[str]) -> bool:
         evidence = json.dumps(
