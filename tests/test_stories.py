@@ -67,7 +67,7 @@ def test_centroid_stays_bounded() -> None:
     big = {f"t{i}": 1.0 for i in range(500)}
     merged = merge_centroid({}, 0, big)
     assert len(merged) == CENTROID_TERMS
-    assert abs(sum(w * w for w in merged.values()) - 1.0) < 1e-9
+    assert abs(sum(w * w for w in merged.values()) - 1.0) < 1e-4  # weights are kept to 6 places
 
 
 def test_memory_index_groups_reports_and_keeps_the_first_article_as_story_id() -> None:

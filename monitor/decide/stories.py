@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from monitor.text.arabic import strip_clitics, tokenize
 
@@ -41,9 +42,11 @@ MERGE_THRESHOLD = 0.5  # cosine with a second story at or above which the articl
 TITLE_WEIGHT = 3.0  # a title word counts this many body words: the headline names the event
 BIGRAM_WEIGHT = 1.0  # a pair of adjacent title words (a name, a place) beside its two words
 CENTROID_TERMS = 80  # terms kept in a story's vector: enough to hold the event, bounded in storage
-RECENT_MEMBERS = 5  # latest members a new article is also compared with (a story drifts as it develops)
+RECENT_MEMBERS = 3  # latest members a new article is also compared with (a story drifts as it develops)
+RECENT_TERMS = 400  # heaviest terms kept of each of those members (bounds storage and comparison cost)
 PROBE_TERMS = 12  # an article's heaviest terms used to find candidate stories
-TEXT_WORDS = 400  # body words read: the lead holds the event, long tails add background
+MAX_CANDIDATES = 8  # stories sharing most of those terms (then lowest id) that are compared in full
+TEXT_WORDS = 150  # body words read: the lead holds the event, long tails add background
 TEXT_CHARS = TEXT_WORDS * 12  # characters of the body normalised to find them (Arabic words average ~6)
 MIN_TERM = 2  # shortest term (letters or digits)
 _SUFFIXES = ("يين", "يون", "يه", "ين", "ون", "ات", "ان", "ي", "ه")  # longest first
@@ -100,13 +103,13 @@ def stem(term: str) -> str:
     return term
 
 
+@lru_cache(maxsize=65536)
+def _term(token: str) -> str:
+    return stem(strip_clitics(token))
+
+
 def _terms_of(tokens: Iterable[str]) -> list[str]:
-    out = []
-    for token in tokens:
-        term = stem(strip_clitics(token))
-        if len(term) >= MIN_TERM:
-            out.append(term)
-    return out
+    return [t for t in map(_term, tokens) if len(t) >= MIN_TERM]
 
 
 def story_terms(title_tokens: Sequence[str], text_tokens: Sequence[str]) -> Terms:
@@ -160,7 +163,13 @@ def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str,
     for t, w in other.items():
         mean[t] = mean.get(t, 0.0) + w * other_size / total
     kept = sorted(mean.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS]
-    return _unit(dict(kept))
+    return {t: round(w, 6) for t, w in _unit(dict(kept)).items()}
+
+
+def member_vector(features: Features) -> dict[str, float]:
+    """What a story keeps of a recent member to compare new articles with: its RECENT_TERMS heaviest terms,
+    weights to 4 places (what is stored: the same in memory and in the database)."""
+    return {t: round(w, 4) for t, w in sorted(features.weights.items(), key=lambda kv: (-kv[1], kv[0]))[:RECENT_TERMS]}
 
 
 def initial_centroid(features: Features) -> dict[str, float]:
@@ -229,15 +238,15 @@ class MemoryStoryIndex:
         return story_features(terms, self.df, self.n_docs)
 
     def candidates(self, features: Features, at: datetime) -> list[StoryCandidate]:
-        found: set[str] = set()
+        """The stories of the window sharing most of the article's probe terms (as the store picks them)."""
+        hits: Counter[str] = Counter()
         for term in features.top(PROBE_TERMS):
-            found |= self._postings.get(term, set())
-        out = []
-        for sid in sorted(found):
-            s = self.stories.get(sid)  # postings of a merged story are dropped lazily
-            if s is not None and at - s.last_seen <= self.window:
-                out.append(StoryCandidate(sid, s.centroid, len(s.members), s.last_seen, tuple(s.recent)))
-        return out
+            for sid in self._postings.get(term, ()):
+                if at - self.stories[sid].last_seen <= self.window:
+                    hits[sid] += 1
+        best = sorted(hits, key=lambda sid: (-hits[sid], sid))[:MAX_CANDIDATES]
+        return [StoryCandidate(sid, s.centroid, len(s.members), s.last_seen, tuple(s.recent))
+                for sid, s in ((sid, self.stories[sid]) for sid in best)]
 
     def choose(self, terms: Terms, at: datetime, near_copy_of: str | None = None) -> tuple[Features, Choice]:
         features = self.features(terms)
@@ -255,6 +264,7 @@ class MemoryStoryIndex:
             self.stories[article_id] = story
         else:
             story = self.stories[choice.story_id]
+            self._unpost(story)
             story.centroid = merge_centroid(story.centroid, len(story.members), features.weights)
             story.members.append(article_id)
             story.last_seen = max(story.last_seen, at)
@@ -266,12 +276,15 @@ class MemoryStoryIndex:
                 story.last_seen = max(story.last_seen, other.last_seen)
                 for member in other.members:
                     self.story_of[member] = story.story_id
-                for term in other.centroid:
-                    self._postings.get(term, set()).discard(other_id)
-        story.recent = [*story.recent, features.weights][-RECENT_MEMBERS:]
+                self._unpost(other)
+        story.recent = [*story.recent, member_vector(features)][-RECENT_MEMBERS:]
         self.story_of[article_id] = story.story_id
         for term in story.centroid:
             self._postings.setdefault(term, set()).add(story.story_id)
         self.n_docs += 1
         self.df.update(terms.unique)
         return choice
+
+    def _unpost(self, story: _Story) -> None:
+        for term in story.centroid:
+            self._postings.get(term, set()).discard(story.story_id)

@@ -75,7 +75,7 @@ def join_story(db: sqlite_utils.Database, article: NewArticle, settings: StorySe
                near_copy_of: str | None = None, topics: Sequence[str] = ()) -> stories.Placement:
     """The stored article joins its story (in the caller's transaction)."""
     return stories.join(
-        db.conn.execute, article_id=article.article_id, source=article.source, title=article.extracted.title,
+        db.conn, article_id=article.article_id, source=article.source, title=article.extracted.title,
         text=article.extracted.text, at=stories.article_time(article.published, article.seen_at),
         near_copy_of=near_copy_of, topics=topics, settings=settings,
     )
@@ -111,7 +111,7 @@ def record_decided(
         for name in dict.fromkeys(names):
             if per_story(name):
                 stories.route_alert(
-                    db.conn.execute, alert_id=alert.alert_id, article_id=alert.article_id, topic=alert.topic,
+                    db.conn, alert_id=alert.alert_id, article_id=alert.article_id, topic=alert.topic,
                     score=alert.score, story_id=placed.choice.story_id, channel=name,
                     delivery_id=outbox.delivery_id(alert.alert_id, name), now=alert.created_at, settings=settings,
                 )

@@ -171,17 +171,17 @@ class Store:
                        ) -> stories.Placement:
         """The story an article would join now (nothing is written): `monitor check`."""
         with self.lock:
-            return stories.place(self.db.conn.execute, title, text, at, near_copy_of, self.story_settings)
+            return stories.place(self.db.conn, title, text, at, near_copy_of, self.story_settings)
 
     def stories(self, limit: int = 50, topic: str | None = None) -> list[dict[str, Any]]:
         """Stories, latest activity first."""
         with self.lock:
-            return stories.recent_stories(self.db.conn.execute, limit, topic)
+            return stories.recent_stories(self.db.conn, limit, topic)
 
     def story(self, story_id: str) -> dict[str, Any] | None:
         """A story (by its id, a merged story's id, or a member article's id) with its members."""
         with self.lock:
-            return stories.story_detail(self.db.conn.execute, story_id)
+            return stories.story_detail(self.db.conn, story_id)
 
     def corpus_articles(self, include_all: bool, source: str | None, limit: int | None) -> list[dict[str, Any]]:
         """Corpus articles (or all articles) as column -> value, oldest first."""

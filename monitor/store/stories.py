@@ -17,12 +17,13 @@ so both backends take the same decisions. Tables (SQLite migration 7, PostgreSQL
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from monitor.decide.stories import (
+    MAX_CANDIDATES,
     PROBE_TERMS,
     RECENT_MEMBERS,
     Choice,
@@ -31,6 +32,7 @@ from monitor.decide.stories import (
     Terms,
     assign,
     initial_centroid,
+    member_vector,
     merge_centroid,
     story_features,
     terms_of_text,
@@ -39,7 +41,6 @@ from monitor.models import STORY_UPDATE_BATCH
 from monitor.settings.sections import StorySettings
 from monitor.store.times import format_time, parse_time
 
-MAX_CANDIDATES = 64  # stories (most probe terms shared first) compared with a new article
 PRUNE_STORIES = 4  # stories past the window whose term rows one write removes
 
 SCHEMA = (
@@ -84,7 +85,14 @@ class Rows(Protocol):
     def fetchall(self) -> list[Any]: ...
 
 
-Execute = Callable[[str, Sequence[Any]], Rows]
+class Database(Protocol):
+    """What the statements run on: a sqlite3 connection, or the PostgreSQL store's adapter."""
+
+    def execute(self, statement: str, params: Sequence[Any], /) -> Rows: ...
+    def executemany(self, statement: str, params: Iterable[Sequence[Any]], /) -> Any: ...
+
+
+Execute = Database
 
 
 @dataclass(frozen=True)
@@ -111,9 +119,9 @@ def _frequencies(execute: Execute, terms: Iterable[str]) -> tuple[dict[str, int]
     df: dict[str, int] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        rows = execute(f"SELECT term, df FROM story_df WHERE term IN ({_marks(len(chunk))})", chunk).fetchall()
+        rows = execute.execute(f"SELECT term, df FROM story_df WHERE term IN ({_marks(len(chunk))})", chunk).fetchall()
         df.update({str(t): int(n) for t, n in rows})
-    row = execute("SELECT n FROM story_docs WHERE id = 1", []).fetchone()
+    row = execute.execute("SELECT n FROM story_docs WHERE id = 1", []).fetchone()
     return df, int(row[0]) if row else 0
 
 
@@ -121,7 +129,7 @@ def _candidates(execute: Execute, features: Features, at: datetime, window: time
     probes = features.top(PROBE_TERMS)
     if not probes:
         return []
-    rows = execute(
+    rows = execute.execute(
         f"SELECT story_id, count(*) AS hits FROM story_terms WHERE term IN ({_marks(len(probes))})"
         " AND last_seen >= ? GROUP BY story_id ORDER BY hits DESC, story_id LIMIT ?",
         [*probes, format_time(at - window), MAX_CANDIDATES],
@@ -129,7 +137,7 @@ def _candidates(execute: Execute, features: Features, at: datetime, window: time
     ids = [str(r[0]) for r in rows]
     if not ids:
         return []
-    found = execute(
+    found = execute.execute(
         f"SELECT id, centroid, recent, size, last_seen FROM stories WHERE id IN ({_marks(len(ids))})"
         " AND merged_into IS NULL",
         ids,
@@ -149,7 +157,7 @@ def _time(value: Any) -> datetime:
 
 
 def story_of(execute: Execute, article_id: str) -> str | None:
-    row = execute("SELECT story_id FROM story_members WHERE article_id = ?", [article_id]).fetchone()
+    row = execute.execute("SELECT story_id FROM story_members WHERE article_id = ?", [article_id]).fetchone()
     return str(row[0]) if row else None
 
 
@@ -164,15 +172,15 @@ def place(execute: Execute, title: str, text: str, at: datetime, near_copy_of: s
                     threshold=settings.threshold, near_copy_story=near_story)
     first = None
     if choice.story_id is not None:
-        row = execute("SELECT first_article_id FROM stories WHERE id = ?", [choice.story_id]).fetchone()
+        row = execute.execute("SELECT first_article_id FROM stories WHERE id = ?", [choice.story_id]).fetchone()
         first = str(row[0]) if row else choice.story_id
     return Placement(choice, first, terms, features)
 
 
 def _write_terms(execute: Execute, story_id: str, centroid: Mapping[str, float], last_seen: str) -> None:
-    execute("DELETE FROM story_terms WHERE story_id = ?", [story_id])
-    for term in centroid:
-        execute("INSERT INTO story_terms (term, story_id, last_seen) VALUES (?, ?, ?)", [term, story_id, last_seen])
+    execute.execute("DELETE FROM story_terms WHERE story_id = ?", [story_id])
+    execute.executemany("INSERT INTO story_terms (term, story_id, last_seen) VALUES (?, ?, ?)",
+                        [(term, story_id, last_seen) for term in centroid])
 
 
 def _topics(*lists: str | Iterable[str]) -> str:
@@ -191,58 +199,60 @@ def join(execute: Execute, *, article_id: str, source: str, title: str, text: st
     if choice.story_id is None:
         story_id = article_id
         centroid = initial_centroid(placed.features)
-        execute(
+        execute.execute(
             "INSERT INTO stories (id, first_article_id, first_seen, last_seen, size, topics, centroid, recent)"
             " VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
-            [story_id, article_id, stamp, stamp, _topics(topics), json.dumps(centroid), json.dumps([weights])],
+            [story_id, article_id, stamp, stamp, _topics(topics), json.dumps(centroid),
+             json.dumps([member_vector(placed.features)])],
         )
         last_seen = stamp
     else:
         story_id = choice.story_id
-        row = execute("SELECT size, topics, centroid, recent, first_seen, last_seen FROM stories WHERE id = ?",
+        row = execute.execute("SELECT size, topics, centroid, recent, first_seen, last_seen FROM stories WHERE id = ?",
                       [story_id]).fetchone()
         size, names, centroid_json, recent_json, first_seen, last_seen = row
         size, centroid = int(size), merge_centroid(json.loads(centroid_json), int(size), weights)
         size += 1
-        recent = [*json.loads(recent_json), weights][-RECENT_MEMBERS:]
+        recent = [*json.loads(recent_json), member_vector(placed.features)][-RECENT_MEMBERS:]
         names = _topics(str(names), topics)
         last_seen = max(str(last_seen), stamp)
         for other_id in choice.merged:
-            other = execute("SELECT size, topics, centroid, first_seen, last_seen FROM stories WHERE id = ?",
+            other = execute.execute("SELECT size, topics, centroid, first_seen, last_seen FROM stories WHERE id = ?",
                             [other_id]).fetchone()
             o_size, o_topics, o_centroid, o_first, o_last = other
             centroid = merge_centroid(centroid, size, json.loads(o_centroid), int(o_size))
             size += int(o_size)
             names = _topics(names, str(o_topics))
             first_seen, last_seen = min(str(first_seen), str(o_first)), max(last_seen, str(o_last))
-            execute("UPDATE story_members SET story_id = ? WHERE story_id = ?", [story_id, other_id])
-            execute("UPDATE stories SET merged_into = ? WHERE id = ? OR merged_into = ?",
+            execute.execute("UPDATE story_members SET story_id = ? WHERE story_id = ?", [story_id, other_id])
+            execute.execute("UPDATE stories SET merged_into = ? WHERE id = ? OR merged_into = ?",
                     [story_id, other_id, other_id])
-            execute("DELETE FROM story_terms WHERE story_id = ?", [other_id])
-        execute(
+            execute.execute("DELETE FROM story_terms WHERE story_id = ?", [other_id])
+        execute.execute(
             "UPDATE stories SET size = ?, topics = ?, centroid = ?, recent = ?, first_seen = ?, last_seen = ?"
             " WHERE id = ?",
             [size, names, json.dumps(centroid), json.dumps(recent), first_seen, last_seen, story_id],
         )
-    execute(
+    execute.execute(
         "INSERT INTO story_members (article_id, story_id, similarity, reason, source, joined_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         [article_id, story_id, round(choice.similarity, 6), choice.reason, source, stamp],
     )
     _write_terms(execute, story_id, centroid, last_seen)
-    for term in placed.terms.counts:
-        execute("INSERT INTO story_df (term, df) VALUES (?, 1) ON CONFLICT (term) DO UPDATE SET df = story_df.df + 1",
-                [term])
-    execute("UPDATE story_docs SET n = n + 1 WHERE id = 1", [])
+    execute.executemany(
+        "INSERT INTO story_df (term, df) VALUES (?, 1) ON CONFLICT (term) DO UPDATE SET df = story_df.df + 1",
+        [(term,) for term in placed.terms.counts],
+    )
+    execute.execute("UPDATE story_docs SET n = n + 1 WHERE id = 1", [])
     _prune(execute, at - settings.window)
     return placed
 
 
 def _prune(execute: Execute, cutoff: datetime) -> None:
-    stale = execute("SELECT DISTINCT story_id FROM story_terms WHERE last_seen < ? LIMIT ?",
+    stale = execute.execute("SELECT DISTINCT story_id FROM story_terms WHERE last_seen < ? LIMIT ?",
                     [format_time(cutoff), PRUNE_STORIES]).fetchall()
     for (story_id,) in stale:
-        execute("DELETE FROM story_terms WHERE story_id = ?", [story_id])
+        execute.execute("DELETE FROM story_terms WHERE story_id = ?", [story_id])
 
 
 UPDATE_BATCH = STORY_UPDATE_BATCH
@@ -258,7 +268,7 @@ def route_alert(execute: Execute, *, alert_id: str, article_id: str, topic: str,
     story has no alert of this topic on this channel yet, or this one scores `score_jump` above the best of
     them; else "update": its delivery joins the story's open story.updated message (due at most once per
     update period), or opens the next one."""
-    prior = execute(
+    prior = execute.execute(
         "SELECT max(a.score), max(a.created_at) FROM alerts a"
         " JOIN story_members m ON m.article_id = a.article_id JOIN deliveries d ON d.alert_id = a.id"
         " WHERE m.story_id = ? AND a.topic = ? AND d.channel = ? AND a.article_id <> ?"
@@ -268,7 +278,7 @@ def route_alert(execute: Execute, *, alert_id: str, article_id: str, topic: str,
     if prior is None or prior[0] is None or score >= float(prior[0]) + settings.score_jump:
         return "alert"
     key_prefix = f"{UPDATE_BATCH}{story_id}:{channel}:"
-    open_update = execute(
+    open_update = execute.execute(
         "SELECT batch_key, next_attempt_at FROM deliveries WHERE channel = ? AND batch_key LIKE ?"
         " AND state = 'pending' AND attempts = 0 AND id <> ? ORDER BY next_attempt_at DESC LIMIT 1",
         [channel, key_prefix + "%", delivery_id],
@@ -276,12 +286,12 @@ def route_alert(execute: Execute, *, alert_id: str, article_id: str, topic: str,
     if open_update is not None:
         key, due = str(open_update[0]), str(open_update[1])
     else:
-        last = execute("SELECT max(next_attempt_at) FROM deliveries WHERE channel = ? AND batch_key LIKE ?",
+        last = execute.execute("SELECT max(next_attempt_at) FROM deliveries WHERE channel = ? AND batch_key LIKE ?",
                        [channel, key_prefix + "%"]).fetchone()
         latest = max(str(prior[1]), str(last[0])) if last and last[0] is not None else str(prior[1])
         due = max(format_time(now), format_time(_time(latest) + settings.update_period))
         key = key_prefix + due
-    execute("UPDATE deliveries SET batch_key = ?, next_attempt_at = ? WHERE id = ?", [key, due, delivery_id])
+    execute.execute("UPDATE deliveries SET batch_key = ?, next_attempt_at = ? WHERE id = ?", [key, due, delivery_id])
     return "update"
 
 
@@ -289,14 +299,14 @@ def recent_stories(execute: Execute, limit: int, topic: str | None = None) -> li
     """Stories, latest activity first, with their first article's title and their sources."""
     where = "s.merged_into IS NULL" + (" AND (',' || s.topics || ',') LIKE ?" if topic else "")
     params: list[Any] = [f"%,{topic},%"] if topic else []
-    rows = execute(
+    rows = execute.execute(
         "SELECT s.id, s.first_seen, s.last_seen, s.size, s.topics, a.title FROM stories s"
         f" LEFT JOIN articles a ON a.id = s.first_article_id WHERE {where} ORDER BY s.last_seen DESC, s.id LIMIT ?",
         [*params, limit],
     ).fetchall()
     out = []
     for sid, first, last, size, names, title in rows:
-        sources = [str(r[0]) for r in execute(
+        sources = [str(r[0]) for r in execute.execute(
             "SELECT DISTINCT source FROM story_members WHERE story_id = ? ORDER BY source", [sid]).fetchall()]
         out.append({"id": str(sid), "title": str(title or ""), "first_seen": str(first), "last_seen": str(last),
                     "size": int(size), "topics": [t for t in str(names).split(",") if t], "sources": sources})
@@ -305,7 +315,7 @@ def recent_stories(execute: Execute, limit: int, topic: str | None = None) -> li
 
 def story_detail(execute: Execute, story_id: str) -> dict[str, Any] | None:
     """A story and its members (oldest first); a merged story's id leads to the story it was merged into."""
-    row = execute("SELECT id, merged_into FROM stories WHERE id = ?", [story_id]).fetchone()
+    row = execute.execute("SELECT id, merged_into FROM stories WHERE id = ?", [story_id]).fetchone()
     if row is None:
         member = story_of(execute, story_id)  # an article id: its story
         if member is None:
@@ -313,9 +323,9 @@ def story_detail(execute: Execute, story_id: str) -> dict[str, Any] | None:
         story_id = member
     elif row[1] is not None:
         story_id = str(row[1])
-    head = execute("SELECT id, first_article_id, first_seen, last_seen, size, topics FROM stories WHERE id = ?",
+    head = execute.execute("SELECT id, first_article_id, first_seen, last_seen, size, topics FROM stories WHERE id = ?",
                    [story_id]).fetchone()
-    members = execute(
+    members = execute.execute(
         "SELECT m.article_id, m.source, m.joined_at, m.similarity, m.reason, a.title, a.url FROM story_members m"
         " LEFT JOIN articles a ON a.id = m.article_id WHERE m.story_id = ? ORDER BY m.joined_at, m.article_id",
         [story_id],

@@ -21,7 +21,7 @@ import json
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -54,6 +54,20 @@ LEASE_SECONDS = 900.0  # longest a claimed feed stays with its worker without an
 def _sql(statement: str) -> str:
     """A statement shared with the SQLite modules, in psycopg's placeholder style."""
     return statement.replace("%", "%%").replace("?", "%s")
+
+
+class _SharedStatements:
+    """A connection that runs statements written for SQLite (store/stories.py)."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    def execute(self, statement: str, params: Sequence[Any], /) -> psycopg.Cursor[tuple[Any, ...]]:
+        return self.conn.execute(_sql(statement), list(params))
+
+    def executemany(self, statement: str, params: Iterable[Sequence[Any]], /) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(_sql(statement), [list(p) for p in params])
 
 
 class PostgresStore(Store):
@@ -280,7 +294,7 @@ class PostgresStore(Store):
     @staticmethod
     def _execute(conn: Conn) -> stories.Execute:
         """The shared story statements (written for SQLite) run on this connection."""
-        return lambda statement, params: conn.execute(_sql(statement), list(params))
+        return _SharedStatements(conn)
 
     def _join_story(self, conn: Conn, article: NewArticle, near_copy_of: str | None,
                     topics: Sequence[str] = ()) -> stories.Placement:
