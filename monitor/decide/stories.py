@@ -42,6 +42,7 @@ MERGE_THRESHOLD = 0.5  # cosine with a second story at or above which the articl
 TITLE_WEIGHT = 3.0  # a title word counts this many body words: the headline names the event
 BIGRAM_WEIGHT = 1.0  # a pair of adjacent title words (a name, a place) beside its two words
 CENTROID_TERMS = 80  # terms kept in a story's vector: enough to hold the event, bounded in storage
+INDEX_TERMS = 40  # a story's heaviest terms through which new articles find it (its candidate postings)
 RECENT_MEMBERS = 3  # latest members a new article is also compared with (a story drifts as it develops)
 RECENT_TERMS = 400  # heaviest terms kept of each of those members (bounds storage and comparison cost)
 PROBE_TERMS = 12  # an article's heaviest terms used to find candidate stories
@@ -166,6 +167,11 @@ def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str,
     return {t: round(w, 6) for t, w in _unit(dict(kept)).items()}
 
 
+def index_terms(centroid: Mapping[str, float]) -> list[str]:
+    """The terms a story is found by: its INDEX_TERMS heaviest."""
+    return [t for t, _ in sorted(centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:INDEX_TERMS]]
+
+
 def member_vector(features: Features) -> dict[str, float]:
     """What a story keeps of a recent member to compare new articles with: its RECENT_TERMS heaviest terms,
     weights to 4 places (what is stored: the same in memory and in the database)."""
@@ -279,7 +285,7 @@ class MemoryStoryIndex:
                 self._unpost(other)
         story.recent = [*story.recent, member_vector(features)][-RECENT_MEMBERS:]
         self.story_of[article_id] = story.story_id
-        for term in story.centroid:
+        for term in index_terms(story.centroid):
             self._postings.setdefault(term, set()).add(story.story_id)
         self.n_docs += 1
         self.df.update(terms.unique)

@@ -31,6 +31,7 @@ from monitor.decide.stories import (
     StoryCandidate,
     Terms,
     assign,
+    index_terms,
     initial_centroid,
     member_vector,
     merge_centroid,
@@ -180,7 +181,7 @@ def place(execute: Execute, title: str, text: str, at: datetime, near_copy_of: s
 def _write_terms(execute: Execute, story_id: str, centroid: Mapping[str, float], last_seen: str) -> None:
     execute.execute("DELETE FROM story_terms WHERE story_id = ?", [story_id])
     execute.executemany("INSERT INTO story_terms (term, story_id, last_seen) VALUES (?, ?, ?)",
-                        [(term, story_id, last_seen) for term in centroid])
+                        [(term, story_id, last_seen) for term in index_terms(centroid)])
 
 
 def _topics(*lists: str | Iterable[str]) -> str:
@@ -249,10 +250,13 @@ def join(execute: Execute, *, article_id: str, source: str, title: str, text: st
 
 
 def _prune(execute: Execute, cutoff: datetime) -> None:
-    stale = execute.execute("SELECT DISTINCT story_id FROM story_terms WHERE last_seen < ? LIMIT ?",
-                    [format_time(cutoff), PRUNE_STORIES]).fetchall()
-    for (story_id,) in stale:
-        execute.execute("DELETE FROM story_terms WHERE story_id = ?", [story_id])
+    """Drop the term rows of up to PRUNE_STORIES stories past the window (oldest first; each an index seek)."""
+    for _ in range(PRUNE_STORIES):
+        stale = execute.execute("SELECT story_id FROM story_terms WHERE last_seen < ? ORDER BY last_seen LIMIT 1",
+                                [format_time(cutoff)]).fetchone()
+        if stale is None:
+            return
+        execute.execute("DELETE FROM story_terms WHERE story_id = ?", [stale[0]])
 
 
 UPDATE_BATCH = STORY_UPDATE_BATCH
