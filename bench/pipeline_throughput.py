@@ -7,9 +7,10 @@
 
 Pages: the 12 real saved article pages plus corpus articles set in those pages' own chrome (bench/_common.py).
 Full path = the project's real code, in this process: Pipeline.process_entry with a fetcher that hands over
-the page bytes (no network) and extraction in-process (extract_page_text, no worker pool), so it runs
-extract -> near-copy lookup (SqliteCorpusIndex preloaded with the real corpus + seeds) -> topic rules from
-config/monitor.toml -> one transaction: article, decision, search index, corpus, outbox.
+the page bytes (no network) and the worker's job in-process (analyse_page: extraction and the text work, no
+worker pool), so it runs extract + fingerprint + topic rules from config/monitor.toml + search terms ->
+near-copy lookup (SqliteCorpusIndex preloaded with the real corpus + seeds) -> one transaction: article,
+decision, search index, corpus, outbox.
 Bare = trafilatura.extract(html, url=url) on the same pages. The two alternate chunk by chunk (which one goes
 first alternates too), so machine noise hits both alike; each repetition uses a fresh copy of the database.
 Figures: ratio = full / bare total time per repetition, median over repetitions; throughput = pages per
@@ -33,9 +34,10 @@ from typing import Any, cast
 
 from _common import ROOT, Page, corpus, load_average, machine, median, page_set, verdict
 
+import monitor.extract as extract_module
 import monitor.runtime.poll as pipeline_module
 import monitor.store.search as search_module
-from monitor.extract import PageText, extract_page_text
+from monitor.extract import PageText, analyse_page, extract_page_text
 from monitor.fetch.client import Fetcher
 from monitor.models import Entry, FetchResult, FetchStatus
 from monitor.parse.article_files import read_seeds
@@ -85,10 +87,11 @@ class PageFetcher:
 
 
 class InProcessExtractor:
-    """The Extractor's contract, without the worker pool: extract_page_text in this process."""
+    """The Extractor's contract, without the worker pool: the worker's functions in this process."""
 
     def __init__(self, stages: Stages) -> None:
         self.extract = stages.wrap("extract (extract_page_text)", extract_page_text)
+        self.analyse = stages.wrap("extract + text work (analyse_page)", analyse_page)
 
     def close(self) -> None:
         pass
@@ -97,7 +100,9 @@ class InProcessExtractor:
 class TimedIndex:
     def __init__(self, index: SqliteCorpusIndex, stages: Stages) -> None:
         self.check = stages.wrap("near-copy lookup", index.check)
+        self.check_fingerprint = stages.wrap("near-copy lookup", index.check_fingerprint)
         self.add = stages.wrap("corpus add", index.add)
+        self.add_fingerprint = stages.wrap("corpus add", index.add_fingerprint)
 
 
 def build_template_db(path: Path, config_seeds: Path, corpus_size: int, skip: set[str]) -> int:
@@ -157,8 +162,9 @@ def main() -> None:
     stages = Stages()
     # time the pieces of the real code path without editing it: decide() and the search index are looked up
     # as module attributes at call time, so wrapping them here is seen by Pipeline.process_entry
-    real_decide = pipeline_module.decide
-    pipeline_module.decide = stages.wrap("decide (lookup + topic rules)", real_decide)
+    real_decide = pipeline_module.decide_analysed
+    pipeline_module.decide_analysed = stages.wrap("decide (near-copy lookup)", real_decide)
+    extract_module._start_worker(tuple(config.topics))  # what the pool does in each worker
     search_module.index_article = stages.wrap("search index", search_module.index_article)
     import trafilatura
 
@@ -226,7 +232,7 @@ def main() -> None:
         if args.profile:
             profile_pass(config, template, tmp, pages, by_url)
     finally:
-        pipeline_module.decide = real_decide
+        pipeline_module.decide_analysed = real_decide
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -254,6 +260,9 @@ def profile_pass(config: Any, template: Path, tmp: Path, pages: list[Page], by_u
 class _PlainExtractor:
     def extract(self, html: bytes, url: str | None = None) -> PageText:
         return extract_page_text(html, url)
+
+    def analyse(self, html: bytes, url: str | None, entry_title: str) -> extract_module.AnalysedPage:
+        return analyse_page(html, url, entry_title)
 
 
 if __name__ == "__main__":

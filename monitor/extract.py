@@ -11,6 +11,11 @@ comparison is kept as a safety net: it runs only when the fast text looks wrong,
 to be an article, or the page holds a long block of paragraphs (its longest run of sibling `<p>`
 elements) of which the fast text holds less than half the words: fast mode then took menus or
 teasers for the article.
+
+The workers also do the article's text work (decide/analysis.py: near-copy fingerprint, topic results,
+search terms) and send back one AnalysedPage, so the main process, which holds one GIL for every feed
+lane, only looks the fingerprint up and writes the transaction. The topics reach each worker once, at
+its start (pool initializer), not with every page.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from typing import Any, Literal
 
 from pebble import ProcessPool
 
+from monitor.decide.analysis import Analysis, analyse
 from monitor.errors import ExtractionError
+from monitor.settings.topics import Topic
 
 log = logging.getLogger(__name__)
 
@@ -107,18 +114,59 @@ def extract_page_text(html: bytes, url: str | None = None) -> PageText:
     return PageText(text=text, title=title or None, language=guess_language(text), method=method)
 
 
-class Extractor:
-    """Runs extract_page_text in worker processes with a per-page time limit."""
+@dataclass(frozen=True)
+class AnalysedPage:
+    """What a worker sends back for one page: its text, the title decided on, and the text work on both."""
 
-    def __init__(self, timeout_seconds: float, workers: int = 2) -> None:
+    page: PageText
+    title: str  # the feed entry's title, else the page's own
+    analysis: Analysis
+
+
+_worker_topics: tuple[Topic, ...] = ()  # set once per worker process by _start_worker
+
+
+def _start_worker(topics: tuple[Topic, ...]) -> None:
+    global _worker_topics
+    _worker_topics = topics
+
+
+def analyse_page(html: bytes, url: str | None, entry_title: str) -> AnalysedPage:
+    """Pure extraction and the article's text work (runs inside a worker process, with its topics)."""
+    page = extract_page_text(html, url)
+    title = entry_title or page.title or ""
+    return AnalysedPage(page, title, analyse(title, page.text, _worker_topics))
+
+
+class Extractor:
+    """Runs extract_page_text (and the text work, analyse_page) in worker processes with a per-page time limit.
+
+    The topics are handed to each worker once, when it starts, not with every page.
+    """
+
+    def __init__(self, timeout_seconds: float, workers: int = 2, topics: tuple[Topic, ...] = ()) -> None:
         self._timeout = timeout_seconds
         # forkserver: the daemon has threads running; forking a threaded process is unsafe.
-        self._pool = ProcessPool(max_workers=workers, context=multiprocessing.get_context("forkserver"))
+        self._pool = ProcessPool(
+            max_workers=workers,
+            context=multiprocessing.get_context("forkserver"),
+            initializer=_start_worker,
+            initargs=(tuple(topics),),
+        )
 
     def extract(self, html: bytes, url: str | None = None) -> PageText:
-        future = self._pool.schedule(extract_page_text, args=(html, url), timeout=self._timeout)
+        result: PageText = self._run(extract_page_text, (html, url))
+        return result
+
+    def analyse(self, html: bytes, url: str | None, entry_title: str) -> AnalysedPage:
+        """The page's text and its text work against the topics the pool was started with."""
+        result: AnalysedPage = self._run(analyse_page, (html, url, entry_title))
+        return result
+
+    def _run(self, function: Any, args: tuple[Any, ...]) -> Any:
+        future = self._pool.schedule(function, args=args, timeout=self._timeout)
         try:
-            result: PageText = future.result()
+            result = future.result()
         except FutureTimeout:
             raise ExtractionError(f"extraction took longer than {self._timeout:g} s") from None
         except ExtractionError:

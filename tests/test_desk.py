@@ -260,6 +260,15 @@ def test_inbox_shows_evidence_and_filters(editor: TestClient, database: tuple[Pa
     assert "حلف شمال الأطلسي يوسع" in editor.get("/?since=2026-11-23&until=2026-11-23").text
 
 
+def test_dates_and_pages_at_the_ends_of_the_calendar(editor: TestClient) -> None:
+    # 0001-01-01 in Baghdad is before the first moment a UTC stamp can hold; 9999-12-31's end is after the last
+    assert "حلف شمال الأطلسي يوسع" in editor.get("/?since=0001-01-01&until=9999-12-31").text
+    api = {"Authorization": f"Bearer {desk_data.EDITOR_TOKEN}"}
+    assert editor.get("/api/v1/alerts?page=100000&since=0001-01-01", headers=api).status_code == 200
+    assert editor.get("/api/v1/alerts?until=9999-12-31", headers=api).json()["items"]
+    assert "لا توجد تنبيهات" in editor.get("/?page=" + "9" * 30).text
+
+
 def test_reading_an_article_marks_it_read(fresh: tuple[Path, desk_data.Ids]) -> None:
     path, ids = fresh
     client = make_client(path)

@@ -243,9 +243,15 @@ def test_precheck_answers_what_the_full_matcher_answers(
     )
     rules = [nato_iraq, excluding]
     fast = [match_topic(t, title, text).to_json() for t in rules]
-    monkeypatch.setattr(topics, "_may_mention", lambda topic, toks: True)  # always the full analysis
+    monkeypatch.setattr(topics, "_may_mention", lambda topic, words: True)  # always the full analysis
+    monkeypatch.setattr(topics, "unmentioned_required_group", lambda topic, words: None)
     full = [match_topic(t, title, text).to_json() for t in rules]
-    assert fast == full
+    for quick, slow in zip(fast, full, strict=True):
+        # The same decision and score always; for a match (and an article the pre-checks let through)
+        # the same reason and evidence too. Only a non-match a required group is missing from says so.
+        assert (quick["matched"], quick["score"]) == (slow["matched"], slow["score"])
+        if slow["matched"] or not str(quick["reason"]).endswith("must be within 30 words of each other)"):
+            assert quick == slow
 
 
 def test_precheck_skips_only_articles_without_any_possible_mention(nato_iraq: Topic) -> None:
@@ -253,7 +259,7 @@ def test_precheck_skips_only_articles_without_any_possible_mention(nato_iraq: To
     from monitor.text.arabic import iter_tokens, normalize
 
     def may(text: str) -> bool:
-        return topics._may_mention(nato_iraq, iter_tokens(normalize(text)))
+        return topics._may_mention(nato_iraq, frozenset(word for word, _, _ in iter_tokens(normalize(text))))
 
     assert not may("فاز الفريق بالمباراة مساء أمس، ووضعت الحكومة عراقيل أمام المشروع.")
     assert may("زار الوزير بغداد")  # Iraq alone: its mention is shown as evidence, so no short cut
@@ -268,6 +274,32 @@ def test_precheck_skips_only_articles_without_any_possible_mention(nato_iraq: To
         "reason": "no match: nato + iraq never within 30 words of each other (nato: 0, iraq: 0 mentions)",
         "evidence": [],
     }
+
+
+def test_stricter_precheck_skips_articles_missing_a_required_group(nato_iraq: Topic) -> None:
+    """A bonus group's common words (mission, training) or one required group alone cannot make a match:
+    the article is answered without the full analysis, and the reason names the missing group."""
+    from monitor.decide import topics
+    from monitor.text.arabic import iter_tokens, normalize
+
+    def missing(text: str) -> str | None:
+        return topics.unmentioned_required_group(
+            nato_iraq, frozenset(word for word, _, _ in iter_tokens(normalize(text)))
+        )
+
+    assert missing("أعلنت الحكومة عن مهمة جديدة وبرامج تدريبية للشباب.") == "nato"
+    assert missing("زار وزير الخارجية بغداد اليوم.") == "nato"
+    assert missing("قال الناتو إن الاجتماع انتهى.") == "iraq"
+    assert missing("أكد الناتو أنه سيواصل مهمته في العراق.") is None
+    result = match_topic(nato_iraq, "", "أعلنت الحكومة عن مهمة جديدة وبرامج تدريبية للشباب.")
+    assert (result.matched, result.score, result.evidence) == (False, 0, ())
+    assert result.reason == "no match: nato never mentioned (nato + iraq must be within 30 words of each other)"
+    # An exclusion that can fire sends the article through the full path: its evidence is the reason.
+    [excluding] = parse_topics(
+        small_spec(exclude=["كرة القدم"], groups={"a": {"terms": ["الناتو"]}, "b": {"terms": ["العراق"]}})
+    )
+    assert topics.unmentioned_required_group(excluding, frozenset({"كره", "القدم"})) is None
+    assert topics.unmentioned_required_group(excluding, frozenset({"كرة"})) == "a"
 
 
 def test_evidence_is_the_same_in_every_process() -> None:

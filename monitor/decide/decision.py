@@ -1,4 +1,7 @@
-"""Entry text + corpus index + topics -> Decision -> Alerts. Pure: the index is passed in."""
+"""Entry text + corpus index + topics -> Decision -> Alerts. Pure: the index is passed in.
+
+decide_analysed takes the text work already done (decide/analysis.py, in an extraction worker) and only
+looks the fingerprint up; decide does the text work here first. Both take the same decision."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from monitor.decide.topics import match_topic
+from monitor.decide.analysis import Analysis, analyse
+from monitor.decide.near_copies import Fingerprint
 from monitor.models import Alert, Decision, NearCopy
 from monitor.settings.topics import Topic
 
@@ -16,6 +20,8 @@ SNIPPET_CHARS = 280
 
 class CorpusLookup(Protocol):
     def check(self, text: str) -> NearCopy: ...
+
+    def check_fingerprint(self, fp: Fingerprint) -> NearCopy: ...
 
 
 def article_id_for(canonical_url: str) -> str:
@@ -29,10 +35,12 @@ def alert_id_for(article_id: str, topic: str) -> str:
 
 
 def decide(article_id: str, title: str, text: str, index: CorpusLookup, topics: Sequence[Topic]) -> Decision:
-    near_copy = index.check(text)
-    return Decision(
-        article_id=article_id, near_copy=near_copy, topics=tuple(match_topic(topic, title, text) for topic in topics)
-    )
+    return decide_analysed(article_id, analyse(title, text, topics), index)
+
+
+def decide_analysed(article_id: str, analysis: Analysis, index: CorpusLookup) -> Decision:
+    near_copy = index.check_fingerprint(analysis.fingerprint)
+    return Decision(article_id=article_id, near_copy=near_copy, topics=analysis.topics)
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:

@@ -3,6 +3,7 @@
     class MemoryCorpusIndex:       pure, in memory (monitor check, tests)
         add(doc_id: str, text: str) -> None
         check(text: str) -> NearCopy         (duplicate_of None when no near-copy)
+        add_fingerprint / check_fingerprint  the same, given fingerprint(text) (computed in a worker)
         __len__()
 The SQLite-persisted index (store/corpus_index.py, SqliteCorpusIndex(db)) offers the same add/check
 and shares everything below except where postings live.
@@ -60,8 +61,7 @@ def _hash64(shingle: str) -> int:
     return int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
 
 
-def _shingle_hashes(words: Sequence[str]) -> list[int]:
-    keys = [strip_clitics(w) for w in words]
+def _shingle_hashes(keys: Sequence[str]) -> list[int]:
     if len(keys) < SHINGLE:
         return [_hash64(" ".join(keys))] if keys else []
     return [_hash64(" ".join(keys[i : i + SHINGLE])) for i in range(len(keys) - SHINGLE + 1)]
@@ -69,10 +69,16 @@ def _shingle_hashes(words: Sequence[str]) -> list[int]:
 
 def fingerprint(text: str) -> Fingerprint:
     words = tokenize(text)
+    return fingerprint_of_words(words, [strip_clitics(w) for w in words])
+
+
+def fingerprint_of_words(words: Sequence[str], keys: Sequence[str]) -> Fingerprint:
+    """fingerprint() from a text's tokens and their clitic-stripped keys (the search index's terms), so a
+    text tokenised once serves both."""
     text_hash = hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
     positions: dict[int, int] = {}
     sampled: dict[int, int] = {}
-    for pos, h in enumerate(_shingle_hashes(words)):
+    for pos, h in enumerate(_shingle_hashes(keys)):
         # 32-bit keys halve the stored sets; two documents' keys collide by chance about once in
         # 4e9 / (600 * 600) comparisons, which cannot move a containment score measurably.
         positions.setdefault(h & _KEY_MASK, pos)
@@ -178,7 +184,9 @@ class MemoryCorpusIndex:
         return len(self._ids)
 
     def add(self, doc_id: str, text: str) -> None:
-        fp = fingerprint(text)
+        self.add_fingerprint(doc_id, fingerprint(text))
+
+    def add_fingerprint(self, doc_id: str, fp: Fingerprint) -> None:
         ordinal = len(self._ids)
         self._ids.append(doc_id)
         self._shingles.append(fp.shingles)
@@ -191,7 +199,9 @@ class MemoryCorpusIndex:
                 self._postings.setdefault(h, []).append(ordinal)
 
     def check(self, text: str) -> NearCopy:
-        fp = fingerprint(text)
+        return self.check_fingerprint(fingerprint(text))
+
+    def check_fingerprint(self, fp: Fingerprint) -> NearCopy:
         if not fp.words:
             return NearCopy(None, 0.0)
         if (same := self._exact.get(fp.text_hash)) is not None:

@@ -186,6 +186,10 @@ def _find(doc: _Doc, group: str, terms: tuple[Term, ...]) -> list[_Mention]:
     return found
 
 
+def _any_opener(index: _TermIndex, words: frozenset[str]) -> bool:
+    return any(index.candidates(clitic_readings(word)) for word in words)
+
+
 @lru_cache(maxsize=256)
 def _openers(topic: Topic) -> _TermIndex:
     """Every term that can produce a mention or an exclusion hit by itself: the groups' terms and the
@@ -193,11 +197,49 @@ def _openers(topic: Topic) -> _TermIndex:
     return _TermIndex(tuple(t for g in topic.groups for t in g.terms) + topic.exclude)
 
 
-def _may_mention(topic: Topic, toks: list[tuple[str, int, int]]) -> bool:
-    """False when no group term and no exclusion can start at any of these tokens, so _mentions would find
+def _may_mention(topic: Topic, words: frozenset[str]) -> bool:
+    """False when no group term and no exclusion can start at any of these words, so _mentions would find
     nothing. Looks up only the distinct words, before _analyse builds readings, spans and sentences."""
-    index = _openers(topic)
-    return any(index.candidates(clitic_readings(word)) for word in {word for word, _, _ in toks})
+    return _any_opener(_openers(topic), words)
+
+
+@lru_cache(maxsize=256)
+def _groups_of_terms(topic: Topic) -> dict[Term, frozenset[str]]:
+    """Each group term of `topic` -> the groups it belongs to."""
+    groups: dict[Term, set[str]] = {}
+    for group in topic.groups:
+        for term in group.terms:
+            groups.setdefault(term, set()).add(group.name)
+    return {term: frozenset(names) for term, names in groups.items()}
+
+
+def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | None:
+    """A required group none of whose terms can occur among these words, when no exclusion can start there.
+
+    Such an article cannot match: a group is mentioned only through its own terms (refer terms count only
+    after one), and every unit needs every required group, so the score is 0 and only the evidence of the
+    other groups' mentions is lost. A term can occur only if it can start at one of the words and each of
+    its other words is among them too, so a bonus group's common words (mission, training) or a phrase
+    such as مهمة الناتو in an article without الناتو no longer send it through the full analysis. None
+    when the full path must decide.
+    """
+    if topic.threshold <= 0:
+        return None
+    index, groups_of = _openers(topic), _groups_of_terms(topic)
+    readings: frozenset[str] | None = None
+    possible: set[str] = set()
+    for word in words:
+        for term in index.candidates(clitic_readings(word)):  # memoised by _may_mention just before
+            if term not in groups_of or term in topic.exclude:
+                return None  # an exclusion can start here: the full path decides
+            if groups_of[term] <= possible:
+                continue
+            if readings is None:
+                readings = frozenset(r for w in words for r in clitic_readings(w))
+            if all(_token_matches(p, tuple(readings)) if p.endswith("*") else p in readings or _bare(p) in readings
+                   for p in term.tokens[1:]):
+                possible |= groups_of[term]
+    return next((name for name in topic.require if name not in possible), None)
 
 
 def _keep_longest(mentions: list[_Mention]) -> list[_Mention]:
@@ -316,15 +358,42 @@ def _evidence(doc: _Doc, m: _Mention) -> Evidence:
     return Evidence(group=m.group, term=m.term.text, matched=doc.source[start:end], start=start, sentence=sentence)
 
 
-def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
-    """Decide whether an article is about `topic`, with the evidence and a one-line reason."""
+@dataclass(frozen=True)
+class MatchText:
+    """An article normalised and tokenised once, for matching it against every topic."""
+
+    title: str
+    text: str
+    source: str  # matched_document(title, text): evidence offsets point into it
+    norm: str
+    offsets: list[int]
+    toks: list[tuple[str, int, int]]
+    words: frozenset[str]  # the distinct tokens, for the cheap pre-checks
+
+
+def prepare(title: str, text: str) -> MatchText:
     source = matched_document(title, text)
     norm, offsets = normalize_with_offsets(source)
     toks = iter_tokens(norm)
-    if not _may_mention(topic, toks):
+    return MatchText(title, text, source, norm, offsets, toks, frozenset(word for word, _, _ in toks))
+
+
+def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
+    """Decide whether an article is about `topic`, with the evidence and a one-line reason."""
+    return match_prepared(topic, prepare(title, text))
+
+
+def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
+    """match_topic on an article prepared once for all topics."""
+    title, text, source, norm, offsets, toks = (
+        prepared.title, prepared.text, prepared.source, prepared.norm, prepared.offsets, prepared.toks
+    )
+    if not _may_mention(topic, prepared.words):
         # Most articles: the full path below would find no mention and no exclusion, hence no unit, score 0
         # (the int of an empty sum, as below) and no evidence. Same result, without analysing the article.
         return TopicResult(topic.name, False, 0, topic.threshold, (), _apart(topic, []), basis(title, text))
+    if (absent := unmentioned_required_group(topic, prepared.words)) is not None:
+        return TopicResult(topic.name, False, 0, topic.threshold, (), _absent(topic, absent), basis(title, text))
     title_end = (norm.find("\n\n") if text else len(norm)) if title else 0
     doc = _analyse(source, norm, offsets, toks, title_end)
     title_words = [t for t, _, _ in iter_tokens(normalize(title))]
@@ -396,6 +465,12 @@ def basis(title: str, text: str) -> str:
     if len(sentences) <= _SUMMARY_SENTENCES and len(iter_tokens(norm)) <= _SUMMARY_WORDS:
         return "summary"
     return "full"
+
+
+def _absent(topic: Topic, group: str) -> str:
+    """The reason when a required group is never mentioned (the pre-check's outcome)."""
+    required = " + ".join(topic.require)
+    return f"no match: {group} never mentioned ({required} must be within {topic.proximity} words of each other)"
 
 
 def _apart(topic: Topic, mentions: list[_Mention]) -> str:

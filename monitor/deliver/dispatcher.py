@@ -22,9 +22,11 @@ process dies between a send and its record, the delivery is still pending on res
 marked "interrupted", and it is sent again with the same message id (webhook-id / Message-ID); the JSONL
 channel skips alerts already in its file. See docs/webhooks.md for what a receiver sees.
 
-Only one dispatcher works on a database at a time, even across processes (the daemon and a `monitor once`
-run at the same time): a run holds an exclusive flock on "<database>.dispatch.lock", which the kernel
-releases if the process dies, so a crash never leaves it stuck.
+Only one dispatcher works on a SQLite database at a time, even across processes (the daemon and a
+`monitor once` run at the same time): a run holds an exclusive flock on "<database>.dispatch.lock", which
+the kernel releases if the process dies, so a crash never leaves it stuck. Without a database path (an
+outbox given, db_path None: PostgreSQL) the outbox itself keeps dispatchers apart: its pending() hands
+each channel's rows to one dispatcher at a time.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ class _Unrecorded:
 class Dispatcher:
     def __init__(
         self,
-        db_path: Path,
+        db_path: Path | None,
         alerts: AlertsConfig,
         clock: Callable[[], datetime] = utc_now,
         *,
@@ -122,13 +124,16 @@ class Dispatcher:
         self._stopping = threading.Event()
         self._paused_logged = False
         self._recovered = False  # interrupted reservations of earlier processes marked
-        self.outbox: Outbox = outbox_store or open_outbox_store(db_path)
-        self._lock_fd = os.open(f"{db_path}.dispatch.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        if outbox_store is None:
+            assert db_path is not None, "a dispatcher needs a database path or an outbox"
+            outbox_store = open_outbox_store(db_path)
+        self.outbox: Outbox = outbox_store
+        self._lock_fd = os.open(f"{db_path}.dispatch.lock", os.O_RDWR | os.O_CREAT, 0o600) if db_path else None
 
     def _hold_process_lock(self) -> bool:
         """Take (or share, within this process) the flock; True for the first holder after none."""
         with self._state:
-            if self._lock_users == 0 and fcntl is not None:
+            if self._lock_users == 0 and fcntl is not None and self._lock_fd is not None:
                 try:
                     fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
@@ -139,7 +144,7 @@ class Dispatcher:
     def _release_process_lock(self) -> None:
         with self._state:
             self._lock_users -= 1
-            if self._lock_users == 0 and fcntl is not None:
+            if self._lock_users == 0 and fcntl is not None and self._lock_fd is not None:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def stop(self) -> None:
@@ -174,8 +179,9 @@ class Dispatcher:
                     len(self._unrecorded),
                 )
             self.outbox.close()
-            with contextlib.suppress(OSError):
-                os.close(self._lock_fd)
+            if self._lock_fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(self._lock_fd)
 
     def sender(self, channel: Channel) -> Sender:
         with self._state:

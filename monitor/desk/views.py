@@ -32,9 +32,15 @@ SEARCH_PAGE_MAX = 20
 _MARK_START, _MARK_END = "\ue000", "\ue001"
 
 
+# Beyond this a page is empty anyway; the cap keeps the row offset inside SQLite's 64-bit integers.
+PAGE_NUMBER_MAX = 1_000_000
+# Days at the ends of the calendar cannot be shifted between time zones, so bounds are kept inside these.
+_FIRST_DAY, _LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
+
+
 def page_number(raw: str | None) -> int:
     try:
-        return max(1, int(raw or 1))
+        return min(PAGE_NUMBER_MAX, max(1, int(raw or 1)))
     except ValueError:
         return 1
 
@@ -47,6 +53,7 @@ def day_bound(raw: str | None, zone: str, end: bool) -> str | None:
         day = date.fromisoformat(raw[:10])
     except ValueError:
         return None
+    day = min(_LAST_DAY, max(_FIRST_DAY, day))
     moment = datetime.combine(day + timedelta(days=1 if end else 0), time(), zoneinfo.ZoneInfo(zone))
     stamp = format_time(moment)
     # the end bound is inclusive in the store, so stop just before the next day's midnight

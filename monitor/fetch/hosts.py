@@ -4,6 +4,10 @@ and a pause when the host asked us to back off (429/503 with Retry-After).
 Shared by every fetch in the process (feeds and article pages alike), so it is keyed by host name only and
 guarded by one lock. Clock and sleep are injectable so the rules can be tested without waiting.
 
+Workers in several processes (PostgreSQL) share the rules through a `SharedPoliteness` (`share_with`): once
+the process's own gate lets a request through, it also takes one of the host's slots in the shared state
+and the next start time the shared spacing gives it, and gives the slot back when the request is done.
+
 The spacing is measured from when a request really went out (the holder calls `SlotTicket.started()` as
 its request headers have been written), not from when its slot was granted: a thread delayed between the two
 (a new connection, a busy interpreter) would otherwise let the next request follow it too closely. So
@@ -18,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from monitor.errors import FetchError
 
@@ -43,6 +48,17 @@ class HostBusy(FetchError):
     def __init__(self, host: str, waited: float) -> None:
         super().__init__(f"host {host} busy: no free request slot within {waited:g}s")
         self.host = host
+
+
+class SharedPoliteness(Protocol):
+    """The per-host concurrency and spacing shared by every worker (see the module doc)."""
+
+    def acquire(self, host: str, *, concurrency: int, min_interval: float, max_wait: float) -> tuple[object, float]:
+        """A slot of the host's `concurrency` (waiting up to `max_wait`, else HostBusy) and the seconds to
+        wait before starting the request; the token goes back to `release`."""
+        ...
+
+    def release(self, token: object) -> None: ...
 
 
 @dataclass
@@ -89,6 +105,11 @@ class HostGate:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._hosts: dict[str, _HostState] = {}
+        self._shared: SharedPoliteness | None = None
+
+    def share_with(self, shared: SharedPoliteness) -> None:
+        """Keep the host rules across every worker that shares `shared`, besides within this process."""
+        self._shared = shared
 
     @property
     def concurrency(self) -> int:
@@ -164,8 +185,24 @@ class HostGate:
                 delay = due - now
                 if delay > 0:
                     self._sleep(delay)
-                yield ticket
+                with self._shared_slot(host, max(0.0, max_wait - (self._clock() - waited_from))):
+                    yield ticket
             finally:
                 ticket._finish()
         finally:
             state.semaphore.release()
+
+    @contextmanager
+    def _shared_slot(self, host: str, max_wait: float) -> Iterator[None]:
+        if self._shared is None:
+            yield
+            return
+        token, delay = self._shared.acquire(
+            host, concurrency=self._concurrency, min_interval=self._min_interval, max_wait=max_wait
+        )
+        try:
+            if delay > 0:
+                self._sleep(delay)
+            yield
+        finally:
+            self._shared.release(token)

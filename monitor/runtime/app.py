@@ -28,7 +28,7 @@ from monitor.runtime.poll import Pipeline, PollReport
 from monitor.schedule.feed_health import stale_feeds
 from monitor.settings.config import Config
 from monitor.store.database import FeedRow
-from monitor.store.opening import open_store
+from monitor.store.opening import open_postgres_outbox, open_store
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +70,24 @@ class App:
     def __init__(self, config: Config, clock: Callable[[], datetime] = utc_now) -> None:
         self.config = config
         self.clock = clock
-        self.store = open_store(config.database_path, config.database_url)
+        self.store = open_store(config.database_path, config.database_url, lease_seconds=config.lease_seconds)
         self.store.story_settings = config.stories
-        self.extractor = Extractor(config.pipeline.extract_timeout_seconds) if config.pipeline.fetch_pages else None
+        self.extractor = (
+            Extractor(config.pipeline.extract_timeout_seconds, topics=config.topics)
+            if config.pipeline.fetch_pages
+            else None
+        )
         self.fetcher = Fetcher(config.http)
+        shared = self.store.shared_politeness()
+        if shared is not None:  # several workers: the per-host limits hold across all of them
+            self.fetcher.gate.share_with(shared)
         self.index = self.store.corpus_index
         self.pipeline = Pipeline(config, self.store, self.fetcher, self.extractor, self.index, clock)
-        # The dispatcher reads the outbox from the SQLite file only; on PostgreSQL alerts are queued (once)
-        # and wait there until it can read them (docs/postgresql.md, limits).
-        self.dispatcher = Dispatcher(config.database_path, config.alerts, clock) if not config.database_url else None
-        if self.dispatcher is None:
-            log.warning("alert delivery does not run on PostgreSQL yet: alerts are queued, not sent")
+        if config.database_url:  # every worker dispatches; the outbox gives each channel to one at a time
+            outbox = open_postgres_outbox(config.database_url)
+            self.dispatcher: Dispatcher | None = Dispatcher(None, config.alerts, clock, outbox_store=outbox)
+        else:
+            self.dispatcher = Dispatcher(config.database_path, config.alerts, clock)
         self.metrics = Metrics()
         self.tally = PollTally()
         self._last_summary = time.monotonic()

@@ -20,7 +20,9 @@ from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from monitor.decide.decision import CorpusLookup, article_id_for, build_alerts, decide
+from monitor.decide.analysis import Analysis, analyse
+from monitor.decide.decision import CorpusLookup, article_id_for, build_alerts, decide_analysed
+from monitor.decide.near_copies import Fingerprint
 from monitor.errors import ExtractionError, FeedError
 from monitor.extract import Extractor
 from monitor.fetch.client import PAGE_ACCEPT, Fetcher
@@ -60,6 +62,16 @@ def entry_keys(entry: Entry) -> tuple[str, ...]:
 
 class CorpusIndex(CorpusLookup, Protocol):
     def add(self, doc_id: str, text: str) -> None: ...
+
+    def add_fingerprint(self, doc_id: str, fp: Fingerprint) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReadArticle:
+    """An entry's text, and the text work on it when an extraction worker did it (decide/analysis.py)."""
+
+    extracted: ExtractedText
+    analysis: Analysis | None
 
 
 @dataclass
@@ -341,6 +353,10 @@ class Pipeline:
 
     def article_text(self, entry: Entry) -> ExtractedText:
         """The page's main text, or the feed's own title + summary when the page cannot be used."""
+        return self.read_article(entry).extracted
+
+    def read_article(self, entry: Entry) -> ReadArticle:
+        """article_text, with the text work the extraction worker did on a page (None on the feed's text)."""
         feed_text = "\n".join(part for part in (entry.title, entry.summary) if part)
         reason: str | None
         if not self.config.pipeline.fetch_pages or self.extractor is None:
@@ -353,29 +369,31 @@ class Pipeline:
                 reason = f"page fetch failed: {page.error or page.status.value}"
             else:
                 try:
-                    extracted = self.extractor.extract(page.body, page.final_url)
+                    analysed = self.extractor.analyse(page.body, page.final_url, entry.title)
                 except ExtractionError as exc:
                     reason = f"page extraction failed: {exc}"
                 else:
-                    return ExtractedText(
-                        title=entry.title or extracted.title or "",
-                        text=extracted.text,
-                        language=extracted.language,
-                        method="page",
+                    extracted = ExtractedText(
+                        title=analysed.title, text=analysed.page.text, language=analysed.page.language, method="page"
                     )
+                    return ReadArticle(extracted, analysed.analysis)
         if entry.link and reason not in ("page fetching disabled",):
             log.info("article %s: using feed summary (%s)", entry.link, reason, extra={"article": entry.link})
-        return ExtractedText(title=entry.title, text=feed_text, language=None, method="feed", fallback_reason=reason)
+        summary = ExtractedText(title=entry.title, text=feed_text, language=None, method="feed", fallback_reason=reason)
+        return ReadArticle(summary, None)
 
     def process_entry(self, feed: FeedRow, key: str, entry: Entry, report: PollReport) -> Decision | None:
-        extracted = self.article_text(entry)
+        read = self.read_article(entry)
+        extracted = read.extracted
         if extracted.method == "feed":
             report.fallbacks += 1
+        # Text work not done by a worker (the feed's own text) is done here, outside the store lock.
+        analysis = read.analysis or analyse(extracted.title, extracted.text, self.config.topics)
         deadline = time.monotonic() + ARTICLE_WRITE_BUDGET_SECONDS
         waited = False
         while True:
             try:
-                stored = self._decide_and_store(feed, key, entry, extracted)
+                stored = self._decide_and_store(feed, key, entry, extracted, analysis)
                 break
             except DatabaseError as exc:
                 # Another process holding the write lock past the busy timeout (a long backup, a
@@ -413,7 +431,7 @@ class Pipeline:
         return decision
 
     def _decide_and_store(
-        self, feed: FeedRow, key: str, entry: Entry, extracted: ExtractedText
+        self, feed: FeedRow, key: str, entry: Entry, extracted: ExtractedText, analysis: Analysis
     ) -> tuple[Decision, list[Alert], int] | None:
         """Decide and store in one transaction; None if another worker stored the article meanwhile."""
         article_id = article_id_for(key)
@@ -425,7 +443,7 @@ class Pipeline:
             with self.store.atomic():
                 if self.store.seen_urls([key]):
                     return None
-                decision = decide(article_id, extracted.title, extracted.text, self.index, self.config.topics)
+                decision = decide_analysed(article_id, analysis, self.index)
                 joins_corpus = decision.duplicate_of is None and (
                     self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics)
                 )
@@ -450,11 +468,12 @@ class Pipeline:
                     published=entry.published,
                     seen_at=now,
                     in_corpus=joins_corpus,
+                    search_terms=(analysis.title_terms, analysis.body_terms),
                 )
                 queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for,
                                                    self.config.alerts.alerts_per_story)
             if joins_corpus:
-                self.index.add(article_id, extracted.text)
+                self.index.add_fingerprint(article_id, analysis.fingerprint)
         return decision, alerts, queued
 
     # -- feed state ---------------------------------------------------------------------------

@@ -66,6 +66,7 @@ class Config:
     alerts: AlertsConfig
     ops: OpsSettings
     database_url: str | None = None  # a PostgreSQL URL: the store lives there instead of database_path
+    lease_seconds: float = 900.0  # PostgreSQL: how long a claimed feed stays with its worker
     # the TOML data after environment overrides, for `monitor config` (settings/dump.py fills defaults)
     data: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     desk: DeskSettings = field(default_factory=DeskSettings)
@@ -126,6 +127,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None = None, environ: Map
         path=path,
         database_path=Path(storage["database"]),
         database_url=storage.get("url") or None,
+        lease_seconds=float(storage["lease_seconds"]),
         pipeline=parse_pipeline_settings(table("pipeline"), origins.get("pipeline")),
         feeds=parse_feeds(data.get("feeds", []), schedule),
         http=parse_http_settings(table("http"), origins.get("http")),

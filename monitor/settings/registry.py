@@ -82,6 +82,14 @@ STORAGE = _plain(
         "of workers may share it; docs/postgresql.md); unset = the SQLite file. MONITOR_DATABASE_URL overrides it too",
         secret=True,
     ),
+    Key(
+        "lease_seconds",
+        "number",
+        900.0,
+        "PostgreSQL only: how long a worker holds a feed it claimed without recording the poll; a feed whose "
+        "worker died is polled by another after at most this long (keep it above the longest poll)",
+        v.positive,
+    ),
 )
 
 PIPELINE = _plain(

@@ -30,6 +30,8 @@ class NewArticle:
     seen_at: datetime
     is_seed: bool = False
     in_corpus: bool = False
+    # The search index's (title, body) terms of extracted.title/text, when computed already (decide/analysis.py)
+    search_terms: tuple[str, str] | None = None
 
 
 def insert_article(db: sqlite_utils.Database, article: NewArticle) -> None:
@@ -53,7 +55,8 @@ def insert_article(db: sqlite_utils.Database, article: NewArticle) -> None:
             "in_corpus": int(article.in_corpus),
         }
     )
-    search.index_article(db.conn, article.article_id, article.extracted.title, article.extracted.text)
+    search.index_article(db.conn, article.article_id, article.extracted.title, article.extracted.text,
+                         article.search_terms)
 
 
 def insert_decision(db: sqlite_utils.Database, decision: Decision, now: datetime) -> None:

@@ -26,6 +26,7 @@ from monitor.decide.near_copies import (
     CANDIDATES,
     COMMON_DF,
     POSTING_CAP,
+    Fingerprint,
     choose_probes,
     decide,
     exact_copy,
@@ -57,9 +58,12 @@ class SqliteCorpusIndex:
 
     def add(self, doc_id: str, text: str) -> None:
         """Add an article to the corpus; adding an id that is already there changes nothing."""
+        self.add_fingerprint(doc_id, fingerprint(text))
+
+    def add_fingerprint(self, doc_id: str, fp: Fingerprint) -> None:
+        """add() with the text's fingerprint computed already (in an extraction worker)."""
         if self.db.execute("SELECT 1 FROM corpus_docs WHERE doc_id = ?", [doc_id]).fetchone():
             return
-        fp = fingerprint(text)
         with self.db.atomic():
             cursor = self.db.execute(
                 "INSERT INTO corpus_docs (doc_id, text_hash, n_shingles, shingles) VALUES (?, ?, ?, ?)",
@@ -86,7 +90,10 @@ class SqliteCorpusIndex:
                     self._common.update(int(row[0]) for row in common)
 
     def check(self, text: str) -> NearCopy:
-        fp = fingerprint(text)
+        return self.check_fingerprint(fingerprint(text))
+
+    def check_fingerprint(self, fp: Fingerprint) -> NearCopy:
+        """check() with the text's fingerprint computed already (in an extraction worker)."""
         if not fp.words:
             return NearCopy(None, 0.0)
         row = self.db.execute("SELECT doc_id FROM corpus_docs WHERE text_hash = ? LIMIT 1", [fp.text_hash]).fetchone()

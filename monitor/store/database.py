@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlite_utils
 
+from monitor.fetch.hosts import SharedPoliteness
 from monitor.models import Alert, Decision, ExtractedText
 from monitor.schedule.feed_health import FeedHealth, FeedWarning
 from monitor.settings.sections import StorySettings
@@ -66,6 +67,10 @@ class Store:
         """True inside when this process may run the job `name` now. One daemon owns a SQLite file, so
         always; on PostgreSQL only one worker at a time gets True."""
         yield True
+
+    def shared_politeness(self) -> SharedPoliteness | None:
+        """The per-host politeness shared with other workers: none on SQLite (one process owns the file)."""
+        return None
 
     def close(self) -> None:
         with self.lock:

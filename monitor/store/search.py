@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from monitor.text.arabic import iter_tokens, normalize_with_offsets, strip_clitics, tokenize
+from monitor.text.arabic import index_terms, iter_tokens, normalize_with_offsets, strip_clitics
 
 FTS_TABLE = "articles_fts"
 DOCS_TABLE = "search_docs"
@@ -47,18 +47,22 @@ def _conn(db: DB) -> sqlite3.Connection:
 
 def terms(text: str) -> list[str]:
     """The index terms of `text`: normalised tokens without their proclitics (والعراق → عراق)."""
-    return [strip_clitics(token) for token in tokenize(text)]
+    return index_terms(text)
 
 
-def index_article(db: DB, article_id: str, title: str, text: str) -> None:
-    """(Re-)index one stored article. Runs inside the caller's transaction; commits nothing."""
+def index_article(
+    db: DB, article_id: str, title: str, text: str, prepared: tuple[str, str] | None = None
+) -> None:
+    """(Re-)index one stored article. Runs inside the caller's transaction; commits nothing. `prepared`:
+    the (title, body) terms already computed from this title and text (decide/analysis.py)."""
+    title_terms, body_terms = prepared or (" ".join(terms(title)), " ".join(terms(text)))
     conn = _conn(db)
     conn.execute(f"INSERT OR IGNORE INTO {DOCS_TABLE} (article_id) VALUES (?)", (article_id,))
     (rowid,) = conn.execute(f"SELECT rowid FROM {DOCS_TABLE} WHERE article_id = ?", (article_id,)).fetchone()
     conn.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = ?", (rowid,))
     conn.execute(
         f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (?, ?, ?)",
-        (rowid, " ".join(terms(title)), " ".join(terms(text))),
+        (rowid, title_terms, body_terms),
     )
 
 

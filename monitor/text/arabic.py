@@ -7,6 +7,7 @@
     strip_clitics(token) -> str    token without leading conjunction/preposition/article (و ف ب ل ك ال لل …)
     normalize_with_offsets(text)   normalised text plus, per character, its offset in the original text
     clitic_readings(token)         every proclitics + base reading of a token, memoised (what the matcher uses)
+    index_terms(text)              tokens without their proclitics: the search index's terms, the near-copy keys
 
 Pure: no I/O.
 """
@@ -142,16 +143,14 @@ def iter_tokens(normalized: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(normalized)]
 
 
-@lru_cache(maxsize=65536)
 def strip_clitics(token: str) -> str:
     """The token without leading و/ف, ب/ك/ل and the article ال (والناتو → ناتو, للعراق → عراق).
 
     Only prefixes are removed, never suffixes: عراقيل stays عراقيل, so look-alikes keep their identity.
+    That is the shortest of the token's readings (the longest proclitic sequence that leaves a base), so
+    it shares clitic_readings' memo rather than keeping a second one of the same words.
     """
-    for prefix in _PROCLITICS:
-        if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_BASE:
-            return token[len(prefix) :]
-    return token
+    return clitic_readings(token)[-1]
 
 
 @lru_cache(maxsize=65536)
@@ -166,3 +165,8 @@ def clitic_readings(token: str) -> tuple[str, ...]:
         if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_BASE:
             bases.append(token[len(prefix) :])
     return tuple(sorted(set(bases), key=len, reverse=True))
+
+
+def index_terms(text: str) -> list[str]:
+    """The normalised tokens of `text` without their proclitics (والعراق → عراق)."""
+    return [strip_clitics(token) for token in tokenize(text)]

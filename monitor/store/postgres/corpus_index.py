@@ -17,6 +17,7 @@ from monitor.decide.near_copies import (
     CANDIDATES,
     COMMON_DF,
     POSTING_CAP,
+    Fingerprint,
     choose_probes,
     decide,
     exact_copy,
@@ -42,7 +43,10 @@ class PostgresCorpusIndex:
 
     def add(self, doc_id: str, text: str) -> None:
         """Add an article to the corpus; an id already there changes nothing."""
-        fp = fingerprint(text)
+        self.add_fingerprint(doc_id, fingerprint(text))
+
+    def add_fingerprint(self, doc_id: str, fp: Fingerprint) -> None:
+        """add() with the text's fingerprint computed already (in an extraction worker)."""
         with self._connection() as conn:
             row = conn.execute(
                 "INSERT INTO corpus_docs (doc_id, text_hash, n_shingles, shingles) VALUES (%s, %s, %s, %s)"
@@ -70,7 +74,10 @@ class PostgresCorpusIndex:
             self._common.update(int(r[0]) for r in common)
 
     def check(self, text: str) -> NearCopy:
-        fp = fingerprint(text)
+        return self.check_fingerprint(fingerprint(text))
+
+    def check_fingerprint(self, fp: Fingerprint) -> NearCopy:
+        """check() with the text's fingerprint computed already (in an extraction worker)."""
         if not fp.words:
             return NearCopy(None, 0.0)
         with self._connection() as conn:

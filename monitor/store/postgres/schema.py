@@ -171,6 +171,19 @@ _CORPUS_INDEX = (
     "CREATE TABLE corpus_common (fp BIGINT PRIMARY KEY)",
 )
 
+# Per-host politeness across workers: store/postgres/hosts.py.
+_HOSTS = (
+    """CREATE TABLE host_slots (
+    host   TEXT NOT NULL,
+    slot   INTEGER NOT NULL,
+    holder TEXT NOT NULL,
+    pid    INTEGER NOT NULL,           -- pg_backend_pid() of the session that took it; gone = the slot is free
+    until  DOUBLE PRECISION NOT NULL,  -- the server's epoch seconds; past it the slot is free
+    PRIMARY KEY (host, slot)
+)""",
+    "CREATE TABLE host_politeness (host TEXT PRIMARY KEY, next_start DOUBLE PRECISION NOT NULL)",
+)
+
 # Stories: the tables of store/stories.py (its statements, with PostgreSQL's types).
 _STORIES = (
     """CREATE TABLE stories (
@@ -209,7 +222,7 @@ _STORIES = (
 )
 
 # Append new migrations here; never edit one that has shipped.
-MIGRATIONS: tuple[tuple[str, ...], ...] = ((*_FEEDS_ARTICLES, *_OUTBOX, *_CORPUS_INDEX), _STORIES)
+MIGRATIONS: tuple[tuple[str, ...], ...] = ((*_FEEDS_ARTICLES, *_OUTBOX, *_CORPUS_INDEX), _HOSTS, _STORIES)
 LATEST_VERSION = len(MIGRATIONS)
 
 

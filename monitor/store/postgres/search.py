@@ -41,13 +41,14 @@ def tsquery_text(query: Query) -> str:
     return joiner.join(parts)
 
 
-def index_article(conn: Conn, article_id: str, title: str, text: str) -> None:
-    """(Re-)index one article in the caller's transaction."""
+def index_article(conn: Conn, article_id: str, title: str, text: str, prepared: tuple[str, str] | None = None) -> None:
+    """(Re-)index one article in the caller's transaction; `prepared`: its (title, body) terms, if computed."""
+    title_terms, body_terms = prepared or (" ".join(terms(title)), " ".join(terms(text)))
     conn.execute(
         "INSERT INTO search_docs (article_id, document) VALUES (%s,"
         " setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B'))"
         " ON CONFLICT (article_id) DO UPDATE SET document = excluded.document",
-        [article_id, " ".join(terms(title)), " ".join(terms(text))],
+        [article_id, title_terms, body_terms],
     )
 
 

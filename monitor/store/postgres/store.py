@@ -5,12 +5,16 @@ for the block, and the operations called inside join its transaction (nested blo
 What differs from SQLite because several processes share the database:
     due_feeds        claims the due feeds (FOR UPDATE SKIP LOCKED) with a lease; update_feed, which records
                      the poll's outcome, ends it. A worker that dies leaves its lease to expire, after which
-                     another worker takes the feed over.
+                     another worker takes the feed over. A worker may claim again the feeds it holds itself
+                     (the caller skips those it is still polling): a poll whose outcome the database could
+                     not take (connection lost) is polled again by its worker, not left to the lease.
     atomic           also takes a transaction-level advisory lock, so a near-copy check and the write it
                      decides run on one worker at a time, as they run under one lock in one SQLite process.
     exclusive_job    a session advisory lock: a daily or per-cycle job runs on one worker at a time.
-    claim_due_deliveries   hands each due pending delivery to one worker (SKIP LOCKED) under a lease, for
-                     a dispatcher that reads this outbox (the SQLite dispatcher does not yet).
+    claim_due_deliveries   hands each due pending delivery to one worker (SKIP LOCKED) under a lease; the
+                     dispatcher instead reads the outbox of store/postgres/outbox.py, which gives whole
+                     channels to one worker at a time (digests and rate limits are per channel).
+    shared_politeness  the per-host concurrency and spacing kept in the database (store/postgres/hosts.py).
 Rows are written with ON CONFLICT DO NOTHING where two workers may race to write the same one (feeds from
 the config, seeds, an article two feeds carry), so the second writer changes nothing instead of failing.
 """
@@ -43,6 +47,7 @@ from monitor.store.maintenance import _PRUNABLE
 from monitor.store.outbox import DeliveryRow
 from monitor.store.postgres import search as pg_search
 from monitor.store.postgres.corpus_index import PostgresCorpusIndex
+from monitor.store.postgres.hosts import PostgresPoliteness
 from monitor.store.postgres.locks import DECIDE_LOCK, lock_key
 from monitor.store.postgres.schema import migrate, schema_version
 from monitor.store.times import format_time, parse_time
@@ -146,6 +151,9 @@ class PostgresStore(Store):
                 if held:
                     conn.execute("SELECT pg_advisory_unlock(%s)", [key])
 
+    def shared_politeness(self) -> PostgresPoliteness:
+        return PostgresPoliteness(self.pool, self.worker)
+
     def close(self) -> None:
         self.pool.close()
 
@@ -196,7 +204,7 @@ class PostgresStore(Store):
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(
                 f"WITH picked AS (SELECT url FROM feeds WHERE enabled = 1{due}"
-                " AND (lease_until IS NULL OR lease_until <= %(now)s) FOR UPDATE SKIP LOCKED)"
+                " AND (lease_until IS NULL OR lease_until <= %(now)s OR leased_by = %(worker)s) FOR UPDATE SKIP LOCKED)"
                 " UPDATE feeds f SET lease_until = %(until)s, leased_by = %(worker)s FROM picked"
                 " WHERE f.url = picked.url RETURNING f.*",
                 {"now": stamp, "until": format_time(now + self.lease), "worker": self.worker},
@@ -288,7 +296,8 @@ class PostgresStore(Store):
         )
         if not cur.rowcount:
             return False
-        pg_search.index_article(conn, article.article_id, article.extracted.title, article.extracted.text)
+        pg_search.index_article(conn, article.article_id, article.extracted.title, article.extracted.text,
+                                article.search_terms)
         return True
 
     @staticmethod
