@@ -3,6 +3,7 @@ how many stories were missed (their first relevant article did not alert).
 
     python bench/story_replay.py --ant ANT.jsonl [--first 2018-05-07 --last 2018-05-20] [--config config/monitor.toml]
 
+Topics: the config's and bench/data/replay_topics.toml's (the election the fortnight is about).
 Articles: every article of the ANT corpus (the five outlets' RSS feeds, as one JSONL: id, source, title, text,
 url, published; tests/fixtures/stories/build_stories.py reads the repository) published in the fortnight, in
 published order. Each goes the pipeline's way through the real code: the near-copy lookup and the topic rules
@@ -39,8 +40,12 @@ def main() -> None:
     parser.add_argument("--first", default="2018-05-07")
     parser.add_argument("--last", default="2018-05-20")
     parser.add_argument("--config", type=Path, default=ROOT / "config" / "monitor.toml")
+    parser.add_argument("--topics", type=Path, default=ROOT / "bench" / "data" / "replay_topics.toml",
+                        help="more topics (TOML [topics.NAME] tables) beside the config's")
     args = parser.parse_args()
-    topics = parse_topics(tomllib.loads(args.config.read_text(encoding="utf-8"))["topics"])
+    spec = dict(tomllib.loads(args.config.read_text(encoding="utf-8"))["topics"])
+    spec.update(tomllib.loads(args.topics.read_text(encoding="utf-8"))["topics"])
+    topics = parse_topics(spec)
     rows = [json.loads(line) for line in args.ant.open(encoding="utf-8")]
     rows = [r for r in rows if args.first <= str(r.get("published") or "")[:10] <= args.last]
     rows.sort(key=lambda r: (r["published"], r["id"]))
@@ -86,7 +91,8 @@ def main() -> None:
     print(f"load average {load_average()}")
     print(f"replayed {len(rows)} articles published {args.first}..{args.last} (ANT corpus, 5 outlets)"
           f" in {cpu:.0f} s CPU")
-    print(f"stories with a topic match: {len(first_match)}; alerted: {len(created)}")
+    print(f"topics: {', '.join(t.name for t in topics)}; stories with a topic match: {len(first_match)};"
+          f" alerted: {len(created)}")
     print(f"story channel: {sum(created.values())} alerts (alert.created), {updated[0]} later members in {updated[1]}"
           f" story.updated messages; per-article channel: {per_article} alerts")
     ratio = sum(created.values()) / len(created) if created else 0.0
