@@ -84,7 +84,7 @@ def build(db_path: Path, rows: list[dict[str, Any]], stored: int, window: int) -
             for i in range(closed):
                 if story is None or rng.random() < 0.6:  # ~1.7 articles per story, as in the replays
                     story = f"c{i}"
-                    batch_stories.append((story, story, old, old, 1, "", "{}", "[]"))
+                    batch_stories.append((story, story, old, old, 1, "", "{}", "[]", 0))
                 batch_members.append((f"c{i}", story, 0.0, "new", "bench", old))
                 if len(batch_members) >= 50000:
                     _flush(conn, batch_members, batch_stories)
@@ -93,8 +93,8 @@ def build(db_path: Path, rows: list[dict[str, Any]], stored: int, window: int) -
 
 
 def _flush(conn: Any, members: list[tuple[Any, ...]], story_rows: list[tuple[Any, ...]]) -> None:
-    conn.executemany("INSERT INTO stories (id, first_article_id, first_seen, last_seen, size, topics, centroid, recent)"
-                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", story_rows)
+    conn.executemany("INSERT INTO stories (id, first_article_id, first_seen, last_seen, size, topics, centroid, recent,"
+                     " indexed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", story_rows)
     conn.executemany("INSERT INTO story_members (article_id, story_id, similarity, reason, source, joined_at)"
                      " VALUES (?, ?, ?, ?, ?, ?)", members)
     members.clear()

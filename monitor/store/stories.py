@@ -7,9 +7,10 @@ so both backends take the same decisions. Tables (SQLite migration 7, PostgreSQL
                    topics its members matched, its vector and its latest members' vectors (JSON), and
                    merged_into when a bridging article merged it into another story
     story_members  article -> story, with the similarity and reason it joined on, its source and time
-    story_terms    term -> story for the stories still open: the candidates of a new article are read
-                   through (term, last_seen), so a lookup reads only the window, however many are stored;
-                   rows of stories past the window are removed a few at a time by later writes
+    story_terms    term -> story for the stories still open (their INDEX_TERMS heaviest terms): the
+                   candidates of a new article are read through it; rows of stories past the window are
+                   removed a few at a time by later writes, so it holds about the window's stories and a
+                   lookup reads the same few rows however many articles are stored
     story_df       per term, how many stored articles hold it, and story_docs the number of articles: the
                    rarity weights (idf) of the story vectors
 """
@@ -42,7 +43,7 @@ from monitor.models import STORY_UPDATE_BATCH
 from monitor.settings.sections import StorySettings
 from monitor.store.times import format_time, parse_time
 
-PRUNE_STORIES = 4  # stories past the window whose term rows one write removes
+PRUNE_STORIES = 2  # stories past the window whose term rows one write removes (a write opens at most one)
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS stories (
@@ -54,9 +55,11 @@ SCHEMA = (
     topics           TEXT NOT NULL DEFAULT '',  -- comma-separated topics its members matched
     centroid         TEXT NOT NULL,             -- JSON {term: weight}, a unit vector
     recent           TEXT NOT NULL,             -- JSON list of its latest members' vectors
-    merged_into      TEXT                       -- the story it was merged into, if any
+    merged_into      TEXT,                      -- the story it was merged into, if any
+    indexed          INTEGER NOT NULL DEFAULT 1 -- 1 while its terms are in story_terms (open, not merged)
 )""",
     "CREATE INDEX IF NOT EXISTS stories_last_seen ON stories (last_seen)",
+    "CREATE INDEX IF NOT EXISTS stories_indexed ON stories (last_seen) WHERE indexed = 1",
     """CREATE TABLE IF NOT EXISTS story_members (
     article_id TEXT PRIMARY KEY,
     story_id   TEXT NOT NULL,
@@ -69,12 +72,9 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS story_terms (
     term      TEXT NOT NULL,
     story_id  TEXT NOT NULL,
-    last_seen TEXT NOT NULL,
     PRIMARY KEY (term, story_id)
-)""",
-    "CREATE INDEX IF NOT EXISTS story_terms_recent ON story_terms (term, last_seen)",
+) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS story_terms_story ON story_terms (story_id)",
-    "CREATE INDEX IF NOT EXISTS story_terms_last_seen ON story_terms (last_seen)",
     "CREATE TABLE IF NOT EXISTS story_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS story_docs (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)",
     "INSERT INTO story_docs (id, n) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
@@ -131,8 +131,9 @@ def _candidates(execute: Execute, features: Features, at: datetime, window: time
     if not probes:
         return []
     rows = execute.execute(
-        f"SELECT story_id, count(*) AS hits FROM story_terms WHERE term IN ({_marks(len(probes))})"
-        " AND last_seen >= ? GROUP BY story_id ORDER BY hits DESC, story_id LIMIT ?",
+        "SELECT t.story_id, count(*) AS hits FROM story_terms t JOIN stories s ON s.id = t.story_id"
+        f" WHERE t.term IN ({_marks(len(probes))}) AND s.last_seen >= ?"
+        " GROUP BY t.story_id ORDER BY hits DESC, t.story_id LIMIT ?",
         [*probes, format_time(at - window), MAX_CANDIDATES],
     ).fetchall()
     ids = [str(r[0]) for r in rows]
@@ -178,10 +179,13 @@ def place(execute: Execute, title: str, text: str, at: datetime, near_copy_of: s
     return Placement(choice, first, terms, features)
 
 
-def _write_terms(execute: Execute, story_id: str, centroid: Mapping[str, float], last_seen: str) -> None:
-    execute.execute("DELETE FROM story_terms WHERE story_id = ?", [story_id])
-    execute.executemany("INSERT INTO story_terms (term, story_id, last_seen) VALUES (?, ?, ?)",
-                        [(term, story_id, last_seen) for term in index_terms(centroid)])
+def _write_terms(execute: Execute, story_id: str, before: Mapping[str, float], after: Mapping[str, float]) -> None:
+    """Index the story by its new vector's heaviest terms: only the terms that changed are written."""
+    old, new = set(index_terms(before)), set(index_terms(after))
+    execute.executemany("DELETE FROM story_terms WHERE term = ? AND story_id = ?",
+                        [(t, story_id) for t in sorted(old - new)])
+    execute.executemany("INSERT INTO story_terms (term, story_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                        [(t, story_id) for t in sorted(new - old)])
 
 
 def _topics(*lists: str | Iterable[str]) -> str:
@@ -199,6 +203,7 @@ def join(execute: Execute, *, article_id: str, source: str, title: str, text: st
     stamp = format_time(at)
     if choice.story_id is None:
         story_id = article_id
+        before: Mapping[str, float] = {}
         centroid = initial_centroid(placed.features)
         execute.execute(
             "INSERT INTO stories (id, first_article_id, first_seen, last_seen, size, topics, centroid, recent)"
@@ -212,7 +217,8 @@ def join(execute: Execute, *, article_id: str, source: str, title: str, text: st
         row = execute.execute("SELECT size, topics, centroid, recent, first_seen, last_seen FROM stories WHERE id = ?",
                       [story_id]).fetchone()
         size, names, centroid_json, recent_json, first_seen, last_seen = row
-        size, centroid = int(size), merge_centroid(json.loads(centroid_json), int(size), weights)
+        before = json.loads(centroid_json)
+        size, centroid = int(size), merge_centroid(before, int(size), weights)
         size += 1
         recent = [*json.loads(recent_json), member_vector(placed.features)][-RECENT_MEMBERS:]
         names = _topics(str(names), topics)
@@ -226,8 +232,8 @@ def join(execute: Execute, *, article_id: str, source: str, title: str, text: st
             names = _topics(names, str(o_topics))
             first_seen, last_seen = min(str(first_seen), str(o_first)), max(last_seen, str(o_last))
             execute.execute("UPDATE story_members SET story_id = ? WHERE story_id = ?", [story_id, other_id])
-            execute.execute("UPDATE stories SET merged_into = ? WHERE id = ? OR merged_into = ?",
-                    [story_id, other_id, other_id])
+            execute.execute("UPDATE stories SET merged_into = ?, indexed = 0 WHERE id = ? OR merged_into = ?",
+                            [story_id, other_id, other_id])
             execute.execute("DELETE FROM story_terms WHERE story_id = ?", [other_id])
         execute.execute(
             "UPDATE stories SET size = ?, topics = ?, centroid = ?, recent = ?, first_seen = ?, last_seen = ?"
@@ -239,7 +245,7 @@ def join(execute: Execute, *, article_id: str, source: str, title: str, text: st
         " VALUES (?, ?, ?, ?, ?, ?)",
         [article_id, story_id, round(choice.similarity, 6), choice.reason, source, stamp],
     )
-    _write_terms(execute, story_id, centroid, last_seen)
+    _write_terms(execute, story_id, before, centroid)
     execute.executemany(
         "INSERT INTO story_df (term, df) VALUES (?, 1) ON CONFLICT (term) DO UPDATE SET df = story_df.df + 1",
         [(term,) for term in placed.terms.counts],
@@ -250,13 +256,13 @@ def join(execute: Execute, *, article_id: str, source: str, title: str, text: st
 
 
 def _prune(execute: Execute, cutoff: datetime) -> None:
-    """Drop the term rows of up to PRUNE_STORIES stories past the window (oldest first; each an index seek)."""
-    for _ in range(PRUNE_STORIES):
-        stale = execute.execute("SELECT story_id FROM story_terms WHERE last_seen < ? ORDER BY last_seen LIMIT 1",
-                                [format_time(cutoff)]).fetchone()
-        if stale is None:
-            return
-        execute.execute("DELETE FROM story_terms WHERE story_id = ?", [stale[0]])
+    """Drop the term rows of up to PRUNE_STORIES stories past the window (oldest first, through a partial
+    index of the indexed stories), so the term index holds about the window's stories."""
+    stale = execute.execute("SELECT id FROM stories WHERE indexed = 1 AND last_seen < ? ORDER BY last_seen LIMIT ?",
+                            [format_time(cutoff), PRUNE_STORIES]).fetchall()
+    for (story_id,) in stale:
+        execute.execute("DELETE FROM story_terms WHERE story_id = ?", [story_id])
+        execute.execute("UPDATE stories SET indexed = 0 WHERE id = ?", [story_id])
 
 
 UPDATE_BATCH = STORY_UPDATE_BATCH

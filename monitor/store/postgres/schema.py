@@ -195,9 +195,11 @@ _STORIES = (
     topics           TEXT NOT NULL DEFAULT '',
     centroid         TEXT NOT NULL,
     recent           TEXT NOT NULL,
-    merged_into      TEXT
+    merged_into      TEXT,
+    indexed          INTEGER NOT NULL DEFAULT 1
 )""",
     "CREATE INDEX stories_last_seen ON stories (last_seen)",
+    "CREATE INDEX stories_indexed ON stories (last_seen) WHERE indexed = 1",
     """CREATE TABLE story_members (
     article_id TEXT PRIMARY KEY,
     story_id   TEXT NOT NULL,
@@ -210,12 +212,9 @@ _STORIES = (
     """CREATE TABLE story_terms (
     term      TEXT COLLATE "C" NOT NULL,
     story_id  TEXT NOT NULL,
-    last_seen TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (term, story_id)
 )""",
-    "CREATE INDEX story_terms_recent ON story_terms (term, last_seen)",
     "CREATE INDEX story_terms_story ON story_terms (story_id)",
-    "CREATE INDEX story_terms_last_seen ON story_terms (last_seen)",
     'CREATE TABLE story_df (term TEXT COLLATE "C" PRIMARY KEY, df INTEGER NOT NULL)',
     "CREATE TABLE story_docs (id INTEGER PRIMARY KEY, n BIGINT NOT NULL)",
     "INSERT INTO story_docs (id, n) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
