@@ -89,7 +89,8 @@ class PageFetcher:
 class InProcessExtractor:
     """The Extractor's contract, without the worker pool: the worker's functions in this process."""
 
-    def __init__(self, stages: Stages) -> None:
+    def __init__(self, stages: Stages, topics: tuple[Any, ...]) -> None:
+        self.topics = topics
         self.extract = stages.wrap("extract (extract_page_text)", extract_page_text)
         self.analyse = stages.wrap("extract + text work (analyse_page)", analyse_page)
 
@@ -190,7 +191,7 @@ def main() -> None:
             index = store.corpus_index
             pipeline = Pipeline(run_config, store, cast(Fetcher, PageFetcher(by_url)), None,
                                 cast(SqliteCorpusIndex, TimedIndex(index, stages)))
-            pipeline.extractor = cast(Any, InProcessExtractor(stages))
+            pipeline.extractor = cast(Any, InProcessExtractor(stages, tuple(config.topics)))
             feed = FeedRow.from_row(store.feeds()[0])
             stages.seconds.clear()
             bare = full = 0.0
@@ -245,7 +246,7 @@ def profile_pass(config: Any, template: Path, tmp: Path, pages: list[Page], by_u
     index = store.corpus_index
     pipeline = Pipeline(dataclasses.replace(config, database_path=db), store,
                         cast(Fetcher, PageFetcher(by_url)), None, index)
-    pipeline.extractor = cast(Any, _PlainExtractor())
+    pipeline.extractor = cast(Any, _PlainExtractor(tuple(config.topics)))
     feed = FeedRow.from_row(store.feeds()[0])
     report = PollReport(feed_url=FEED_URL)
     profiler = Profiler(interval=0.001)
@@ -258,6 +259,9 @@ def profile_pass(config: Any, template: Path, tmp: Path, pages: list[Page], by_u
 
 
 class _PlainExtractor:
+    def __init__(self, topics: tuple[Any, ...]) -> None:
+        self.topics = topics
+
     def extract(self, html: bytes, url: str | None = None) -> PageText:
         return extract_page_text(html, url)
 

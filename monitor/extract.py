@@ -146,12 +146,13 @@ class Extractor:
 
     def __init__(self, timeout_seconds: float, workers: int = 2, topics: tuple[Topic, ...] = ()) -> None:
         self._timeout = timeout_seconds
+        self.topics = tuple(topics)  # what analyse() matches against
         # forkserver: the daemon has threads running; forking a threaded process is unsafe.
         self._pool = ProcessPool(
             max_workers=workers,
             context=multiprocessing.get_context("forkserver"),
             initializer=_start_worker,
-            initargs=(tuple(topics),),
+            initargs=(self.topics,),
         )
 
     def extract(self, html: bytes, url: str | None = None) -> PageText:

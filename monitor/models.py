@@ -72,6 +72,9 @@ class ExtractedText:
     language: str | None
     method: str  # "page" (extracted from the article page) or "feed" (feed title + summary fallback)
     fallback_reason: str | None = None  # why the page was not used, when method == "feed"
+    # The page failed temporarily: it is fetched again later and the article decided again on its text,
+    # so what is decided on this text is provisional.
+    page_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,15 @@ class Alert:
     snippet: str
     created_at: datetime
     reason: str = ""
+    basis: str = "full"  # TopicResult.basis of the decision that raised it: "headline", "summary" or "full"
+    status: str = "final"  # one of ALERT_STATUSES
+    settled_at: datetime | None = None  # when a provisional alert was confirmed or withdrawn
+    settled_reason: str = ""  # the full text's decision that confirmed or withdrew it
+
+
+# "final": decided on all the text there was. "provisional": decided on the feed's headline/summary while
+# the page failed temporarily; it becomes "confirmed" or "withdrawn" once the page's text is decided on.
+ALERT_STATUSES = ("final", "provisional", "confirmed", "withdrawn")
 
 
 @dataclass(frozen=True)

@@ -76,8 +76,14 @@ def test_opening_an_old_database_moves_every_delivery_and_attempt(tmp_path: Path
         assert moved[delivery] == logged, delivery
     assert rows(after, "SELECT count(*) FROM delivery_attempts") == [(11,)]
 
-    for table in ("feed_warnings", "channel_state", "alerts", "alert_also_published"):
+    for table in ("feed_warnings", "channel_state", "alert_also_published"):
         assert rows(after, f"SELECT * FROM {table} ORDER BY 1") == rows(before, f"SELECT * FROM {table} ORDER BY 1")
+    # alerts keep every column; migration 8 adds basis, status, settled_at, settled_reason with defaults
+    alert_columns = [r[1] for r in rows(before, "PRAGMA table_info(alerts)")]
+    assert rows(after, f"SELECT {', '.join(alert_columns)} FROM alerts ORDER BY 1") == rows(
+        before, "SELECT * FROM alerts ORDER BY 1")
+    added = rows(after, "SELECT basis, status, settled_at, settled_reason FROM alerts")
+    assert set(added) == {("full", "final", None, "")}
     assert "feed_warning_deliveries" not in tables(after) and "feed_warning_attempts" not in tables(after)
     assert {t for t in tables(after) if "before" in t} == set()
     # the view keeps reading the deliveries table, and `monitor db check` finds nothing wrong

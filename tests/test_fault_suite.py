@@ -6,7 +6,9 @@ that fills up between cycles. Counted per alert and channel: 0 lost, 0 doubled.
 Faults covered here: slow body, silent server, connection reset, redirect loop, private-address redirect,
 oversized body, gzip bomb, entity expansion, XXE, truncated XML, wrong charset, HTML instead of a feed,
 429 with Retry-After, 500, empty body, bad dates, entries without links, malformed JSON Feed, binary
-page; webhook 500 and hanging, SMTP 451, a full database disk while deliveries are due. Covered by their
+page; webhook 500 and hanging, SMTP 451, a full database disk while deliveries are due; article pages
+that time out once (a provisional alert withdrawn on every channel when the page arrives, and an alert
+the summary missed raised then). Covered by their
 own tests: SIGTERM mid-run and a hanging channel (test_delivery_faults), kill -9 between store and send
 and between send and record (test_delivery_crash; bench/kill_window.py for many aimed kills), long
 database locks (test_pipeline_faults), a slow host and per-host spacing (test_polling_faults).
@@ -30,6 +32,14 @@ from tests.fault_server import FaultServer, Reply, gzip_bomb
 from tests.helpers_delivery import SECRET
 from tests.test_delivery_faults import fill, small_filesystem
 from tests.test_end_to_end import POSITIVE, html_reply
+from tests.test_page_retries import (
+    LATE_TEXT,
+    MEETING_SUMMARY,
+    MEETING_TITLE,
+    VISIT_HEADING,
+    VISIT_TEXT,
+    VISIT_TITLE,
+)
 
 RSS = {"Content-Type": "application/rss+xml"}
 ITEM = "<item><title>{t}</title><link>{link}</link><pubDate>{date}</pubDate><description>{d}</description></item>"
@@ -81,7 +91,8 @@ def counts(rx: WebhookReceiver, smtp: SmtpServer, jsonl: Path) -> dict[str, Coun
         "hook": Counter(answered),
         # Message-ID is <ALERT_ID.CHANNEL@domain>, the same on every resend
         "mail": Counter(str(m["Message-ID"]).strip("<>").split("@")[0].rsplit(".", 1)[0] for m in smtp.messages),
-        "file": Counter(json.loads(ln)["data"]["alert_id"] for ln in lines),
+        # a withdrawal line names its alert, but is keyed by its own id
+        "file": Counter((d := json.loads(ln)["data"]).get("withdrawal_id") or d["alert_id"] for ln in lines),
     }
 
 
@@ -100,12 +111,19 @@ def test_classic_and_delivery_faults_lose_nothing_and_double_nothing(tmp_path: P
         control = rss_feed("عكاظ", base, [(story, "/nato.html", record["text"][:200])])
         server.set("/control.xml", (200, RSS, control))
         server.set("/nato.html", html_reply(article_page(story.title, story.text, "عكاظ")))
+        # pages that time out on the first cycle and answer on the next
+        flaky = rss_feed("وكالة", base, [(Story("visit", VISIT_TITLE, "", story.published), "/visit.html", ""),
+                                         (Story("meet", MEETING_TITLE, "", story.published), "/meet.html",
+                                          MEETING_SUMMARY)])
+        server.set("/flaky.xml", (200, RSS, flaky))
+        server.set("/visit.html", [Reply(headers_delay=5), html_reply(article_page(VISIT_HEADING, VISIT_TEXT, "و"))])
+        server.set("/meet.html", [Reply(headers_delay=5), html_reply(article_page(MEETING_TITLE, LATE_TEXT, "و"))])
         faulty = [server.url(p) for p in classic_faults(base) if p.endswith((".xml", ".json"))]
-        feeds = [server.url("/control.xml"), *faulty]
+        feeds = [server.url("/control.xml"), server.url("/flaky.xml"), *faulty]
         config = write_config(
             disk,
             database="monitor.db",
-            pipeline={"workers": 4, "extract_timeout_seconds": 30},
+            pipeline={"workers": 4, "extract_timeout_seconds": 30, "page_retry_first_seconds": 1},
             ops={"enabled": False},
             http={**LOOPBACK_HTTP, "connect_timeout": 2, "read_timeout": 2, "total_timeout": 4},
             topics=shipped_topics(),
@@ -135,6 +153,7 @@ def test_classic_and_delivery_faults_lose_nothing_and_double_nothing(tmp_path: P
             make_due()
             app.run_once()  # the webhook hangs: a timeout, retried
             make_due()
+            before_full = counts(rx, smtp, jsonl)
             filler = fill(disk)
             try:
                 app.run_once()  # full disk: nothing stored, nothing sent
@@ -149,12 +168,20 @@ def test_classic_and_delivery_faults_lose_nothing_and_double_nothing(tmp_path: P
             app.close()
             os.environ.pop("E2E_WEBHOOK_SECRET", None)
         with sqlite3.connect(db_path) as db:
-            alert_ids = [r[0] for r in db.execute("SELECT id FROM alerts")]
+            alerts = {title: (i, status) for i, title, status in db.execute("SELECT id, title, status FROM alerts")}
             states = dict(db.execute("SELECT id, state FROM deliveries"))
         final = counts(rx, smtp, jsonl)
-    assert len(alert_ids) == 1, alert_ids  # the control story, and nothing from the faulty feeds
-    (alert_id,) = alert_ids
-    assert sum(during["hook"].values()) == 0 and sum(during["mail"].values()) <= 1
+    # the control story, the flaky feed's two, and nothing from the faulty feeds
+    assert {t: s for t, (_, s) in alerts.items()} == {
+        story.title: "final", VISIT_TITLE: "withdrawn", MEETING_TITLE: "final"}, alerts
+    withdrawn = alerts[VISIT_TITLE][0]
+    withdrawal = "wd_" + withdrawn.removeprefix("al_")
+    expected = Counter({i: 1 for i, _ in alerts.values()}) + Counter({withdrawal: 1})
+    # while the disk was full: no webhook accepted, at most the one e-mail whose reservation was written
+    assert during["hook"] == before_full["hook"]
+    assert sum(during["mail"].values()) - sum(before_full["mail"].values()) <= 1
     for channel in ("hook", "mail", "file"):
-        assert final[channel] == Counter({alert_id: 1}), (channel, final[channel])  # 0 lost, 0 doubled
-        assert states[f"{alert_id}:{channel}"] == "delivered"
+        assert final[channel] == expected, (channel, final[channel])  # 0 lost, 0 doubled
+        for alert_id, _ in alerts.values():
+            assert states[f"{alert_id}:{channel}"] == "delivered"
+        assert states[f"{withdrawn}~withdrawn:{channel}"] == "delivered"

@@ -18,8 +18,7 @@ import pytest
 from monitor.cli.main import main
 from monitor.decide.evaluation import Report, evaluate
 from monitor.settings.topics import parse_topics
-from monitor.store.connection import open_read_write
-from monitor.store.corpus_index import SqliteCorpusIndex
+from monitor.store.opening import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "quality"
@@ -32,11 +31,15 @@ MIN_NEAR_COPY_RECALL = 0.97
 MAX_FALSE_COPY_RATE = 0.02
 MAX_LOOKALIKE_MATCHES = 0
 # The deployed-day set (build_deployed.py): every category of the tuned-on part at the issue's target; the
-# held-out part is pinned at its measured figures (docs/quality.md), overall and per category.
+# held-out part (round 9, never tuned on) is pinned at its measured figures (docs/quality.md), overall and
+# per category: the issue's target where it is met, the measured figure where it is not.
 DEPLOYED = ("deployed_dev.jsonl", "deployed_heldout.jsonl")
-MIN_HELDOUT_RECALL = 0.92
-MIN_HELDOUT_PRECISION = 1.0
-MIN_HELDOUT_CATEGORY_RECALL = {"variants": 0.8, "venue": 0.0}  # the two held-out misses, see docs/quality.md
+MIN_HELDOUT_ITEMS_PER_CATEGORY = 15
+MIN_HELDOUT_RECALL = 0.96
+MIN_HELDOUT_PRECISION = 0.97
+# The held-out misses (one item each, see docs/quality.md): recall 5 of 6, precision 6 of 7 and 5 of 6.
+MIN_HELDOUT_CATEGORY_RECALL = {"enumeration": 0.83, "elsewhere": 0.83, "venue": 0.83}
+MIN_HELDOUT_CATEGORY_PRECISION = {"relative_clause": 0.85, "venue": 0.83}
 # The story set (tests/fixtures/stories/, docs/stories.md): B-cubed pinned at the measured figures. The issue's
 # target is F1 0.90 on the held-out part; these are below it (docs/stories.md says why), so they only stop a drop.
 STORIES = ROOT / "tests" / "fixtures" / "stories" / "ant_2018-05-07_20.jsonl"
@@ -92,19 +95,20 @@ def test_near_copy_quality(report: Report) -> None:
     assert independent.fp / (independent.fp + independent.tn) <= MAX_FALSE_COPY_RATE
 
 
-def test_sqlite_index_meets_the_same_bar(records: list[dict[str, Any]], tmp_path: Path) -> None:
-    db = open_read_write(tmp_path / "gate.db")
-    index = SqliteCorpusIndex(db)
-    with db.atomic():
-        for r in records:
-            if r["task"] == "corpus":
-                index.add(r["id"], r["text"])
-    cases = [r for r in records if r["task"] == "near_copy"]
-    copies = [r for r in cases if r["copy"]]
-    found = sum(index.check(r["b"]["text"]).duplicate_of is not None for r in copies)
-    wrong = sum(index.check(r["b"]["text"]).duplicate_of == r["a_id"] for r in cases if not r["copy"])
-    assert found / len(copies) >= MIN_NEAR_COPY_RECALL
-    assert wrong / (len(cases) - len(copies)) <= MAX_FALSE_COPY_RATE
+def test_the_gate_gives_the_same_figures_with_the_stores_index_on_both_backends(
+    records: list[dict[str, Any]], report: Report, tmp_path: Path, backend_url: str | None
+) -> None:
+    """The whole gate again, its near-copies decided by the index as a store keeps it (SQLite tables, or
+    PostgreSQL's): every figure as with the in-memory index."""
+    config = tomllib.loads((ROOT / "config" / "monitor.toml").read_text(encoding="utf-8"))
+    store = open_store(tmp_path / "gate.db", backend_url)
+    try:
+        with store.atomic():
+            stored = evaluate(records, parse_topics(config["topics"]), index=store.corpus_index)
+    finally:
+        store.close()
+    assert stored.lines() == report.lines()
+    assert stored.near_copy.recall >= MIN_NEAR_COPY_RECALL and stored.false_copy_rate <= MAX_FALSE_COPY_RATE
 
 
 @pytest.fixture(scope="module")
@@ -134,8 +138,10 @@ def test_deployed_heldout_does_not_drop(deployed: Report) -> None:
     assert tp / (tp + fp) >= MIN_HELDOUT_PRECISION
     for (_, split, category), s in deployed.categories.items():
         if split == "heldout":
+            assert s.tp + s.fp + s.fn + s.tn >= MIN_HELDOUT_ITEMS_PER_CATEGORY, category
             assert s.recall >= MIN_HELDOUT_CATEGORY_RECALL.get(category, MIN_TOPIC_RECALL), (category, s.errors)
-            assert s.precision >= MIN_TOPIC_PRECISION, (category, s.errors)
+            precision = MIN_HELDOUT_CATEGORY_PRECISION.get(category, MIN_TOPIC_PRECISION)
+            assert s.precision >= precision, (category, s.errors)
 
 
 def test_eval_command_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:

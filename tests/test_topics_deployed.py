@@ -117,3 +117,59 @@ def test_normaliser_folds_persian_and_kurdish_keyboard_letters() -> None:
     assert normalize("ھذا") == normalize("هذا")
     assert normalize("بعثۀ") == normalize("بعثة") == normalize("بعثە")
     assert normalize("٢٠١٨") == normalize("۲۰۱۸") == "2018"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("فاز بالانتخابات ضابط متقاعد، خدم في مهمة الناتو بالعراق عام 2019، ببرنامج عن النقل.", "past role"),
+        ("عين النادي مدربا جديدا كان ضابطا في بعثة الناتو بالعراق.", "past role"),
+        ("انضم إلى الشركة مستشار سابق لبعثة الناتو في العراق مديرا للمبيعات.", "past role"),
+        ("توفي الجنرال الكندي الذي قاد بعثة الناتو في العراق عام 2019.", "past role"),
+        ("قال محلل عراقي إن ما يوصف بناتو شيعي مجرد دعاية.", "named status"),
+        ("قال نائب عراقي إن ناتو عربيا لن يحمي المنطقة.", "named status"),
+        ("قالت قوات الناتو في أفغانستان إنها قتلت قياديا عراقيا.", "elsewhere"),
+        ("أوقفت السلطات في مطار قرب قاعدة للناتو مسافرا عراقيا.", "nationals"),
+        ("ألقى الباحث المغربي حمزة العراقي محاضرة عن توسع الناتو.", "surname"),
+        ("تطالب عائلة العراقي في تطوان بكشف مصير ابنها قرب قاعدة للناتو.", "surname"),
+    ],
+)
+def test_more_passing_mentions(nato_iraq: Topic, text: str, kind: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert not result.matched, result.reason
+    assert f"({kind})" in result.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "قال الباحث العراقي علي الحسيني إن بقاء بعثة الناتو في العراق ضروري لتدريب الجيش.",  # title + adjective
+        "زار قائد بعثة الناتو بغداد والبصرة وأربيل لمتابعة برامج التدريب.",  # a list of Iraq's own cities
+        "بحث الناتو والعراق والأمم المتحدة إصلاح قطاع الأمن في بغداد.",  # the parties acting together
+        "أقام الناتو حفلا في بغداد لتخريج مدربين عراقيين.",  # a ceremony in Iraq
+        "رفض نواب عراقيون تمديد عمل مستشاري الناتو، وطالبوا بتصويت في البرلمان.",  # عمل the noun
+    ],
+)
+def test_substantive_sentences_that_look_passing(nato_iraq: Topic, text: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert result.matched, result.reason
+    assert "passing" not in result.reason
+
+
+def test_a_lead_naming_both_sides_weighs_like_a_title(nato_iraq: Topic) -> None:
+    lead = match_topic(nato_iraq, "خبر", "أرسل الناتو فريقا طبيا إلى أربيل لعلاج جنود. " + FILLER)
+    assert lead.matched and lead.score == 2.0
+    # The same sentence later in the article is one sentence, below the threshold.
+    later = match_topic(nato_iraq, "خبر", FILLER + " أرسل الناتو فريقا طبيا إلى أربيل لعلاج جنود.")
+    assert not later.matched and later.score == 1.0
+
+
+def test_a_title_that_joins_two_clauses_with_a_comma_is_two_stories(nato_iraq: Topic) -> None:
+    assert not match_topic(nato_iraq, "الناتو ينشر قوات في رومانيا، والعراق يستقبل زوارا", "").matched
+    assert match_topic(nato_iraq, "موجز: الناتو يقرر توسيع بعثته في العراق", "").matched
+
+
+def test_a_term_of_both_groups_does_not_break_the_passing_rules(nato_iraq: Topic) -> None:
+    # NMI names the alliance's mission and Iraq at once: one token is both mentions, here the last one.
+    result = match_topic(nato_iraq, "", "دربت الضباط بعثة NMI")
+    assert result.matched and {"nato", "iraq"} <= {e.group for e in result.evidence}

@@ -97,12 +97,25 @@ def cmd_list(args: argparse.Namespace) -> int:
         title = item.alert.title if item else "?"
         when = (r.delivered_at or r.next_attempt_at).strftime("%Y-%m-%d %H:%M:%S")
         label = {"delivered": "delivered", "failed": "FAILED", "pending": "next try"}.get(r.state, r.state)
-        print(f"{r.id}  {label} {when}Z  attempts={r.attempts}  {title[:60]}")
+        print(f"{r.id}  {label} {when}Z  attempts={r.attempts}  {_status(r.is_withdrawal, item)}{title[:60]}")
         if r.last_error and r.state != "delivered":
             print(f"    last error: {r.last_error}")
     if args.failed:
         print(f"{len(rows)} failed; re-queue with: monitor alerts retry [ID ...]")
     return 0
+
+
+def _status(withdrawal: bool, item: AlertItem | None) -> str:
+    """What the row sends and where its alert stands, when that is not a plain alert decided on its page:
+    "[withdrawal]", or the alert's status and basis ("[provisional, headline]", "[confirmed]")."""
+    if withdrawal:
+        return "[withdrawal] "
+    if item is None or (item.alert.status == "final" and item.alert.basis == "full"):
+        return ""
+    parts = [item.alert.status] if item.alert.status != "final" else []
+    if item.alert.basis != "full":
+        parts.append(item.alert.basis)
+    return f"[{', '.join(parts)}] "
 
 
 def cmd_retry(args: argparse.Namespace) -> int:

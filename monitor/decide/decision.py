@@ -60,8 +60,10 @@ def build_alerts(
     published: datetime | None,
     text: str,
     now: datetime,
+    provisional: bool = False,
 ) -> list[Alert]:
-    """One alert per matched topic, only for articles that are not near-copies."""
+    """One alert per matched topic, only for articles that are not near-copies. `provisional`: the text is
+    the feed's while the page is still to come, so the alerts are decided again on the page's text."""
     if not decision.should_alert:
         return []
     alerts = []
@@ -83,6 +85,8 @@ def build_alerts(
                 snippet=snippet(lead),
                 created_at=now,
                 reason=result.reason,
+                basis=result.basis,
+                status="provisional" if provisional else "final",
             )
         )
     return alerts

@@ -22,11 +22,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from monitor.decide.near_copies import MemoryCorpusIndex, similarity
 from monitor.decide.stories import MemoryStoryIndex, terms_of_text
 from monitor.decide.topics import match_topic
+from monitor.models import NearCopy
 from monitor.settings.topics import Topic
 
 
@@ -174,9 +175,17 @@ def _text(record: Mapping[str, Any]) -> tuple[str, str]:
     return str(record.get("title") or ""), str(record.get("text") or "")
 
 
+class CorpusIndex(Protocol):
+    """What the near-copy pass needs of an index: the in-memory one, or a store's (either backend)."""
+
+    def add(self, doc_id: str, text: str) -> None: ...
+    def check(self, text: str) -> NearCopy: ...
+
+
 def evaluate(records: Iterable[Mapping[str, Any]], topics: Sequence[Topic],
-             on_progress: Callable[[int, int], None] | None = None) -> Report:
-    """Score every record; on_progress(records scored for topics, records) as the topic pass goes."""
+             on_progress: Callable[[int, int], None] | None = None, index: CorpusIndex | None = None) -> Report:
+    """Score every record; on_progress(records scored for topics, records) as the topic pass goes. The
+    near-copies are decided by `index` when given (empty at the start), else by an in-memory index."""
     report = Report()
     by_name = {t.name: t for t in topics}
     rows = list(records)
@@ -202,7 +211,7 @@ def evaluate(records: Iterable[Mapping[str, Any]], topics: Sequence[Topic],
 
     if on_progress is not None:
         on_progress(len(rows), len(rows))
-    index = MemoryCorpusIndex()
+    index = index if index is not None else MemoryCorpusIndex()
     corpus: dict[str, str] = {}
 
     def put(doc: Mapping[str, Any]) -> str:

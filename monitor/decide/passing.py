@@ -1,10 +1,11 @@
 """Is a sentence that pairs two topic terms only a passing mention? Rules over the sentence's words.
 
-    passing_kind(tokens, comma_before, sentence, pair) -> str | None
+    passing_kind(tokens, comma_before, sentence, pair, substantive=False, group_at=None) -> str | None
         tokens: the article's normalised tokens; comma_before[i]: a comma or list mark precedes token i;
         sentence: (first, last) token index of the sentence; pair: the (first, last) spans of the mentions
-        that formed the unit. Returns why the pairing is a passing mention ("enumeration", "past role",
-        "venue", "nationals", "surname"), or None when it may be a real link.
+        that formed the unit, the anchor group's first. Returns why the pairing is a passing mention
+        ("enumeration", "past role", "venue", "nationals", "elsewhere", "surname", "named status"), or
+        None when it may be a real link.
 
 A news sentence often names NATO and Iraq together without linking them: a list of partner countries,
 a biography, a relative clause about someone's earlier post, a match or festival held somewhere, Iraqi
@@ -15,9 +16,10 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
 
-from monitor.text.arabic import normalize
+from monitor.text.arabic import normalize, strip_clitics
 
 
 def _words(*raw: str) -> frozenset[str]:
@@ -29,16 +31,30 @@ _RELATIVE = _words("الذي", "التي", "الذين", "اللذين", "الل
 # Words that put a role in the past or in a career list.
 _PAST_ROLE = _words(
     "سابقا", "السابق", "السابقة", "سابق", "سبق", "شغل", "تقلد", "تولى", "خدم", "عمل", "كان", "مسيرته",
-    "مسيرتها", "منصب", "عين", "قبل",
+    "مسيرتها", "منصب", "عين", "قبل", "سابقه", "كانت", "خدمت", "عملت", "شغلت", "تولت", "رافق", "رافقت", "امضى",
+    "امضت", "قضى", "قضت",
 )  # fmt: skip
-_BIOGRAPHY = _words("ولد", "مواليد", "تخرج", "حاصل", "مسيرته", "مسيرتها", "المهنية", "سيرته", "تقاعد")
+_BIOGRAPHY = _words(
+    "ولد", "مواليد", "حاصل", "مسيرته", "مسيرتها", "المهنية", "سيرته", "تقاعد", "مذكرات", "مذكراته",
+    "مذكراتها", "مناصب",
+)  # fmt: skip
+# An obituary is about the person even when it names the mission they led.
+_OBITUARY = _words("توفي", "توفيت", "الراحل", "الراحله", "رحيل", "نعى", "نعت", "وفاه")
 # Sport and culture: the pairing is a venue or a backdrop, not the story.
 _VENUE = _words(
     "مباراه", "المباراه", "منتخب", "المنتخب", "ملعب", "الملعب", "بطوله", "البطوله", "الدوري", "كاس",
     "مهرجان", "المهرجان", "معرض", "المعرض", "فيلم", "الفيلم", "حفل", "الحفل", "فرقه", "الفرقه", "رواية",
     "روايه", "الروايه", "مسرحيه", "المسرح", "موسيقي", "الموسيقي", "ماراثون", "سباق", "السباق", "لاعب",
     "اللاعب", "نادي", "النادي", "مدرب", "المدرب", "فنان", "الفنان", "الفنانه", "جائزه", "الجائزه",
+    "مطعم", "مطعما", "المطعم", "المطبخ", "مطبخ", "اطباق", "امسيه", "شعريه", "الشعر", "قصيده", "جاليه", "الجاليه",
+    "معرضا", "حفلا", "مسرحيه", "مسرح", "لوحات", "لوحاته", "مسابقه", "بمسابقه", "طبخ", "طاه", "فاز", "فازت",
 )  # fmt: skip
+# Where the Iraq side is the place of the event or Iraq's own forces, a ceremony or an exhibition is part
+# of the story ("افتتح الناتو في بغداد معرضا", "حفل لتسليم الجيش العراقي معدات").
+_IRAQ_PLACES = _words("العراق", "بغداد", "اربيل", "البصره", "الموصل", "كركوك", "الانبار", "التاجي")
+_AT = _words("في", "الى", "داخل")
+_IRAQ_PLACES_BARE = frozenset(strip_clitics(w) for w in _IRAQ_PLACES)
+_IRAQ_FORCES = _words("الجيش", "القوات", "قوات", "الشرطه", "وزاره", "لوزاره", "للجيش", "للقوات")
 # Iraqi nationals as people an operation met (migrants, passengers, detainees counted by number).
 _NATIONALS = _words("عراقيين", "العراقيين", "عراقيون", "العراقيون")
 _NATIONALS_NOUNS = _words(
@@ -54,9 +70,61 @@ _GIVEN_NAMES = _words(
     "محمد", "احمد", "علي", "حسن", "حسين", "عمر", "خالد", "سعد", "يوسف", "ابراهيم", "مصطفى", "عبد", "عبدالله",
     "عبدالرحمن", "سعيد", "رشيد", "كريم", "عادل", "نبيل", "هشام", "فاطمه", "مريم", "سلمى", "نادية", "ناديه",
     "ليلى", "زينب", "امينه", "ادريس", "عثمان", "جمال", "طارق", "وليد", "ياسين", "حميد", "عزيز", "منير",
-    "فؤاد", "فواد", "مولاي", "سيدي", "السيد", "السيده", "الكاتب", "الكاتبه", "الصحفي", "الباحث", "الدكتور",
+    "فؤاد", "فواد", "مولاي", "سيدي",
+    # More given names common in the Maghreb and the Mashreq, where al-Iraqi is a family name.
+    "سمير", "كمال", "يونس", "مراد", "حمزه", "انس", "منصف", "نزهه", "سعاد", "خديجه", "سلوى", "رجاء", "هند",
+    "لطيفه", "سناء", "نوال", "حسناء", "بشرى", "ربيع", "رضا", "توفيق", "الطيب", "العربي", "المهدي", "مهدي",
+    "ايوب", "زكريا", "اسماعيل", "عمار", "بلال", "صلاح", "سفيان", "نور", "نورالدين", "عبدالحق", "عبداللطيف",
+    "عبدالرحيم", "عبدالكريم", "محسن", "نجيب", "لحسن", "امين", "ماجد", "فيصل", "هاني", "سامي", "رامي", "وفاء",
+    "سميره", "حياه", "نعيمه", "غيثه", "كوثر", "اسماء", "دنيا", "ياسمين", "سكينه", "عائشه", "حليمه",
 )  # fmt: skip
+# A title or profession: "الكاتب العراقي" is the Iraqi writer (an adjective), but a word between a title and
+# العراقي is a given name ("المهندس كمال العراقي"), and "عائلة العراقي" names a family.
+_TITLES = _words(
+    "السيد", "السيده", "الكاتب", "الكاتبه", "الصحفي", "الصحفيه", "الباحث", "الباحثه", "الدكتور", "الدكتوره",
+    "المهندس", "المهندسه", "المحامي", "المحاميه", "الفنان", "الفنانه", "المخرج", "المخرجه", "الاستاذ",
+    "الاستاذه", "البروفيسور", "الشيخ", "الحاج", "الطبيب", "الطبيبه", "الروائي", "الروائيه", "الشاعر",
+    "الشاعره", "اللاعب", "اللاعبه", "المدرب", "الممثل", "الممثله", "المطرب", "المطربه",
+)  # fmt: skip
+_FAMILY = _words("عائله", "اسره", "ال", "عائلة", "أسرة", "آل")
 _LIST_ITEMS = 3  # a mention with two more items joined to it by commas or "و" is an item in a list
+# A comma clause opening with a career verb is an apposition about someone's earlier post
+# ("…، خدم في مهمة الناتو بالعراق عام 2019، …", "…، كان قد عمل مستشارا لبعثة الناتو في العراق").
+_PRONOUNS = _words("وهو", "وهي", "هو", "هي")
+_CAREER = _words(
+    "خدم", "خدمت", "عمل", "عملت", "شغل", "شغلت", "تولى", "تولت", "تقلد", "تقلدت", "تنقل", "تنقلت", "رافق", "رافقت",
+    "امضى", "امضت", "قضى", "قضت",
+)  # fmt: skip
+_TOOK_PART = _words("شارك", "شاركت")
+_WORK = _words("عمل")
+_CAREER_FOLLOW = _words("في", "مع", "لدى", "ضمن", "لحساب", "سابقا", "لصالح", "بين")
+# "مستشار سابق لبعثة الناتو": a former post named just before the mention.
+_FORMER = _words("سابق", "سابقه", "سابقا", "السابق", "السابقه")
+# People an operation meets, by their Iraqi nationality ("مسافرا عراقيا", "مرتزقة عراقيين").
+_CIVILIANS = (
+    "مسافر", "راكب", "بحار", "مهاجر", "لاجي", "مرتزق", "سايح", "سياح", "طالب", "شاب", "رجل", "امراه", "عائله",
+    "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار", "مهندس",
+)  # fmt: skip
+_CAREER_PRESENT = _words("يعمل", "تعمل", "يخدم", "تخدم", "يشغل", "تشغل")
+# Words that put a career clause in the past: "كان قد خدم", "سبق أن عمل".
+_BEFORE_CAREER = _words("كان", "وكان", "كانت", "وكانت", "سبق", "وسبق", "سبقت")
+# "ناتو الخليج", "ناتو الشرق الأوسط": NATO as a name for a region's pact.
+_PACT_REGIONS = _words("الخليج", "الشرق", "المنطقه", "العرب", "المسلمين", "السنه", "الشيعه")
+_INDEFINITE_CLITICS = ("", "ب", "و", "ك", "ف", "وب", "وك", "فب")  # "بناتو شيعي", not "للناتو"
+_NATO_NAMES = _words("حلف", "الحلف", "الاطلسي", "الاطلنطي", "(")
+# Where NATO operates outside Iraq: an operation there that meets Iraqis (a crew, a fighter, a doctor)
+# meets nationals, not the country.
+_THEATRES = _words(
+    "افغانستان", "كوسوفو", "ليبيا", "البلطيق", "ايجه", "المتوسط", "الاسود", "الاحمر", "قبرص", "اوكرانيا",
+    "بولندا", "ليتوانيا", "لاتفيا", "استونيا", "رومانيا", "الصومال", "عدن", "البوسنه", "صربيا", "مقدونيا",
+    "بيلاروسيا", "مالطا", "قندهار", "كابول", "هلمند", "روسيا", "كييف", "طرابلس", "بنغازي",
+)  # fmt: skip
+_DEMONYMS = _words("عراقي", "عراقيا", "عراقيه", "عراقيين", "عراقيون", "العراقيين", "العراقيون", "عراقيات")
+# Iraqis named as the country's forces: trained officers and soldiers are the link, not bystanders.
+_FORCES = _words(
+    "ضابط", "ضباط", "ضابطا", "جندي", "جنود", "جنديا", "عسكريين", "عسكريون", "طيارين", "طيارون", "قوات",
+    "متدربين", "متدربون", "منتسبين", "لضباط", "لجنود", "وضباط", "وجنود",
+)  # fmt: skip
 
 
 # Words that begin with the letter و without it being the conjunction.
@@ -66,24 +134,99 @@ _WAW_WORDS = _words(
 )  # fmt: skip
 
 
-def _conjoined(token: str) -> bool:
+def conjoined(token: str) -> bool:
     """The token starts with the conjunction و (و + a base of at least three letters)."""
     return token.startswith("و") and len(token) >= 4 and token not in _WAW_WORDS
 
 
-def _list_items(tokens: Sequence[str], comma_before: Sequence[bool], span: tuple[int, int], lo: int, hi: int) -> int:
-    """How many one-word items are joined to the mention at `span` by commas or و, itself included."""
+def _list_items(
+    tokens: Sequence[str], comma_before: Sequence[bool], span: tuple[int, int], lo: int, hi: int
+) -> list[int]:
+    """The one-word items joined to the mention at `span` by commas or و (token indices, the mention's
+    first token included)."""
     first, last = span
-    items = 1
+    items = [first]
     i = first
-    while i - 1 >= lo and (comma_before[i] or _conjoined(tokens[i])):
-        items += 1
+    while i - 1 >= lo and (comma_before[i] or conjoined(tokens[i])):
         i -= 1
+        items.append(i)
     j = last + 1
-    while j <= hi and (comma_before[j] or _conjoined(tokens[j])):
-        items += 1
+    while j <= hi and (comma_before[j] or conjoined(tokens[j])):
+        items.append(j)
         j += 1
     return items
+
+
+def _apposition(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, start: int, end: int) -> bool:
+    """The pair sits in a comma clause that opens with a career verb, and the clause closes after it."""
+    opening = next((i for i in range(start, lo, -1) if comma_before[i]), None)
+    if opening is None:
+        return False
+    words = tokens[opening : opening + 3]
+    career = words[0] in _CAREER or (words[0] in _BEFORE_CAREER and bool(set(words[1:]) & _CAREER))
+    # "…، وهو مبعوث سابق للناتو إلى العراق، …", "…، وهو دبلوماسي عمل سابقا مع الناتو …"
+    career = career or (words[0] in _PRONOUNS and bool(set(tokens[opening : end + 1]) & _PAST_ROLE))
+    # "…، سبق أن درب قوات عراقية ضمن مهمة الناتو" / "…، كان قد …": a past clause about the antecedent (not
+    # "…، كان الناتو قد …", where the alliance is the subject).
+    career = career or (words[0] in _BEFORE_CAREER and opening + 1 != start)
+    return career and not any(comma_before[i] for i in range(opening + 1, end + 1))
+
+
+def _surname(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """العراقي at `first` is a person's surname: after a given name ("عبد اللطيف العراقي"), after a title
+    or another country's adjective and a name ("العداء المغربي حمزة العراقي"), or a family."""
+    prev = tokens[first - 1] if first > lo else ""
+    before = tokens[first - 2] if first - 1 > lo else ""
+    if prev in _GIVEN_NAMES or prev in _FAMILY or before in ("عبد", "ابو"):
+        return True
+    named = prev not in _TITLES and not prev.isdigit() and not prev.startswith("ال")
+    foreign = before.startswith("ال") and before.endswith("ي") and before != "العراقي" and len(before) > 4
+    return (before in _TITLES and prev not in _TITLES and not prev.isdigit()) or (foreign and named)
+
+
+def _in_iraq(tokens: Sequence[str], pair: Sequence[tuple[int, int]], lo: int) -> bool:
+    """The Iraq side is where it happens ("في بغداد") or Iraq's forces ("الجيش العراقي")."""
+    for first, _ in pair:
+        prev = tokens[first - 1] if first > lo else ""
+        word = tokens[first]
+        at = strip_clitics(word) in _IRAQ_PLACES_BARE and prev in _AT
+        if at or (word[:1] == "ب" and word[1:] in _IRAQ_PLACES) or prev in _IRAQ_FORCES or word in _IRAQ_FORCES:
+            return True
+    return False
+
+
+def _career_verb(tokens: Sequence[str], i: int) -> bool:
+    """عمل at i is the verb "worked", not the noun "work" ("تمديد عمل مستشاري الناتو"): a verb is followed by
+    a preposition or a post in the accusative ("عمل في", "عمل مستشارا")."""
+    if tokens[i] not in _WORK:
+        return True
+    following = tokens[i + 1] if i + 1 < len(tokens) else ""
+    return following in _CAREER_FOLLOW or following.endswith("ا")
+
+
+def _career_clause(tokens: Sequence[str], lo: int, first: int, pair_start: int) -> bool:
+    """A past career verb in the words just before the mention, with something between them: someone
+    "served in" / "worked as an adviser to" NATO's mission ("خدم في مهمة الناتو", "عمل مستشارا لبعثة
+    الناتو"), not NATO acting ("عمل الناتو على …", where the mention follows the verb)."""
+    window = range(max(lo, first - _CAREER_WINDOW), first - 1)
+    if any(tokens[i] in _CAREER and _career_verb(tokens, i) for i in window):
+        return True
+    # "كان ضابطا في بعثة الناتو": was + a post (accusative) before the mission.
+    if any(tokens[i] in _BEFORE_CAREER and tokens[i + 1].endswith("ا") for i in window):
+        return True
+    if any(tokens[i] in _FORMER for i in range(max(lo, first - 3), first)):
+        return True
+    # "لمؤلف شارك في تدريب الجيش العراقي مع الناتو": took part, in a clause about someone (the sentence's
+    # own first verb, "شارك وزير الدفاع العراقي في اجتماع للناتو", is the story).
+    start = min(first, pair_start)
+    if any(tokens[i] in _TOOK_PART for i in range(max(lo + 1, start - _CAREER_WINDOW), start - 1)):
+        return True
+    # "كان يعمل مستشارا قانونيا لدى الناتو": كان before a present career verb is a past habit.
+    habit = range(max(lo, first - _CAREER_WINDOW - 2), first - 1)
+    return any(tokens[i] in _BEFORE_CAREER and tokens[i + 1] in _CAREER_PRESENT for i in habit)
+
+
+_CAREER_WINDOW = 6
 
 
 def passing_kind(
@@ -91,21 +234,48 @@ def passing_kind(
     comma_before: Sequence[bool],
     sentence: tuple[int, int],
     pair: Sequence[tuple[int, int]],
+    substantive: bool = False,
+    group_at: Mapping[int, str] | None = None,
 ) -> str | None:
+    """`substantive`: a mission or training word stands next to the pair (the caller's bonus group), so a
+    sport or culture word, or a graduation, is part of the mission story rather than its backdrop.
+    `group_at`: token index -> group of every topic mention, so a list of one side's own names (Baghdad,
+    Basra and Erbil) is not taken for a list of parties."""
     lo, hi = sentence
     words = tokens[lo : hi + 1]
     start = min(first for first, _ in pair)
+    end = max(last for _, last in pair)
+    groups = group_at or {}
 
     # Three or more items joined by commas or و: a list of countries or posts, even when both terms
     # are in it ("the UN, NATO and Iraq"); a real link names two parties, not three.
-    if any(_list_items(tokens, comma_before, span, lo, hi) >= _LIST_ITEMS for span in pair):
+    for span in pair:
+        items = _list_items(tokens, comma_before, span, lo, hi)
+        own = groups.get(span[0])
+        if len(items) < _LIST_ITEMS or (own and all(groups.get(i) == own for i in items)):
+            continue
+        # Both sides in the list that follows the sentence's verb are its subject, acting together
+        # ("بحث الناتو والعراق والأمم المتحدة …"), not items of a list about something else.
+        if min(items) == lo + 1 and all(any(a <= i <= b for i in items) for a, b in pair):
+            continue
         return "enumeration"
 
+    # The two sides joined as one subject or object ("الناتو والحكومة العراقية افتتحا …") act together.
+    spans = sorted(pair)
+    joint = len(spans) == 2 and 0 < spans[1][0] - spans[0][1] <= 2 and conjoined(tokens[spans[0][1] + 1])
+    substantive = substantive or joint
+
     before = set(tokens[lo:start])
-    if (before & _RELATIVE and before & _PAST_ROLE) or set(words) & _BIOGRAPHY:
+    if before & _RELATIVE and before & _PAST_ROLE:
+        return "past role"
+    if _apposition(tokens, comma_before, lo, start, end):
+        return "past role"
+    # "تخرج في/من الجامعة" is a biography; "مدرسة للناتو تخرج ضباطا عراقيين" is the mission graduating them.
+    graduated = any(w == "تخرج" and nxt in ("في", "من") for w, nxt in pairwise(words))
+    if (not substantive and (set(words) & _BIOGRAPHY or graduated)) or set(words) & _OBITUARY:
         return "past role"
 
-    if set(words) & _VENUE:
+    if not substantive and set(words) & _VENUE and not _in_iraq(tokens, pair, lo):
         return "venue"
 
     for first, last in pair:
@@ -113,6 +283,25 @@ def passing_kind(
         prev = tokens[first - 1] if first > lo else ""
         if word in _NATIONALS and (prev in _NATIONALS_NOUNS or prev in _NUMBER_WORDS or prev.isdigit()):
             return "nationals"
-        if word == "العراقي" and first == last and prev in _GIVEN_NAMES:
+        if word == "العراقي" and first == last and _surname(tokens, first, lo):
             return "surname"
+        if word in _DEMONYMS and first == last and prev not in _FORCES and set(words) & _THEATRES:
+            return "elsewhere"
+        if word in _DEMONYMS and first == last and strip_clitics(prev).startswith(_CIVILIANS):
+            return "nationals"
+        following = tokens[last + 1] if last < hi else ""
+        if word in _NATIONALS and (following in _NUMBER_WORDS or following.isdigit()):
+            return "nationals"  # "عراقيين اثنين"
+        if _named_status(word, following, prev):
+            return "named status"
+    if _career_clause(tokens, lo, pair[0][0], start):
+        return "past role"
     return None
+
+
+def _named_status(word: str, following: str, prev: str) -> bool:
+    """"ناتو عربي", "ناتو شيعي", "الناتو الخليجي", "ناتو الخليج": NATO as a name for another pact (not the
+    bracketed "(ناتو)" after the alliance's full name)."""
+    if word.endswith("ناتو") and word[:-4] in _INDEFINITE_CLITICS and prev not in _NATO_NAMES:
+        return following.endswith(("ي", "يه", "يا")) or following in _PACT_REGIONS
+    return word == "الناتو" and following.startswith("ال") and following.endswith("ي") and len(following) > 4

@@ -21,20 +21,22 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from monitor.decide.passing import passing_kind
+from monitor.decide.passing import conjoined, passing_kind
 from monitor.models import Evidence, TopicResult
 from monitor.settings.topics import Term, Topic
 from monitor.text.arabic import clitic_readings, iter_tokens, normalize, normalize_with_offsets
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 # In a title these also separate stories: digests join two headlines with them.
-_TITLE_SEPARATOR = re.compile(r"[|;•]")
+_TITLE_SEPARATOR = re.compile(r"[|;•]|\s[-–—]\s")
 _LIST_MARK = re.compile(r"[,;]")
 # A title opening with one of these is a digest of several stories, not one headline.
 _DIGEST_OPENERS = frozenset(normalize(w) for w in ("موجز", "نشرة", "أبرز", "عناوين", "جولة", "باختصار", "حصاد", "ملخص"))
 # A body of at most this many sentences and words is a feed summary: decided on what it says.
 _SUMMARY_SENTENCES = 2
 _SUMMARY_WORDS = 60
+# Most words between the paired mentions for the lead sentence's extra weight (lead_weight).
+_LEAD_GAP = 5
 _MAX_EVIDENCE = 24
 _SENTENCE_CHARS = 300
 
@@ -287,23 +289,46 @@ class _Unit:
     passing: str | None = None  # why the pairing is only a passing mention (it then scores 0)
 
 
-def _passing(doc: _Doc, chosen: list[_Mention]) -> str | None:
+def _passing(doc: _Doc, chosen: list[_Mention], substantive: bool, group_at: dict[int, str]) -> str | None:
     """Why the pairing of these mentions is a passing mention, checked over the sentences they are in."""
     pair = [(m.first, m.last) for m in chosen]
     sentences = sorted({doc.sentence_of[m.first] for m in chosen})
     lo = doc.sentence_tokens[sentences[0]][0]
     hi = doc.sentence_tokens[sentences[-1]][1]
-    return passing_kind(doc.tokens, doc.comma_before, (lo, hi), pair)
+    return passing_kind(doc.tokens, doc.comma_before, (lo, hi), pair, substantive, group_at)
+
+
+def _two_clauses(doc: _Doc, chosen: list[_Mention]) -> bool:
+    """A title whose mentions sit on either side of "، و…": two headlines joined by a comma and و
+    ("الناتو ينشر قوات في رومانيا، والعراق يستقبل زوارا")."""
+    first = min(m.last for m in chosen) + 1
+    last = max(m.first for m in chosen)
+    return any(doc.comma_before[i] and conjoined(doc.tokens[i]) for i in range(first, last + 1))
+
+
+def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
+    """In a digest title: a comma or a و-joined word between the paired mentions starts another story
+    ("…: مهمة للناتو في كوسوفو ومطالب بالإصلاح في بغداد"); one clause is one story ("موجز: الناتو يمدد …")."""
+    first = min(m.last for m in chosen) + 1
+    last = max(m.first for m in chosen)
+    return any(doc.comma_before[i] or conjoined(doc.tokens[i]) for i in range(first, last + 1))
 
 
 def _units(
-    topic: Topic, doc: _Doc, mentions: list[_Mention], title_sentences: int, digest_title: bool = False
+    topic: Topic,
+    doc: _Doc,
+    mentions: list[_Mention],
+    title_sentences: int,
+    digest_title: bool = False,
+    lead: int = -1,
 ) -> list[_Unit]:
+    """The scored units; `lead` is the sentence index of the body's first sentence (-1: no body)."""
     by_group: dict[str, list[_Mention]] = {}
     for m in mentions:
         by_group.setdefault(m.group, []).append(m)
     weights = {g.name: g.weight for g in topic.groups}
     anchor, *partners = topic.require
+    group_at = {i: m.group for m in mentions for i in range(m.first, m.last + 1)}
     best: dict[int, _Unit] = {}
     for a in by_group.get(anchor, []):
         s = doc.sentence_of[a.first]
@@ -325,11 +350,16 @@ def _units(
         else:
             kind = "title" if s < title_sentences else ("sentence" if same_sentence else "neighbour")
             if kind == "title" and (
-                digest_title or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
+                ((digest_title or _two_clauses(doc, chosen)) and _joins_stories(doc, chosen))
+                or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
             ):
-                # A digest title, or two parts of a title split by | ; •, join separate stories.
+                # A digest title, or two parts of a title split by | ; • or a spaced dash, join separate stories.
                 continue
             base = {"title": topic.title_weight, "sentence": topic.sentence_weight}.get(kind, topic.neighbour_weight)
+            if kind == "sentence" and s == lead and all(_gap(c, a) <= _LEAD_GAP for c in chosen):
+                # A lead naming both sides in one phrase states what the article is about; a lead that
+                # reaches across a clause ("Turkey asked NATO … after its raids … in northern Iraq") does not.
+                base += topic.lead_weight
             # A bonus word counts only next to the pair: run-on sentences joined by commas are common in
             # Arabic news, and a "mission" forty words away is usually about something else.
             boosts = [
@@ -341,7 +371,7 @@ def _units(
             ]
             boost_groups = {m.group for m in boosts}
             score = base + sum(weights[g] for g in topic.require) + sum(weights[g] for g in boost_groups)
-            passing = _passing(doc, chosen)
+            passing = _passing(doc, chosen, bool(boost_groups), group_at)
             unit = _Unit(s, 0.0 if passing else score, kind, tuple(chosen + boosts), passing)
             if s not in best or unit.score > best[s].score:
                 best[s] = unit
@@ -398,9 +428,13 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     doc = _analyse(source, norm, offsets, toks, title_end)
     title_words = [t for t, _, _ in iter_tokens(normalize(title))]
     title_sentences = doc.sentence_of[len(title_words) - 1] + 1 if title_words else 0
-    digest_title = bool(title_words) and bool(_DIGEST_OPENERS & set(title_words[:2]))
+    # A digest names itself in its first words or before the colon ("في هذه النشرة: …").
+    head = normalize(title).split(":", 1)[0] if ":" in title else ""
+    opening = set(title_words[:2]) | {t for t, _, _ in iter_tokens(head)}
+    digest_title = bool(title_words) and any(_DIGEST_OPENERS & set(clitic_readings(w)) for w in opening)
     mentions, excluded = _mentions(topic, doc)
-    units = _units(topic, doc, mentions, title_sentences, digest_title)
+    lead = doc.sentence_of[len(title_words)] if len(doc.tokens) > len(title_words) else -1
+    units = _units(topic, doc, mentions, title_sentences, digest_title, lead)
     score = sum(u.score for u in units)
     item_basis = basis(title, text)
     required = " + ".join(topic.require)

@@ -12,12 +12,11 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
-from pathlib import Path
 
 from monitor.deliver.render import AlertItem, AlertView, AlsoPublished, alert_html, alert_text, alert_view
 from monitor.deliver.render.labels import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, isolate, word
 from monitor.models import Alert, Evidence
-from monitor.store.reads import FeedAlert, topic_alerts
+from monitor.store.reads import Database, FeedAlert, topic_alerts
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FORMATS = {"atom": "application/atom+xml; charset=utf-8", "json": "application/feed+json; charset=utf-8"}
@@ -140,7 +139,7 @@ def json_feed(alerts: list[FeedAlert], topic: str, self_url: str | None = None, 
     return json.dumps(feed, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def render(database_path: Path, topic: str, fmt: str, *, limit: int = 50,
+def render(database_path: Database, topic: str, fmt: str, *, limit: int = 50,
            self_url: str | None = None, language: str = DEFAULT_LANGUAGE,
            timezone: str = DEFAULT_TIMEZONE) -> bytes:
     """The feed of `topic` in `fmt` ("atom" or "json"), its words in `language`, times in `timezone`."""

@@ -40,6 +40,13 @@ from monitor.deliver.render import (
     story_update_payload,
 )
 from monitor.deliver.render.chat import ChatContent, chat_alert, chat_digest, chat_feed_warning
+from monitor.deliver.render.withdrawal import (
+    chat_withdrawal,
+    withdrawal_email_content,
+    withdrawal_id,
+    withdrawal_line,
+    withdrawal_payload,
+)
 from monitor.deliver.signing import webhook_headers
 from monitor.errors import ConfigError
 from monitor.models import STORY_UPDATE_BATCH, AlertItem
@@ -75,6 +82,7 @@ class Message:
     digest: bool = False
     period: tuple[datetime, datetime] | None = None  # first and last alert time, for digests
     warning: FeedWarning | None = None  # a feed warning instead of alerts (then items is empty)
+    withdrawal: bool = False  # the one item's alert is withdrawn (alert.withdrawn), not raised
     story_update: bool = False  # later members of one alerted story (type story.updated); digest is set too
 
     @property
@@ -94,9 +102,15 @@ def message_id_for(batch_key: str | None, alert_id: str, alert_ids: Sequence[str
     return "digest_" + hashlib.sha256(batch_key.encode()).hexdigest()[:32]
 
 
+def withdrawal_message_id(alert_id: str) -> str:
+    return withdrawal_id(alert_id)
+
+
 def payload_for(message: Message) -> dict[str, Any]:
     if message.warning is not None:
         return feed_warning_payload(message.warning)
+    if message.withdrawal:
+        return withdrawal_payload(message.items[0])
     if message.story_update:
         return story_update_payload(message.items)
     if not message.digest:
@@ -123,6 +137,9 @@ class ConsoleSender:
     def send(self, message: Message, now: datetime) -> Outcome:
         if message.warning is not None:
             alerts_log.warning("%s", feed_warning_line(message.warning))
+        if message.withdrawal:
+            alerts_log.warning("%s", withdrawal_line(message.items[0]))
+            return Outcome(Result.DELIVERED)
         if message.digest:
             alerts_log.info("DIGEST %s: %d alerts", message.message_id, len(message.items))
         for item in message.items:
@@ -162,7 +179,10 @@ class JsonlSender:
             except ValueError:
                 continue  # a partial first line of the tail, or a torn last write
             data = obj.get("data", {}) if isinstance(obj, dict) else {}
-            for key in ("alert_id", "warning_id"):  # feed warnings are lines too, keyed by their own id
+            # feed warnings and withdrawals are lines too, keyed by their own ids; a withdrawal line also
+            # names its alert, which must not count as that alert's own line
+            withdrawn = isinstance(obj, dict) and obj.get("type") == "alert.withdrawn"
+            for key in ("withdrawal_id",) if withdrawn else ("alert_id", "warning_id"):
                 value = data.get(key) if isinstance(data, dict) else None
                 if isinstance(value, str):
                     seen.add(value)
@@ -175,11 +195,13 @@ class JsonlSender:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 if self._seen is None:
                     self._seen = self._load_seen(path)
+                keys = [withdrawal_id(i.alert.alert_id) if message.withdrawal else i.alert.alert_id
+                        for i in message.items]
                 kind = {"type": "story.updated"} if message.story_update else {}
                 lines = [
-                    dumps({**alert_payload(item), **kind}) + b"\n"
-                    for item in message.items
-                    if item.alert.alert_id not in self._seen
+                    dumps(withdrawal_payload(item) if message.withdrawal else {**alert_payload(item), **kind}) + b"\n"
+                    for item, key in zip(message.items, keys, strict=True)
+                    if key not in self._seen
                 ]
                 if message.warning is not None and message.warning.warning_id not in self._seen:
                     lines.append(dumps(feed_warning_payload(message.warning)) + b"\n")
@@ -191,7 +213,7 @@ class JsonlSender:
                         fh.write(b"".join(lines))
                         fh.flush()
                         os.fsync(fh.fileno())
-                    self._seen.update(message.alert_ids)
+                    self._seen.update(keys)
                     if message.warning is not None:
                         self._seen.add(message.warning.warning_id)
         except OSError as exc:
@@ -249,6 +271,10 @@ class EmailSender:
         ch = self.channel
         if message.warning is not None:
             content = feed_warning_email_content(message.warning, ch.subject_prefix)
+        elif message.withdrawal:
+            content = withdrawal_email_content(
+                message.items[0], ch.subject_prefix, language=ch.language, timezone=ch.timezone
+            )
         elif message.digest:
             start, end = message.period or (
                 message.items[0].alert.created_at,
@@ -269,6 +295,8 @@ class EmailSender:
         msg["Message-ID"] = _stable_msgid(message.message_id, ch.name, ch.sender)
         if message.warning is not None:
             msg["X-Monitor-Feed-Warning"] = message.warning.warning_id
+        elif message.withdrawal:
+            msg["X-Monitor-Withdrawn-Alert-Id"] = message.items[0].alert.alert_id
         else:
             msg["X-Monitor-Alert-Ids"] = " ".join(message.alert_ids)
         msg.set_content(content.text)
@@ -348,6 +376,8 @@ class AppriseSender:
         ch = self.channel
         if message.warning is not None:
             return chat_feed_warning(message.warning, ch.body_format)
+        if message.withdrawal:
+            return chat_withdrawal(message.items[0], ch.body_format, language=ch.language, timezone=ch.timezone)
         if message.digest:
             start, end = message.period or (message.items[0].alert.created_at, message.items[-1].alert.created_at)
             return chat_digest(message.items, start, end, ch.body_format, language=ch.language, timezone=ch.timezone)

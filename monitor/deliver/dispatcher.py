@@ -47,7 +47,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: the in-process lock still applies
     fcntl = None  # type: ignore[assignment]
 
-from monitor.deliver.channels import Message, Sender, make_sender, message_id_for
+from monitor.deliver.channels import Message, Sender, make_sender, message_id_for, withdrawal_message_id
 from monitor.deliver.policy import (
     Outcome,
     Result,
@@ -323,12 +323,16 @@ class Dispatcher:
             self._dead_letter_unattempted(name, rows, reason, now, summary)
             return
         assert channel is not None
-        alerts = [r for r in rows if r.kind == outbox.ALERT]
+        alerts = [r for r in rows if r.kind == outbox.ALERT and not r.is_withdrawal]
         groups = self._due_alert_groups(channel, alerts, now, summary)
         # Feed warnings go out on their own as soon as due, past digests and the rate limit and without
         # using it up: they are rare (one per feed and stale spell) and operational, and a warning held for
         # the next digest would arrive after the outage it reports mattered.
         groups += [[r] for r in rows if r.kind == outbox.FEED_WARNING and r.next_attempt_at <= now]
+        # A withdrawal goes out on its own too (no digest, no rate limit: it corrects what a reader has),
+        # but only after the alert it withdraws has left this channel's queue, so it never arrives first.
+        waiting = {r.payload_id for r in alerts}
+        groups += [[r] for r in rows if r.is_withdrawal and r.next_attempt_at <= now and r.payload_id not in waiting]
         for group in groups:
             if self._stopping.is_set() or not self._send(channel, group, summary):
                 return
@@ -396,6 +400,14 @@ class Dispatcher:
                 self._dead_letter_unattempted(channel.name, rows, "feed warning row missing", self.clock(), summary)
                 return None
             return Message(message_id=warning.warning_id, items=(), warning=warning), rows
+        if rows[0].is_withdrawal:
+            (row,) = rows  # never batched
+            withdrawn = self.outbox.load_items([row.payload_id]).get(row.payload_id)
+            if withdrawn is None:
+                self._dead_letter_unattempted(channel.name, rows, "alert row missing", self.clock(), summary)
+                return None
+            message_id = withdrawal_message_id(row.payload_id)
+            return Message(message_id=message_id, items=(withdrawn,), withdrawal=True), rows
         items = self.outbox.load_items([r.payload_id for r in rows])
         missing = [r for r in rows if r.payload_id not in items]
         if missing:
@@ -528,6 +540,8 @@ def by_story(items: Sequence[AlertItem]) -> list[AlertItem]:
 
 
 def _label(row: DeliveryRow) -> str:
+    if row.is_withdrawal:
+        return f"withdrawal of alert {row.payload_id}"
     return f"{'feed warning' if row.kind == outbox.FEED_WARNING else 'alert'} {row.payload_id}"
 
 
@@ -535,6 +549,8 @@ def _subject(message: Message) -> str:
     """What a message carries, for the log."""
     if message.warning is not None:
         return f"feed warning {message.warning.warning_id} ({message.warning.feed_url})"
+    if message.withdrawal:
+        return f"withdrawal {message.message_id} of alert {message.alert_ids[0]}"
     return f"alerts {message.alert_ids}"
 
 

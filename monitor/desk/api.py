@@ -94,7 +94,8 @@ async def list_alerts(request: Request) -> Response:
         {"id": r.alert_id, "article_id": r.article_id, "topic": r.topic, "score": round(r.score, 4),
          "threshold": r.threshold, "reason": r.reason, "title": r.title, "url": r.url, "source": r.source,
          "published": _time(r.published), "created_at": _time(r.created_at), "read": r.read,
-         "also_published": r.also_published, "feedback": r.feedback, "evidence": _evidence(r.evidence)}
+         "also_published": r.also_published, "feedback": r.feedback, "evidence": _evidence(r.evidence),
+         "status": r.status, "basis": r.basis}
         for r in rows
     ]
     return JSONResponse(_page(items, page, size))

@@ -24,6 +24,7 @@ from monitor.runtime.cycle_summary import CycleSummary, PollTally, heartbeat_lin
 from monitor.runtime.lanes import PollLanes, host_of
 from monitor.runtime.metrics import Metrics
 from monitor.runtime.ops_http import make_ops_server
+from monitor.runtime.page_retries import PageRetries
 from monitor.runtime.poll import Pipeline, PollReport
 from monitor.schedule.feed_health import stale_feeds
 from monitor.settings.config import Config
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 DISPATCH_SECONDS = 5  # how often pending alerts are looked at: delivery latency, not poll load
 HEALTH_CHECK_SECONDS = 300  # how often feed health is checked: warnings are about hours, not seconds
 SUMMARY_MAX_SECONDS = 300  # a summary line at least this often while polls keep the lanes busy
+PAGE_RETRY_SECONDS = 15  # how often the page retry queue is looked at (its own backoff says when a page is due)
 HEARTBEAT_SECONDS = 600  # an idle daemon says when it polls next this often, so silence means trouble
 
 
@@ -83,6 +85,7 @@ class App:
             self.fetcher.gate.share_with(shared)
         self.index = self.store.corpus_index
         self.pipeline = Pipeline(config, self.store, self.fetcher, self.extractor, self.index, clock)
+        self.page_retries = PageRetries(self.pipeline)
         if config.database_url:  # every worker dispatches; the outbox gives each channel to one at a time
             outbox = open_postgres_outbox(config.database_url)
             self.dispatcher: Dispatcher | None = Dispatcher(None, config.alerts, clock, outbox_store=outbox)
@@ -98,6 +101,10 @@ class App:
             per_host=config.http.per_host_concurrency,
             on_done=self._observe_poll,
         )
+        # Several workers share the due feeds (PostgreSQL): each claims a few more than its lanes can start,
+        # and claims again as soon as its queue runs dry, instead of one worker claiming them all.
+        self._claim_batch = 2 * config.pipeline.workers if config.database_url else None
+        self._wake_poll: Callable[[], None] = lambda: None
         self.store.sync_feeds([(f.url, f.name, f.enabled) for f in config.feeds], clock())
         self.pipeline.load_seeds()
 
@@ -115,6 +122,8 @@ class App:
 
     def _observe_poll(self, poll: PollReport) -> None:
         self.tally.add(poll)
+        if self._claim_batch is not None and self.lanes.waiting() == 0:
+            self._wake_poll()  # a lane is free and nothing waits for it: claim more due feeds now
         if poll.paused:
             log.debug("feed %s: host paused, polled once the pause ends", poll.feed_url, extra={"feed": poll.feed_url})
             return
@@ -142,13 +151,22 @@ class App:
             )
 
     def run_once(self) -> CycleReport:
-        """Poll every enabled feed now, whatever its schedule, then deliver what is due."""
+        """Fetch the due pages of provisional decisions, poll every enabled feed now whatever its schedule,
+        then deliver what is due."""
+        self.retry_pages()
         report = self.poll(self.store.claim_enabled_feeds(self.clock()))
         self.log_summary()
         self.check_feed_health()
         if self.dispatcher is not None:
             self.dispatcher.run_due()
         return report
+
+    def retry_pages(self) -> None:
+        try:
+            self.page_retries.run_due()
+        except Exception:  # a scheduled job must not die; the queue is still there for the next run
+            log.exception("page retries failed")
+            self.metrics.observe_error("page_retries")
 
     def check_feed_health(self) -> int:
         """Queue one warning per enabled feed without a success for [schedule] warn_after_hours. Returns
@@ -186,9 +204,11 @@ class App:
             started = time.monotonic()
             # Hand out what is due and return: slow polls finish on their own lanes, and a feed whose
             # host is paused is not due until the pause ends.
+            # (the limit counts the feeds this worker is polling: it may claim those again, see due_feeds)
+            limit = None if self._claim_batch is None else self._claim_batch + self.lanes.in_flight()
             due = [
                 feed
-                for feed in self.store.due_feeds(self.clock())
+                for feed in self.store.due_feeds(self.clock(), limit)
                 if not self.lanes.busy(feed.url) and not self.fetcher.gate.refuses(host_of(feed))
             ]
             self.lanes.start(interleave_by_host(due))
@@ -261,8 +281,12 @@ class App:
     def run_forever(self, stop: threading.Event | None = None) -> None:
         """The daemon: poll due feeds and deliver alerts until SIGINT/SIGTERM (or `stop` is set)."""
         stop = stop or threading.Event()
-        desk = make_desk_server(self.config.desk, self.config.database_path, self.config.topics, self.config.http,
-                                self.clock)
+        desk = None
+        if self.config.database_url is None:
+            desk = make_desk_server(self.config.desk, self.config.database_path, self.config.topics,
+                                    self.config.http, self.clock)
+        elif self.config.desk.enabled:  # it would open (and several workers lock) a SQLite file instead
+            log.warning("the desk reads the SQLite file only: not started on PostgreSQL ([desk] enabled is ignored)")
 
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             if stop.is_set():
@@ -280,6 +304,7 @@ class App:
         jobs: list[tuple[str, Callable[[], object], float]] = [
             ("poll", self.run_due_feeds, self.config.pipeline.cycle_seconds),
             ("dispatch", self.dispatch, DISPATCH_SECONDS),
+            ("page_retries", self.exclusively("page_retries", self.retry_pages), PAGE_RETRY_SECONDS),
         ]
         if self.config.schedule.warn_after_hours > 0:
             jobs.append(("feed_health", self.exclusively("feed_health", self.check_feed_health), HEALTH_CHECK_SECONDS))
@@ -300,11 +325,19 @@ class App:
                 log.debug("could not wake the dispatcher", exc_info=True)
 
         self.pipeline.on_alerts_queued = deliver_now
+
+        def poll_now() -> None:
+            try:
+                scheduler.modify_job("poll", next_run_time=datetime.now(UTC))
+            except Exception:  # shutting down
+                log.debug("could not wake the poll job", exc_info=True)
+
+        self._wake_poll = poll_now
         ops_server = None
         if self.config.ops.enabled:
             ops_server = make_ops_server(
                 self.config.ops,
-                self.config.database_path,
+                self.config.database_url or self.config.database_path,
                 self.metrics,
                 scheduler_alive=lambda: bool(scheduler.running),
                 topics=[t.name for t in self.config.topics],

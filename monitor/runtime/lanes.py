@@ -38,7 +38,8 @@ class PollLanes:
         self._poll = poll
         self._per_host = max(1, per_host)
         self._on_done = on_done
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="poll")
+        self._workers = max(1, workers)
+        self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="poll")
         self._lock = threading.Lock()
         self._waiting: dict[str, deque[tuple[FeedRow, Future[PollReport]]]] = {}
         self._running: dict[str, int] = {}
@@ -48,6 +49,17 @@ class PollLanes:
     def busy(self, url: str) -> bool:
         with self._lock:
             return url in self._busy
+
+    def in_flight(self) -> int:
+        """Polls waiting or running."""
+        with self._lock:
+            return len(self._busy)
+
+    def waiting(self) -> int:
+        """Polls handed in and not started yet (their host's lanes are full, or every worker is busy)."""
+        with self._lock:
+            return sum(len(queue) for queue in self._waiting.values()) + max(
+                0, sum(self._running.values()) - self._workers)
 
     def idle(self) -> bool:
         """No poll waiting or running."""

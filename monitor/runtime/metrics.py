@@ -20,9 +20,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-from monitor.store.reads import database_counts
+from monitor.store.reads import Database, database_counts, database_size
 
 # Seconds. A poll is one feed fetch plus its new articles' page fetches and extraction.
 POLL_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -188,7 +187,7 @@ class Gauge:
     samples: Mapping[str, float]  # rendered label set ('' or '{k="v"}') -> value
 
 
-def database_gauges(database_path: Path, timeout: float = 2.0) -> list[Gauge]:
+def database_gauges(database_path: Database, timeout: float = 2.0) -> list[Gauge]:
     """What the database holds now: articles, alerts, deliveries by state, feeds. Read-only.
 
     Its own short-lived connection: a scrape never waits on the daemon's store lock, and at worst
@@ -205,12 +204,13 @@ def database_gauges(database_path: Path, timeout: float = 2.0) -> list[Gauge]:
     states = {state: float(n) for state, n in counts.deliveries.items()}
     feeds = {'{state="enabled"}': float(counts.feeds_enabled), '{state="failing"}': float(counts.feeds_failing)}
     alerts = float(counts.alerts)
-    size = sum(p.stat().st_size for p in (database_path, Path(f"{database_path}-wal")) if p.exists())
+    size = database_size(database_path, timeout)
     return [
         Gauge("monitor_articles", "Articles in the database, by kind.", articles),
         Gauge("monitor_alerts", "Alerts in the outbox.", {"": alerts}),
         Gauge("monitor_deliveries", "Alert deliveries (one per alert and channel), by state.",
               {f'{{state="{k}"}}': v for k, v in states.items()}),
         Gauge("monitor_feeds", "Enabled feeds, and those whose last poll failed.", feeds),
-        Gauge("monitor_database_size_bytes", "Database file plus its write-ahead log.", {"": float(size)}),
+        Gauge("monitor_database_size_bytes", "Bytes the database takes (SQLite: the file and its write-ahead log).",
+              {"": float(size)}),
     ]

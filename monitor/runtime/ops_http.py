@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -30,7 +29,7 @@ from monitor.deliver.render.labels import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE
 from monitor.errors import MonitorError
 from monitor.runtime.metrics import Gauge, Metrics, database_gauges
 from monitor.settings.sections import OpsSettings
-from monitor.store.reads import ReadError, probe_writable, topics_with_alerts
+from monitor.store.reads import Database, ReadError, probe_writable, topics_with_alerts
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ _FEED_PATH = re.compile(r"^/alerts/([^/]+)\.(atom|json)$")
 # -- health -----------------------------------------------------------------------------------------
 
 
-def probe_database(database_path: Path, timeout: float = 2.0) -> str | None:
+def probe_database(database_path: Database, timeout: float = 2.0) -> str | None:
     """None when the database takes a real write now and its disk has room; otherwise why not."""
     return probe_writable(database_path, timeout)
 
@@ -203,12 +202,13 @@ class _Handler(BaseHTTPRequestHandler):
 # -- wiring for the daemon --------------------------------------------------------------------------
 
 
-def make_ops_server(settings: OpsSettings, database_path: Path, metrics: Metrics,
+def make_ops_server(settings: OpsSettings, database_path: Database, metrics: Metrics,
                     scheduler_alive: Callable[[], bool], topics: Collection[str] = (),
                     clock: Callable[[], float] = time.time, *, language: str = DEFAULT_LANGUAGE,
                     timezone: str = DEFAULT_TIMEZONE) -> OpsServer:
-    """The ops server of a running daemon. Every request reads the database on its own short-lived
-    connection, so the endpoint answers even while the pipeline holds the store's lock."""
+    """The ops server of a running daemon. Every request reads the database (the SQLite file, or the
+    PostgreSQL URL) on its own short-lived connection, so the endpoint answers even while the pipeline
+    holds the store's lock."""
 
     def health() -> dict[str, Any]:
         snap = metrics.snapshot()

@@ -31,6 +31,7 @@ from monitor.models import Alert, Decision, Entry, ExtractedText, FetchResult, F
 from monitor.parse.article_files import read_seeds
 from monitor.parse.feeds import entry_fingerprint, parse_feed
 from monitor.parse.sitemap import news_sitemap_entries
+from monitor.runtime.page_retries import queue_page_retry
 from monitor.schedule.polls import FeedSchedState, PollOutcome, ScheduledPoll, items_per_day_from_dates, next_poll
 from monitor.settings.config import Config
 from monitor.store.connection import DatabaseError, is_busy
@@ -367,6 +368,11 @@ class Pipeline:
             page = self.fetch_page(entry.link)
             if not page.ok:
                 reason = f"page fetch failed: {page.error or page.status.value}"
+                if page.status is FetchStatus.TEMPORARY:
+                    # fetched again later (runtime/page_retries.py); decided provisionally meanwhile
+                    pending = ExtractedText(title=entry.title, text=feed_text, language=None, method="feed",
+                                            fallback_reason=reason, page_pending=True)
+                    return ReadArticle(pending, None)
             else:
                 try:
                     analysed = self.extractor.analyse(page.body, page.final_url, entry.title)
@@ -376,7 +382,9 @@ class Pipeline:
                     extracted = ExtractedText(
                         title=analysed.title, text=analysed.page.text, language=analysed.page.language, method="page"
                     )
-                    return ReadArticle(extracted, analysed.analysis)
+                    # A pool started with other topics than this pipeline's: its topic results would be wrong.
+                    same_topics = self.extractor.topics == tuple(self.config.topics)
+                    return ReadArticle(extracted, analysed.analysis if same_topics else None)
         if entry.link and reason not in ("page fetching disabled",):
             log.info("article %s: using feed summary (%s)", entry.link, reason, extra={"article": entry.link})
         summary = ExtractedText(title=entry.title, text=feed_text, language=None, method="feed", fallback_reason=reason)
@@ -411,6 +419,10 @@ class Pipeline:
         decision, alerts, queued = stored
         article_id = article_id_for(key)
         report.alerts += queued  # counted once committed: the log and metrics say what the database holds
+        if extracted.page_pending:
+            log.info("article %s: %s; decided provisionally on the feed's headline/summary, page queued to be"
+                     " fetched again", entry.link, extracted.fallback_reason,
+                     extra={"feed": feed.url, "article": entry.link, "article_id": article_id})
         if decision.duplicate_of:
             log.info(
                 "article %s: near-copy of %s (%.2f)", entry.link, decision.duplicate_of, decision.near_copy.similarity,
@@ -444,7 +456,9 @@ class Pipeline:
                 if self.store.seen_urls([key]):
                     return None
                 decision = decide_analysed(article_id, analysis, self.index)
-                joins_corpus = decision.duplicate_of is None and (
+                # A provisional article joins the corpus with its page's text, once that arrives: the index
+                # keeps an article's first text, and near-copies are found on full texts.
+                joins_corpus = decision.duplicate_of is None and not extracted.page_pending and (
                     self.config.pipeline.corpus_policy == "all" or bool(decision.matched_topics)
                 )
                 alerts = build_alerts(
@@ -455,6 +469,7 @@ class Pipeline:
                     published=entry.published,
                     text=extracted.text,
                     now=now,
+                    provisional=extracted.page_pending,
                 )
                 article = NewArticle(
                     article_id=article_id,
@@ -472,6 +487,9 @@ class Pipeline:
                 )
                 queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for,
                                                    self.config.alerts.alerts_per_story)
+                if extracted.page_pending:  # in the article's transaction: neither is stored without the other
+                    queue_page_retry(self.store, self.config.pipeline, article_id, entry.link,
+                                     extracted.fallback_reason, now)
             if joins_corpus:
                 self.index.add_fingerprint(article_id, analysis.fingerprint)
         return decision, alerts, queued

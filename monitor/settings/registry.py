@@ -108,6 +108,28 @@ PIPELINE = _plain(
         v.one_of("matches", "all"),
     ),
     Key("cycle_seconds", "integer", 30, "how often the daemon looks for due feeds and pending alerts", v.positive),
+    Key(
+        "page_retry_first_seconds",
+        "number",
+        60.0,
+        "a page that failed temporarily (timeout, 5xx, 429, connection error) is fetched again after this"
+        " long, then at doubling intervals; its article's decision on the feed summary is provisional meanwhile",
+        v.positive,
+    ),
+    Key(
+        "page_retry_max_seconds",
+        "number",
+        1800.0,
+        "longest wait between two fetches of a page that keeps failing temporarily",
+        v.positive,
+    ),
+    Key(
+        "page_retry_give_up_hours",
+        "number",
+        24.0,
+        "how long a failing page is tried before its article's provisional decision is left as it is",
+        v.positive,
+    ),
 )
 
 FEEDS = Section(
@@ -467,6 +489,13 @@ TOPIC = Section(
             v.at_least(0),
         ),
         Key("title_weight", "number", 1.0, "score of a title that mentions every required group", v.at_least(0)),
+        Key(
+            "lead_weight",
+            "number",
+            0.0,
+            "extra score when the body's first sentence (the lead) mentions every required group",
+            v.at_least(0),
+        ),
         Key("ignore", "strings", (), "phrases in which a term does not count", each=v.non_empty),
         Key("exclude", "strings", (), "phrases that rule the whole article out", each=v.non_empty),
     ),

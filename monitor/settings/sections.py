@@ -26,6 +26,9 @@ class PipelineSettings:
     workers: int
     corpus_policy: str
     cycle_seconds: int
+    page_retry_first_seconds: float = 60.0
+    page_retry_max_seconds: float = 1800.0
+    page_retry_give_up_hours: float = 24.0
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ class Topic:
     title_weight: float
     ignore: tuple[Term, ...]
     exclude: tuple[Term, ...]
+    lead_weight: float = 0.0
 
 
 def _term(key: str, raw: str) -> Term:
@@ -108,6 +109,7 @@ def _topic(name: str, raw: Any) -> Topic:
         title_weight=values["title_weight"],
         ignore=_terms(f"{key}.ignore", values["ignore"]),
         exclude=_terms(f"{key}.exclude", values["exclude"]),
+        lead_weight=values["lead_weight"],
     )
 
 

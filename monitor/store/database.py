@@ -22,17 +22,18 @@ from typing import Any
 import sqlite_utils
 
 from monitor.fetch.hosts import SharedPoliteness
-from monitor.models import Alert, Decision, ExtractedText
+from monitor.models import Alert, Decision, ExtractedText, TopicResult
 from monitor.schedule.feed_health import FeedHealth, FeedWarning
 from monitor.settings.sections import StorySettings
-from monitor.store import articles, feeds, maintenance, outbox, reads, search, stories
+from monitor.store import articles, feeds, maintenance, outbox, page_retries, reads, search, stories
 from monitor.store.articles import NewArticle
 from monitor.store.connection import StoreError, open_read_only, open_read_write, write_transaction
 from monitor.store.corpus_index import SqliteCorpusIndex
 from monitor.store.feeds import FeedRow
 from monitor.store.migrations import MIGRATIONS, schema_version
+from monitor.store.page_retries import PageRetry, Settled
 
-__all__ = ["MIGRATIONS", "FeedRow", "NewArticle", "Store", "StoreError"]
+__all__ = ["MIGRATIONS", "FeedRow", "NewArticle", "PageRetry", "Settled", "Store", "StoreError"]
 
 
 class Store:
@@ -96,7 +97,9 @@ class Store:
         with self.lock:
             return feeds.rows(self.db, enabled_only)
 
-    def due_feeds(self, now: datetime) -> list[FeedRow]:
+    def due_feeds(self, now: datetime, limit: int | None = None) -> list[FeedRow]:
+        """The feeds due at `now`; `limit` is for a backend shared by several workers (PostgreSQL), where a
+        worker claims only as many as it can start soon: one process owns a SQLite file and takes them all."""
         with self.lock:
             return feeds.due(self.db, now)
 
@@ -196,6 +199,57 @@ class Store:
     def corpus_sources(self) -> list[tuple[str, int]]:
         with self.lock:
             return articles.corpus_sources(self.db)
+
+    # -- pages to fetch again (provisional decisions) -----------------------------------------
+
+    def queue_page_retry(self, article_id: str, url: str, error: str | None, now: datetime, next_at: datetime) -> None:
+        """Queue the stored article's page to be fetched again at `next_at` (no change if queued already).
+        Call it in the `atomic()` block that records the article, so neither is stored without the other."""
+        with self.transaction() as db:
+            page_retries.queue(db.conn.execute, article_id, url, error, now, next_at)
+
+    def due_page_retries(self, now: datetime, limit: int = 100) -> list[PageRetry]:
+        with self.lock:
+            return page_retries.due(self.db.conn.execute, now, limit)
+
+    def page_retry_count(self) -> int:
+        with self.lock:
+            return page_retries.count(self.db.conn.execute)
+
+    def postpone_page_retry(self, article_id: str, next_at: datetime, error: str | None, tried: bool = True) -> None:
+        with self.transaction() as db:
+            page_retries.postpone(db.conn.execute, article_id, next_at, error, tried)
+
+    def drop_page_retry(self, article_id: str) -> None:
+        """The page is not fetched again: the article keeps what it was decided on."""
+        with self.transaction() as db:
+            page_retries.drop(db.conn.execute, article_id)
+
+    def article_alerts(self, article_id: str) -> dict[str, str]:
+        """topic -> status of the article's alerts."""
+        with self.lock:
+            return page_retries.alerted(self.db.conn.execute, article_id)
+
+    def settle_page_retry(
+        self,
+        article_id: str,
+        extracted: ExtractedText,
+        decision: Decision,
+        confirmed: Sequence[TopicResult],
+        withdrawn: Sequence[TopicResult],
+        new_alerts: Sequence[Alert],
+        channels_for: Callable[[str], Sequence[str]],
+        now: datetime,
+        joins_corpus: bool = False,
+    ) -> Settled:
+        """Record the decision on the page's text (see page_retries.settle), all or nothing."""
+        with self.transaction() as db:
+            return page_retries.settle(
+                db.conn.execute, article_id, extracted, decision, confirmed, withdrawn, new_alerts, now,
+                joins_corpus=joins_corpus,
+                enqueue_alert=lambda alert: outbox.enqueue(db.conn, alert, channels_for(alert.topic)),
+                index_search=lambda i, title, text: search.index_article(db.conn, i, title, text),
+            )
 
     def insert_article(self, db: sqlite_utils.Database, **fields: Any) -> None:
         """Insert one article (and its search entry) inside an open `transaction`; for tests' fixtures."""

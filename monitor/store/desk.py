@@ -102,6 +102,8 @@ class InboxRow:
     read: bool
     also_published: int
     feedback: bool | None  # this user's judgement of the alert, if any
+    status: str = "final"  # Alert.status: final, provisional, confirmed or withdrawn
+    basis: str = "full"  # what it was decided on: headline, summary or full
 
 
 def inbox(conn: sqlite3.Connection, query: InboxQuery) -> list[InboxRow]:
@@ -126,7 +128,7 @@ def inbox(conn: sqlite3.Connection, query: InboxQuery) -> list[InboxRow]:
         "SELECT al.id, al.article_id, al.topic, al.score, al.threshold, al.reason, al.evidence, al.title, al.url,"
         " al.source, al.published, al.created_at, r.alert_id IS NOT NULL,"
         " (SELECT count(*) FROM alert_also_published p WHERE p.article_id = al.article_id),"
-        " f.relevant"
+        " f.relevant, al.status, al.basis"
         " FROM alerts al"
         " LEFT JOIN desk_reads r ON r.alert_id = al.id AND r.user = ?"
         " LEFT JOIN desk_feedback f ON f.article_id = al.article_id AND f.topic = al.topic AND f.user = ?"
@@ -139,7 +141,7 @@ def inbox(conn: sqlite3.Connection, query: InboxQuery) -> list[InboxRow]:
             alert_id=r[0], article_id=r[1], topic=r[2], score=r[3], threshold=r[4], reason=r[5],
             evidence=_evidence(r[6]), title=r[7], url=r[8], source=r[9], published=parse_time(r[10]),
             created_at=parse_time(r[11]) or datetime.min.replace(tzinfo=UTC), read=bool(r[12]),
-            also_published=r[13], feedback=None if r[14] is None else bool(r[14]),
+            also_published=r[13], feedback=None if r[14] is None else bool(r[14]), status=r[15], basis=r[16],
         )
         for r in conn.execute(sql, params)
     ]

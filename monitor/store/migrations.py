@@ -13,7 +13,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from monitor.decide.near_copies import COMMON_DF
-from monitor.store import outbox, search, stories
+from monitor.store import outbox, page_retries, search, stories
 from monitor.store.times import format_time, parse_time
 
 _SEARCH_SCHEMA = (
@@ -335,6 +335,21 @@ def _migration_7(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def _migration_8(db: sqlite_utils.Database) -> None:
+    """Provisional decisions: the page retry queue, an alert's basis and status, withdrawal deliveries."""
+    for statement in page_retries.SQLITE_SCHEMA:
+        db.execute(statement)
+    for table, column, declaration in page_retries.SQLITE_COLUMNS:
+        if column not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
+def _migration_9(db: sqlite_utils.Database) -> None:
+    """The stories tables again (each statement creates only what is missing): a database upgraded while
+    migration 7 was still an empty placeholder has user_version past it without them."""
+    _migration_7(db)
+
+
 # Append new migrations here; never edit one that has shipped.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_1,
@@ -344,6 +359,8 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_5,
     _migration_6,
     _migration_7,
+    _migration_8,
+    _migration_9,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -284,7 +284,7 @@ def _insert_alert(conn: sqlite3.Connection, alert: Alert) -> bool:
     )
     cur = conn.execute(
         "INSERT OR IGNORE INTO alerts (id, article_id, topic, score, threshold, reason, evidence, title, url,"
-        " source, published, snippet, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " source, published, snippet, created_at, basis, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             alert.alert_id,
             alert.article_id,
@@ -299,6 +299,8 @@ def _insert_alert(conn: sqlite3.Connection, alert: Alert) -> bool:
             ts(alert.published) if alert.published else None,
             alert.snippet,
             ts(alert.created_at),
+            alert.basis,
+            alert.status,
         ),
     )
     return cur.rowcount > 0
@@ -347,11 +349,18 @@ class DeliveryRow:
     created_at: datetime
     delivered_at: datetime | None
     last_error: str | None
+    event: str | None = None  # None: the kind's own event; "alert.withdrawn": the alert's withdrawal
 
+    @property
+    def is_withdrawal(self) -> bool:
+        return self.event == WITHDRAWN_EVENT
+
+
+WITHDRAWN_EVENT = "alert.withdrawn"
 
 _ROW_COLUMNS = (
     "id, kind, COALESCE(alert_id, warning_id), channel, state, attempts, next_attempt_at, batch_key, created_at,"
-    " delivered_at, last_error"
+    " delivered_at, last_error, event"
 )
 
 
@@ -368,6 +377,7 @@ def _row(r: Sequence[Any]) -> DeliveryRow:
         created_at=parse_ts(r[8]) or datetime.min.replace(tzinfo=UTC),
         delivered_at=parse_ts(r[9]),
         last_error=r[10],
+        event=r[11],
     )
 
 
@@ -397,7 +407,7 @@ def load_items(conn: sqlite3.Connection, alert_ids: Iterable[str]) -> dict[str, 
         marks = ",".join("?" * len(chunk))
         for r in conn.execute(
             "SELECT id, article_id, topic, score, threshold, reason, evidence, title, url, source, published,"
-            f" snippet, created_at FROM alerts WHERE id IN ({marks})",
+            f" snippet, created_at, basis, status, settled_at, settled_reason FROM alerts WHERE id IN ({marks})",
             chunk,
         ):
             evidence = tuple(Evidence(**e) for e in json.loads(r[6]))
@@ -415,6 +425,10 @@ def load_items(conn: sqlite3.Connection, alert_ids: Iterable[str]) -> dict[str, 
                 published=parse_ts(r[10]),
                 snippet=r[11],
                 created_at=parse_ts(r[12]) or datetime.now(UTC),
+                basis=r[13],
+                status=r[14],
+                settled_at=parse_ts(r[15]),
+                settled_reason=r[16],
             )
             also = tuple(
                 AlsoPublished(article_id=a[0], source=a[1], url=a[2])
@@ -458,7 +472,8 @@ def sent_times(conn: sqlite3.Connection, channel: str, since: datetime) -> list[
     limit, which feed warnings neither obey nor use up (see the dispatcher)."""
     rows = conn.execute(
         "SELECT MIN(a.finished_at) FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id"
-        " WHERE d.channel = ? AND d.kind = 'alert' AND a.result = 'delivered' AND a.finished_at > ?"
+        " WHERE d.channel = ? AND d.kind = 'alert' AND d.event IS NULL AND a.result = 'delivered'"
+        " AND a.finished_at > ?"
         " GROUP BY a.message_id",
         (channel, ts(since)),
     ).fetchall()

@@ -3,6 +3,9 @@ topic's alerts for its feed, `monitor status`'s delivery counts.
 
 Each read opens its own short-lived connection where noted, so the ops endpoint answers even while the
 pipeline holds the store's lock (readers never wait on writers in WAL mode).
+
+`database` is the SQLite file's Path, or the PostgreSQL URL (a str) when [storage] url is set: the same
+statements run on both (store/postgres/qmark.py), and a PostgreSQL failure is a ReadError too.
 """
 
 from __future__ import annotations
@@ -17,31 +20,61 @@ from monitor.store.connection import DatabaseError, disk_space_note, open_uri
 from monitor.store.times import format_time, parse_time
 
 ReadError = DatabaseError  # what a read below raises when the file is missing, locked or damaged
+Database = Path | str  # the SQLite file, or a PostgreSQL URL
 
 
-def probe_writable(database_path: Path, timeout: float = 2.0) -> str | None:
+def _open(database: Database, mode: str, timeout: float) -> sqlite3.Connection:
+    if isinstance(database, Path):
+        return open_uri(database, mode, timeout)
+    from monitor.store.postgres.qmark import connect  # psycopg only when PostgreSQL is configured
+
+    return connect(database, timeout, read_only=mode == "ro")
+
+
+def _postgres_size(database: str, timeout: float) -> int:
+    conn = _open(database, "ro", timeout)
+    try:
+        return int(conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def database_size(database: Database, timeout: float = 2.0) -> int:
+    """Bytes the database takes: the SQLite file and its write-ahead log, or PostgreSQL's database size."""
+    if isinstance(database, str):
+        return _postgres_size(database, timeout)
+    return sum(p.stat().st_size for p in (database, Path(f"{database}-wal")) if p.exists())
+
+
+def probe_writable(database: Database, timeout: float = 2.0) -> str | None:
     """None when the database takes a real write now and its disk has room; otherwise why not
-    (locked, read-only, disk full).
+    (locked, read-only, disk full; on PostgreSQL: unreachable or refusing writes).
 
     A real write (one heartbeat row, its own connection) rather than a read: a read-only mount or a lock
     held elsewhere still reads fine. Free space is checked as well, because a small write can still
     succeed on a full disk by reusing room inside the WAL file, while the next article's does not.
     """
+    path = database if isinstance(database, Path) else None
     try:
-        conn = open_uri(database_path, "rw", timeout)
+        conn = _open(database, "rw", timeout)
     except sqlite3.Error as exc:
-        return f"cannot open {database_path}: {exc}{disk_space_note(database_path)}"
+        return f"cannot open {database if path else 'the PostgreSQL database'}: {exc}{_space(path)}"
     try:
         with conn:
             conn.execute("INSERT INTO ops_heartbeat (id, at) VALUES (1, ?)"
                          " ON CONFLICT (id) DO UPDATE SET at = excluded.at",
                          (format_time(datetime.now(UTC)),))
     except sqlite3.Error as exc:
-        return f"database not writable: {exc}{disk_space_note(database_path)}"
+        return f"database not writable: {exc}{_space(path)}"
     finally:
         conn.close()
-    note = disk_space_note(database_path)
+    note = _space(path)
     return f"no room for new articles and alerts{note}" if note else None
+
+
+def _space(path: Path | None) -> str:
+    """The disk-space note for a SQLite file; PostgreSQL's disk is the server's to watch."""
+    return disk_space_note(path) if path is not None else ""
 
 
 @dataclass(frozen=True)
@@ -57,9 +90,9 @@ class DatabaseCounts:
     feeds_failing: int
 
 
-def database_counts(database_path: Path, timeout: float = 2.0) -> DatabaseCounts:
+def database_counts(database: Database, timeout: float = 2.0) -> DatabaseCounts:
     """What the database holds now, read on a read-only connection of its own."""
-    conn = open_uri(database_path, "ro", timeout)
+    conn = _open(database, "ro", timeout)
     try:
 
         def one(sql: str) -> int:
@@ -123,17 +156,17 @@ class FeedAlert:
     also_published: list[tuple[str, str]]  # (source, url) of near-copies seen later
 
 
-def topics_with_alerts(database_path: Path, timeout: float = 5.0) -> list[str]:
-    conn = open_uri(database_path, "ro", timeout)
+def topics_with_alerts(database: Database, timeout: float = 5.0) -> list[str]:
+    conn = _open(database, "ro", timeout)
     try:
         return [r[0] for r in conn.execute("SELECT DISTINCT topic FROM alerts ORDER BY topic")]
     finally:
         conn.close()
 
 
-def topic_alerts(database_path: Path, topic: str, limit: int = 50, timeout: float = 5.0) -> list[FeedAlert]:
+def topic_alerts(database: Database, topic: str, limit: int = 50, timeout: float = 5.0) -> list[FeedAlert]:
     """The topic's newest alerts, newest first, each with the near-copies noted on it."""
-    conn = open_uri(database_path, "ro", timeout)
+    conn = _open(database, "ro", timeout)
     try:
         rows = conn.execute(
             "SELECT id, topic, title, url, source, published, created_at, snippet, reason, score, threshold,"

@@ -25,6 +25,7 @@ from monitor.deliver.render.labels import (
     DEFAULT_TIMEZONE,
     FSI,
     PDI,
+    basis_note,
     check_language,
     count_alerts,
     isolate,
@@ -117,6 +118,10 @@ def alert_data(item: AlertItem) -> dict[str, Any]:
         },
         "also_published": [{"article_id": p.article_id, "source": p.source, "url": p.url} for p in item.also_published],
         "created_at": _iso(a.created_at),
+        # what it was decided on, and whether that was the feed's text while the page was still to come
+        # (then an alert.withdrawn follows if the page's text does not match): fixed when it was raised
+        "basis": a.basis,
+        "provisional": a.status != "final",
         "story_id": item.story_id,
         "story_size": item.story_size,
         # the evidence folded by sentence, in article order, as the e-mail shows it (all of them, no limit)
@@ -171,8 +176,18 @@ def console_line(item: AlertItem) -> str:
     also = f" (+{len(item.also_published)} also published)" if item.also_published else ""
     return (
         f"ALERT {a.alert_id} topic={a.topic} score={a.score:.3f}/{a.threshold:g} "
-        f"source={one_line(a.source)!r} title={one_line(a.title, 160)!r} url={a.url}{also}"
+        f"source={one_line(a.source)!r} title={one_line(a.title, 160)!r} url={a.url}{also}{_basis_tag(a)}"
     )
+
+
+def _basis_tag(a: Alert) -> str:
+    tag = f" basis={a.basis}" if a.basis != "full" else ""
+    return f"{tag} provisional" if a.status != "final" else tag
+
+
+def alert_basis(a: Alert, language: str) -> str | None:
+    """The "decided on" line of an alert read on less than its page (None for a full page)."""
+    return basis_note(a.basis, a.status != "final", language)
 
 
 # --- what an alert shows, shared by the e-mail, the digest and the alert feeds -------------------------
@@ -324,6 +339,8 @@ def alert_text(view: AlertView) -> str:
         line("published", time_text(a.published, view.timezone, lang)),
         line("why", view.reason),
     ]
+    if (basis := alert_basis(a, lang)) is not None:
+        lines.append(line("basis", basis))
     if view.lead:
         lines += ["", line("lead", isolate(passage_text(view.lead)))]
     if view.passages.shown:
@@ -383,6 +400,9 @@ def alert_html(view: AlertView, heading: str = "h2") -> str:
         f" · {html.escape(word('topic', lang))}: {_bdi(a.topic)}</p>",
         f"<p {muted}>{html.escape(word('why', lang))}: {isolates_to_html(view.reason)}</p>",
     ]
+    if (basis := alert_basis(a, lang)) is not None:
+        parts.append(f'<p class="basis" style="color:#8a5a00;margin:0 0 8px"><strong>'
+                     f"{html.escape(word('basis', lang))}</strong>: {html.escape(basis)}</p>")
     if view.lead:
         parts.append(f'<blockquote style="margin:0 0 8px;color:#333"><bdi>{passage_html(view.lead)}</bdi></blockquote>')
     if view.passages.shown:

@@ -17,6 +17,7 @@ from monitor.deliver.render import (
     SUBJECT_TITLE_MAX,
     AlertItem,
     AlertView,
+    alert_basis,
     alert_view,
     digest_subject,
     feed_warning_line,
@@ -104,6 +105,8 @@ def _alert_lines(view: AlertView, style: _Style) -> list[str]:
         f"{esc(time_text(a.published, view.timezone, lang))}",
         f"{label('why')}: {esc(view.reason)}",
     ]
+    if (basis := alert_basis(a, lang)) is not None:
+        lines.append(f"{label('basis')}: {esc(basis)}")
     if view.lead:
         lines += ["", f"{label('lead')}: {_passage(view.lead, style)}"]
     if view.passages.shown:

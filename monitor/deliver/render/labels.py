@@ -39,6 +39,22 @@ _WORDS: dict[str, dict[str, str]] = {
     "unknown_time": {"ar": "غير معروف", "en": "unknown"},
     "period": {"ar": "الفترة", "en": "Period"},
     "per_topic": {"ar": "التنبيهات حسب الموضوع", "en": "Alerts per topic"},
+    "basis": {"ar": "أساس القرار", "en": "Decided on"},
+    "basis_headline": {"ar": "العنوان وحده", "en": "the headline only"},
+    "basis_summary": {"ar": "العنوان والملخص وحدهما", "en": "the headline and summary only"},
+    "basis_feed": {"ar": "نص الخلاصة وحده", "en": "the feed's text only"},
+    "provisional": {
+        "ar": "تنبيه مؤقت: لم يُقرأ نص المقال كاملًا بعد، وسيُؤكَّد أو يُسحب حين يصل",
+        "en": "provisional: the full article has not been read yet; it is confirmed or withdrawn when it arrives",
+    },
+    "withdrawn": {"ar": "سحب تنبيه", "en": "Alert withdrawn"},
+    "withdrawn_note": {
+        "ar": "قُرئ نص المقال كاملًا فلم يعد يطابق الموضوع؛ هذه الرسالة تسحب التنبيه السابق",
+        "en": "the full article was read and no longer matches the topic; this withdraws the earlier alert",
+    },
+    "withdrawn_why": {"ar": "قرار النص الكامل", "en": "Full text decision"},
+    "withdrawn_at": {"ar": "وقت السحب", "en": "Withdrawn at"},
+    "alerted_at": {"ar": "وقت التنبيه", "en": "Alerted at"},
 }
 
 # IANA zones an analyst here is likely to pick, named the way an Arabic reader says them
@@ -190,3 +206,16 @@ def time_text(value: datetime | None, timezone: str, language: str) -> str:
     if language == "ar":
         return f"{isolate(t.local)} بتوقيت {isolate(t.zone)} ({isolate(t.utc)})"
     return f"{isolate(t.local)} {isolate(t.zone)} ({isolate(t.utc)})"
+
+
+def basis_note(basis: str, provisional: bool, language: str) -> str | None:
+    """What an alert was decided on when it was less than a full page, or None for a full page."""
+    if basis == "headline":
+        shown = word("basis_headline", language)
+    elif basis == "summary":
+        shown = word("basis_summary", language)
+    elif provisional:
+        shown = word("basis_feed", language)
+    else:
+        return None
+    return f"{shown} ({word('provisional', language)})" if provisional else shown

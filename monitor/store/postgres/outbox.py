@@ -13,8 +13,8 @@ next worker to claim the channel marks the dead worker's "sending" rows interrup
 with the same message id. A connection that breaks loses its locks with it: the outbox reconnects on the
 next call and claims again, and a reservation for a channel it no longer holds fails (nothing is sent).
 
-Statements shared with the SQLite outbox (store/outbox.py) run through `_Qmark`, which gives them the
-sqlite3 calls they use; the three that differ in SQL (reserve, disable, interrupted marks) are here.
+Statements shared with the SQLite outbox (store/outbox.py) run through store/postgres/qmark.py; the three
+that differ in SQL (reserve, disable, interrupted marks) are here.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import psycopg
 
@@ -35,36 +35,13 @@ from monitor.store import outbox
 from monitor.store.outbox import AttemptRecord, DeliveryRow
 from monitor.store.outbox_store import Reservation
 from monitor.store.postgres.locks import lock_key
+from monitor.store.postgres.qmark import PostgresError, as_sqlite
 from monitor.store.times import format_time
 
 log = logging.getLogger("monitor.deliver")
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 CONNECT_TIMEOUT_SECONDS = 10
-
-
-class OutboxUnavailable(sqlite3.OperationalError):
-    """PostgreSQL refused an outbox operation (connection lost, channel claimed elsewhere): the error the
-    Outbox protocol raises (DatabaseError) whatever the backend, so the dispatcher pauses as on SQLite."""
-
-
-def _qmark(statement: str) -> str:
-    return statement.replace("%", "%%").replace("?", "%s")
-
-
-class _Qmark:
-    """The sqlite3.Connection calls store/outbox.py makes, on a psycopg connection."""
-
-    def __init__(self, conn: Conn) -> None:
-        self.conn = conn
-
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
-        return self.conn.execute(_qmark(statement), list(params))
-
-    def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> psycopg.Cursor[tuple[Any, ...]]:
-        cur = self.conn.cursor()
-        cur.executemany(_qmark(statement), [list(r) for r in rows])
-        return cur
 
 
 def _channel_lock(channel: str) -> int:
@@ -105,13 +82,15 @@ class PostgresOutbox:
                 conn = self._connection()
                 with conn.transaction():
                     yield conn
-            except psycopg.Error as exc:
+            except (psycopg.Error, PostgresError) as exc:
                 if self._conn is not None and (self._conn.closed or self._conn.broken):
                     self._drop()
-                raise OutboxUnavailable(f"{type(exc).__name__}: {exc}".strip()) from exc
+                if isinstance(exc, PostgresError):
+                    raise
+                raise PostgresError(f"{type(exc).__name__}: {exc}".strip()) from exc
 
     def _sqlite_style(self, conn: Conn) -> sqlite3.Connection:
-        return cast(sqlite3.Connection, _Qmark(conn))
+        return as_sqlite(conn)
 
     def _claim(self, conn: Conn, channel: str) -> bool:
         """Hold the channel's lock (True), or False when another worker holds it. On a new claim, the
@@ -198,14 +177,14 @@ class PostgresOutbox:
         with self._tx() as conn:
             for channel in sorted({r.channel for r in rows}):
                 if not self._claim(conn, channel):
-                    raise OutboxUnavailable(f"channel {channel} is being delivered by another worker")
+                    raise PostgresError(f"channel {channel} is being delivered by another worker")
             current = dict(conn.execute(
                 "SELECT id, attempts FROM deliveries WHERE id = ANY(%s) AND state = 'pending' FOR UPDATE",
                 [[r.id for r in rows]],
             ).fetchall())
             changed = [r.id for r in rows if current.get(r.id) != r.attempts]
             if changed:
-                raise OutboxUnavailable(f"deliveries changed by another worker meanwhile: {changed}")
+                raise PostgresError(f"deliveries changed by another worker meanwhile: {changed}")
             stamp = format_time(started)
             attempt_ids = []
             for r in rows:

@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 
+from monitor.store import page_retries
 from monitor.store.postgres.locks import MIGRATION_LOCK
 
 _FEEDS_ARTICLES = (
@@ -221,7 +222,12 @@ _STORIES = (
 )
 
 # Append new migrations here; never edit one that has shipped.
-MIGRATIONS: tuple[tuple[str, ...], ...] = ((*_FEEDS_ARTICLES, *_OUTBOX, *_CORPUS_INDEX), _HOSTS, _STORIES)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (*_FEEDS_ARTICLES, *_OUTBOX, *_CORPUS_INDEX),
+    _HOSTS,
+    page_retries.POSTGRES_SCHEMA,  # provisional decisions: SQLite's migration 8
+    _STORIES,  # stories: SQLite's migration 7
+)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -35,16 +35,17 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from monitor.models import Alert, Decision
+from monitor.models import Alert, Decision, ExtractedText, TopicResult
 from monitor.schedule.feed_health import FeedHealth, FeedWarning
 from monitor.settings.sections import StorySettings
-from monitor.store import outbox, search, stories
+from monitor.store import outbox, page_retries, search, stories
 from monitor.store.articles import NewArticle
 from monitor.store.connection import StoreError
 from monitor.store.database import Store
 from monitor.store.feeds import FeedRow, _new_feed
 from monitor.store.maintenance import _PRUNABLE
 from monitor.store.outbox import DeliveryRow
+from monitor.store.page_retries import PageRetry, Settled
 from monitor.store.postgres import search as pg_search
 from monitor.store.postgres.corpus_index import PostgresCorpusIndex
 from monitor.store.postgres.hosts import PostgresPoliteness
@@ -190,21 +191,25 @@ class PostgresStore(Store):
             row.pop("leased_by", None)
         return list(rows)
 
-    def due_feeds(self, now: datetime) -> list[FeedRow]:
-        """Claim the due feeds no other worker holds, for this worker, until the lease runs out."""
-        return self._claim(now, due_only=True)
+    def due_feeds(self, now: datetime, limit: int | None = None) -> list[FeedRow]:
+        """Claim the due feeds no other worker holds (the `limit` that fell due first), for this worker,
+        until the lease runs out. A limit leaves the rest to the other workers instead of one worker
+        claiming every due feed and polling them one after the other."""
+        return self._claim(now, due_only=True, limit=limit)
 
     def claim_enabled_feeds(self, now: datetime) -> list[FeedRow]:
         """Claim every enabled feed no other worker holds, due or not (`monitor once`)."""
         return self._claim(now, due_only=False)
 
-    def _claim(self, now: datetime, due_only: bool) -> list[FeedRow]:
+    def _claim(self, now: datetime, due_only: bool, limit: int | None = None) -> list[FeedRow]:
         stamp = format_time(now)
         due = " AND (next_poll_at IS NULL OR next_poll_at <= %(now)s)" if due_only else ""
+        first = f" ORDER BY next_poll_at NULLS FIRST, url LIMIT {int(limit)}" if limit else ""
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(
                 f"WITH picked AS (SELECT url FROM feeds WHERE enabled = 1{due}"
-                " AND (lease_until IS NULL OR lease_until <= %(now)s OR leased_by = %(worker)s) FOR UPDATE SKIP LOCKED)"
+                " AND (lease_until IS NULL OR lease_until <= %(now)s OR leased_by = %(worker)s)"
+                f"{first} FOR UPDATE SKIP LOCKED)"
                 " UPDATE feeds f SET lease_until = %(until)s, leased_by = %(worker)s FROM picked"
                 " WHERE f.url = picked.url RETURNING f.*",
                 {"now": stamp, "until": format_time(now + self.lease), "worker": self.worker},
@@ -382,15 +387,65 @@ class PostgresStore(Store):
         )
         stored = conn.execute(
             "INSERT INTO alerts (id, article_id, topic, score, threshold, reason, evidence, title, url, source,"
-            " published, snippet, created_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+            " published, snippet, created_at, basis, status) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
             " ON CONFLICT (id) DO NOTHING",
             [alert.alert_id, alert.article_id, alert.topic, alert.score, alert.threshold, alert.reason, evidence,
              alert.title, alert.url, alert.source, format_time(alert.published), alert.snippet,
-             format_time(alert.created_at)],
+             format_time(alert.created_at), alert.basis, alert.status],
         ).rowcount
         if stored:
             self._queue(conn, "alert", "alert_id", alert.alert_id, alert.created_at, channel_names)
         return bool(stored)
+
+    # -- pages to fetch again (provisional decisions): the SQL of store/page_retries.py -----------
+
+    @staticmethod
+    def _run(conn: Conn) -> page_retries.Run:
+        return lambda statement, params: conn.execute(_sql(statement), list(params))
+
+    def queue_page_retry(self, article_id: str, url: str, error: str | None, now: datetime, next_at: datetime) -> None:
+        with self._connection() as conn:
+            page_retries.queue(self._run(conn), article_id, url, error, now, next_at)
+
+    def due_page_retries(self, now: datetime, limit: int = 100) -> list[PageRetry]:
+        with self._connection() as conn:
+            return page_retries.due(self._run(conn), now, limit)
+
+    def page_retry_count(self) -> int:
+        with self._connection() as conn:
+            return page_retries.count(self._run(conn))
+
+    def postpone_page_retry(self, article_id: str, next_at: datetime, error: str | None, tried: bool = True) -> None:
+        with self._connection() as conn:
+            page_retries.postpone(self._run(conn), article_id, next_at, error, tried)
+
+    def drop_page_retry(self, article_id: str) -> None:
+        with self._connection() as conn:
+            page_retries.drop(self._run(conn), article_id)
+
+    def article_alerts(self, article_id: str) -> dict[str, str]:
+        with self._connection() as conn:
+            return page_retries.alerted(self._run(conn), article_id)
+
+    def settle_page_retry(
+        self,
+        article_id: str,
+        extracted: ExtractedText,
+        decision: Decision,
+        confirmed: Sequence[TopicResult],
+        withdrawn: Sequence[TopicResult],
+        new_alerts: Sequence[Alert],
+        channels_for: Callable[[str], Sequence[str]],
+        now: datetime,
+        joins_corpus: bool = False,
+    ) -> Settled:
+        with self._connection() as conn:
+            return page_retries.settle(
+                self._run(conn), article_id, extracted, decision, confirmed, withdrawn, new_alerts, now,
+                joins_corpus=joins_corpus,
+                enqueue_alert=lambda alert: self._enqueue_alert(conn, alert, channels_for(alert.topic)),
+                index_search=lambda i, title, text: pg_search.index_article(conn, i, title, text),
+            )
 
     def record_corpus_article(self, article: NewArticle) -> bool:
         with self._connection() as conn:

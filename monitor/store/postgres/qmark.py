@@ -1,0 +1,78 @@
+"""A psycopg connection behind the sqlite3.Connection calls the SQLite modules make, so that their statements
+(store/outbox.py, store/reads.py) run on PostgreSQL unchanged: "?" placeholders become "%s", and a psycopg
+error becomes a PostgresError, which is a sqlite3.Error, the DatabaseError every caller already handles
+(a dispatcher pauses, the ops endpoint reports the database unreadable) whatever the backend.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import Any, cast
+
+import psycopg
+
+Conn = psycopg.Connection[tuple[Any, ...]]
+Cursor = psycopg.Cursor[tuple[Any, ...]]
+
+
+class PostgresError(sqlite3.OperationalError):
+    """PostgreSQL refused an operation (connection lost, a claim held elsewhere)."""
+
+
+def placeholders(statement: str) -> str:
+    return statement.replace("%", "%%").replace("?", "%s")
+
+
+class QmarkConnection:
+    """execute / executemany / close / `with` (one transaction) as on sqlite3.Connection."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Cursor:
+        try:
+            return self.conn.execute(placeholders(statement), list(params))
+        except psycopg.Error as exc:
+            raise PostgresError(f"{type(exc).__name__}: {exc}".strip()) from exc
+
+    def executemany(self, statement: str, rows: Iterable[Sequence[Any]]) -> Cursor:
+        try:
+            cur = self.conn.cursor()
+            cur.executemany(placeholders(statement), [list(r) for r in rows])
+            return cur
+        except psycopg.Error as exc:
+            raise PostgresError(f"{type(exc).__name__}: {exc}".strip()) from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> QmarkConnection:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if exc_type is None:
+                self.conn.commit()
+            else:
+                self.conn.rollback()
+        except psycopg.Error as error:
+            raise PostgresError(f"{type(error).__name__}: {error}".strip()) from error
+
+
+def as_sqlite(conn: Conn) -> sqlite3.Connection:
+    """`conn` typed as what the SQLite modules' functions take."""
+    return cast(sqlite3.Connection, QmarkConnection(conn))
+
+
+def connect(url: str, timeout: float, *, read_only: bool = False) -> sqlite3.Connection:
+    """A connection of its own (not autocommit: `with` or close() ends its transaction), as the SQLite
+    readers open one per request."""
+    options = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+    try:
+        conn = psycopg.connect(url, connect_timeout=max(1, int(timeout)), **options)  # type: ignore[arg-type]
+    except psycopg.Error as exc:
+        raise PostgresError(f"{type(exc).__name__}: {exc}".strip()) from exc
+    return as_sqlite(conn)
