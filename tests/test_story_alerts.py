@@ -114,3 +114,21 @@ def test_one_alert_per_story_then_updates_and_a_kill_loses_nothing(tmp_path: Pat
     lines = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
     assert sorted(line["data"]["article"]["id"] for line in lines) == sorted(STORY)
     assert {line["type"] for line in lines} == {"alert.created"}
+
+
+def test_a_story_update_email_says_what_it_is() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.deliver.channels import EmailSender, Message
+    from monitor.models import AlertItem
+    from monitor.settings.alerts import parse_alerts
+    from tests.helpers_delivery import make_alert
+
+    channel = parse_alerts({"channels": [{"type": "email", "name": "mail", "host": "127.0.0.1", "port": 25,
+                                          "security": "none", "from": "m@example.com",
+                                          "to": ["a@example.com"]}]}).channels[0]
+    items = (AlertItem(make_alert(1), (), "s1", 3), AlertItem(make_alert(2), (), "s1", 3))
+    message = Message("story_x", items, digest=True, period=(items[0].alert.created_at, items[1].alert.created_at),
+                      story_update=True)
+    built = EmailSender(channel).build(message, datetime.now(UTC))  # type: ignore[arg-type]
+    assert "مستجدات قصة" in built["Subject"] and items[0].alert.title in built["Subject"]

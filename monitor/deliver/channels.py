@@ -7,6 +7,7 @@ decided in policy.py.
 
 from __future__ import annotations
 
+import dataclasses
 import email.policy
 import hashlib
 import json
@@ -38,6 +39,7 @@ from monitor.deliver.render import (
     feed_warning_payload,
     one_line,
     story_update_payload,
+    story_update_subject,
 )
 from monitor.deliver.render.chat import ChatContent, chat_alert, chat_digest, chat_feed_warning
 from monitor.deliver.render.withdrawal import (
@@ -283,6 +285,9 @@ class EmailSender:
             content = digest_email_content(
                 message.items, ch.subject_prefix, start, end, language=ch.language, timezone=ch.timezone
             )
+            if message.story_update:  # the digest's list of the new reports, under a subject that says so
+                content = dataclasses.replace(
+                    content, subject=story_update_subject(message.items, ch.subject_prefix, ch.language))
         else:
             content = email_content(message.items[0], ch.subject_prefix, language=ch.language, timezone=ch.timezone)
         msg = EmailMessage(policy=EMAIL_POLICY)

@@ -467,6 +467,13 @@ def digest_subject(items: Sequence[AlertItem], prefix: str, language: str = DEFA
     return one_line(f"{head}{word('digest', language)}: {count_alerts(len(items), language)} ({topics})", 200)
 
 
+def story_update_subject(items: Sequence[AlertItem], prefix: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The subject of a story.updated message: what it is, how many new reports, the first one's headline."""
+    head = f"{prefix} " if prefix else ""
+    count = count_alerts(len(items), language)
+    return one_line(f"{head}{word('story_update', language)}: {count} — {items[0].alert.title}", 200)
+
+
 def digest_email_content(
     items: Sequence[AlertItem],
     prefix: str,
