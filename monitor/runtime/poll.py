@@ -484,6 +484,7 @@ class Pipeline:
                     seen_at=now,
                     in_corpus=joins_corpus,
                     search_terms=(analysis.title_terms, analysis.body_terms),
+                    story_terms=analysis.story_terms,
                 )
                 queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for,
                                                    self.config.alerts.alerts_per_story)

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
+from monitor.decide.stories import Terms
 from monitor.models import Alert, Decision, ExtractedText
 from monitor.settings.sections import StorySettings
 from monitor.store import outbox, search, stories
@@ -32,6 +33,7 @@ class NewArticle:
     in_corpus: bool = False
     # The search index's (title, body) terms of extracted.title/text, when computed already (decide/analysis.py)
     search_terms: tuple[str, str] | None = None
+    story_terms: Terms | None = None  # from the text work (decide/analysis.py); else computed when stored
 
 
 def insert_article(db: sqlite_utils.Database, article: NewArticle) -> None:
@@ -80,7 +82,7 @@ def join_story(db: sqlite_utils.Database, article: NewArticle, settings: StorySe
     return stories.join(
         db.conn, article_id=article.article_id, source=article.source, title=article.extracted.title,
         text=article.extracted.text, at=stories.article_time(article.published, article.seen_at),
-        near_copy_of=near_copy_of, topics=topics, settings=settings,
+        near_copy_of=near_copy_of, topics=topics, settings=settings, terms=article.story_terms,
     )
 
 

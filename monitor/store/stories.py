@@ -164,9 +164,9 @@ def story_of(execute: Execute, article_id: str) -> str | None:
 
 
 def place(execute: Execute, title: str, text: str, at: datetime, near_copy_of: str | None,
-          settings: StorySettings) -> Placement:
-    """The story an article would join (nothing is written)."""
-    terms = terms_of_text(title, text)
+          settings: StorySettings, terms: Terms | None = None) -> Placement:
+    """The story an article would join (nothing is written). terms: the article's, when already computed."""
+    terms = terms if terms is not None else terms_of_text(title, text)
     df, n_docs = _frequencies(execute, terms.counts)
     features = story_features(terms, df, n_docs)
     near_story = story_of(execute, near_copy_of) if near_copy_of else None
@@ -196,9 +196,10 @@ def _topics(*lists: str | Iterable[str]) -> str:
 
 
 def join(execute: Execute, *, article_id: str, source: str, title: str, text: str, at: datetime,
-         near_copy_of: str | None, topics: Sequence[str], settings: StorySettings) -> Placement:
+         near_copy_of: str | None, topics: Sequence[str], settings: StorySettings,
+         terms: Terms | None = None) -> Placement:
     """Place the article in a story and record it (in the caller's transaction). Returns the placement."""
-    placed = place(execute, title, text, at, near_copy_of, settings)
+    placed = place(execute, title, text, at, near_copy_of, settings, terms)
     choice, weights = placed.choice, placed.features.weights
     stamp = format_time(at)
     if choice.story_id is None:

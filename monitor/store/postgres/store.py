@@ -316,7 +316,7 @@ class PostgresStore(Store):
             self._execute(conn), article_id=article.article_id, source=article.source,
             title=article.extracted.title, text=article.extracted.text,
             at=stories.article_time(article.published, article.seen_at), near_copy_of=near_copy_of,
-            topics=topics, settings=self.story_settings,
+            topics=topics, settings=self.story_settings, terms=article.story_terms,
         )
 
     def place_in_story(self, title: str, text: str, at: datetime, near_copy_of: str | None = None
