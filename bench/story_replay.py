@@ -2,6 +2,7 @@
 how many stories were missed (their first relevant article did not alert).
 
     python bench/story_replay.py --ant ANT.jsonl [--first 2018-05-07 --last 2018-05-20] [--config config/monitor.toml]
+    python bench/story_replay.py --quick      # the labelled story set's 223 articles only (CI smoke)
 
 Topics: the config's and bench/data/replay_topics.toml's (the election the fortnight is about).
 Articles: every article of the ANT corpus (the five outlets' RSS feeds, as one JSONL: id, source, title, text,
@@ -36,7 +37,9 @@ from monitor.store.database import Store
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--ant", type=Path, required=True)
+    parser.add_argument("--ant", type=Path, default=ROOT / "tests" / "fixtures" / "stories" / "ant_2018-05-07_20.jsonl",
+                        help="the ANT corpus as JSONL (default: the labelled story set, its NATO/Iraq articles only)")
+    parser.add_argument("--quick", action="store_true", help="the default set (CI smoke)")
     parser.add_argument("--first", default="2018-05-07")
     parser.add_argument("--last", default="2018-05-20")
     parser.add_argument("--config", type=Path, default=ROOT / "config" / "monitor.toml")
