@@ -73,6 +73,7 @@ class App:
         self.config = config
         self.clock = clock
         self.store = open_store(config.database_path, config.database_url, lease_seconds=config.lease_seconds)
+        self.store.story_settings = config.stories
         self.extractor = (
             Extractor(config.pipeline.extract_timeout_seconds, topics=config.topics)
             if config.pipeline.fetch_pages
