@@ -15,8 +15,11 @@ from monitor.decide.topics import Topic
 from monitor.desk.auth import hash_password, token_digest
 from monitor.models import ExtractedText
 from monitor.settings.config import load_config
-from monitor.store import outbox, search
+from monitor.store import outbox
+from monitor.store.articles import NewArticle
 from monitor.store.database import Store
+from monitor.store.opening import open_postgres_outbox, open_store
+from monitor.store.outbox_store import Outbox, open_outbox_store
 
 ROOT = Path(__file__).parent.parent
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -80,26 +83,22 @@ def _article(store: Store, index: MemoryCorpusIndex, all_topics: tuple[Topic, ..
              seen: datetime, source: str = "الجزيرة", link: str | None = None) -> tuple[str, list[str]]:
     article_id = article_id_for(url)
     decision = decide(article_id, title, text, index, all_topics)
-    with store.transaction() as db:
-        store.insert_article(
-            db, article_id=article_id, canonical_url=url, url=link or url, feed_url=FEED, guid=url, source=source,
-            extracted=ExtractedText(title=title, text=text, language="ar", method="page"), summary="",
-            published=seen - timedelta(minutes=3), seen_at=seen,
-        )
-        store.insert_decision(db, decision, seen)
-        search.index_article(db, article_id, title, text)
-        alert_ids = []
-        for alert in build_alerts(decision, title=title, url=link or url, source=source,
-                                  published=seen - timedelta(minutes=3), text=text, now=seen):
-            outbox.enqueue(db, alert, ["newsroom"])
-            alert_ids.append(alert.alert_id)
+    alerts = build_alerts(decision, title=title, url=link or url, source=source,
+                          published=seen - timedelta(minutes=3), text=text, now=seen)
+    store.record_article(
+        NewArticle(article_id=article_id, canonical_url=url, url=link or url, feed_url=FEED, guid=url, source=source,
+                   extracted=ExtractedText(title=title, text=text, language="ar", method="page"), summary="",
+                   published=seen - timedelta(minutes=3), seen_at=seen),
+        decision, alerts, channels_for=lambda topic: ["newsroom"],
+    )
     index.add(article_id, text)
-    return article_id, alert_ids
+    return article_id, [a.alert_id for a in alerts]
 
 
-def build(path: Path) -> Ids:
+def build(path: Path, url: str | None = None) -> Ids:
+    """Fill the SQLite file at `path`, or the PostgreSQL database at `url` when given, through the store."""
     all_topics = topics()
-    store = Store(path)
+    store = open_store(path, url)
     try:
         store.add_feed(FEED, "الجزيرة", NOW - timedelta(days=3))
         store.update_feed(FEED, {"last_success_at": (NOW - timedelta(hours=1)).isoformat(), "last_status": "ok",
@@ -111,13 +110,16 @@ def build(path: Path) -> Ids:
                                            seen=NOW - timedelta(hours=1), link="javascript:alert(document.cookie)")
         other, _ = _article(store, index, all_topics, "https://news.example/oil", *OTHER, seen=NOW)
         assert nato_alerts and hostile_alerts, "the fixture articles must raise alerts"
-        # the NATO alert's delivery failed for good: the one to retry
-        failed = outbox.delivery_id(nato_alerts[0], "newsroom")
-        with store.transaction() as db:
-            rows = [r for r in outbox.pending_rows(db.conn) if r.id == failed]
-            attempt = outbox.AttemptRecord("msg-1", NOW, NOW, "failed", 500, "HTTP 500 from the newsroom hook")
-            reserved = outbox.reserve_attempts(db.conn, rows, attempt.message_id, NOW)
-            outbox.finish_attempts(db.conn, rows, reserved, attempt, new_status=outbox.FAILED)
-        return Ids(nato, hostile, other, failed, nato_alerts[0])
     finally:
         store.close()
+    # the NATO alert's delivery failed for good: the one to retry
+    failed = outbox.delivery_id(nato_alerts[0], "newsroom")
+    deliveries: Outbox = open_postgres_outbox(url) if url else open_outbox_store(path)
+    try:
+        rows = [r for r in deliveries.pending() if r.id == failed]
+        attempt = outbox.AttemptRecord("msg-1", NOW, NOW, "failed", 500, "HTTP 500 from the newsroom hook")
+        reserved = deliveries.reserve_attempt(rows, attempt.message_id, NOW)
+        deliveries.finish_attempt(reserved, attempt, new_status=outbox.FAILED, next_attempt_at=None)
+    finally:
+        deliveries.close()
+    return Ids(nato, hostile, other, failed, nato_alerts[0])

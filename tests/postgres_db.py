@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -19,8 +20,9 @@ def _with_database(url: str, name: str) -> str:
     return psycopg.conninfo.make_conninfo("", **info)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new database on the server, dropped afterwards; skips the test when no server answers."""
     try:
         admin = psycopg.connect(SERVER_URL, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
@@ -32,6 +34,12 @@ def pg_url() -> Iterator[str]:
             yield _with_database(SERVER_URL, name)
         finally:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,11 +1,11 @@
 """The desk over HTTP on a real database: access rules on every route, hostile input escaped, the pages'
-contents, feedback into `monitor eval`, retry, the JSON API against its OpenAPI document, the real server."""
+contents, feedback into `monitor eval`, retry, the JSON API against its OpenAPI document, the real server.
+Tests taking `database` or `fresh` run on both backends: the SQLite file, then PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import threading
 import warnings
 from collections.abc import Iterator
@@ -32,15 +32,38 @@ from monitor.errors import ConfigError
 from monitor.fetch.client import HttpSettings
 from monitor.settings.desk import parse_desk_settings
 from monitor.store import desk as store
+from tests.postgres_db import fresh_database
+
+Database = store.Database  # the SQLite file, or a PostgreSQL URL
 
 
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, desk_data.Ids]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[tuple[Database, desk_data.Ids]]:
+    """One database per backend for the tests that only read it."""
     path = tmp_path_factory.mktemp("desk") / "monitor.db"
-    return path, desk_data.build(path)
+    if request.param == "sqlite":
+        yield path, desk_data.build(path)
+        return
+    with fresh_database() as url:
+        yield url, desk_data.build(path, url)
 
 
-def make_client(path: Path, **desk: Any) -> TestClient:
+def query_one(database: Database, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    """One row, read on the desk store's own connection (either backend)."""
+    conn = store.connect(database)
+    try:
+        return tuple(conn.execute(sql, params).fetchone())
+    finally:
+        conn.close()
+
+
+def storage_table(database: Database, path: Path) -> dict[str, str]:
+    """The [storage] table that points at `database`: the file, or the URL with the file path unused."""
+    return {"database": str(path), **({"url": database} if isinstance(database, str) else {})}
+
+
+def make_client(path: Database, **desk: Any) -> TestClient:
     settings = parse_desk_settings(desk_data.desk_table(**desk))
     ctx = DeskContext(settings, path, desk_data.topics(), HttpSettings(allow_private_addresses=True),
                       clock=lambda: desk_data.NOW)
@@ -60,17 +83,17 @@ def login(client: TestClient, user: str = "huda", password: str = desk_data.PASS
 
 
 @pytest.fixture()
-def editor(database: tuple[Path, desk_data.Ids]) -> Iterator[TestClient]:
+def editor(database: tuple[Database, desk_data.Ids]) -> Iterator[TestClient]:
     client = make_client(database[0])
     assert login(client).status_code == 303
     yield client
 
 
 @pytest.fixture()
-def fresh(tmp_path: Path) -> tuple[Path, desk_data.Ids]:
-    """A database of one's own, for tests that change it."""
+def fresh(tmp_path: Path, backend_url: str | None) -> tuple[Database, desk_data.Ids]:
+    """A database of one's own, for tests that change it, on each backend."""
     path = tmp_path / "monitor.db"
-    return path, desk_data.build(path)
+    return backend_url or path, desk_data.build(path, backend_url)
 
 
 # --- settings --------------------------------------------------------------------------------------------
@@ -136,7 +159,7 @@ def test_every_route_but_the_public_ones_is_guarded() -> None:
     assert unguarded == []
 
 
-def test_without_login_only_healthz_answers(database: tuple[Path, desk_data.Ids]) -> None:
+def test_without_login_only_healthz_answers(database: tuple[Database, desk_data.Ids]) -> None:
     path, ids = database
     client = make_client(path)
     assert client.get("/healthz").text == "ok"
@@ -160,7 +183,7 @@ def test_without_login_only_healthz_answers(database: tuple[Path, desk_data.Ids]
                      follow_redirects=False).status_code == 303
 
 
-def test_login_rules(database: tuple[Path, desk_data.Ids]) -> None:
+def test_login_rules(database: tuple[Database, desk_data.Ids]) -> None:
     client = make_client(database[0])
     assert login(client, password="wrong password").status_code == 401
     assert login(client, user="nobody").status_code == 401
@@ -179,7 +202,7 @@ def test_login_rules(database: tuple[Path, desk_data.Ids]) -> None:
     assert off.headers["location"] == "/"
 
 
-def test_forms_need_the_sessions_csrf_token(fresh: tuple[Path, desk_data.Ids]) -> None:
+def test_forms_need_the_sessions_csrf_token(fresh: tuple[Database, desk_data.Ids]) -> None:
     path, ids = fresh
     client = make_client(path)
     login(client)
@@ -193,7 +216,7 @@ def test_forms_need_the_sessions_csrf_token(fresh: tuple[Path, desk_data.Ids]) -
     conn.close()
 
 
-def test_viewers_read_but_do_not_change(fresh: tuple[Path, desk_data.Ids]) -> None:
+def test_viewers_read_but_do_not_change(fresh: tuple[Database, desk_data.Ids]) -> None:
     path, ids = fresh
     client = make_client(path)
     login(client, user="sami")
@@ -209,7 +232,7 @@ def test_viewers_read_but_do_not_change(fresh: tuple[Path, desk_data.Ids]) -> No
                        ).status_code == 403
 
 
-def test_an_open_local_desk_refuses_other_host_names(database: tuple[Path, desk_data.Ids]) -> None:
+def test_an_open_local_desk_refuses_other_host_names(database: tuple[Database, desk_data.Ids]) -> None:
     ctx = DeskContext(parse_desk_settings({}), database[0], desk_data.topics(), clock=lambda: desk_data.NOW)
     local = TestClient(create_app(ctx), base_url="http://127.0.0.1:8470")
     assert local.get("/").status_code == 200
@@ -221,7 +244,8 @@ def test_an_open_local_desk_refuses_other_host_names(database: tuple[Path, desk_
 # --- pages -----------------------------------------------------------------------------------------------
 
 
-def test_pages_are_rtl_arabic_with_a_strict_policy(editor: TestClient, database: tuple[Path, desk_data.Ids]) -> None:
+def test_pages_are_rtl_arabic_with_a_strict_policy(editor: TestClient,
+                                                   database: tuple[Database, desk_data.Ids]) -> None:
     ids = database[1]
     for url in ("/", f"/articles/{ids.nato}", "/search?q=الناتو", "/feeds", "/topics", "/topics/nato_iraq",
                 "/deliveries"):
@@ -236,7 +260,7 @@ def test_pages_are_rtl_arabic_with_a_strict_policy(editor: TestClient, database:
     assert '<html lang="en" dir="ltr">' in editor.get("/feeds").text
 
 
-def test_hostile_titles_and_links_are_inert(editor: TestClient, database: tuple[Path, desk_data.Ids]) -> None:
+def test_hostile_titles_and_links_are_inert(editor: TestClient, database: tuple[Database, desk_data.Ids]) -> None:
     ids = database[1]
     for url in ("/", f"/articles/{ids.hostile}", "/search?q=الناتو", "/deliveries"):
         text = editor.get(url).text
@@ -249,7 +273,7 @@ def test_hostile_titles_and_links_are_inert(editor: TestClient, database: tuple[
     assert 'href="javascript:' not in article
 
 
-def test_inbox_shows_evidence_and_filters(editor: TestClient, database: tuple[Path, desk_data.Ids]) -> None:
+def test_inbox_shows_evidence_and_filters(editor: TestClient, database: tuple[Database, desk_data.Ids]) -> None:
     inbox = editor.get("/").text
     assert "حلف شمال الأطلسي يوسع مهمته في العراق" in inbox
     assert "<mark>حلف شمال الأطلسي</mark>" in inbox and "<mark>العراق</mark>" in inbox
@@ -270,21 +294,20 @@ def test_dates_and_pages_at_the_ends_of_the_calendar(editor: TestClient) -> None
     assert "لا توجد تنبيهات" in editor.get("/?page=" + "9" * 30).text
 
 
-def test_reading_an_article_marks_it_read(fresh: tuple[Path, desk_data.Ids]) -> None:
+def test_reading_an_article_marks_it_read(fresh: tuple[Database, desk_data.Ids]) -> None:
     path, ids = fresh
     client = make_client(path)
     login(client)
     assert "حلف شمال الأطلسي يوسع" in client.get("/?read=unread").text
     article = client.get(f"/articles/{ids.nato}").text
     assert "<mark>بعثة الناتو</mark>" in article or "<mark>حلف شمال الأطلسي</mark>" in article
-    with sqlite3.connect(path) as db:
-        stored_score = db.execute("SELECT score FROM alerts WHERE article_id = ?", (ids.nato,)).fetchone()[0]
+    stored_score = query_one(path, "SELECT score FROM alerts WHERE article_id = ?", (ids.nato,))[0]
     assert "nato_iraq" in article and f"{stored_score:.2f}" in article  # the score breakdown
     assert "حلف شمال الأطلسي يوسع" not in client.get("/?read=unread").text
     assert "حلف شمال الأطلسي يوسع" in client.get("/?read=read").text
 
 
-def test_search_in_arabic_finds_normalised_text(editor: TestClient, database: tuple[Path, desk_data.Ids]) -> None:
+def test_search_in_arabic_finds_normalised_text(editor: TestClient, database: tuple[Database, desk_data.Ids]) -> None:
     ids = database[1]
     for query in ("الأطلسي", "الاطلسي", "والأطلسي"):
         page = editor.get("/search", params={"q": query}).text
@@ -294,10 +317,8 @@ def test_search_in_arabic_finds_normalised_text(editor: TestClient, database: tu
     assert f"/articles/{ids.other}" in editor.get("/search", params={"q": "النفط"}).text
 
 
-def test_search_pages(tmp_path: Path) -> None:
-    path = tmp_path / "monitor.db"
-    desk_data.build(path)
-    client = make_client(path, page_size=1)
+def test_search_pages(fresh: tuple[Database, desk_data.Ids]) -> None:
+    client = make_client(fresh[0], page_size=1)
     login(client)
     first = client.get("/search", params={"q": "العراق", "order": "date"}).text
     assert 'rel="next"' in first
@@ -319,7 +340,7 @@ def test_topic_try_it_shows_the_evidence(editor: TestClient) -> None:
 # --- feedback, retry, feeds --------------------------------------------------------------------------------
 
 
-def test_feedback_is_exported_for_monitor_eval(fresh: tuple[Path, desk_data.Ids], tmp_path: Path,
+def test_feedback_is_exported_for_monitor_eval(fresh: tuple[Database, desk_data.Ids], tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     path, ids = fresh
     client = make_client(path)
@@ -336,8 +357,9 @@ def test_feedback_is_exported_for_monitor_eval(fresh: tuple[Path, desk_data.Ids]
     assert "50% (1/2)" in topics
 
     config = tmp_path / "monitor.toml"
+    storage = "\n".join(f'{k} = "{v}"' for k, v in storage_table(path, tmp_path / "monitor.db").items())
     config.write_text((desk_data.ROOT / "config" / "monitor.toml").read_text(encoding="utf-8").replace(
-        'database = "data/monitor.db"', f'database = "{path}"'), encoding="utf-8")
+        'database = "data/monitor.db"', storage), encoding="utf-8")
     assert str(path) in config.read_text(encoding="utf-8")
     out = tmp_path / "labelled.jsonl"
     assert main(["feedback", "export", "--config", str(config), "--output", str(out)]) == 0
@@ -355,7 +377,7 @@ def test_feedback_is_exported_for_monitor_eval(fresh: tuple[Path, desk_data.Ids]
     assert json.loads(capsys.readouterr().out)["topics"]["nato_iraq"]["fp"] == 1
 
 
-def test_retry_requeues_a_dead_lettered_delivery(fresh: tuple[Path, desk_data.Ids]) -> None:
+def test_retry_requeues_a_dead_lettered_delivery(fresh: tuple[Database, desk_data.Ids]) -> None:
     path, ids = fresh
     client = make_client(path)
     login(client)
@@ -369,7 +391,7 @@ def test_retry_requeues_a_dead_lettered_delivery(fresh: tuple[Path, desk_data.Id
     assert state == ("pending", 0)
 
 
-def test_disable_a_feed(fresh: tuple[Path, desk_data.Ids]) -> None:
+def test_disable_a_feed(fresh: tuple[Database, desk_data.Ids]) -> None:
     path, _ = fresh
     client = make_client(path)
     login(client)
@@ -404,7 +426,7 @@ class _Site(BaseHTTPRequestHandler):
         pass
 
 
-def test_add_a_feed_by_its_home_page(fresh: tuple[Path, desk_data.Ids]) -> None:
+def test_add_a_feed_by_its_home_page(fresh: tuple[Database, desk_data.Ids]) -> None:
     path, _ = fresh
     site = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
     threading.Thread(target=site.serve_forever, daemon=True).start()
@@ -425,7 +447,7 @@ def test_add_a_feed_by_its_home_page(fresh: tuple[Path, desk_data.Ids]) -> None:
 # --- API -------------------------------------------------------------------------------------------------
 
 
-def test_api_walks_every_documented_operation(fresh: tuple[Path, desk_data.Ids]) -> None:
+def test_api_walks_every_documented_operation(fresh: tuple[Database, desk_data.Ids]) -> None:
     path, ids = fresh
     client = make_client(path)
     auth = {"Authorization": f"Bearer {desk_data.EDITOR_TOKEN}"}
@@ -459,7 +481,7 @@ def test_api_walks_every_documented_operation(fresh: tuple[Path, desk_data.Ids])
     assert documented <= routes and {(p, m) for p, m in routes if m != "head"} == documented
 
 
-def test_api_contents(fresh: tuple[Path, desk_data.Ids]) -> None:
+def test_api_contents(fresh: tuple[Database, desk_data.Ids]) -> None:
     path, ids = fresh
     client = make_client(path, page_size=1)
     auth = {"Authorization": f"Bearer {desk_data.VIEWER_TOKEN}"}
@@ -485,7 +507,7 @@ def test_api_contents(fresh: tuple[Path, desk_data.Ids]) -> None:
 # --- the real server ------------------------------------------------------------------------------------
 
 
-def test_the_server_listens_and_stops(database: tuple[Path, desk_data.Ids]) -> None:
+def test_the_server_listens_and_stops(database: tuple[Database, desk_data.Ids]) -> None:
     settings = parse_desk_settings(desk_data.desk_table())
     server = DeskServer(DeskContext(settings, database[0], desk_data.topics()))
     server.start()
@@ -511,12 +533,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_monitor_run_serves_the_desk(tmp_path: Path) -> None:
+def test_monitor_run_serves_the_desk(tmp_path: Path, backend_url: str | None) -> None:
     from monitor.runtime.app import App
     from monitor.settings.config import parse_config
 
     port = _free_port()
-    raw = {"storage": {"database": str(tmp_path / "monitor.db")}, "pipeline": {"seeds_dir": str(tmp_path)},
+    storage = storage_table(backend_url or tmp_path / "monitor.db", tmp_path / "monitor.db")
+    raw = {"storage": storage, "pipeline": {"seeds_dir": str(tmp_path)},
            "ops": {"enabled": False}, "desk": {"port": port}}
     app = App(parse_config(raw))
     stop = threading.Event()
@@ -572,7 +595,7 @@ def test_the_secrets_commands(capsys: pytest.CaptureFixture[str], monkeypatch: p
     assert main(["desk", "hash-password"]) == 1
 
 
-def test_api_bodies_follow_their_documented_schemas(fresh: tuple[Path, desk_data.Ids]) -> None:
+def test_api_bodies_follow_their_documented_schemas(fresh: tuple[Database, desk_data.Ids]) -> None:
     import jsonschema
 
     path, ids = fresh

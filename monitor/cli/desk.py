@@ -25,9 +25,9 @@ def cmd_feedback_export(args: argparse.Namespace) -> int:
     from monitor.store import desk as store
 
     config = load_config(args.config)
-    if not config.database_path.exists():
+    if config.database_url is None and not config.database_path.exists():
         raise MonitorError(f"no database yet at {config.database_path}")
-    conn = store.connect(config.database_path)
+    conn = store.connect(config.database_url or config.database_path)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     count = 0
     try:

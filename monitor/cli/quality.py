@@ -98,10 +98,10 @@ def _feedback_records(config_path: str | None) -> list[dict[str, Any]]:
     from monitor.settings.config import load_config
     from monitor.store import desk
 
-    database = load_config(config_path).database_path
-    if not database.exists():
-        raise MonitorError(f"no database yet at {database}")
-    conn = desk.connect(database)
+    config = load_config(config_path)
+    if config.database_url is None and not config.database_path.exists():
+        raise MonitorError(f"no database yet at {config.database_path}")
+    conn = desk.connect(config.database_url or config.database_path)
     try:
         return list(desk.labelled_records(conn))
     finally:

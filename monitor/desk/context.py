@@ -7,7 +7,6 @@ import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -32,7 +31,7 @@ def utc_now() -> datetime:
 @dataclass(frozen=True)
 class DeskContext:
     settings: DeskSettings
-    database_path: Path
+    database: store.Database  # the SQLite file, or the PostgreSQL URL when [storage] url is set
     topics: Sequence[Topic] = ()
     http: HttpSettings = field(default_factory=HttpSettings)
     clock: Callable[[], datetime] = utc_now
@@ -41,10 +40,10 @@ class DeskContext:
         return next((t for t in self.topics if t.name == name), None)
 
     async def db(self, work: Callable[[store.Connection], T]) -> T:
-        """Run `work` on a connection of its own, in a worker thread (the event loop never waits on SQLite)."""
+        """Run `work` on a connection of its own, in a worker thread (the event loop never waits on the database)."""
 
         def run() -> T:
-            conn = store.connect(self.database_path)
+            conn = store.connect(self.database)
             try:
                 return work(conn)
             finally:

@@ -8,7 +8,6 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from pathlib import Path
 
 import uvicorn
 
@@ -54,7 +53,7 @@ class DeskServer:
 
     def start(self) -> None:
         settings = self.ctx.settings
-        store.connect(self.ctx.database_path).close()  # the database exists, its schema current
+        store.prepare(self.ctx.database)  # the database exists, its schema current
         family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -91,7 +90,7 @@ class DeskServer:
 
 def make_desk_server(
     settings: DeskSettings,
-    database_path: Path,
+    database: store.Database,
     topics: Sequence[Topic],
     http: HttpSettings,
     clock: Callable[[], datetime] = utc_now,
@@ -100,4 +99,4 @@ def make_desk_server(
     to the network."""
     if not settings.enabled:
         return None
-    return DeskServer(DeskContext(settings, database_path, tuple(topics), http, clock))
+    return DeskServer(DeskContext(settings, database, tuple(topics), http, clock))

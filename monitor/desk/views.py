@@ -23,7 +23,6 @@ from monitor.settings.sections import HttpSettings
 from monitor.settings.topics import Topic
 from monitor.store import desk as store
 from monitor.store.search import Filters, Hit, hit_spans, make_snippet, parse_query
-from monitor.store.search import search as run_search
 from monitor.store.times import format_time
 
 # Search pages are shorter than the inbox's: each result's snippet scans its whole text for the hits.
@@ -114,7 +113,7 @@ def search(
         # newest first unless asked for the best match: ranking scores every article holding the words
         order="rank" if params.get("order") == "rank" else "stored",
     )
-    hits = run_search(conn, query, filters)
+    hits = store.search(conn, query, filters)
     results = []
     for hit in hits[(page - 1) * size : page * size]:
         body = hit.text.replace(_MARK_START, "").replace(_MARK_END, "")

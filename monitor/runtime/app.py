@@ -28,6 +28,7 @@ from monitor.runtime.page_retries import PageRetries
 from monitor.runtime.poll import Pipeline, PollReport
 from monitor.schedule.feed_health import stale_feeds
 from monitor.settings.config import Config
+from monitor.store.connection import DatabaseError
 from monitor.store.database import FeedRow
 from monitor.store.opening import open_postgres_outbox, open_store
 
@@ -310,12 +311,8 @@ class App:
     def run_forever(self, stop: threading.Event | None = None) -> None:
         """The daemon: poll due feeds and deliver alerts until SIGINT/SIGTERM (or `stop` is set)."""
         stop = stop or threading.Event()
-        desk = None
-        if self.config.database_url is None:
-            desk = make_desk_server(self.config.desk, self.config.database_path, self.config.topics,
-                                    self.config.http, self.clock)
-        elif self.config.desk.enabled:  # it would open (and several workers lock) a SQLite file instead
-            log.warning("the desk reads the SQLite file only: not started on PostgreSQL ([desk] enabled is ignored)")
+        desk = make_desk_server(self.config.desk, self.config.database_url or self.config.database_path,
+                                self.config.topics, self.config.http, self.clock)
 
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             if stop.is_set():
@@ -374,7 +371,7 @@ class App:
         if desk is not None:
             try:
                 desk.start()  # logs where it listens
-            except OSError as exc:  # as for the ops endpoint: the monitoring goes on without the desk
+            except (OSError, DatabaseError) as exc:  # as for the ops endpoint: the monitoring goes on without it
                 log.error("desk not started on %s:%d: %s", desk.ctx.settings.host, desk.ctx.settings.port, exc)
                 desk = None
         log.info(

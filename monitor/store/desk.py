@@ -1,9 +1,15 @@
 """What the analysts' desk reads and writes: alerts for the inbox, articles with their decision, feed health,
 deliveries, and the desk's own tables (analysts' feedback, who has read which alert).
 
+The database is the SQLite file (a Path) or, when [storage] url is set, the PostgreSQL URL (a str): the same
+statements run on both through store/postgres/qmark.py (the table column "user" is quoted, a reserved word
+there); search goes to each backend's own index.
+
 INTERFACE used by monitor.desk (every function takes an open connection; writes commit nothing unless
 named `*_now` or run inside `write(conn)`):
-    connect(path) -> sqlite3.Connection       one per request: the desk's threads never share one
+    prepare(database)                          the schema brought up to date, once before serving
+    connect(database) -> sqlite3.Connection    one per request: the desk's threads never share one
+    search(conn, Query, Filters) -> list[Hit]
     inbox(conn, InboxQuery) -> list[InboxRow]
     article(conn, article_id) -> ArticleView | None
     record_feedback / feedback_for / labelled_records / topic_feedback
@@ -25,17 +31,40 @@ from typing import Any
 
 from monitor.models import Evidence
 from monitor.store import outbox
+from monitor.store import search as sqlite_search
 from monitor.store.connection import open_read_write
 from monitor.store.times import format_time
 
 Connection = sqlite3.Connection  # what the desk passes around, without importing the driver itself
+Database = Path | str  # the SQLite file, or a PostgreSQL URL
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection in autocommit mode: reads see the latest commit, writes go through `write`. The schema is
-    brought up to date first (the desk's tables are part of the migration chain)."""
-    open_read_write(path).conn.close()
-    conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
+def prepare(database: Database) -> None:
+    """Bring the schema up to date (the desk's tables are part of both migration chains)."""
+    if isinstance(database, Path):
+        connect(database).close()
+        return
+    import psycopg  # only when PostgreSQL is configured
+
+    from monitor.store.postgres.qmark import PostgresError
+    from monitor.store.postgres.schema import migrate
+
+    try:
+        with psycopg.connect(database, connect_timeout=10) as conn:
+            migrate(conn)
+    except psycopg.Error as exc:
+        raise PostgresError(f"{type(exc).__name__}: {exc}".strip()) from exc
+
+
+def connect(database: Database) -> sqlite3.Connection:
+    """A connection in autocommit mode: reads see the latest commit, writes go through `write`. On SQLite the
+    schema is brought up to date first; on PostgreSQL `prepare` did that once."""
+    if isinstance(database, str):
+        from monitor.store.postgres.qmark import connect as connect_postgres
+
+        return connect_postgres(database, 30.0, autocommit=True)
+    open_read_write(database).conn.close()
+    conn = sqlite3.connect(str(database), timeout=30.0, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")  # as the store's own connection (WAL): no fsync per commit
     return conn
@@ -49,13 +78,26 @@ def probe(conn: sqlite3.Connection) -> None:
 @contextmanager
 def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One transaction taking the write lock up front (as the store's own), committed on success."""
-    conn.execute("BEGIN IMMEDIATE")
+    # SQLite: the write lock up front; PostgreSQL's row locks need no such step
+    conn.execute("BEGIN IMMEDIATE" if isinstance(conn, sqlite3.Connection) else "BEGIN")
     try:
         yield conn
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def search(conn: sqlite3.Connection, query: sqlite_search.Query,
+           filters: sqlite_search.Filters) -> list[sqlite_search.Hit]:
+    """The backend's own full-text search: SQLite's FTS5 index, or PostgreSQL's tsvector one, on the same
+    normalised terms."""
+    if isinstance(conn, sqlite3.Connection):
+        return sqlite_search.search(conn, query, filters)
+    from monitor.store.postgres import search as postgres_search
+    from monitor.store.postgres.qmark import psycopg_of
+
+    return postgres_search.search(psycopg_of(conn), query, filters)
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -130,8 +172,8 @@ def inbox(conn: sqlite3.Connection, query: InboxQuery) -> list[InboxRow]:
         " (SELECT count(*) FROM alert_also_published p WHERE p.article_id = al.article_id),"
         " f.relevant, al.status, al.basis"
         " FROM alerts al"
-        " LEFT JOIN desk_reads r ON r.alert_id = al.id AND r.user = ?"
-        " LEFT JOIN desk_feedback f ON f.article_id = al.article_id AND f.topic = al.topic AND f.user = ?"
+        ' LEFT JOIN desk_reads r ON r.alert_id = al.id AND r."user" = ?'
+        ' LEFT JOIN desk_feedback f ON f.article_id = al.article_id AND f.topic = al.topic AND f."user" = ?'
         + (" WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY al.created_at DESC, al.id DESC LIMIT ? OFFSET ?"
     )
@@ -163,14 +205,16 @@ def source_names(conn: sqlite3.Connection) -> list[str]:
 
 def mark_read(conn: sqlite3.Connection, user: str, alert_ids: Sequence[str], now: datetime) -> None:
     conn.executemany(
-        "INSERT OR IGNORE INTO desk_reads (user, alert_id, read_at) SELECT ?, id, ? FROM alerts WHERE id = ?",
+        'INSERT INTO desk_reads ("user", alert_id, read_at) SELECT ?, id, ? FROM alerts WHERE id = ?'
+        " ON CONFLICT DO NOTHING",
         [(user, format_time(now), a) for a in alert_ids],
     )
 
 
 def mark_article_read(conn: sqlite3.Connection, user: str, article_id: str, now: datetime) -> None:
     conn.execute(
-        "INSERT OR IGNORE INTO desk_reads (user, alert_id, read_at) SELECT ?, id, ? FROM alerts WHERE article_id = ?",
+        'INSERT INTO desk_reads ("user", alert_id, read_at) SELECT ?, id, ? FROM alerts WHERE article_id = ?'
+        " ON CONFLICT DO NOTHING",
         (user, format_time(now), article_id),
     )
 
@@ -291,8 +335,8 @@ def record_feedback(
 ) -> None:
     """Store (or replace) this user's judgement of the pair. Runs in the caller's transaction."""
     conn.execute(
-        "INSERT INTO desk_feedback (article_id, topic, user, relevant, kind, created_at) VALUES (?,?,?,?,?,?)"
-        " ON CONFLICT (article_id, topic, user) DO UPDATE SET relevant = excluded.relevant, kind = excluded.kind,"
+        'INSERT INTO desk_feedback (article_id, topic, "user", relevant, kind, created_at) VALUES (?,?,?,?,?,?)'
+        ' ON CONFLICT (article_id, topic, "user") DO UPDATE SET relevant = excluded.relevant, kind = excluded.kind,'
         " created_at = excluded.created_at",
         (article_id, topic, user, int(relevant), kind, format_time(now)),
     )
@@ -302,14 +346,14 @@ def _feedback_row(r: Sequence[Any]) -> Feedback:
     return Feedback(r[0], r[1], r[2], bool(r[3]), r[4], parse_time(r[5]) or datetime.min.replace(tzinfo=UTC))
 
 
-_FEEDBACK_COLUMNS = "article_id, topic, user, relevant, kind, created_at"
+_FEEDBACK_COLUMNS = 'article_id, topic, "user", relevant, kind, created_at'
 
 
 def feedback_for(conn: sqlite3.Connection, article_id: str) -> tuple[Feedback, ...]:
     return tuple(
         _feedback_row(r)
         for r in conn.execute(
-            f"SELECT {_FEEDBACK_COLUMNS} FROM desk_feedback WHERE article_id = ? ORDER BY created_at, user",
+            f"SELECT {_FEEDBACK_COLUMNS} FROM desk_feedback WHERE article_id = ? ORDER BY created_at, \"user\"",
             (article_id,),
         )
     )
@@ -319,7 +363,7 @@ def list_feedback(conn: sqlite3.Connection, limit: int, offset: int = 0) -> list
     return [
         _feedback_row(r)
         for r in conn.execute(
-            f"SELECT {_FEEDBACK_COLUMNS} FROM desk_feedback ORDER BY created_at DESC, article_id, topic, user"
+            f"SELECT {_FEEDBACK_COLUMNS} FROM desk_feedback ORDER BY created_at DESC, article_id, topic, \"user\""
             " LIMIT ? OFFSET ?",
             (limit, offset),
         )
@@ -335,7 +379,7 @@ def labelled_records(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
         " JOIN articles a ON a.id = f.article_id"
         " WHERE f.created_at = (SELECT max(g.created_at) FROM desk_feedback g"
         "   WHERE g.article_id = f.article_id AND g.topic = f.topic)"
-        " ORDER BY f.article_id, f.topic, f.user"
+        ' ORDER BY f.article_id, f.topic, f."user"'
     )
     current: dict[str, Any] | None = None
     for article_id, title, text, topic, relevant in rows:

@@ -62,17 +62,30 @@ class QmarkConnection:
             raise PostgresError(f"{type(error).__name__}: {error}".strip()) from error
 
 
+def is_postgres(conn: object) -> bool:
+    """Whether a connection typed as sqlite3.Connection is one of these."""
+    return isinstance(conn, QmarkConnection)
+
+
+def psycopg_of(conn: sqlite3.Connection) -> Conn:
+    """The psycopg connection behind one of these (for the PostgreSQL-only statements: search)."""
+    assert isinstance(conn, QmarkConnection), "not a PostgreSQL connection"
+    return conn.conn
+
+
 def as_sqlite(conn: Conn) -> sqlite3.Connection:
     """`conn` typed as what the SQLite modules' functions take."""
     return cast(sqlite3.Connection, QmarkConnection(conn))
 
 
-def connect(url: str, timeout: float, *, read_only: bool = False) -> sqlite3.Connection:
-    """A connection of its own (not autocommit: `with` or close() ends its transaction), as the SQLite
-    readers open one per request."""
+def connect(url: str, timeout: float, *, read_only: bool = False, autocommit: bool = False) -> sqlite3.Connection:
+    """A connection of its own, as the SQLite readers open one per request. Not autocommit unless asked:
+    `with` or close() ends its transaction; in autocommit (the desk's, as its SQLite one) each statement
+    commits unless an explicit BEGIN opened a transaction."""
     options = {"options": "-c default_transaction_read_only=on"} if read_only else {}
     try:
-        conn = psycopg.connect(url, connect_timeout=max(1, int(timeout)), **options)  # type: ignore[arg-type]
+        conn = psycopg.connect(url, connect_timeout=max(1, int(timeout)), autocommit=autocommit,
+                               **options)  # type: ignore[arg-type]
     except psycopg.Error as exc:
         raise PostgresError(f"{type(exc).__name__}: {exc}".strip()) from exc
     return as_sqlite(conn)

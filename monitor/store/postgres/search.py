@@ -81,7 +81,8 @@ def search(conn: Conn, query: Query, filters: Filters) -> list[Hit]:
         params.append(filters.until + "~" if len(filters.until) == 10 else filters.until)
     if filters.exclude_copies:
         where.append("d.duplicate_of IS NULL")
-    order = f"{date} DESC" if filters.order == "date" else "rank DESC"
+    # "stored": newest stored first, as SQLite orders by its index rowid (the desk's default)
+    order = {"date": f"{date} DESC", "stored": "a.seen_at DESC"}.get(filters.order, "rank DESC")
     sql = (
         f"SELECT a.id, a.title, a.text, a.source, COALESCE(a.url, ''), {date}, d.matched_topics, d.duplicate_of,"
         f" ts_rank('{_WEIGHTS}', s.document, q.query) AS rank"
