@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import replace
@@ -63,10 +64,21 @@ def storage_table(database: Database, path: Path) -> dict[str, str]:
     return {"database": str(path), **({"url": database} if isinstance(database, str) else {})}
 
 
+_OPEN: list[DeskContext] = []  # the test's desks, whose pooled PostgreSQL connections close after it
+
+
+@pytest.fixture(autouse=True)
+def _close_desks() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 def make_client(path: Database, **desk: Any) -> TestClient:
     settings = parse_desk_settings(desk_data.desk_table(**desk))
     ctx = DeskContext(settings, path, desk_data.topics(), HttpSettings(allow_private_addresses=True),
                       clock=lambda: desk_data.NOW)
+    _OPEN.append(ctx)
     return TestClient(create_app(ctx), base_url="http://127.0.0.1")
 
 
@@ -234,11 +246,24 @@ def test_viewers_read_but_do_not_change(fresh: tuple[Database, desk_data.Ids]) -
 
 def test_an_open_local_desk_refuses_other_host_names(database: tuple[Database, desk_data.Ids]) -> None:
     ctx = DeskContext(parse_desk_settings({}), database[0], desk_data.topics(), clock=lambda: desk_data.NOW)
+    _OPEN.append(ctx)
     local = TestClient(create_app(ctx), base_url="http://127.0.0.1:8470")
     assert local.get("/").status_code == 200
     rebound = TestClient(create_app(ctx), base_url="http://attacker.example")
     assert rebound.get("/").status_code == 403
     assert rebound.get("/api/v1/alerts").status_code == 401
+
+
+def test_healthz_fails_while_postgresql_is_unreachable() -> None:
+    port = _free_port()  # nothing listens there
+    ctx = DeskContext(parse_desk_settings({}), f"postgresql://postgres@127.0.0.1:{port}/monitor", (),
+                      clock=lambda: desk_data.NOW)
+    _OPEN.append(ctx)
+    client = TestClient(create_app(ctx), base_url="http://127.0.0.1")
+    started = time.monotonic()
+    answer = client.get("/healthz")
+    assert answer.status_code == 503 and answer.text.startswith("database unavailable")
+    assert time.monotonic() - started < 15  # the pool's wait (5 s), not a hang
 
 
 # --- pages -----------------------------------------------------------------------------------------------

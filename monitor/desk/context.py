@@ -36,6 +36,15 @@ class DeskContext:
     http: HttpSettings = field(default_factory=HttpSettings)
     clock: Callable[[], datetime] = utc_now
 
+    connections: store.Connections = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "connections", store.Connections(self.database))
+
+    def close(self) -> None:
+        """Close the pooled connections (PostgreSQL); the server's stop calls it."""
+        self.connections.close()
+
     def topic(self, name: str) -> Topic | None:
         return next((t for t in self.topics if t.name == name), None)
 
@@ -43,11 +52,8 @@ class DeskContext:
         """Run `work` on a connection of its own, in a worker thread (the event loop never waits on the database)."""
 
         def run() -> T:
-            conn = store.connect(self.database)
-            try:
+            with self.connections.connection() as conn:
                 return work(conn)
-            finally:
-                conn.close()
 
         return await run_in_threadpool(run)
 

@@ -86,6 +86,7 @@ class DeskServer:
             self._thread.join(timeout=10)
         if self._socket is not None:
             self._socket.close()
+        self.ctx.close()
 
 
 def make_desk_server(

@@ -7,11 +7,14 @@ error becomes a PostgresError, which is a sqlite3.Error, the DatabaseError every
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, cast
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 Cursor = psycopg.Cursor[tuple[Any, ...]]
@@ -89,3 +92,35 @@ def connect(url: str, timeout: float, *, read_only: bool = False, autocommit: bo
     except psycopg.Error as exc:
         raise PostgresError(f"{type(exc).__name__}: {exc}".strip()) from exc
     return as_sqlite(conn)
+
+
+class QmarkPool:
+    """Autocommit connections from a pool, each handed out as one of these: for a server answering many short
+    requests (the desk), where a new PostgreSQL connection per request costs a server process each time.
+    Opened at its first use; a connection the server dropped is replaced when handed out."""
+
+    def __init__(self, url: str, max_size: int = 4, timeout: float = 5.0) -> None:
+        self._pool: ConnectionPool[Conn] = ConnectionPool(
+            url, min_size=1, max_size=max_size, open=False, timeout=timeout, kwargs={"autocommit": True},
+            check=ConnectionPool.check_connection,
+        )
+        self._lock = threading.Lock()
+        self._open = False
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if not self._open:
+                self._pool.open(wait=False)
+                self._open = True
+        try:
+            with self._pool.connection() as conn:
+                yield as_sqlite(conn)
+        except psycopg.Error as exc:  # the server unreachable within the timeout (PoolTimeout) included
+            raise PostgresError(f"{type(exc).__name__}: {exc}".strip()) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            if self._open:
+                self._pool.close()
+                self._open = False
