@@ -175,8 +175,9 @@ class Alert:
 
 
 # "final": decided on all the text there was. "provisional": decided on the feed's headline/summary while
-# the page failed temporarily; it becomes "confirmed" or "withdrawn" once the page's text is decided on.
-ALERT_STATUSES = ("final", "provisional", "confirmed", "withdrawn")
+# the page failed temporarily; it becomes "confirmed" or "withdrawn" once the page's text is decided on, or
+# "unconfirmed" if the page never came (the alert stands as sent).
+ALERT_STATUSES = ("final", "provisional", "confirmed", "withdrawn", "unconfirmed")
 
 
 @dataclass(frozen=True)
@@ -188,9 +189,14 @@ class AlsoPublished:
     url: str
 
 
+STORY_UPDATE_BATCH = "story:"  # batch key prefix of story.updated messages: story:<story>:<channel>:<due>
+
+
 @dataclass(frozen=True)
 class AlertItem:
     """An alert as it is sent: with the near-copies recorded on it by then."""
 
     alert: Alert
     also_published: tuple[AlsoPublished, ...] = ()
+    story_id: str | None = None  # the story the alerted article belongs to (its first article's id)
+    story_size: int = 0  # articles in that story when the message was made

@@ -231,9 +231,12 @@ def test_give_up_after_the_configured_time_and_say_so_once(
     given_up = [r for r in caplog.records if "page retries given up" in r.getMessage()]
     assert len(given_up) == 1, [r.getMessage() for r in given_up]
     assert "kept failing for 1 hours" in given_up[0].getMessage()
-    assert "stay provisional" in given_up[0].getMessage()
+    assert "nato_iraq stand as sent, marked unconfirmed" in given_up[0].getMessage()
     assert w.rows("SELECT count(*) FROM page_retries") == [(0,)]
-    assert w.alerts() == {VISIT_TITLE: ("provisional", "headline")}  # kept as decided, and said so
+    assert w.alerts() == {VISIT_TITLE: ("unconfirmed", "headline")}  # kept as decided, and said so
+    (reason,), = w.rows("SELECT settled_reason FROM alerts")
+    assert reason.startswith("the page kept failing for 1 hours")
+    assert len(w.jsonl()) == 1  # nothing more sent: the alert stands
     # first fetch, then at 60 s, 120 s, 240 s, 480 s, 600 s ... until the hour is up: bounded, not every cycle
     assert 4 <= retried <= 9, retried
 
@@ -245,7 +248,7 @@ def test_a_page_gone_for_good_leaves_the_decision_as_it_is(world: World) -> None
     world.cycle()
     world.cycle(61)
     assert world.rows("SELECT count(*) FROM page_retries") == [(0,)]
-    assert world.alerts() == {VISIT_TITLE: ("provisional", "headline")}
+    assert world.alerts() == {VISIT_TITLE: ("unconfirmed", "headline")}
     assert len(server.requests_for("/gone.html")) == 2
 
 
@@ -470,3 +473,20 @@ def test_a_hosts_pause_is_waited_out_without_a_request_or_a_try(world: World, cl
     world.cycle(2)
     assert len(server.requests_for("/late.html")) == 2
     assert world.alerts() == {MEETING_TITLE: ("final", "full")}
+
+
+def test_the_metrics_count_the_queue_and_the_provisional_alerts(world: World, clock: FakeClock) -> None:
+    from monitor.runtime.metrics import database_gauges
+
+    def gauges() -> dict[str, float]:
+        return {g.name: g.samples[""] for g in database_gauges(world.db_path)
+                if g.name in ("monitor_page_retries", "monitor_provisional_alerts")}
+
+    server = world.server
+    feed(server, (VISIT_TITLE, "/visit.html", ""), (MEETING_TITLE, "/late.html", MEETING_SUMMARY))
+    server.set("/visit.html", failing_until(clock, 60, Reply(status=500), page(VISIT_HEADING, VISIT_TEXT)))
+    server.set("/late.html", failing_until(clock, 60, Reply(status=500), page(MEETING_TITLE, LATE_TEXT)))
+    world.cycle()
+    assert gauges() == {"monitor_page_retries": 2, "monitor_provisional_alerts": 1}
+    world.cycle(61)
+    assert gauges() == {"monitor_page_retries": 0, "monitor_provisional_alerts": 0}

@@ -73,7 +73,11 @@ def test_a_real_article_gives_each_sentence_once() -> None:
     content = email_content(AlertItem(alert), "")
     for p in passages:
         assert content.html.count(p.sentence[:40]) <= 1 and content.text.count(p.sentence[:40]) <= 1
-    assert content.html.count("<li") == 5 and "ومقطعان آخران" in content.html
+    # five passages shown, the rest counted in words
+    # five passages listed (the lead's own sentence is shown as the lead, not again), the rest counted in words
+    view = alert_view(AlertItem(alert))
+    assert len(view.passages.shown) == 5 and view.passages.more > 0 and content.html.count("<li") == 5
+    assert more_passages(view.passages.more, "ar") in content.html
 
 
 def test_arabic_counts_and_more() -> None:

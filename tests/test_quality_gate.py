@@ -40,6 +40,12 @@ MIN_HELDOUT_PRECISION = 0.97
 # The held-out misses (one item each, see docs/quality.md): recall 5 of 6, precision 6 of 7 and 5 of 6.
 MIN_HELDOUT_CATEGORY_RECALL = {"enumeration": 0.83, "elsewhere": 0.83, "venue": 0.83}
 MIN_HELDOUT_CATEGORY_PRECISION = {"relative_clause": 0.85, "venue": 0.83}
+# The story set (tests/fixtures/stories/, docs/stories.md): B-cubed pinned at the measured figures. The issue's
+# target is F1 0.90 on the held-out part; these are below it (docs/stories.md says why), so they only stop a drop.
+STORIES = ROOT / "tests" / "fixtures" / "stories" / "ant_2018-05-07_20.jsonl"
+MIN_STORY_HELDOUT_F1 = 0.83
+MIN_STORY_DEV_F1 = 0.69
+MIN_STORY_PRECISION = 0.93
 
 
 def load(name: str) -> list[dict[str, Any]]:
@@ -162,3 +168,25 @@ def test_eval_reports_dev_and_heldout_per_category(capsys: pytest.CaptureFixture
     assert {(r["split"], r["category"]) for r in rows} >= {("dev", "headline"), ("heldout", "headline")}
     headline = next(r for r in rows if r["split"] == "heldout" and r["category"] == "headline")
     assert headline["tp"] >= 7 and headline["fn"] == 0
+
+
+@pytest.fixture(scope="module")
+def stories() -> Report:
+    return evaluate([json.loads(line) for line in STORIES.open(encoding="utf-8")], [])
+
+
+def test_story_set_is_what_it_claims(stories: Report) -> None:
+    assert stories.stories["dev"].items == 144 and stories.stories["heldout"].items == 79
+    assert stories.stories["all"].stories == 92
+
+
+def test_story_clustering_quality(stories: Report) -> None:
+    assert stories.stories["heldout"].f1 >= MIN_STORY_HELDOUT_F1, stories.stories["heldout"].line()
+    assert stories.stories["dev"].f1 >= MIN_STORY_DEV_F1, stories.stories["dev"].line()
+    for split in ("dev", "heldout"):
+        assert stories.stories[split].precision >= MIN_STORY_PRECISION, stories.stories[split].line()
+
+
+def test_eval_prints_story_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(STORIES), "--config", str(ROOT / "config" / "monitor.toml")]) == 0
+    assert "stories heldout  B-cubed precision" in capsys.readouterr().out

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "monitor.cli.demo",
     "monitor.cli.desk",
     "monitor.cli.browse",
+    "monitor.cli.stories",
 )
 
 

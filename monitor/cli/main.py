@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,9 @@ from monitor.errors import ConfigError, MonitorError
 
 if TYPE_CHECKING:
     from monitor.decide.decision import CorpusLookup
+    from monitor.decide.stories import MemoryStoryIndex
     from monitor.models import Decision
+    from monitor.store.database import Store
 
 log = logging.getLogger("monitor")
 
@@ -85,6 +88,7 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from monitor.decide.near_copies import MemoryCorpusIndex
+    from monitor.decide.stories import MemoryStoryIndex, terms_of_text
     from monitor.decide.topics import match_topic
     from monitor.models import Decision
     from monitor.parse.article_files import read_seeds
@@ -92,8 +96,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from monitor.settings.config import load_config
 
     config = load_config(args.config)
+    now = datetime.now(UTC)
     index = MemoryCorpusIndex()
+    seed_stories = MemoryStoryIndex(window=config.stories.window, threshold=config.stories.threshold)
     for seed in read_seeds(Path(args.seeds) if args.seeds else config.pipeline.seeds_dir):
+        seed_stories.add(seed.id, terms_of_text(seed.title, seed.text), now, index.check(seed.text).duplicate_of)
         index.add(seed.id, seed.text)
     lookups: list[CorpusLookup] = [index]
     stored = None
@@ -102,6 +109,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         from monitor.store.database import Store
 
         stored = Store(config.database_path)
+        stored.story_settings = config.stories
         lookups.append(stored.corpus_index)
     skipped = 0
     try:
@@ -114,10 +122,15 @@ def cmd_check(args: argparse.Namespace) -> int:
             nearest = max((lookup.check(article.text) for lookup in lookups), key=lambda n: n.similarity)
             decision = Decision(article.id, nearest, tuple(match_topic(t, article.title, article.text)
                                                            for t in config.topics))
+            story, story_similarity = _story_for(article.title, article.text, nearest.duplicate_of, now,
+                                                 seed_stories, stored)
             if args.json:
-                print(json.dumps(decision.to_json(), ensure_ascii=False))
+                print(json.dumps({**decision.to_json(), "story": story, "story_similarity": round(story_similarity, 4)},
+                                 ensure_ascii=False))
             else:
                 _print_decision(article.title, decision)
+                print(f"  story: joins {story} (similarity {story_similarity:.2f})" if story else
+                      f"  story: starts a new one (closest similarity {story_similarity:.2f})")
     finally:
         if stored is not None:
             stored.close()
@@ -125,6 +138,23 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"monitor check: {skipped} inputs skipped (listed above)", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _story_for(title: str, text: str, near_copy_of: str | None, now: datetime, seeds: MemoryStoryIndex,
+               stored: Store | None) -> tuple[str | None, float]:
+    """The first article of the story the article would join (a seed's or a stored one's; None for a new
+    story) and the similarity, the closer of the seeds' stories and the stored ones."""
+    from monitor.decide.stories import terms_of_text
+
+    _, seed_choice = seeds.choose(terms_of_text(title, text), now, near_copy_of)
+    best = (seeds.stories[seed_choice.story_id].first_article_id if seed_choice.story_id else None,
+            seed_choice.similarity, seed_choice.story_id is not None)
+    if stored is not None:
+        placed = stored.place_in_story(title, text, now, near_copy_of)
+        joined = placed.choice.story_id is not None
+        if (joined, placed.choice.similarity) > (best[2], best[1]):
+            best = (placed.first_article_id, placed.choice.similarity, joined)
+    return best[0], best[1]
 
 
 def _print_decision(title: str, decision: Decision) -> None:

@@ -122,7 +122,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
               "every record)", file=sys.stderr)
         return 130
     nc = report.near_copy
-    if not report.topics and not nc.tp + nc.fp + nc.fn + nc.tn:
+    if not report.topics and not nc.tp + nc.fp + nc.fn + nc.tn and not report.stories:
         # nothing was measured: figures of 1.000 over zero cases would read as a perfect score
         files = ", ".join(args.labelled)
         unlabelled = sum(1 for r in records if r.get("task", "topic") == "topic" and not r.get("labels"))
@@ -171,6 +171,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 "f1": report.near_copy.f1,
                 "false_copy_rate": report.false_copy_rate,
                 "errors": report.near_copy.errors,
+            },
+            # B-cubed clustering scores of the "story" records, per split and "all"
+            "stories": {
+                split: {"precision": b.precision, "recall": b.recall, "f1": b.f1, "articles": b.items,
+                        "stories": b.stories}
+                for split, b in sorted(report.stories.items())
             },
         }
         print(json.dumps(out, ensure_ascii=False, indent=2))

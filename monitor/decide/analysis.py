@@ -2,7 +2,7 @@
 
 Runs where the cores are (the extraction worker processes, monitor/extract.py), so the main process is left
 with what needs the database: the near-copy lookup of the fingerprint, the one transaction. The text is
-normalised and tokenised once for the near-copy fingerprint and the search index (their terms are the
+normalised and tokenised once for the near-copy fingerprint, the search index and the story terms (their terms are the
 same clitic-stripped tokens), and the matched document once for every topic. Pure: no I/O.
 """
 
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.decide.near_copies import Fingerprint, fingerprint_of_words
+from monitor.decide.stories import Terms, story_terms
 from monitor.decide.topics import match_prepared, prepare
 from monitor.models import TopicResult
 from monitor.settings.topics import Topic
@@ -26,7 +27,7 @@ class Analysis:
     topics: tuple[TopicResult, ...]  # one per configured topic, in config order
     title_terms: str  # the search index's terms, space-separated (store/search.py)
     body_terms: str
-    # Story features (stories work) belong here too: they depend on the text only.
+    story_terms: Terms | None = None  # the story assignment's terms (decide/stories.py)
 
 
 def analyse(title: str, text: str, topics: Sequence[Topic]) -> Analysis:
@@ -38,4 +39,5 @@ def analyse(title: str, text: str, topics: Sequence[Topic]) -> Analysis:
         topics=tuple(match_prepared(topic, prepared) for topic in topics),
         title_terms=" ".join(index_terms(title)),
         body_terms=" ".join(keys),
+        story_terms=story_terms(tokenize(title), words),
     )

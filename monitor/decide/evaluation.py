@@ -9,6 +9,10 @@ Labelled JSONL, one object per line, three kinds ("task"):
       an article put in the near-copy corpus before the checks
   {"task": "near_copy", "id", "case", "copy": true|false, "a_id" | "a": {...}, "b": {"id","title","text"}}
       is b a near-copy of a? (a is a corpus record id, or the article itself)
+  {"task": "story", "id", "title", "text", "published", "source", "story": LABEL, "split"?: "dev"|"heldout"}
+      an article of a replayed stretch of feeds and the story it belongs to (read, not computed); the
+      records are replayed in published order through the story assignment and scored with B-cubed
+      precision, recall and F1 per split
 Pure: records in, numbers out.
 """
 
@@ -17,9 +21,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from monitor.decide.near_copies import MemoryCorpusIndex, similarity
+from monitor.decide.stories import MemoryStoryIndex, terms_of_text
 from monitor.decide.topics import match_topic
 from monitor.models import NearCopy
 from monitor.settings.topics import Topic
@@ -69,6 +75,61 @@ class Scores:
         )
 
 
+@dataclass(frozen=True)
+class BCubed:
+    """B-cubed clustering scores (Bagga and Baldwin 1998): per item, the share of its predicted cluster that
+    is in its true cluster (precision) and of its true cluster found in its predicted one (recall), averaged."""
+
+    precision: float
+    recall: float
+    items: int
+    stories: int  # true clusters
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def line(self) -> str:
+        return (f"B-cubed precision {self.precision:.3f}  recall {self.recall:.3f}  F1 {self.f1:.3f}  "
+                f"({self.items} articles, {self.stories} stories)")
+
+
+def bcubed(truth: Mapping[str, str], predicted: Mapping[str, str]) -> BCubed:
+    """Score the items of `truth` (item -> true cluster) against `predicted` (item -> predicted cluster),
+    each predicted cluster restricted to the items of `truth`."""
+    true_members: dict[str, set[str]] = {}
+    predicted_members: dict[str, set[str]] = {}
+    for item, label in truth.items():
+        true_members.setdefault(label, set()).add(item)
+        predicted_members.setdefault(predicted.get(item, "\x00" + item), set()).add(item)
+    if not truth:
+        return BCubed(1.0, 1.0, 0, 0)
+    precision = recall = 0.0
+    for item, label in truth.items():
+        mine = predicted_members[predicted.get(item, "\x00" + item)]
+        same = len(mine & true_members[label])
+        precision += same / len(mine)
+        recall += same / len(true_members[label])
+    n = len(truth)
+    return BCubed(precision / n, recall / n, n, len(true_members))
+
+
+def replay_stories(records: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Article id -> story id, replaying the records in published order as the pipeline would: near-copies
+    looked up first (a near-copy joins its original's story), then the story assignment."""
+    ordered = sorted(records, key=lambda r: (str(r.get("published") or ""), str(r["id"])))
+    stories = MemoryStoryIndex()
+    copies = MemoryCorpusIndex()
+    for r in ordered:
+        title, text = _text(r)
+        at = datetime.fromisoformat(str(r["published"]).replace("Z", "+00:00"))
+        original = copies.check(text).duplicate_of
+        stories.add(str(r["id"]), terms_of_text(title, text), at, original)
+        copies.add(str(r["id"]), text)
+    return dict(stories.story_of)
+
+
 @dataclass
 class Report:
     topics: dict[str, Scores] = field(default_factory=dict)
@@ -78,6 +139,7 @@ class Report:
     skipped_topics: Counter[str] = field(default_factory=Counter)  # labels for topics not configured
     # (topic, split, category) -> scores, for records that name a category
     categories: dict[tuple[str, str, str], Scores] = field(default_factory=dict)
+    stories: dict[str, BCubed] = field(default_factory=dict)  # split ("all", "dev", "heldout") -> scores
 
     @property
     def false_copy_rate(self) -> float:
@@ -104,6 +166,8 @@ class Report:
                 total = s.tp + s.fp + s.fn + s.tn
                 wrong = s.fp + s.fn
                 out.append(f"  {case:<24} {total - wrong}/{total} right")
+        for split, b in sorted(self.stories.items()):
+            out.append(f"stories {split:<8} {b.line()}")
         return out
 
 
@@ -174,4 +238,12 @@ def evaluate(records: Iterable[Mapping[str, Any]], topics: Sequence[Topic],
         predicted = hit if truth else found == a_id
         report.near_copy.add(truth, predicted, str(r.get("id")))
         report.near_copy_cases.setdefault(str(r.get("case", "")), Scores()).add(truth, predicted, str(r.get("id")))
+    story_records = [r for r in rows if r.get("task") == "story"]
+    if story_records:
+        predicted_story = replay_stories(story_records)
+        truth = {str(r["id"]): str(r["story"]) for r in story_records}
+        report.stories["all"] = bcubed(truth, predicted_story)
+        for split in sorted({str(r.get("split") or "dev") for r in story_records}):
+            part = {str(r["id"]): str(r["story"]) for r in story_records if str(r.get("split") or "dev") == split}
+            report.stories[split] = bcubed(part, predicted_story)
     return report

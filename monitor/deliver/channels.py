@@ -7,6 +7,7 @@ decided in policy.py.
 
 from __future__ import annotations
 
+import dataclasses
 import email.policy
 import hashlib
 import json
@@ -16,6 +17,7 @@ import re
 import smtplib
 import ssl
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -36,6 +38,8 @@ from monitor.deliver.render import (
     feed_warning_line,
     feed_warning_payload,
     one_line,
+    story_update_payload,
+    story_update_subject,
 )
 from monitor.deliver.render.chat import ChatContent, chat_alert, chat_digest, chat_feed_warning
 from monitor.deliver.render.withdrawal import (
@@ -47,7 +51,7 @@ from monitor.deliver.render.withdrawal import (
 )
 from monitor.deliver.signing import webhook_headers
 from monitor.errors import ConfigError
-from monitor.models import AlertItem
+from monitor.models import STORY_UPDATE_BATCH, AlertItem
 from monitor.schedule.feed_health import FeedWarning
 from monitor.settings.alerts import (
     AppriseChannel,
@@ -81,16 +85,22 @@ class Message:
     period: tuple[datetime, datetime] | None = None  # first and last alert time, for digests
     warning: FeedWarning | None = None  # a feed warning instead of alerts (then items is empty)
     withdrawal: bool = False  # the one item's alert is withdrawn (alert.withdrawn), not raised
+    story_update: bool = False  # later members of one alerted story (type story.updated); digest is set too
 
     @property
     def alert_ids(self) -> list[str]:
         return [i.alert.alert_id for i in self.items]
 
 
-def message_id_for(batch_key: str | None, alert_id: str) -> str:
-    """A single alert's message id is its alert id; a batch's is derived from its (stable) batch key."""
+def message_id_for(batch_key: str | None, alert_id: str, alert_ids: Sequence[str] = ()) -> str:
+    """A single alert's message id is its alert id; a batch's is derived from its (stable) batch key. A story
+    update's also from the alerts it carries: a member that joined its batch too late for one message goes
+    out in the next under the same key, and must not look like a resend of the first."""
     if batch_key is None:
         return alert_id
+    if batch_key.startswith(STORY_UPDATE_BATCH):
+        members = "\x00".join(sorted(alert_ids))
+        return "story_" + hashlib.sha256(f"{batch_key}\x00{members}".encode()).hexdigest()[:32]
     return "digest_" + hashlib.sha256(batch_key.encode()).hexdigest()[:32]
 
 
@@ -103,6 +113,8 @@ def payload_for(message: Message) -> dict[str, Any]:
         return feed_warning_payload(message.warning)
     if message.withdrawal:
         return withdrawal_payload(message.items[0])
+    if message.story_update:
+        return story_update_payload(message.items)
     if not message.digest:
         return alert_payload(message.items[0])
     start, end = message.period or (message.items[0].alert.created_at, message.items[-1].alert.created_at)
@@ -187,8 +199,9 @@ class JsonlSender:
                     self._seen = self._load_seen(path)
                 keys = [withdrawal_id(i.alert.alert_id) if message.withdrawal else i.alert.alert_id
                         for i in message.items]
+                kind = {"type": "story.updated"} if message.story_update else {}
                 lines = [
-                    dumps(withdrawal_payload(item) if message.withdrawal else alert_payload(item)) + b"\n"
+                    dumps(withdrawal_payload(item) if message.withdrawal else {**alert_payload(item), **kind}) + b"\n"
                     for item, key in zip(message.items, keys, strict=True)
                     if key not in self._seen
                 ]
@@ -272,6 +285,9 @@ class EmailSender:
             content = digest_email_content(
                 message.items, ch.subject_prefix, start, end, language=ch.language, timezone=ch.timezone
             )
+            if message.story_update:  # the digest's list of the new reports, under a subject that says so
+                content = dataclasses.replace(
+                    content, subject=story_update_subject(message.items, ch.subject_prefix, ch.language))
         else:
             content = email_content(message.items[0], ch.subject_prefix, language=ch.language, timezone=ch.timezone)
         msg = EmailMessage(policy=EMAIL_POLICY)

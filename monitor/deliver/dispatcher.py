@@ -55,6 +55,7 @@ from monitor.deliver.policy import (
     rate_limit_wait,
     retry_delay,
 )
+from monitor.models import STORY_UPDATE_BATCH, AlertItem
 from monitor.settings.alerts import AlertsConfig, Channel, channel_summary
 from monitor.store import outbox
 from monitor.store.outbox import AttemptRecord, DeliveryRow
@@ -415,13 +416,14 @@ class Dispatcher:
             if not rows:
                 return None
         batch_key = rows[0].batch_key
-        ordered = [items[r.payload_id] for r in rows]
-        ordered.sort(key=lambda i: (i.alert.created_at, i.alert.alert_id))
+        ordered = by_story([items[r.payload_id] for r in rows])
+        times = sorted(i.alert.created_at for i in ordered)
         message = Message(
-            message_id=message_id_for(batch_key, rows[0].payload_id),
+            message_id=message_id_for(batch_key, rows[0].payload_id, [r.payload_id for r in rows]),
             items=tuple(ordered),
             digest=batch_key is not None,
-            period=(ordered[0].alert.created_at, ordered[-1].alert.created_at) if batch_key else None,
+            period=(times[0], times[-1]) if batch_key else None,
+            story_update=batch_key is not None and batch_key.startswith(STORY_UPDATE_BATCH),
         )
         return message, rows
 
@@ -527,6 +529,14 @@ class Dispatcher:
             summary.retrying += n
         else:
             summary.failed += n
+
+
+def by_story(items: Sequence[AlertItem]) -> list[AlertItem]:
+    """Alerts in time order, each story's together (at its first alert's place): digests group by story."""
+    first: dict[str, tuple[datetime, str]] = {}
+    for i in sorted(items, key=lambda i: (i.alert.created_at, i.alert.alert_id)):
+        first.setdefault(i.story_id or i.alert.alert_id, (i.alert.created_at, i.alert.alert_id))
+    return sorted(items, key=lambda i: (first[i.story_id or i.alert.alert_id], i.alert.created_at, i.alert.alert_id))
 
 
 def _label(row: DeliveryRow) -> str:

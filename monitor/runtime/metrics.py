@@ -211,6 +211,10 @@ def database_gauges(database_path: Database, timeout: float = 2.0) -> list[Gauge
         Gauge("monitor_deliveries", "Alert deliveries (one per alert and channel), by state.",
               {f'{{state="{k}"}}': v for k, v in states.items()}),
         Gauge("monitor_feeds", "Enabled feeds, and those whose last poll failed.", feeds),
+        Gauge("monitor_page_retries", "Article pages that failed temporarily, waiting to be fetched again.",
+              {"": float(counts.page_retries)}),
+        Gauge("monitor_provisional_alerts", "Alerts decided on the feed's headline/summary, their page not read yet.",
+              {"": float(counts.provisional_alerts)}),
         Gauge("monitor_database_size_bytes", "Bytes the database takes (SQLite: the file and its write-ahead log).",
               {"": float(size)}),
     ]

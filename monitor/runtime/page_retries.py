@@ -9,7 +9,7 @@ page_retry_first_seconds up to page_retry_max_seconds. When the page arrives the
 its text: a provisional alert is confirmed or withdrawn (a withdrawal goes out on every channel the alert
 went to), and a topic the summary did not match but the text does alerts now. After
 page_retry_give_up_hours, or when the page answers with a lasting failure (404, 410, not a page), the
-article keeps the decision it has, said once in the log.
+article keeps the decision it has, said once in the log; its provisional alerts become "unconfirmed".
 """
 
 from __future__ import annotations
@@ -184,11 +184,9 @@ class PageRetries:
         self._decide_again(retry, text, report)
 
     def _give_up(self, retry: PageRetry, why: str, report: RetryReport) -> None:
-        self.pipeline.store.drop_page_retry(retry.article_id)
+        pending = self.pipeline.store.give_up_page_retry(retry.article_id, why, self.pipeline.clock())
         report.given_up += 1
-        alerted = self.pipeline.store.article_alerts(retry.article_id)
-        pending = sorted(t for t, s in alerted.items() if s == "provisional")
-        outcome = (f"its provisional alert(s) for {', '.join(pending)} stay provisional" if pending
+        outcome = (f"its provisional alert(s) for {', '.join(pending)} stand as sent, marked unconfirmed" if pending
                    else "it stays decided on its feed headline/summary")
         log.warning("article %s: page retries given up: %s; %s", retry.url, why, outcome,
                     extra={"article": retry.url, "article_id": retry.article_id, "feed": retry.feed_url})

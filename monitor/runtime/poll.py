@@ -484,8 +484,10 @@ class Pipeline:
                     seen_at=now,
                     in_corpus=joins_corpus,
                     search_terms=(analysis.title_terms, analysis.body_terms),
+                    story_terms=analysis.story_terms,
                 )
-                queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for)
+                queued = self.store.record_article(article, decision, alerts, self.config.alerts.channel_names_for,
+                                                   self.config.alerts.alerts_per_story)
                 if extracted.page_pending:  # in the article's transaction: neither is stored without the other
                     queue_page_retry(self.store, self.config.pipeline, article_id, entry.link,
                                      extracted.fallback_reason, now)

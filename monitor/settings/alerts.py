@@ -93,6 +93,7 @@ class ChannelBase:
     digest: Digest = field(default_factory=Digest)
     rate_limit: RateLimit | None = None
     max_attempts: int | None = None  # overrides AlertsConfig.retry.max_attempts for this channel
+    alert_on: str = "story"  # "story": one alert per story and topic, then story updates; "article": every article
     # [alerts] language and timezone, carried by each channel so its sender writes for the reader
     language: str = DEFAULT_LANGUAGE
     timezone: str = DEFAULT_TIMEZONE
@@ -230,6 +231,7 @@ class AppriseChannel(ChannelBase):
                 digest=self.digest,
                 rate_limit=self.rate_limit,  # per URL: each receiver has its own limit
                 max_attempts=self.max_attempts,
+                alert_on=self.alert_on,
                 language=self.language,
                 timezone=self.timezone,
                 url=url,
@@ -288,6 +290,11 @@ class AlertsConfig:
             else:
                 found.append(c)
         return found
+
+    def alerts_per_story(self, name: str) -> bool:
+        """Whether the channel `name` alerts once per story (alert_on = "story") rather than per article."""
+        channel = self.channel(name)
+        return channel is not None and channel.alert_on == "story"
 
     def channel_names_for(self, topic: str) -> list[str]:
         """Enabled channels that take alerts of `topic` (the names the pipeline passes to enqueue)."""
@@ -361,6 +368,7 @@ def _parse_channel(raw: Any, path: str, language: str, timezone: str) -> Channel
         "digest": _parse_digest(path, values),
         "rate_limit": RateLimit(rate_count, values["rate_limit_window_minutes"] * 60.0) if rate_count else None,
         "max_attempts": values["max_attempts"],
+        "alert_on": values["alert_on"],
         "language": language,
         "timezone": timezone,
     }

@@ -24,11 +24,13 @@ from monitor.settings.sections import (
     OpsSettings,
     PipelineSettings,
     ScheduleSettings,
+    StorySettings,
     parse_feeds,
     parse_http_settings,
     parse_ops_settings,
     parse_pipeline_settings,
     parse_schedule_settings,
+    parse_story_settings,
 )
 from monitor.settings.topics import Topic, parse_topics
 
@@ -44,6 +46,7 @@ __all__ = [
     "OpsSettings",
     "PipelineSettings",
     "ScheduleSettings",
+    "StorySettings",
     "load_config",
     "parse_config",
     "resolve_config_path",
@@ -67,6 +70,7 @@ class Config:
     # the TOML data after environment overrides, for `monitor config` (settings/dump.py fills defaults)
     data: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     desk: DeskSettings = field(default_factory=DeskSettings)
+    stories: StorySettings = field(default_factory=StorySettings)
 
     def feed_interval_minutes(self, url: str) -> int | None:
         """The feed's fixed poll interval from [[feeds]] interval_minutes, or None (adaptive)."""
@@ -133,6 +137,7 @@ def parse_config(data: Mapping[str, Any], path: Path | None = None, environ: Map
         ops=parse_ops_settings(table("ops"), origins.get("ops")),
         data=data,
         desk=parse_desk_settings(table("desk"), origins.get("desk"), environ),
+        stories=parse_story_settings(table("stories"), origins.get("stories")),
     )
 
 

@@ -42,7 +42,8 @@ def effective(config: Config) -> dict[str, Any]:
     data = config.data
     tree: dict[str, Any] = {
         section.path: _filled(data.get(section.path), section.keys)
-        for section in (registry.STORAGE, registry.PIPELINE, registry.HTTP, registry.SCHEDULE, registry.OPS)
+        for section in (registry.STORAGE, registry.PIPELINE, registry.HTTP, registry.SCHEDULE, registry.STORIES,
+                        registry.OPS)
     }
     tree["storage"]["database"] = str(config.database_path)
     alerts = _filled(data.get("alerts"), registry.ALERTS.keys)

@@ -217,6 +217,33 @@ SCHEDULE = _plain(
     ),
 )
 
+STORIES = _plain(
+    "stories",
+    "How articles are grouped into stories (docs/stories.md): one alert per story, later members as updates.",
+    Key("window_hours", "number", 72.0, "a story takes new members until this long after its latest one", v.positive),
+    Key(
+        "threshold",
+        "number",
+        0.3,
+        "similarity (0..1, cosine of rarity-weighted terms) at or above which an article joins a story",
+        v.between(0, 1, above_low=True),
+    ),
+    Key(
+        "update_minutes",
+        "number",
+        60.0,
+        "at most one story.updated message per story and channel in this period (later members wait for the next)",
+        v.positive,
+    ),
+    Key(
+        "score_jump",
+        "number",
+        0.5,
+        "a later member whose topic score exceeds the story's best by this much alerts on its own",
+        v.positive,
+    ),
+)
+
 OPS = _plain(
     "ops",
     "The operator's HTTP endpoint of `monitor run`: /healthz, /metrics, /alerts/<topic>.atom and .json.",
@@ -323,6 +350,14 @@ CHANNEL = Section(
         ),
         Key("rate_limit_window_minutes", "number", 60.0, "the rate limit's window", v.at_least(0.01)),
         Key("max_attempts", "integer", None, "overrides [alerts] max_attempts for this channel", v.at_least(1)),
+        Key(
+            "alert_on",
+            "string",
+            "story",
+            'story: one alert when a story first matches a topic, later members as story.updated messages '
+            '(docs/stories.md); article: an alert for every matching article that is not a near-copy',
+            v.one_of("story", "article"),
+        ),
     ),
     "Keys every [[alerts.channels]] table takes.",
 )
@@ -547,12 +582,12 @@ DESK_TOKEN = Section(
     "One API token for /api/v1 (Authorization: Bearer TOKEN).",
 )
 
-PLAIN_SECTIONS: tuple[Section, ...] = (STORAGE, PIPELINE, HTTP, SCHEDULE, OPS, ALERTS, DESK)
+PLAIN_SECTIONS: tuple[Section, ...] = (STORAGE, PIPELINE, HTTP, SCHEDULE, STORIES, OPS, ALERTS, DESK)
 ALL_SECTIONS: tuple[Section, ...] = (
-    STORAGE, PIPELINE, FEEDS, HTTP, SCHEDULE, OPS, ALERTS, CHANNEL, *CHANNEL_KINDS.values(), TOPIC, GROUP,
+    STORAGE, PIPELINE, FEEDS, HTTP, SCHEDULE, STORIES, OPS, ALERTS, CHANNEL, *CHANNEL_KINDS.values(), TOPIC, GROUP,
     DESK, DESK_USER, DESK_TOKEN,
 )  # fmt: skip
-TOP_LEVEL = ("storage", "pipeline", "feeds", "http", "schedule", "topics", "alerts", "ops", "desk")
+TOP_LEVEL = ("storage", "pipeline", "feeds", "http", "schedule", "stories", "topics", "alerts", "ops", "desk")
 
 
 def typed(key_path: str, key: Key, value: Any) -> Any:

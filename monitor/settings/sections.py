@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -75,6 +76,24 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True)
+class StorySettings:
+    """[stories]: the assignment's window and threshold, and the update rule of per-story alerts."""
+
+    window_hours: float = 72.0
+    threshold: float = 0.3
+    update_minutes: float = 60.0
+    score_jump: float = 0.5
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(hours=self.window_hours)
+
+    @property
+    def update_period(self) -> timedelta:
+        return timedelta(minutes=self.update_minutes)
+
+
+@dataclass(frozen=True)
 class OpsSettings:
     enabled: bool = True
     host: str = "127.0.0.1"
@@ -112,6 +131,10 @@ def parse_schedule_settings(spec: Mapping[str, Any], origins: Origins = None) ->
     if values["max_backoff_minutes"] < values["min_interval_minutes"]:
         raise ConfigError("schedule.max_backoff_minutes", "must be >= schedule.min_interval_minutes")
     return ScheduleSettings(**values)
+
+
+def parse_story_settings(spec: Mapping[str, Any], origins: Origins = None) -> StorySettings:
+    return StorySettings(**registry.read_table("stories", spec, registry.STORIES.keys, origins=origins))
 
 
 def parse_ops_settings(spec: Mapping[str, Any], origins: Origins = None) -> OpsSettings:

@@ -10,8 +10,10 @@ from typing import Any
 
 import sqlite_utils
 
+from monitor.decide.stories import Terms
 from monitor.models import Alert, Decision, ExtractedText
-from monitor.store import outbox, search
+from monitor.settings.sections import StorySettings
+from monitor.store import outbox, search, stories
 from monitor.store.times import format_time
 
 
@@ -31,6 +33,7 @@ class NewArticle:
     in_corpus: bool = False
     # The search index's (title, body) terms of extracted.title/text, when computed already (decide/analysis.py)
     search_terms: tuple[str, str] | None = None
+    story_terms: Terms | None = None  # from the text work (decide/analysis.py); else computed when stored
 
 
 def insert_article(db: sqlite_utils.Database, article: NewArticle) -> None:
@@ -73,22 +76,51 @@ def insert_decision(db: sqlite_utils.Database, decision: Decision, now: datetime
     )
 
 
+def join_story(db: sqlite_utils.Database, article: NewArticle, settings: StorySettings,
+               near_copy_of: str | None = None, topics: Sequence[str] = ()) -> stories.Placement:
+    """The stored article joins its story (in the caller's transaction)."""
+    return stories.join(
+        db.conn, article_id=article.article_id, source=article.source, title=article.extracted.title,
+        text=article.extracted.text, at=stories.article_time(article.published, article.seen_at),
+        near_copy_of=near_copy_of, topics=topics, settings=settings, terms=article.story_terms,
+    )
+
+
 def record_decided(
     db: sqlite_utils.Database,
     article: NewArticle,
     decision: Decision,
     alerts: Sequence[Alert],
     channels_for: Callable[[str], Sequence[str]],
+    story_settings: StorySettings | None = None,
+    per_story: Callable[[str], bool] = lambda channel: False,
 ) -> int:
-    """Article, decision, search entry, "also published" note and alerts; returns how many alerts were
-    queued. Runs in the caller's transaction, so all of it commits together."""
+    """Article, decision, search entry, story, "also published" note and alerts; returns how many alerts
+    were queued. Runs in the caller's transaction, so all of it commits together."""
     insert_article(db, article)
     insert_decision(db, decision, article.seen_at)
+    settings = story_settings or StorySettings()
+    placed = join_story(db, article, settings, decision.duplicate_of, [t.name for t in decision.matched_topics])
     original = decision.duplicate_of
     if original is not None and db.execute("SELECT 1 FROM alerts WHERE article_id = ? LIMIT 1", [original]).fetchone():
         # a near-copy of an alerted article is noted on that alert rather than alerted again
         outbox.record_also_published(db.conn, original, article.article_id, article.source, article.url)
-    return sum(outbox.enqueue(db.conn, alert, channels_for(alert.topic)) for alert in alerts)
+    queued = 0
+    for alert in alerts:
+        names = channels_for(alert.topic)
+        if not outbox.enqueue(db.conn, alert, names):
+            continue
+        queued += 1
+        if placed.choice.story_id is None:
+            continue  # the story starts here: its first alert, on every channel
+        for name in dict.fromkeys(names):
+            if per_story(name):
+                stories.route_alert(
+                    db.conn, alert_id=alert.alert_id, article_id=alert.article_id, topic=alert.topic,
+                    score=alert.score, story_id=placed.choice.story_id, channel=name,
+                    delivery_id=outbox.delivery_id(alert.alert_id, name), now=alert.created_at, settings=settings,
+                )
+    return queued
 
 
 def has_id(db: sqlite_utils.Database, article_id: str) -> bool:

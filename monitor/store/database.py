@@ -24,7 +24,8 @@ import sqlite_utils
 from monitor.fetch.hosts import SharedPoliteness
 from monitor.models import Alert, Decision, ExtractedText, TopicResult
 from monitor.schedule.feed_health import FeedHealth, FeedWarning
-from monitor.store import articles, feeds, maintenance, outbox, page_retries, reads, search
+from monitor.settings.sections import StorySettings
+from monitor.store import articles, feeds, maintenance, outbox, page_retries, reads, search, stories
 from monitor.store.articles import NewArticle
 from monitor.store.connection import StoreError, open_read_only, open_read_write, write_transaction
 from monitor.store.corpus_index import SqliteCorpusIndex
@@ -43,6 +44,7 @@ class Store:
         self.db = open_read_only(path) if read_only else open_read_write(path)
         self.lock = threading.RLock()
         self.corpus_index = SqliteCorpusIndex(self.db)
+        self.story_settings = StorySettings()  # the config's [stories] (set by the app)
 
     @property
     def schema_version(self) -> int:
@@ -132,12 +134,15 @@ class Store:
         decision: Decision,
         alerts: Sequence[Alert] = (),
         channels_for: Callable[[str], Sequence[str]] = lambda topic: (),
+        per_story: Callable[[str], bool] = lambda channel: False,
     ) -> int:
-        """Commit an article with its decision, search entry, "also published" note and alerts (one
-        pending delivery per channel `channels_for(topic)` names), all or nothing. Returns the alerts
-        queued (an alert already stored is not queued again)."""
+        """Commit an article with its decision, search entry, story, "also published" note and alerts (one
+        pending delivery per channel `channels_for(topic)` names; on a channel `per_story` names, a later
+        member of an alerted story becomes part of a story.updated message instead), all or nothing.
+        Returns the alerts queued (an alert already stored is not queued again)."""
         with self.transaction() as db:
-            return articles.record_decided(db, article, decision, alerts, channels_for)
+            return articles.record_decided(db, article, decision, alerts, channels_for, self.story_settings,
+                                           per_story)
 
     def record_corpus_article(self, article: NewArticle) -> bool:
         """Store a seed or imported article in the corpus (article, near-copy index, search entry) unless
@@ -146,6 +151,8 @@ class Store:
             if articles.has_id(db, article.article_id):
                 return False
             articles.insert_article(db, article)
+            copy_of = self.corpus_index.check(article.extracted.text).duplicate_of
+            articles.join_story(db, article, self.story_settings, copy_of)
             self.corpus_index.add(article.article_id, article.extracted.text)
             return True
 
@@ -157,13 +164,32 @@ class Store:
             for article in batch:
                 if articles.is_present(db, article):
                     present += 1
-                elif skip_near_copies and self.corpus_index.check(article.extracted.text).duplicate_of is not None:
+                elif (copy_of := self.corpus_index.check(article.extracted.text).duplicate_of) and skip_near_copies:
                     near_copies += 1
                 else:
                     articles.insert_article(db, article)
+                    articles.join_story(db, article, self.story_settings, copy_of)
                     self.corpus_index.add(article.article_id, article.extracted.text)
                     added += 1
         return added, present, near_copies
+
+    # -- stories ------------------------------------------------------------------------------
+
+    def place_in_story(self, title: str, text: str, at: datetime, near_copy_of: str | None = None
+                       ) -> stories.Placement:
+        """The story an article would join now (nothing is written): `monitor check`."""
+        with self.lock:
+            return stories.place(self.db.conn, title, text, at, near_copy_of, self.story_settings)
+
+    def stories(self, limit: int = 50, topic: str | None = None) -> list[dict[str, Any]]:
+        """Stories, latest activity first."""
+        with self.lock:
+            return stories.recent_stories(self.db.conn, limit, topic)
+
+    def story(self, story_id: str) -> dict[str, Any] | None:
+        """A story (by its id, a merged story's id, or a member article's id) with its members."""
+        with self.lock:
+            return stories.story_detail(self.db.conn, story_id)
 
     def corpus_articles(self, include_all: bool, source: str | None, limit: int | None) -> list[dict[str, Any]]:
         """Corpus articles (or all articles) as column -> value, oldest first."""
@@ -194,10 +220,11 @@ class Store:
         with self.transaction() as db:
             page_retries.postpone(db.conn.execute, article_id, next_at, error, tried)
 
-    def drop_page_retry(self, article_id: str) -> None:
-        """The page is not fetched again: the article keeps what it was decided on."""
+    def give_up_page_retry(self, article_id: str, why: str, now: datetime) -> tuple[str, ...]:
+        """The page is not fetched again: the article keeps what it was decided on, its provisional alerts
+        become 'unconfirmed'. Returns their topics."""
         with self.transaction() as db:
-            page_retries.drop(db.conn.execute, article_id)
+            return page_retries.give_up(db.conn.execute, article_id, why, now)
 
     def article_alerts(self, article_id: str) -> dict[str, str]:
         """topic -> status of the article's alerts."""

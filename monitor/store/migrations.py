@@ -13,7 +13,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from monitor.decide.near_copies import COMMON_DF
-from monitor.store import outbox, page_retries, search
+from monitor.store import outbox, page_retries, search, stories
 from monitor.store.times import format_time, parse_time
 
 _SEARCH_SCHEMA = (
@@ -329,7 +329,10 @@ def _migration_6(db: sqlite_utils.Database) -> None:
 
 
 def _migration_7(db: sqlite_utils.Database) -> None:
-    """Held for the stories work, which owns number 7; this branch has nothing in it."""
+    """Stories (store/stories.py): stories, their members, the open stories' terms and the term
+    frequencies. Articles stored before have no story; they are not replayed (their time has passed)."""
+    for statement in stories.SCHEMA:
+        db.execute(statement)
 
 
 def _migration_8(db: sqlite_utils.Database) -> None:
@@ -339,6 +342,12 @@ def _migration_8(db: sqlite_utils.Database) -> None:
     for table, column, declaration in page_retries.SQLITE_COLUMNS:
         if column not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
+def _migration_9(db: sqlite_utils.Database) -> None:
+    """The stories tables again (each statement creates only what is missing): a database upgraded while
+    migration 7 was still an empty placeholder has user_version past it without them."""
+    _migration_7(db)
 
 
 # Append new migrations here; never edit one that has shipped.
@@ -351,6 +360,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_6,
     _migration_7,
     _migration_8,
+    _migration_9,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -438,7 +438,12 @@ def load_items(conn: sqlite3.Connection, alert_ids: Iterable[str]) -> dict[str, 
                     (r[1],),
                 )
             )
-            out[r[0]] = AlertItem(alert, also)
+            story = conn.execute(
+                "SELECT m.story_id, s.size FROM story_members m JOIN stories s ON s.id = m.story_id"
+                " WHERE m.article_id = ?",
+                (r[1],),
+            ).fetchone()
+            out[r[0]] = AlertItem(alert, also, str(story[0]) if story else None, int(story[1]) if story else 0)
     return out
 
 

@@ -4,7 +4,7 @@ because their page failed temporarily, fetched again until the page arrives or t
 The SQL is written once for both backends: each function takes `run(sql, params)` (sqlite3's
 `Connection.execute`, or the PostgreSQL store's adapter of it) and runs in the caller's transaction.
     queue(run, article_id, url, error, now, next_at)        due(run, now, limit) -> [PageRetry]
-    postpone(run, article_id, next_at, error, tried)        drop(run, article_id)
+    postpone(run, article_id, next_at, error, tried)        give_up(run, article_id, why, now) -> topics
     alerted(run, article_id) -> {topic: status}             settle(run, ...) -> Settled
 A withdrawal is delivered as a row of `deliveries` for the withdrawn alert with event 'alert.withdrawn'
 and id "<alert id>~withdrawn:<channel>", one per channel the alert was queued for.
@@ -142,6 +142,21 @@ def postpone(run: Run, article_id: str, next_at: datetime, error: str | None, tr
 
 def drop(run: Run, article_id: str) -> None:
     run("DELETE FROM page_retries WHERE article_id = ?", [article_id])
+
+
+def give_up(run: Run, article_id: str, why: str, now: datetime) -> tuple[str, ...]:
+    """The page is not fetched again: the article's provisional alerts become 'unconfirmed' (they stand as
+    sent, never decided on the page) and the retry leaves the queue. Returns their topics."""
+    topics = tuple(str(r[0]) for r in run(
+        "SELECT topic FROM alerts WHERE article_id = ? AND status = 'provisional' ORDER BY topic", [article_id]
+    ).fetchall())
+    run(
+        "UPDATE alerts SET status = 'unconfirmed', settled_at = ?, settled_reason = ?"
+        " WHERE article_id = ? AND status = 'provisional'",
+        [format_time(now), why, article_id],
+    )
+    drop(run, article_id)
+    return topics
 
 
 def alerted(run: Run, article_id: str) -> dict[str, str]:

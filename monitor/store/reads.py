@@ -88,6 +88,8 @@ class DatabaseCounts:
     deliveries: dict[str, int]  # pending, delivered, failed
     feeds_enabled: int
     feeds_failing: int
+    page_retries: int = 0  # pages that failed temporarily, waiting to be fetched again
+    provisional_alerts: int = 0  # alerts decided on the feed's text whose page has not been decided on yet
 
 
 def database_counts(database: Database, timeout: float = 2.0) -> DatabaseCounts:
@@ -110,6 +112,8 @@ def database_counts(database: Database, timeout: float = 2.0) -> DatabaseCounts:
             deliveries=states,
             feeds_enabled=one("SELECT count(*) FROM feeds WHERE enabled = 1"),
             feeds_failing=one("SELECT count(*) FROM feeds WHERE enabled = 1 AND consecutive_failures > 0"),
+            page_retries=one("SELECT count(*) FROM page_retries"),
+            provisional_alerts=one("SELECT count(*) FROM alerts WHERE status = 'provisional'"),
         )
     finally:
         conn.close()

@@ -122,6 +122,8 @@ def alert_data(item: AlertItem) -> dict[str, Any]:
         # (then an alert.withdrawn follows if the page's text does not match): fixed when it was raised
         "basis": a.basis,
         "provisional": a.status != "final",
+        "story_id": item.story_id,
+        "story_size": item.story_size,
         # the evidence folded by sentence, in article order, as the e-mail shows it (all of them, no limit)
         "passages": [passage_json(p) for p in build_passages(a.evidence, a.title)],
     }
@@ -134,6 +136,24 @@ def alert_payload(item: AlertItem) -> dict[str, Any]:
         "version": PAYLOAD_VERSION,
         "timestamp": _iso(item.alert.created_at),
         "data": alert_data(item),
+    }
+
+
+def story_update_payload(items: Sequence[AlertItem]) -> dict[str, Any]:
+    """A story.updated message: the later members of one alerted story, with their outlets and headlines."""
+    latest = items[-1]
+    return {
+        "type": "story.updated",
+        "version": PAYLOAD_VERSION,
+        "timestamp": _iso(latest.alert.created_at),
+        "data": {
+            "story_id": latest.story_id,
+            "story_size": max(i.story_size for i in items),
+            "new_outlets": sorted({i.alert.source for i in items}),
+            "headlines": [{"title": i.alert.title, "source": i.alert.source, "url": i.alert.url} for i in items],
+            "count": len(items),
+            "alerts": [alert_data(i) for i in items],
+        },
     }
 
 
@@ -445,6 +465,13 @@ def digest_subject(items: Sequence[AlertItem], prefix: str, language: str = DEFA
     topics = ", ".join(dict.fromkeys(i.alert.topic for i in items))
     head = f"{prefix} " if prefix else ""
     return one_line(f"{head}{word('digest', language)}: {count_alerts(len(items), language)} ({topics})", 200)
+
+
+def story_update_subject(items: Sequence[AlertItem], prefix: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The subject of a story.updated message: what it is, how many new reports, the first one's headline."""
+    head = f"{prefix} " if prefix else ""
+    count = count_alerts(len(items), language)
+    return one_line(f"{head}{word('story_update', language)}: {count} — {items[0].alert.title}", 200)
 
 
 def digest_email_content(

@@ -24,6 +24,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "alert": {"ar": "تنبيه", "en": "alert"},
     "alerts": {"ar": "تنبيهات", "en": "Alerts"},
     "digest": {"ar": "ملخص", "en": "digest"},
+    "story_update": {"ar": "مستجدات قصة", "en": "story update"},
     "topic": {"ar": "الموضوع", "en": "Topic"},
     "source": {"ar": "المصدر", "en": "Source"},
     "published": {"ar": "نُشر", "en": "Published"},

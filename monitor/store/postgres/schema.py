@@ -185,11 +185,48 @@ _HOSTS = (
     "CREATE TABLE host_politeness (host TEXT PRIMARY KEY, next_start DOUBLE PRECISION NOT NULL)",
 )
 
+# Stories: the tables of store/stories.py (its statements, with PostgreSQL's types).
+_STORIES = (
+    """CREATE TABLE stories (
+    id               TEXT PRIMARY KEY,
+    first_article_id TEXT NOT NULL,
+    first_seen       TEXT COLLATE "C" NOT NULL,
+    last_seen        TEXT COLLATE "C" NOT NULL,
+    size             INTEGER NOT NULL,
+    topics           TEXT NOT NULL DEFAULT '',
+    centroid         TEXT NOT NULL,
+    recent           TEXT NOT NULL,
+    merged_into      TEXT,
+    indexed          INTEGER NOT NULL DEFAULT 1
+)""",
+    "CREATE INDEX stories_last_seen ON stories (last_seen)",
+    "CREATE INDEX stories_indexed ON stories (last_seen) WHERE indexed = 1",
+    """CREATE TABLE story_members (
+    article_id TEXT PRIMARY KEY,
+    story_id   TEXT NOT NULL,
+    similarity DOUBLE PRECISION NOT NULL,
+    reason     TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    joined_at  TEXT COLLATE "C" NOT NULL
+)""",
+    "CREATE INDEX story_members_story ON story_members (story_id, joined_at)",
+    """CREATE TABLE story_terms (
+    term      TEXT COLLATE "C" NOT NULL,
+    story_id  TEXT NOT NULL,
+    PRIMARY KEY (term, story_id)
+)""",
+    "CREATE INDEX story_terms_story ON story_terms (story_id)",
+    'CREATE TABLE story_df (term TEXT COLLATE "C" PRIMARY KEY, df INTEGER NOT NULL)',
+    "CREATE TABLE story_docs (id INTEGER PRIMARY KEY, n BIGINT NOT NULL)",
+    "INSERT INTO story_docs (id, n) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+)
+
 # Append new migrations here; never edit one that has shipped.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (*_FEEDS_ARTICLES, *_OUTBOX, *_CORPUS_INDEX),
     _HOSTS,
     page_retries.POSTGRES_SCHEMA,  # provisional decisions: SQLite's migration 8
+    _STORIES,  # stories: SQLite's migration 7
 )
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -9,7 +9,8 @@ What differs from SQLite because several processes share the database:
                      (the caller skips those it is still polling): a poll whose outcome the database could
                      not take (connection lost) is polled again by its worker, not left to the lease.
     atomic           also takes a transaction-level advisory lock, so a near-copy check and the write it
-                     decides run on one worker at a time, as they run under one lock in one SQLite process.
+                     decides run on one worker at a time, as they run under one lock in one SQLite process;
+                     record_article adds a corpus article to the near-copy index in that same transaction.
     exclusive_job    a session advisory lock: a daily or per-cycle job runs on one worker at a time.
     claim_due_deliveries   hands each due pending delivery to one worker (SKIP LOCKED) under a lease; the
                      dispatcher instead reads the outbox of store/postgres/outbox.py, which gives whole
@@ -25,7 +26,7 @@ import json
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,7 +38,8 @@ from psycopg_pool import ConnectionPool
 
 from monitor.models import Alert, Decision, ExtractedText, TopicResult
 from monitor.schedule.feed_health import FeedHealth, FeedWarning
-from monitor.store import outbox, page_retries, search
+from monitor.settings.sections import StorySettings
+from monitor.store import outbox, page_retries, search, stories
 from monitor.store.articles import NewArticle
 from monitor.store.connection import StoreError
 from monitor.store.database import Store
@@ -59,6 +61,20 @@ LEASE_SECONDS = 900.0  # longest a claimed feed stays with its worker without an
 def _sql(statement: str) -> str:
     """A statement shared with the SQLite modules, in psycopg's placeholder style."""
     return statement.replace("%", "%%").replace("?", "%s")
+
+
+class _SharedStatements:
+    """A connection that runs statements written for SQLite (store/stories.py)."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    def execute(self, statement: str, params: Sequence[Any], /) -> psycopg.Cursor[tuple[Any, ...]]:
+        return self.conn.execute(_sql(statement), list(params))
+
+    def executemany(self, statement: str, params: Iterable[Sequence[Any]], /) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(_sql(statement), [list(p) for p in params])
 
 
 class PostgresStore(Store):
@@ -90,6 +106,7 @@ class PostgresStore(Store):
         except (psycopg.Error, OSError) as exc:
             raise StoreError(f"cannot open database {_masked(url)}: {exc}") from None
         self.corpus_index = PostgresCorpusIndex(self._connection)  # type: ignore[assignment]
+        self.story_settings = StorySettings()
 
     @contextmanager
     def _connection(self) -> Iterator[Conn]:
@@ -188,7 +205,9 @@ class PostgresStore(Store):
     def _claim(self, now: datetime, due_only: bool, limit: int | None = None) -> list[FeedRow]:
         stamp = format_time(now)
         due = " AND (next_poll_at IS NULL OR next_poll_at <= %(now)s)" if due_only else ""
-        first = f" ORDER BY next_poll_at NULLS FIRST, url LIMIT {int(limit)}" if limit else ""
+        # Longest due first; among feeds due at the same time (after a start or an outage) in an order that
+        # mixes their hosts, so the few claimed do not all wait on one host's politeness slots.
+        first = f" ORDER BY next_poll_at NULLS FIRST, md5(url) LIMIT {int(limit)}" if limit else ""
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(
                 f"WITH picked AS (SELECT url FROM feeds WHERE enabled = 1{due}"
@@ -289,16 +308,45 @@ class PostgresStore(Store):
                                 article.search_terms)
         return True
 
+    @staticmethod
+    def _execute(conn: Conn) -> stories.Execute:
+        """The shared story statements (written for SQLite) run on this connection."""
+        return _SharedStatements(conn)
+
+    def _join_story(self, conn: Conn, article: NewArticle, near_copy_of: str | None,
+                    topics: Sequence[str] = ()) -> stories.Placement:
+        return stories.join(
+            self._execute(conn), article_id=article.article_id, source=article.source,
+            title=article.extracted.title, text=article.extracted.text,
+            at=stories.article_time(article.published, article.seen_at), near_copy_of=near_copy_of,
+            topics=topics, settings=self.story_settings, terms=article.story_terms,
+        )
+
+    def place_in_story(self, title: str, text: str, at: datetime, near_copy_of: str | None = None
+                       ) -> stories.Placement:
+        with self._connection() as conn:
+            return stories.place(self._execute(conn), title, text, at, near_copy_of, self.story_settings)
+
+    def stories(self, limit: int = 50, topic: str | None = None) -> list[dict[str, Any]]:
+        with self._connection() as conn:
+            return stories.recent_stories(self._execute(conn), limit, topic)
+
+    def story(self, story_id: str) -> dict[str, Any] | None:
+        with self._connection() as conn:
+            return stories.story_detail(self._execute(conn), story_id)
+
     def record_article(
         self,
         article: NewArticle,
         decision: Decision,
         alerts: Sequence[Alert] = (),
         channels_for: Callable[[str], Sequence[str]] = lambda topic: (),
+        per_story: Callable[[str], bool] = lambda channel: False,
     ) -> int:
         with self._connection() as conn:
             if not self._insert_article(conn, article):
                 return 0
+            placed = self._join_story(conn, article, decision.duplicate_of, [t.name for t in decision.matched_topics])
             conn.execute(
                 "INSERT INTO decisions (article_id, decided_at, duplicate_of, similarity, duplicate_kind,"
                 " duplicate_passage, matched_topics, topics_json) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
@@ -316,7 +364,27 @@ class PostgresStore(Store):
                     " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                     [original, article.article_id, article.source, article.url, format_time(article.seen_at)],
                 )
-            return sum(self._enqueue_alert(conn, alert, channels_for(alert.topic)) for alert in alerts)
+            if article.in_corpus:
+                # In the article's transaction, under the decide lock: a worker checking a copy of it
+                # right after the commit finds it (the caller's own add afterwards changes nothing).
+                self.corpus_index.add(article.article_id, article.extracted.text)
+            queued = 0
+            for alert in alerts:
+                names = channels_for(alert.topic)
+                if not self._enqueue_alert(conn, alert, names):
+                    continue
+                queued += 1
+                if placed.choice.story_id is None:
+                    continue  # the story starts here: its first alert, on every channel
+                for name in dict.fromkeys(names):
+                    if per_story(name):
+                        stories.route_alert(
+                            self._execute(conn), alert_id=alert.alert_id, article_id=alert.article_id,
+                            topic=alert.topic, score=alert.score, story_id=placed.choice.story_id, channel=name,
+                            delivery_id=outbox.delivery_id(alert.alert_id, name), now=alert.created_at,
+                            settings=self.story_settings,
+                        )
+            return queued
 
     def _enqueue_alert(self, conn: Conn, alert: Alert, channel_names: Sequence[str]) -> bool:
         evidence = json.dumps(
@@ -358,9 +426,9 @@ class PostgresStore(Store):
         with self._connection() as conn:
             page_retries.postpone(self._run(conn), article_id, next_at, error, tried)
 
-    def drop_page_retry(self, article_id: str) -> None:
+    def give_up_page_retry(self, article_id: str, why: str, now: datetime) -> tuple[str, ...]:
         with self._connection() as conn:
-            page_retries.drop(self._run(conn), article_id)
+            return page_retries.give_up(self._run(conn), article_id, why, now)
 
     def article_alerts(self, article_id: str) -> dict[str, str]:
         with self._connection() as conn:
@@ -390,6 +458,7 @@ class PostgresStore(Store):
         with self._connection() as conn:
             if not self._insert_article(conn, article):
                 return False
+            self._join_story(conn, article, self.corpus_index.check(article.extracted.text).duplicate_of)
             self.corpus_index.add(article.article_id, article.extracted.text)
             return True
 
@@ -402,9 +471,10 @@ class PostgresStore(Store):
                     [article.article_id, article.canonical_url, article.guid, article.extracted.text],
                 ).fetchone():
                     present += 1
-                elif skip_near_copies and self.corpus_index.check(article.extracted.text).duplicate_of is not None:
+                elif (copy_of := self.corpus_index.check(article.extracted.text).duplicate_of) and skip_near_copies:
                     near_copies += 1
                 elif self._insert_article(conn, article):
+                    self._join_story(conn, article, copy_of)
                     self.corpus_index.add(article.article_id, article.extracted.text)
                     added += 1
                 else:

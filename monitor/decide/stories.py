@@ -1,0 +1,296 @@
+"""Stories: the articles, from any outlet, that report one event. Pure: token lists, document
+frequencies, candidate stories and clocks are passed in.
+
+    story_terms(title_tokens, text_tokens) -> Terms     what an article says, as comparable terms
+    story_features(terms, df, n_docs) -> Features       those terms weighted by rarity (unit vector)
+    cosine(a, b) -> float                               similarity of two weighted vectors
+    assign(features, candidates, at=, ...) -> Choice     join the most similar story in the window, or none
+    merge_centroid(...)                                  a story's vector after a member joins
+    MemoryStoryIndex                                     the whole thing in memory (monitor check, evaluation)
+
+How it decides. An article becomes a vector of terms: its normalised words without proclitics (so
+والعراق and العراق are one term), light-stemmed (the feminine, plural and nisba endings fold, so
+الإيرانية and إيران are one term), numbers kept as they are (a death toll, a year, a score), and adjacent
+pairs of the title's words (names are mostly two words: ينس ستولتنبرغ). Each term is weighted by
+log(1 + count) times its rarity (idf = log((N + 1) / (df + 1)) + 1 over the stored articles), title words
+count TITLE_WEIGHT times; so the names, places and figures that make an event dominate and the words every
+article uses weigh nearly nothing. A story's vector is the running mean of its members' vectors, cut to
+its CENTROID_TERMS heaviest terms.
+
+A new article is compared (cosine) with every story whose last member is at most `window` older, with
+its mean vector and with its RECENT_MEMBERS latest members, taking the higher; the most similar joins it
+if the similarity reaches `threshold`, else the article starts a story. A near-copy joins its original's
+story whatever the score. When the article also reaches MERGE_THRESHOLD with other
+stories of the window, it bridges them: they are merged into the one it joined.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from monitor.text.arabic import strip_clitics, tokenize
+
+WINDOW_HOURS = 72.0  # a story is open to new members this long after its last member
+THRESHOLD = 0.3  # cosine at or above which an article joins a story (tuned on the dev story set)
+MERGE_THRESHOLD = 0.5  # cosine with a second story at or above which the article bridges the two
+TITLE_WEIGHT = 3.0  # a title word counts this many body words: the headline names the event
+BIGRAM_WEIGHT = 1.0  # a pair of adjacent title words (a name, a place) beside its two words
+CENTROID_TERMS = 80  # terms kept in a story's vector: enough to hold the event, bounded in storage
+INDEX_TERMS = 40  # a story's heaviest terms through which new articles find it (its candidate postings)
+RECENT_MEMBERS = 3  # latest members a new article is also compared with (a story drifts as it develops)
+RECENT_TERMS = 400  # heaviest terms kept of each of those members (bounds storage and comparison cost)
+PROBE_TERMS = 12  # an article's heaviest terms used to find candidate stories
+MAX_CANDIDATES = 8  # stories sharing most of those terms (then lowest id) that are compared in full
+TEXT_WORDS = 100  # body words read: the lead holds the event, long tails add background
+TEXT_CHARS = TEXT_WORDS * 12  # characters of the body normalised to find them (Arabic words average ~6)
+MIN_TERM = 2  # shortest term (letters or digits)
+_SUFFIXES = ("يين", "يون", "يه", "ين", "ون", "ات", "ان", "ي", "ه")  # longest first
+_MIN_STEM = 3
+
+
+@dataclass(frozen=True)
+class Terms:
+    """An article's terms and how often each occurs (title occurrences already weighted up)."""
+
+    counts: Mapping[str, float]
+
+    @property
+    def unique(self) -> frozenset[str]:
+        return frozenset(self.counts)
+
+
+@dataclass(frozen=True)
+class Features:
+    """Unit vector over terms."""
+
+    weights: Mapping[str, float]
+
+    def top(self, n: int) -> list[str]:
+        return [t for t, _ in sorted(self.weights.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+
+@dataclass(frozen=True)
+class StoryCandidate:
+    """A story open in the window, as the assignment needs it."""
+
+    story_id: str
+    centroid: Mapping[str, float]
+    size: int
+    last_seen: datetime
+    recent: tuple[Mapping[str, float], ...] = ()  # the vectors of its latest members (RECENT_MEMBERS)
+
+
+@dataclass(frozen=True)
+class Choice:
+    story_id: str | None  # the story joined; None when the article starts one
+    similarity: float  # with the story joined (or the most similar story, when it starts one)
+    merged: tuple[str, ...] = ()  # other stories the article bridges: merged into story_id
+    reason: str = "new"  # "similar", "near_copy" or "new"
+
+
+def stem(term: str) -> str:
+    """The term without one common ending (nisba, feminine, plural, dual), keeping at least three letters."""
+    if term.isdigit():
+        return term
+    for suffix in _SUFFIXES:
+        if term.endswith(suffix) and len(term) - len(suffix) >= _MIN_STEM:
+            return term[: -len(suffix)]
+    return term
+
+
+@lru_cache(maxsize=65536)
+def _term(token: str) -> str:
+    return stem(strip_clitics(token))
+
+
+def _terms_of(tokens: Iterable[str]) -> list[str]:
+    return [t for t in map(_term, tokens) if len(t) >= MIN_TERM]
+
+
+def story_terms(title_tokens: Sequence[str], text_tokens: Sequence[str]) -> Terms:
+    """The terms of an article from its normalised tokens (monitor.text.arabic.tokenize of title and text)."""
+    counts: dict[str, float] = {}
+    title = _terms_of(title_tokens)
+    for term in title:
+        counts[term] = counts.get(term, 0.0) + TITLE_WEIGHT
+    for a, b in itertools.pairwise(title):
+        counts[f"{a}_{b}"] = counts.get(f"{a}_{b}", 0.0) + BIGRAM_WEIGHT
+    for term in _terms_of(text_tokens[:TEXT_WORDS]):
+        counts[term] = counts.get(term, 0.0) + 1.0
+    return Terms(counts)
+
+
+def terms_of_text(title: str, text: str) -> Terms:
+    """story_terms of raw title and text (normalises them once, and only the text's lead that is read)."""
+    return story_terms(tokenize(title), tokenize(text[:TEXT_CHARS]))
+
+
+def idf(df: int, n_docs: int) -> float:
+    return math.log((n_docs + 1) / (df + 1)) + 1.0
+
+
+def story_features(terms: Terms, df: Mapping[str, int], n_docs: int) -> Features:
+    """The terms weighted by log(1 + count) * idf, as a unit vector. df: stored articles holding each term
+    (a term missing from df is taken as new: the rarest); n_docs: stored articles."""
+    raw = {t: math.log1p(c) * idf(df.get(t, 0), n_docs) for t, c in terms.counts.items()}
+    return Features(_unit(raw))
+
+
+def _unit(raw: Mapping[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(w * w for w in raw.values()))
+    return {t: w / norm for t, w in raw.items()} if norm else {}
+
+
+def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str, float], other_size: int = 1
+                   ) -> dict[str, float]:
+    """The mean of a story's vector (over `size` members) and another (over `other_size`), cut to its
+    CENTROID_TERMS heaviest terms and made a unit vector again."""
+    total = size + other_size
+    mean: dict[str, float] = {}
+    for t, w in centroid.items():
+        mean[t] = w * size / total
+    for t, w in other.items():
+        mean[t] = mean.get(t, 0.0) + w * other_size / total
+    kept = sorted(mean.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS]
+    return {t: round(w, 6) for t, w in _unit(dict(kept)).items()}
+
+
+def index_terms(centroid: Mapping[str, float]) -> list[str]:
+    """The terms a story is found by: its INDEX_TERMS heaviest."""
+    return [t for t, _ in sorted(centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:INDEX_TERMS]]
+
+
+def member_vector(features: Features) -> dict[str, float]:
+    """What a story keeps of a recent member to compare new articles with: its RECENT_TERMS heaviest terms,
+    weights to 4 places (what is stored: the same in memory and in the database)."""
+    return {t: round(w, 4) for t, w in sorted(features.weights.items(), key=lambda kv: (-kv[1], kv[0]))[:RECENT_TERMS]}
+
+
+def initial_centroid(features: Features) -> dict[str, float]:
+    return merge_centroid({}, 0, features.weights, 1)
+
+
+def score(features: Features, candidate: StoryCandidate) -> float:
+    """Similarity of an article with a story: with its mean vector or its closest recent member, whichever
+    is higher (a story drifts as it develops: the latest reports say what the next one will)."""
+    best = cosine(features.weights, candidate.centroid)
+    for member in candidate.recent:
+        best = max(best, cosine(features.weights, member))
+    return best
+
+
+def assign(
+    features: Features,
+    candidates: Iterable[StoryCandidate],
+    *,
+    at: datetime,
+    window: timedelta = timedelta(hours=WINDOW_HOURS),
+    threshold: float = THRESHOLD,
+    merge_threshold: float = MERGE_THRESHOLD,
+    near_copy_story: str | None = None,
+) -> Choice:
+    """The story an article seen `at` joins. near_copy_story: the story of the article it copies, if any."""
+    scored = sorted(
+        ((score(features, c), c.story_id) for c in candidates if at - c.last_seen <= window),
+        key=lambda sc: (-sc[0], sc[1]),
+    )
+    if near_copy_story is not None:
+        best = next((s for s, sid in scored if sid == near_copy_story), 1.0)
+        bridged = tuple(sid for s, sid in scored if s >= merge_threshold and sid != near_copy_story)
+        return Choice(near_copy_story, best, bridged, "near_copy")
+    if not scored or scored[0][0] < threshold:
+        return Choice(None, scored[0][0] if scored else 0.0)
+    joined = scored[0][1]
+    return Choice(joined, scored[0][0], tuple(sid for s, sid in scored[1:] if s >= merge_threshold), "similar")
+
+
+@dataclass
+class _Story:
+    story_id: str
+    first_article_id: str
+    centroid: dict[str, float]
+    members: list[str]
+    recent: list[Mapping[str, float]]
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass
+class MemoryStoryIndex:
+    """Stories held in memory: document frequencies, open stories and their term postings."""
+
+    window: timedelta = timedelta(hours=WINDOW_HOURS)
+    threshold: float = THRESHOLD
+    merge_threshold: float = MERGE_THRESHOLD
+    df: Counter[str] = field(default_factory=Counter)
+    n_docs: int = 0
+    stories: dict[str, _Story] = field(default_factory=dict)
+    story_of: dict[str, str] = field(default_factory=dict)  # article id -> story id
+    _postings: dict[str, set[str]] = field(default_factory=dict)
+
+    def features(self, terms: Terms) -> Features:
+        return story_features(terms, self.df, self.n_docs)
+
+    def candidates(self, features: Features, at: datetime) -> list[StoryCandidate]:
+        """The stories of the window sharing most of the article's probe terms (as the store picks them)."""
+        hits: Counter[str] = Counter()
+        for term in features.top(PROBE_TERMS):
+            for sid in self._postings.get(term, ()):
+                if at - self.stories[sid].last_seen <= self.window:
+                    hits[sid] += 1
+        best = sorted(hits, key=lambda sid: (-hits[sid], sid))[:MAX_CANDIDATES]
+        return [StoryCandidate(sid, s.centroid, len(s.members), s.last_seen, tuple(s.recent))
+                for sid, s in ((sid, self.stories[sid]) for sid in best)]
+
+    def choose(self, terms: Terms, at: datetime, near_copy_of: str | None = None) -> tuple[Features, Choice]:
+        features = self.features(terms)
+        near = self.story_of.get(near_copy_of) if near_copy_of else None
+        choice = assign(features, self.candidates(features, at), at=at, window=self.window,
+                        threshold=self.threshold, merge_threshold=self.merge_threshold,
+                        near_copy_story=near)
+        return features, choice
+
+    def add(self, article_id: str, terms: Terms, at: datetime, near_copy_of: str | None = None) -> Choice:
+        """Place an article in a story and remember it. The story id is its first article's id."""
+        features, choice = self.choose(terms, at, near_copy_of)
+        if choice.story_id is None:
+            story = _Story(article_id, article_id, initial_centroid(features), [article_id], [], at, at)
+            self.stories[article_id] = story
+        else:
+            story = self.stories[choice.story_id]
+            self._unpost(story)
+            story.centroid = merge_centroid(story.centroid, len(story.members), features.weights)
+            story.members.append(article_id)
+            story.last_seen = max(story.last_seen, at)
+            for other_id in choice.merged:
+                other = self.stories.pop(other_id)
+                story.centroid = merge_centroid(story.centroid, len(story.members), other.centroid, len(other.members))
+                story.members.extend(other.members)
+                story.first_seen = min(story.first_seen, other.first_seen)
+                story.last_seen = max(story.last_seen, other.last_seen)
+                for member in other.members:
+                    self.story_of[member] = story.story_id
+                self._unpost(other)
+        story.recent = [*story.recent, member_vector(features)][-RECENT_MEMBERS:]
+        self.story_of[article_id] = story.story_id
+        for term in index_terms(story.centroid):
+            self._postings.setdefault(term, set()).add(story.story_id)
+        self.n_docs += 1
+        self.df.update(terms.unique)
+        return choice
+
+    def _unpost(self, story: _Story) -> None:
+        for term in story.centroid:
+            self._postings.get(term, set()).discard(story.story_id)

@@ -1,0 +1,352 @@
+"""Stories in the database: every stored article joins one, in the transaction that stores it.
+
+The statements are shared by SQLite and PostgreSQL (written with `?`; the PostgreSQL store converts them),
+so both backends take the same decisions. Tables (SQLite migration 7, PostgreSQL's chain):
+
+    stories        one row per story: first article (its id is the story id), first and last seen, size,
+                   topics its members matched, its vector and its latest members' vectors (JSON), and
+                   merged_into when a bridging article merged it into another story
+    story_members  article -> story, with the similarity and reason it joined on, its source and time
+    story_terms    term -> story for the stories still open (their INDEX_TERMS heaviest terms): the
+                   candidates of a new article are read through it; rows of stories past the window are
+                   removed a few at a time by later writes, so it holds about the window's stories and a
+                   lookup reads the same few rows however many articles are stored
+    story_df       per term, how many stored articles hold it, and story_docs the number of articles: the
+                   rarity weights (idf) of the story vectors
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from monitor.decide.stories import (
+    MAX_CANDIDATES,
+    PROBE_TERMS,
+    RECENT_MEMBERS,
+    Choice,
+    Features,
+    StoryCandidate,
+    Terms,
+    assign,
+    index_terms,
+    initial_centroid,
+    member_vector,
+    merge_centroid,
+    story_features,
+    terms_of_text,
+)
+from monitor.models import STORY_UPDATE_BATCH
+from monitor.settings.sections import StorySettings
+from monitor.store.times import format_time, parse_time
+
+PRUNE_STORIES = 2  # stories past the window whose term rows one write removes (a write opens at most one)
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS stories (
+    id               TEXT PRIMARY KEY,          -- the first article's id
+    first_article_id TEXT NOT NULL,
+    first_seen       TEXT NOT NULL,
+    last_seen        TEXT NOT NULL,
+    size             INTEGER NOT NULL,
+    topics           TEXT NOT NULL DEFAULT '',  -- comma-separated topics its members matched
+    centroid         TEXT NOT NULL,             -- JSON {term: weight}, a unit vector
+    recent           TEXT NOT NULL,             -- JSON list of its latest members' vectors
+    merged_into      TEXT,                      -- the story it was merged into, if any
+    indexed          INTEGER NOT NULL DEFAULT 1 -- 1 while its terms are in story_terms (open, not merged)
+)""",
+    "CREATE INDEX IF NOT EXISTS stories_last_seen ON stories (last_seen)",
+    "CREATE INDEX IF NOT EXISTS stories_indexed ON stories (last_seen) WHERE indexed = 1",
+    """CREATE TABLE IF NOT EXISTS story_members (
+    article_id TEXT PRIMARY KEY,
+    story_id   TEXT NOT NULL,
+    similarity REAL NOT NULL,
+    reason     TEXT NOT NULL,                   -- new, similar, near_copy
+    source     TEXT NOT NULL,
+    joined_at  TEXT NOT NULL
+)""",
+    "CREATE INDEX IF NOT EXISTS story_members_story ON story_members (story_id, joined_at)",
+    """CREATE TABLE IF NOT EXISTS story_terms (
+    term      TEXT NOT NULL,
+    story_id  TEXT NOT NULL,
+    PRIMARY KEY (term, story_id)
+) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS story_terms_story ON story_terms (story_id)",
+    "CREATE TABLE IF NOT EXISTS story_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS story_docs (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)",
+    "INSERT INTO story_docs (id, n) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+)
+
+
+class Rows(Protocol):
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Database(Protocol):
+    """What the statements run on: a sqlite3 connection, or the PostgreSQL store's adapter."""
+
+    def execute(self, statement: str, params: Sequence[Any], /) -> Rows: ...
+    def executemany(self, statement: str, params: Iterable[Sequence[Any]], /) -> Any: ...
+
+
+Execute = Database
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an article goes: the story (None: a new one), the similarity, and what the decision needs."""
+
+    choice: Choice
+    first_article_id: str | None  # the joined story's first article (None for a new story)
+    terms: Terms
+    features: Features
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def article_time(published: datetime | None, seen_at: datetime) -> datetime:
+    """The time an article belongs to: its publication, unless that is missing or later than it was seen."""
+    return published if published is not None and published <= seen_at else seen_at
+
+
+def _frequencies(execute: Execute, terms: Iterable[str]) -> tuple[dict[str, int], int]:
+    wanted = sorted(set(terms))
+    df: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = execute.execute(f"SELECT term, df FROM story_df WHERE term IN ({_marks(len(chunk))})", chunk).fetchall()
+        df.update({str(t): int(n) for t, n in rows})
+    row = execute.execute("SELECT n FROM story_docs WHERE id = 1", []).fetchone()
+    return df, int(row[0]) if row else 0
+
+
+def _candidates(execute: Execute, features: Features, at: datetime, window: timedelta) -> list[StoryCandidate]:
+    probes = features.top(PROBE_TERMS)
+    if not probes:
+        return []
+    rows = execute.execute(
+        "SELECT t.story_id, count(*) AS hits FROM story_terms t JOIN stories s ON s.id = t.story_id"
+        f" WHERE t.term IN ({_marks(len(probes))}) AND s.last_seen >= ?"
+        " GROUP BY t.story_id ORDER BY hits DESC, t.story_id LIMIT ?",
+        [*probes, format_time(at - window), MAX_CANDIDATES],
+    ).fetchall()
+    ids = [str(r[0]) for r in rows]
+    if not ids:
+        return []
+    found = execute.execute(
+        f"SELECT id, centroid, recent, size, last_seen FROM stories WHERE id IN ({_marks(len(ids))})"
+        " AND merged_into IS NULL",
+        ids,
+    ).fetchall()
+    return [
+        StoryCandidate(str(sid), json.loads(centroid), int(size), _time(last),
+                       tuple(json.loads(recent)))
+        for sid, centroid, recent, size, last in found
+    ]
+
+
+def _time(value: Any) -> datetime:
+    parsed = parse_time(str(value))
+    if parsed is None:
+        raise ValueError(f"bad time in stories: {value!r}")
+    return parsed
+
+
+def story_of(execute: Execute, article_id: str) -> str | None:
+    row = execute.execute("SELECT story_id FROM story_members WHERE article_id = ?", [article_id]).fetchone()
+    return str(row[0]) if row else None
+
+
+def place(execute: Execute, title: str, text: str, at: datetime, near_copy_of: str | None,
+          settings: StorySettings, terms: Terms | None = None) -> Placement:
+    """The story an article would join (nothing is written). terms: the article's, when already computed."""
+    terms = terms if terms is not None else terms_of_text(title, text)
+    df, n_docs = _frequencies(execute, terms.counts)
+    features = story_features(terms, df, n_docs)
+    near_story = story_of(execute, near_copy_of) if near_copy_of else None
+    choice = assign(features, _candidates(execute, features, at, settings.window), at=at, window=settings.window,
+                    threshold=settings.threshold, near_copy_story=near_story)
+    first = None
+    if choice.story_id is not None:
+        row = execute.execute("SELECT first_article_id FROM stories WHERE id = ?", [choice.story_id]).fetchone()
+        first = str(row[0]) if row else choice.story_id
+    return Placement(choice, first, terms, features)
+
+
+def _write_terms(execute: Execute, story_id: str, before: Mapping[str, float], after: Mapping[str, float]) -> None:
+    """Index the story by its new vector's heaviest terms: only the terms that changed are written."""
+    old, new = set(index_terms(before)), set(index_terms(after))
+    execute.executemany("DELETE FROM story_terms WHERE term = ? AND story_id = ?",
+                        [(t, story_id) for t in sorted(old - new)])
+    execute.executemany("INSERT INTO story_terms (term, story_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                        [(t, story_id) for t in sorted(new - old)])
+
+
+def _topics(*lists: str | Iterable[str]) -> str:
+    names: set[str] = set()
+    for value in lists:
+        names |= {t for t in (value.split(",") if isinstance(value, str) else value) if t}
+    return ",".join(sorted(names))
+
+
+def join(execute: Execute, *, article_id: str, source: str, title: str, text: str, at: datetime,
+         near_copy_of: str | None, topics: Sequence[str], settings: StorySettings,
+         terms: Terms | None = None) -> Placement:
+    """Place the article in a story and record it (in the caller's transaction). Returns the placement."""
+    placed = place(execute, title, text, at, near_copy_of, settings, terms)
+    choice, weights = placed.choice, placed.features.weights
+    stamp = format_time(at)
+    if choice.story_id is None:
+        story_id = article_id
+        before: Mapping[str, float] = {}
+        centroid = initial_centroid(placed.features)
+        execute.execute(
+            "INSERT INTO stories (id, first_article_id, first_seen, last_seen, size, topics, centroid, recent)"
+            " VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
+            [story_id, article_id, stamp, stamp, _topics(topics), json.dumps(centroid),
+             json.dumps([member_vector(placed.features)])],
+        )
+        last_seen = stamp
+    else:
+        story_id = choice.story_id
+        row = execute.execute("SELECT size, topics, centroid, recent, first_seen, last_seen FROM stories WHERE id = ?",
+                      [story_id]).fetchone()
+        size, names, centroid_json, recent_json, first_seen, last_seen = row
+        before = json.loads(centroid_json)
+        size, centroid = int(size), merge_centroid(before, int(size), weights)
+        size += 1
+        recent = [*json.loads(recent_json), member_vector(placed.features)][-RECENT_MEMBERS:]
+        names = _topics(str(names), topics)
+        last_seen = max(str(last_seen), stamp)
+        for other_id in choice.merged:
+            other = execute.execute("SELECT size, topics, centroid, first_seen, last_seen FROM stories WHERE id = ?",
+                            [other_id]).fetchone()
+            o_size, o_topics, o_centroid, o_first, o_last = other
+            centroid = merge_centroid(centroid, size, json.loads(o_centroid), int(o_size))
+            size += int(o_size)
+            names = _topics(names, str(o_topics))
+            first_seen, last_seen = min(str(first_seen), str(o_first)), max(last_seen, str(o_last))
+            execute.execute("UPDATE story_members SET story_id = ? WHERE story_id = ?", [story_id, other_id])
+            execute.execute("UPDATE stories SET merged_into = ?, indexed = 0 WHERE id = ? OR merged_into = ?",
+                            [story_id, other_id, other_id])
+            execute.execute("DELETE FROM story_terms WHERE story_id = ?", [other_id])
+        execute.execute(
+            "UPDATE stories SET size = ?, topics = ?, centroid = ?, recent = ?, first_seen = ?, last_seen = ?"
+            " WHERE id = ?",
+            [size, names, json.dumps(centroid), json.dumps(recent), first_seen, last_seen, story_id],
+        )
+    execute.execute(
+        "INSERT INTO story_members (article_id, story_id, similarity, reason, source, joined_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [article_id, story_id, round(choice.similarity, 6), choice.reason, source, stamp],
+    )
+    _write_terms(execute, story_id, before, centroid)
+    execute.executemany(
+        "INSERT INTO story_df (term, df) VALUES (?, 1) ON CONFLICT (term) DO UPDATE SET df = story_df.df + 1",
+        [(term,) for term in placed.terms.counts],
+    )
+    execute.execute("UPDATE story_docs SET n = n + 1 WHERE id = 1", [])
+    _prune(execute, at - settings.window)
+    return placed
+
+
+def _prune(execute: Execute, cutoff: datetime) -> None:
+    """Drop the term rows of up to PRUNE_STORIES stories past the window (oldest first, through a partial
+    index of the indexed stories), so the term index holds about the window's stories."""
+    stale = execute.execute("SELECT id FROM stories WHERE indexed = 1 AND last_seen < ? ORDER BY last_seen LIMIT ?",
+                            [format_time(cutoff), PRUNE_STORIES]).fetchall()
+    for (story_id,) in stale:
+        execute.execute("DELETE FROM story_terms WHERE story_id = ?", [story_id])
+        execute.execute("UPDATE stories SET indexed = 0 WHERE id = ?", [story_id])
+
+
+UPDATE_BATCH = STORY_UPDATE_BATCH
+
+
+def story_id_of(placement: Placement, article_id: str) -> str:
+    return placement.choice.story_id or article_id
+
+
+def route_alert(execute: Execute, *, alert_id: str, article_id: str, topic: str, score: float, story_id: str,
+                channel: str, delivery_id: str, now: datetime, settings: StorySettings) -> str:
+    """How a just-queued alert goes out on a channel that alerts per story: "alert" (alert.created) when its
+    story has no alert of this topic on this channel yet, or this one scores `score_jump` above the best of
+    them; else "update": its delivery joins the story's open story.updated message (due at most once per
+    update period), or opens the next one."""
+    prior = execute.execute(
+        "SELECT max(a.score), max(a.created_at) FROM alerts a"
+        " JOIN story_members m ON m.article_id = a.article_id JOIN deliveries d ON d.alert_id = a.id"
+        " WHERE m.story_id = ? AND a.topic = ? AND d.channel = ? AND a.article_id <> ?"
+        " AND (d.batch_key IS NULL OR d.batch_key NOT LIKE ?)",
+        [story_id, topic, channel, article_id, UPDATE_BATCH + "%"],
+    ).fetchone()
+    if prior is None or prior[0] is None or score >= float(prior[0]) + settings.score_jump:
+        return "alert"
+    key_prefix = f"{UPDATE_BATCH}{story_id}:{channel}:"
+    open_update = execute.execute(
+        "SELECT batch_key, next_attempt_at FROM deliveries WHERE channel = ? AND batch_key LIKE ?"
+        " AND state = 'pending' AND attempts = 0 AND id <> ? ORDER BY next_attempt_at DESC LIMIT 1",
+        [channel, key_prefix + "%", delivery_id],
+    ).fetchone()
+    if open_update is not None:
+        key, due = str(open_update[0]), str(open_update[1])
+    else:
+        last = execute.execute("SELECT max(next_attempt_at) FROM deliveries WHERE channel = ? AND batch_key LIKE ?",
+                       [channel, key_prefix + "%"]).fetchone()
+        latest = max(str(prior[1]), str(last[0])) if last and last[0] is not None else str(prior[1])
+        due = max(format_time(now), format_time(_time(latest) + settings.update_period))
+        key = key_prefix + due
+    execute.execute("UPDATE deliveries SET batch_key = ?, next_attempt_at = ? WHERE id = ?", [key, due, delivery_id])
+    return "update"
+
+
+def recent_stories(execute: Execute, limit: int, topic: str | None = None) -> list[dict[str, Any]]:
+    """Stories, latest activity first, with their first article's title and their sources."""
+    where = "s.merged_into IS NULL" + (" AND (',' || s.topics || ',') LIKE ?" if topic else "")
+    params: list[Any] = [f"%,{topic},%"] if topic else []
+    rows = execute.execute(
+        "SELECT s.id, s.first_seen, s.last_seen, s.size, s.topics, a.title FROM stories s"
+        f" LEFT JOIN articles a ON a.id = s.first_article_id WHERE {where} ORDER BY s.last_seen DESC, s.id LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+    out = []
+    for sid, first, last, size, names, title in rows:
+        sources = [str(r[0]) for r in execute.execute(
+            "SELECT DISTINCT source FROM story_members WHERE story_id = ? ORDER BY source", [sid]).fetchall()]
+        out.append({"id": str(sid), "title": str(title or ""), "first_seen": str(first), "last_seen": str(last),
+                    "size": int(size), "topics": [t for t in str(names).split(",") if t], "sources": sources})
+    return out
+
+
+def story_detail(execute: Execute, story_id: str) -> dict[str, Any] | None:
+    """A story and its members (oldest first); a merged story's id leads to the story it was merged into."""
+    row = execute.execute("SELECT id, merged_into FROM stories WHERE id = ?", [story_id]).fetchone()
+    if row is None:
+        member = story_of(execute, story_id)  # an article id: its story
+        if member is None:
+            return None
+        story_id = member
+    elif row[1] is not None:
+        story_id = str(row[1])
+    head = execute.execute("SELECT id, first_article_id, first_seen, last_seen, size, topics FROM stories WHERE id = ?",
+                   [story_id]).fetchone()
+    members = execute.execute(
+        "SELECT m.article_id, m.source, m.joined_at, m.similarity, m.reason, a.title, a.url FROM story_members m"
+        " LEFT JOIN articles a ON a.id = m.article_id WHERE m.story_id = ? ORDER BY m.joined_at, m.article_id",
+        [story_id],
+    ).fetchall()
+    sid, first_article, first, last, size, names = head
+    return {
+        "id": str(sid), "first_article_id": str(first_article), "first_seen": str(first), "last_seen": str(last),
+        "size": int(size), "topics": [t for t in str(names).split(",") if t],
+        "sources": sorted({str(m[1]) for m in members}),
+        "members": [{"article_id": str(a), "source": str(s), "joined_at": str(j), "similarity": float(sim),
+                     "reason": str(r), "title": str(t or ""), "url": str(u or "")}
+                    for a, s, j, sim, r, t, u in members],
+    }

@@ -1,0 +1,143 @@
+"""Stories in the store: every recorded article joins one in the same transaction, on SQLite and on
+PostgreSQL with the same decisions as the in-memory replay the quality gate scores."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.cli.main import main
+from monitor.decide.evaluation import replay_stories
+from monitor.models import Decision, ExtractedText, NearCopy, TopicResult
+from monitor.store.articles import NewArticle
+from monitor.store.database import Store
+from monitor.store.opening import open_store
+
+ROOT = Path(__file__).resolve().parents[1]
+STORIES = ROOT / "tests" / "fixtures" / "stories" / "ant_2018-05-07_20.jsonl"
+
+
+def _records(n: int | None = None) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in STORIES.open(encoding="utf-8")]
+    rows.sort(key=lambda r: (r["published"], r["id"]))
+    return rows[:n] if n else rows
+
+
+def _article(r: dict[str, Any]) -> NewArticle:
+    published = datetime.fromisoformat(r["published"].replace("Z", "+00:00"))
+    return NewArticle(
+        article_id=r["id"], canonical_url=r["url"] + "#" + r["id"], url=r["url"], feed_url=None, guid=r["id"],
+        source=r["source"], extracted=ExtractedText(r["title"], r["text"], "ar", "page"), summary="",
+        published=published, seen_at=published + timedelta(minutes=5),
+    )
+
+
+def _record_all(store: Store, rows: list[dict[str, Any]]) -> None:
+    for r in rows:
+        article = _article(r)
+        with store.atomic():
+            decision = Decision(r["id"], store.corpus_index.check(r["text"]), ())
+            store.record_article(article, decision)
+        store.corpus_index.add(r["id"], r["text"])
+
+
+def _partition(assignment: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for item, story in assignment.items():
+        groups.setdefault(story, set()).add(item)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_the_store_takes_the_replays_decisions(tmp_path: Path, backend_url: str | None) -> None:
+    rows = _records()
+    store = open_store(tmp_path / "m.db", backend_url)
+    try:
+        _record_all(store, rows)
+        stored = {r["id"]: store.story(r["id"]) for r in rows}
+        assert all(s is not None for s in stored.values())
+        by_store = {i: s["id"] for i, s in stored.items() if s is not None}
+        assert _partition(by_store) == _partition(replay_stories(rows))
+        listed = store.stories(limit=500)
+        assert sum(s["size"] for s in listed) == len(rows)  # merged stories are not listed twice
+        biggest = max(listed, key=lambda s: s["size"])
+        detail = store.story(biggest["id"])
+        assert detail is not None and len(detail["members"]) == biggest["size"] >= 5
+        assert detail["first_article_id"] == detail["members"][0]["article_id"] or detail["size"] > 1
+        assert set(detail["sources"]) == {m["source"] for m in detail["members"]}
+    finally:
+        store.close()
+
+
+def test_a_near_copy_joins_its_originals_story_and_topics_are_kept(tmp_path: Path) -> None:
+    store = Store(tmp_path / "m.db")
+    try:
+        first = _records(1)[0]
+        original = _article(first)
+        store.record_article(original, Decision(first["id"], NearCopy(None, 0.0), (TopicResult("t1", True, 1, 1),)))
+        copy = dataclasses.replace(original, article_id="copy", canonical_url="https://x/copy", source="Other",
+                                   extracted=ExtractedText("عنوان آخر تماما", first["text"], "ar", "page"))
+        store.record_article(copy, Decision("copy", NearCopy(first["id"], 1.0, "", "exact"),
+                                            (TopicResult("t2", True, 1, 1),)))
+        story = store.story("copy")
+        assert story is not None and story["id"] == first["id"] and story["size"] == 2
+        assert story["topics"] == ["t1", "t2"] and story["sources"] == sorted({first["source"], "Other"})
+        assert story["members"][1]["reason"] == "near_copy"
+    finally:
+        store.close()
+
+
+def test_a_story_closes_after_the_window(tmp_path: Path) -> None:
+    store = Store(tmp_path / "m.db")
+    try:
+        r = _records(1)[0]
+        store.record_article(_article(r), Decision(r["id"], NearCopy(None, 0.0), ()))
+        at = datetime.fromisoformat(r["published"].replace("Z", "+00:00"))
+        assert store.place_in_story(r["title"], r["text"], at + timedelta(hours=1)).first_article_id == r["id"]
+        assert store.place_in_story(r["title"], r["text"], at + timedelta(hours=80)).choice.story_id is None
+    finally:
+        store.close()
+
+
+def test_check_json_names_the_story_it_would_join(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    everything = _records()
+    rows = [r for r in everything if r["story"] == "hezbollah_sanctions"]
+    (seeds / "first.txt").write_text(rows[1]["title"] + "\n" + rows[1]["text"], encoding="utf-8")
+    for r in everything[:40]:  # other stories: the word frequencies a deployment's stored articles give
+        (seeds / f"{r['id']}.txt").write_text(r["title"] + "\n" + r["text"], encoding="utf-8")
+    other = tmp_path / "other.txt"
+    other.write_text(rows[2]["title"] + "\n" + rows[2]["text"], encoding="utf-8")
+    unrelated = tmp_path / "unrelated.txt"
+    unrelated.write_text("زلزال في اليابان\nضرب زلزال بقوة 6 درجات جزيرة هوكايدو اليابانية صباح الأحد.",
+                         encoding="utf-8")
+    config = tmp_path / "monitor.toml"
+    config.write_text(f'[storage]\ndatabase = "{tmp_path / "none.db"}"\n', encoding="utf-8")
+    assert main(["check", str(other), str(unrelated), "--seeds", str(seeds), "--json", "--config", str(config)]) == 0
+    joined, alone = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert joined["story"] == "first" and joined["story_similarity"] >= 0.3
+    assert alone["story"] is None and alone["story_similarity"] < 0.3
+
+
+def test_stories_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "m.db"
+    store = Store(db)
+    try:
+        _record_all(store, [r for r in _records() if r["story"] in ("hezbollah_sanctions", "bernard_lewis")])
+    finally:
+        store.close()
+    config = tmp_path / "monitor.toml"
+    config.write_text(f'[storage]\ndatabase = "{db}"\n', encoding="utf-8")
+    assert main(["stories", "list", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "ant2-SK-middleEast-1823-20180520" in out  # Bernard Lewis's death, its first report
+    assert main(["stories", "show", "ant2-BB-middleEast-519-20180520", "--json", "--config", str(config)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["id"] == "ant2-SK-middleEast-1823-20180520" and shown["size"] >= 2
+    assert "ant2-BB-middleEast-519-20180520" in {m["article_id"] for m in shown["members"]}
+    assert main(["stories", "show", "nope", "--config", str(config)]) == 1
