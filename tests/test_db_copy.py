@@ -4,7 +4,10 @@ search and pending deliveries as they were, and an interrupted copy finished by 
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -191,3 +194,29 @@ def test_a_missing_source_is_a_clear_error(tmp_path: Path, capsys: pytest.Captur
     assert "no database at" in capsys.readouterr().err
     assert not (tmp_path / "dest.db").exists()
 
+
+
+def test_a_killed_copy_is_finished_by_running_it_again(tmp_path: Path, pg_url: str) -> None:  # noqa: F811
+    """SIGKILL mid-copy (no clean-up runs), then the same command again: counts equal."""
+    src = tmp_path / "src.db"
+    _build(src, corpus=223)  # every fixture article: tens of batches of postings, far more than a kill takes
+    counts = _sqlite_counts(src)
+    url = _url(pg_url)
+    # off a terminal the bar prints a line each 500 rows, after their batch committed: kill on the first
+    # line of the near-copy postings (thousands of rows), so part of that table is in and part is not
+    command = [sys.executable, "-m", "monitor", "db", "copy", str(src), url]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith("db copy corpus_fingerprints: 500"):
+                proc.send_signal(signal.SIGKILL)
+                break
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    partial = _pg_counts(url)
+    assert 500 <= partial["corpus_fingerprints"] < counts["corpus_fingerprints"]
+    assert partial["articles"] == counts["articles"]
+
+    done = subprocess.run([*command, "--quiet"], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "row counts equal" in done.stdout and _pg_counts(url) == counts
