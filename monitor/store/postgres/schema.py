@@ -221,8 +221,8 @@ _STORIES = (
     "INSERT INTO story_docs (id, n) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
 )
 
-# The analysts' desk (SQLite's migration 6): feedback, read marks, and the indexes its inbox and article pages
-# need. "user" is quoted: a reserved word in PostgreSQL.
+# The analysts' desk tables (SQLite migration 6; "user" is quoted, a reserved word here); `monitor db copy`
+# carries its feedback and read marks through PostgreSQL and back.
 _DESK = (
     """CREATE TABLE desk_feedback (
     article_id TEXT NOT NULL REFERENCES articles(id),
@@ -240,6 +240,12 @@ _DESK = (
     read_at  TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY ("user", alert_id)
 )""",
+)
+
+# The desk served from PostgreSQL: the rest of SQLite's migration 6, the indexes its inbox (alerts newest
+# first, by topic or source or not) and its article pages (later near-copies, a partial index: most
+# articles copy nothing) need.
+_DESK_INDEXES = (
     "CREATE INDEX desk_alerts_created ON alerts (created_at, id)",
     "CREATE INDEX desk_alerts_topic_created ON alerts (topic, created_at, id)",
     "CREATE INDEX desk_alerts_source_created ON alerts (source, created_at, id)",
@@ -252,7 +258,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _HOSTS,
     page_retries.POSTGRES_SCHEMA,  # provisional decisions: SQLite's migration 8
     _STORIES,  # stories: SQLite's migration 7
-    _DESK,  # the desk: SQLite's migration 6
+    _DESK,  # the desk's tables: SQLite's migration 6
+    _DESK_INDEXES,  # the desk's indexes: the rest of SQLite's migration 6
 )
 LATEST_VERSION = len(MIGRATIONS)
 
