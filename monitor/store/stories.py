@@ -136,7 +136,8 @@ def _candidates(execute: Execute, features: Features, at: datetime, window: time
         " GROUP BY t.story_id ORDER BY hits DESC, t.story_id LIMIT ?",
         [*probes, format_time(at - window), MAX_CANDIDATES],
     ).fetchall()
-    ids = [str(r[0]) for r in rows]
+    hits = {str(r[0]): int(r[1]) for r in rows}
+    ids = list(hits)
     if not ids:
         return []
     found = execute.execute(
@@ -146,7 +147,7 @@ def _candidates(execute: Execute, features: Features, at: datetime, window: time
     ).fetchall()
     return [
         StoryCandidate(str(sid), json.loads(centroid), int(size), _time(last),
-                       tuple(json.loads(recent)))
+                       tuple(json.loads(recent)), hits[str(sid)])
         for sid, centroid, recent, size, last in found
     ]
 
