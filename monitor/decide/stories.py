@@ -151,9 +151,9 @@ def _unit(raw: Mapping[str, float]) -> dict[str, float]:
 
 
 def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
+    # Over the shared terms only (found in C; usually a few), summed exactly so the order of the set, which
+    # varies between processes, never changes the last digit and so a decision at the threshold.
+    return math.fsum(a[t] * b[t] for t in a.keys() & b.keys())
 
 
 def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str, float], other_size: int = 1
