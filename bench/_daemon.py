@@ -31,6 +31,7 @@ def daemon_config(
     cycle_seconds: int = 30,
     interval_minutes: int | None = None,
     channels: str = "",
+    topics_from: Path = ROOT / "config" / "monitor.toml",
 ) -> Path:
     """Write a config for the daemon against a server on 127.0.0.1 and return its path. The ops endpoint
     and the desk listen on any free port (the machine may run other daemons)."""
@@ -60,7 +61,7 @@ port = 0
 
 [desk]
 port = 0
-{topics_toml()}
+{topics_toml(topics_from)}
 [alerts]
 {channels}
 {feed_tables}""",

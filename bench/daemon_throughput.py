@@ -1,6 +1,7 @@
 """Daemon throughput: `monitor once` over ~1,000 article pages on 127.0.0.1 beside two bare-extraction processes.
 
     python bench/daemon_throughput.py                         # this checkout and main, 1,000 pages, 3 rounds
+    python bench/daemon_throughput.py --baseline 90b6134      # against main before the text work moved
     python bench/daemon_throughput.py --baseline ''           # this checkout only
     python bench/daemon_throughput.py --pages 400 --rounds 1
     python bench/daemon_throughput.py --quick                 # CI smoke size
@@ -9,14 +10,14 @@ Pages: the 12 real saved article pages and real corpus articles set in those pag
 (bench/_common.py page_set), served by tests/fault_server.py on 127.0.0.1 behind --feeds RSS feeds (the
 daemon polls feeds on parallel lanes; one feed's entries are read one after another). The daemon is the
 real `python -m monitor once` process of each checkout (the baseline is `git archive`d from --baseline,
-default main) with the project's topics, a fresh database per run and per-host spacing lifted (all pages
-sit on one host): fetch, feedparser, extraction in its 2 worker processes, near-copy lookup, topic rules,
-the one transaction per article. Bare = two processes that only run trafilatura on the same pages at the
-project's settings (bare_extraction, fast mode, no comments, no tables, no metadata; pages read into
-memory first). Each round runs bare, then each daemon (the order rotates by round); figures are medians of
-the rounds. CPU = user + system seconds of the daemon and all its processes (/proc, sampled every 0.2 s
-per process; the forkserver and workers included), which is what a shared machine cannot disturb much;
-wall time is quoted too, but other load on the machine moves it.
+default main) with the topic rules of the oldest checkout measured, a fresh database per run and per-host
+spacing lifted (all pages sit on one host): fetch, feedparser, extraction in its 2 worker processes,
+near-copy lookup, topic rules, the one transaction per article. Bare = two processes that only run
+trafilatura on the same pages at the project's settings (bare_extraction, fast mode, no comments, no tables,
+no metadata; pages read into memory first). Each round runs bare, then each daemon (the order rotates by
+round); figures are medians of the rounds. CPU = user + system seconds of the daemon and all its processes
+(/proc, sampled every 0.2 s per process; the forkserver and workers included), which is what a shared
+machine cannot disturb much; wall time is quoted too, but other load on the machine moves it.
 """
 
 from __future__ import annotations
@@ -101,12 +102,12 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_daemon(label: str, checkout: Path, work: Path, site: FaultServer, feeds: int) -> Run:
+def run_daemon(label: str, checkout: Path, work: Path, site: FaultServer, feeds: int, topics_from: Path) -> Run:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     config = daemon_config(work / "monitor.toml", work / "monitor.db",
                            [(f"feed {i}", site.url(f"/feed{i}.xml")) for i in range(feeds)],
-                           seeds_dir=checkout / "seeds")
+                           seeds_dir=checkout / "seeds", topics_from=topics_from)
     command, env = monitor_command(checkout)
     with (work / "daemon.log").open("wb") as log:
         began = time.perf_counter()
@@ -176,6 +177,9 @@ def main() -> None:
         checkouts = {"this checkout": ROOT}
         if args.baseline:
             checkouts = {args.baseline: export(args.baseline, tmp / "baseline"), **checkouts}
+        # one topic rule for every daemon, the oldest checkout's (newer code reads older rules), so each
+        # does the same matching work
+        topics_from = next(iter(checkouts.values())) / "config" / "monitor.toml"
         chosen = page_set(args.pages)
         page_dir = tmp / "pages"
         page_dir.mkdir()
@@ -199,7 +203,7 @@ def main() -> None:
                     if label == "bare x2":
                         run = run_bare(page_files)
                     else:
-                        run = run_daemon(label, checkouts[label], tmp / "run", site, args.feeds)
+                        run = run_daemon(label, checkouts[label], tmp / "run", site, args.feeds, topics_from)
                     runs[label].append(run)
                     print(f"round {r + 1} {label}: {run.articles} articles, wall {run.wall:.1f} s "
                           f"({run.per_second:.1f}/s), CPU {run.cpu:.1f} s ({run.cpu / run.articles * 1000:.1f} ms per "

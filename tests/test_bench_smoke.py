@@ -16,6 +16,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 BENCHMARKS = [
     "pipeline_throughput", "dedup_scale", "polling_scale", "alert_latency", "extraction_quality", "kill_window",
     "desk_pages", "corpus_policy_cost", "daemon_throughput", "soak", "story_scale", "story_replay",
+    "pg_workers",
 ]
 
 

@@ -297,3 +297,19 @@ def test_connections_the_server_dropped_are_replaced(pg_url: str) -> None:
         assert [f.url for f in store.due_feeds(NOW)] == ["https://feeds.test/a"]
     finally:
         store.close()
+
+
+def test_a_worker_claims_only_the_feeds_its_lanes_can_start(pg_url: str) -> None:
+    first, second = PostgresStore(pg_url), PostgresStore(pg_url)
+    try:
+        first.sync_feeds([(f"https://feeds.test/{i}", f"F{i}", True) for i in range(10)], NOW)
+        for i in range(10):  # fell due one minute apart: the longest waiting go first
+            first.update_feed(f"https://feeds.test/{i}", {"next_poll_at": NOW - timedelta(minutes=10 - i)})
+        mine = first.due_feeds(NOW, limit=3)
+        assert [f.url for f in mine] == [f"https://feeds.test/{i}" for i in range(3)]
+        theirs = second.due_feeds(NOW, limit=4)
+        assert [f.url for f in theirs] == [f"https://feeds.test/{i}" for i in range(3, 7)]
+        assert len(first.due_feeds(NOW)) == 3 + 3  # its own again, and what is left
+    finally:
+        first.close()
+        second.close()

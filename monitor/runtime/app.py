@@ -101,10 +101,14 @@ class App:
             per_host=config.http.per_host_concurrency,
             on_done=self._observe_poll,
         )
-        # Several workers share the due feeds (PostgreSQL): each claims a few more than its lanes can start,
-        # and claims again as soon as its queue runs dry, instead of one worker claiming them all.
-        self._claim_batch = 2 * config.pipeline.workers if config.database_url else None
-        self._wake_poll: Callable[[], None] = lambda: None
+        # Several workers share the due feeds (PostgreSQL): each claims only what its free lanes can start
+        # now, and claims again as soon as a lane frees, instead of one worker claiming them all (or a
+        # queue of them, which would sit there while another worker's lanes are idle).
+        self._lanes = config.pipeline.workers if config.database_url else None
+        self._claiming = threading.Lock()  # one claim for free lanes at a time; a request meanwhile repeats it
+        self._claim_again = threading.Event()
+        self._claim_failing = False
+        self._claim_on_done = False  # the daemon's lanes claim as they free; `once` polls what it claimed
         self.store.sync_feeds([(f.url, f.name, f.enabled) for f in config.feeds], clock())
         self.pipeline.load_seeds()
 
@@ -122,8 +126,8 @@ class App:
 
     def _observe_poll(self, poll: PollReport) -> None:
         self.tally.add(poll)
-        if self._claim_batch is not None and self.lanes.waiting() == 0:
-            self._wake_poll()  # a lane is free and nothing waits for it: claim more due feeds now
+        if self._claim_on_done and self._lanes is not None and self.lanes.waiting() == 0:
+            self._claim_for_free_lanes()  # this poll's lane frees and nothing waits for it: claim one now
         if poll.paused:
             log.debug("feed %s: host paused, polled once the pause ends", poll.feed_url, extra={"feed": poll.feed_url})
             return
@@ -149,6 +153,30 @@ class App:
                 f" ({poll.error})" if poll.error else "",
                 extra={"feed": poll.feed_url},
             )
+
+    def _claim_for_free_lanes(self) -> None:
+        """Claim the due feeds this worker's free lanes can start now (PostgreSQL), in the calling thread."""
+        if not self._claiming.acquire(blocking=False):
+            self._claim_again.set()  # the claim in progress runs once more when done
+            return
+        try:
+            while True:
+                self._claim_again.clear()
+                busy = self.lanes.in_flight()  # (counts the poll now ending: its lane is the one to fill)
+                assert self._lanes is not None
+                limit = busy + max(1, self._lanes - busy)
+                due = [f for f in self.store.due_feeds(self.clock(), limit)
+                       if not self.lanes.busy(f.url) and not self.fetcher.gate.refuses(host_of(f))]
+                self.lanes.start(interleave_by_host(due))
+                self._claim_failing = False
+                if not self._claim_again.is_set():
+                    return
+        except Exception as exc:  # the database is away: the poll job's next tick claims again
+            if not self._claim_failing:
+                self._claim_failing = True
+                log.warning("could not claim more due feeds: %s: %s", type(exc).__name__, exc)
+        finally:
+            self._claiming.release()
 
     def run_once(self) -> CycleReport:
         """Fetch the due pages of provisional decisions, poll every enabled feed now whatever its schedule,
@@ -205,7 +233,8 @@ class App:
             # Hand out what is due and return: slow polls finish on their own lanes, and a feed whose
             # host is paused is not due until the pause ends.
             # (the limit counts the feeds this worker is polling: it may claim those again, see due_feeds)
-            limit = None if self._claim_batch is None else self._claim_batch + self.lanes.in_flight()
+            busy = self.lanes.in_flight()
+            limit = None if self._lanes is None else busy + max(1, self._lanes - busy)
             due = [
                 feed
                 for feed in self.store.due_feeds(self.clock(), limit)
@@ -325,14 +354,7 @@ class App:
                 log.debug("could not wake the dispatcher", exc_info=True)
 
         self.pipeline.on_alerts_queued = deliver_now
-
-        def poll_now() -> None:
-            try:
-                scheduler.modify_job("poll", next_run_time=datetime.now(UTC))
-            except Exception:  # shutting down
-                log.debug("could not wake the poll job", exc_info=True)
-
-        self._wake_poll = poll_now
+        self._claim_on_done = True
         ops_server = None
         if self.config.ops.enabled:
             ops_server = make_ops_server(

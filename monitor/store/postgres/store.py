@@ -9,7 +9,8 @@ What differs from SQLite because several processes share the database:
                      (the caller skips those it is still polling): a poll whose outcome the database could
                      not take (connection lost) is polled again by its worker, not left to the lease.
     atomic           also takes a transaction-level advisory lock, so a near-copy check and the write it
-                     decides run on one worker at a time, as they run under one lock in one SQLite process.
+                     decides run on one worker at a time, as they run under one lock in one SQLite process;
+                     record_article adds a corpus article to the near-copy index in that same transaction.
     exclusive_job    a session advisory lock: a daily or per-cycle job runs on one worker at a time.
     claim_due_deliveries   hands each due pending delivery to one worker (SKIP LOCKED) under a lease; the
                      dispatcher instead reads the outbox of store/postgres/outbox.py, which gives whole
@@ -205,7 +206,9 @@ class PostgresStore(Store):
     def _claim(self, now: datetime, due_only: bool, limit: int | None = None) -> list[FeedRow]:
         stamp = format_time(now)
         due = " AND (next_poll_at IS NULL OR next_poll_at <= %(now)s)" if due_only else ""
-        first = f" ORDER BY next_poll_at NULLS FIRST, url LIMIT {int(limit)}" if limit else ""
+        # Longest due first; among feeds due at the same time (after a start or an outage) in an order that
+        # mixes their hosts, so the few claimed do not all wait on one host's politeness slots.
+        first = f" ORDER BY next_poll_at NULLS FIRST, md5(url) LIMIT {int(limit)}" if limit else ""
         with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(
                 f"WITH picked AS (SELECT url FROM feeds WHERE enabled = 1{due}"
@@ -363,6 +366,10 @@ class PostgresStore(Store):
                     " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                     [original, article.article_id, article.source, article.url, format_time(article.seen_at)],
                 )
+            if article.in_corpus:
+                # In the article's transaction, under the decide lock: a worker checking a copy of it
+                # right after the commit finds it (the caller's own add afterwards changes nothing).
+                self.corpus_index.add(article.article_id, article.extracted.text)
             queued = 0
             for alert in alerts:
                 names = channels_for(alert.topic)
