@@ -170,6 +170,22 @@ class StoryCache:
             self._rows.popitem(last=False)
 
 
+def _count(execute: Execute, terms: Iterable[str]) -> tuple[dict[str, int], int]:
+    """Count the article in the document frequencies and return them as they were before it (what
+    _frequencies would have read): one upsert returning the new counts instead of a read and a write."""
+    wanted = sorted(set(terms))  # one order for every writer: concurrent upserts lock rows alike
+    df: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = execute.execute(
+            f"INSERT INTO story_df (term, df) VALUES {','.join(['(?, 1)'] * len(chunk))}"
+            " ON CONFLICT (term) DO UPDATE SET df = story_df.df + 1 RETURNING term, df", chunk,
+        ).fetchall()
+        df.update({str(t): int(n) - 1 for t, n in rows if int(n) > 1})
+    row = execute.execute("UPDATE story_docs SET n = n + 1 WHERE id = 1 RETURNING n", []).fetchone()
+    return df, int(row[0]) - 1 if row else 0
+
+
 def _open_stories(execute: Execute, features: Features, at: datetime, window: timedelta,
                   cache: StoryCache) -> list[tuple[OpenStory, int]]:
     """The candidate stories of an article with how many of its probe terms each holds: the term index finds
@@ -220,7 +236,11 @@ def place(execute: Execute, title: str, text: str, at: datetime, near_copy_of: s
     """The story an article would join (nothing is written). terms: the article's, when already computed;
     cache: the process's open stories (a fresh one reads every candidate)."""
     terms = terms if terms is not None else terms_of_text(title, text)
-    df, n_docs = _frequencies(execute, terms.counts)
+    return _place(execute, terms, *_frequencies(execute, terms.counts), at, near_copy_of, settings, cache)
+
+
+def _place(execute: Execute, terms: Terms, df: Mapping[str, int], n_docs: int, at: datetime,
+           near_copy_of: str | None, settings: StorySettings, cache: StoryCache | None) -> Placement:
     features = story_features(terms, df, n_docs)
     near_story = story_of(execute, near_copy_of) if near_copy_of else None
     found = _open_stories(execute, features, at, settings.window, cache if cache is not None else StoryCache())
@@ -261,7 +281,8 @@ def join(execute: Execute, *, article_id: str, source: str, title: str, text: st
          near_copy_of: str | None, topics: Sequence[str], settings: StorySettings,
          terms: Terms | None = None, cache: StoryCache | None = None) -> Placement:
     """Place the article in a story and record it (in the caller's transaction). Returns the placement."""
-    placed = place(execute, title, text, at, near_copy_of, settings, terms, cache)
+    terms = terms if terms is not None else terms_of_text(title, text)
+    placed = _place(execute, terms, *_count(execute, terms.counts), at, near_copy_of, settings, cache)
     choice, weights = placed.choice, placed.features.weights
     stamp = format_time(at)
     if choice.story_id is None:
@@ -307,11 +328,6 @@ def join(execute: Execute, *, article_id: str, source: str, title: str, text: st
         [article_id, story_id, round(choice.similarity, 6), choice.reason, source, stamp],
     )
     _write_terms(execute, story_id, before, centroid)
-    execute.executemany(
-        "INSERT INTO story_df (term, df) VALUES (?, 1) ON CONFLICT (term) DO UPDATE SET df = story_df.df + 1",
-        [(term,) for term in placed.terms.counts],
-    )
-    execute.execute("UPDATE story_docs SET n = n + 1 WHERE id = 1", [])
     _prune(execute, at - settings.window)
     return placed
 
