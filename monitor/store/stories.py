@@ -44,7 +44,7 @@ from monitor.models import STORY_UPDATE_BATCH
 from monitor.settings.sections import StorySettings
 from monitor.store.times import format_time, parse_time
 
-CACHE_STORIES = 4096  # open stories' decoded rows a process keeps (the window holds a few hundred to thousands)
+CACHE_STORIES = 2048  # open stories' decoded rows a process keeps: ~16 KiB each on real articles (~32 MB)
 PRUNE_STORIES = 2  # stories past the window whose term rows one write removes (a write opens at most one)
 
 SCHEMA = (
