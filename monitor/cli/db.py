@@ -1,4 +1,5 @@
-"""`monitor db check|backup|prune`: keep the one SQLite file healthy, copied and within bounds.
+"""`monitor db check|backup|prune|copy`: keep the one SQLite file healthy, copied and within bounds, and move
+a database between SQLite and PostgreSQL.
 
 The work is in monitor.store.maintenance; this module parses the arguments and prints the outcome.
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 from monitor.cli.progress import Progress
 from monitor.errors import MonitorError
-from monitor.store.connection import DatabaseError
+from monitor.store.connection import DatabaseError, StoreError
 from monitor.store.maintenance import backup_database, check_database, explain
 
 
@@ -98,11 +99,56 @@ def cmd_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_copy(args: argparse.Namespace) -> int:
+    from monitor.store.copy import CopyError, copy_database
+
+    bars: dict[str, Progress] = {}
+
+    def progressed(table: str, done: int, total: int) -> None:
+        if args.quiet:
+            return
+        if table not in bars:
+            for bar in bars.values():
+                bar.close()
+            bars[table] = Progress(f"db copy {table}", total, unit="rows")
+        bars[table].update(done)
+
+    started = time.monotonic()
+    try:
+        report = copy_database(args.src, args.dest, on_progress=progressed)
+    except KeyboardInterrupt:
+        print("db copy interrupted: the batches written so far are kept; run the same command again to "
+              "finish the copy (rows already copied are skipped)", file=sys.stderr)
+        return 130
+    except (CopyError, StoreError) as exc:
+        raise MonitorError(f"db copy: {exc}") from None
+    finally:
+        for bar in bars.values():
+            bar.close()
+    written = sum(t.written for t in report.tables)
+    rows = sum(t.destination_rows for t in report.tables)
+    for name, why in report.skipped:
+        print(f"skipped {name}: {why}")
+    for table in report.mismatched:
+        print(f"FAIL  {table.name}: {table.source_rows} rows in the source, {table.destination_rows} in the "
+              "destination", file=sys.stderr)
+    if report.mismatched:
+        print(f"db copy: {len(report.mismatched)} table(s) differ in row count: the destination is not a "
+              "copy of the source (was the source written to during the copy, or did the destination "
+              "already hold rows?)", file=sys.stderr)
+        return 1
+    print(f"copied {len(report.tables)} tables, {rows} rows ({written} written by this run) in "
+          f"{time.monotonic() - started:.1f} s; search index rebuilt for {report.search_indexed} articles; "
+          "row counts equal")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     from monitor.cli.options import add_global_options
 
-    db = subparsers.add_parser("db", help="check, back up and prune the database",
-                               description="Maintenance of the SQLite database.")
+    db = subparsers.add_parser("db", help="check, back up, prune and copy the database",
+                               description="Maintenance of the SQLite database, and copying a database "
+                                           "between SQLite and PostgreSQL.")
     add_global_options(db)
     sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
 
@@ -133,3 +179,19 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     prune.add_argument("--dry-run", action="store_true", help="only count them")
     add_global_options(prune)
     prune.set_defaults(func=cmd_prune)
+
+    copy = sub.add_parser(
+        "copy", help="copy a database from SQLite to PostgreSQL or back (resumable, counts checked)",
+        description="Copy every row of SRC into DEST. Each is a SQLite file's path or a postgresql:// URL. "
+                    "DEST is created or upgraded to the current schema first; SRC is only read (in one "
+                    "snapshot, so a running daemon does not break it, but stop it before the last copy). "
+                    "A copy that stops (Ctrl-C, a lost connection) is finished by running the same command "
+                    "again: rows already in DEST are skipped, none is doubled. The search index is rebuilt "
+                    "on DEST; workers' leases, host slots and the heartbeat are not copied (runtime state). "
+                    "Exit 1 when a table's row count differs between SRC and DEST at the end; refuses a DEST "
+                    "that holds feeds or articles SRC does not have (another monitor's database).")
+    copy.add_argument("src", metavar="SRC", help="the database to copy: a SQLite file or a postgresql:// URL")
+    copy.add_argument("dest", metavar="DEST", help="where to copy it: a SQLite file or a postgresql:// URL")
+    copy.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_global_options(copy)
+    copy.set_defaults(func=cmd_copy)

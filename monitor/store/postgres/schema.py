@@ -221,12 +221,34 @@ _STORIES = (
     "INSERT INTO story_docs (id, n) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
 )
 
+# The analysts' desk tables (SQLite migration 6; "user" is quoted, a reserved word here): the desk runs on
+# SQLite only, but `monitor db copy` carries its feedback and read marks through PostgreSQL and back.
+_DESK = (
+    """CREATE TABLE desk_feedback (
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    topic      TEXT NOT NULL,
+    "user"     TEXT NOT NULL,
+    relevant   INTEGER NOT NULL CHECK (relevant IN (0, 1)),
+    kind       TEXT NOT NULL CHECK (kind IN ('alert', 'missed')),
+    created_at TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (article_id, topic, "user")
+)""",
+    "CREATE INDEX desk_feedback_topic ON desk_feedback (topic)",
+    """CREATE TABLE desk_reads (
+    "user"   TEXT NOT NULL,
+    alert_id TEXT NOT NULL REFERENCES alerts(id),
+    read_at  TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY ("user", alert_id)
+)""",
+)
+
 # Append new migrations here; never edit one that has shipped.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (*_FEEDS_ARTICLES, *_OUTBOX, *_CORPUS_INDEX),
     _HOSTS,
     page_retries.POSTGRES_SCHEMA,  # provisional decisions: SQLite's migration 8
     _STORIES,  # stories: SQLite's migration 7
+    _DESK,  # the desk's tables: SQLite's migration 6
 )
 LATEST_VERSION = len(MIGRATIONS)
 
