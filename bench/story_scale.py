@@ -117,7 +117,7 @@ def measure(store: Store, queries: list[dict[str, Any]]) -> tuple[list[float], l
             w0, c0 = time.perf_counter(), time.process_time()
             stories.join(db.conn, article_id=f"q{i}", source=str(r.get("source") or ""), title=str(r["title"]),
                          text=str(r["text"]), at=at, near_copy_of=None, topics=(), settings=store.story_settings,
-                         terms=terms)
+                         terms=terms, cache=store.story_cache)
             wall.append((time.perf_counter() - w0) * 1000)
             cpu.append((time.process_time() - c0) * 1000)
             w1 = time.perf_counter()

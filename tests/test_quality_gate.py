@@ -43,8 +43,8 @@ MIN_HELDOUT_CATEGORY_PRECISION = {"relative_clause": 0.85, "venue": 0.83}
 # The story set (tests/fixtures/stories/, docs/stories.md): B-cubed pinned at the measured figures. The issue's
 # target is F1 0.90 on the held-out part; these are below it (docs/stories.md says why), so they only stop a drop.
 STORIES = ROOT / "tests" / "fixtures" / "stories" / "ant_2018-05-07_20.jsonl"
-MIN_STORY_HELDOUT_F1 = 0.83
-MIN_STORY_DEV_F1 = 0.69
+MIN_STORY_HELDOUT_F1 = 0.85
+MIN_STORY_DEV_F1 = 0.70
 MIN_STORY_PRECISION = 0.93
 
 

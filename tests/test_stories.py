@@ -7,6 +7,10 @@ from datetime import UTC, datetime, timedelta
 from monitor.decide.evaluation import bcubed
 from monitor.decide.stories import (
     CENTROID_TERMS,
+    PROBE_TERMS,
+    SHARED_TERMS,
+    SHARED_THRESHOLD,
+    THRESHOLD,
     Features,
     MemoryStoryIndex,
     StoryCandidate,
@@ -92,3 +96,17 @@ def test_bcubed_scores() -> None:
     assert lumped.recall == 1.0 and abs(lumped.precision - (2 / 3 * 2 + 1 / 3) / 3) < 1e-9
     split = bcubed(truth, {"a": "x", "b": "y", "c": "z"})
     assert split.precision == 1.0 and abs(split.recall - (0.5 + 0.5 + 1) / 3) < 1e-9
+
+
+def test_a_story_sharing_the_articles_salient_terms_is_joined_at_the_lower_threshold() -> None:
+    article = Features({"a": 0.6, "b": 0.8})
+    middling = (SHARED_THRESHOLD + THRESHOLD) / 2  # between the two thresholds
+    story = {"a": middling / 0.6}
+    shares = StoryCandidate("s1", story, 3, T0, (), shared=SHARED_TERMS)
+    joined = assign(article, [shares], at=T0 + timedelta(hours=1))
+    assert joined.story_id == "s1" and abs(joined.similarity - middling) < 1e-9
+    fewer = StoryCandidate("s1", story, 3, T0, (), shared=SHARED_TERMS - 1)
+    assert assign(article, [fewer], at=T0 + timedelta(hours=1)).story_id is None
+    below = StoryCandidate("s1", {"a": (SHARED_THRESHOLD - 0.01) / 0.6}, 3, T0, (), shared=PROBE_TERMS)
+    assert assign(article, [below], at=T0 + timedelta(hours=1)).story_id is None
+

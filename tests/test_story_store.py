@@ -73,6 +73,33 @@ def test_the_store_takes_the_replays_decisions(tmp_path: Path, backend_url: str 
         store.close()
 
 
+def test_two_processes_and_a_rolled_back_article_take_the_replays_decisions(tmp_path: Path) -> None:
+    """Each store caches open stories' rows; a row another store changed, or a write rolled back, must not be
+    used from the cache: two stores on one database, alternating, with every fifth article first recorded in
+    a transaction that is rolled back, still take the in-memory replay's decisions."""
+    rows = _records()
+    stores = [Store(tmp_path / "m.db"), Store(tmp_path / "m.db")]
+    copies = stores[0].corpus_index
+    try:
+        for i, r in enumerate(rows):
+            store = stores[i % 2]
+            decision = Decision(r["id"], copies.check(r["text"]), ())
+            if i % 5 == 0:
+                with pytest.raises(RuntimeError), store.atomic():
+                    store.record_article(_article(r), decision)
+                    raise RuntimeError("rolled back")
+            with store.atomic():
+                store.record_article(_article(r), decision)
+            copies.add(r["id"], r["text"])
+        stored = {r["id"]: stores[1].story(r["id"]) for r in rows}
+        by_store = {i: s["id"] for i, s in stored.items() if s is not None}
+        assert len(by_store) == len(rows)
+        assert _partition(by_store) == _partition(replay_stories(rows))
+    finally:
+        for store in stores:
+            store.close()
+
+
 def test_a_near_copy_joins_its_originals_story_and_topics_are_kept(tmp_path: Path) -> None:
     store = Store(tmp_path / "m.db")
     try:

@@ -39,6 +39,8 @@ from monitor.text.arabic import strip_clitics, tokenize
 WINDOW_HOURS = 72.0  # a story is open to new members this long after its last member
 THRESHOLD = 0.3  # cosine at or above which an article joins a story (tuned on the dev story set)
 MERGE_THRESHOLD = 0.5  # cosine with a second story at or above which the article bridges the two
+SHARED_THRESHOLD = 0.2  # the lower cosine that suffices when the article shares SHARED_TERMS salient terms
+SHARED_TERMS = 5  # of the article's PROBE_TERMS heaviest terms found among the story's INDEX_TERMS
 TITLE_WEIGHT = 3.0  # a title word counts this many body words: the headline names the event
 BIGRAM_WEIGHT = 1.0  # a pair of adjacent title words (a name, a place) beside its two words
 CENTROID_TERMS = 80  # terms kept in a story's vector: enough to hold the event, bounded in storage
@@ -84,6 +86,7 @@ class StoryCandidate:
     size: int
     last_seen: datetime
     recent: tuple[Mapping[str, float], ...] = ()  # the vectors of its latest members (RECENT_MEMBERS)
+    shared: int = 0  # the article's PROBE_TERMS heaviest terms that are among the story's INDEX_TERMS
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,9 @@ def _unit(raw: Mapping[str, float]) -> dict[str, float]:
 
 
 def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
+    # Over the shared terms only (found in C; usually a few), summed exactly so the order of the set, which
+    # varies between processes, never changes the last digit and so a decision at the threshold.
+    return math.fsum(a[t] * b[t] for t in a.keys() & b.keys())
 
 
 def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str, float], other_size: int = 1
@@ -199,21 +202,26 @@ def assign(
     window: timedelta = timedelta(hours=WINDOW_HOURS),
     threshold: float = THRESHOLD,
     merge_threshold: float = MERGE_THRESHOLD,
+    shared_threshold: float = SHARED_THRESHOLD,
+    shared_terms: int = SHARED_TERMS,
     near_copy_story: str | None = None,
 ) -> Choice:
-    """The story an article seen `at` joins. near_copy_story: the story of the article it copies, if any."""
-    scored = sorted(
-        ((score(features, c), c.story_id) for c in candidates if at - c.last_seen <= window),
-        key=lambda sc: (-sc[0], sc[1]),
-    )
+    """The story an article seen `at` joins. near_copy_story: the story of the article it copies, if any.
+    A story is joined at `threshold`, or at `shared_threshold` when `shared_terms` of the article's heaviest
+    terms are among the story's (a developing story: the same names, places and figures, other words)."""
+    open_stories = [c for c in candidates if at - c.last_seen <= window]
+    scored = sorted(((score(features, c), c.story_id) for c in open_stories), key=lambda sc: (-sc[0], sc[1]))
+    shared = {c.story_id: c.shared for c in open_stories}
+    joinable = [(s, sid) for s, sid in scored
+                if s >= threshold or (s >= shared_threshold and shared[sid] >= shared_terms)]
     if near_copy_story is not None:
         best = next((s for s, sid in scored if sid == near_copy_story), 1.0)
         bridged = tuple(sid for s, sid in scored if s >= merge_threshold and sid != near_copy_story)
         return Choice(near_copy_story, best, bridged, "near_copy")
-    if not scored or scored[0][0] < threshold:
+    if not joinable:
         return Choice(None, scored[0][0] if scored else 0.0)
-    joined = scored[0][1]
-    return Choice(joined, scored[0][0], tuple(sid for s, sid in scored[1:] if s >= merge_threshold), "similar")
+    best, joined = joinable[0]
+    return Choice(joined, best, tuple(sid for s, sid in scored if s >= merge_threshold and sid != joined), "similar")
 
 
 @dataclass
@@ -251,7 +259,7 @@ class MemoryStoryIndex:
                 if at - self.stories[sid].last_seen <= self.window:
                     hits[sid] += 1
         best = sorted(hits, key=lambda sid: (-hits[sid], sid))[:MAX_CANDIDATES]
-        return [StoryCandidate(sid, s.centroid, len(s.members), s.last_seen, tuple(s.recent))
+        return [StoryCandidate(sid, s.centroid, len(s.members), s.last_seen, tuple(s.recent), hits[sid])
                 for sid, s in ((sid, self.stories[sid]) for sid in best)]
 
     def choose(self, terms: Terms, at: datetime, near_copy_of: str | None = None) -> tuple[Features, Choice]:

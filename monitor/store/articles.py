@@ -77,12 +77,13 @@ def insert_decision(db: sqlite_utils.Database, decision: Decision, now: datetime
 
 
 def join_story(db: sqlite_utils.Database, article: NewArticle, settings: StorySettings,
-               near_copy_of: str | None = None, topics: Sequence[str] = ()) -> stories.Placement:
+               near_copy_of: str | None = None, topics: Sequence[str] = (),
+               cache: stories.StoryCache | None = None) -> stories.Placement:
     """The stored article joins its story (in the caller's transaction)."""
     return stories.join(
         db.conn, article_id=article.article_id, source=article.source, title=article.extracted.title,
         text=article.extracted.text, at=stories.article_time(article.published, article.seen_at),
-        near_copy_of=near_copy_of, topics=topics, settings=settings, terms=article.story_terms,
+        near_copy_of=near_copy_of, topics=topics, settings=settings, terms=article.story_terms, cache=cache,
     )
 
 
@@ -94,13 +95,15 @@ def record_decided(
     channels_for: Callable[[str], Sequence[str]],
     story_settings: StorySettings | None = None,
     per_story: Callable[[str], bool] = lambda channel: False,
+    story_cache: stories.StoryCache | None = None,
 ) -> int:
     """Article, decision, search entry, story, "also published" note and alerts; returns how many alerts
     were queued. Runs in the caller's transaction, so all of it commits together."""
     insert_article(db, article)
     insert_decision(db, decision, article.seen_at)
     settings = story_settings or StorySettings()
-    placed = join_story(db, article, settings, decision.duplicate_of, [t.name for t in decision.matched_topics])
+    placed = join_story(db, article, settings, decision.duplicate_of, [t.name for t in decision.matched_topics],
+                        story_cache)
     original = decision.duplicate_of
     if original is not None and db.execute("SELECT 1 FROM alerts WHERE article_id = ? LIMIT 1", [original]).fetchone():
         # a near-copy of an alerted article is noted on that alert rather than alerted again

@@ -45,6 +45,7 @@ class Store:
         self.lock = threading.RLock()
         self.corpus_index = SqliteCorpusIndex(self.db)
         self.story_settings = StorySettings()  # the config's [stories] (set by the app)
+        self.story_cache = stories.StoryCache()  # open stories' rows, checked against the database on each read
 
     @property
     def schema_version(self) -> int:
@@ -142,7 +143,7 @@ class Store:
         Returns the alerts queued (an alert already stored is not queued again)."""
         with self.transaction() as db:
             return articles.record_decided(db, article, decision, alerts, channels_for, self.story_settings,
-                                           per_story)
+                                           per_story, self.story_cache)
 
     def record_corpus_article(self, article: NewArticle) -> bool:
         """Store a seed or imported article in the corpus (article, near-copy index, search entry) unless
@@ -152,7 +153,7 @@ class Store:
                 return False
             articles.insert_article(db, article)
             copy_of = self.corpus_index.check(article.extracted.text).duplicate_of
-            articles.join_story(db, article, self.story_settings, copy_of)
+            articles.join_story(db, article, self.story_settings, copy_of, cache=self.story_cache)
             self.corpus_index.add(article.article_id, article.extracted.text)
             return True
 
@@ -168,7 +169,7 @@ class Store:
                     near_copies += 1
                 else:
                     articles.insert_article(db, article)
-                    articles.join_story(db, article, self.story_settings, copy_of)
+                    articles.join_story(db, article, self.story_settings, copy_of, cache=self.story_cache)
                     self.corpus_index.add(article.article_id, article.extracted.text)
                     added += 1
         return added, present, near_copies
@@ -179,7 +180,8 @@ class Store:
                        ) -> stories.Placement:
         """The story an article would join now (nothing is written): `monitor check`."""
         with self.lock:
-            return stories.place(self.db.conn, title, text, at, near_copy_of, self.story_settings)
+            return stories.place(self.db.conn, title, text, at, near_copy_of, self.story_settings,
+                                 cache=self.story_cache)
 
     def stories(self, limit: int = 50, topic: str | None = None) -> list[dict[str, Any]]:
         """Stories, latest activity first."""

@@ -18,6 +18,7 @@ so both backends take the same decisions. Tables (SQLite migration 7, PostgreSQL
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +44,7 @@ from monitor.models import STORY_UPDATE_BATCH
 from monitor.settings.sections import StorySettings
 from monitor.store.times import format_time, parse_time
 
+CACHE_STORIES = 2048  # open stories' decoded rows a process keeps: ~16 KiB each on real articles (~32 MB)
 PRUNE_STORIES = 2  # stories past the window whose term rows one write removes (a write opens at most one)
 
 SCHEMA = (
@@ -104,6 +106,7 @@ class Placement:
     first_article_id: str | None  # the joined story's first article (None for a new story)
     terms: Terms
     features: Features
+    story: OpenStory | None = None  # the joined story's row as it was read (None for a new story)
 
 
 def _marks(n: int) -> str:
@@ -126,29 +129,94 @@ def _frequencies(execute: Execute, terms: Iterable[str]) -> tuple[dict[str, int]
     return df, int(row[0]) if row else 0
 
 
-def _candidates(execute: Execute, features: Features, at: datetime, window: timedelta) -> list[StoryCandidate]:
+@dataclass(frozen=True)
+class OpenStory:
+    """A story row as the assignment reads it (vectors decoded). `size` and `last_seen` are its version:
+    every write of a story's vectors (a member joining, a merge) raises its size."""
+
+    story_id: str
+    first_article_id: str
+    size: int
+    first_seen: str
+    last_seen: str
+    topics: str
+    centroid: dict[str, float]
+    recent: tuple[dict[str, float], ...]
+
+    def candidate(self, shared: int) -> StoryCandidate:
+        return StoryCandidate(self.story_id, self.centroid, self.size, _time(self.last_seen), self.recent, shared)
+
+
+class StoryCache:
+    """Open stories' decoded rows, per process; the database stays the truth: an entry is used only when the
+    size and last_seen the candidate query just read match it, and it is filled only from rows read (never
+    from a write, which its transaction may still roll back). Bounded: least recently used entries go."""
+
+    def __init__(self, capacity: int = CACHE_STORIES) -> None:
+        self.capacity = capacity
+        self._rows: OrderedDict[str, OpenStory] = OrderedDict()
+
+    def get(self, story_id: str, size: int, last_seen: str) -> OpenStory | None:
+        row = self._rows.get(story_id)
+        if row is None or row.size != size or row.last_seen != last_seen:
+            return None
+        self._rows.move_to_end(story_id)
+        return row
+
+    def put(self, row: OpenStory) -> None:
+        self._rows[row.story_id] = row
+        self._rows.move_to_end(row.story_id)
+        while len(self._rows) > self.capacity:
+            self._rows.popitem(last=False)
+
+
+def _count(execute: Execute, terms: Iterable[str]) -> tuple[dict[str, int], int]:
+    """Count the article in the document frequencies and return them as they were before it (what
+    _frequencies would have read): one upsert returning the new counts instead of a read and a write."""
+    wanted = sorted(set(terms))  # one order for every writer: concurrent upserts lock rows alike
+    df: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = execute.execute(
+            f"INSERT INTO story_df (term, df) VALUES {','.join(['(?, 1)'] * len(chunk))}"
+            " ON CONFLICT (term) DO UPDATE SET df = story_df.df + 1 RETURNING term, df", chunk,
+        ).fetchall()
+        df.update({str(t): int(n) - 1 for t, n in rows if int(n) > 1})
+    row = execute.execute("UPDATE story_docs SET n = n + 1 WHERE id = 1 RETURNING n", []).fetchone()
+    return df, int(row[0]) - 1 if row else 0
+
+
+def _open_stories(execute: Execute, features: Features, at: datetime, window: timedelta,
+                  cache: StoryCache) -> list[tuple[OpenStory, int]]:
+    """The candidate stories of an article with how many of its probe terms each holds: the term index finds
+    them with their versions (one statement), and only the rows the cache does not hold are read."""
     probes = features.top(PROBE_TERMS)
     if not probes:
         return []
     rows = execute.execute(
-        "SELECT t.story_id, count(*) AS hits FROM story_terms t JOIN stories s ON s.id = t.story_id"
-        f" WHERE t.term IN ({_marks(len(probes))}) AND s.last_seen >= ?"
-        " GROUP BY t.story_id ORDER BY hits DESC, t.story_id LIMIT ?",
+        "SELECT s.id, count(*) AS hits, s.size, s.last_seen FROM story_terms t JOIN stories s ON s.id = t.story_id"
+        f" WHERE t.term IN ({_marks(len(probes))}) AND s.last_seen >= ? AND s.merged_into IS NULL"
+        " GROUP BY s.id, s.size, s.last_seen ORDER BY hits DESC, s.id LIMIT ?",
         [*probes, format_time(at - window), MAX_CANDIDATES],
     ).fetchall()
-    ids = [str(r[0]) for r in rows]
-    if not ids:
-        return []
-    found = execute.execute(
-        f"SELECT id, centroid, recent, size, last_seen FROM stories WHERE id IN ({_marks(len(ids))})"
-        " AND merged_into IS NULL",
-        ids,
-    ).fetchall()
-    return [
-        StoryCandidate(str(sid), json.loads(centroid), int(size), _time(last),
-                       tuple(json.loads(recent)))
-        for sid, centroid, recent, size, last in found
-    ]
+    found: dict[str, OpenStory] = {}
+    missing = []
+    for sid, _hits, size, last in rows:
+        row = cache.get(str(sid), int(size), str(last))
+        if row is None:
+            missing.append(str(sid))
+        else:
+            found[row.story_id] = row
+    if missing:
+        for sid, first_article, size, first, last, names, centroid, recent in execute.execute(
+            "SELECT id, first_article_id, size, first_seen, last_seen, topics, centroid, recent FROM stories"
+            f" WHERE id IN ({_marks(len(missing))})", missing,
+        ).fetchall():
+            row = OpenStory(str(sid), str(first_article), int(size), str(first), str(last), str(names),
+                            json.loads(centroid), tuple(json.loads(recent)))
+            cache.put(row)
+            found[row.story_id] = row
+    return [(found[str(sid)], int(hits)) for sid, hits, _size, _last in rows if str(sid) in found]
 
 
 def _time(value: Any) -> datetime:
@@ -164,19 +232,33 @@ def story_of(execute: Execute, article_id: str) -> str | None:
 
 
 def place(execute: Execute, title: str, text: str, at: datetime, near_copy_of: str | None,
-          settings: StorySettings, terms: Terms | None = None) -> Placement:
-    """The story an article would join (nothing is written). terms: the article's, when already computed."""
+          settings: StorySettings, terms: Terms | None = None, cache: StoryCache | None = None) -> Placement:
+    """The story an article would join (nothing is written). terms: the article's, when already computed;
+    cache: the process's open stories (a fresh one reads every candidate)."""
     terms = terms if terms is not None else terms_of_text(title, text)
-    df, n_docs = _frequencies(execute, terms.counts)
+    return _place(execute, terms, *_frequencies(execute, terms.counts), at, near_copy_of, settings, cache)
+
+
+def _place(execute: Execute, terms: Terms, df: Mapping[str, int], n_docs: int, at: datetime,
+           near_copy_of: str | None, settings: StorySettings, cache: StoryCache | None) -> Placement:
     features = story_features(terms, df, n_docs)
     near_story = story_of(execute, near_copy_of) if near_copy_of else None
-    choice = assign(features, _candidates(execute, features, at, settings.window), at=at, window=settings.window,
+    found = _open_stories(execute, features, at, settings.window, cache if cache is not None else StoryCache())
+    choice = assign(features, [row.candidate(shared) for row, shared in found], at=at, window=settings.window,
                     threshold=settings.threshold, near_copy_story=near_story)
-    first = None
-    if choice.story_id is not None:
-        row = execute.execute("SELECT first_article_id FROM stories WHERE id = ?", [choice.story_id]).fetchone()
-        first = str(row[0]) if row else choice.story_id
-    return Placement(choice, first, terms, features)
+    joined = next((row for row, _ in found if row.story_id == choice.story_id), None)
+    if choice.story_id is not None and joined is None:  # a near-copy's story that is not among the candidates
+        joined = _read_story(execute, choice.story_id)
+    return Placement(choice, joined.first_article_id if joined else None, terms, features, joined)
+
+
+def _read_story(execute: Execute, story_id: str) -> OpenStory:
+    sid, first_article, size, first, last, names, centroid, recent = execute.execute(
+        "SELECT id, first_article_id, size, first_seen, last_seen, topics, centroid, recent FROM stories"
+        " WHERE id = ?", [story_id],
+    ).fetchone()
+    return OpenStory(str(sid), str(first_article), int(size), str(first), str(last), str(names),
+                     json.loads(centroid), tuple(json.loads(recent)))
 
 
 def _write_terms(execute: Execute, story_id: str, before: Mapping[str, float], after: Mapping[str, float]) -> None:
@@ -197,9 +279,10 @@ def _topics(*lists: str | Iterable[str]) -> str:
 
 def join(execute: Execute, *, article_id: str, source: str, title: str, text: str, at: datetime,
          near_copy_of: str | None, topics: Sequence[str], settings: StorySettings,
-         terms: Terms | None = None) -> Placement:
+         terms: Terms | None = None, cache: StoryCache | None = None) -> Placement:
     """Place the article in a story and record it (in the caller's transaction). Returns the placement."""
-    placed = place(execute, title, text, at, near_copy_of, settings, terms)
+    terms = terms if terms is not None else terms_of_text(title, text)
+    placed = _place(execute, terms, *_count(execute, terms.counts), at, near_copy_of, settings, cache)
     choice, weights = placed.choice, placed.features.weights
     stamp = format_time(at)
     if choice.story_id is None:
@@ -215,15 +298,13 @@ def join(execute: Execute, *, article_id: str, source: str, title: str, text: st
         last_seen = stamp
     else:
         story_id = choice.story_id
-        row = execute.execute("SELECT size, topics, centroid, recent, first_seen, last_seen FROM stories WHERE id = ?",
-                      [story_id]).fetchone()
-        size, names, centroid_json, recent_json, first_seen, last_seen = row
-        before = json.loads(centroid_json)
-        size, centroid = int(size), merge_centroid(before, int(size), weights)
+        story = placed.story if placed.story is not None else _read_story(execute, story_id)
+        before = story.centroid
+        size, centroid = story.size, merge_centroid(before, story.size, weights)
         size += 1
-        recent = [*json.loads(recent_json), member_vector(placed.features)][-RECENT_MEMBERS:]
-        names = _topics(str(names), topics)
-        last_seen = max(str(last_seen), stamp)
+        recent = [*story.recent, member_vector(placed.features)][-RECENT_MEMBERS:]
+        names = _topics(story.topics, topics)
+        first_seen, last_seen = story.first_seen, max(story.last_seen, stamp)
         for other_id in choice.merged:
             other = execute.execute("SELECT size, topics, centroid, first_seen, last_seen FROM stories WHERE id = ?",
                             [other_id]).fetchone()
@@ -247,11 +328,6 @@ def join(execute: Execute, *, article_id: str, source: str, title: str, text: st
         [article_id, story_id, round(choice.similarity, 6), choice.reason, source, stamp],
     )
     _write_terms(execute, story_id, before, centroid)
-    execute.executemany(
-        "INSERT INTO story_df (term, df) VALUES (?, 1) ON CONFLICT (term) DO UPDATE SET df = story_df.df + 1",
-        [(term,) for term in placed.terms.counts],
-    )
-    execute.execute("UPDATE story_docs SET n = n + 1 WHERE id = 1", [])
     _prune(execute, at - settings.window)
     return placed
 

@@ -107,6 +107,7 @@ class PostgresStore(Store):
             raise StoreError(f"cannot open database {_masked(url)}: {exc}") from None
         self.corpus_index = PostgresCorpusIndex(self._connection)  # type: ignore[assignment]
         self.story_settings = StorySettings()
+        self.story_cache = stories.StoryCache()  # open stories' rows, checked against the database on each read
 
     @contextmanager
     def _connection(self) -> Iterator[Conn]:
@@ -319,13 +320,14 @@ class PostgresStore(Store):
             self._execute(conn), article_id=article.article_id, source=article.source,
             title=article.extracted.title, text=article.extracted.text,
             at=stories.article_time(article.published, article.seen_at), near_copy_of=near_copy_of,
-            topics=topics, settings=self.story_settings, terms=article.story_terms,
+            topics=topics, settings=self.story_settings, terms=article.story_terms, cache=self.story_cache,
         )
 
     def place_in_story(self, title: str, text: str, at: datetime, near_copy_of: str | None = None
                        ) -> stories.Placement:
         with self._connection() as conn:
-            return stories.place(self._execute(conn), title, text, at, near_copy_of, self.story_settings)
+            return stories.place(self._execute(conn), title, text, at, near_copy_of, self.story_settings,
+                                 cache=self.story_cache)
 
     def stories(self, limit: int = 50, topic: str | None = None) -> list[dict[str, Any]]:
         with self._connection() as conn:
