@@ -24,9 +24,10 @@ from monitor.store.articles import NewArticle
 from monitor.store.database import Store
 from monitor.store.opening import open_postgres_outbox, open_store
 from monitor.store.outbox import AttemptRecord
-from tests.delivery_servers import SmtpServer
+from tests.delivery_servers import SmtpServer, WebhookReceiver
 from tests.fake_clock import FakeClock
-from tests.helpers_delivery import T0, config, make_alert
+from tests.helpers_delivery import SECRET, T0, config, make_alert
+from tests.test_delivery_cli import cli_config, run
 
 
 def at(minutes: float) -> datetime:
@@ -285,3 +286,25 @@ def test_a_reservation_fails_once_the_channel_is_lost(pg_url: str, tmp_path: Pat
     second.close()
     assert backend.states() == {"alrt_0001:x": "delivered"}
     store.close()
+
+
+def test_the_alerts_commands_list_and_requeue_on_either_backend(
+    backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if backend.url:  # the same config file; the environment points it at PostgreSQL
+        monkeypatch.setenv("MONITOR_DATABASE_URL", backend.url)
+    with WebhookReceiver(SECRET) as rx:
+        cfg_path = cli_config(tmp_path, rx.url)
+        rx.script(400)
+        backend.queue(make_alert(1), ["hook"])
+        d = backend.dispatcher(config([{"name": "hook", "type": "webhook", "url": rx.url, "secrets": [SECRET]}]),
+                               FakeClock(at(0)))
+        d.run_due()
+        assert backend.states() == {"alrt_0001:hook": "failed"}
+        assert run(["alerts", "list", "--failed", "--config", str(cfg_path)]) == 0
+        out = capsys.readouterr().out
+        assert "alrt_0001:hook  FAILED" in out and "HTTP 400 (permanent)" in out and make_alert(1).title[:20] in out
+        assert run(["alerts", "retry", "alrt_0001", "--config", str(cfg_path)]) == 0
+        assert "re-queued alrt_0001:hook" in capsys.readouterr().out
+        assert backend.states() == {"alrt_0001:hook": "pending"}
+        d.close()

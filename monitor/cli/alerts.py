@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from monitor.cli.options import add_global_options
@@ -13,7 +12,8 @@ from monitor.deliver.channels import Message, make_sender
 from monitor.deliver.policy import Result
 from monitor.models import Alert, AlertItem, Evidence
 from monitor.settings.alerts import channel_summary
-from monitor.settings.config import load_config
+from monitor.settings.config import Config, load_config
+from monitor.store.opening import open_postgres_outbox
 from monitor.store.outbox_store import Outbox, open_outbox_store
 
 
@@ -72,16 +72,19 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def _open(database: Path) -> Outbox | None:
-    if not database.exists():
-        print(f"no database at {database} yet")
+def _open(config: Config) -> Outbox | None:
+    """The configured database's outbox: the PostgreSQL one when `[storage] url` is set, else the file's."""
+    if config.database_url:
+        return open_postgres_outbox(config.database_url)
+    if not config.database_path.exists():
+        print(f"no database at {config.database_path} yet")
         return None
-    return open_outbox_store(database)
+    return open_outbox_store(config.database_path)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    store = _open(config.database_path)
+    store = _open(config)
     if store is None:
         return 0
     try:
@@ -120,7 +123,7 @@ def _status(withdrawal: bool, item: AlertItem | None) -> str:
 
 def cmd_retry(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    store = _open(config.database_path)
+    store = _open(config)
     if store is None:
         return 1 if args.ids else 0
     try:
