@@ -8,12 +8,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from monitor.cli.main import main
 from monitor.deliver.channels import Message
 from monitor.deliver.dispatcher import Dispatcher
 from monitor.deliver.policy import Outcome, Result
@@ -308,3 +309,24 @@ def test_the_alerts_commands_list_and_requeue_on_either_backend(
         assert "re-queued alrt_0001:hook" in capsys.readouterr().out
         assert backend.states() == {"alrt_0001:hook": "pending"}
         d.close()
+
+
+def test_db_prune_clears_old_texts_on_either_backend_and_check_refuses_postgresql(
+    backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if backend.url:
+        monkeypatch.setenv("MONITOR_DATABASE_URL", backend.url)
+    cfg_path = cli_config(tmp_path, "http://127.0.0.1:9/hook")
+    old = datetime.now(UTC) - timedelta(days=40)
+    article = NewArticle(
+        article_id="a_old", canonical_url="https://news.test/a_old", url="https://news.test/a_old", feed_url=None,
+        guid=None, source="s", extracted=ExtractedText("عنوان قديم", "نص قديم عن الطقس", "ar", "page"),
+        summary="", published=old, seen_at=old,
+    )
+    backend.store.record_article(article, Decision("a_old", NearCopy(None, 0.0), ()), [], lambda topic: [])
+    assert main(["db", "prune", "--config", str(cfg_path), "--older-than-days", "30"]) == 0
+    assert "cleared the text of 1 articles" in capsys.readouterr().out
+    assert backend.rows("SELECT text FROM articles WHERE id = 'a_old'") == [("",)]
+    if backend.url:  # check and backup work on a SQLite file: refused with what to use instead
+        assert main(["db", "check", "--config", str(cfg_path)]) == 1
+        assert "pg_dump" in capsys.readouterr().err

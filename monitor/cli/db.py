@@ -20,9 +20,15 @@ from monitor.store.maintenance import backup_database, check_database, explain
 
 
 def _database_path(args: argparse.Namespace) -> Path:
+    """The configured SQLite file; check and backup work on such a file, so a PostgreSQL database is refused."""
     from monitor.settings.config import load_config
 
-    path = load_config(args.config).database_path
+    config = load_config(args.config)
+    if config.database_url:
+        raise MonitorError(f"`monitor db {args.db_command}` works on a SQLite file, and [storage] url names a "
+                           "PostgreSQL database: use pg_dump for backups and PostgreSQL's amcheck for checks, "
+                           "or `monitor db copy` to a SQLite file")
+    path = config.database_path
     if not path.exists():
         raise MonitorError(f"no database at {path}")
     return path
@@ -65,7 +71,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_prune(args: argparse.Namespace) -> int:
     from monitor.settings.config import load_config
-    from monitor.store.database import Store
+    from monitor.store.opening import open_store
 
     days = args.older_than_days
     if days is None:
@@ -75,8 +81,11 @@ def cmd_prune(args: argparse.Namespace) -> int:
                                "--older-than-days N")
     elif days < 0:
         raise MonitorError(f"--older-than-days must be 0 or more, not {days}")
-    path = _database_path(args)
-    store = Store(path)
+    config = load_config(args.config)
+    path = config.database_path
+    if not config.database_url and not path.exists():
+        raise MonitorError(f"no database at {path}")
+    store = open_store(path, config.database_url)
     try:
         with Progress("db prune", None) as bar:
             def cleared(done: int, total: int) -> None:
