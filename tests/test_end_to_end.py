@@ -1,5 +1,6 @@
 """`monitor once` end to end, with real parts on 127.0.0.1: an HTTP server with feeds and pages,
-a webhook receiver that checks signatures, an SMTP server, a real SQLite file, the real CLI process.
+a webhook receiver that checks signatures, an SMTP server, a real SQLite file or the real PostgreSQL server,
+the real CLI process.
 """
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 
 from tests.config_files import LOOPBACK_HTTP, email_channel, jsonl_channel, shipped_topics, write_config
@@ -153,17 +157,34 @@ def world(
     return config, webhook_receiver, smtp_server, fault_server
 
 
+class Database:
+    """The database `monitor once` wrote: the SQLite file, or the PostgreSQL database at `url`."""
+
+    def __init__(self, path: Path, url: str | None) -> None:
+        self.path, self.url = path, url
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        if self.url:
+            with psycopg.connect(self.url) as conn:
+                return [tuple(r) for r in conn.execute(sql.replace("?", "%s"), list(params)).fetchall()]
+        with closing(sqlite3.connect(self.path)) as conn:
+            return [tuple(r) for r in conn.execute(sql, list(params)).fetchall()]
+
+
 def test_once_alerts_exactly_the_relevant_article_everywhere(
     world: tuple[Path, WebhookReceiver, SmtpServer, FaultServer],
     tmp_path: Path,
+    backend_url: str | None,
 ) -> None:
     config, receiver, smtp, _server = world
-    first = run_monitor("once", "--config", str(config))
+    env = {"MONITOR_DATABASE_URL": backend_url} if backend_url else None
+    database = Database(tmp_path / "monitor.db", backend_url)
+    first = run_monitor("once", "--config", str(config), env_extra=env)
     assert first.returncode == 0, first.stderr
     # The broken feeds are reported with their URL and reason; the cycle went on with the others.
     assert "/broken/feed.xml" in first.stdout and "/down/feed.xml" in first.stdout
 
-    positive_id = _article_id_by_path(tmp_path, "/okaz/nato-iraq.html")
+    positive_id = _article_id_by_path(database, "/okaz/nato-iraq.html")
     hooks = receiver.received
     assert len(hooks) == 1, [h[1] for h in hooks]
     headers, body, signature_ok = hooks[0]
@@ -185,12 +206,11 @@ def test_once_alerts_exactly_the_relevant_article_everywhere(
     lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["data"]["alert_id"] for line in lines] == [payload["alert_id"]]
 
-    db = sqlite3.connect(tmp_path / "monitor.db")
     decided = dict(
-        db.execute(
+        database.rows(
             "SELECT a.url, coalesce(d.duplicate_of, '') FROM articles a JOIN decisions d ON d.article_id = a.id "
             "WHERE a.is_seed = 0"
-        ).fetchall()
+        )
     )
     by_path = {canonical_path(url): dup for url, dup in decided.items()}
     copies = {path: dup for path, dup in by_path.items() if dup}
@@ -198,15 +218,14 @@ def test_once_alerts_exactly_the_relevant_article_everywhere(
     assert sorted(copies.values()) == sorted([SEED_A, SEED_B, positive_id]), by_path
     # The article reached twice (tracking parameters) was stored once: 7 distinct articles.
     assert len(decided) == 7
-    fallback = db.execute(
-        "SELECT extraction, fallback_reason FROM articles WHERE url LIKE '%/wire/gone.html'"
-    ).fetchone()
+    (fallback,) = database.rows("SELECT extraction, fallback_reason FROM articles WHERE url LIKE ?",
+                                ["%/wire/gone.html"])
     assert fallback[0] == "feed" and "404" in fallback[1]
-    failing = dict(db.execute("SELECT url, last_error FROM feeds WHERE consecutive_failures > 0").fetchall())
+    failing = dict(database.rows("SELECT url, last_error FROM feeds WHERE consecutive_failures > 0"))
     assert len(failing) == 2 and all(failing.values())
 
     # A second cycle sees nothing new and sends nothing again.
-    second = run_monitor("once", "--config", str(config))
+    second = run_monitor("once", "--config", str(config), env_extra=env)
     assert second.returncode == 0, second.stderr
     assert len(receiver.received) == 1
     assert len(smtp.messages) == 1
@@ -217,11 +236,10 @@ def canonical_path(url: str) -> str:
     return urlsplit(url).path
 
 
-def _article_id_by_path(tmp_path: Path, path: str) -> str:
-    db = sqlite3.connect(tmp_path / "monitor.db")
-    row = db.execute("SELECT id FROM articles WHERE canonical_url LIKE ?", [f"%{path}"]).fetchone()
-    assert row is not None, path
-    return str(row[0])
+def _article_id_by_path(database: Database, path: str) -> str:
+    rows = database.rows("SELECT id FROM articles WHERE canonical_url LIKE ?", [f"%{path}"])
+    assert len(rows) == 1, path
+    return str(rows[0][0])
 
 
 def test_bad_config_names_the_key_and_exits_non_zero(tmp_path: Path) -> None:
