@@ -156,12 +156,14 @@ class Hit:
         }
 
 
-def search(db: DB, query: Query, filters: Filters = Filters()) -> list[Hit]:
-    if not query.match:
-        return []
-    where = [f"{FTS_TABLE} MATCH ?"]
-    params: list[Any] = [query.match]
-    date = "COALESCE(a.published, a.seen_at)"
+HIT_DATE = "COALESCE(a.published, a.seen_at)"  # a hit's date: when published, else when first seen
+
+
+def filter_clauses(filters: Filters) -> tuple[list[str], list[Any]]:
+    """The WHERE clauses (qmark style; `a` articles, `d` decisions) and parameters of `filters`, shared by
+    both backends' search."""
+    where: list[str] = []
+    params: list[Any] = []
     if filters.topic:
         where.append("(',' || COALESCE(d.matched_topics, '') || ',') LIKE ('%,' || ? || ',%')")
         params.append(filters.topic)
@@ -169,14 +171,24 @@ def search(db: DB, query: Query, filters: Filters = Filters()) -> list[Hit]:
         where.append("a.source = ?")
         params.append(filters.source)
     if filters.since:
-        where.append(f"{date} >= ?")
+        where.append(f"{HIT_DATE} >= ?")
         params.append(filters.since)
     if filters.until:
         # a bare date means "until the end of that day": ISO strings of that day sort below date + "~"
-        where.append(f"{date} <= ?")
+        where.append(f"{HIT_DATE} <= ?")
         params.append(filters.until + "~" if len(filters.until) == 10 else filters.until)
     if filters.exclude_copies:
         where.append("d.duplicate_of IS NULL")
+    return where, params
+
+
+def search(db: DB, query: Query, filters: Filters = Filters()) -> list[Hit]:
+    if not query.match:
+        return []
+    date = HIT_DATE
+    clauses, filter_params = filter_clauses(filters)
+    where = [f"{FTS_TABLE} MATCH ?", *clauses]
+    params: list[Any] = [query.match, *filter_params]
     order = {"date": f"{date} DESC", "stored": f"{FTS_TABLE}.rowid DESC"}.get(filters.order, "rank")
     sql = (
         f"SELECT a.id, a.title, a.text, a.source, COALESCE(a.url, ''), {date},"

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from monitor.store.search import TITLE_WEIGHT, Filters, Hit, Query, terms
+from monitor.store.search import HIT_DATE, TITLE_WEIGHT, Filters, Hit, Query, filter_clauses, terms
 
 _PART = re.compile(r'"([^"]*)"(\*?)')
 # ts_rank weights for {D, C, B, A}: body terms are B, title terms A
@@ -64,23 +64,11 @@ def search(conn: Conn, query: Query, filters: Filters) -> list[Hit]:
     text = tsquery_text(query)
     if not text:
         return []
-    where = ["s.document @@ q.query"]
-    params: list[Any] = [text]
-    date = "COALESCE(a.published, a.seen_at)"
-    if filters.topic:
-        where.append("(',' || COALESCE(d.matched_topics, '') || ',') LIKE ('%%,' || %s || ',%%')")
-        params.append(filters.topic)
-    if filters.source:
-        where.append("a.source = %s")
-        params.append(filters.source)
-    if filters.since:
-        where.append(f"{date} >= %s")
-        params.append(filters.since)
-    if filters.until:
-        where.append(f"{date} <= %s")  # a bare date: the whole day (see store/search.py)
-        params.append(filters.until + "~" if len(filters.until) == 10 else filters.until)
-    if filters.exclude_copies:
-        where.append("d.duplicate_of IS NULL")
+    date = HIT_DATE
+    clauses, filter_params = filter_clauses(filters)
+    # the shared clauses in psycopg's placeholder style
+    where = ["s.document @@ q.query", *(c.replace("%", "%%").replace("?", "%s") for c in clauses)]
+    params: list[Any] = [text, *filter_params]
     # "stored": newest stored first, as SQLite orders by its index rowid (the desk's default)
     order = {"date": f"{date} DESC", "stored": "a.seen_at DESC"}.get(filters.order, "rank DESC")
     sql = (
