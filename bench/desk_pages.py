@@ -8,7 +8,8 @@ Targets (issue 16): inbox and article pages p95 < 150 ms, search p95 < 300 ms at
 Data: synthetic articles recombining real Arabic sentences of the ANT corpus sample (bench/data), stored
 with the store's own schema (Store opens the database, so every table and index the daemon and the desk
 create is there) and indexed for search with monitor.store.search.index_article; --alert-share of them
-have an alert (with evidence on their first words) and a delivery. Rows are written in bulk in one
+have an alert (with evidence on their first words) and a delivery; every three consecutive articles make a
+story (story_members), so the inbox, grouped by story by default, groups their alerts. Rows are written in bulk in one
 transaction per 10,000 articles, as the pipeline's own inserts would take hours.
 Measurement: the desk's real ASGI app, in process, logged in as an editor (Starlette's test client: routing,
 session, templates, SQL, all but the socket). Each request is timed from call to full body. Pages asked
@@ -81,6 +82,11 @@ def build(path: Path, size: int, alert_share: float, seed: int = 7) -> list[str]
                  f"https://{source}.example/rss", str(n), source, title, stamp, stamp, text),
             )
             search.index_article(conn, article_id, title, text)
+            # every article joins a story, as in the pipeline: here stories of three consecutive articles
+            conn.execute(
+                "INSERT INTO story_members (article_id, story_id, similarity, reason, source, joined_at)"
+                " VALUES (?, ?, 0.5, 'similar', ?, ?)", (article_id, f"a{n - n % 3:07d}", source, stamp),
+            )
             alert = rng.random() < alert_share
             topic = rng.choice(TOPICS)
             words = text.split()[:2]

@@ -123,3 +123,35 @@ def build(path: Path, url: str | None = None) -> Ids:
     finally:
         deliveries.close()
     return Ids(nato, hostile, other, failed, nato_alerts[0])
+
+
+@dataclass(frozen=True)
+class StoryIds:
+    second: str  # another outlet's report of the NATO event, in the NATO article's story
+    third: str
+    second_alert: str
+    third_alert: str
+
+
+def add_story_reports(path: Path, url: str | None = None) -> StoryIds:
+    """Two more outlets report the NATO decision in their own words (not near-copies): both join the NATO
+    article's story and both alert, as on a real news day."""
+    store = open_store(path, url)
+    try:
+        index = MemoryCorpusIndex()
+        second, second_alerts = _article(
+            store, index, topics(), "https://other.example/1",
+            "الناتو يقرر توسيع بعثته التدريبية في العراق إلى مئات المدربين",
+            "قرر حلف شمال الأطلسي توسيع بعثته في العراق، وقال الأمين العام للحلف إن مئات المدربين الإضافيين"
+            " سينضمون إلى مهمة تدريب القوات العراقية. ورحبت بغداد بالقرار.",
+            seen=NOW + timedelta(minutes=30), source="العربية")
+        third, third_alerts = _article(
+            store, index, topics(), "https://third.example/2",
+            "<b>بغداد</b> ترحب بقرار الناتو توسيع مهمته التدريبية في العراق",
+            "رحبت الحكومة العراقية بقرار حلف شمال الأطلسي توسيع بعثته لتدريب القوات العراقية، بعد أن أعلن الأمين"
+            " العام للحلف إضافة مئات المدربين.",
+            seen=NOW + timedelta(minutes=50), source="سكاي نيوز عربية")
+        assert second_alerts and third_alerts, "the story's later reports must alert"
+    finally:
+        store.close()
+    return StoryIds(second, third, second_alerts[0], third_alerts[0])

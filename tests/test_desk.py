@@ -147,7 +147,7 @@ def test_config_keeps_the_desk_table(tmp_path: Path) -> None:
 
 def _concrete(path: str, ids: desk_data.Ids) -> str:
     return path.replace("{article_id:path}", ids.nato).replace("{article_id}", ids.nato).replace(
-        "{name}", "nato_iraq")
+        "{name}", "nato_iraq").replace("{story_id:path}", ids.nato).replace("{story_id}", ids.nato)
 
 
 def all_routes() -> list[tuple[str, str, Any]]:

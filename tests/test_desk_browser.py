@@ -143,3 +143,38 @@ def test_the_english_option_runs_left_to_right(page: Any, desk: tuple[str, Path,
     page.wait_for_load_state()
     assert page.evaluate("getComputedStyle(document.documentElement).direction") == "ltr"
     assert page.locator("h1").inner_text() == "Log in"
+
+
+def test_a_story_of_three_outlets_reads_as_one_row(page: Any, tmp_path: Path, artifacts: Path) -> None:
+    path = tmp_path / "monitor.db"
+    ids = desk_data.build(path)
+    later = desk_data.add_story_reports(path)
+    settings = parse_desk_settings(desk_data.desk_table())
+    server = DeskServer(DeskContext(settings, path, desk_data.topics(), clock=lambda: desk_data.NOW))
+    server.start()
+    try:
+        page.goto(server.url + "/login")
+        page.fill("input[name=user]", "huda")
+        page.fill("input[name=password]", desk_data.PASSWORD)
+        page.click("form.login button[type=submit]")
+        page.wait_for_url(server.url + "/")
+        # four alerts, two stories: the NATO story's row names its two later reports
+        assert page.locator("li.alert").count() == 2
+        row = page.locator(f"li.alert[data-alert='{ids.nato_alert}']")
+        assert row.locator(".later li").count() == 2
+        assert row.locator(".later li a", has_text="<b>بغداد</b>").count() == 1  # shown as text
+        assert_right_to_left(page)
+        page.screenshot(path=str(artifacts / "inbox-stories.png"), full_page=True)
+        row.locator("a.story").click()
+        page.wait_for_url(f"{server.url}/stories/{ids.nato}")
+        assert page.locator("table.members tbody tr").count() == 3
+        assert_right_to_left(page)
+        # the similarity, a Latin-digit value, is isolated so it cannot reorder the Arabic around it
+        assert page.locator("table.members tbody tr >> nth=1").locator("bdi[dir=ltr]").count() >= 1
+        page.screenshot(path=str(artifacts / "story.png"), full_page=True)
+        page.click(f"table.members a[href='/articles/{later.third}']")
+        page.wait_for_url(f"{server.url}/articles/{later.third}")
+        assert page.locator(f"a.story[href='/stories/{ids.nato}']").count() == 1
+        assert page.problems == []
+    finally:
+        server.stop()

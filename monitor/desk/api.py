@@ -62,6 +62,7 @@ QUERY_PARAMS: dict[str, tuple[dict[str, Any], Callable[[str], bool]]] = {
     "read": ({"type": "string", "enum": ["read", "unread"]}, lambda v: v in ("read", "unread")),
     "order": ({"type": "string", "enum": ["rank", "date"]}, lambda v: v in ("rank", "date")),
     "state": ({"type": "string", "enum": ["pending", "failed"]}, lambda v: v in ("pending", "failed")),
+    "group": ({"type": "string", "enum": ["article", "story"]}, lambda v: v in ("article", "story")),
 }
 
 
@@ -95,10 +96,28 @@ async def list_alerts(request: Request) -> Response:
          "threshold": r.threshold, "reason": r.reason, "title": r.title, "url": r.url, "source": r.source,
          "published": _time(r.published), "created_at": _time(r.created_at), "read": r.read,
          "also_published": r.also_published, "feedback": r.feedback, "evidence": _evidence(r.evidence),
-         "status": r.status, "basis": r.basis}
+         "status": r.status, "basis": r.basis, "story_id": r.story_id, "story_size": r.story_size,
+         "story_sources": r.story_sources,
+         **({"story_alerts": list(r.group_alert_ids), "story_unread": r.group_unread,
+             "story_last_alert_at": _time(r.group_last_at)} if query.by_story else {})}
         for r in rows
     ]
     return JSONResponse(_page(items, page, size))
+
+
+async def list_stories(request: Request) -> Response:
+    ctx = context(request)
+    page, size = _page_asked(request), ctx.settings.page_size
+    topic = request.query_params.get("topic") or None
+    rows = await ctx.db(lambda conn: store.stories(conn, topic, size + 1, (page - 1) * size))
+    return JSONResponse(_page(rows, page, size))
+
+
+async def get_story(request: Request) -> Response:
+    found = await context(request).db(lambda conn: store.story(conn, request.path_params["story_id"]))
+    if found is None:
+        return _error("no such story or article", 404)
+    return JSONResponse(found)
 
 
 async def get_article(request: Request) -> Response:
@@ -300,8 +319,12 @@ _STR = {"type": "string"}
 _BOOL = {"type": "boolean"}
 
 OPERATIONS = (
-    Operation("GET", "/alerts", list_alerts, "Alerts, newest first (the inbox)",
-              query=("topic", "source", "since", "until", "read", *_PAGING)),
+    Operation("GET", "/alerts", list_alerts,
+              "Alerts, newest first (the inbox); group=story gives one item per story and topic",
+              query=("topic", "source", "since", "until", "read", "group", *_PAGING)),
+    Operation("GET", "/stories", list_stories, "Stories, latest activity first", query=("topic", *_PAGING)),
+    Operation("GET", "/stories/{story_id}", get_story,
+              "One story and its articles (by story id or any member's article id)"),
     Operation("GET", "/articles/{article_id}", get_article, "One article with its decision explained"),
     Operation("GET", "/search", search, "Full-text search with Arabic normalisation",
               query=("q", "topic", "source", "since", "until", "order", *_PAGING)),
@@ -328,7 +351,7 @@ OPERATIONS = (
 
 
 def _route_path(path: str) -> str:
-    return path.replace("{article_id}", "{article_id:path}")
+    return path.replace("{article_id}", "{article_id:path}").replace("{story_id}", "{story_id:path}")
 
 
 def _route(path: str, operations: list[Operation]) -> Route:
@@ -377,7 +400,7 @@ def openapi_document() -> dict[str, Any]:
     for op in OPERATIONS:
         parameters: list[dict[str, Any]] = [
             {"name": name, "in": "path", "required": True, "schema": _STR}
-            for name in ("article_id", "name") if "{" + name + "}" in op.path
+            for name in ("article_id", "story_id", "name") if "{" + name + "}" in op.path
         ]
         parameters += [
             {"name": name, "in": "query", "required": name == "q", "schema": QUERY_PARAMS[name][0]}
@@ -400,7 +423,7 @@ def openapi_document() -> dict[str, Any]:
             operation["responses"]["415"] = {"description": "the body is not application/json"}
             operation["responses"]["422"] = {"description": "the URL given cannot be fetched or read"}
         if "{" in op.path or op.method == "POST":
-            operation["responses"]["404"] = {"description": "no such article, topic or feed"}
+            operation["responses"]["404"] = {"description": "no such article, story, topic or feed"}
         if op.body is not None:
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
         paths.setdefault(op.path, {})[op.method.lower()] = operation

@@ -35,6 +35,11 @@ LABELS: dict[str, dict[str, str]] = {
         "retried": "أعيدت جدولة", "added": "أضيف", "exists": "موجود مسبقاً", "re-enabled": "أعيد تفعيله",
         "saved": "حُفظ", "page": "صفحة", "none": "لا شيء", "description": "الوصف", "terms": "الكلمات",
         "weight": "الوزن", "breakdown": "تفصيل الدرجة",
+        "stories": "القصص", "articles": "مقالات", "outlets": "مصادر", "show": "العرض", "by_story": "حسب القصة",
+        "by_alert": "كل تنبيه", "later_alerts": "تنبيهات لاحقة في القصة نفسها", "latest": "آخر تحديث",
+        "first_seen": "أول ظهور", "no_stories": "لا توجد قصص", "story_members": "مقالات القصة",
+        "joined_as": "انضم", "joined_new": "بداية القصة", "joined_similar": "مشابه",
+        "joined_near_copy": "نسخة شبه مطابقة",
     },
     "en": {
         "app": "Monitor desk", "inbox": "Inbox", "search": "Search", "feeds": "Feeds", "topics": "Topics",
@@ -69,6 +74,11 @@ LABELS: dict[str, dict[str, str]] = {
         "retried": "Requeued", "added": "Added", "exists": "Already monitored", "re-enabled": "Re-enabled",
         "saved": "Saved", "page": "Page", "none": "None", "description": "Description", "terms": "Terms",
         "weight": "Weight", "breakdown": "Score breakdown",
+        "stories": "Stories", "articles": "articles", "outlets": "outlets", "show": "Show", "by_story": "By story",
+        "by_alert": "Every alert", "later_alerts": "later alerts in the same story", "latest": "Latest",
+        "first_seen": "First seen", "no_stories": "No stories", "story_members": "The story's articles",
+        "joined_as": "Joined as", "joined_new": "start of the story", "joined_similar": "similar",
+        "joined_near_copy": "near-copy",
     },
 }
 

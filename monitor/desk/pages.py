@@ -75,7 +75,7 @@ async def inbox(request: Request) -> Response:
     params = dict(request.query_params)
     page = views.page_number(params.get("page"))
     size = ctx.settings.page_size
-    query = views.inbox_query(params, principal(request).name, ctx.settings.timezone, page, size)
+    query = views.inbox_query(params, principal(request).name, ctx.settings.timezone, page, size, by_story=True)
 
     def read(conn: store.Connection) -> tuple[list[store.InboxRow], list[str], list[str]]:
         return store.inbox(conn, query), store.alert_topics(conn), store.source_names(conn)
@@ -83,6 +83,7 @@ async def inbox(request: Request) -> Response:
     rows, topics, sources = await ctx.db(read)
     return render(
         request, "inbox.html", rows=rows[:size], more=len(rows) > size, page=page, params=params,
+        by_story=query.by_story,
         topics=sorted(set(topics) | {t.name for t in ctx.topics}), sources=sources, passages=highlight.passages,
     )
 
@@ -108,19 +109,19 @@ async def article(request: Request) -> Response:
     article_id = request.path_params["article_id"]
     user = principal(request).name
 
-    def read(conn: store.Connection) -> store.ArticleView | None:
+    def read(conn: store.Connection) -> tuple[store.ArticleView | None, tuple[str, int, int] | None]:
         view = store.article(conn, article_id)
         if view is not None and view.alert_ids:
             with store.write(conn):
                 store.mark_article_read(conn, user, article_id, ctx.clock())
-        return view
+        return view, (store.story_of(conn, article_id) if view is not None else None)
 
-    view = await ctx.db(read)
+    view, story_info = await ctx.db(read)
     if view is None:
         return render(request, "message.html", 404, message_key="not_found")
     matched = {t.name for t in view.topics if t.matched}
     return render(
-        request, "article.html", page=views.article_page(view),
+        request, "article.html", page=views.article_page(view), story=story_info,
         alert_topics=sorted({t.name for t in view.topics if t.matched and view.alert_ids}),
         other_topics=[t.name for t in ctx.topics if t.name not in matched],
     )
@@ -167,6 +168,29 @@ async def search(request: Request) -> Response:
         request, "search.html", q=text, results=results, more=more, page=page, params=params,
         topics=[t.name for t in ctx.topics], sources=sources,
     )
+
+
+@guarded()
+async def story_list(request: Request) -> Response:
+    ctx = context(request)
+    params = dict(request.query_params)
+    page = views.page_number(params.get("page"))
+    size = ctx.settings.page_size
+    topic = params.get("topic") or None
+    rows = await ctx.db(lambda conn: store.stories(conn, topic, size + 1, (page - 1) * size))
+    return render(
+        request, "stories.html", rows=[views.story_times(r) for r in rows[:size]], more=len(rows) > size,
+        page=page, params=params, topics=[t.name for t in ctx.topics],
+    )
+
+
+@guarded()
+async def story(request: Request) -> Response:
+    ctx = context(request)
+    found = await ctx.db(lambda conn: store.story(conn, request.path_params["story_id"]))
+    if found is None:
+        return render(request, "message.html", 404, message_key="not_found")
+    return render(request, "story.html", story=views.story_times(found))
 
 
 @guarded()
@@ -292,6 +316,8 @@ ROUTES = [
     Route("/feeds/enabled", toggle_feed, methods=["POST"]),
     Route("/topics", topics),
     Route("/topics/{name}", topic, methods=["GET", "POST"]),
+    Route("/stories", story_list),
+    Route("/stories/{story_id:path}", story),
     Route("/deliveries", deliveries),
     Route("/deliveries/retry", retry, methods=["POST"]),
 ]

@@ -7,6 +7,7 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.decide.topics import match_topic, matched_document
@@ -59,9 +60,13 @@ def day_bound(raw: str | None, zone: str, end: bool) -> str | None:
     return stamp[:-2] + "~" if end else stamp
 
 
-def inbox_query(params: Mapping[str, str], user: str, zone: str, page: int, size: int) -> store.InboxQuery:
+def inbox_query(params: Mapping[str, str], user: str, zone: str, page: int, size: int,
+                by_story: bool = False) -> store.InboxQuery:
+    """The inbox's filters from the request; `group=story` or `group=article` overrides `by_story`."""
     read = {"read": True, "unread": False}.get(params.get("read", ""))
+    group = params.get("group")
     return store.InboxQuery(
+        by_story=by_story if group not in ("story", "article") else group == "story",
         user=user,
         topic=params.get("topic") or None,
         source=params.get("source") or None,
@@ -185,3 +190,12 @@ def add_feed(conn: store.Connection, feed_url: str, name: str, title: str, now: 
     name = (name or title or urlsplit(feed_url).hostname or feed_url).strip()
     with store.write(conn):
         return store.add_feed(conn, feed_url, name, now.astimezone(UTC))
+
+
+def story_times(story: dict[str, Any]) -> dict[str, Any]:
+    """A story (store.stories / store.story) with its stamps, and its members' stamps, as datetimes for `at`."""
+    shown = {**story, "first_seen": store.parse_time(story["first_seen"]),
+             "last_seen": store.parse_time(story["last_seen"])}
+    if "members" in story:
+        shown["members"] = [{**m, "joined_at": store.parse_time(m["joined_at"])} for m in story["members"]]
+    return shown

@@ -11,7 +11,8 @@ named `*_now` or run inside `write(conn)`):
     Connections(database).connection()         one per request: the desk's threads never share one
     connect(database) -> sqlite3.Connection    one for a command
     search(conn, Query, Filters) -> list[Hit]
-    inbox(conn, InboxQuery) -> list[InboxRow]
+    inbox(conn, InboxQuery) -> list[InboxRow]      per alert, or per story and topic (by_story)
+    stories(conn, topic, limit, offset) / story(conn, id) / story_of(conn, article_id)
     article(conn, article_id) -> ArticleView | None
     record_feedback / feedback_for / labelled_records / topic_feedback
     feeds(conn, since) / set_feed_enabled / add_feed
@@ -26,7 +27,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from typing import Any
 from monitor.models import Evidence
 from monitor.store import outbox
 from monitor.store import search as sqlite_search
+from monitor.store import stories as story_store
 from monitor.store.connection import open_read_write
 from monitor.store.times import format_time
 
@@ -160,6 +162,7 @@ class InboxQuery:
     read: bool | None = None  # True read only, False unread only, None both
     limit: int = 50
     offset: int = 0
+    by_story: bool = False  # one row per story and topic (the story's first alert) instead of one per alert
 
 
 @dataclass(frozen=True)
@@ -181,11 +184,28 @@ class InboxRow:
     feedback: bool | None  # this user's judgement of the alert, if any
     status: str = "final"  # Alert.status: final, provisional, confirmed or withdrawn
     basis: str = "full"  # what it was decided on: headline, summary or full
+    story_id: str = ""  # the story the article joined (its first article's id); the article's own id before stories
+    story_size: int = 1  # articles in that story
+    story_sources: int = 1  # outlets among them
+    # grouped by story: every alert of this story and topic the filters keep (this one first), how many of them
+    # this user has not read, and the latest few others (article id, title, source), newest first
+    group_alert_ids: tuple[str, ...] = ()
+    group_unread: int = 0
+    group_latest: tuple[tuple[str, str, str], ...] = ()
+    group_last_at: datetime | None = None
+
+    @property
+    def group_size(self) -> int:
+        return len(self.group_alert_ids) or 1
 
 
-def inbox(conn: sqlite3.Connection, query: InboxQuery) -> list[InboxRow]:
+GROUP_LATEST = 3  # later reports named under a story's row in the grouped inbox
+
+
+def _inbox_filters(query: InboxQuery) -> tuple[list[str], list[Any]]:
+    """The WHERE clauses of the filters other than read state, over `al` (alerts)."""
     where: list[str] = []
-    params: list[Any] = [query.user, query.user]
+    params: list[Any] = []
     if query.topic:
         where.append("al.topic = ?")
         params.append(query.topic)
@@ -199,29 +219,163 @@ def inbox(conn: sqlite3.Connection, query: InboxQuery) -> list[InboxRow]:
         # a bare date means the whole day: that day's stamps sort below date + "~"
         where.append("al.created_at <= ?")
         params.append(query.until + "~" if len(query.until) == 10 else query.until)
+    return where, params
+
+
+_ROW_COLUMNS = (
+    "SELECT al.id, al.article_id, al.topic, al.score, al.threshold, al.reason, al.evidence, al.title, al.url,"
+    " al.source, al.published, al.created_at, r.alert_id IS NOT NULL,"
+    " (SELECT count(*) FROM alert_also_published p WHERE p.article_id = al.article_id),"
+    " f.relevant, al.status, al.basis, COALESCE(m.story_id, al.article_id)"
+    " FROM alerts al"
+    ' LEFT JOIN desk_reads r ON r.alert_id = al.id AND r."user" = ?'
+    ' LEFT JOIN desk_feedback f ON f.article_id = al.article_id AND f.topic = al.topic AND f."user" = ?'
+    " LEFT JOIN story_members m ON m.article_id = al.article_id"
+)
+
+
+def _row(r: Sequence[Any]) -> InboxRow:
+    return InboxRow(
+        alert_id=r[0], article_id=r[1], topic=r[2], score=r[3], threshold=r[4], reason=r[5],
+        evidence=_evidence(r[6]), title=r[7], url=r[8], source=r[9], published=parse_time(r[10]),
+        created_at=parse_time(r[11]) or datetime.min.replace(tzinfo=UTC), read=bool(r[12]),
+        also_published=r[13], feedback=None if r[14] is None else bool(r[14]), status=r[15], basis=r[16],
+        story_id=r[17],
+    )
+
+
+def inbox(conn: sqlite3.Connection, query: InboxQuery) -> list[InboxRow]:
+    """The alerts the filters keep, newest first; with `by_story`, one row per story and topic instead (the
+    story's first alert, with the group's alert ids and latest reports), the story with the latest alert first."""
+    rows = _inbox_by_story(conn, query) if query.by_story else _inbox_by_alert(conn, query)
+    return _with_story_sizes(conn, rows)
+
+
+def _inbox_by_alert(conn: sqlite3.Connection, query: InboxQuery) -> list[InboxRow]:
+    where, params = _inbox_filters(query)
     if query.read is not None:
         where.append("r.alert_id IS NOT NULL" if query.read else "r.alert_id IS NULL")
-    sql = (
-        "SELECT al.id, al.article_id, al.topic, al.score, al.threshold, al.reason, al.evidence, al.title, al.url,"
-        " al.source, al.published, al.created_at, r.alert_id IS NOT NULL,"
-        " (SELECT count(*) FROM alert_also_published p WHERE p.article_id = al.article_id),"
-        " f.relevant, al.status, al.basis"
-        " FROM alerts al"
-        ' LEFT JOIN desk_reads r ON r.alert_id = al.id AND r."user" = ?'
-        ' LEFT JOIN desk_feedback f ON f.article_id = al.article_id AND f.topic = al.topic AND f."user" = ?'
-        + (" WHERE " + " AND ".join(where) if where else "")
-        + " ORDER BY al.created_at DESC, al.id DESC LIMIT ? OFFSET ?"
-    )
-    params += [query.limit, query.offset]
-    return [
-        InboxRow(
-            alert_id=r[0], article_id=r[1], topic=r[2], score=r[3], threshold=r[4], reason=r[5],
-            evidence=_evidence(r[6]), title=r[7], url=r[8], source=r[9], published=parse_time(r[10]),
-            created_at=parse_time(r[11]) or datetime.min.replace(tzinfo=UTC), read=bool(r[12]),
-            also_published=r[13], feedback=None if r[14] is None else bool(r[14]), status=r[15], basis=r[16],
+    sql = (_ROW_COLUMNS + (" WHERE " + " AND ".join(where) if where else "")
+           + " ORDER BY al.created_at DESC, al.id DESC LIMIT ? OFFSET ?")
+    return [_row(r) for r in conn.execute(sql, [query.user, query.user, *params, query.limit, query.offset])]
+
+
+def _inbox_by_story(conn: sqlite3.Connection, query: InboxQuery) -> list[InboxRow]:
+    """Alerts are read newest first, a chunk at a time through the (created_at, id) index, until the page's
+    groups are found, so a page costs about the alerts it shows, not every alert stored. A group's place is its
+    latest alert the read filter keeps; "read" keeps groups with no unread alert, "unread" those with one."""
+    where, params = _inbox_filters(query)
+    read_clause = {None: [], True: ["r.alert_id IS NOT NULL"], False: ["r.alert_id IS NULL"]}[query.read]
+    need = query.offset + query.limit
+    chunk = max(256, 4 * need)
+    seen: set[tuple[str, str]] = set()
+    groups: list[list[InboxRow]] = []
+    after: tuple[str, str] | None = None
+    while len(groups) < need:
+        keyset = ["(al.created_at < ? OR (al.created_at = ? AND al.id < ?))"] if after else []
+        scanned = conn.execute(
+            "SELECT al.id, al.created_at, COALESCE(m.story_id, al.article_id), al.topic FROM alerts al"
+            ' LEFT JOIN desk_reads r ON r.alert_id = al.id AND r."user" = ?'
+            " LEFT JOIN story_members m ON m.article_id = al.article_id"
+            + _where([*where, *read_clause, *keyset])
+            + " ORDER BY al.created_at DESC, al.id DESC LIMIT ?",
+            [query.user, *params, *([after[0], after[0], after[1]] if after else []), chunk],
+        ).fetchall()
+        fresh = list(dict.fromkeys((str(r[2]), str(r[3])) for r in scanned if (str(r[2]), str(r[3])) not in seen))
+        seen.update(fresh)
+        if fresh:
+            found = _group_rows(conn, query, where, params, fresh)
+            for key in fresh:
+                rows = found.get(key)
+                if not rows or (query.read is True and not all(r.read for r in rows)):
+                    continue  # gone since the scan, or a read group with an alert still unread
+                groups.append(rows)
+        if len(scanned) < chunk:
+            break
+        after = (str(scanned[-1][1]), str(scanned[-1][0]))
+    out: list[InboxRow] = []
+    for rows in groups[query.offset:need]:
+        first, later = rows[0], rows[1:]
+        out.append(replace(
+            first, read=all(r.read for r in rows), group_alert_ids=tuple(r.alert_id for r in rows),
+            group_unread=sum(1 for r in rows if not r.read),
+            group_latest=tuple((r.article_id, r.title, r.source) for r in reversed(later[-GROUP_LATEST:])),
+            group_last_at=max(r.created_at for r in rows),
+        ))
+    return out
+
+
+def _where(clauses: Sequence[str]) -> str:
+    return " WHERE " + " AND ".join(clauses) if clauses else ""
+
+
+def _group_rows(conn: sqlite3.Connection, query: InboxQuery, where: Sequence[str], params: Sequence[Any],
+                keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[InboxRow]]:
+    """Every alert of these (story, topic) groups the filters keep (read state aside), oldest first; found
+    through the story's members (an alert stored before stories is its own group, keyed by its article)."""
+    story_ids = sorted({story for story, _ in keys})
+    marks = ",".join("?" * len(story_ids))
+    wanted = set(keys)
+    found: dict[tuple[str, str], list[InboxRow]] = defaultdict(list)
+    for r in conn.execute(
+        _ROW_COLUMNS
+        + _where([f"(al.article_id IN (SELECT article_id FROM story_members WHERE story_id IN ({marks}))"
+                  f" OR al.article_id IN ({marks}))", *where])
+        + " ORDER BY al.created_at, al.id",
+        [query.user, query.user, *story_ids, *story_ids, *params],
+    ):
+        if (r[17], r[2]) in wanted:
+            found[(r[17], r[2])].append(_row(r))
+    return found
+
+
+def _with_story_sizes(conn: sqlite3.Connection, rows: list[InboxRow]) -> list[InboxRow]:
+    ids = sorted({r.story_id for r in rows})
+    if not ids:
+        return rows
+    sizes = {
+        str(r[0]): (int(r[1]), int(r[2]))
+        for r in conn.execute(
+            "SELECT story_id, count(*), count(DISTINCT source) FROM story_members WHERE story_id IN ("
+            + ",".join("?" * len(ids)) + ") GROUP BY story_id", ids,
         )
-        for r in conn.execute(sql, params)
-    ]
+    }
+    return [replace(r, story_size=sizes[r.story_id][0], story_sources=sizes[r.story_id][1])
+            if r.story_id in sizes else r for r in rows]
+
+
+def stories(conn: sqlite3.Connection, topic: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    """Stories, latest activity first (store/stories.py's listing, as `monitor stories list` prints it)."""
+    return story_store.recent_stories(conn, limit, topic, offset)
+
+
+def story(conn: sqlite3.Connection, story_id: str) -> dict[str, Any] | None:
+    """A story with its members, each with the alerts it raised; a member's article id finds its story too."""
+    found = story_store.story_detail(conn, story_id)
+    if found is None:
+        return None
+    alerts: dict[str, list[str]] = defaultdict(list)
+    ids = [m["article_id"] for m in found["members"]]
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk:chunk + 500]
+        for article_id, topic in conn.execute(
+            "SELECT article_id, topic FROM alerts WHERE article_id IN (" + ",".join("?" * len(part)) + ")"
+            " ORDER BY topic", part,
+        ):
+            alerts[str(article_id)].append(str(topic))
+    for member in found["members"]:
+        member["alert_topics"] = alerts.get(member["article_id"], [])
+    return found
+
+
+def story_of(conn: sqlite3.Connection, article_id: str) -> tuple[str, int, int] | None:
+    """(story id, articles, outlets) of the story an article joined."""
+    row = conn.execute(
+        "SELECT m.story_id, count(*), count(DISTINCT o.source) FROM story_members m"
+        " JOIN story_members o ON o.story_id = m.story_id WHERE m.article_id = ? GROUP BY m.story_id",
+        (article_id,),
+    ).fetchone()
+    return None if row is None else (str(row[0]), int(row[1]), int(row[2]))
 
 
 def alert_topics(conn: sqlite3.Connection) -> list[str]:

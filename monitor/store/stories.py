@@ -382,14 +382,15 @@ def route_alert(execute: Execute, *, alert_id: str, article_id: str, topic: str,
     return "update"
 
 
-def recent_stories(execute: Execute, limit: int, topic: str | None = None) -> list[dict[str, Any]]:
+def recent_stories(execute: Execute, limit: int, topic: str | None = None, offset: int = 0) -> list[dict[str, Any]]:
     """Stories, latest activity first, with their first article's title and their sources."""
     where = "s.merged_into IS NULL" + (" AND (',' || s.topics || ',') LIKE ?" if topic else "")
     params: list[Any] = [f"%,{topic},%"] if topic else []
     rows = execute.execute(
         "SELECT s.id, s.first_seen, s.last_seen, s.size, s.topics, a.title FROM stories s"
-        f" LEFT JOIN articles a ON a.id = s.first_article_id WHERE {where} ORDER BY s.last_seen DESC, s.id LIMIT ?",
-        [*params, limit],
+        f" LEFT JOIN articles a ON a.id = s.first_article_id WHERE {where}"
+        " ORDER BY s.last_seen DESC, s.id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
     ).fetchall()
     out = []
     for sid, first, last, size, names, title in rows:
