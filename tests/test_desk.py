@@ -658,3 +658,22 @@ def test_desk_keys_are_registry_keys_with_env_overrides_and_masked_secrets(tmp_p
         parse_config({"desk": {"colour": "blue"}}, environ={})
     with pytest.raises(ConfigError, match=r"'desk\.users\.huda\.role'"):
         parse_config({"desk": {"users": {"huda": {"role": "admin", "password_hash": "x"}}}}, environ={})
+
+
+def test_every_page_and_api_operation_is_documented() -> None:
+    """docs/desk.md names every page an analyst opens (GET) and every API operation with its method."""
+    doc = (Path(__file__).parent.parent / "docs" / "desk.md").read_text(encoding="utf-8")
+    ids = {"{article_id:path}": "ID", "{story_id:path}": "ID", "{name}": "NAME"}
+    for route in pages.ROUTES:
+        if "GET" not in (route.methods or ()) or route.path in ("/login",):
+            continue
+        shown = route.path
+        for param, word in ids.items():
+            shown = shown.replace(param, word)
+        assert f"`{shown}" in doc, f"page {shown} is not in docs/desk.md"
+    for op in api.OPERATIONS:
+        shown = op.path.replace("{article_id}", "{id}").replace("{story_id}", "{id}")
+        if op.path == "/openapi.json":
+            assert "/api/v1/openapi.json" in doc
+            continue
+        assert f"`{op.method} {shown}" in doc, f"API {op.method} {shown} is not in docs/desk.md"
