@@ -178,12 +178,12 @@ def test_a_term_of_both_groups_does_not_break_the_passing_rules(nato_iraq: Topic
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        ("انضمت إلى الجامعة أستاذة سبق لها الخدمة مع الناتو في العراق.", "past role"),  # had already + noun
-        ("عرضت المكتبة الوطنية في لشبونة رواية لكاتب عراقي عن شتاء الناتو.", "venue"),  # the book world
-        ("عرض مسلسل عراقي في مهرجان قرب قيادة الناتو في بروكسل.", "venue"),  # NATO's command is not Iraq's
+        ("انضم إلى الجامعة أستاذ سبق له الخدمة مع الناتو في العراق.", "past role"),  # had already + noun
+        ("التقى روائي عراقي قراءه في مكتبة قرب قيادة الناتو في لشبونة.", "venue"),  # the book world
+        ("عرض مسلسل عراقي عن قوات الناتو في مهرجان ببروكسل.", "venue"),  # NATO's forces are not Iraq's
     ],
 )
-def test_career_nouns_books_and_commands(nato_iraq: Topic, text: str, kind: str) -> None:
+def test_career_nouns_books_and_nato_forces(nato_iraq: Topic, text: str, kind: str) -> None:
     result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
     assert not result.matched, result.reason
     assert f"({kind})" in result.reason
@@ -192,9 +192,9 @@ def test_career_nouns_books_and_commands(nato_iraq: Topic, text: str, kind: str)
 @pytest.mark.parametrize(
     "text",
     [
-        "كرم حلف الناتو لواء عراقيا بجائزة لأدائه في تأمين الحدود.",  # a prize to Iraq's own unit
+        "منح الناتو كتيبة عراقية جائزة لأدائها في تأمين الحدود.",  # a prize to Iraq's own unit
         "قال الناتو إنه سيتعاون مع جهاز مكافحة الإرهاب والشرطة الاتحادية وقيادة الحدود في العراق.",
-        "نقل الناتو مستشاريه إلى قاعدة القيارة جنوبي الموصل.",  # a base the Iraq terms name
+        "نقل الناتو مستشاريه إلى قاعدة القيارة الجوية.",  # a base the Iraq terms name
         "زار وفد من الناتو معسكرا للتدريب في محافظة ديالى.",  # a province
     ],
 )
