@@ -31,15 +31,21 @@ MIN_NEAR_COPY_RECALL = 0.97
 MAX_FALSE_COPY_RATE = 0.02
 MAX_LOOKALIKE_MATCHES = 0
 # The deployed-day set (build_deployed.py): every category of the tuned-on part at the target; the
-# held-out part (round 9, never tuned on) is pinned at its measured figures (docs/quality.md), overall and
+# held-out part (round 10, never tuned on) is pinned at its measured figures (docs/quality.md), overall and
 # per category: the target where it is met, the measured figure where it is not.
 DEPLOYED = ("deployed_dev.jsonl", "deployed_heldout.jsonl")
-MIN_HELDOUT_ITEMS_PER_CATEGORY = 15
-MIN_HELDOUT_RECALL = 0.96
-MIN_HELDOUT_PRECISION = 0.97
-# The held-out misses (one item each, see docs/quality.md): recall 5 of 6, precision 6 of 7 and 5 of 6.
-MIN_HELDOUT_CATEGORY_RECALL = {"enumeration": 0.83, "elsewhere": 0.83, "venue": 0.83}
-MIN_HELDOUT_CATEGORY_PRECISION = {"relative_clause": 0.85, "venue": 0.83}
+MIN_HELDOUT_ITEMS_PER_CATEGORY = 35
+MIN_HELDOUT_RECALL = 0.95  # 209 of 220
+MIN_HELDOUT_PRECISION = 0.92  # 209 of 227
+# The held-out misses and false alarms of round 10 (docs/quality.md lists each): 20 positives per category.
+MIN_HELDOUT_CATEGORY_RECALL = {
+    "variants": 0.95, "relative_clause": 0.90, "venue": 0.85, "named_status": 0.95, "surname": 0.95,
+    "digest": 0.90, "elsewhere": 0.95,
+}  # fmt: skip
+MIN_HELDOUT_CATEGORY_PRECISION = {
+    "relative_clause": 0.75, "venue": 0.94, "named_status": 0.95, "surname": 0.95, "digest": 0.72,
+    "elsewhere": 0.95,
+}  # fmt: skip
 # The story set (tests/fixtures/stories/, docs/stories.md): B-cubed pinned at the measured figures. The issue's
 # target is F1 0.90 on the held-out part; these are below it (docs/stories.md says why), so they only stop a drop.
 STORIES = ROOT / "tests" / "fixtures" / "stories" / "ant_2018-05-07_20.jsonl"

@@ -173,3 +173,31 @@ def test_a_term_of_both_groups_does_not_break_the_passing_rules(nato_iraq: Topic
     # NMI names the alliance's mission and Iraq at once: one token is both mentions, here the last one.
     result = match_topic(nato_iraq, "", "دربت الضباط بعثة NMI")
     assert result.matched and {"nato", "iraq"} <= {e.group for e in result.evidence}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("انضم إلى الجامعة أستاذ سبق له الخدمة مع الناتو في العراق.", "past role"),  # had already + noun
+        ("التقى روائي عراقي قراءه في مكتبة قرب قيادة الناتو في لشبونة.", "venue"),  # the book world
+        ("عرض مسلسل عراقي عن قوات الناتو في مهرجان ببروكسل.", "venue"),  # NATO's forces are not Iraq's
+    ],
+)
+def test_career_nouns_books_and_nato_forces(nato_iraq: Topic, text: str, kind: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert not result.matched, result.reason
+    assert f"({kind})" in result.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "منح الناتو كتيبة عراقية جائزة لأدائها في تأمين الحدود.",  # a prize to Iraq's own unit
+        "قال الناتو إنه سيتعاون مع جهاز مكافحة الإرهاب والشرطة الاتحادية وقيادة الحدود في العراق.",
+        "نقل الناتو مستشاريه إلى قاعدة القيارة الجوية.",  # a base the Iraq terms name
+        "زار وفد من الناتو معسكرا للتدريب في محافظة ديالى.",  # a province
+    ],
+)
+def test_units_works_with_and_bases(nato_iraq: Topic, text: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert result.matched, result.reason

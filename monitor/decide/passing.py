@@ -48,13 +48,23 @@ _VENUE = _words(
     "اللاعب", "نادي", "النادي", "مدرب", "المدرب", "فنان", "الفنان", "الفنانه", "جائزه", "الجائزه",
     "مطعم", "مطعما", "المطعم", "المطبخ", "مطبخ", "اطباق", "امسيه", "شعريه", "الشعر", "قصيده", "جاليه", "الجاليه",
     "معرضا", "حفلا", "مسرحيه", "مسرح", "لوحات", "لوحاته", "مسابقه", "بمسابقه", "طبخ", "طاه", "فاز", "فازت",
+    # Words that set the culture and sport articles of the shared corpus apart from the rest (ANT's
+    # culture and sport sections against its news), and the book world (a novelist, a library).
+    "مسلسل", "المسلسل", "المخرج", "مخرج", "الممثل", "الممثله", "الممثلين", "السينما", "السينمائي", "المطرب",
+    "مطرب", "لحن", "روائي", "روائيه", "الروائي", "الروائيه", "مكتبه", "المكتبه", "القدم", "مباريات",
+    "المباريات", "اللاعبين", "المونديال", "مونديال", "الاندية", "الجماهير", "المشجعين", "للمنتخب", "لمنتخب",
+    "الشوط",
 )  # fmt: skip
 # Where the Iraq side is the place of the event or Iraq's own forces, a ceremony or an exhibition is part
 # of the story ("افتتح الناتو في بغداد معرضا", "حفل لتسليم الجيش العراقي معدات").
 _IRAQ_PLACES = _words("العراق", "بغداد", "اربيل", "البصره", "الموصل", "كركوك", "الانبار", "التاجي")
 _AT = _words("في", "الى", "داخل")
 _IRAQ_PLACES_BARE = frozenset(strip_clitics(w) for w in _IRAQ_PLACES)
-_IRAQ_FORCES = _words("الجيش", "القوات", "قوات", "الشرطه", "وزاره", "لوزاره", "للجيش", "للقوات")
+_IRAQ_FORCES = _words(
+    "الجيش", "القوات", "قوات", "الشرطه", "وزاره", "لوزاره", "للجيش", "للقوات",
+    # Units and services: "وحدة عراقية", "لواء عراقي", "القوة الجوية العراقية".
+    "وحده", "وحدات", "لوحده", "لواء", "كتيبه", "فوج", "جهاز", "قياده", "الجويه", "البحريه", "سلاح",
+)  # fmt: skip
 # Iraqi nationals as people an operation met (migrants, passengers, detainees counted by number).
 _NATIONALS = _words("عراقيين", "العراقيين", "عراقيون", "العراقيون")
 _NATIONALS_NOUNS = _words(
@@ -106,6 +116,10 @@ _CIVILIANS = (
     "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار", "مهندس",
 )  # fmt: skip
 _CAREER_PRESENT = _words("يعمل", "تعمل", "يخدم", "تخدم", "يشغل", "تشغل")
+# "سبق له العمل مع الناتو", "سبق لها الخدمة في بعثة الناتو": had already + a career verbal noun (the
+# corpus has the verb form, "سبق له أن عمل", "سبق أن شغل", which _CAREER covers).
+_ALREADY = _words("سبق", "وسبق", "سبقت", "وسبقت")
+_CAREER_NOUNS = _words("العمل", "الخدمه", "تولي", "شغل", "الاشتغال", "التدريس")
 # Words that put a career clause in the past: "كان قد خدم", "سبق أن عمل".
 _BEFORE_CAREER = _words("كان", "وكان", "كانت", "وكانت", "سبق", "وسبق", "سبقت")
 # "ناتو الخليج", "ناتو الشرق الأوسط": NATO as a name for a region's pact.
@@ -123,7 +137,7 @@ _DEMONYMS = _words("عراقي", "عراقيا", "عراقيه", "عراقيين
 # Iraqis named as the country's forces: trained officers and soldiers are the link, not bystanders.
 _FORCES = _words(
     "ضابط", "ضباط", "ضابطا", "جندي", "جنود", "جنديا", "عسكريين", "عسكريون", "طيارين", "طيارون", "قوات",
-    "متدربين", "متدربون", "منتسبين", "لضباط", "لجنود", "وضباط", "وجنود",
+    "متدربين", "متدربون", "منتسبين", "لضباط", "لجنود", "وضباط", "وجنود", "وحده", "وحدات", "لواء", "كتيبه",
 )  # fmt: skip
 
 
@@ -184,9 +198,10 @@ def _surname(tokens: Sequence[str], first: int, lo: int) -> bool:
     return (before in _TITLES and prev not in _TITLES and not prev.isdigit()) or (foreign and named)
 
 
-def _in_iraq(tokens: Sequence[str], pair: Sequence[tuple[int, int]], lo: int) -> bool:
-    """The Iraq side is where it happens ("في بغداد") or Iraq's forces ("الجيش العراقي")."""
-    for first, _ in pair:
+def _in_iraq(tokens: Sequence[str], partners: Sequence[tuple[int, int]], lo: int) -> bool:
+    """The Iraq side (the partner mentions, not the anchor: "قيادة الناتو" is NATO's command) is where it
+    happens ("في بغداد") or Iraq's forces ("الجيش العراقي", "وحدة عراقية")."""
+    for first, _ in partners:
         prev = tokens[first - 1] if first > lo else ""
         word = tokens[first]
         at = strip_clitics(word) in _IRAQ_PLACES_BARE and prev in _AT
@@ -215,6 +230,8 @@ def _career_clause(tokens: Sequence[str], lo: int, first: int, pair_start: int) 
     if any(tokens[i] in _BEFORE_CAREER and tokens[i + 1].endswith("ا") for i in window):
         return True
     if any(tokens[i] in _FORMER for i in range(max(lo, first - 3), first)):
+        return True
+    if any(tokens[i] in _CAREER_NOUNS and _ALREADY & set(tokens[max(lo, i - 2) : i]) for i in window):
         return True
     # "لمؤلف شارك في تدريب الجيش العراقي مع الناتو": took part, in a clause about someone (the sentence's
     # own first verb, "شارك وزير الدفاع العراقي في اجتماع للناتو", is the story).
@@ -275,7 +292,7 @@ def passing_kind(
     if (not substantive and (set(words) & _BIOGRAPHY or graduated)) or set(words) & _OBITUARY:
         return "past role"
 
-    if not substantive and set(words) & _VENUE and not _in_iraq(tokens, pair, lo):
+    if not substantive and set(words) & _VENUE and not _in_iraq(tokens, pair[1:], lo):
         return "venue"
 
     for first, last in pair:
