@@ -49,7 +49,7 @@ INDEX_TERMS = 40  # a story's heaviest terms through which new articles find it 
 RECENT_MEMBERS = 3  # latest members a new article is also compared with (a story drifts as it develops)
 RECENT_TERMS = 400  # heaviest terms kept of each of those members (bounds storage and comparison cost)
 JOIN_PROBABILITY = 0.5  # the pair layer's probability (story_pairs.py) at which an article joins a story
-MERGE_PROBABILITY = 0.5  # and at which a second story the article is close to is merged into the one joined
+MERGE_PROBABILITY = 0.7  # and at which a second story the article is close to is merged into the one joined
 PROBE_TERMS = 12  # an article's heaviest terms used to find candidate stories
 MAX_CANDIDATES = 8  # stories sharing most of those terms (then lowest id) that are compared in full
 TEXT_WORDS = 100  # body words read: the lead holds the event, long tails add background
@@ -270,6 +270,8 @@ class MemoryStoryIndex:
     window: timedelta = timedelta(hours=WINDOW_HOURS)
     threshold: float = THRESHOLD
     merge_threshold: float = MERGE_THRESHOLD
+    join_probability: float = JOIN_PROBABILITY
+    merge_probability: float = MERGE_PROBABILITY
     df: Counter[str] = field(default_factory=Counter)
     n_docs: int = 0
     stories: dict[str, _Story] = field(default_factory=dict)
@@ -295,6 +297,7 @@ class MemoryStoryIndex:
         near = self.story_of.get(near_copy_of) if near_copy_of else None
         choice = assign(features, self.candidates(features, at), at=at, window=self.window,
                         threshold=self.threshold, merge_threshold=self.merge_threshold,
+                        join_probability_at=self.join_probability, merge_probability_at=self.merge_probability,
                         near_copy_story=near)
         return features, choice
 

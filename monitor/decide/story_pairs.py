@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 
 FEATURE_NAMES = (
     "centroid_cosine",  # with the story's mean vector
