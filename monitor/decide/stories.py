@@ -204,7 +204,7 @@ def pair_values(features: Features, candidates: Sequence[StoryCandidate], at: da
     """What the pair layer (monitor/decide/story_pairs.py) reads of the article and each candidate."""
     cosines = [_cosines(features, c) for c in candidates]
     scores = [max(cc) for cc in cosines]
-    names_numbers = {t: w for t, w in features.weights.items() if "_" in t or t.isdigit()}
+    names_numbers = {t for t in features.weights if "_" in t or t.isdigit()}
     out = []
     for i, c in enumerate(candidates):
         rival = max((s for j, s in enumerate(scores) if j != i), default=0.0)

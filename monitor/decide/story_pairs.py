@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 
 FEATURE_NAMES = (
     "centroid_cosine",  # with the story's mean vector
@@ -28,18 +29,15 @@ FEATURE_NAMES = (
 )
 
 
-def _is_name(term: str) -> bool:
-    return "_" in term
-
-
-def names_and_numbers(article: Mapping[str, float], vectors: Sequence[Mapping[str, float]]) -> tuple[int, int]:
-    """Names (title word pairs) and numbers of the article found in any of the story's vectors."""
-    names = numbers = 0
-    for term in article:
-        if term.isdigit():
-            numbers += any(term in v for v in vectors)
-        elif _is_name(term):
-            names += any(term in v for v in vectors)
+def names_and_numbers(article: Mapping[str, float] | AbstractSet[str], vectors: Sequence[Mapping[str, float]]
+                      ) -> tuple[int, int]:
+    """Names (title word pairs, "a_b") and numbers of the article found in any of the story's vectors."""
+    terms = article.keys() if isinstance(article, Mapping) else article
+    found: set[str] = set()
+    for v in vectors:
+        found |= terms & v.keys()
+    numbers = sum(t.isdigit() for t in found)
+    names = sum("_" in t for t in found)
     return names, numbers
 
 
