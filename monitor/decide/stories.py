@@ -19,8 +19,10 @@ its CENTROID_TERMS heaviest terms.
 
 A new article is compared (cosine) with every story whose last member is at most `window` older, with
 its mean vector and with its RECENT_MEMBERS latest members, taking the higher; the most similar joins it
-if the similarity reaches `threshold`, else the article starts a story. A near-copy joins its original's
-story whatever the score. When the article also reaches MERGE_THRESHOLD with other
+if the similarity reaches `threshold` (or the pair layer, monitor/decide/story_pairs.py, a logistic
+regression over the cosines, shared names and figures, days apart, size and lead over the next candidate,
+gives it JOIN_PROBABILITY), else the article starts a story. A near-copy joins its original's story
+whatever the score. When the article also reaches MERGE_THRESHOLD (or MERGE_PROBABILITY) with other
 stories of the window, it bridges them: they are merged into the one it joined.
 """
 
