@@ -3,6 +3,7 @@ how many stories were missed (their first relevant article did not alert).
 
     python bench/story_replay.py --ant ANT.jsonl [--first 2018-05-07 --last 2018-05-20] [--config config/monitor.toml]
     python bench/story_replay.py --quick      # the labelled story set's 223 articles only (CI smoke)
+    python bench/story_replay.py --ant ANT.jsonl --dev-bcubed   # also: the story set's dev part scored in it
 
 Topics: the config's and bench/data/replay_topics.toml's (the election the fortnight is about).
 Articles: every article of the ANT corpus (the five outlets' RSS feeds, as one JSONL: id, source, title, text,
@@ -29,10 +30,13 @@ from pathlib import Path
 from _common import ROOT, load_average, machine
 
 from monitor.decide.decision import build_alerts, decide
+from monitor.decide.evaluation import bcubed, replay_stories
 from monitor.models import ExtractedText
 from monitor.settings.topics import parse_topics
 from monitor.store.articles import NewArticle
 from monitor.store.database import Store
+
+STORY_SET = ROOT / "tests" / "fixtures" / "stories" / "ant_2018-05-07_20.jsonl"
 
 
 def main() -> None:
@@ -45,6 +49,9 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=ROOT / "config" / "monitor.toml")
     parser.add_argument("--topics", type=Path, default=ROOT / "bench" / "data" / "replay_topics.toml",
                         help="more topics (TOML [topics.NAME] tables) beside the config's")
+    parser.add_argument("--dev-bcubed", action="store_true",
+                        help="also replay the fortnight in memory (monitor eval's replay) and print the B-cubed figures"
+                             " of the story set's dev part in it (the held-out part is not scored here)")
     args = parser.parse_args()
     spec = dict(tomllib.loads(args.config.read_text(encoding="utf-8"))["topics"])
     spec.update(tomllib.loads(args.topics.read_text(encoding="utf-8"))["topics"])
@@ -100,6 +107,11 @@ def main() -> None:
           f" story.updated messages; per-article channel: {per_article} alerts")
     ratio = sum(created.values()) / len(created) if created else 0.0
     print(f"alerts per alerted story: {ratio:.3f} (most: {max(created.values()) if created else 0})")
+    if args.dev_bcubed:
+        labelled = [json.loads(line) for line in STORY_SET.open(encoding="utf-8")]
+        dev = {str(r["id"]): str(r["story"]) for r in labelled if r.get("split", "dev") == "dev"}
+        b = bcubed(dev, replay_stories(rows))
+        print(f"story set dev part in the whole replay: {b.line()}")
     print(f"RESULT alerts per alerted story {ratio:.3f} (target <= 1.2: {'HOLDS' if ratio <= 1.2 else 'MISSES'});"
           f" stories missed {len(missed)} (target 0: {'HOLDS' if not missed else 'MISSES'}) {missed[:5]}")
 

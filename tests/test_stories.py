@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from monitor.decide.evaluation import bcubed
 from monitor.decide.stories import (
     CENTROID_TERMS,
+    JOIN_PROBABILITY,
     PROBE_TERMS,
     SHARED_TERMS,
     SHARED_THRESHOLD,
@@ -17,10 +18,12 @@ from monitor.decide.stories import (
     assign,
     cosine,
     merge_centroid,
+    pair_values,
     stem,
     story_features,
     terms_of_text,
 )
+from monitor.decide.story_pairs import fit, join_probability
 
 T0 = datetime(2018, 5, 12, 6, 0, tzinfo=UTC)
 
@@ -102,11 +105,63 @@ def test_a_story_sharing_the_articles_salient_terms_is_joined_at_the_lower_thres
     article = Features({"a": 0.6, "b": 0.8})
     middling = (SHARED_THRESHOLD + THRESHOLD) / 2  # between the two thresholds
     story = {"a": middling / 0.6}
+    rules_only = {"join_probability_at": 2.0, "merge_probability_at": 2.0}  # the pair layer off: the rule alone
     shares = StoryCandidate("s1", story, 3, T0, (), shared=SHARED_TERMS)
-    joined = assign(article, [shares], at=T0 + timedelta(hours=1))
+    joined = assign(article, [shares], at=T0 + timedelta(hours=1), **rules_only)
     assert joined.story_id == "s1" and abs(joined.similarity - middling) < 1e-9
     fewer = StoryCandidate("s1", story, 3, T0, (), shared=SHARED_TERMS - 1)
-    assert assign(article, [fewer], at=T0 + timedelta(hours=1)).story_id is None
+    assert assign(article, [fewer], at=T0 + timedelta(hours=1), **rules_only).story_id is None
     below = StoryCandidate("s1", {"a": (SHARED_THRESHOLD - 0.01) / 0.6}, 3, T0, (), shared=PROBE_TERMS)
-    assert assign(article, [below], at=T0 + timedelta(hours=1)).story_id is None
+    assert assign(article, [below], at=T0 + timedelta(hours=1), **rules_only).story_id is None
 
+
+def test_the_pair_layer_joins_below_the_threshold_a_story_that_leads() -> None:
+    article = Features({"a": 0.6, "b": 0.8})
+    low = 0.25  # below THRESHOLD, and no shared-terms rule (shared=0)
+    lone = StoryCandidate("s1", {"a": low / 0.6}, 3, T0)
+    assert join_probability(pair_values(article, [lone], T0)[0]) >= JOIN_PROBABILITY
+    assert assign(article, [lone], at=T0 + timedelta(hours=1)).story_id == "s1"
+    # as close to another story: this one no longer leads, which makes it less likely
+    rivals = [lone, StoryCandidate("s2", {"b": low / 0.8}, 3, T0)]
+    assert join_probability(pair_values(article, rivals, T0)[0]) < join_probability(pair_values(article, [lone], T0)[0])
+    far = StoryCandidate("s1", {"a": 0.1 / 0.6}, 1, T0)  # too few words in common for the layer too
+    assert assign(article, [far], at=T0 + timedelta(hours=1)).story_id is None
+
+
+def test_a_second_story_the_pair_layer_finds_likely_is_merged_into_the_one_joined() -> None:
+    article = Features({"a": 0.6, "b": 0.8})
+    joined = StoryCandidate("s1", {"a": 0.6, "b": 0.8}, 3, T0)  # the same words: joined at the threshold
+    second = StoryCandidate("s2", {"b": 1.0}, 3, T0)  # 0.8, but not the lead: the pair layer decides
+    p = join_probability(pair_values(article, [joined, second], T0)[1])
+    merge_at = p - 0.01 if p > 0.01 else 0.0
+    choice = assign(article, [joined, second], at=T0, merge_threshold=2.0, merge_probability_at=merge_at)
+    assert (choice.story_id, choice.merged) == ("s1", ("s2",))
+    assert assign(article, [joined, second], at=T0, merge_threshold=2.0, merge_probability_at=p + 0.01).merged == ()
+
+
+def test_fit_finds_the_rule_behind_labelled_pairs() -> None:
+    rows = [[x / 20] for x in range(21)]
+    labels = [int(x / 20 >= 0.5) for x in range(21)]
+    weights, bias = fit(rows, labels, l2=1e-3)
+    assert all((join_probability(r, weights, bias) >= 0.5) == bool(y) for r, y in zip(rows, labels, strict=True))
+    assert weights[0] > 0 and abs(-bias / weights[0] - 0.5) < 0.05  # the boundary where the labels change
+
+
+
+def test_the_pair_layers_weights_are_the_ones_its_script_fits_on_the_dev_part() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    from monitor.decide import story_pairs
+
+    script = Path(__file__).parent / "fixtures" / "stories" / "train_pairs.py"
+    spec = importlib.util.spec_from_file_location("train_pairs", script)
+    assert spec is not None and spec.loader is not None
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    kept = (story_pairs.WEIGHTS, story_pairs.BIAS)
+    try:
+        weights, bias, _ = train.train(script.parent / "ant_2018-05-07_20.jsonl")
+    finally:
+        story_pairs.WEIGHTS, story_pairs.BIAS = kept
+    assert [round(w, 4) for w in weights] == list(kept[0]) and round(bias, 4) == kept[1]

@@ -19,8 +19,10 @@ its CENTROID_TERMS heaviest terms.
 
 A new article is compared (cosine) with every story whose last member is at most `window` older, with
 its mean vector and with its RECENT_MEMBERS latest members, taking the higher; the most similar joins it
-if the similarity reaches `threshold`, else the article starts a story. A near-copy joins its original's
-story whatever the score. When the article also reaches MERGE_THRESHOLD with other
+if the similarity reaches `threshold` (or the pair layer, monitor/decide/story_pairs.py, a logistic
+regression over the cosines, shared names and figures, days apart, size and lead over the next candidate,
+gives it JOIN_PROBABILITY), else the article starts a story. A near-copy joins its original's story
+whatever the score. When the article also reaches MERGE_THRESHOLD (or MERGE_PROBABILITY) with other
 stories of the window, it bridges them: they are merged into the one it joined.
 """
 
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from monitor.decide.story_pairs import join_probability, names_and_numbers, pair_features
 from monitor.text.arabic import strip_clitics, tokenize
 
 WINDOW_HOURS = 72.0  # a story is open to new members this long after its last member
@@ -47,6 +50,8 @@ CENTROID_TERMS = 80  # terms kept in a story's vector: enough to hold the event,
 INDEX_TERMS = 40  # a story's heaviest terms through which new articles find it (its candidate postings)
 RECENT_MEMBERS = 3  # latest members a new article is also compared with (a story drifts as it develops)
 RECENT_TERMS = 400  # heaviest terms kept of each of those members (bounds storage and comparison cost)
+JOIN_PROBABILITY = 0.5  # the pair layer's probability (story_pairs.py) at which an article joins a story
+MERGE_PROBABILITY = 0.7  # and at which a second story the article is close to is merged into the one joined
 PROBE_TERMS = 12  # an article's heaviest terms used to find candidate stories
 MAX_CANDIDATES = 8  # stories sharing most of those terms (then lowest id) that are compared in full
 TEXT_WORDS = 100  # body words read: the lead holds the event, long tails add background
@@ -185,13 +190,30 @@ def initial_centroid(features: Features) -> dict[str, float]:
     return merge_centroid({}, 0, features.weights, 1)
 
 
+def _cosines(features: Features, candidate: StoryCandidate) -> tuple[float, float]:
+    """Cosine with the story's mean vector, and with its closest recent member (0 without one)."""
+    member = max((cosine(features.weights, m) for m in candidate.recent), default=0.0)
+    return cosine(features.weights, candidate.centroid), member
+
+
 def score(features: Features, candidate: StoryCandidate) -> float:
     """Similarity of an article with a story: with its mean vector or its closest recent member, whichever
     is higher (a story drifts as it develops: the latest reports say what the next one will)."""
-    best = cosine(features.weights, candidate.centroid)
-    for member in candidate.recent:
-        best = max(best, cosine(features.weights, member))
-    return best
+    return max(_cosines(features, candidate))
+
+
+def pair_values(features: Features, candidates: Sequence[StoryCandidate], at: datetime) -> list[list[float]]:
+    """What the pair layer (monitor/decide/story_pairs.py) reads of the article and each candidate."""
+    cosines = [_cosines(features, c) for c in candidates]
+    scores = [max(cc) for cc in cosines]
+    names_numbers = {t for t in features.weights if "_" in t or t.isdigit()}
+    out = []
+    for i, c in enumerate(candidates):
+        rival = max((s for j, s in enumerate(scores) if j != i), default=0.0)
+        names, numbers = names_and_numbers(names_numbers, (c.centroid, *c.recent))
+        out.append(pair_features(*cosines[i], c.shared / PROBE_TERMS, names, numbers,
+                                 (at - c.last_seen).total_seconds() / 3600, c.size, scores[i] - rival))
+    return out
 
 
 def assign(
@@ -204,24 +226,32 @@ def assign(
     merge_threshold: float = MERGE_THRESHOLD,
     shared_threshold: float = SHARED_THRESHOLD,
     shared_terms: int = SHARED_TERMS,
+    join_probability_at: float = JOIN_PROBABILITY,
+    merge_probability_at: float = MERGE_PROBABILITY,
     near_copy_story: str | None = None,
 ) -> Choice:
     """The story an article seen `at` joins. near_copy_story: the story of the article it copies, if any.
     A story is joined at `threshold`, or at `shared_threshold` when `shared_terms` of the article's heaviest
-    terms are among the story's (a developing story: the same names, places and figures, other words)."""
+    terms are among the story's (a developing story: the same names, places and figures, other words), or
+    when the pair layer gives it `join_probability_at`; the most similar joinable story is joined. Other
+    stories reaching `merge_threshold` or `merge_probability_at` are bridged (merged into it)."""
     open_stories = [c for c in candidates if at - c.last_seen <= window]
-    scored = sorted(((score(features, c), c.story_id) for c in open_stories), key=lambda sc: (-sc[0], sc[1]))
+    values = pair_values(features, open_stories, at)
+    likely = {c.story_id: join_probability(v) for c, v in zip(open_stories, values, strict=True)}
+    scored = sorted(((max(v[0], v[1]), c.story_id) for c, v in zip(open_stories, values, strict=True)),
+                    key=lambda sc: (-sc[0], sc[1]))
     shared = {c.story_id: c.shared for c in open_stories}
-    joinable = [(s, sid) for s, sid in scored
-                if s >= threshold or (s >= shared_threshold and shared[sid] >= shared_terms)]
+    joinable = [(s, sid) for s, sid in scored if s >= threshold
+                or (s >= shared_threshold and shared[sid] >= shared_terms) or likely[sid] >= join_probability_at]
+    bridge = {sid for s, sid in scored if s >= merge_threshold or likely[sid] >= merge_probability_at}
     if near_copy_story is not None:
         best = next((s for s, sid in scored if sid == near_copy_story), 1.0)
-        bridged = tuple(sid for s, sid in scored if s >= merge_threshold and sid != near_copy_story)
+        bridged = tuple(sid for s, sid in scored if sid in bridge and sid != near_copy_story)
         return Choice(near_copy_story, best, bridged, "near_copy")
     if not joinable:
         return Choice(None, scored[0][0] if scored else 0.0)
     best, joined = joinable[0]
-    return Choice(joined, best, tuple(sid for s, sid in scored if s >= merge_threshold and sid != joined), "similar")
+    return Choice(joined, best, tuple(sid for s, sid in scored if sid in bridge and sid != joined), "similar")
 
 
 @dataclass
@@ -242,6 +272,8 @@ class MemoryStoryIndex:
     window: timedelta = timedelta(hours=WINDOW_HOURS)
     threshold: float = THRESHOLD
     merge_threshold: float = MERGE_THRESHOLD
+    join_probability: float = JOIN_PROBABILITY
+    merge_probability: float = MERGE_PROBABILITY
     df: Counter[str] = field(default_factory=Counter)
     n_docs: int = 0
     stories: dict[str, _Story] = field(default_factory=dict)
@@ -267,6 +299,7 @@ class MemoryStoryIndex:
         near = self.story_of.get(near_copy_of) if near_copy_of else None
         choice = assign(features, self.candidates(features, at), at=at, window=self.window,
                         threshold=self.threshold, merge_threshold=self.merge_threshold,
+                        join_probability_at=self.join_probability, merge_probability_at=self.merge_probability,
                         near_copy_story=near)
         return features, choice
 
