@@ -41,6 +41,8 @@ MIN_TEXT_CHARS = 80  # shorter "articles" are menus, cookie walls or error pages
 # the comparison does not improve those pages; on runs of 1,000 characters or more it holds >= 94%.
 FALLBACK_MIN_RUN_CHARS = 1000
 FALLBACK_MIN_RUN_COVERAGE = 0.5
+# What the worker processes import: preloaded by the fork server (Extractor).
+WORKER_MODULES = ("monitor.extract", "trafilatura")
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 
@@ -148,9 +150,13 @@ class Extractor:
         self._timeout = timeout_seconds
         self.topics = tuple(topics)  # what analyse() matches against
         # forkserver: the daemon has threads running; forking a threaded process is unsafe.
+        context = multiprocessing.get_context("forkserver")
+        # The fork server imports what a worker runs (trafilatura, lxml, the text core) once, so each worker,
+        # and each one started again after a timeout, begins with them instead of importing them itself.
+        context.set_forkserver_preload(list(WORKER_MODULES))
         self._pool = ProcessPool(
             max_workers=workers,
-            context=multiprocessing.get_context("forkserver"),
+            context=context,
             initializer=_start_worker,
             initargs=(self.topics,),
         )

@@ -11,6 +11,7 @@ from monitor.text.arabic import (
     _char,
     clitic_readings,
     normalize,
+    normalize_per_char,
     normalize_with_offsets,
     strip_clitics,
     tokenize,
@@ -101,6 +102,11 @@ def test_normalize_equals_the_per_character_definition(text: str) -> None:
 @given(TEXT)
 def test_offsets_equal_the_per_character_definition(text: str) -> None:
     assert normalize_with_offsets(text) == _reference_with_offsets(text)
+
+
+@given(TEXT)
+def test_the_text_without_offsets_is_the_text_with_them(text: str) -> None:
+    assert normalize_per_char(text) == _reference_with_offsets(text)[0]
 
 
 def test_offsets_with_dropped_and_expanding_characters() -> None:

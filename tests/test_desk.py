@@ -677,3 +677,18 @@ def test_every_page_and_api_operation_is_documented() -> None:
             assert "/api/v1/openapi.json" in doc
             continue
         assert f"`{op.method} {shown}" in doc, f"API {op.method} {shown} is not in docs/desk.md"
+
+
+def test_starting_the_daemon_makes_no_argon2_hash() -> None:
+    # The dummy hash for unknown user names is made at the first login: an argon2 hash at import costs
+    # every `monitor` process (monitor once, each CLI command) CPU and a 64 MiB peak.
+    import subprocess
+    import sys
+
+    script = ("import monitor.runtime.app, monitor.desk.auth as auth; "  # VmHWM: this process's peak RSS
+              "print(auth._dummy_hash.cache_info().currsize, "
+              "open('/proc/self/status').read().split('VmHWM:')[1].split()[0])")
+    made, peak_kib = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                    check=True).stdout.split()
+    assert made == "0"
+    assert int(peak_kib) < 100 * 1024  # 117 MiB with the hash made at import, about 55 without

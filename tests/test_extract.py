@@ -127,3 +127,14 @@ def test_when_fast_text_looks_wrong() -> None:
     # a short paragraph run (teasers, a caption) missed by a real article is no reason to fall back
     teasers = run[:FALLBACK_MIN_RUN_CHARS - 1]
     assert not fast_text_looks_wrong("نص " * 100, teasers)
+
+
+def test_workers_start_with_trafilatura_imported_by_the_fork_server() -> None:
+    # eval needs no import to reach the worker, and monitor.extract imports trafilatura only when it extracts:
+    # the module is there before any page only because the fork server preloaded it.
+    extractor = Extractor(timeout_seconds=60, workers=1)
+    try:
+        loaded = extractor._run(eval, ("sorted(set(__import__('sys').modules) & {'trafilatura', 'lxml.html'})",))
+    finally:
+        extractor.close()
+    assert loaded == ["lxml.html", "trafilatura"]

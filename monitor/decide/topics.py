@@ -19,12 +19,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from monitor.decide.passing import conjoined, passing_kind
 from monitor.models import Evidence, TopicResult
 from monitor.settings.topics import Term, Topic
-from monitor.text.arabic import clitic_readings, iter_tokens, normalize, normalize_with_offsets
+from monitor.text.arabic import (
+    clitic_readings,
+    iter_tokens,
+    normalize,
+    normalize_per_char,
+    normalize_with_offsets,
+    normalized_tokens,
+)
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 # In a title these also separate stories: digests join two headlines with them.
@@ -395,17 +402,23 @@ class MatchText:
     title: str
     text: str
     source: str  # matched_document(title, text): evidence offsets point into it
-    norm: str
-    offsets: list[int]
-    toks: list[tuple[str, int, int]]
+    norm: str  # normalize_with_offsets(source)'s text
     words: frozenset[str]  # the distinct tokens, for the cheap pre-checks
+
+    # Made only for an article that passes a topic's pre-checks (few do).
+    @cached_property
+    def offsets(self) -> list[int]:
+        return normalize_with_offsets(self.source)[1]
+
+    @cached_property
+    def toks(self) -> list[tuple[str, int, int]]:
+        return iter_tokens(self.norm)
 
 
 def prepare(title: str, text: str) -> MatchText:
     source = matched_document(title, text)
-    norm, offsets = normalize_with_offsets(source)
-    toks = iter_tokens(norm)
-    return MatchText(title, text, source, norm, offsets, toks, frozenset(word for word, _, _ in toks))
+    norm = normalize_per_char(source)
+    return MatchText(title, text, source, norm, frozenset(normalized_tokens(norm)))
 
 
 def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
@@ -415,9 +428,7 @@ def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
 
 def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     """match_topic on an article prepared once for all topics."""
-    title, text, source, norm, offsets, toks = (
-        prepared.title, prepared.text, prepared.source, prepared.norm, prepared.offsets, prepared.toks
-    )
+    title, text, source, norm = prepared.title, prepared.text, prepared.source, prepared.norm
     if not _may_mention(topic, prepared.words):
         # Most articles: the full path below would find no mention and no exclusion, hence no unit, score 0
         # (the int of an empty sum, as below) and no evidence. Same result, without analysing the article.
@@ -425,7 +436,7 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     if (absent := unmentioned_required_group(topic, prepared.words)) is not None:
         return TopicResult(topic.name, False, 0, topic.threshold, (), _absent(topic, absent), basis(title, text))
     title_end = (norm.find("\n\n") if text else len(norm)) if title else 0
-    doc = _analyse(source, norm, offsets, toks, title_end)
+    doc = _analyse(source, norm, prepared.offsets, prepared.toks, title_end)
     title_words = [t for t, _, _ in iter_tokens(normalize(title))]
     title_sentences = doc.sentence_of[len(title_words) - 1] + 1 if title_words else 0
     # A digest names itself in its first words or before the colon ("في هذه النشرة: …").

@@ -8,6 +8,7 @@ import hmac
 import secrets
 from collections.abc import MutableMapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -16,8 +17,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from monitor.settings.desk import DeskSettings
 
 _hasher = PasswordHasher()
-# Checked when the user name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the user name is unknown, so a wrong name costs as long as a wrong password. Made at the
+    first login, not at import: every `monitor` process imports this module, and an argon2 hash costs CPU
+    and 64 MiB."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 @dataclass(frozen=True)
@@ -38,9 +45,10 @@ def hash_password(password: str) -> str:
 
 
 def check_password(settings: DeskSettings, name: str, password: str) -> Principal | None:
+    dummy = _dummy_hash()  # before the name is looked up: the first login costs the same either way
     user = next((u for u in settings.users if u.name == name), None)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else dummy, password)
     except (VerificationError, InvalidHashError):
         return None
     return Principal(user.name, user.role) if user else None

@@ -4,8 +4,10 @@
                                    unified, Arabic-Indic digits -> ASCII, Latin case-folded,
                                    Arabic punctuation -> ASCII
     tokenize(text) -> list[str]    normalised word tokens
+    normalized_tokens / iter_tokens  the tokens (with offsets) of an already normalised string
     strip_clitics(token) -> str    token without leading conjunction/preposition/article (و ف ب ل ك ال لل …)
     normalize_with_offsets(text)   normalised text plus, per character, its offset in the original text
+    normalize_per_char(text)       the same text, without the offsets
     clitic_readings(token)         every proclitics + base reading of a token, memoised (what the matcher uses)
     index_terms(text)              tokens without their proclitics: the search index's terms, the near-copy keys
 
@@ -102,19 +104,35 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     Used where evidence must point back at the article as written. Per-character NFKC differs from
     normalize() only for exotic combining sequences; the tokens of real text are the same.
     """
+    plan = _per_char_plan(text)
+    if plan is None:
+        return _with_offsets_per_char(text)
+    table, dropped = plan
+    offsets = [i for i, c in enumerate(text) if c not in dropped] if dropped else list(range(len(text)))
+    return text.translate(table), offsets
+
+
+def normalize_per_char(text: str) -> str:
+    """normalize_with_offsets(text)'s text alone, without building the offsets."""
+    plan = _per_char_plan(text)
+    return _with_offsets_per_char(text)[0] if plan is None else text.translate(plan[0])
+
+
+def _per_char_plan(text: str) -> tuple[dict[int, str], set[str]] | None:
+    """The translate table for `text`'s characters and the ones it drops; None when one expands to several
+    (ligatures, some Latin): offsets then need the per-character path."""
     table: dict[int, str] = {}
     dropped: set[str] = set()
     for c in set(text):
         out = _char_out(c)
         if out == c:
             continue
-        if len(out) > 1:  # a character expands (ligatures, some Latin): offsets need the per-character path
-            return _with_offsets_per_char(text)
+        if len(out) > 1:
+            return None
         table[ord(c)] = out
         if not out:
             dropped.add(c)
-    offsets = [i for i, c in enumerate(text) if c not in dropped] if dropped else list(range(len(text)))
-    return text.translate(table), offsets
+    return table, dropped
 
 
 @lru_cache(maxsize=65536)
@@ -136,6 +154,11 @@ def _with_offsets_per_char(text: str) -> tuple[str, list[int]]:
 def tokenize(text: str) -> list[str]:
     """Normalised word tokens of `text`."""
     return _WORD.findall(normalize(text))
+
+
+def normalized_tokens(normalized: str) -> list[str]:
+    """The tokens of an already normalised string (the words of iter_tokens, without their offsets)."""
+    return _WORD.findall(normalized)
 
 
 def iter_tokens(normalized: str) -> list[tuple[str, int, int]]:
