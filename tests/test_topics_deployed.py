@@ -201,3 +201,66 @@ def test_career_nouns_books_and_nato_forces(nato_iraq: Topic, text: str, kind: s
 def test_units_works_with_and_bases(nato_iraq: Topic, text: str) -> None:
     result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
     assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("كرمت الجامعة باحثا ترأس في الماضي فريقا ضمن بعثة الناتو في العراق.", "past role"),  # headed
+        ("استقبل الوزير مستشارة كانت عضوة في فريق الناتو ببغداد.", "past role"),  # was + a feminine post
+        ("عينت الشركة مديرة سبقت لها إدارة مكتب الناتو في بغداد.", "past role"),  # had already + run
+        ("افتتح متحف في لاهاي قرب مقر الناتو قاعة لآثار العراق.", "venue"),  # a museum
+        ("سمى معلق عراقي تحالف الشركات بناتو الغاز.", "named status"),  # NATO of + a definite noun
+        ("اعتقلت الشرطة البلجيكية سائقا عراقيا قرب مقر الناتو.", "nationals"),  # a driver, normalised
+    ],
+)
+def test_career_verbs_museums_pacts_and_drivers(nato_iraq: Topic, text: str, kind: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert not result.matched, result.reason
+    assert f"({kind})" in result.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "وصف الناتو العراق بأنه لاعب رئيسي في استقرار المنطقة.",  # a key player, not a sportsman
+        "فازت الحكومة العراقية بتأييد الناتو لخطتها الأمنية.",  # won the backing of
+        "منح الناتو جائزة للوحدة العراقية لأدائها في حماية الانتخابات.",  # للوحدة: Iraq's unit
+        "بحث وزير الخارجية العراقي في اتصال هاتفي مع الأمين العام للناتو ملف الأمن الإقليمي.",  # an official
+        "قال الخبراء الأطلسيون إن تدريب الجيش العراقي يتقدم.",  # the plural adjective after any noun
+    ],
+)
+def test_other_senses_officials_and_the_plural_adjective(nato_iraq: Topic, text: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert result.matched, result.reason
+
+
+def test_membership_is_not_a_member_state_label(nato_iraq: Topic) -> None:
+    result = match_topic(nato_iraq, "خبر", "أكد العراق أن عضوية الناتو ليست مطروحة. " + FILLER)
+    assert "nato" in {e.group for e in result.evidence}, result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Aid", "Poland, a NATO member, sent aid to Iraq."),  # the member-state label in Latin script
+        ("Essay prize", "Karim El Iraki won the NATO essay prize."),  # a surname, not the country
+        ("موجز الأخبار", "الناتو يعقد اجتماعا طارئا بشأن البلطيق، والعراق يفتتح معرضا للكتاب."),  # digest body
+        ("عاجل: الناتو يمدد مناوراته في بولندا / العراق يستورد الكهرباء", ""),  # a title split by a slash
+    ],
+)
+def test_short_items_that_join_or_label_are_no_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert not result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "موجز: بغداد والناتو يتفقان على جدول التدريب",  # two parties of one story
+        "أبرز الأخبار: العراق يطلب، عبر الناتو، مدربين إضافيين",  # an aside between commas
+    ],
+)
+def test_one_story_in_a_digest_title_is_a_match(nato_iraq: Topic, title: str) -> None:
+    result = match_topic(nato_iraq, title, "")
+    assert result.matched, result.reason

@@ -33,6 +33,8 @@ _PAST_ROLE = _words(
     "سابقا", "السابق", "السابقة", "سابق", "سبق", "شغل", "تقلد", "تولى", "خدم", "عمل", "كان", "مسيرته",
     "مسيرتها", "منصب", "عين", "قبل", "سابقه", "كانت", "خدمت", "عملت", "شغلت", "تولت", "رافق", "رافقت", "امضى",
     "امضت", "قضى", "قضت",
+    # Led, headed, ran, oversaw or covered (as a reporter) a post: the verbs of a career as well.
+    "قاد", "قادت", "ترأس", "ترأست", "ادار", "ادارت", "اشرف", "اشرفت", "غطى", "غطت",
 )  # fmt: skip
 _BIOGRAPHY = _words(
     "ولد", "مواليد", "حاصل", "مسيرته", "مسيرتها", "المهنية", "سيرته", "تقاعد", "مذكرات", "مذكراته",
@@ -54,7 +56,16 @@ _VENUE = _words(
     "مطرب", "لحن", "روائي", "روائيه", "الروائي", "الروائيه", "مكتبه", "المكتبه", "القدم", "مباريات",
     "المباريات", "اللاعبين", "المونديال", "مونديال", "الاندية", "الجماهير", "المشجعين", "للمنتخب", "لمنتخب",
     "الشوط",
+    # Museums and antiquities.
+    "متحف", "المتحف", "متاحف", "المتاحف", "اثريه", "الاثريه", "التراث",
 )  # fmt: skip
+# Venue words in another sense: "لاعب أساسي" (a key player), "فاز بدعم" (won the support of).
+_KEY_PLAYER = _words("لاعب", "اللاعب", "لاعبا")
+_KEY_ADJECTIVES = _words(
+    "اساسي", "اساسيا", "رئيسي", "رئيسيا", "محوري", "محوريا", "مهم", "مهما", "فاعل", "فاعلا", "اقليمي", "اقليميا",
+)  # fmt: skip
+_WON = _words("فاز", "فازت")
+_WON_BACKING = _words("دعم", "تاييد", "موافقه", "ثقه", "مساعده", "تمويل", "مساندة", "مسانده", "شراكه")
 # Where the Iraq side is the place of the event or Iraq's own forces, a ceremony or an exhibition is part
 # of the story ("افتتح الناتو في بغداد معرضا", "حفل لتسليم الجيش العراقي معدات").
 _IRAQ_PLACES = _words("العراق", "بغداد", "اربيل", "البصره", "الموصل", "كركوك", "الانبار", "التاجي")
@@ -65,6 +76,7 @@ _IRAQ_FORCES = _words(
     # Units and services: "وحدة عراقية", "لواء عراقي", "القوة الجوية العراقية".
     "وحده", "وحدات", "لوحده", "لواء", "كتيبه", "فوج", "جهاز", "قياده", "الجويه", "البحريه", "سلاح",
 )  # fmt: skip
+_IRAQ_FORCES_BARE = frozenset(strip_clitics(w) for w in _IRAQ_FORCES)  # "للشرطة العراقية"
 # Iraqi nationals as people an operation met (migrants, passengers, detainees counted by number).
 _NATIONALS = _words("عراقيين", "العراقيين", "عراقيون", "العراقيون")
 _NATIONALS_NOUNS = _words(
@@ -103,7 +115,7 @@ _LIST_ITEMS = 3  # a mention with two more items joined to it by commas or "و" 
 _PRONOUNS = _words("وهو", "وهي", "هو", "هي")
 _CAREER = _words(
     "خدم", "خدمت", "عمل", "عملت", "شغل", "شغلت", "تولى", "تولت", "تقلد", "تقلدت", "تنقل", "تنقلت", "رافق", "رافقت",
-    "امضى", "امضت", "قضى", "قضت",
+    "امضى", "امضت", "قضى", "قضت", "قاد", "قادت", "ترأس", "ترأست", "ادار", "ادارت", "اشرف", "اشرفت", "غطى", "غطت",
 )  # fmt: skip
 _TOOK_PART = _words("شارك", "شاركت")
 _WORK = _words("عمل")
@@ -111,15 +123,20 @@ _CAREER_FOLLOW = _words("في", "مع", "لدى", "ضمن", "لحساب", "سا�
 # "مستشار سابق لبعثة الناتو": a former post named just before the mention.
 _FORMER = _words("سابق", "سابقه", "سابقا", "السابق", "السابقه")
 # People an operation meets, by their Iraqi nationality ("مسافرا عراقيا", "مرتزقة عراقيين").
-_CIVILIANS = (
+_CIVILIANS = tuple(normalize(w) for w in (
     "مسافر", "راكب", "بحار", "مهاجر", "لاجي", "مرتزق", "سايح", "سياح", "طالب", "شاب", "رجل", "امراه", "عائله",
     "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار", "مهندس",
-)  # fmt: skip
+))  # fmt: skip
 _CAREER_PRESENT = _words("يعمل", "تعمل", "يخدم", "تخدم", "يشغل", "تشغل")
 # "سبق له العمل مع الناتو", "سبق لها الخدمة في بعثة الناتو": had already + a career verbal noun (the
 # corpus has the verb form, "سبق له أن عمل", "سبق أن شغل", which _CAREER covers).
 _ALREADY = _words("سبق", "وسبق", "سبقت", "وسبقت")
-_CAREER_NOUNS = _words("العمل", "الخدمه", "تولي", "شغل", "الاشتغال", "التدريس")
+_CAREER_NOUNS = _words("العمل", "الخدمه", "تولي", "شغل", "الاشتغال", "التدريس", "الاشراف", "قياده", "اداره", "رئاسه")
+# "كان ضمن فريق …", "كانت متحدثة باسم …", "كان عضوا في …": was + a place in a team or a post.
+_WITHIN = _words("ضمن")
+_POST_FOLLOW = _words("باسم", "في", "لدى", "مع", "ل", "لصالح", "ضمن")
+# The complementiser of reported speech: after "قال … إن" comes the statement, not the speaker's past.
+_THAT = _words("ان", "إن", "أن")
 # Words that put a career clause in the past: "كان قد خدم", "سبق أن عمل".
 _BEFORE_CAREER = _words("كان", "وكان", "كانت", "وكانت", "سبق", "وسبق", "سبقت")
 # "ناتو الخليج", "ناتو الشرق الأوسط": NATO as a name for a region's pact.
@@ -205,7 +222,8 @@ def _in_iraq(tokens: Sequence[str], partners: Sequence[tuple[int, int]], lo: int
         prev = tokens[first - 1] if first > lo else ""
         word = tokens[first]
         at = strip_clitics(word) in _IRAQ_PLACES_BARE and prev in _AT
-        if at or (word[:1] == "ب" and word[1:] in _IRAQ_PLACES) or prev in _IRAQ_FORCES or word in _IRAQ_FORCES:
+        forces = prev in _IRAQ_FORCES or strip_clitics(prev) in _IRAQ_FORCES_BARE or word in _IRAQ_FORCES
+        if at or (word[:1] == "ب" and word[1:] in _IRAQ_PLACES) or forces:
             return True
     return False
 
@@ -227,9 +245,9 @@ def _career_clause(tokens: Sequence[str], lo: int, first: int, pair_start: int) 
     if any(tokens[i] in _CAREER and _career_verb(tokens, i) for i in window):
         return True
     # "كان ضابطا في بعثة الناتو": was + a post (accusative) before the mission.
-    if any(tokens[i] in _BEFORE_CAREER and tokens[i + 1].endswith("ا") for i in window):
+    if any(tokens[i] in _BEFORE_CAREER and _post(tokens, i + 1) for i in window):
         return True
-    if any(tokens[i] in _FORMER for i in range(max(lo, first - 3), first)):
+    if any(tokens[i] in _FORMER and not _THAT & set(tokens[i + 1 : first]) for i in range(max(lo, first - 3), first)):
         return True
     if any(tokens[i] in _CAREER_NOUNS and _ALREADY & set(tokens[max(lo, i - 2) : i]) for i in window):
         return True
@@ -244,6 +262,30 @@ def _career_clause(tokens: Sequence[str], lo: int, first: int, pair_start: int) 
 
 
 _CAREER_WINDOW = 6
+
+
+def _post(tokens: Sequence[str], i: int) -> bool:
+    """After كان: a post in the accusative ("ضابطا"), a feminine post and its complement ("متحدثة باسم"),
+    or a place in a team ("ضمن فريق"); not a definite subject ("كانت بعثة الناتو")."""
+    word = tokens[i] if i < len(tokens) else ""
+    following = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if word.endswith("ا") or word in _WITHIN:
+        return True
+    return word.endswith("ه") and not word.startswith("ال") and following in _POST_FOLLOW
+
+
+def _venue_words(words: Sequence[str]) -> bool:
+    """A sport or culture word, not in its other sense ("لاعب أساسي", "فاز بدعم")."""
+    for i, word in enumerate(words):
+        if word not in _VENUE:
+            continue
+        following = words[i + 1 : i + 4]  # "فاز العراق بدعم": the subject may come between
+        if word in _KEY_PLAYER and following[:1] and following[0] in _KEY_ADJECTIVES:
+            continue
+        if word in _WON and any(w.startswith("ب") and w[1:] in _WON_BACKING for w in following):
+            continue
+        return True
+    return False
 
 
 def passing_kind(
@@ -292,7 +334,7 @@ def passing_kind(
     if (not substantive and (set(words) & _BIOGRAPHY or graduated)) or set(words) & _OBITUARY:
         return "past role"
 
-    if not substantive and set(words) & _VENUE and not _in_iraq(tokens, pair[1:], lo):
+    if not substantive and _venue_words(words) and not _in_iraq(tokens, pair[1:], lo):
         return "venue"
 
     for first, last in pair:
@@ -320,5 +362,6 @@ def _named_status(word: str, following: str, prev: str) -> bool:
     """"ناتو عربي", "ناتو شيعي", "الناتو الخليجي", "ناتو الخليج": NATO as a name for another pact (not the
     bracketed "(ناتو)" after the alliance's full name)."""
     if word.endswith("ناتو") and word[:-4] in _INDEFINITE_CLITICS and prev not in _NATO_NAMES:
-        return following.endswith(("ي", "يه", "يا")) or following in _PACT_REGIONS
+        # "ناتو النفط", "ناتو الخليج": an indefinite NATO of a definite noun names another pact.
+        return following.endswith(("ي", "يه", "يا")) or following in _PACT_REGIONS or following.startswith("ال")
     return word == "الناتو" and following.startswith("ال") and following.endswith("ي") and len(following) > 4

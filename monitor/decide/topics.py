@@ -35,15 +35,19 @@ from monitor.text.arabic import (
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 # In a title these also separate stories: digests join two headlines with them.
-_TITLE_SEPARATOR = re.compile(r"[|;•]|\s[-–—]\s")
+_TITLE_SEPARATOR = re.compile(r"[|;•]|\s[-–—/]\s")
 _LIST_MARK = re.compile(r"[,;]")
 # A title opening with one of these is a digest of several stories, not one headline.
-_DIGEST_OPENERS = frozenset(normalize(w) for w in ("موجز", "نشرة", "أبرز", "عناوين", "جولة", "باختصار", "حصاد", "ملخص"))
+_DIGEST_OPENERS = frozenset(
+    normalize(w) for w in ("موجز", "نشرة", "أبرز", "عناوين", "جولة", "باختصار", "حصاد", "ملخص", "مختارات")
+)
 # A body of at most this many sentences and words is a feed summary: decided on what it says.
 _SUMMARY_SENTENCES = 2
 _SUMMARY_WORDS = 60
 # Most words between the paired mentions for the lead sentence's extra weight (lead_weight).
 _LEAD_GAP = 5
+# Most words in an aside between two commas that does not start another story.
+_ASIDE_WORDS = 4
 _MAX_EVIDENCE = 24
 _SENTENCE_CHARS = 300
 
@@ -318,7 +322,22 @@ def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
     ("…: مهمة للناتو في كوسوفو ومطالب بالإصلاح في بغداد"); one clause is one story ("موجز: الناتو يمدد …")."""
     first = min(m.last for m in chosen) + 1
     last = max(m.first for m in chosen)
-    return any(doc.comma_before[i] or conjoined(doc.tokens[i]) for i in range(first, last + 1))
+    # "العراق والناتو يوقعان": a mention joined by و right after the other names the two parties of one story.
+    adjacent = first == last
+    joins = [
+        i for i in range(first, last + 1) if doc.comma_before[i] or (conjoined(doc.tokens[i]) and not adjacent)
+    ]
+    return any(not _parenthesis(doc, i) for i in joins)
+
+
+def _parenthesis(doc: _Doc, i: int) -> bool:
+    """The comma before token i opens a short aside that another comma closes inside the same sentence
+    ("الناتو يقرر، بطلب عراقي، توسيع التدريب"), not a second story (which opens with و)."""
+    if not doc.comma_before[i] or conjoined(doc.tokens[i]):
+        return False
+    end = doc.sentence_tokens[doc.sentence_of[i]][1]
+    close = next((j for j in range(i + 1, min(end, i + _ASIDE_WORDS) + 1) if doc.comma_before[j]), None)
+    return close is not None and close <= end and not conjoined(doc.tokens[close])
 
 
 def _units(
@@ -361,6 +380,9 @@ def _units(
                 or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
             ):
                 # A digest title, or two parts of a title split by | ; • or a spaced dash, join separate stories.
+                continue
+            if kind != "title" and digest_title and _joins_stories(doc, chosen):
+                # A digest's summary lists its stories as the title does.
                 continue
             base = {"title": topic.title_weight, "sentence": topic.sentence_weight}.get(kind, topic.neighbour_weight)
             if kind == "sentence" and s == lead and all(_gap(c, a) <= _LEAD_GAP for c in chosen):
