@@ -300,16 +300,20 @@ def _count(execute: Execute, terms: Iterable[str], cache: StoryCache) -> tuple[d
     own, the counts it keeps are current: those terms are only incremented; the others (and all of them
     when the stamp was not its own) are counted by one upsert returning the new counts. Returns the counts,
     the number of articles before it, and the new token (the caller's cache.stamp once its join is done)."""
-    token, known = _token(), cache.frequencies
+    token, known, expected = _token(), cache.frequencies, cache.stamp
     row = None
-    if cache.stamp is not None:
+    if expected is not None:
         row = execute.execute("UPDATE story_docs SET n = n + 1, stamp = ? WHERE id = 1 AND stamp = ? RETURNING n",
-                              [token, cache.stamp]).fetchone()
-    cache.stamp = None  # until this join is done: one that fails half way leaves nothing to trust
-    if row is None:
-        known.clear()
+                              [token, expected]).fetchone()
+    trusted = row is not None
+    if not trusted:
         row = execute.execute("UPDATE story_docs SET n = n + 1, stamp = ? WHERE id = 1 RETURNING n",
                               [token]).fetchone()
+    # From here this join holds story_docs, so another thread's join on this cache has finished and committed
+    # or rolled back: clearing now, not before the wait, cannot be undone by its last writes.
+    cache.stamp = None  # until this join is done: one that fails half way leaves nothing to trust
+    if not trusted:
+        known.clear()
     df, unknown = known.split(terms)
     for start in range(0, len(unknown), 256):
         chunk = _padded(unknown[start : start + 256])
