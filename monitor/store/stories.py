@@ -54,7 +54,7 @@ from monitor.settings.sections import StorySettings
 from monitor.store.times import format_time, parse_time
 
 CACHE_STORIES = 2048  # open stories' decoded rows a process keeps: ~16 KiB each on real articles (~32 MB)
-CACHE_TERMS = 131072  # document frequencies a process keeps (two generations of half that: ~12 MB)
+CACHE_TERMS = 65536  # document frequencies a process keeps (two generations of half that): ~10 MB of ANT terms
 PRUNE_STORIES = 2  # stories past the window whose term rows one write removes (a write opens at most one)
 
 SCHEMA = (
