@@ -4,6 +4,7 @@
     python bench/pipeline_throughput.py --size 3000     # the full size
     python bench/pipeline_throughput.py --quick         # CI smoke size
     python bench/pipeline_throughput.py --profile       # + a pyinstrument profile of one full-path pass
+    python bench/pipeline_throughput.py --without-stories  # + the full path with the story step skipped
 
 Pages: the 12 real saved article pages plus corpus articles set in those pages' own chrome (bench/_common.py).
 Full path = the project's real code, in this process: Pipeline.process_entry with a fetcher that hands over
@@ -15,6 +16,9 @@ Bare = trafilatura.extract(html, url=url) on the same pages. The two alternate c
 first alternates too), so machine noise hits both alike; each repetition uses a fresh copy of the database.
 Figures: ratio = full / bare total time per repetition, median over repetitions; throughput = pages per
 second of the full path on one core, median over repetitions.
+--without-stories: a third path interleaved with the two, the full path without the story step (no story
+terms in the text work, no stories.join: the code before stories), on its own copy of the database, so the
+story step's share of the ratio is measured in the same run.
 """
 
 from __future__ import annotations
@@ -34,10 +38,12 @@ from typing import Any, cast
 
 from _common import ROOT, Page, corpus, load_average, machine, median, page_set, verdict
 
+import monitor.decide.analysis as analysis_module
 import monitor.extract as extract_module
 import monitor.runtime.poll as pipeline_module
 import monitor.store.search as search_module
 import monitor.store.stories as stories_module
+from monitor.decide.stories import Choice, Features, Terms
 from monitor.extract import PageText, analyse_page, extract_page_text
 from monitor.fetch.client import Fetcher
 from monitor.models import Entry, FetchResult, FetchStatus
@@ -148,6 +154,8 @@ def main() -> None:
                         help="real articles preloaded into the near-copy corpus (default 1000; more repeat with edits)")
     parser.add_argument("--quick", action="store_true", help="tiny run for CI: 20 pages, 1 repetition")
     parser.add_argument("--profile", action="store_true", help="profile one extra full-path pass (pyinstrument)")
+    parser.add_argument("--without-stories", action="store_true",
+                        help="also run the full path with the story step skipped, interleaved in the same run")
     parser.add_argument("--try-fixes", action="store_true",
                         help="no longer does anything: the speed-ups it swapped in (bench/_fixes.py) are now part of"
                         " monitor/; kept so that older commands still run")
@@ -171,7 +179,20 @@ def main() -> None:
     extract_module._start_worker(tuple(config.topics))  # what the pool does in each worker
     search_module.index_article = stages.wrap("search index", search_module.index_article)
     real_join = stories_module.join
-    stories_module.join = stages.wrap("story step (stories.join)", real_join)
+    timed_join = stages.wrap("story step (stories.join)", real_join)
+    real_story_terms = analysis_module.story_terms
+    skipping = [False]  # True while the path without the story step runs
+
+    def join_or_skip(*args: Any, **kwargs: Any) -> stories_module.Placement:
+        if skipping[0]:
+            return stories_module.Placement(Choice(None, 0.0), None, Terms({}), Features({}))
+        return cast(stories_module.Placement, timed_join(*args, **kwargs))
+
+    def story_terms_or_skip(*args: Any) -> Terms | None:
+        return None if skipping[0] else real_story_terms(*args)
+
+    stories_module.join = join_or_skip
+    analysis_module.story_terms = story_terms_or_skip  # type: ignore[assignment]
     import trafilatura
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
@@ -188,6 +209,8 @@ def main() -> None:
               f"{', '.join(t.name for t in config.topics)}")
         ratios, rates, bare_per_page, full_per_page = [], [], [], []
         cpu_ratios: list[float] = []
+        plain_ratios: list[float] = []  # the path without the story step, wall and CPU
+        plain_cpu_ratios: list[float] = []
         totals = PollReport(feed_url=FEED_URL)
         for rep in range(args.reps):
             db = tmp / f"rep{rep}.db"
@@ -199,10 +222,19 @@ def main() -> None:
                                 cast(SqliteCorpusIndex, TimedIndex(index, stages)))
             pipeline.extractor = cast(Any, InProcessExtractor(stages, tuple(config.topics)))
             feed = FeedRow.from_row(store.feeds()[0])
+            if args.without_stories:
+                plain_db = tmp / f"rep{rep}-plain.db"
+                shutil.copyfile(template, plain_db)
+                plain_store = Store(plain_db)
+                plain_pipeline = Pipeline(dataclasses.replace(config, database_path=plain_db), plain_store,
+                                          cast(Fetcher, PageFetcher(by_url)), None,
+                                          cast(SqliteCorpusIndex, plain_store.corpus_index))
+                plain_pipeline.extractor = cast(Any, InProcessExtractor(stages, tuple(config.topics)))
+                plain_feed = FeedRow.from_row(plain_store.feeds()[0])
             stages.seconds.clear()
             stages.cpu.clear()
-            bare = full = bare_cpu = full_cpu = 0.0
-            kinds = ["bare", "full"]
+            bare = full = bare_cpu = full_cpu = plain = plain_cpu = 0.0
+            kinds = ["bare", "full", "plain"] if args.without_stories else ["bare", "full"]
             for c, start in enumerate(range(0, len(pages), args.chunk)):
                 chunk = pages[start : start + args.chunk]
                 shift = (c + rep) % len(kinds)
@@ -213,12 +245,29 @@ def main() -> None:
                             trafilatura.extract(page.html, url=page.url)
                         bare += time.perf_counter() - t
                         bare_cpu += time.process_time() - t_cpu
-                    else:
+                    elif which == "full":
                         for page in chunk:
                             run_full(pipeline, feed, page, rep, totals)
                         full += time.perf_counter() - t
                         full_cpu += time.process_time() - t_cpu
+                    else:
+                        skipping[0], stages.active = True, False
+                        try:
+                            for page in chunk:
+                                run_full(plain_pipeline, plain_feed, page, rep, PollReport(feed_url=FEED_URL))
+                        finally:
+                            skipping[0], stages.active = False, True
+                        plain += time.perf_counter() - t
+                        plain_cpu += time.process_time() - t_cpu
             store.close()
+            if args.without_stories:
+                plain_store.close()
+                plain_ratios.append(plain / bare)
+                plain_cpu_ratios.append(plain_cpu / bare_cpu)
+                print(f"rep {rep + 1} without the story step: ratio {plain / bare:.3f}, CPU ratio "
+                      f"{plain_cpu / bare_cpu:.3f}; with it: CPU ratio {full_cpu / bare_cpu:.3f} "
+                      f"(+{(full_cpu - plain_cpu) / bare_cpu:.3f}, {(full_cpu - plain_cpu) / len(pages) * 1000:.2f}"
+                      " ms CPU per page)")
             ratios.append(full / bare)
             cpu_ratios.append(full_cpu / bare_cpu)
             rates.append(len(pages) / full)
@@ -239,6 +288,12 @@ def main() -> None:
         print(f"RESULT full/bare ratio (median of {args.reps}): {ratio:.3f} "
               f"(target <= {RATIO_TARGET}: {verdict(ratio <= RATIO_TARGET)})")
         print(f"RESULT full/bare CPU-time ratio (median of {args.reps}): {median(cpu_ratios):.3f}")
+        if args.without_stories:
+            rise = median([f - p for f, p in zip(cpu_ratios, plain_cpu_ratios, strict=True)])
+            print(f"RESULT without the story step: CPU-time ratio (median of {args.reps}) "
+                  f"{median(plain_cpu_ratios):.3f}, wall ratio {median(plain_ratios):.3f}; the story step adds "
+                  f"{rise:+.3f} to the CPU-time ratio (median of the repetitions' differences; target <= +0.05: "
+                  f"{verdict(rise <= 0.05)})")
         print(f"RESULT bare trafilatura.extract: {median(bare_per_page) * 1000:.1f} ms/page; full path "
               f"{median(full_per_page) * 1000:.1f} ms/page")
         print(f"RESULT full-path throughput on one core (median): {rate:.1f} articles/s = "
@@ -249,6 +304,7 @@ def main() -> None:
     finally:
         pipeline_module.decide_analysed = real_decide
         stories_module.join = real_join
+        analysis_module.story_terms = real_story_terms
         shutil.rmtree(tmp, ignore_errors=True)
 
 

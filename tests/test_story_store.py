@@ -13,7 +13,9 @@ import pytest
 
 from monitor.cli.main import main
 from monitor.decide.evaluation import replay_stories
+from monitor.decide.stories import index_terms
 from monitor.models import Decision, ExtractedText, NearCopy, TopicResult
+from monitor.store import stories
 from monitor.store.articles import NewArticle
 from monitor.store.database import Store
 from monitor.store.opening import open_store
@@ -168,3 +170,52 @@ def test_stories_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert shown["id"] == "ant2-SK-middleEast-1823-20180520" and shown["size"] >= 2
     assert "ant2-BB-middleEast-519-20180520" in {m["article_id"] for m in shown["members"]}
     assert main(["stories", "show", "nope", "--config", str(config)]) == 1
+
+
+def test_packed_vectors_are_exact_and_rows_written_as_json_still_read() -> None:
+    vector = {"عراق": 0.123456, "ناتو_ستولتنبرغ": 1 / 3, "2018": 1e-7}
+    assert stories.unpack_vector(stories.pack_vector(vector)) == vector
+    assert list(stories.unpack_vector(stories.pack_vector(vector))) == list(vector)  # order kept too
+    assert stories.unpack_vector(stories.pack_vector({})) == {}
+    assert stories.unpack_vectors(stories.pack_vectors([vector, {}, vector])) == (vector, {}, vector)
+    assert stories.unpack_vectors("") == ()
+    assert stories.unpack_vector(json.dumps(vector)) == vector
+    assert stories.unpack_vectors(json.dumps([vector])) == (vector,)
+
+
+def test_runs_of_two_stores_rollbacks_and_json_rows_take_the_replays_decisions(tmp_path: Path) -> None:
+    """A store trusts its document frequencies while the stamp is its own: runs of articles through one store,
+    then the other (each run starting after the other's writes), articles first recorded in a transaction that
+    is rolled back, and half way the vectors rewritten as JSON with no version (rows from before they were
+    packed) still give the in-memory replay's decisions."""
+    rows = _records()
+    stores = [Store(tmp_path / "m.db"), Store(tmp_path / "m.db")]
+    copies = stores[0].corpus_index
+    try:
+        for i, r in enumerate(rows):
+            store = stores[(i // 4) % 2]
+            decision = Decision(r["id"], copies.check(r["text"]), ())
+            if i % 7 == 3:
+                with pytest.raises(RuntimeError), store.atomic():
+                    store.record_article(_article(r), decision)
+                    raise RuntimeError("rolled back")
+            with store.atomic():
+                store.record_article(_article(r), decision)
+            copies.add(r["id"], r["text"])
+            if i == len(rows) // 2:
+                with stores[0].transaction() as db:
+                    for sid, centroid, recent in db.execute("SELECT id, centroid, recent FROM stories").fetchall():
+                        db.execute("UPDATE stories SET centroid = ?, recent = ?, version = NULL WHERE id = ?",
+                                   [json.dumps(stories.unpack_vector(centroid)),
+                                    json.dumps(stories.unpack_vectors(recent)), sid])
+        stored = {r["id"]: stores[1].story(r["id"]) for r in rows}
+        by_store = {i: s["id"] for i, s in stored.items() if s is not None}
+        assert len(by_store) == len(rows)
+        assert _partition(by_store) == _partition(replay_stories(rows))
+        with stores[0].transaction() as db:  # every open story's term rows are its vector's index terms
+            for sid, centroid in db.execute("SELECT id, centroid FROM stories WHERE indexed = 1").fetchall():
+                held = {t for (t,) in db.execute("SELECT term FROM story_terms WHERE story_id = ?", [sid])}
+                assert held == set(index_terms(stories.unpack_vector(centroid)))
+    finally:
+        for store in stores:
+            store.close()

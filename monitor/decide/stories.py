@@ -34,7 +34,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from monitor.decide.story_pairs import join_probability, names_and_numbers, pair_features
 from monitor.text.arabic import strip_clitics, tokenize
@@ -78,8 +78,14 @@ class Features:
 
     weights: Mapping[str, float]
 
+    @cached_property
+    def ranked(self) -> list[tuple[str, float]]:
+        """(term, weight), heaviest first (ties by term): sorted once for the probes, the member vector and
+        the first centroid."""
+        return sorted(self.weights.items(), key=lambda kv: (-kv[1], kv[0]))
+
     def top(self, n: int) -> list[str]:
-        return [t for t, _ in sorted(self.weights.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+        return [t for t, _ in self.ranked[:n]]
 
 
 @dataclass(frozen=True)
@@ -183,11 +189,15 @@ def index_terms(centroid: Mapping[str, float]) -> list[str]:
 def member_vector(features: Features) -> dict[str, float]:
     """What a story keeps of a recent member to compare new articles with: its RECENT_TERMS heaviest terms,
     weights to 4 places (what is stored: the same in memory and in the database)."""
-    return {t: round(w, 4) for t, w in sorted(features.weights.items(), key=lambda kv: (-kv[1], kv[0]))[:RECENT_TERMS]}
+    return {t: round(w, 4) for t, w in features.ranked[:RECENT_TERMS]}
 
 
 def initial_centroid(features: Features) -> dict[str, float]:
-    return merge_centroid({}, 0, features.weights, 1)
+    """merge_centroid({}, 0, features.weights, 1), from the ranking already made: the mean of one vector is
+    that vector, so only the cut, the norm (summed in the same order) and the rounding remain."""
+    kept = features.ranked[:CENTROID_TERMS]
+    norm = math.sqrt(sum(w * w for _, w in kept))
+    return {t: round(w / norm, 6) for t, w in kept} if norm else {}
 
 
 def _cosines(features: Features, candidate: StoryCandidate) -> tuple[float, float]:

@@ -350,6 +350,18 @@ def _migration_9(db: sqlite_utils.Database) -> None:
     _migration_7(db)
 
 
+def _migration_10(db: sqlite_utils.Database) -> None:
+    """Stories written cheaper (store/stories.py): a version on each story row and the writers' stamp on
+    story_docs, which let a process trust what it keeps in memory; story_df rebuilt keyed by term alone;
+    story_terms without its index by story."""
+    for table, column, declaration in stories.VERSION_COLUMNS:
+        if column not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    for statement in stories.SQLITE_DF_REBUILD:
+        db.execute(statement)
+    db.execute(stories.DROP_TERMS_BY_STORY)
+
+
 # Append new migrations here; never edit one that has shipped.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_1,
@@ -361,6 +373,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_7,
     _migration_8,
     _migration_9,
+    _migration_10,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

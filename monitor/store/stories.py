@@ -4,24 +4,33 @@ The statements are shared by SQLite and PostgreSQL (written with `?`; the Postgr
 so both backends take the same decisions. Tables (SQLite migration 7, PostgreSQL's chain):
 
     stories        one row per story: first article (its id is the story id), first and last seen, size,
-                   topics its members matched, its vector and its latest members' vectors (JSON), and
-                   merged_into when a bridging article merged it into another story
+                   topics its members matched, its vector and its latest members' vectors (packed, see
+                   pack_vector; JSON in rows written before), merged_into when a bridging article merged it
+                   into another story, and version: a random token each write of its vectors sets
     story_members  article -> story, with the similarity and reason it joined on, its source and time
     story_terms    term -> story for the stories still open (their INDEX_TERMS heaviest terms): the
                    candidates of a new article are read through it; rows of stories past the window are
                    removed a few at a time by later writes, so it holds about the window's stories and a
                    lookup reads the same few rows however many articles are stored
     story_df       per term, how many stored articles hold it, and story_docs the number of articles: the
-                   rarity weights (idf) of the story vectors
+                   rarity weights (idf) of the story vectors. story_docs.stamp is a random token every join
+                   sets: a process whose own last token is still there knows nobody else has written the
+                   story tables since (and that its last join was not rolled back), so what it keeps in
+                   memory (StoryCache) is still the database's
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import sys
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, Protocol
 
 from monitor.decide.stories import (
@@ -45,6 +54,7 @@ from monitor.settings.sections import StorySettings
 from monitor.store.times import format_time, parse_time
 
 CACHE_STORIES = 2048  # open stories' decoded rows a process keeps: ~16 KiB each on real articles (~32 MB)
+CACHE_TERMS = 65536  # document frequencies a process keeps (two generations of half that): ~10 MB of ANT terms
 PRUNE_STORIES = 2  # stories past the window whose term rows one write removes (a write opens at most one)
 
 SCHEMA = (
@@ -82,6 +92,20 @@ SCHEMA = (
     "INSERT INTO story_docs (id, n) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
 )
 
+# SQLite migration 10 and PostgreSQL's step 7: each story row's version, the writers' stamp.
+VERSION_COLUMNS = (("stories", "version", "TEXT"), ("story_docs", "stamp", "TEXT"))
+# Both backends: story_terms without its index by story. A story's rows are its vector's index_terms, so they
+# are removed by their keys; the index doubled the B-tree work of every row written.
+DROP_TERMS_BY_STORY = "DROP INDEX IF EXISTS story_terms_story"
+# SQLite only: story_df as one B-tree keyed by term (it was a rowid table beside an index of its terms), so a
+# count is one seek and one page instead of two; same rows.
+SQLITE_DF_REBUILD = (
+    "CREATE TABLE story_df_by_term (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID",
+    "INSERT INTO story_df_by_term (term, df) SELECT term, df FROM story_df",
+    "DROP TABLE story_df",
+    "ALTER TABLE story_df_by_term RENAME TO story_df",
+)
+
 
 class Rows(Protocol):
     def fetchone(self) -> Any: ...
@@ -113,6 +137,15 @@ def _marks(n: int) -> str:
     return ",".join("?" * n)
 
 
+def _padded(values: list[str]) -> list[str]:
+    """An IN list's values repeated up to the next power of two (8 at least): a handful of statement texts,
+    each prepared once, instead of one per length (IN ignores the repeats)."""
+    size = 8
+    while size < len(values):
+        size *= 2
+    return values + values[-1:] * (size - len(values)) if values else values
+
+
 def article_time(published: datetime | None, seen_at: datetime) -> datetime:
     """The time an article belongs to: its publication, unless that is missing or later than it was seen."""
     return published if published is not None and published <= seen_at else seen_at
@@ -129,10 +162,48 @@ def _frequencies(execute: Execute, terms: Iterable[str]) -> tuple[dict[str, int]
     return df, int(row[0]) if row else 0
 
 
+_PACKED = "~"  # first character of a packed vector (a JSON one starts with { or [)
+
+
+def pack_vector(vector: Mapping[str, float]) -> str:
+    """A vector as text: "~", its weights as little-endian doubles in base64, a space, its terms separated by
+    spaces (a term never holds one). Exact (the doubles themselves) and much cheaper than JSON both ways."""
+    weights = array("d", vector.values())
+    if sys.byteorder == "big":
+        weights.byteswap()
+    return f"{_PACKED}{base64.b64encode(weights.tobytes()).decode('ascii')} {' '.join(vector)}"
+
+
+def unpack_vector(value: str) -> dict[str, float]:
+    if not value.startswith(_PACKED):
+        return dict(json.loads(value))  # a row written before vectors were packed
+    encoded, _, names = value[1:].partition(" ")
+    weights = array("d", base64.b64decode(encoded))
+    if sys.byteorder == "big":
+        weights.byteswap()
+    return dict(zip(names.split(" "), weights, strict=True)) if names else {}
+
+
+def pack_vectors(vectors: Iterable[Mapping[str, float]]) -> str:
+    """A list of vectors: packed ones one a line ("" for none)."""
+    return "\n".join(pack_vector(v) for v in vectors)
+
+
+def unpack_vectors(value: str) -> tuple[dict[str, float], ...]:
+    if value.startswith("["):
+        return tuple(json.loads(value))
+    return tuple(unpack_vector(line) for line in value.split("\n")) if value else ()
+
+
+def _token() -> str:
+    return os.urandom(8).hex()
+
+
 @dataclass(frozen=True)
 class OpenStory:
-    """A story row as the assignment reads it (vectors decoded). `size` and `last_seen` are its version:
-    every write of a story's vectors (a member joining, a merge) raises its size."""
+    """A story row as the assignment reads it (vectors decoded). `version`, with `size` and `last_seen`, is
+    what a cached copy is checked against: every write of a story's vectors sets a new random version (rows
+    written before versions have None, and their size and last_seen, which every such write raises)."""
 
     story_id: str
     first_article_id: str
@@ -142,23 +213,75 @@ class OpenStory:
     topics: str
     centroid: dict[str, float]
     recent: tuple[dict[str, float], ...]
+    version: str | None = None
 
     def candidate(self, shared: int) -> StoryCandidate:
-        return StoryCandidate(self.story_id, self.centroid, self.size, _time(self.last_seen), self.recent, shared)
+        return StoryCandidate(self.story_id, self.centroid, self.size, self.seen, self.recent, shared)
+
+    @cached_property
+    def seen(self) -> datetime:
+        return _time(self.last_seen)
+
+    @cached_property
+    def indexed(self) -> frozenset[str]:
+        """The terms story_terms holds for it (index_terms of its vector)."""
+        return frozenset(index_terms(self.centroid))
+
+
+class TermCounts:
+    """Document frequencies as of this process's last join (exact for the terms held; see StoryCache).
+    Bounded by two generations: a term read or written goes into the newer; when that is full it becomes
+    the older and the oldest is dropped."""
+
+    def __init__(self, capacity: int = CACHE_TERMS) -> None:
+        self.half = max(1, capacity // 2)
+        self._new: dict[str, int] = {}
+        self._old: dict[str, int] = {}
+
+    def split(self, terms: Iterable[str]) -> tuple[dict[str, int], list[str]]:
+        """The counts held for `terms`, and the terms not held."""
+        new, old = self._new, self._old
+        found: dict[str, int] = {}
+        unknown = []
+        for term in terms:
+            n = new.get(term)
+            if n is None:
+                n = old.get(term)
+            if n is None:
+                unknown.append(term)
+            else:
+                found[term] = n
+        return found, unknown
+
+    def update(self, counts: Mapping[str, int]) -> None:
+        self._new.update(counts)
+        if len(self._new) >= self.half:
+            self._old, self._new = self._new, {}
+
+    def clear(self) -> None:
+        self._new, self._old = {}, {}
 
 
 class StoryCache:
-    """Open stories' decoded rows, per process; the database stays the truth: an entry is used only when the
-    size and last_seen the candidate query just read match it, and it is filled only from rows read (never
-    from a write, which its transaction may still roll back). Bounded: least recently used entries go."""
+    """What a process keeps of the story tables: open stories' decoded rows, and document frequencies.
 
-    def __init__(self, capacity: int = CACHE_STORIES) -> None:
+    The database stays the truth. A story row is used only when the version (and size and last_seen) the
+    candidate query just read match it; every write sets a new random version, so a row written by a
+    transaction that was rolled back, or changed by another process, is never matched. The document
+    frequencies are used only while story_docs.stamp is the token this process's last join set: then nobody
+    else has joined an article since (every join sets the stamp, and holds the story_docs row until it
+    commits, so joins on one database are serialised) and that join was not rolled back; otherwise they are
+    dropped and read again. Both bounded."""
+
+    def __init__(self, capacity: int = CACHE_STORIES, terms: int = CACHE_TERMS) -> None:
         self.capacity = capacity
         self._rows: OrderedDict[str, OpenStory] = OrderedDict()
+        self.frequencies = TermCounts(terms)
+        self.stamp: str | None = None  # the token of this process's last join, while it holds
 
-    def get(self, story_id: str, size: int, last_seen: str) -> OpenStory | None:
+    def get(self, story_id: str, size: int, last_seen: str, version: str | None = None) -> OpenStory | None:
         row = self._rows.get(story_id)
-        if row is None or row.size != size or row.last_seen != last_seen:
+        if row is None or row.version != version or row.size != size or row.last_seen != last_seen:
             return None
         self._rows.move_to_end(story_id)
         return row
@@ -170,20 +293,40 @@ class StoryCache:
             self._rows.popitem(last=False)
 
 
-def _count(execute: Execute, terms: Iterable[str]) -> tuple[dict[str, int], int]:
+def _count(execute: Execute, terms: Iterable[str], cache: StoryCache) -> tuple[dict[str, int], int, str]:
     """Count the article in the document frequencies and return them as they were before it (what
-    _frequencies would have read): one upsert returning the new counts instead of a read and a write."""
-    wanted = sorted(set(terms))  # one order for every writer: concurrent upserts lock rows alike
-    df: dict[str, int] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = execute.execute(
-            f"INSERT INTO story_df (term, df) VALUES {','.join(['(?, 1)'] * len(chunk))}"
-            " ON CONFLICT (term) DO UPDATE SET df = story_df.df + 1 RETURNING term, df", chunk,
-        ).fetchall()
-        df.update({str(t): int(n) - 1 for t, n in rows if int(n) > 1})
-    row = execute.execute("UPDATE story_docs SET n = n + 1 WHERE id = 1 RETURNING n", []).fetchone()
-    return df, int(row[0]) - 1 if row else 0
+    _frequencies would have read). First the stamp: story_docs is counted and stamped with a new token,
+    which also makes every other join on the database wait for this one. If the stamp was this process's
+    own, the counts it keeps are current: those terms are only incremented; the others (and all of them
+    when the stamp was not its own) are counted by one upsert returning the new counts. Returns the counts,
+    the number of articles before it, and the new token (the caller's cache.stamp once its join is done)."""
+    token, known, expected = _token(), cache.frequencies, cache.stamp
+    row = None
+    if expected is not None:
+        row = execute.execute("UPDATE story_docs SET n = n + 1, stamp = ? WHERE id = 1 AND stamp = ? RETURNING n",
+                              [token, expected]).fetchone()
+    trusted = row is not None
+    if not trusted:
+        row = execute.execute("UPDATE story_docs SET n = n + 1, stamp = ? WHERE id = 1 RETURNING n",
+                              [token]).fetchone()
+    # From here this join holds story_docs, so another thread's join on this cache has finished and committed
+    # or rolled back: clearing now, not before the wait, cannot be undone by its last writes.
+    cache.stamp = None  # until this join is done: one that fails half way leaves nothing to trust
+    if not trusted:
+        known.clear()
+    df, unknown = known.split(terms)
+    for start in range(0, len(unknown), 256):
+        chunk = _padded(unknown[start : start + 256])
+        rows = execute.execute(f"SELECT term, df FROM story_df WHERE term IN ({_marks(len(chunk))})", chunk)
+        df.update({str(t): int(n) for t, n in rows.fetchall()})
+    if df:
+        execute.executemany("UPDATE story_df SET df = df + 1 WHERE term = ?", [(t,) for t in df])
+    new = [(t,) for t in terms if t not in df]
+    if new:  # an upsert all the same: a writer that bypasses the stamp must not make this fail
+        execute.executemany("INSERT INTO story_df (term, df) VALUES (?, 1)"
+                            " ON CONFLICT (term) DO UPDATE SET df = story_df.df + 1", new)
+    known.update({t: df.get(t, 0) + 1 for t in terms})
+    return df, int(row[0]) - 1 if row else 0, token
 
 
 def _open_stories(execute: Execute, features: Features, at: datetime, window: timedelta,
@@ -194,29 +337,27 @@ def _open_stories(execute: Execute, features: Features, at: datetime, window: ti
     if not probes:
         return []
     rows = execute.execute(
-        "SELECT s.id, count(*) AS hits, s.size, s.last_seen FROM story_terms t JOIN stories s ON s.id = t.story_id"
-        f" WHERE t.term IN ({_marks(len(probes))}) AND s.last_seen >= ? AND s.merged_into IS NULL"
-        " GROUP BY s.id, s.size, s.last_seen ORDER BY hits DESC, s.id LIMIT ?",
+        "SELECT s.id, count(*) AS hits, s.size, s.last_seen, s.version FROM story_terms t"
+        f" JOIN stories s ON s.id = t.story_id WHERE t.term IN ({_marks(len(probes))}) AND s.last_seen >= ?"
+        " AND s.merged_into IS NULL GROUP BY s.id, s.size, s.last_seen, s.version ORDER BY hits DESC, s.id LIMIT ?",
         [*probes, format_time(at - window), MAX_CANDIDATES],
     ).fetchall()
     found: dict[str, OpenStory] = {}
     missing = []
-    for sid, _hits, size, last in rows:
-        row = cache.get(str(sid), int(size), str(last))
+    for sid, _hits, size, last, version in rows:
+        row = cache.get(str(sid), int(size), str(last), version)
         if row is None:
             missing.append(str(sid))
         else:
             found[row.story_id] = row
     if missing:
-        for sid, first_article, size, first, last, names, centroid, recent in execute.execute(
-            "SELECT id, first_article_id, size, first_seen, last_seen, topics, centroid, recent FROM stories"
-            f" WHERE id IN ({_marks(len(missing))})", missing,
+        for values in execute.execute(
+            f"SELECT {_STORY_COLUMNS} FROM stories WHERE id IN ({_marks(len(missing))})", missing,
         ).fetchall():
-            row = OpenStory(str(sid), str(first_article), int(size), str(first), str(last), str(names),
-                            json.loads(centroid), tuple(json.loads(recent)))
+            row = _story_row(values)
             cache.put(row)
             found[row.story_id] = row
-    return [(found[str(sid)], int(hits)) for sid, hits, _size, _last in rows if str(sid) in found]
+    return [(found[str(sid)], int(hits)) for sid, hits, *_ in rows if str(sid) in found]
 
 
 def _time(value: Any) -> datetime:
@@ -252,22 +393,29 @@ def _place(execute: Execute, terms: Terms, df: Mapping[str, int], n_docs: int, a
     return Placement(choice, joined.first_article_id if joined else None, terms, features, joined)
 
 
-def _read_story(execute: Execute, story_id: str) -> OpenStory:
-    sid, first_article, size, first, last, names, centroid, recent = execute.execute(
-        "SELECT id, first_article_id, size, first_seen, last_seen, topics, centroid, recent FROM stories"
-        " WHERE id = ?", [story_id],
-    ).fetchone()
+_STORY_COLUMNS = "id, first_article_id, size, first_seen, last_seen, topics, centroid, recent, version"
+
+
+def _story_row(values: Sequence[Any]) -> OpenStory:
+    sid, first_article, size, first, last, names, centroid, recent, version = values
     return OpenStory(str(sid), str(first_article), int(size), str(first), str(last), str(names),
-                     json.loads(centroid), tuple(json.loads(recent)))
+                     unpack_vector(str(centroid)), unpack_vectors(str(recent)),
+                     None if version is None else str(version))
 
 
-def _write_terms(execute: Execute, story_id: str, before: Mapping[str, float], after: Mapping[str, float]) -> None:
-    """Index the story by its new vector's heaviest terms: only the terms that changed are written."""
-    old, new = set(index_terms(before)), set(index_terms(after))
-    execute.executemany("DELETE FROM story_terms WHERE term = ? AND story_id = ?",
-                        [(t, story_id) for t in sorted(old - new)])
-    execute.executemany("INSERT INTO story_terms (term, story_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                        [(t, story_id) for t in sorted(new - old)])
+def _read_story(execute: Execute, story_id: str) -> OpenStory:
+    return _story_row(execute.execute(f"SELECT {_STORY_COLUMNS} FROM stories WHERE id = ?", [story_id]).fetchone())
+
+
+def _write_terms(execute: Execute, story_id: str, old: frozenset[str], new: frozenset[str]) -> None:
+    """Index the story by its new vector's heaviest terms (old: those of its vector before): only the terms
+    that changed are written."""
+    gone, added = sorted(old - new), sorted(new - old)
+    if gone:
+        execute.executemany("DELETE FROM story_terms WHERE term = ? AND story_id = ?", [(t, story_id) for t in gone])
+    if added:
+        execute.executemany("INSERT INTO story_terms (term, story_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                            [(t, story_id) for t in added])
 
 
 def _topics(*lists: str | Iterable[str]) -> str:
@@ -282,64 +430,80 @@ def join(execute: Execute, *, article_id: str, source: str, title: str, text: st
          terms: Terms | None = None, cache: StoryCache | None = None) -> Placement:
     """Place the article in a story and record it (in the caller's transaction). Returns the placement."""
     terms = terms if terms is not None else terms_of_text(title, text)
-    placed = _place(execute, terms, *_count(execute, terms.counts), at, near_copy_of, settings, cache)
+    cache = cache if cache is not None else StoryCache()
+    df, n_docs, token = _count(execute, terms.counts, cache)
+    placed = _place(execute, terms, df, n_docs, at, near_copy_of, settings, cache)
     choice, weights = placed.choice, placed.features.weights
     stamp = format_time(at)
     if choice.story_id is None:
         story_id = article_id
-        before: Mapping[str, float] = {}
-        centroid = initial_centroid(placed.features)
+        before: frozenset[str] = frozenset()
+        row = OpenStory(story_id, article_id, 1, stamp, stamp, _topics(topics), initial_centroid(placed.features),
+                        (member_vector(placed.features),), token)
         execute.execute(
-            "INSERT INTO stories (id, first_article_id, first_seen, last_seen, size, topics, centroid, recent)"
-            " VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
-            [story_id, article_id, stamp, stamp, _topics(topics), json.dumps(centroid),
-             json.dumps([member_vector(placed.features)])],
+            "INSERT INTO stories (id, first_article_id, first_seen, last_seen, size, topics, centroid, recent,"
+            " version) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            [story_id, article_id, stamp, stamp, row.topics, pack_vector(row.centroid), pack_vectors(row.recent),
+             token],
         )
-        last_seen = stamp
     else:
         story_id = choice.story_id
         story = placed.story if placed.story is not None else _read_story(execute, story_id)
-        before = story.centroid
-        size, centroid = story.size, merge_centroid(before, story.size, weights)
+        before = story.indexed
+        size, centroid = story.size, merge_centroid(story.centroid, story.size, weights)
         size += 1
-        recent = [*story.recent, member_vector(placed.features)][-RECENT_MEMBERS:]
+        recent = (*story.recent, member_vector(placed.features))[-RECENT_MEMBERS:]
         names = _topics(story.topics, topics)
         first_seen, last_seen = story.first_seen, max(story.last_seen, stamp)
         for other_id in choice.merged:
             other = execute.execute("SELECT size, topics, centroid, first_seen, last_seen FROM stories WHERE id = ?",
                             [other_id]).fetchone()
             o_size, o_topics, o_centroid, o_first, o_last = other
-            centroid = merge_centroid(centroid, size, json.loads(o_centroid), int(o_size))
+            centroid = merge_centroid(centroid, size, unpack_vector(str(o_centroid)), int(o_size))
             size += int(o_size)
             names = _topics(names, str(o_topics))
             first_seen, last_seen = min(str(first_seen), str(o_first)), max(last_seen, str(o_last))
             execute.execute("UPDATE story_members SET story_id = ? WHERE story_id = ?", [story_id, other_id])
             execute.execute("UPDATE stories SET merged_into = ?, indexed = 0 WHERE id = ? OR merged_into = ?",
                             [story_id, other_id, other_id])
-            execute.execute("DELETE FROM story_terms WHERE story_id = ?", [other_id])
+            _unindex(execute, other_id, str(o_centroid))
+        row = OpenStory(story_id, story.first_article_id, size, str(first_seen), last_seen, names, centroid,
+                        recent, token)
         execute.execute(
-            "UPDATE stories SET size = ?, topics = ?, centroid = ?, recent = ?, first_seen = ?, last_seen = ?"
-            " WHERE id = ?",
-            [size, names, json.dumps(centroid), json.dumps(recent), first_seen, last_seen, story_id],
+            "UPDATE stories SET size = ?, topics = ?, centroid = ?, recent = ?, first_seen = ?, last_seen = ?,"
+            " version = ? WHERE id = ?",
+            [size, names, pack_vector(centroid), pack_vectors(recent), first_seen, last_seen, token, story_id],
         )
     execute.execute(
         "INSERT INTO story_members (article_id, story_id, similarity, reason, source, joined_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         [article_id, story_id, round(choice.similarity, 6), choice.reason, source, stamp],
     )
-    _write_terms(execute, story_id, before, centroid)
+    _write_terms(execute, story_id, before, row.indexed)
     _prune(execute, at - settings.window)
+    # The row as written, under its new version: should this transaction roll back, the database keeps the
+    # old version and the entry is never matched.
+    cache.put(row)
+    cache.stamp = token
     return placed
 
 
 def _prune(execute: Execute, cutoff: datetime) -> None:
     """Drop the term rows of up to PRUNE_STORIES stories past the window (oldest first, through a partial
     index of the indexed stories), so the term index holds about the window's stories."""
-    stale = execute.execute("SELECT id FROM stories WHERE indexed = 1 AND last_seen < ? ORDER BY last_seen LIMIT ?",
-                            [format_time(cutoff), PRUNE_STORIES]).fetchall()
-    for (story_id,) in stale:
-        execute.execute("DELETE FROM story_terms WHERE story_id = ?", [story_id])
+    stale = execute.execute(
+        "SELECT id, centroid FROM stories WHERE indexed = 1 AND last_seen < ? ORDER BY last_seen LIMIT ?",
+        [format_time(cutoff), PRUNE_STORIES],
+    ).fetchall()
+    for story_id, centroid in stale:
+        _unindex(execute, str(story_id), str(centroid))
         execute.execute("UPDATE stories SET indexed = 0 WHERE id = ?", [story_id])
+
+
+def _unindex(execute: Execute, story_id: str, centroid: str) -> None:
+    """Remove a story's term rows: its vector's index terms (what _write_terms keeps there)."""
+    execute.executemany("DELETE FROM story_terms WHERE term = ? AND story_id = ?",
+                        [(t, story_id) for t in index_terms(unpack_vector(centroid))])
 
 
 UPDATE_BATCH = STORY_UPDATE_BATCH

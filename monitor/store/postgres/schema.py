@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from monitor.store import page_retries
+from monitor.store import page_retries, stories
 from monitor.store.postgres.locks import MIGRATION_LOCK
 
 _FEEDS_ARTICLES = (
@@ -260,6 +260,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _STORIES,  # stories: SQLite's migration 7
     _DESK,  # the desk's tables: SQLite's migration 6
     _DESK_INDEXES,  # the desk's indexes: the rest of SQLite's migration 6
+    # stories' row versions, the writers' stamp, no story_terms index by story: SQLite's migration 10 (story_df
+    # needs no rebuild here)
+    (*(f"ALTER TABLE {table} ADD COLUMN {column} {kind}" for table, column, kind in stories.VERSION_COLUMNS),
+     stories.DROP_TERMS_BY_STORY),
 )
 LATEST_VERSION = len(MIGRATIONS)
 
