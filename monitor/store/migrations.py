@@ -362,6 +362,11 @@ def _migration_10(db: sqlite_utils.Database) -> None:
     db.execute(stories.DROP_TERMS_BY_STORY)
 
 
+def _migration_11(db: sqlite_utils.Database) -> None:
+    """Stories merged into another found by an index (a merge repoints them)."""
+    db.execute(stories.MERGED_INDEX)
+
+
 # Append new migrations here; never edit one that has shipped.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_1,
@@ -374,6 +379,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_8,
     _migration_9,
     _migration_10,
+    _migration_11,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

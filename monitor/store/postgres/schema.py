@@ -264,6 +264,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # needs no rebuild here)
     (*(f"ALTER TABLE {table} ADD COLUMN {column} {kind}" for table, column, kind in stories.VERSION_COLUMNS),
      stories.DROP_TERMS_BY_STORY),
+    (stories.MERGED_INDEX,),  # stories merged into another, by index: SQLite's migration 11
 )
 LATEST_VERSION = len(MIGRATIONS)
 
