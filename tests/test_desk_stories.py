@@ -10,11 +10,12 @@ from pathlib import Path
 
 import desk_data
 import pytest
-from test_desk import csrf_of, login, make_client, query_one
+from test_desk import TestClient, csrf_of, login, make_client, query_one
 
 from monitor.store import desk as store
 
 API = {"Authorization": f"Bearer {desk_data.VIEWER_TOKEN}"}
+StoryDb = tuple[store.Database, desk_data.Ids, desk_data.StoryIds]
 
 
 @pytest.fixture()
@@ -24,15 +25,20 @@ def story_db(tmp_path: Path, backend_url: str | None) -> tuple[store.Database, d
     return backend_url or path, ids, desk_data.add_story_reports(path, backend_url)
 
 
+def analyst(database: store.Database) -> TestClient:
+    client = make_client(database)
+    login(client)
+    return client
+
+
 def _rows(html: str) -> list[str]:
     return re.findall(r'<li class="alert[^"]*" data-alert="([^"]+)"', html)
 
 
 def test_inbox_shows_one_row_per_story_with_its_later_reports(
-        story_db: tuple[store.Database, desk_data.Ids, desk_data.StoryIds]) -> None:
+        story_db: StoryDb) -> None:
     database, ids, _ = story_db
-    client = make_client(database)
-    login(client)
+    client = analyst(database)
     grouped = client.get("/").text
     # the NATO story (3 alerts) is one row, led by its first alert; the hostile article is a story of its own
     assert _rows(grouped) == [ids.nato_alert, query_one(database, "SELECT id FROM alerts WHERE article_id = ?",
@@ -47,10 +53,9 @@ def test_inbox_shows_one_row_per_story_with_its_later_reports(
 
 
 def test_marking_a_story_read_marks_all_its_alerts(
-        story_db: tuple[store.Database, desk_data.Ids, desk_data.StoryIds]) -> None:
+        story_db: StoryDb) -> None:
     database, ids, later = story_db
-    client = make_client(database)
-    login(client)
+    client = analyst(database)
     page = client.get("/?read=unread").text
     assert ids.nato_alert in _rows(page)
     form = re.search(r'data-alert="' + ids.nato_alert + r'".*?<form class="inline" method="post" action="/inbox/read">'
@@ -68,7 +73,7 @@ def test_marking_a_story_read_marks_all_its_alerts(
 
 
 def test_a_new_report_makes_a_read_story_unread_again(
-        story_db: tuple[store.Database, desk_data.Ids, desk_data.StoryIds]) -> None:
+        story_db: StoryDb) -> None:
     database, ids, later = story_db
     conn = store.connect(database)
     try:
@@ -83,10 +88,9 @@ def test_a_new_report_makes_a_read_story_unread_again(
 
 
 def test_the_story_page_lists_its_outlets_and_reports(
-        story_db: tuple[store.Database, desk_data.Ids, desk_data.StoryIds]) -> None:
+        story_db: StoryDb) -> None:
     database, ids, later = story_db
-    client = make_client(database)
-    login(client)
+    client = analyst(database)
     listing = client.get("/stories").text
     assert f'data-story="{ids.nato}"' in listing and "<bdi>3</bdi> مقالات" in listing
     for key in (ids.nato, later.third):  # by the story's id, or by any member's article id
@@ -102,7 +106,7 @@ def test_the_story_page_lists_its_outlets_and_reports(
 
 
 def test_the_api_gives_stories_and_grouped_alerts(
-        story_db: tuple[store.Database, desk_data.Ids, desk_data.StoryIds]) -> None:
+        story_db: StoryDb) -> None:
     database, ids, later = story_db
     client = make_client(database)
     alerts = client.get("/api/v1/alerts", headers=API).json()["items"]

@@ -329,17 +329,22 @@ def _group_rows(conn: sqlite3.Connection, query: InboxQuery, where: Sequence[str
     return found
 
 
-def _with_story_sizes(conn: sqlite3.Connection, rows: list[InboxRow]) -> list[InboxRow]:
-    ids = sorted({r.story_id for r in rows})
+def _story_sizes(conn: sqlite3.Connection, story_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """(articles, outlets) of each of these stories that has members."""
+    ids = sorted(set(story_ids))
     if not ids:
-        return rows
-    sizes = {
+        return {}
+    return {
         str(r[0]): (int(r[1]), int(r[2]))
         for r in conn.execute(
             "SELECT story_id, count(*), count(DISTINCT source) FROM story_members WHERE story_id IN ("
             + ",".join("?" * len(ids)) + ") GROUP BY story_id", ids,
         )
     }
+
+
+def _with_story_sizes(conn: sqlite3.Connection, rows: list[InboxRow]) -> list[InboxRow]:
+    sizes = _story_sizes(conn, [r.story_id for r in rows])
     return [replace(r, story_size=sizes[r.story_id][0], story_sources=sizes[r.story_id][1])
             if r.story_id in sizes else r for r in rows]
 
@@ -370,12 +375,11 @@ def story(conn: sqlite3.Connection, story_id: str) -> dict[str, Any] | None:
 
 def story_of(conn: sqlite3.Connection, article_id: str) -> tuple[str, int, int] | None:
     """(story id, articles, outlets) of the story an article joined."""
-    row = conn.execute(
-        "SELECT m.story_id, count(*), count(DISTINCT o.source) FROM story_members m"
-        " JOIN story_members o ON o.story_id = m.story_id WHERE m.article_id = ? GROUP BY m.story_id",
-        (article_id,),
-    ).fetchone()
-    return None if row is None else (str(row[0]), int(row[1]), int(row[2]))
+    story_id = story_store.story_of(conn, article_id)
+    if story_id is None:
+        return None
+    articles, outlets = _story_sizes(conn, [story_id])[story_id]
+    return story_id, articles, outlets
 
 
 def alert_topics(conn: sqlite3.Connection) -> list[str]:
