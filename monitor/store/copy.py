@@ -56,7 +56,7 @@ TABLES = (
     Table("corpus_common", ("fp",)),
     Table("stories", ("id",)),
     Table("story_members", ("article_id",)),
-    Table("story_terms", ("term", "story_id")),
+    Table("story_df_log", ("seq",)),
     Table("story_df", ("term",)),
     Table("story_docs", ("id",), replace=True),
     Table("desk_feedback", ("article_id", "topic", "user")),

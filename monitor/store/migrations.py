@@ -367,6 +367,13 @@ def _migration_11(db: sqlite_utils.Database) -> None:
     db.execute(stories.MERGED_INDEX)
 
 
+def _migration_12(db: sqlite_utils.Database) -> None:
+    """The open stories' term index held in memory (story_terms dropped) and the term counts logged per
+    article, folded in batches; story rows numbered by the article that last wrote them."""
+    for statement in stories.memory_index_statements("INTEGER"):
+        db.execute(statement)
+
+
 # Append new migrations here; never edit one that has shipped.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_1,
@@ -380,6 +387,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_9,
     _migration_10,
     _migration_11,
+    _migration_12,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

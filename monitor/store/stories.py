@@ -25,6 +25,7 @@ import base64
 import json
 import os
 import sys
+import threading
 from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -51,11 +52,14 @@ from monitor.decide.stories import (
 )
 from monitor.models import STORY_UPDATE_BATCH
 from monitor.settings.sections import StorySettings
+from monitor.store.story_index import IndexedStory, TermIndex
 from monitor.store.times import format_time, parse_time
 
 CACHE_STORIES = 2048  # open stories' decoded rows a process keeps: ~16 KiB each on real articles (~32 MB)
 CACHE_TERMS = 65536  # document frequencies a process keeps (two generations of half that): ~10 MB of ANT terms
-PRUNE_STORIES = 2  # stories past the window whose term rows one write removes (a write opens at most one)
+FOLD_EVERY = 256  # articles whose story_df_log rows are added to story_df together (one pass over its pages)
+EVICT_EVERY = 1024  # joins between two sweeps of the stories past the window out of the in-memory index
+EVICT_MARGIN = timedelta(hours=24)  # kept past the window: an article published a little earlier finds them
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS stories (
@@ -100,6 +104,22 @@ DROP_TERMS_BY_STORY = "DROP INDEX IF EXISTS story_terms_story"
 # A merge repoints the stories merged into the one it absorbs (merged_into = ?): without this index that is a
 # scan of every story stored, ~140 ms at 1M articles.
 MERGED_INDEX = "CREATE INDEX IF NOT EXISTS stories_merged_into ON stories (merged_into) WHERE merged_into IS NOT NULL"
+# SQLite migration 12 and PostgreSQL's step 9: the term index held in memory (story_index.py) and the
+# document frequencies counted through a log. Each story row carries the seq (story_docs.n) of the last
+# article that wrote it, so a process reads only what others changed; each article appends one story_df_log
+# row of its terms, folded into story_df every FOLD_EVERY articles; story_docs.flushed is the last folded.
+def memory_index_statements(big_integer: str) -> tuple[str, ...]:
+    return (
+        f"ALTER TABLE stories ADD COLUMN seq {big_integer} NOT NULL DEFAULT 0",
+        "CREATE INDEX IF NOT EXISTS stories_seq ON stories (seq)",
+        f"ALTER TABLE story_docs ADD COLUMN flushed {big_integer} NOT NULL DEFAULT 0",
+        "UPDATE story_docs SET flushed = n",
+        f"CREATE TABLE IF NOT EXISTS story_df_log (seq {big_integer} PRIMARY KEY, terms TEXT NOT NULL)",
+        "DROP TABLE IF EXISTS story_terms",
+        "DROP INDEX IF EXISTS stories_indexed",
+    )
+
+
 # SQLite only: story_df as one B-tree keyed by term (it was a rowid table beside an index of its terms), so a
 # count is one seek and one page instead of two; same rows.
 SQLITE_DF_REBUILD = (
@@ -152,17 +172,6 @@ def _padded(values: list[str]) -> list[str]:
 def article_time(published: datetime | None, seen_at: datetime) -> datetime:
     """The time an article belongs to: its publication, unless that is missing or later than it was seen."""
     return published if published is not None and published <= seen_at else seen_at
-
-
-def _frequencies(execute: Execute, terms: Iterable[str]) -> tuple[dict[str, int], int]:
-    wanted = sorted(set(terms))
-    df: dict[str, int] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = execute.execute(f"SELECT term, df FROM story_df WHERE term IN ({_marks(len(chunk))})", chunk).fetchall()
-        df.update({str(t): int(n) for t, n in rows})
-    row = execute.execute("SELECT n FROM story_docs WHERE id = 1", []).fetchone()
-    return df, int(row[0]) if row else 0
 
 
 _PACKED = "~"  # first character of a packed vector (a JSON one starts with { or [)
@@ -261,26 +270,47 @@ class TermCounts:
         if len(self._new) >= self.half:
             self._old, self._new = self._new, {}
 
+    def add_one(self, terms: Iterable[str]) -> None:
+        """Count one more article holding each of `terms`, for those held (another writer's article)."""
+        new, old = self._new, self._old
+        for term in terms:
+            if term in new:
+                new[term] += 1
+            elif term in old:
+                old[term] += 1
+
     def clear(self) -> None:
         self._new, self._old = {}, {}
 
 
 class StoryCache:
-    """What a process keeps of the story tables: open stories' decoded rows, and document frequencies.
+    """What a process keeps of the story tables, kept equal to the database's committed rows.
 
-    The database stays the truth. A story row is used only when the version (and size and last_seen) the
-    candidate query just read match it; every write sets a new random version, so a row written by a
-    transaction that was rolled back, or changed by another process, is never matched. The document
-    frequencies are used only while story_docs.stamp is the token this process's last join set: then nobody
-    else has joined an article since (every join sets the stamp, and holds the story_docs row until it
-    commits, so joins on one database are serialised) and that join was not rolled back; otherwise they are
-    dropped and read again. Both bounded."""
+    * `index`: the open stories' term index (story_index.py), through which candidates are found.
+    * `frequencies`: document frequencies of the terms it has read or counted (bounded, see TermCounts).
+    * `log_counts`: what the rows of story_df_log not yet folded into story_df add to the frequencies.
+    * `seen`: the last article (story_docs.n) whose writes all of this reflects.
+
+    Every join counts the article in story_docs and stamps it with a random token, which makes every other
+    join on the database wait until it commits (joins are serialised). When the next join finds its own
+    token still there, nobody else has joined since and nothing it kept needs reading. Otherwise it first
+    checks that its own last article was stored (else a rollback undid what it kept: all is read again),
+    then reads what other writers changed after `seen`: story_df_log rows and story rows by their seq. The
+    story rows it keeps decoded (`_rows`) are used only when the version, size and last_seen the index holds
+    match them. Bounded but for the index, which holds the window's open stories."""
 
     def __init__(self, capacity: int = CACHE_STORIES, terms: int = CACHE_TERMS) -> None:
         self.capacity = capacity
         self._rows: OrderedDict[str, OpenStory] = OrderedDict()
         self.frequencies = TermCounts(terms)
+        self.index = TermIndex()
+        self.log_counts: dict[str, int] = {}
+        self.flushed = 0  # story_docs.flushed as this cache last knew it: the log rows up to it are folded
+        self.seen: int | None = None  # None: nothing read yet
+        self.last_article: str | None = None  # this process's last joined article (to tell a rollback)
         self.stamp: str | None = None  # the token of this process's last join, while it holds
+        self.joins = 0
+        self.lock = threading.RLock()  # a read (place) in one thread while another thread's join writes
 
     def get(self, story_id: str, size: int, last_seen: str, version: str | None = None) -> OpenStory | None:
         row = self._rows.get(story_id)
@@ -295,62 +325,141 @@ class StoryCache:
         while len(self._rows) > self.capacity:
             self._rows.popitem(last=False)
 
+    def reset(self, n: int, flushed: int, log: Mapping[str, int]) -> None:
+        """Forget everything but the decoded rows (checked by version anyway): reading starts again at `n`."""
+        self.index = TermIndex()
+        self.frequencies.clear()
+        self.log_counts = dict(log)
+        self.flushed, self.seen, self.last_article = flushed, n, None
 
-def _count(execute: Execute, terms: Iterable[str], cache: StoryCache) -> tuple[dict[str, int], int, str]:
-    """Count the article in the document frequencies and return them as they were before it (what
-    _frequencies would have read). First the stamp: story_docs is counted and stamped with a new token,
-    which also makes every other join on the database wait for this one. If the stamp was this process's
-    own, the counts it keeps are current: those terms are only incremented; the others (and all of them
-    when the stamp was not its own) are counted by one upsert returning the new counts. Returns the counts,
-    the number of articles before it, and the new token (the caller's cache.stamp once its join is done)."""
-    token, known, expected = _token(), cache.frequencies, cache.stamp
+
+def _read_log(execute: Execute, after: int) -> dict[str, int]:
+    """What the log rows after `after` add to each term's document frequency."""
+    counts: dict[str, int] = {}
+    for (terms,) in execute.execute("SELECT terms FROM story_df_log WHERE seq > ?", [after]).fetchall():
+        for term in str(terms).split(" "):
+            counts[term] = counts.get(term, 0) + 1
+    return counts
+
+
+def _indexed(story_row: Sequence[Any]) -> tuple[str, IndexedStory]:
+    sid, size, last_seen, version, centroid = story_row[:5]
+    return str(sid), IndexedStory(int(size), str(last_seen), None if version is None else str(version),
+                                  frozenset(index_terms(unpack_vector(str(centroid)))))
+
+
+def _catch_up(execute: Execute, cache: StoryCache, n: int, flushed: int) -> None:
+    """Bring the cache to article `n` (its writes are committed: this join holds story_docs)."""
+    if cache.seen is None or (cache.last_article is not None and story_of(execute, cache.last_article) is None):
+        cache.reset(n, flushed, _read_log(execute, flushed))
+        return
+    seen = cache.seen
+    if flushed > seen:  # another writer folded log rows this cache never read: their counts are in story_df
+        cache.frequencies.clear()
+        cache.log_counts = _read_log(execute, flushed)
+    else:
+        rows = execute.execute("SELECT terms FROM story_df_log WHERE seq > ?", [seen]).fetchall()
+        if flushed != cache.flushed:
+            cache.log_counts = _read_log(execute, flushed)
+        for (terms,) in rows:
+            names = str(terms).split(" ")
+            cache.frequencies.add_one(names)
+            if flushed == cache.flushed:
+                for term in names:
+                    cache.log_counts[term] = cache.log_counts.get(term, 0) + 1
+    cache.flushed = flushed
+    index = cache.index
+    for story_row in execute.execute(
+        "SELECT id, size, last_seen, version, centroid, merged_into FROM stories WHERE seq > ?", [seen],
+    ).fetchall():
+        story_id, story = _indexed(story_row)
+        if story_row[5] is None and index.held(story.last_seen):
+            index.put(story_id, story)
+        else:
+            index.remove(story_id)
+    cache.seen, cache.last_article = n, None
+
+
+def _ensure_window(execute: Execute, cache: StoryCache, cutoff: str) -> None:
+    """Load the open stories last seen from `cutoff` on that the index does not hold yet."""
+    index = cache.index
+    if index.loaded_from is not None and cutoff >= index.loaded_from:
+        return
+    statement = ("SELECT id, size, last_seen, version, centroid FROM stories"
+                 " WHERE last_seen >= ? AND merged_into IS NULL")
+    params: list[Any] = [cutoff]
+    if index.loaded_from is not None:
+        statement += " AND last_seen < ?"
+        params.append(index.loaded_from)
+    for story_row in execute.execute(statement, params).fetchall():
+        index.put(*_indexed(story_row))
+    index.loaded_from = cutoff
+
+
+def _begin(execute: Execute, cache: StoryCache) -> tuple[int, str]:
+    """Count the article in story_docs under a new token (which also makes every other join on the
+    database wait for this one) and bring the cache up to date. Returns the number of articles before it
+    and the token (the caller's cache.stamp once its join is done)."""
+    token, expected = _token(), cache.stamp
     row = None
     if expected is not None:
-        row = execute.execute("UPDATE story_docs SET n = n + 1, stamp = ? WHERE id = 1 AND stamp = ? RETURNING n",
-                              [token, expected]).fetchone()
+        row = execute.execute("UPDATE story_docs SET n = n + 1, stamp = ? WHERE id = 1 AND stamp = ?"
+                              " RETURNING n, flushed", [token, expected]).fetchone()
     trusted = row is not None
     if not trusted:
-        row = execute.execute("UPDATE story_docs SET n = n + 1, stamp = ? WHERE id = 1 RETURNING n",
+        row = execute.execute("UPDATE story_docs SET n = n + 1, stamp = ? WHERE id = 1 RETURNING n, flushed",
                               [token]).fetchone()
     # From here this join holds story_docs, so another thread's join on this cache has finished and committed
-    # or rolled back: clearing now, not before the wait, cannot be undone by its last writes.
+    # or rolled back.
     cache.stamp = None  # until this join is done: one that fails half way leaves nothing to trust
+    if row is None:
+        raise ValueError("story_docs has no row: the stories tables are incomplete")
+    n, flushed = int(row[0]) - 1, int(row[1])
     if not trusted:
-        known.clear()
-    df, unknown = known.split(terms)
+        _catch_up(execute, cache, n, flushed)
+    return n, token
+
+
+def _counts(execute: Execute, terms: Iterable[str], cache: StoryCache) -> dict[str, int]:
+    """The document frequencies of `terms` (the stored articles holding each; 0s left out)."""
+    df, unknown = cache.frequencies.split(terms)
+    log = cache.log_counts
     for start in range(0, len(unknown), 256):
         chunk = _padded(unknown[start : start + 256])
         rows = execute.execute(f"SELECT term, df FROM story_df WHERE term IN ({_marks(len(chunk))})", chunk)
-        df.update({str(t): int(n) for t, n in rows.fetchall()})
-    if df:
-        execute.executemany("UPDATE story_df SET df = df + 1 WHERE term = ?", [(t,) for t in df])
-    new = [(t,) for t in terms if t not in df]
-    if new:  # an upsert all the same: a writer that bypasses the stamp must not make this fail
-        execute.executemany("INSERT INTO story_df (term, df) VALUES (?, 1)"
-                            " ON CONFLICT (term) DO UPDATE SET df = story_df.df + 1", new)
-    known.update({t: df.get(t, 0) + 1 for t in terms})
-    return df, int(row[0]) - 1 if row else 0, token
+        df.update({str(t): int(n) + log.get(str(t), 0) for t, n in rows.fetchall()})
+    for term in unknown:
+        if term not in df and log.get(term):
+            df[term] = log[term]
+    return df
+
+
+def _fold(execute: Execute, cache: StoryCache, n: int) -> None:
+    """Add the log rows up to article `n` (what cache.log_counts holds) to story_df and delete them."""
+    if cache.log_counts:
+        execute.executemany("INSERT INTO story_df (term, df) VALUES (?, ?)"
+                            " ON CONFLICT (term) DO UPDATE SET df = story_df.df + excluded.df",
+                            sorted(cache.log_counts.items()))
+    execute.execute("DELETE FROM story_df_log WHERE seq <= ?", [n])
+    execute.execute("UPDATE story_docs SET flushed = ? WHERE id = 1", [n])
 
 
 def _open_stories(execute: Execute, features: Features, at: datetime, window: timedelta,
                   cache: StoryCache) -> list[tuple[OpenStory, int]]:
-    """The candidate stories of an article with how many of its probe terms each holds: the term index finds
-    them with their versions (one statement), and only the rows the cache does not hold are read."""
+    """The candidate stories of an article with how many of its probe terms each holds: the index finds
+    them with their versions, and only the rows the cache does not hold are read."""
     probes = features.top(PROBE_TERMS)
     if not probes:
         return []
-    rows = execute.execute(
-        "SELECT s.id, count(*) AS hits, s.size, s.last_seen, s.version FROM story_terms t"
-        f" JOIN stories s ON s.id = t.story_id WHERE t.term IN ({_marks(len(probes))}) AND s.last_seen >= ?"
-        " AND s.merged_into IS NULL GROUP BY s.id, s.size, s.last_seen, s.version ORDER BY hits DESC, s.id LIMIT ?",
-        [*probes, format_time(at - window), MAX_CANDIDATES],
-    ).fetchall()
+    cutoff = format_time(at - window)
+    _ensure_window(execute, cache, cutoff)
+    rows = cache.index.candidates(probes, cutoff, MAX_CANDIDATES)
     found: dict[str, OpenStory] = {}
     missing = []
     for sid, _hits, size, last, version in rows:
-        row = cache.get(str(sid), int(size), str(last), version)
+        row = cache.get(sid, size, last, version)
         if row is None:
-            missing.append(str(sid))
+            missing.append(sid)
         else:
             found[row.story_id] = row
     if missing:
@@ -360,7 +469,7 @@ def _open_stories(execute: Execute, features: Features, at: datetime, window: ti
             row = _story_row(values)
             cache.put(row)
             found[row.story_id] = row
-    return [(found[str(sid)], int(hits)) for sid, hits, *_ in rows if str(sid) in found]
+    return [(found[sid], hits) for sid, hits, *_ in rows if sid in found]
 
 
 def _time(value: Any) -> datetime:
@@ -378,16 +487,26 @@ def story_of(execute: Execute, article_id: str) -> str | None:
 def place(execute: Execute, title: str, text: str, at: datetime, near_copy_of: str | None,
           settings: StorySettings, terms: Terms | None = None, cache: StoryCache | None = None) -> Placement:
     """The story an article would join (nothing is written). terms: the article's, when already computed;
-    cache: the process's open stories (a fresh one reads every candidate)."""
+    cache: the process's, used when nobody has joined an article since its last join (else, or without
+    one, what is needed is read into a cache for this call)."""
     terms = terms if terms is not None else terms_of_text(title, text)
-    return _place(execute, terms, *_frequencies(execute, terms.counts), at, near_copy_of, settings, cache)
+    n, stamp, flushed = execute.execute("SELECT n, stamp, flushed FROM story_docs WHERE id = 1", []).fetchone()
+    shared = cache if cache is not None and cache.stamp is not None and cache.stamp == stamp else None
+    if shared is None:
+        cache = StoryCache()
+        cache.reset(int(n), int(flushed), _read_log(execute, int(flushed)))
+        return _place(execute, terms, _counts(execute, terms.counts, cache), int(n), at, near_copy_of, settings,
+                      cache)
+    with shared.lock:
+        return _place(execute, terms, _counts(execute, terms.counts, shared), int(n), at, near_copy_of, settings,
+                      shared)
 
 
 def _place(execute: Execute, terms: Terms, df: Mapping[str, int], n_docs: int, at: datetime,
-           near_copy_of: str | None, settings: StorySettings, cache: StoryCache | None) -> Placement:
+           near_copy_of: str | None, settings: StorySettings, cache: StoryCache) -> Placement:
     features = story_features(terms, df, n_docs)
     near_story = story_of(execute, near_copy_of) if near_copy_of else None
-    found = _open_stories(execute, features, at, settings.window, cache if cache is not None else StoryCache())
+    found = _open_stories(execute, features, at, settings.window, cache)
     choice = assign(features, [row.candidate(shared) for row, shared in found], at=at, window=settings.window,
                     threshold=settings.threshold, near_copy_story=near_story)
     joined = next((row for row, _ in found if row.story_id == choice.story_id), None)
@@ -410,17 +529,6 @@ def _read_story(execute: Execute, story_id: str) -> OpenStory:
     return _story_row(execute.execute(f"SELECT {_STORY_COLUMNS} FROM stories WHERE id = ?", [story_id]).fetchone())
 
 
-def _write_terms(execute: Execute, story_id: str, old: frozenset[str], new: frozenset[str]) -> None:
-    """Index the story by its new vector's heaviest terms (old: those of its vector before): only the terms
-    that changed are written."""
-    gone, added = sorted(old - new), sorted(new - old)
-    if gone:
-        execute.executemany("DELETE FROM story_terms WHERE term = ? AND story_id = ?", [(t, story_id) for t in gone])
-    if added:
-        execute.executemany("INSERT INTO story_terms (term, story_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                            [(t, story_id) for t in added])
-
-
 def _topics(*lists: str | Iterable[str]) -> str:
     names: set[str] = set()
     for value in lists:
@@ -431,28 +539,38 @@ def _topics(*lists: str | Iterable[str]) -> str:
 def join(execute: Execute, *, article_id: str, source: str, title: str, text: str, at: datetime,
          near_copy_of: str | None, topics: Sequence[str], settings: StorySettings,
          terms: Terms | None = None, cache: StoryCache | None = None) -> Placement:
-    """Place the article in a story and record it (in the caller's transaction). Returns the placement."""
+    """Place the article in a story and record it (in the caller's transaction). Returns the placement.
+    cache: the process's (a fresh one reads the window's open stories first)."""
     terms = terms if terms is not None else terms_of_text(title, text)
     cache = cache if cache is not None else StoryCache()
-    df, n_docs, token = _count(execute, terms.counts, cache)
+    n_docs, token = _begin(execute, cache)
+    with cache.lock:
+        return _join(execute, cache, n_docs, token, article_id=article_id, source=source, at=at,
+                     near_copy_of=near_copy_of, topics=topics, settings=settings, terms=terms)
+
+
+def _join(execute: Execute, cache: StoryCache, n_docs: int, token: str, *, article_id: str, source: str,
+          at: datetime, near_copy_of: str | None, topics: Sequence[str], settings: StorySettings,
+          terms: Terms) -> Placement:
+    seq = n_docs + 1  # this article's number: the seq of every row it writes
+    df = _counts(execute, terms.counts, cache)
     placed = _place(execute, terms, df, n_docs, at, near_copy_of, settings, cache)
     choice, weights = placed.choice, placed.features.weights
     stamp = format_time(at)
+    merged: list[str] = []
     if choice.story_id is None:
         story_id = article_id
-        before: frozenset[str] = frozenset()
         row = OpenStory(story_id, article_id, 1, stamp, stamp, _topics(topics), initial_centroid(placed.features),
                         (member_vector(placed.features),), token)
         execute.execute(
             "INSERT INTO stories (id, first_article_id, first_seen, last_seen, size, topics, centroid, recent,"
-            " version) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            " version, seq) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
             [story_id, article_id, stamp, stamp, row.topics, pack_vector(row.centroid), pack_vectors(row.recent),
-             token],
+             token, seq],
         )
     else:
         story_id = choice.story_id
         story = placed.story if placed.story is not None else _read_story(execute, story_id)
-        before = story.indexed
         size, centroid = story.size, merge_centroid(story.centroid, story.size, weights)
         size += 1
         recent = (*story.recent, member_vector(placed.features))[-RECENT_MEMBERS:]
@@ -467,46 +585,44 @@ def join(execute: Execute, *, article_id: str, source: str, title: str, text: st
             names = _topics(names, str(o_topics))
             first_seen, last_seen = min(str(first_seen), str(o_first)), max(last_seen, str(o_last))
             execute.execute("UPDATE story_members SET story_id = ? WHERE story_id = ?", [story_id, other_id])
-            execute.execute("UPDATE stories SET merged_into = ?, indexed = 0 WHERE id = ? OR merged_into = ?",
-                            [story_id, other_id, other_id])
-            _unindex(execute, other_id, str(o_centroid))
+            execute.execute("UPDATE stories SET merged_into = ?, indexed = 0, seq = ? WHERE id = ? OR merged_into = ?",
+                            [story_id, seq, other_id, other_id])
+            merged.append(other_id)
         row = OpenStory(story_id, story.first_article_id, size, str(first_seen), last_seen, names, centroid,
                         recent, token)
         execute.execute(
             "UPDATE stories SET size = ?, topics = ?, centroid = ?, recent = ?, first_seen = ?, last_seen = ?,"
-            " version = ? WHERE id = ?",
-            [size, names, pack_vector(centroid), pack_vectors(recent), first_seen, last_seen, token, story_id],
+            " version = ?, seq = ? WHERE id = ?",
+            [size, names, pack_vector(centroid), pack_vectors(recent), first_seen, last_seen, token, seq, story_id],
         )
     execute.execute(
         "INSERT INTO story_members (article_id, story_id, similarity, reason, source, joined_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         [article_id, story_id, round(choice.similarity, 6), choice.reason, source, stamp],
     )
-    _write_terms(execute, story_id, before, row.indexed)
-    _prune(execute, at - settings.window)
-    # The row as written, under its new version: should this transaction roll back, the database keeps the
-    # old version and the entry is never matched.
+    folding = seq - cache.flushed > FOLD_EVERY
+    if folding:
+        _fold(execute, cache, n_docs)
+    counted = list(terms.counts)
+    execute.execute("INSERT INTO story_df_log (seq, terms) VALUES (?, ?)", [seq, " ".join(counted)])
+    # Every statement has run: what this process keeps follows. Should the transaction roll back, the next
+    # join finds the stamp not its own and this article not stored, and reads everything again.
+    if folding:
+        cache.log_counts, cache.flushed = {}, n_docs
+    log = cache.log_counts
+    for term in counted:
+        log[term] = log.get(term, 0) + 1
+    cache.frequencies.update({t: df.get(t, 0) + 1 for t in counted})
+    for other_id in merged:
+        cache.index.remove(other_id)
+    if cache.index.held(row.last_seen):
+        cache.index.put(story_id, IndexedStory(row.size, row.last_seen, token, row.indexed))
     cache.put(row)
-    cache.stamp = token
+    cache.joins += 1
+    if cache.joins % EVICT_EVERY == 0:
+        cache.index.evict_before(format_time(at - settings.window - EVICT_MARGIN))
+    cache.seen, cache.last_article, cache.stamp = seq, article_id, token
     return placed
-
-
-def _prune(execute: Execute, cutoff: datetime) -> None:
-    """Drop the term rows of up to PRUNE_STORIES stories past the window (oldest first, through a partial
-    index of the indexed stories), so the term index holds about the window's stories."""
-    stale = execute.execute(
-        "SELECT id, centroid FROM stories WHERE indexed = 1 AND last_seen < ? ORDER BY last_seen LIMIT ?",
-        [format_time(cutoff), PRUNE_STORIES],
-    ).fetchall()
-    for story_id, centroid in stale:
-        _unindex(execute, str(story_id), str(centroid))
-        execute.execute("UPDATE stories SET indexed = 0 WHERE id = ?", [story_id])
-
-
-def _unindex(execute: Execute, story_id: str, centroid: str) -> None:
-    """Remove a story's term rows: its vector's index terms (what _write_terms keeps there)."""
-    execute.executemany("DELETE FROM story_terms WHERE term = ? AND story_id = ?",
-                        [(t, story_id) for t in index_terms(unpack_vector(centroid))])
 
 
 UPDATE_BATCH = STORY_UPDATE_BATCH

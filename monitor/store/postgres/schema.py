@@ -265,6 +265,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (*(f"ALTER TABLE {table} ADD COLUMN {column} {kind}" for table, column, kind in stories.VERSION_COLUMNS),
      stories.DROP_TERMS_BY_STORY),
     (stories.MERGED_INDEX,),  # stories merged into another, by index: SQLite's migration 11
+    stories.memory_index_statements("BIGINT"),  # term index in memory, counts logged: SQLite's migration 12
 )
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -1,0 +1,87 @@
+"""The open stories' term index, held in memory by each process that joins articles (store/stories.py).
+
+A story is found by its INDEX_TERMS heaviest terms (decide/stories.py `index_terms`). The index holds, for
+every story not merged into another whose last article is at or after `loaded_from`, those terms and what a
+candidate row is checked against (size, last_seen, version); stories.py keeps it equal to the database's
+rows: loaded by a range of last_seen, caught up from the rows other writers changed (stories.seq), and
+updated by this process's own writes. Holding it here instead of in a table removes ~80 B-tree rows per
+article (40 written for a new story, 40 removed when it leaves the window).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from dataclasses import dataclass
+from itertools import chain
+
+
+@dataclass(frozen=True)
+class IndexedStory:
+    size: int
+    last_seen: str  # format_time text: ordered as the times are
+    version: str | None
+    terms: frozenset[str]
+
+
+CandidateRow = tuple[str, int, int, str, str | None]  # story id, probe terms it holds, size, last_seen, version
+
+
+class TermIndex:
+    """term -> open stories holding it among their index terms."""
+
+    def __init__(self) -> None:
+        self.stories: dict[str, IndexedStory] = {}
+        self.by_term: dict[str, set[str]] = {}
+        self.loaded_from: str | None = None  # every open story whose last_seen >= this is held (None: none loaded)
+
+    def __len__(self) -> int:
+        return len(self.stories)
+
+    def put(self, story_id: str, story: IndexedStory) -> None:
+        old = self.stories.get(story_id)
+        if old is not None:
+            for term in old.terms - story.terms:
+                self._drop(term, story_id)
+            added = story.terms - old.terms
+        else:
+            added = story.terms
+        for term in added:
+            self.by_term.setdefault(term, set()).add(story_id)
+        self.stories[story_id] = story
+
+    def remove(self, story_id: str) -> None:
+        old = self.stories.pop(story_id, None)
+        if old is not None:
+            for term in old.terms:
+                self._drop(term, story_id)
+
+    def _drop(self, term: str, story_id: str) -> None:
+        holders = self.by_term.get(term)
+        if holders is not None:
+            holders.discard(story_id)
+            if not holders:
+                del self.by_term[term]
+
+    def held(self, last_seen: str) -> bool:
+        """Whether a story last seen then belongs in the index."""
+        return self.loaded_from is not None and last_seen >= self.loaded_from
+
+    def candidates(self, probes: list[str], cutoff: str, limit: int) -> list[CandidateRow]:
+        """The stories last seen at or after `cutoff` that hold most of the probe terms (then lowest id)."""
+        empty: set[str] = set()
+        hits = Counter(chain.from_iterable(self.by_term.get(term, empty) for term in probes))
+        stories = self.stories
+        best = heapq.nsmallest(limit, ((-count, story_id) for story_id, count in hits.items()
+                                       if stories[story_id].last_seen >= cutoff))
+        return [(sid, -negative, (s := stories[sid]).size, s.last_seen, s.version) for negative, sid in best]
+
+    def evict_before(self, cutoff: str) -> int:
+        """Drop the stories last seen before `cutoff` (past every window that follows); returns how many."""
+        if self.loaded_from is None or cutoff <= self.loaded_from:
+            return 0
+        gone = [sid for sid, story in self.stories.items() if story.last_seen < cutoff]
+        for story_id in gone:
+            self.remove(story_id)
+        self.loaded_from = cutoff
+        return len(gone)
