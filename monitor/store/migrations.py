@@ -370,8 +370,13 @@ def _migration_11(db: sqlite_utils.Database) -> None:
 def _migration_12(db: sqlite_utils.Database) -> None:
     """The open stories' term index held in memory (story_terms dropped) and the term counts logged per
     article, folded in batches; story rows numbered by the article that last wrote them."""
-    for statement in stories.memory_index_statements("INTEGER"):
-        db.execute(statement)
+    added = False
+    for table, column in stories.MEMORY_INDEX_COLUMNS:  # a database re-run from an older user_version has them
+        if column not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+            added = True
+    for statement in stories.MEMORY_INDEX_STATEMENTS[0 if added else 1 :]:
+        db.execute(statement.format(big_integer="INTEGER"))
 
 
 # Append new migrations here; never edit one that has shipped.

@@ -1,22 +1,21 @@
 """Stories in the database: every stored article joins one, in the transaction that stores it.
 
 The statements are shared by SQLite and PostgreSQL (written with `?`; the PostgreSQL store converts them),
-so both backends take the same decisions. Tables (SQLite migration 7, PostgreSQL's chain):
+so both backends take the same decisions. Tables (SQLite migrations 7, 10-12, PostgreSQL's chain):
 
     stories        one row per story: first article (its id is the story id), first and last seen, size,
                    topics its members matched, its vector and its latest members' vectors (packed, see
                    pack_vector; JSON in rows written before), merged_into when a bridging article merged it
-                   into another story, and version: a random token each write of its vectors sets
+                   into another story, version (a random token each write of its vectors sets) and seq (the
+                   number of the article that last wrote it); `indexed` is no longer read
     story_members  article -> story, with the similarity and reason it joined on, its source and time
-    story_terms    term -> story for the stories still open (their INDEX_TERMS heaviest terms): the
-                   candidates of a new article are read through it; rows of stories past the window are
-                   removed a few at a time by later writes, so it holds about the window's stories and a
-                   lookup reads the same few rows however many articles are stored
-    story_df       per term, how many stored articles hold it, and story_docs the number of articles: the
-                   rarity weights (idf) of the story vectors. story_docs.stamp is a random token every join
-                   sets: a process whose own last token is still there knows nobody else has written the
-                   story tables since (and that its last join was not rolled back), so what it keeps in
-                   memory (StoryCache) is still the database's
+    story_df       per term, how many stored articles hold it, up to story_docs.flushed; story_df_log one
+                   row per later article (seq, its terms), added to story_df every FOLD_EVERY articles
+    story_docs     n, the number of articles joined; flushed; stamp, a random token every join sets
+
+The open stories' term index, through which candidates are found, is held in memory (StoryCache, see
+story_index.py), kept equal to the rows by reading what other writers changed (by seq) when story_docs'
+stamp is not the process's own.
 """
 
 from __future__ import annotations
@@ -108,16 +107,21 @@ MERGED_INDEX = "CREATE INDEX IF NOT EXISTS stories_merged_into ON stories (merge
 # document frequencies counted through a log. Each story row carries the seq (story_docs.n) of the last
 # article that wrote it, so a process reads only what others changed; each article appends one story_df_log
 # row of its terms, folded into story_df every FOLD_EVERY articles; story_docs.flushed is the last folded.
+MEMORY_INDEX_COLUMNS = (("stories", "seq"), ("story_docs", "flushed"))  # each {big integer} NOT NULL DEFAULT 0
+MEMORY_INDEX_STATEMENTS = (
+    "UPDATE story_docs SET flushed = n",  # right after the column is added: every count is in story_df
+    "CREATE INDEX IF NOT EXISTS stories_seq ON stories (seq)",
+    "CREATE TABLE IF NOT EXISTS story_df_log (seq {big_integer} PRIMARY KEY, terms TEXT NOT NULL)",
+    "DROP TABLE IF EXISTS story_terms",
+    "DROP INDEX IF EXISTS stories_indexed",
+)
+
+
 def memory_index_statements(big_integer: str) -> tuple[str, ...]:
-    return (
-        f"ALTER TABLE stories ADD COLUMN seq {big_integer} NOT NULL DEFAULT 0",
-        "CREATE INDEX IF NOT EXISTS stories_seq ON stories (seq)",
-        f"ALTER TABLE story_docs ADD COLUMN flushed {big_integer} NOT NULL DEFAULT 0",
-        "UPDATE story_docs SET flushed = n",
-        f"CREATE TABLE IF NOT EXISTS story_df_log (seq {big_integer} PRIMARY KEY, terms TEXT NOT NULL)",
-        "DROP TABLE IF EXISTS story_terms",
-        "DROP INDEX IF EXISTS stories_indexed",
-    )
+    """The whole step for a database that has not had it (PostgreSQL's chain runs each step once)."""
+    return (*(f"ALTER TABLE {table} ADD COLUMN {column} {big_integer} NOT NULL DEFAULT 0"
+              for table, column in MEMORY_INDEX_COLUMNS),
+            *(statement.format(big_integer=big_integer) for statement in MEMORY_INDEX_STATEMENTS))
 
 
 # SQLite only: story_df as one B-tree keyed by term (it was a rowid table beside an index of its terms), so a
