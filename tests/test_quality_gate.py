@@ -31,8 +31,10 @@ MIN_NEAR_COPY_RECALL = 0.97
 MAX_FALSE_COPY_RATE = 0.02
 MAX_LOOKALIKE_MATCHES = 0
 # The deployed-day set (build_deployed.py): every category of the tuned-on part at the issue's target; the
-# held-out part (round 11, never tuned on) is pinned at its measured figures (docs/quality.md), overall and
-# per category: the issue's target where it is met, the measured figure where it is not.
+# held-out part (the last round, never tuned on) is pinned at its measured figures (docs/quality.md), overall
+# and per category: the issue's target where it is met, the measured figure where it is not. Round 11 was
+# fixed and is dev now, so the held-out part is empty and its tests skip until round 12 is written; the pins
+# below are round 11's until round 12 is measured.
 DEPLOYED = ("deployed_dev.jsonl", "deployed_heldout.jsonl")
 MIN_HELDOUT_ITEMS_PER_CATEGORY = 35
 MIN_HELDOUT_RECALL = 0.95  # 209 of 220

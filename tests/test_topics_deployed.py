@@ -264,3 +264,64 @@ def test_short_items_that_join_or_label_are_no_match(nato_iraq: Topic, title: st
 def test_one_story_in_a_digest_title_is_a_match(nato_iraq: Topic, title: str) -> None:
     result = match_topic(nato_iraq, title, "")
     assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("كتب الصحفي المغربي عز الدين العراقي تحليلا عن قمة الناتو.", "surname"),  # a given name X الدين
+        ("قالت الباحثة فاطمة الزهراء العراقي إن الناتو يراجع خططه.", "surname"),  # a name and an epithet
+        ("Veteran reporter Said El Iraqi covered the NATO summit in Madrid.", "surname"),  # Latin script
+        ("قال مدرب عراقي إن دفاع فريقه يلقب بالناتو لصلابته.", "named status"),  # NATO as a nickname
+        ("دعا سياسي عراقي إلى تحالف إقليمي شبيه بالناتو يضم دول الخليج.", "named status"),  # NATO as a model
+        ("وصف نائب عراقي تحالف المصارف بأنه ناتو للمال.", "named status"),  # ناتو + a ل-definite noun
+        ("التقى السفير ممثلين عن الحكومة العراقية والاتحاد الأوروبي والناتو في حفل استقبال.", "enumeration"),
+        ("مرت رحلة الوزير بفرنسا وبلجيكا ومقر الناتو ثم بغداد.", "enumeration"),  # ثم, a two-word item
+        ("باع التاجر، الذي زود قواعد الناتو في العراق بالوقود، شركته لمستثمر.", "past role"),  # a contractor
+        ("تبين أن المرشح عمل لسنوات مترجما لدى الناتو في العراق.", "past role"),  # how long, then the post
+        ("قدمت أوركسترا في بروكسل مقطوعة لموسيقار عراقي بحضور سفراء الناتو.", "venue"),  # music, after ل
+        ("أنقذت سفينة للناتو في البحر المتوسط مهاجرين من العراق وإيران.", "nationals"),  # Iraq as their origin
+    ],
+)
+def test_names_lists_careers_music_and_origins_are_passing(nato_iraq: Topic, text: str, kind: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert not result.matched, result.reason
+    assert f"({kind})" in result.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "أكد ستولتبرغ أن الحلف سيواصل تدريب الجيش العراقي.",  # a spelling of the shared corpus
+        "قال مارك روتيه إن بعثة الحلف في العراق ستستمر.",  # روتيه, with الحلف after it
+        "زار وفد من القيادة الأطلسية معسكرات التدريب في أرض الرافدين.",  # the command; Iraq's other name
+        "قتل جنديان أطلسيان في هجوم على قاعدة عين الأسد.",  # the dual
+        "طالب نواب عراقيون الناتو وأنقرة وطهران بوقف التدخل في شؤون البلاد.",  # whom Iraq's MPs address
+        "ستشمل برامج تدريب الناتو الجديدة محافظات كركوك وديالى وصلاح الدين.",  # a two-word province
+        "يبدأ المستشارون الأطلسيون، الذين وصلوا إلى بغداد أمس، تدريب الجيش العراقي.",  # a relative clause
+        "أكد وزير الخارجية العراقي أن العراق ليس عضوا في الحلف الأطلسي لكنه يستفيد من برامج تدريبه.",
+    ],
+)
+def test_spellings_addressees_provinces_and_negated_labels_match(nato_iraq: Topic, text: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("أهم العناوين", "الناتو يجري مناورات في النرويج - العراق يفتتح مطارا جديدا - النفط يتراجع"),
+        ("العالم في دقيقة", "الناتو يحذر من هجمات إلكترونية، والعراق يستضيف قمة للمياه، والدولار يرتفع."),
+        ("Strikes", "Turkey, NATO's largest army after the US, struck targets in northern Iraq."),
+        ("عضوية", "قال محلل عراقي إن المجر تستغل عضويتها في الحلف الأطلسي لعرقلة القرارات."),
+    ],
+)
+def test_digests_without_an_opener_and_member_labels_are_no_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert not result.matched, result.reason
+
+
+def test_a_press_review_title_with_one_story_is_a_match(nato_iraq: Topic) -> None:
+    # وجوده (its presence) is وجود with a suffix, not و + a second story.
+    result = match_topic(nato_iraq, "عناوين الصحف: الناتو يعزز وجوده العسكري في العراق", "")
+    assert result.matched, result.reason

@@ -35,6 +35,8 @@ _PAST_ROLE = _words(
     "امضت", "قضى", "قضت",
     # Led, headed, ran, oversaw or covered (as a reporter) a post: the verbs of a career as well.
     "قاد", "قادت", "ترأس", "ترأست", "ادار", "ادارت", "اشرف", "اشرفت", "غطى", "غطت",
+    # Supplied or contracted: a contractor's past ("الذي وفر خدمات الإعاشة لقواعد الناتو").
+    "وفر", "وفرت", "زود", "زودت", "تعاقد", "تعاقدت",
 )  # fmt: skip
 _BIOGRAPHY = _words(
     "ولد", "مواليد", "حاصل", "مسيرته", "مسيرتها", "المهنية", "سيرته", "تقاعد", "مذكرات", "مذكراته",
@@ -58,7 +60,12 @@ _VENUE = _words(
     "الشوط",
     # Museums and antiquities.
     "متحف", "المتحف", "متاحف", "المتاحف", "اثريه", "الاثريه", "التراث",
+    # Music and the stage: opera, composers, orchestras, singers.
+    "اوبرا", "الاوبرا", "ملحن", "الملحن", "موسيقار", "الموسيقار", "سيمفونيه", "السيمفونيه", "اوركسترا",
+    "الاوركسترا", "باليه", "الباليه", "مغني", "المغني", "مغنيه", "المغنيه", "اغنيه", "الاغنيه", "اغاني",
+    "الاغاني", "عازف", "العازف", "كورال", "الكورال", "غنائي", "الغنائي", "غنائيه", "الغنائيه",
 )  # fmt: skip
+_VENUE_CLITICS = ("ل", "ب", "و", "ف", "ك")  # "لملحن", "بالمهرجان": one proclitic before a venue word
 # Venue words in another sense: "لاعب أساسي" (a key player), "فاز بدعم" (won the support of).
 _KEY_PLAYER = _words("لاعب", "اللاعب", "لاعبا")
 _KEY_ADJECTIVES = _words(
@@ -109,7 +116,41 @@ _TITLES = _words(
     "الشاعره", "اللاعب", "اللاعبه", "المدرب", "الممثل", "الممثله", "المطرب", "المطربه",
 )  # fmt: skip
 _FAMILY = _words("عائله", "اسره", "ال", "عائلة", "أسرة", "آل")
+# Two-word given names before العراقي: "X الدين" ("نور الدين العراقي") and a name with an epithet ("محمد
+# الأمين العراقي").
+_DIN_NAMES = _words(
+    "نور", "صلاح", "عز", "خير", "بدر", "شمس", "جمال", "علاء", "سعد", "محي", "محيي", "نصر", "كمال", "عماد", "تقي",
+    "زين", "شرف", "سيف", "بهاء", "حسام", "فخر", "ضياء", "نجم", "شهاب", "ناصر", "قطب", "معين", "برهان", "نظام",
+    "عصام", "مجد", "ركن", "تاج", "حسن",
+)  # fmt: skip
+_EPITHETS = _words(
+    "الامين", "الصادق", "المهدي", "الطاهر", "العربي", "الحبيب", "الهادي", "المختار", "الطيب", "البشير",
+    "الناصر", "الصالح", "الحسن", "الحسين", "الفاضل", "المصطفى", "المصطفي", "الصديق", "الزين", "الزهراء",
+)  # fmt: skip
+_NOT_A_NAME = _words("على", "الى", "في", "من")  # "على الصعيد العراقي": على reads as the name علي
+# The surname in Latin script: "El Iraqi", "Karim Iraqi" (a Maghreb family name, as outlets spell it).
+_LATIN_IRAQI = _words("iraqi")
+_LATIN_ARTICLES = _words("el", "al")
+_LATIN_GIVEN_NAMES = _words(
+    "mohamed", "mohammed", "muhammad", "mohammad", "ahmed", "ahmad", "ali", "hassan", "hasan", "hussein",
+    "houssein", "omar", "khalid", "khaled", "karim", "said", "saad", "rachid", "rashid", "youssef", "yousef",
+    "youssouf", "nour", "noureddine", "nourdine", "abdelhak", "abdellatif", "abdelkrim", "abdelaziz",
+    "abdellah", "abdallah", "abdelkader", "abderrahim", "abderrahmane", "mustapha", "mustafa", "hamza",
+    "hicham", "hisham", "nabil", "samir", "fatima", "fatiha", "meriem", "mariam", "zineb", "zainab", "salma",
+    "laila", "leila", "driss", "idriss", "jamal", "tarik", "tariq", "walid", "yassine", "hamid", "aziz",
+    "mounir", "fouad", "kamal", "younes", "mourad", "anas", "soufiane", "ayoub", "zakaria", "ismail", "amine",
+    "mehdi", "adil", "adel", "imane", "nadia", "khadija", "amina", "othmane", "reda", "hamid", "brahim",
+    "ibrahim", "mehdi", "jalal", "badr", "ilyas", "houda", "asmae", "sanaa", "latifa", "saida", "naima",
+)  # fmt: skip
 _LIST_ITEMS = 3  # a mention with two more items joined to it by commas or "و" is an item in a list
+_PHRASE_WORDS = 3  # most words of one item of a list of parties ("وجامعات في العراق")
+_THEN = _words("ثم")
+# Verbs of calling on, urging, warning or accusing: their object list is whom the subject addresses.
+_ADDRESS = _words(
+    "دعا", "دعت", "يدعو", "تدعو", "طالب", "طالبت", "يطالب", "تطالب", "حث", "حثت", "يحث", "تحث", "ناشد",
+    "ناشدت", "يناشد", "تناشد", "حذر", "حذرت", "يحذر", "تحذر", "اتهم", "اتهمت", "يتهم", "تتهم", "انتقد",
+    "انتقدت", "ينتقد", "تنتقد",
+)  # fmt: skip
 # A comma clause opening with a career verb is an apposition about someone's earlier post
 # ("…، خدم في مهمة الناتو بالعراق عام 2019، …", "…، كان قد عمل مستشارا لبعثة الناتو في العراق").
 _PRONOUNS = _words("وهو", "وهي", "هو", "هي")
@@ -119,6 +160,10 @@ _CAREER = _words(
 )  # fmt: skip
 _TOOK_PART = _words("شارك", "شاركت")
 _WORK = _words("عمل")
+_DURATION = _words(
+    "سنوات", "لسنوات", "سنين", "لسنين", "سنه", "لسنه", "سنتين", "لسنتين", "عامين", "لعامين", "اعوام", "لاعوام",
+    "اشهر", "لاشهر", "شهور", "لشهور", "شهرين", "لشهرين", "مده", "لمده", "فتره", "لفتره", "طويله",
+)  # fmt: skip
 _CAREER_FOLLOW = _words("في", "مع", "لدى", "ضمن", "لحساب", "سابقا", "لصالح", "بين")
 # "مستشار سابق لبعثة الناتو": a former post named just before the mention.
 _FORMER = _words("سابق", "سابقه", "سابقا", "السابق", "السابقه")
@@ -143,6 +188,21 @@ _BEFORE_CAREER = _words("كان", "وكان", "كانت", "وكانت", "سبق"
 _PACT_REGIONS = _words("الخليج", "الشرق", "المنطقه", "العرب", "المسلمين", "السنه", "الشيعه")
 _INDEFINITE_CLITICS = ("", "ب", "و", "ك", "ف", "وب", "وك", "فب")  # "بناتو شيعي", not "للناتو"
 _NATO_NAMES = _words("حلف", "الحلف", "الاطلسي", "الاطلنطي", "(")
+# NATO as a name given to something: a nickname, a shop ("لقب الناتو", "سمى متجره الناتو").
+_NAMING = _words(
+    "لقب", "اللقب", "بلقب", "لقبه", "لقبها", "لقبا", "الملقب", "الملقبه", "يلقب", "تلقب", "المسمى", "المسماه",
+    "يسمى", "تسمى", "سمي", "سميت", "اسمه", "اسمها", "متجر", "متجره", "متجرها", "المتجر", "متجرا", "مقهى",
+    "مقهاه", "المقهى", "ماركه", "علامته",
+)  # fmt: skip
+# NATO as the model another pact is compared with ("على غرار الناتو", "بمثابة ناتو", "مقارنا إياه بالناتو").
+_COMPARED = _words(
+    "غرار", "شاكله", "نمط", "طراز", "بمثابه", "يشبه", "تشبه", "شبيه", "شبيها", "شبيهه", "مقارنا", "مقارنه",
+    "قارن", "قارنت", "قارنه", "قارنها", "نسخه",
+)  # fmt: skip
+_COMPARED_OBJECT = _words("اياه", "اياها", "اياهم", "به", "بها", "مع")  # "مقارنا إياه بالناتو"
+# People whose origin is Iraq ("مهاجرين من العراق وسوريا"): nationals met elsewhere, not the country.
+_ORIGIN_PEOPLE = tuple(normalize(w) for w in ("مهاجر", "لاجئ", "نازح", "طالبي لجوء", "فار", "هارب"))
+_FROM = _words("من")
 # Where NATO operates outside Iraq: an operation there that meets Iraqis (a crew, a fighter, a doctor)
 # meets nationals, not the country.
 _THEATRES = _words(
@@ -161,20 +221,25 @@ _FORCES = _words(
 # Words that begin with the letter و without it being the conjunction.
 _WAW_WORDS = _words(
     "وزير", "وزيره", "وزراء", "وزاره", "واشنطن", "وفد", "وقت", "وكاله", "وضع", "وسط", "وفق", "وجود", "وحدات",
-    "وحده", "وطني", "الوطني", "ورقه", "وثيقه", "وصول", "وعد", "ولايه", "ولي",
+    "وحده", "وطني", "الوطني", "ورقه", "وثيقه", "وصول", "وعد", "ولايه", "ولي", "وصل", "وصلت", "وصلوا", "وصلا",
+    "وفر", "وفرت", "وفروا",
 )  # fmt: skip
+# Possessive suffixes and the accusative alif: "وجوده" (its presence) is وجود, "وفدا" is وفد, not و + جوده.
+_SUFFIXES = ("ه", "ها", "هم", "هما", "نا", "كم", "ا")
 
 
 def conjoined(token: str) -> bool:
     """The token starts with the conjunction و (و + a base of at least three letters)."""
-    return token.startswith("و") and len(token) >= 4 and token not in _WAW_WORDS
+    if not token.startswith("و") or len(token) < 4 or token in _WAW_WORDS:
+        return False
+    return not any(token.endswith(s) and token[: -len(s)] in _WAW_WORDS for s in _SUFFIXES)
 
 
 def _list_items(
     tokens: Sequence[str], comma_before: Sequence[bool], span: tuple[int, int], lo: int, hi: int
 ) -> list[int]:
     """The one-word items joined to the mention at `span` by commas or و (token indices, the mention's
-    first token included)."""
+    first token included). A comma before a relative pronoun opens a clause, not an item."""
     first, last = span
     items = [first]
     i = first
@@ -182,10 +247,96 @@ def _list_items(
         i -= 1
         items.append(i)
     j = last + 1
-    while j <= hi and (comma_before[j] or conjoined(tokens[j])):
+    while j <= hi and (comma_before[j] or conjoined(tokens[j])) and tokens[j] not in _RELATIVE:
         items.append(j)
         j += 1
     return items
+
+
+def _ends_in_a_name(tokens: Sequence[str], items: Sequence[int], hi: int, groups: Mapping[int, str]) -> int | None:
+    """The last item when it is a two-word name no term holds and nothing follows it in the sentence
+    ("نينوى والأنبار وصلاح الدين"): a list of one side's places may end in one the terms do not list."""
+    last = max(items)
+    name = last + 1
+    if name <= hi and tokens[name].startswith("ال") and last not in groups and name not in groups:
+        return last
+    return None
+
+
+def _item_start(tokens: Sequence[str], comma_before: Sequence[bool], i: int, lo: int) -> bool:
+    """Token i opens a list item: after a comma, with و, or after ثم ("… ومقر الناتو ثم العراق")."""
+    if tokens[i] in _RELATIVE or tokens[i] in _THEN:
+        return False
+    return comma_before[i] or conjoined(tokens[i]) or (i - 1 >= lo and tokens[i - 1] in _THEN)
+
+
+def _phrase_items(
+    tokens: Sequence[str], comma_before: Sequence[bool], span: tuple[int, int], lo: int, hi: int
+) -> list[tuple[int, int]]:
+    """The items of up to three words of the list the mention at `span` is in, as (first, last) token
+    spans: "في الناتو والأمم المتحدة والحكومة العراقية", "ومقر الناتو ثم العراق" (the mention may be the
+    complement of the item's noun), "والاتحاد الأفريقي وجامعات في العراق"."""
+    first, last = span
+    start = first - 1 if first - 1 >= lo and _item_start(tokens, comma_before, first - 1, lo) else first
+    items: list[tuple[int, int]] = []
+    # Backwards: each item ends just before the next one's start (and its ثم).
+    opening = start
+    while opening > lo and _item_start(tokens, comma_before, opening, lo):
+        end = opening - 1 - (tokens[opening - 1] in _THEN)
+        if end < lo:
+            break
+        back = range(end, max(lo, end - _PHRASE_WORDS + 1) - 1, -1)
+        # The list's first item is not opened by a joiner: its last word.
+        opening = next((k for k in back if _item_start(tokens, comma_before, k, lo)), end)
+        items.append((opening, end))
+    # Forwards: the next item opens within three words of this one's start (two after the mention).
+    current = start
+    while True:
+        reach = last + _PHRASE_WORDS - 1 if current == start else current + _PHRASE_WORDS
+        following = next(
+            (k for k in range(max(current, last) + 1, min(hi, reach) + 1) if _item_start(tokens, comma_before, k, lo)),
+            None,
+        )
+        if following is None:
+            items.append((current, min(hi, max(current + _PHRASE_WORDS - 1, last))))
+            break
+        items.append((current, following - 1 - (tokens[following - 1] in _THEN)))
+        current = following
+    return sorted(items)
+
+
+def _parties(
+    tokens: Sequence[str],
+    comma_before: Sequence[bool],
+    pair: Sequence[tuple[int, int]],
+    lo: int,
+    hi: int,
+    groups: Mapping[int, str],
+) -> bool:
+    """Both sides are items of one list of three or more parties with a third party among them, and no
+    item is a bonus word (Iraq's ministry or forces named as a party are the mission's counterpart)."""
+    sides = {groups.get(a) for a, _ in pair}
+    for span in pair:
+        items = _phrase_items(tokens, comma_before, span, lo, hi)
+        if len(items) < _LIST_ITEMS:
+            continue
+        holding = [next((i for i, (a, b) in enumerate(items) if a <= f <= b), None) for f, _ in pair]
+        if None in holding or len(set(holding)) < len(pair):
+            continue  # a side outside the list, or both in one item
+        kinds = [{groups[k] for k in range(a, b + 1) if k in groups} for a, b in items]
+        if any(kind - sides for kind in kinds) or all(kinds):
+            continue
+        if items[0][0] == lo + 1:
+            continue  # the subject after the sentence's verb: the parties act together
+        return True
+    return False
+
+
+def _addresses(tokens: Sequence[str], lo: int, other: tuple[int, int], items: Sequence[int]) -> bool:
+    """The other side is the subject of a verb of calling on or accusing, and the list is whom it
+    addresses ("دعا نواب عراقيون الناتو وواشنطن ولندن إلى …")."""
+    first, last = other
+    return lo <= first and last < min(items) and any(tokens[k] in _ADDRESS for k in range(lo, first))
 
 
 def _apposition(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, start: int, end: int) -> bool:
@@ -210,6 +361,10 @@ def _surname(tokens: Sequence[str], first: int, lo: int) -> bool:
     before = tokens[first - 2] if first - 1 > lo else ""
     if prev in _GIVEN_NAMES or prev in _FAMILY or before in ("عبد", "ابو"):
         return True
+    if (prev == "الدين" and before in _DIN_NAMES) or (
+        prev in _EPITHETS and before in _GIVEN_NAMES and before not in _NOT_A_NAME
+    ):
+        return True  # "نور الدين العراقي", "محمد الأمين العراقي"
     named = prev not in _TITLES and not prev.isdigit() and not prev.startswith("ال")
     foreign = before.startswith("ال") and before.endswith("ي") and before != "العراقي" and len(before) > 4
     return (before in _TITLES and prev not in _TITLES and not prev.isdigit()) or (foreign and named)
@@ -234,6 +389,8 @@ def _career_verb(tokens: Sequence[str], i: int) -> bool:
     if tokens[i] not in _WORK:
         return True
     following = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if following in _DURATION:  # "عمل سنوات محللا": how long, then the post
+        following = tokens[i + 2] if i + 2 < len(tokens) else ""
     return following in _CAREER_FOLLOW or following.endswith("ا")
 
 
@@ -277,7 +434,7 @@ def _post(tokens: Sequence[str], i: int) -> bool:
 def _venue_words(words: Sequence[str]) -> bool:
     """A sport or culture word, not in its other sense ("لاعب أساسي", "فاز بدعم")."""
     for i, word in enumerate(words):
-        if word not in _VENUE:
+        if word not in _VENUE and not (word[:1] in _VENUE_CLITICS and word[1:] in _VENUE):
             continue
         following = words[i + 1 : i + 4]  # "فاز العراق بدعم": the subject may come between
         if word in _KEY_PLAYER and following[:1] and following[0] in _KEY_ADJECTIVES:
@@ -311,12 +468,19 @@ def passing_kind(
     for span in pair:
         items = _list_items(tokens, comma_before, span, lo, hi)
         own = groups.get(span[0])
-        if len(items) < _LIST_ITEMS or (own and all(groups.get(i) == own for i in items)):
+        if len(items) < _LIST_ITEMS:
+            continue
+        name = _ends_in_a_name(tokens, items, hi, groups)
+        if own and all(groups.get(i) == own for i in items if i != name):
             continue
         # Both sides in the list that follows the sentence's verb are its subject, acting together
         # ("بحث الناتو والعراق والأمم المتحدة …"), not items of a list about something else.
         if min(items) == lo + 1 and all(any(a <= i <= b for i in items) for a, b in pair):
             continue
+        if any(_addresses(tokens, lo, other, items) for other in pair if other != span):
+            continue
+        return "enumeration"
+    if _parties(tokens, comma_before, pair, lo, hi, groups):
         return "enumeration"
 
     # The two sides joined as one subject or object ("الناتو والحكومة العراقية افتتحا …") act together.
@@ -344,6 +508,11 @@ def passing_kind(
             return "nationals"
         if word == "العراقي" and first == last and _surname(tokens, first, lo):
             return "surname"
+        if word in _LATIN_IRAQI and first == last and (prev in _LATIN_ARTICLES or prev in _LATIN_GIVEN_NAMES):
+            return "surname"  # "El Iraqi", "Karim Iraqi"
+        people = tokens[max(lo, first - 4) : first - 1]
+        if prev in _FROM and any(strip_clitics(w).startswith(_ORIGIN_PEOPLE) for w in people):
+            return "nationals"  # migrants from Iraq met by an operation elsewhere
         if word in _DEMONYMS and first == last and prev not in _FORCES and set(words) & _THEATRES:
             return "elsewhere"
         if word in _DEMONYMS and first == last and strip_clitics(prev).startswith(_CIVILIANS):
@@ -351,17 +520,30 @@ def passing_kind(
         following = tokens[last + 1] if last < hi else ""
         if word in _NATIONALS and (following in _NUMBER_WORDS or following.isdigit()):
             return "nationals"  # "عراقيين اثنين"
-        if _named_status(word, following, prev):
+        if _named_status(word, following, prev, last + 1 in groups):
             return "named status"
+    if _named_or_compared(tokens, pair[0][0], lo):
+        return "named status"
     if _career_clause(tokens, lo, pair[0][0], start):
         return "past role"
     return None
 
 
-def _named_status(word: str, following: str, prev: str) -> bool:
-    """"ناتو عربي", "ناتو شيعي", "الناتو الخليجي", "ناتو الخليج": NATO as a name for another pact (not the
-    bracketed "(ناتو)" after the alliance's full name)."""
+def _named_or_compared(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """The mention at `first` is a name given to something ("لقب الناتو", "متجره الناتو") or the model
+    another pact is compared with ("على غرار الناتو", "مقارنا إياه بالناتو")."""
+    prev = tokens[first - 1] if first > lo else ""
+    before = tokens[first - 2] if first - 1 > lo else ""
+    return prev in _NAMING or prev in _COMPARED or (prev in _COMPARED_OBJECT and before in _COMPARED)
+
+
+def _named_status(word: str, following: str, prev: str, following_mentioned: bool = False) -> bool:
+    """"ناتو عربي", "ناتو شيعي", "الناتو الخليجي", "ناتو الخليج", "ناتو للطاقة": NATO as a name for another
+    pact (not the bracketed "(ناتو)" after the alliance's full name). `following_mentioned`: the next word
+    is a topic mention ("ناتو للعراق" is NATO for Iraq)."""
     if word.endswith("ناتو") and word[:-4] in _INDEFINITE_CLITICS and prev not in _NATO_NAMES:
-        # "ناتو النفط", "ناتو الخليج": an indefinite NATO of a definite noun names another pact.
+        # "ناتو النفط", "ناتو الخليج", "ناتو للطاقة": an indefinite NATO of a definite noun names another pact.
+        if following.startswith("لل") and not following_mentioned:
+            return True
         return following.endswith(("ي", "يه", "يا")) or following in _PACT_REGIONS or following.startswith("ال")
     return word == "الناتو" and following.startswith("ال") and following.endswith("ي") and len(following) > 4

@@ -39,8 +39,14 @@ _TITLE_SEPARATOR = re.compile(r"[|;•]|\s[-–—/]\s")
 _LIST_MARK = re.compile(r"[,;]")
 # A title opening with one of these is a digest of several stories, not one headline.
 _DIGEST_OPENERS = frozenset(
-    normalize(w) for w in ("موجز", "نشرة", "أبرز", "عناوين", "جولة", "باختصار", "حصاد", "ملخص", "مختارات")
+    normalize(w)
+    for w in ("موجز", "نشرة", "أبرز", "عناوين", "جولة", "باختصار", "حصاد", "ملخص", "مختارات", "أهم")
 )
+# "في ثلاث دقائق", "العالم في دقيقة": a digest named by how long it takes to read.
+_DIGEST_DURATIONS = frozenset(normalize(w) for w in ("دقيقة", "دقيقتين", "دقائق", "ثانية", "ثوان", "ثواني"))
+# An ignore phrase after a negation is not the label it neutralises: "ليست عضوا في الناتو" says how its
+# subject stands to NATO, where "عضو في الناتو" only labels a member state.
+_NEGATIONS = frozenset(normalize(w) for w in ("ليس", "ليست", "ليسوا", "ليسا", "ليستا", "لست", "لسنا"))
 # A body of at most this many sentences and words is a feed summary: decided on what it says.
 _SUMMARY_SENTENCES = 2
 _SUMMARY_WORDS = 60
@@ -84,13 +90,19 @@ def matched_document(title: str, text: str) -> str:
 
 
 def _analyse(
-    source: str, norm: str, offsets: list[int], toks: list[tuple[str, int, int]], title_end: int = 0
+    source: str,
+    norm: str,
+    offsets: list[int],
+    toks: list[tuple[str, int, int]],
+    title_end: int = 0,
+    digest: bool = False,
 ) -> _Doc:
     """The _Doc of `source`, given normalize_with_offsets(source) and the iter_tokens of its text; the
-    title is norm[:title_end]."""
+    title is norm[:title_end]. In a digest the title's separators also split the body: its summary lists
+    the stories as the title does ("روسيا تنتقد توسع الناتو - العراق يرفع إنتاج الغاز")."""
     # Sentence and paragraph boundaries, found on the normalised text (، ؟ are ASCII there).
     ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
-    ends += [m.end() for m in _TITLE_SEPARATOR.finditer(norm, 0, title_end)]
+    ends += [m.end() for m in _TITLE_SEPARATOR.finditer(norm, 0, len(norm) if digest else title_end)]
     sentence_starts = [0, *sorted(set(ends))]
     paragraph_starts = [0] + [m.end() for m in re.finditer(r"\n", norm)]
     sentence_of: list[int] = []
@@ -270,7 +282,8 @@ def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention]]:
     """Group mentions (minus those inside an ignore phrase), and exclusion hits."""
     masked: set[int] = set()
     for m in _find(doc, "", topic.ignore):
-        masked.update(range(m.first, m.last + 1))
+        if m.first == 0 or doc.tokens[m.first - 1] not in _NEGATIONS:
+            masked.update(range(m.first, m.last + 1))
     mentions: list[_Mention] = []
     for group in topic.groups:
         explicit = [m for m in _find(doc, group.name, group.terms) if not masked & set(range(m.first, m.last + 1))]
@@ -354,7 +367,10 @@ def _units(
         by_group.setdefault(m.group, []).append(m)
     weights = {g.name: g.weight for g in topic.groups}
     anchor, *partners = topic.require
-    group_at = {i: m.group for m in mentions for i in range(m.first, m.last + 1)}
+    # A word in a required group's mention and a bonus term ("العراقية" in "وزارة الدفاع العراقية") is
+    # that side's: the required groups are written last.
+    ordered = sorted(mentions, key=lambda m: m.group in topic.require)
+    group_at = {i: m.group for m in ordered for i in range(m.first, m.last + 1)}
     best: dict[int, _Unit] = {}
     for a in by_group.get(anchor, []):
         s = doc.sentence_of[a.first]
@@ -458,13 +474,10 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     if (absent := unmentioned_required_group(topic, prepared.words)) is not None:
         return TopicResult(topic.name, False, 0, topic.threshold, (), _absent(topic, absent), basis(title, text))
     title_end = (norm.find("\n\n") if text else len(norm)) if title else 0
-    doc = _analyse(source, norm, prepared.offsets, prepared.toks, title_end)
     title_words = [t for t, _, _ in iter_tokens(normalize(title))]
+    digest_title = _digest(title, title_words)
+    doc = _analyse(source, norm, prepared.offsets, prepared.toks, title_end, digest_title)
     title_sentences = doc.sentence_of[len(title_words) - 1] + 1 if title_words else 0
-    # A digest names itself in its first words or before the colon ("في هذه النشرة: …").
-    head = normalize(title).split(":", 1)[0] if ":" in title else ""
-    opening = set(title_words[:2]) | {t for t, _, _ in iter_tokens(head)}
-    digest_title = bool(title_words) and any(_DIGEST_OPENERS & set(clitic_readings(w)) for w in opening)
     mentions, excluded = _mentions(topic, doc)
     lead = doc.sentence_of[len(title_words)] if len(doc.tokens) > len(title_words) else -1
     units = _units(topic, doc, mentions, title_sentences, digest_title, lead)
@@ -516,6 +529,18 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     else:
         reason = _apart(topic, mentions)
     return TopicResult(topic.name, matched, score, topic.threshold, tuple(evidence), reason, item_basis)
+
+
+def _digest(title: str, title_words: list[str]) -> bool:
+    """The title names a digest of several stories: in its first words or before the colon ("في هذه
+    النشرة: …", "أهم الأخبار"), or by how long it takes to read ("في ثلاث دقائق")."""
+    if not title_words:
+        return False
+    head = normalize(title).split(":", 1)[0] if ":" in title else ""
+    opening = set(title_words[:2]) | {t for t, _, _ in iter_tokens(head)}
+    if any(_DIGEST_OPENERS & set(clitic_readings(w)) for w in opening):
+        return True
+    return any(w in _DIGEST_DURATIONS and "في" in title_words[max(0, i - 2) : i] for i, w in enumerate(title_words))
 
 
 def basis(title: str, text: str) -> str:
