@@ -10,10 +10,10 @@ article (40 written for a new story, 40 removed when it leaves the window).
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
+from operator import itemgetter
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,16 @@ class TermIndex:
     def candidates(self, probes: list[str], cutoff: str, limit: int) -> list[CandidateRow]:
         """The stories last seen at or after `cutoff` that hold most of the probe terms (then lowest id)."""
         empty: set[str] = set()
-        hits = Counter(chain.from_iterable(self.by_term.get(term, empty) for term in probes))
-        stories = self.stories
-        best = heapq.nsmallest(limit, ((-count, story_id) for story_id, count in hits.items()
-                                       if stories[story_id].last_seen >= cutoff))
-        return [(sid, -negative, (s := stories[sid]).size, s.last_seen, s.version) for negative, sid in best]
+        ranked = sorted(Counter(chain.from_iterable(self.by_term.get(term, empty) for term in probes)).items())
+        ranked.sort(key=itemgetter(1), reverse=True)  # most hits first; stable, so ties stay by id
+        stories, rows = self.stories, []
+        for story_id, count in ranked:
+            story = stories[story_id]
+            if story.last_seen >= cutoff:
+                rows.append((story_id, count, story.size, story.last_seen, story.version))
+                if len(rows) == limit:
+                    break
+        return rows
 
     def evict_before(self, cutoff: str) -> int:
         """Drop the stories last seen before `cutoff` (past every window that follows); returns how many."""
