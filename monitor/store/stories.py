@@ -238,11 +238,6 @@ class OpenStory:
     def seen(self) -> datetime:
         return _time(self.last_seen)
 
-    @cached_property
-    def indexed(self) -> frozenset[str]:
-        """The terms story_terms holds for it (index_terms of its vector)."""
-        return frozenset(index_terms(self.centroid))
-
 
 class TermCounts:
     """Document frequencies as of this process's last join (exact for the terms held; see StoryCache).
@@ -346,10 +341,15 @@ def _read_log(execute: Execute, after: int) -> dict[str, int]:
     return counts
 
 
+def _interned(terms: Iterable[str]) -> tuple[str, ...]:
+    """One string object per term however many open stories hold it (the index's largest part)."""
+    return tuple(map(sys.intern, terms))
+
+
 def _indexed(story_row: Sequence[Any]) -> tuple[str, IndexedStory]:
     sid, size, last_seen, version, centroid = story_row[:5]
     return str(sid), IndexedStory(int(size), str(last_seen), None if version is None else str(version),
-                                  frozenset(index_terms(unpack_vector(str(centroid)))))
+                                  _interned(index_terms(unpack_vector(str(centroid)))))
 
 
 def _catch_up(execute: Execute, cache: StoryCache, n: int, flushed: int) -> None:
@@ -620,7 +620,7 @@ def _join(execute: Execute, cache: StoryCache, n_docs: int, token: str, *, artic
     for other_id in merged:
         cache.index.remove(other_id)
     if cache.index.held(row.last_seen):
-        cache.index.put(story_id, IndexedStory(row.size, row.last_seen, token, row.indexed))
+        cache.index.put(story_id, IndexedStory(row.size, row.last_seen, token, _interned(index_terms(row.centroid))))
     cache.put(row)
     cache.joins += 1
     if cache.joins % EVICT_EVERY == 0:
