@@ -241,3 +241,62 @@ def test_runs_of_two_stores_rollbacks_and_json_rows_take_the_replays_decisions(
     finally:
         for store in stores:
             store.close()
+
+
+def test_concurrent_writers_on_postgresql_keep_every_count_and_the_index(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two stores writing at once from two threads (their joins wait for each other on story_docs, in whatever
+    order the server grants it), the counts folded every 5 articles: every article is counted once (story_df
+    plus the log holds each term's true document frequency), and each store's in-memory index, once it has
+    caught up, is the database's."""
+    import threading
+    from collections import Counter
+
+    from monitor.decide.stories import terms_of_text
+    from monitor.store.postgres.store import PostgresStore
+
+    monkeypatch.setattr(stories, "FOLD_EVERY", 5)
+    rows = _records()
+    stores = [open_store(tmp_path / "m.db", pg_url), open_store(tmp_path / "m.db", pg_url)]
+    assert all(isinstance(s, PostgresStore) for s in stores)
+    failures: list[BaseException] = []
+
+    def write(store: Store, part: list[dict[str, Any]]) -> None:
+        try:
+            for r in part:
+                store.record_article(_article(r), Decision(r["id"], store.corpus_index.check(r["text"]), ()))
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(s, rows[i::2])) for i, s in enumerate(stores)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []
+        truth: Counter[str] = Counter()
+        for r in rows:
+            truth.update(set(terms_of_text(r["title"], r["text"]).counts))
+        last = rows[-1]
+        for i, store in enumerate(stores):  # one more article each: each catches up with the other's writes
+            extra = dict(last, id=f"{last['id']}-again-{i}", url=last["url"] + f"?again={i}")
+            store.record_article(_article(extra), Decision(extra["id"], store.corpus_index.check(extra["text"]), ()))
+            truth.update(set(terms_of_text(extra["title"], extra["text"]).counts))
+        pg = stores[1]
+        assert isinstance(pg, PostgresStore)
+        with pg._connection() as conn:
+            db = pg._execute(conn)
+            n, flushed = db.execute("SELECT n, flushed FROM story_docs WHERE id = 1", []).fetchone()
+            assert int(n) == len(rows) + 2 and int(n) - int(flushed) <= 5
+            fresh = stories.StoryCache()
+            fresh.reset(int(n), int(flushed), stories._read_log(db, int(flushed)))
+            assert stories._counts(db, list(truth), fresh) == dict(truth)
+            kept = pg.story_cache.index
+            assert kept.loaded_from is not None
+            stories._ensure_window(db, fresh, kept.loaded_from)
+        assert kept.stories == fresh.index.stories
+    finally:
+        for store in stores:
+            store.close()
