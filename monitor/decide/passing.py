@@ -155,6 +155,11 @@ _ANOTHER = _words("واخر", "واخري", "والاخر", "والاخري", "�
 # Ranks in a table: "جاءت دول الناتو في الصدارة وحل العراق في المرتبة الخامسة".
 _RANKS = _words("الصداره", "المرتبه", "المركز", "المراتب", "مرتبه")
 _RANK_REACH = 3
+# A secretary-general named in a national office ("وزير المالية النرويجي ينس ستولتنبرغ"): another post.
+_SECRETARIES = ("ستولت", "شتولت", "روته", "روتيه", "روتي")
+_NATIONAL_POSTS = _words("وزير", "رئيس", "وزيره", "رئيسه")
+# "بمدينة بيدغوشتش البولندية، مقر مركز تدريب للناتو": a place described by what has its seat there.
+_SEAT = _words("مقر", "مقرا")
 # Verbs of calling on, urging, warning or accusing: their object list is whom the subject addresses.
 _ADDRESS = _words(
     "دعا", "دعت", "يدعو", "تدعو", "طالب", "طالبت", "يطالب", "تطالب", "حث", "حثت", "يحث", "تحث", "ناشد",
@@ -550,8 +555,11 @@ def passing_kind(
     if (not substantive and (set(words) & _BIOGRAPHY or graduated)) or _obituary(words):
         return "past role"
 
-    if not substantive and _venue_words(words) and not _in_iraq(tokens, pair[1:], lo):
+    plain = not substantive or _seat(tokens, comma_before, lo, pair)
+    if plain and _venue_words(words) and not _in_iraq(tokens, pair[1:], lo):
         return "venue"
+    if _national_office(tokens, lo, pair):
+        return "past role"
 
     for first, last in pair:
         word = tokens[first]
@@ -579,6 +587,25 @@ def passing_kind(
     if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups):
         return "past role"
     return None
+
+
+def _seat(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """The anchor side stands in a comma clause naming what has its seat in a place ("…، مقر مركز تدريب
+    للناتو"): a mission word there describes the place, not the story."""
+    first = pair[0][0]
+    return any(comma_before[k] and tokens[k] in _SEAT for k in range(max(lo, first - 4), first))
+
+
+def _national_office(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """A secretary-general's name after another country's post ("وزير المالية النرويجي ينس ستولتنبرغ")."""
+    for first, _ in pair:
+        if not strip_clitics(tokens[first]).startswith(_SECRETARIES):
+            continue
+        before = tokens[max(lo, first - 4) : first]
+        foreign = [w for w in before if w.startswith("ال") and w.endswith("ي") and w != "العراقي" and len(w) > 4]
+        if foreign and any(w in _NATIONAL_POSTS for w in before):
+            return True
+    return False
 
 
 def _between(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
