@@ -155,6 +155,7 @@ _ANOTHER = _words("واخر", "واخري", "والاخر", "والاخري", "�
 # Ranks in a table: "جاءت دول الناتو في الصدارة وحل العراق في المرتبة الخامسة".
 _RANKS = _words("الصداره", "المرتبه", "المركز", "المراتب", "مرتبه")
 _RANK_REACH = 3
+_AT_RANK = _words("في")
 # A secretary-general named in a national office ("وزير المالية النرويجي ينس ستولتنبرغ"): another post.
 _SECRETARIES = ("ستولت", "شتولت", "روته", "روتيه", "روتي")
 _NATIONAL_POSTS = _words("وزير", "رئيس", "وزيره", "رئيسه")
@@ -439,8 +440,9 @@ def _career_clause(
         return True
     # The same before the other side when it comes first ("أشرف قبل سنوات على تدريب بحارة عراقيين لصالح
     # الناتو"): the career verb governs both.
+    # (Not the sentence's own first verb: "ترأس وزير الداخلية العراقي اجتماعا مع مسؤولين من الحلف".)
     start = min(first, pair_start)
-    if start < first and any(governs(i, start) for i in range(max(lo, start - _CAREER_WINDOW), start - 1)):
+    if start < first and any(governs(i, start) for i in range(max(lo + 1, start - _CAREER_WINDOW), start - 1)):
         return True
     # "جنرالا كان قد درّب قوات عراقية ضمن مهمة الناتو": a pluperfect clause after a noun that is not a mention.
     done = range(max(lo + 1, start - _CAREER_WINDOW), start)
@@ -625,7 +627,13 @@ def _another_or_ranked(tokens: Sequence[str], pair: Sequence[tuple[int, int]], h
         return False
     if any(tokens[k] in _ANOTHER for k in range(spans[0][1] + 1, spans[1][0])):
         return True
-    return all(any(tokens[k] in _RANKS for k in range(b + 1, min(hi, b + _RANK_REACH) + 1)) for _, b in spans)
+    # Each side's own rank ("في المرتبة", before the other side for the first): "رفع الناتو العراق إلى
+    # مرتبة الدولة الشريكة" is one relation.
+    ends = (spans[1][0] - 1, hi)
+    return all(
+        any(tokens[k] in _RANKS and tokens[k - 1] in _AT_RANK for k in range(b + 2, min(end, b + _RANK_REACH) + 1))
+        for (_, b), end in zip(spans, ends, strict=True)
+    )
 
 
 def _career_then(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:

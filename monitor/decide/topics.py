@@ -52,6 +52,12 @@ _NUMBERED_ITEM = re.compile(r"(?:^|\s)\d{1,2}[-–)]\s")
 # another story in a digest title: the phrase belongs to the clause after it.
 _FRONTED = frozenset(normalize(w) for w in ("بعد", "عقب", "إثر", "قبل", "رغم", "وسط", "بسبب"))
 _FRONTED_WORDS = 4
+# The lead's subject: the anchor among its first words (after the verb, or after the verb of saying's
+# subject: "قالت منظمة معاهدة شمال الأطلسي"); the other side as where it acts, within this many words.
+_SUBJECT_AT = 2
+_ACTS_GAP = 12
+_AT_PLACE = frozenset(normalize(w) for w in ("في", "إلى", "داخل"))
+_PLACE_WORDS = _AT_PLACE | frozenset(normalize(w) for w in ("فوق", "عبر", "قبالة", "عند"))
 # How many of the partner's nearest mentions in the sentence are tried when the nearest is a passing one.
 _PARTNER_CHOICES = 3
 # "في ثلاث دقائق", "العالم في دقيقة": a digest named by how long it takes to read.
@@ -335,6 +341,24 @@ def _passing(doc: _Doc, chosen: list[_Mention], substantive: bool, group_at: dic
     return passing_kind(doc.tokens, doc.comma_before, (lo, hi), pair, substantive, group_at)
 
 
+def _acts_in(doc: _Doc, anchor: _Mention, chosen: list[_Mention]) -> bool:
+    """The lead opens with the anchor as its subject and names the other side as where it acts, farther
+    than the lead gap ("أعلن الناتو أن مساهمات الدنمارك وهولندا واليابان ستمول مختبرا … في بغداد",
+    "يعتزم الحلف الأطلنطي إرسال فريق من المهندسين العسكريين إلى الأنبار")."""
+    lo = doc.sentence_tokens[doc.sentence_of[anchor.first]][0]
+    if anchor.first - lo > _SUBJECT_AT or any(c.first < anchor.first for c in chosen):
+        return False
+    for c in chosen:
+        if c is anchor:
+            continue
+        at = next((k for k in range(c.first - 1, max(lo, c.first - 3), -1) if doc.tokens[k] in _AT_PLACE), None)
+        # Another place between them is where it acts ("اعترضت مقاتلات الناتو فوق رومانيا طائرة مسجلة في
+        # العراق"): the other side then only qualifies something.
+        if at is None or _gap(c, anchor) > _ACTS_GAP or _PLACE_WORDS & set(doc.tokens[anchor.last + 1 : at]):
+            return False
+    return True
+
+
 def _two_clauses(doc: _Doc, chosen: list[_Mention]) -> bool:
     """A title whose mentions sit on either side of "، و…": two headlines joined by a comma and و
     ("الناتو ينشر قوات في رومانيا، والعراق يستقبل زوارا")."""
@@ -414,7 +438,8 @@ def _units(
             # A digest's summary lists its stories as the title does.
             return None
         base = {"title": topic.title_weight, "sentence": topic.sentence_weight}.get(kind, topic.neighbour_weight)
-        if kind == "sentence" and s == lead and all(_gap(c, a) <= _LEAD_GAP for c in chosen):
+        near_lead = all(_gap(c, a) <= _LEAD_GAP for c in chosen)
+        if kind == "sentence" and s == lead and (near_lead or _acts_in(doc, a, chosen)):
             # A lead naming both sides in one phrase states what the article is about; a lead that
             # reaches across a clause ("Turkey asked NATO … after its raids … in northern Iraq") does not.
             base += topic.lead_weight
