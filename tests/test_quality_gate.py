@@ -31,9 +31,11 @@ MIN_NEAR_COPY_RECALL = 0.97
 MAX_FALSE_COPY_RATE = 0.02
 MAX_LOOKALIKE_MATCHES = 0
 # The deployed-day set (build_deployed.py): every category of the tuned-on part at the target; the
-# held-out part (round 12, written blind and never tuned on) is pinned at its measured figures
-# (docs/quality.md), overall and per category: the target where it is met, the measured figure where
-# it is not.
+# held-out part (the latest round, never tuned on) is pinned at its measured figures (docs/quality.md),
+# overall and per category: the target where it is met, the measured figure where it is not. Round
+# 12 (written blind) was measured at the figures below, then fixed, and is dev now: the held-out part is
+# empty and its tests skip (_require_heldout) until round 13 is written and measured, whose figures replace
+# these.
 DEPLOYED = ("deployed_dev.jsonl", "deployed_heldout.jsonl")
 MIN_HELDOUT_ITEMS_PER_CATEGORY = 35
 MIN_HELDOUT_RECALL = 0.89  # 197 of 220

@@ -325,3 +325,78 @@ def test_a_press_review_title_with_one_story_is_a_match(nato_iraq: Topic) -> Non
     # وجوده (its presence) is وجود with a suffix, not و + a second story.
     result = match_topic(nato_iraq, "عناوين الصحف: الناتو يعزز وجوده العسكري في العراق", "")
     assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # a career list with ثم, "and another", a rank table
+        ("عملت المحامية لدى بعثة أممية في بغداد ثم لدى مقر الناتو في مونس قبل تقاعدها.", "past role"),
+        ("ضمت القائمة ضابطا عمل مع الناتو وآخر خدم في الموصل قبل عشرين عاما.", "enumeration"),
+        ("في مؤشر السلام حلت دول الناتو في المراتب الأولى وجاء العراق في المرتبة الأخيرة.", "enumeration"),
+        # past roles: supervised years ago, a company that supplied, a pluperfect clause after a noun
+        ("عين مديرا للمطار عقيد أشرف قبل أعوام على تأهيل طيارين عراقيين لحساب الناتو.", "past role"),
+        ("فاز بالمناقصة مستثمر كانت مؤسسته توفر الطعام لقواعد الناتو في العراق.", "past role"),
+        ("كرمت الجامعة أستاذا كان قد درّس ضباطا عراقيين في كلية الناتو.", "past role"),
+        # a secretary-general in a national office; a festival city named as a NATO centre's seat
+        ("استقبل رئيس الوزراء النرويجي ينس ستولتنبرغ نظيره العراقي في أوسلو.", "past role"),
+        ("عرض فيلم عراقي في مهرجان بمدينة شتشيتسين، مقر قيادة فيلق تدريب للناتو.", "venue"),
+        # a work's title, a given name with the article after a nationality
+        ("أطلق مبرمج عراقي تطبيقا بعنوان الناتو في الصحراء.", "named status"),
+        ("ألقى الباحث المغربي الطاهر العراقي محاضرة عن تاريخ الناتو.", "surname"),
+    ],
+)
+def test_round12_families_are_passing(nato_iraq: Topic, text: str, kind: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert not result.matched, result.reason
+    assert kind in result.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an aside about someone else beside the real link: a relative clause, a career clause, a battle
+        "قال قائد الفرقة، الذي سبق أن ترأس أركان الجيش، إن الناتو سيدرب ألوية عراقية جديدة.",
+        "قالت ضابطة بريطانية، عملت سابقا في البصرة، إن بعثة الناتو ستفتتح مدرسة في بغداد.",
+        "أكد المدرب الإيطالي، الذي خدم سابقا في كوسوفو، أنه يعمل مع بعثة الناتو في وزارة الدفاع العراقية.",
+        # the lead's subject acts in Iraq, farther than the lead gap
+        "يعتزم الحلف الأطلسي إقامة مستودع لقطع الغيار العسكرية وصيانة المركبات في البصرة.",
+        # spellings, other languages, Iraq's factions, the departure of forces
+        "قال مارك روتي إن الحلف سيواصل دعم القوات العراقية.",
+        "L'OTAN va conseiller les officiers irakiens à Mossoul.",
+        "7ilf shamal al atlasi ybda2 tadrib jdid fi el 3iraq",
+        "قال قيادي في الحشد الشعبي إن بعثة الناتو تتجاوز مهامها التدريبية.",
+        "يستعد الناتو لتوسيع التدريب في العراق بعد رحيل قوات التحالف.",
+    ],
+)
+def test_round12_families_match(nato_iraq: Topic, text: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("تغطية مباشرة: الناتو يجتمع في لاهاي والعراق يرفع أسعار النفط", ""),
+        ("ما فاتك اليوم: الناتو يختبر صواريخ جديدة وأمطار غزيرة في البصرة", ""),
+        ("حدث في مثل هذا اليوم", "انضمام اليونان إلى الناتو (1952)، وتأسيس الجامعة المستنصرية في بغداد (1233)."),
+        ("موجز", "1- الناتو يعين متحدثا جديدا 2- العراق يفتتح جسرا في الموصل 3- الذهب يرتفع"),
+        ("Call signs", "Iraqi air traffic controllers use the NATO phonetic alphabet."),
+    ],
+)
+def test_round12_digests_and_the_alphabet_are_no_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert not result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("نشرة الظهيرة: بعد قصف قاعدة بلد، الناتو يعلق تدريبا ليليا", ""),
+        ("في هذا العدد", "قراءة في الشراكة بين العراق والناتو، وآراء الخبراء فيها، وما تعنيه للجيش."),
+        ("جولة الصحف", "لوموند: الناتو يوسع التدريب في العراق بعد رحيل القوات الأمريكية. الغارديان: بغداد تنتظر."),
+    ],
+)
+def test_round12_one_story_digests_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert result.matched, result.reason

@@ -44,6 +44,9 @@ _BIOGRAPHY = _words(
 )  # fmt: skip
 # An obituary is about the person even when it names the mission they led.
 _OBITUARY = _words("توفي", "توفيت", "الراحل", "الراحله", "رحيل", "نعى", "نعت", "وفاه")
+# "بعد رحيل التحالف": the departure of forces, not a death.
+_DEPARTURE = _words("رحيل")
+_DEPARTING = _words("التحالف", "القوات", "قوات", "الجنود", "جنود", "القواعد", "البعثه", "الاحتلال")
 # Sport and culture: the pairing is a venue or a backdrop, not the story.
 _VENUE = _words(
     "مباراه", "المباراه", "منتخب", "المنتخب", "ملعب", "الملعب", "بطوله", "البطوله", "الدوري", "كاس",
@@ -145,6 +148,19 @@ _LATIN_GIVEN_NAMES = _words(
 _LIST_ITEMS = 3  # a mention with two more items joined to it by commas or "و" is an item in a list
 _PHRASE_WORDS = 3  # most words of one item of a list of parties ("وجامعات في العراق")
 _THEN = _words("ثم")
+# "بين العراق والناتو": the two items after بين are the two parties of one relation, not a list.
+_BETWEEN = _words("بين")
+# "عميل سرب وثائق للناتو وآخر عمل في بغداد": "one … and another …" names two different people or things.
+_ANOTHER = _words("واخر", "واخري", "والاخر", "والاخري", "واخرون", "واخرين")
+# Ranks in a table: "جاءت دول الناتو في الصدارة وحل العراق في المرتبة الخامسة".
+_RANKS = _words("الصداره", "المرتبه", "المركز", "المراتب", "مرتبه")
+_RANK_REACH = 3
+_AT_RANK = _words("في")
+# A secretary-general named in a national office ("وزير المالية النرويجي ينس ستولتنبرغ"): another post.
+_SECRETARIES = ("ستولت", "شتولت", "روته", "روتيه", "روتي")
+_NATIONAL_POSTS = _words("وزير", "رئيس", "وزيره", "رئيسه")
+# "بمدينة بيدغوشتش البولندية، مقر مركز تدريب للناتو": a place described by what has its seat there.
+_SEAT = _words("مقر", "مقرا")
 # Verbs of calling on, urging, warning or accusing: their object list is whom the subject addresses.
 _ADDRESS = _words(
     "دعا", "دعت", "يدعو", "تدعو", "طالب", "طالبت", "يطالب", "تطالب", "حث", "حثت", "يحث", "تحث", "ناشد",
@@ -172,7 +188,11 @@ _CIVILIANS = tuple(normalize(w) for w in (
     "مسافر", "راكب", "بحار", "مهاجر", "لاجي", "مرتزق", "سايح", "سياح", "طالب", "شاب", "رجل", "امراه", "عائله",
     "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار", "مهندس",
 ))  # fmt: skip
-_CAREER_PRESENT = _words("يعمل", "تعمل", "يخدم", "تخدم", "يشغل", "تشغل")
+_CAREER_PRESENT = _words(
+    "يعمل", "تعمل", "يخدم", "تخدم", "يشغل", "تشغل", "يزود", "تزود", "يوفر", "توفر",
+)  # fmt: skip
+# "جنرالا كان قد درّب …": كان قد after a noun opens a pluperfect clause about that noun.
+_ALREADY_DONE = _words("قد")
 # "سبق له العمل مع الناتو", "سبق لها الخدمة في بعثة الناتو": had already + a career verbal noun (the
 # corpus has the verb form, "سبق له أن عمل", "سبق أن شغل", which _CAREER covers).
 _ALREADY = _words("سبق", "وسبق", "سبقت", "وسبقت")
@@ -193,6 +213,8 @@ _NAMING = _words(
     "لقب", "اللقب", "بلقب", "لقبه", "لقبها", "لقبا", "الملقب", "الملقبه", "يلقب", "تلقب", "المسمى", "المسماه",
     "يسمى", "تسمى", "سمي", "سميت", "اسمه", "اسمها", "متجر", "متجره", "متجرها", "المتجر", "متجرا", "مقهى",
     "مقهاه", "المقهى", "ماركه", "علامته",
+    # The title of a work: "لعبة بعنوان الناتو ضد الزومبي".
+    "بعنوان", "عنوانه", "عنوانها", "المعنون", "المعنونه",
 )  # fmt: skip
 # NATO as the model another pact is compared with ("على غرار الناتو", "بمثابة ناتو", "مقارنا إياه بالناتو").
 _COMPARED = _words(
@@ -367,7 +389,10 @@ def _surname(tokens: Sequence[str], first: int, lo: int) -> bool:
         return True  # "نور الدين العراقي", "محمد الأمين العراقي"
     named = prev not in _TITLES and not prev.isdigit() and not prev.startswith("ال")
     foreign = before.startswith("ال") and before.endswith("ي") and before != "العراقي" and len(before) > 4
-    return (before in _TITLES and prev not in _TITLES and not prev.isdigit()) or (foreign and named)
+    # "الأكاديمي التونسي الهادي العراقي": a given name with the article (an epithet) after a nationality.
+    return (before in _TITLES and prev not in _TITLES and not prev.isdigit()) or (
+        foreign and (named or prev in _EPITHETS)
+    )
 
 
 def _in_iraq(tokens: Sequence[str], partners: Sequence[tuple[int, int]], lo: int) -> bool:
@@ -383,10 +408,10 @@ def _in_iraq(tokens: Sequence[str], partners: Sequence[tuple[int, int]], lo: int
     return False
 
 
-def _career_verb(tokens: Sequence[str], i: int) -> bool:
+def _career_verb(tokens: Sequence[str], i: int, word: str | None = None) -> bool:
     """عمل at i is the verb "worked", not the noun "work" ("تمديد عمل مستشاري الناتو"): a verb is followed by
     a preposition or a post in the accusative ("عمل في", "عمل مستشارا")."""
-    if tokens[i] not in _WORK:
+    if (word or tokens[i]) not in _WORK:
         return True
     following = tokens[i + 1] if i + 1 < len(tokens) else ""
     if following in _DURATION:  # "عمل سنوات محللا": how long, then the post
@@ -394,12 +419,36 @@ def _career_verb(tokens: Sequence[str], i: int) -> bool:
     return following in _CAREER_FOLLOW or following.endswith("ا")
 
 
-def _career_clause(tokens: Sequence[str], lo: int, first: int, pair_start: int) -> bool:
+def _career_clause(
+    tokens: Sequence[str],
+    comma_before: Sequence[bool],
+    lo: int,
+    first: int,
+    pair_start: int,
+    groups: Mapping[int, str],
+) -> bool:
     """A past career verb in the words just before the mention, with something between them: someone
     "served in" / "worked as an adviser to" NATO's mission ("خدم في مهمة الناتو", "عمل مستشارا لبعثة
-    الناتو"), not NATO acting ("عمل الناتو على …", where the mention follows the verb)."""
+    الناتو"), not NATO acting ("عمل الناتو على …", where the mention follows the verb). A comma between the
+    verb and the mention closes the verb's clause ("دبلوماسي، عمل سابقا في بغداد، إن الناتو …")."""
     window = range(max(lo, first - _CAREER_WINDOW), first - 1)
-    if any(tokens[i] in _CAREER and _career_verb(tokens, i) for i in window):
+
+    def governs(i: int, mention: int) -> bool:
+        return tokens[i] in _CAREER and _career_verb(tokens, i) and not any(comma_before[i + 1 : mention + 1])
+
+    if any(governs(i, first) for i in window):
+        return True
+    # The same before the other side when it comes first ("أشرف قبل سنوات على تدريب بحارة عراقيين لصالح
+    # الناتو"): the career verb governs both.
+    # (Not the sentence's own first verb: "ترأس وزير الداخلية العراقي اجتماعا مع مسؤولين من الحلف".)
+    start = min(first, pair_start)
+    if start < first and any(governs(i, start) for i in range(max(lo + 1, start - _CAREER_WINDOW), start - 1)):
+        return True
+    # "جنرالا كان قد درّب قوات عراقية ضمن مهمة الناتو": a pluperfect clause after a noun that is not a mention.
+    done = range(max(lo + 1, start - _CAREER_WINDOW), start)
+    if any(
+        tokens[i] in _BEFORE_CAREER and tokens[i + 1] in _ALREADY_DONE and (i - 1) not in groups for i in done
+    ):
         return True
     # "كان ضابطا في بعثة الناتو": was + a post (accusative) before the mission.
     if any(tokens[i] in _BEFORE_CAREER and _post(tokens, i + 1) for i in window):
@@ -414,8 +463,11 @@ def _career_clause(tokens: Sequence[str], lo: int, first: int, pair_start: int) 
     if any(tokens[i] in _TOOK_PART for i in range(max(lo + 1, start - _CAREER_WINDOW), start - 1)):
         return True
     # "كان يعمل مستشارا قانونيا لدى الناتو": كان before a present career verb is a past habit.
+    # "كانت شركته تزود قواعد الناتو": the subject may stand between.
     habit = range(max(lo, first - _CAREER_WINDOW - 2), first - 1)
-    return any(tokens[i] in _BEFORE_CAREER and tokens[i + 1] in _CAREER_PRESENT for i in habit)
+    return any(
+        tokens[i] in _BEFORE_CAREER and _CAREER_PRESENT & set(tokens[i + 1 : min(first, i + 3)]) for i in habit
+    )
 
 
 _CAREER_WINDOW = 6
@@ -465,6 +517,7 @@ def passing_kind(
 
     # Three or more items joined by commas or و: a list of countries or posts, even when both terms
     # are in it ("the UN, NATO and Iraq"); a real link names two parties, not three.
+    between = _between(tokens, lo, pair)
     for span in pair:
         items = _list_items(tokens, comma_before, span, lo, hi)
         own = groups.get(span[0])
@@ -479,9 +532,15 @@ def passing_kind(
             continue
         if any(_addresses(tokens, lo, other, items) for other in pair if other != span):
             continue
+        if between:
+            continue
         return "enumeration"
-    if _parties(tokens, comma_before, pair, lo, hi, groups):
+    if not between and _parties(tokens, comma_before, pair, lo, hi, groups):
         return "enumeration"
+    if _another_or_ranked(tokens, pair, hi):
+        return "enumeration"
+    if _career_then(tokens, lo, pair):
+        return "past role"
 
     # The two sides joined as one subject or object ("الناتو والحكومة العراقية افتتحا …") act together.
     spans = sorted(pair)
@@ -489,17 +548,20 @@ def passing_kind(
     substantive = substantive or joint
 
     before = set(tokens[lo:start])
-    if before & _RELATIVE and before & _PAST_ROLE:
+    if before & _RELATIVE and before & _PAST_ROLE and not _closed_relative(tokens, comma_before, lo, start):
         return "past role"
     if _apposition(tokens, comma_before, lo, start, end):
         return "past role"
     # "تخرج في/من الجامعة" is a biography; "مدرسة للناتو تخرج ضباطا عراقيين" is the mission graduating them.
     graduated = any(w == "تخرج" and nxt in ("في", "من") for w, nxt in pairwise(words))
-    if (not substantive and (set(words) & _BIOGRAPHY or graduated)) or set(words) & _OBITUARY:
+    if (not substantive and (set(words) & _BIOGRAPHY or graduated)) or _obituary(words):
         return "past role"
 
-    if not substantive and _venue_words(words) and not _in_iraq(tokens, pair[1:], lo):
+    plain = not substantive or _seat(tokens, comma_before, lo, pair)
+    if plain and _venue_words(words) and not _in_iraq(tokens, pair[1:], lo):
         return "venue"
+    if _national_office(tokens, lo, pair):
+        return "past role"
 
     for first, last in pair:
         word = tokens[first]
@@ -515,8 +577,8 @@ def passing_kind(
             return "nationals"  # migrants from Iraq met by an operation elsewhere
         if word in _DEMONYMS and first == last and prev not in _FORCES and set(words) & _THEATRES:
             return "elsewhere"
-        if word in _DEMONYMS and first == last and strip_clitics(prev).startswith(_CIVILIANS):
-            return "nationals"
+        if word in _DEMONYMS and first == last and strip_clitics(prev).startswith(_CIVILIANS) and not substantive:
+            return "nationals"  # trained Iraqi engineers are the mission's trainees, not bystanders
         following = tokens[last + 1] if last < hi else ""
         if word in _NATIONALS and (following in _NUMBER_WORDS or following.isdigit()):
             return "nationals"  # "عراقيين اثنين"
@@ -524,9 +586,87 @@ def passing_kind(
             return "named status"
     if _named_or_compared(tokens, pair[0][0], lo):
         return "named status"
-    if _career_clause(tokens, lo, pair[0][0], start):
+    if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups):
         return "past role"
     return None
+
+
+def _seat(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """The anchor side stands in a comma clause naming what has its seat in a place ("…، مقر مركز تدريب
+    للناتو"): a mission word there describes the place, not the story."""
+    first = pair[0][0]
+    return any(comma_before[k] and tokens[k] in _SEAT for k in range(max(lo, first - 4), first))
+
+
+def _national_office(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """A secretary-general's name after another country's post ("وزير المالية النرويجي ينس ستولتنبرغ")."""
+    for first, _ in pair:
+        if not strip_clitics(tokens[first]).startswith(_SECRETARIES):
+            continue
+        before = tokens[max(lo, first - 4) : first]
+        foreign = [w for w in before if w.startswith("ال") and w.endswith("ي") and w != "العراقي" and len(w) > 4]
+        if foreign and any(w in _NATIONAL_POSTS for w in before):
+            return True
+    return False
+
+
+def _between(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """The two sides follow بين joined by و: the parties of one relation, whatever list follows ("الاتفاق
+    بين العراق والناتو، ومواقف الكتل منه")."""
+    spans = sorted(pair)
+    if len(spans) != 2 or spans[0][0] - 1 < lo or tokens[spans[0][0] - 1] not in _BETWEEN:
+        return False
+    return spans[1][0] == spans[0][1] + 1 and conjoined(tokens[spans[1][0]])
+
+
+def _another_or_ranked(tokens: Sequence[str], pair: Sequence[tuple[int, int]], hi: int) -> bool:
+    """"… للناتو وآخر عمل في بغداد": "and another" between the sides names a second person or thing; "دول
+    الناتو في الصدارة وحل العراق في المرتبة": each side followed by its rank is a row of a table."""
+    spans = sorted(pair)
+    if len(spans) != 2:
+        return False
+    if any(tokens[k] in _ANOTHER for k in range(spans[0][1] + 1, spans[1][0])):
+        return True
+    # Each side's own rank ("في المرتبة", before the other side for the first): "رفع الناتو العراق إلى
+    # مرتبة الدولة الشريكة" is one relation.
+    ends = (spans[1][0] - 1, hi)
+    return all(
+        any(tokens[k] in _RANKS and tokens[k - 1] in _AT_RANK for k in range(b + 2, min(end, b + _RANK_REACH) + 1))
+        for (_, b), end in zip(spans, ends, strict=True)
+    )
+
+
+def _career_then(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """A career verb before both sides and ثم between them: the stations of a career ("عمل لدى الأمم المتحدة
+    في العراق ثم لدى الناتو", "شغل مناصب في شركة تعمل في العراق، ثم في وفد بلاده لدى الناتو")."""
+    spans = sorted(pair)
+    if len(spans) != 2 or not any(tokens[k] in _THEN for k in range(spans[0][1] + 1, spans[1][0])):
+        return False
+    for i in range(lo, spans[0][0]):
+        verb = tokens[i][1:] if tokens[i][:1] == "و" and tokens[i][1:] in _CAREER else tokens[i]  # "وعمل"
+        if verb in _CAREER and _career_verb(tokens, i, verb):
+            return True
+    return False
+
+
+def _closed_relative(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, start: int) -> bool:
+    """The last relative clause before the pair is an aside between commas that closes before it ("المستشارة،
+    التي خدمت سابقا في أفغانستان، تعمل مع بعثة الناتو"): it is about its antecedent, not the pair."""
+    relative = next((i for i in range(start - 1, lo - 1, -1) if tokens[i] in _RELATIVE), None)
+    if relative is None or not comma_before[relative]:
+        return False
+    return any(comma_before[k] for k in range(relative + 1, start + 1))
+
+
+def _obituary(words: Sequence[str]) -> bool:
+    """A death is named ("توفي", "رحيل"), not the departure of forces ("بعد رحيل التحالف")."""
+    for i, word in enumerate(words):
+        if word not in _OBITUARY:
+            continue
+        if word in _DEPARTURE and i + 1 < len(words) and words[i + 1] in _DEPARTING:
+            continue
+        return True
+    return False
 
 
 def _named_or_compared(tokens: Sequence[str], first: int, lo: int) -> bool:

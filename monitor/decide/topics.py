@@ -40,8 +40,26 @@ _LIST_MARK = re.compile(r"[,;]")
 # A title opening with one of these is a digest of several stories, not one headline.
 _DIGEST_OPENERS = frozenset(
     normalize(w)
-    for w in ("موجز", "نشرة", "أبرز", "عناوين", "جولة", "باختصار", "حصاد", "ملخص", "مختارات", "أهم")
+    for w in ("موجز", "نشرة", "أبرز", "عناوين", "جولة", "باختصار", "حصاد", "ملخص", "مختارات", "أهم", "تغطية")
 )
+# Digests named by a phrase at the title's start: a day's recap, a history column, a list of stories.
+_DIGEST_PHRASES = tuple(
+    normalize(p) for p in ("ما فاتك", "في مثل هذا اليوم", "اليوم في التاريخ", "حدث في مثل")
+)
+# A numbered item ("1- …", "2) …") starts a sentence of its own: each item of a list is one story.
+_NUMBERED_ITEM = re.compile(r"(?:^|\s)\d{1,2}[-–)]\s")
+# A comma after a fronted phrase of time or cause ("بعد هجوم التاجي، الناتو يراجع …") does not start
+# another story in a digest title: the phrase belongs to the clause after it.
+_FRONTED = frozenset(normalize(w) for w in ("بعد", "عقب", "إثر", "قبل", "رغم", "وسط", "بسبب"))
+_FRONTED_WORDS = 4
+# The lead's subject: the anchor among its first words (after the verb, or after the verb of saying's
+# subject: "قالت منظمة معاهدة شمال الأطلسي"); the other side as where it acts, within this many words.
+_SUBJECT_AT = 2
+_ACTS_GAP = 12
+_AT_PLACE = frozenset(normalize(w) for w in ("في", "إلى", "داخل"))
+_PLACE_WORDS = _AT_PLACE | frozenset(normalize(w) for w in ("فوق", "عبر", "قبالة", "عند"))
+# How many of the partner's nearest mentions in the sentence are tried when the nearest is a passing one.
+_PARTNER_CHOICES = 3
 # "في ثلاث دقائق", "العالم في دقيقة": a digest named by how long it takes to read.
 _DIGEST_DURATIONS = frozenset(normalize(w) for w in ("دقيقة", "دقيقتين", "دقائق", "ثانية", "ثوان", "ثواني"))
 # An ignore phrase after a negation is not the label it neutralises: "ليست عضوا في الناتو" says how its
@@ -103,6 +121,7 @@ def _analyse(
     # Sentence and paragraph boundaries, found on the normalised text (، ؟ are ASCII there).
     ends = [m.end() for m in _SENTENCE_END.finditer(norm)]
     ends += [m.end() for m in _TITLE_SEPARATOR.finditer(norm, 0, len(norm) if digest else title_end)]
+    ends += [m.start() + 1 for m in _NUMBERED_ITEM.finditer(norm) if m.start() > 0]
     sentence_starts = [0, *sorted(set(ends))]
     paragraph_starts = [0] + [m.end() for m in re.finditer(r"\n", norm)]
     sentence_of: list[int] = []
@@ -322,6 +341,24 @@ def _passing(doc: _Doc, chosen: list[_Mention], substantive: bool, group_at: dic
     return passing_kind(doc.tokens, doc.comma_before, (lo, hi), pair, substantive, group_at)
 
 
+def _acts_in(doc: _Doc, anchor: _Mention, chosen: list[_Mention]) -> bool:
+    """The lead opens with the anchor as its subject and names the other side as where it acts, farther
+    than the lead gap ("أعلن الناتو أن مساهمات الدنمارك وهولندا واليابان ستمول مختبرا … في بغداد",
+    "يعتزم الحلف الأطلنطي إرسال فريق من المهندسين العسكريين إلى الأنبار")."""
+    lo = doc.sentence_tokens[doc.sentence_of[anchor.first]][0]
+    if anchor.first - lo > _SUBJECT_AT or any(c.first < anchor.first for c in chosen):
+        return False
+    for c in chosen:
+        if c is anchor:
+            continue
+        at = next((k for k in range(c.first - 1, max(lo, c.first - 3), -1) if doc.tokens[k] in _AT_PLACE), None)
+        # Another place between them is where it acts ("اعترضت مقاتلات الناتو فوق رومانيا طائرة مسجلة في
+        # العراق"): the other side then only qualifies something.
+        if at is None or _gap(c, anchor) > _ACTS_GAP or _PLACE_WORDS & set(doc.tokens[anchor.last + 1 : at]):
+            return False
+    return True
+
+
 def _two_clauses(doc: _Doc, chosen: list[_Mention]) -> bool:
     """A title whose mentions sit on either side of "، و…": two headlines joined by a comma and و
     ("الناتو ينشر قوات في رومانيا، والعراق يستقبل زوارا")."""
@@ -340,7 +377,22 @@ def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
     joins = [
         i for i in range(first, last + 1) if doc.comma_before[i] or (conjoined(doc.tokens[i]) and not adjacent)
     ]
-    return any(not _parenthesis(doc, i) for i in joins)
+    return any(not _parenthesis(doc, i) and not _after_fronted(doc, i) for i in joins)
+
+
+def _after_fronted(doc: _Doc, i: int) -> bool:
+    """The comma before token i closes a short fronted phrase of time or cause that opens its clause
+    ("النشرة المسائية: بعد هجوم التاجي، الناتو يراجع …")."""
+    if not doc.comma_before[i] or conjoined(doc.tokens[i]):
+        return False
+    lo = doc.sentence_tokens[doc.sentence_of[i]][0]
+    opening = next((k for k in range(i - 1, max(lo, i - _FRONTED_WORDS) - 1, -1) if doc.tokens[k] in _FRONTED), None)
+    if opening is None or any(doc.comma_before[k] for k in range(opening + 1, i)):
+        return False
+    # The phrase opens its clause: at the sentence's start or after a colon or a comma, not inside a
+    # clause ("مستقبل الناتو بعد الانتخابات، وعن الزراعة في العراق").
+    between = doc.source[doc.spans[opening - 1][1] : doc.spans[opening][0]] if opening > lo else ""
+    return opening == lo or doc.comma_before[opening] or ":" in between
 
 
 def _parenthesis(doc: _Doc, i: int) -> bool:
@@ -372,10 +424,44 @@ def _units(
     ordered = sorted(mentions, key=lambda m: m.group in topic.require)
     group_at = {i: m.group for m in ordered for i in range(m.first, m.last + 1)}
     best: dict[int, _Unit] = {}
+
+    def scored(a: _Mention, chosen: list[_Mention], same_sentence: bool) -> _Unit | None:
+        s = doc.sentence_of[a.first]
+        kind = "title" if s < title_sentences else ("sentence" if same_sentence else "neighbour")
+        if kind == "title" and (
+            ((digest_title or _two_clauses(doc, chosen)) and _joins_stories(doc, chosen))
+            or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
+        ):
+            # A digest title, or two parts of a title split by | ; • or a spaced dash, join separate stories.
+            return None
+        if kind != "title" and digest_title and _joins_stories(doc, chosen):
+            # A digest's summary lists its stories as the title does.
+            return None
+        base = {"title": topic.title_weight, "sentence": topic.sentence_weight}.get(kind, topic.neighbour_weight)
+        near_lead = all(_gap(c, a) <= _LEAD_GAP for c in chosen)
+        if kind == "sentence" and s == lead and (near_lead or _acts_in(doc, a, chosen)):
+            # A lead naming both sides in one phrase states what the article is about; a lead that
+            # reaches across a clause ("Turkey asked NATO … after its raids … in northern Iraq") does not.
+            base += topic.lead_weight
+        # A bonus word counts only next to the pair: run-on sentences joined by commas are common in
+        # Arabic news, and a "mission" forty words away is usually about something else.
+        boosts = [
+            m
+            for m in mentions
+            if m.group not in topic.require
+            and weights[m.group] > 0
+            and any(_gap(m, c) <= topic.boost_proximity for c in chosen)
+        ]
+        boost_groups = {m.group for m in boosts}
+        score = base + sum(weights[g] for g in topic.require) + sum(weights[g] for g in boost_groups)
+        passing = _passing(doc, chosen, bool(boost_groups), group_at)
+        return _Unit(s, 0.0 if passing else score, kind, tuple(chosen + boosts), passing)
+
     for a in by_group.get(anchor, []):
         s = doc.sentence_of[a.first]
         chosen: list[_Mention] = [a]
         same_sentence = True
+        others: list[_Mention] = []  # the single partner's other mentions in the same sentence
         for g in partners:
             near = [
                 m
@@ -389,36 +475,17 @@ def _units(
             near.sort(key=lambda m: (doc.sentence_of[m.first] != s, abs(m.first - a.first)))
             chosen.append(near[0])
             same_sentence = same_sentence and doc.sentence_of[near[0].first] == s
+            if len(partners) == 1:
+                others = [m for m in near[1:_PARTNER_CHOICES] if doc.sentence_of[m.first] == s]
         else:
-            kind = "title" if s < title_sentences else ("sentence" if same_sentence else "neighbour")
-            if kind == "title" and (
-                ((digest_title or _two_clauses(doc, chosen)) and _joins_stories(doc, chosen))
-                or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
-            ):
-                # A digest title, or two parts of a title split by | ; • or a spaced dash, join separate stories.
-                continue
-            if kind != "title" and digest_title and _joins_stories(doc, chosen):
-                # A digest's summary lists its stories as the title does.
-                continue
-            base = {"title": topic.title_weight, "sentence": topic.sentence_weight}.get(kind, topic.neighbour_weight)
-            if kind == "sentence" and s == lead and all(_gap(c, a) <= _LEAD_GAP for c in chosen):
-                # A lead naming both sides in one phrase states what the article is about; a lead that
-                # reaches across a clause ("Turkey asked NATO … after its raids … in northern Iraq") does not.
-                base += topic.lead_weight
-            # A bonus word counts only next to the pair: run-on sentences joined by commas are common in
-            # Arabic news, and a "mission" forty words away is usually about something else.
-            boosts = [
-                m
-                for m in mentions
-                if m.group not in topic.require
-                and weights[m.group] > 0
-                and any(_gap(m, c) <= topic.boost_proximity for c in chosen)
-            ]
-            boost_groups = {m.group for m in boosts}
-            score = base + sum(weights[g] for g in topic.require) + sum(weights[g] for g in boost_groups)
-            passing = _passing(doc, chosen, bool(boost_groups), group_at)
-            unit = _Unit(s, 0.0 if passing else score, kind, tuple(chosen + boosts), passing)
-            if s not in best or unit.score > best[s].score:
+            unit = scored(a, chosen, same_sentence)
+            # The nearest partner may sit in an aside about someone else ("دبلوماسي، عمل سابقا في بغداد، إن
+            # الناتو يعتزم توسيع بعثته في العراق"): another mention of it in the sentence may be the link.
+            for other in others if unit is not None and unit.passing and same_sentence else []:
+                alternative = scored(a, [a, other], True)
+                if alternative is not None and (unit is None or alternative.score > unit.score):
+                    unit = alternative
+            if unit is not None and (s not in best or unit.score > best[s].score):
                 best[s] = unit
     return sorted(best.values(), key=lambda u: u.sentence)
 
@@ -539,6 +606,8 @@ def _digest(title: str, title_words: list[str]) -> bool:
     head = normalize(title).split(":", 1)[0] if ":" in title else ""
     opening = set(title_words[:2]) | {t for t, _, _ in iter_tokens(head)}
     if any(_DIGEST_OPENERS & set(clitic_readings(w)) for w in opening):
+        return True
+    if " ".join(title_words).startswith(_DIGEST_PHRASES):
         return True
     return any(w in _DIGEST_DURATIONS and "في" in title_words[max(0, i - 2) : i] for i, w in enumerate(title_words))
 
