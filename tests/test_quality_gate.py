@@ -31,23 +31,20 @@ MIN_NEAR_COPY_RECALL = 0.97
 MAX_FALSE_COPY_RATE = 0.02
 MAX_LOOKALIKE_MATCHES = 0
 # The deployed-day set (build_deployed.py): every category of the tuned-on part at the issue's target; the
-# held-out part (the latest round, never tuned on) is pinned at its measured figures (docs/quality.md),
-# overall and per category: the issue's target where it is met, the measured figure where it is not. Round
-# 12 (written blind) was measured at the figures below, then fixed, and is dev now: the held-out part is
-# empty and its tests skip (_require_heldout) until round 13 is written and measured, whose figures replace
-# these.
+# held-out part (round 13, written blind and never tuned on) is pinned at its measured figures
+# (docs/quality.md), overall and per category: the issue's target where it is met, the measured figure where
+# it is not.
 DEPLOYED = ("deployed_dev.jsonl", "deployed_heldout.jsonl")
 MIN_HELDOUT_ITEMS_PER_CATEGORY = 35
-MIN_HELDOUT_RECALL = 0.89  # 197 of 220
-MIN_HELDOUT_PRECISION = 0.92  # 197 of 213
-# The held-out misses and false alarms of round 12 (docs/quality.md lists each): 20 positives per category.
+MIN_HELDOUT_RECALL = 0.96  # 212 of 220
+MIN_HELDOUT_PRECISION = 0.90  # 212 of 233
+# The held-out misses and false alarms of round 13 (docs/quality.md lists each): 20 positives per category.
 MIN_HELDOUT_CATEGORY_RECALL = {
-    "headline": 0.85, "variants": 0.85, "arabizi": 0.85, "enumeration": 0.95, "relative_clause": 0.65,
-    "named_status": 0.95, "digest": 0.80, "elsewhere": 0.95,
+    "headline": 0.90, "variants": 0.90, "enumeration": 0.90, "relative_clause": 0.95, "surname": 0.95,
 }  # fmt: skip
 MIN_HELDOUT_CATEGORY_PRECISION = {
-    "variants": 0.94, "arabizi": 0.94, "enumeration": 0.82, "relative_clause": 0.81, "venue": 0.95,
-    "named_status": 0.95, "surname": 0.95, "digest": 0.80,
+    "arabizi": 0.95, "enumeration": 0.90, "relative_clause": 0.86, "venue": 0.90, "named_status": 0.80,
+    "surname": 0.95, "digest": 0.86, "elsewhere": 0.83,
 }  # fmt: skip
 # The story set (tests/fixtures/stories/, docs/stories.md): the issue's target on the held-out part (F1 0.90,
 # measured 0.930); dev F1 and precision pinned at the measured figures (dev F1 0.773, precision 0.909 dev,
@@ -186,7 +183,7 @@ def test_eval_reports_dev_and_heldout_per_category(capsys: pytest.CaptureFixture
     rows = json.loads(capsys.readouterr().out)["categories"]
     assert {(r["split"], r["category"]) for r in rows} >= {("dev", "headline"), ("heldout", "headline")}
     headline = next(r for r in rows if r["split"] == "heldout" and r["category"] == "headline")
-    assert headline["tp"] + headline["fn"] == 20  # round 12's written headline positives
+    assert headline["tp"] + headline["fn"] == 20  # round 13's written headline positives
     assert headline["tp"] / 20 >= MIN_HELDOUT_CATEGORY_RECALL["headline"]
 
 
