@@ -32,11 +32,13 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
+from operator import mul
 
-from monitor.decide.story_pairs import join_probability, names_and_numbers, pair_features
+from monitor.decide.story_pairs import join_probability, pair_features
 from monitor.text.arabic import strip_clitics, tokenize
 
 WINDOW_HOURS = 72.0  # a story is open to new members this long after its last member
@@ -152,19 +154,26 @@ def idf(df: int, n_docs: int) -> float:
 def story_features(terms: Terms, df: Mapping[str, int], n_docs: int) -> Features:
     """The terms weighted by log(1 + count) * idf, as a unit vector. df: stored articles holding each term
     (a term missing from df is taken as new: the rarest); n_docs: stored articles."""
-    raw = {t: math.log1p(c) * idf(df.get(t, 0), n_docs) for t, c in terms.counts.items()}
+    # idf inlined (the same operations in the same order): one function call fewer per term
+    docs, count_of, log, log1p = n_docs + 1, df.get, math.log, math.log1p
+    raw = {t: log1p(c) * (log(docs / (count_of(t, 0) + 1)) + 1.0) for t, c in terms.counts.items()}
     return Features(_unit(raw))
 
 
 def _unit(raw: Mapping[str, float]) -> dict[str, float]:
-    norm = math.sqrt(sum(w * w for w in raw.values()))
+    weights = raw.values()
+    norm = math.sqrt(sum(map(mul, weights, weights)))  # the same squares summed in the same order, in C
     return {t: w / norm for t, w in raw.items()} if norm else {}
 
 
 def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    return _dot(a, b, a.keys() & b.keys())
+
+
+def _dot(a: Mapping[str, float], b: Mapping[str, float], shared: AbstractSet[str]) -> float:
     # Over the shared terms only (found in C; usually a few), summed exactly so the order of the set, which
     # varies between processes, never changes the last digit and so a decision at the threshold.
-    return math.fsum(a[t] * b[t] for t in a.keys() & b.keys())
+    return math.fsum(a[t] * b[t] for t in shared)
 
 
 def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str, float], other_size: int = 1
@@ -172,13 +181,13 @@ def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str,
     """The mean of a story's vector (over `size` members) and another (over `other_size`), cut to its
     CENTROID_TERMS heaviest terms and made a unit vector again."""
     total = size + other_size
-    mean: dict[str, float] = {}
-    for t, w in centroid.items():
-        mean[t] = w * size / total
+    mean = {t: w * size / total for t, w in centroid.items()}
+    held = mean.get
     for t, w in other.items():
-        mean[t] = mean.get(t, 0.0) + w * other_size / total
+        mean[t] = held(t, 0.0) + w * other_size / total
     kept = sorted(mean.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS]
-    return {t: round(w, 6) for t, w in _unit(dict(kept)).items()}
+    norm = math.sqrt(sum(w * w for _, w in kept))  # _unit's norm: the kept weights in the same order
+    return {t: round(w / norm, 6) for t, w in kept} if norm else {}
 
 
 def index_terms(centroid: Mapping[str, float]) -> list[str]:
@@ -214,14 +223,33 @@ def score(features: Features, candidate: StoryCandidate) -> float:
 
 def pair_values(features: Features, candidates: Sequence[StoryCandidate], at: datetime) -> list[list[float]]:
     """What the pair layer (monitor/decide/story_pairs.py) reads of the article and each candidate."""
-    cosines = [_cosines(features, c) for c in candidates]
+    weights = features.weights
+    terms = weights.keys()
+    names = {t for t in terms if "_" in t}
+    numbers = {t for t in terms if t.isdigit()}
+    cosines = []
+    shared_names_numbers = []
+    for c in candidates:
+        # The terms shared with each of the story's vectors give both the cosines and the names and figures
+        # in common (story_pairs.names_and_numbers over the article's terms, without intersecting again).
+        shared = terms & c.centroid.keys()
+        found = set(shared)
+        members = []
+        for m in c.recent:
+            with_member = terms & m.keys()
+            members.append(_dot(weights, m, with_member))
+            found |= with_member
+        cosines.append((_dot(weights, c.centroid, shared), max(members, default=0.0)))
+        shared_names_numbers.append((len(names & found), len(numbers & found)))
     scores = [max(cc) for cc in cosines]
-    names_numbers = {t for t in features.weights if "_" in t or t.isdigit()}
+    # the best other candidate's score: the best score for all but the best, and the second for it
+    ranked = sorted(scores, reverse=True)
+    best_at = scores.index(ranked[0]) if scores else -1
+    second = ranked[1] if len(ranked) > 1 else 0.0
     out = []
     for i, c in enumerate(candidates):
-        rival = max((s for j, s in enumerate(scores) if j != i), default=0.0)
-        names, numbers = names_and_numbers(names_numbers, (c.centroid, *c.recent))
-        out.append(pair_features(*cosines[i], c.shared / PROBE_TERMS, names, numbers,
+        rival = second if i == best_at else ranked[0]
+        out.append(pair_features(*cosines[i], c.shared / PROBE_TERMS, *shared_names_numbers[i],
                                  (at - c.last_seen).total_seconds() / 3600, c.size, scores[i] - rival))
     return out
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from operator import mul
 
 FEATURE_NAMES = (
     "centroid_cosine",  # with the story's mean vector
@@ -56,7 +57,9 @@ def join_probability(values: Sequence[float], weights: Sequence[float] | None = 
     """The probability that the pair reports one event (WEIGHTS and BIAS unless others are given)."""
     weights = WEIGHTS if weights is None else weights
     bias = BIAS if bias is None else bias
-    z = bias + math.fsum(w * x for w, x in zip(weights, values, strict=True))
+    if len(weights) != len(values):
+        raise ValueError(f"{len(values)} values for {len(weights)} weights")
+    z = bias + math.fsum(map(mul, weights, values))
     return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
 
 

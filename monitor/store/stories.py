@@ -211,6 +211,13 @@ def unpack_vectors(value: str) -> tuple[dict[str, float], ...]:
     return tuple(unpack_vector(line) for line in value.split("\n")) if value else ()
 
 
+def _packed_lines(value: str) -> tuple[str, ...] | None:
+    """The packed vectors of pack_vectors' text, one each (None for a JSON list: packed when written)."""
+    if value.startswith("["):
+        return None
+    return tuple(value.split("\n")) if value else ()
+
+
 def _token() -> str:
     return os.urandom(8).hex()
 
@@ -230,6 +237,7 @@ class OpenStory:
     centroid: dict[str, float]
     recent: tuple[dict[str, float], ...]
     version: str | None = None
+    packed_recent: tuple[str, ...] | None = None  # `recent` packed (pack_vector), when known: not packed again
 
     def candidate(self, shared: int) -> StoryCandidate:
         return StoryCandidate(self.story_id, self.centroid, self.size, self.seen, self.recent, shared)
@@ -237,6 +245,12 @@ class OpenStory:
     @cached_property
     def seen(self) -> datetime:
         return _time(self.last_seen)
+
+    def recent_texts(self) -> tuple[str, ...]:
+        """Each recent member's vector as pack_vector writes it."""
+        if self.packed_recent is not None:
+            return self.packed_recent
+        return tuple(pack_vector(v) for v in self.recent)
 
 
 class TermCounts:
@@ -524,9 +538,10 @@ _STORY_COLUMNS = "id, first_article_id, size, first_seen, last_seen, topics, cen
 
 def _story_row(values: Sequence[Any]) -> OpenStory:
     sid, first_article, size, first, last, names, centroid, recent, version = values
+    recent_text = str(recent)
     return OpenStory(str(sid), str(first_article), int(size), str(first), str(last), str(names),
-                     unpack_vector(str(centroid)), unpack_vectors(str(recent)),
-                     None if version is None else str(version))
+                     unpack_vector(str(centroid)), unpack_vectors(recent_text),
+                     None if version is None else str(version), _packed_lines(recent_text))
 
 
 def _read_story(execute: Execute, story_id: str) -> OpenStory:
@@ -564,12 +579,14 @@ def _join(execute: Execute, cache: StoryCache, n_docs: int, token: str, *, artic
     merged: list[str] = []
     if choice.story_id is None:
         story_id = article_id
+        member = member_vector(placed.features)
+        packed: tuple[str, ...] = (pack_vector(member),)
         row = OpenStory(story_id, article_id, 1, stamp, stamp, _topics(topics), initial_centroid(placed.features),
-                        (member_vector(placed.features),), token)
+                        (member,), token, packed)
         execute.execute(
             "INSERT INTO stories (id, first_article_id, first_seen, last_seen, size, topics, centroid, recent,"
             " version, seq) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
-            [story_id, article_id, stamp, stamp, row.topics, pack_vector(row.centroid), pack_vectors(row.recent),
+            [story_id, article_id, stamp, stamp, row.topics, pack_vector(row.centroid), packed[0],
              token, seq],
         )
     else:
@@ -577,7 +594,9 @@ def _join(execute: Execute, cache: StoryCache, n_docs: int, token: str, *, artic
         story = placed.story if placed.story is not None else _read_story(execute, story_id)
         size, centroid = story.size, merge_centroid(story.centroid, story.size, weights)
         size += 1
-        recent = (*story.recent, member_vector(placed.features))[-RECENT_MEMBERS:]
+        member = member_vector(placed.features)
+        recent = (*story.recent, member)[-RECENT_MEMBERS:]
+        packed = (*story.recent_texts(), pack_vector(member))[-RECENT_MEMBERS:]  # the others as they were
         names = _topics(story.topics, topics)
         first_seen, last_seen = story.first_seen, max(story.last_seen, stamp)
         for other_id in choice.merged:
@@ -593,11 +612,11 @@ def _join(execute: Execute, cache: StoryCache, n_docs: int, token: str, *, artic
                             [story_id, seq, other_id, other_id])
             merged.append(other_id)
         row = OpenStory(story_id, story.first_article_id, size, str(first_seen), last_seen, names, centroid,
-                        recent, token)
+                        recent, token, packed)
         execute.execute(
             "UPDATE stories SET size = ?, topics = ?, centroid = ?, recent = ?, first_seen = ?, last_seen = ?,"
             " version = ?, seq = ? WHERE id = ?",
-            [size, names, pack_vector(centroid), pack_vectors(recent), first_seen, last_seen, token, seq, story_id],
+            [size, names, pack_vector(centroid), "\n".join(packed), first_seen, last_seen, token, seq, story_id],
         )
     execute.execute(
         "INSERT INTO story_members (article_id, story_id, similarity, reason, source, joined_at)"

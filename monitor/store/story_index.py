@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain
-from operator import itemgetter
 
 
 @dataclass(frozen=True)
@@ -77,13 +76,24 @@ class TermIndex:
     def candidates(self, probes: list[str], cutoff: str, limit: int) -> list[CandidateRow]:
         """The stories last seen at or after `cutoff` that hold most of the probe terms (then lowest id)."""
         empty: list[str] = []
-        ranked = sorted(Counter(chain.from_iterable(self.by_term.get(term, empty) for term in probes)).items())
-        ranked.sort(key=itemgetter(1), reverse=True)  # most hits first; stable, so ties stay by id
+        hits = Counter(chain.from_iterable(self.by_term.get(term, empty) for term in probes))
+        if 0 < limit < len(hits):
+            # Only the stories with at least the limit-th most hits can come first: ranked alone, they give
+            # the same first rows as all of them ranked, unless the cutoff leaves fewer than the limit.
+            fewest = sorted(hits.values(), reverse=True)[limit - 1]
+            rows = self._ranked(hits, [sid for sid, count in hits.items() if count >= fewest], cutoff, limit)
+            if len(rows) == limit:
+                return rows
+        return self._ranked(hits, list(hits), cutoff, limit)
+
+    def _ranked(self, hits: Counter[str], story_ids: list[str], cutoff: str, limit: int) -> list[CandidateRow]:
+        story_ids.sort()
+        story_ids.sort(key=hits.__getitem__, reverse=True)  # most hits first; stable, so ties stay by id
         stories, rows = self.stories, []
-        for story_id, count in ranked:
+        for story_id in story_ids:
             story = stories[story_id]
             if story.last_seen >= cutoff:
-                rows.append((story_id, count, story.size, story.last_seen, story.version))
+                rows.append((story_id, hits[story_id], story.size, story.last_seen, story.version))
                 if len(rows) == limit:
                     break
         return rows
