@@ -185,8 +185,13 @@ def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str,
     held = mean.get
     for t, w in other.items():
         mean[t] = held(t, 0.0) + w * other_size / total
-    kept = sorted(mean.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS]
-    norm = math.sqrt(sum(w * w for _, w in kept))  # _unit's norm: the kept weights in the same order
+    return _rounded_unit(sorted(mean.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS])
+
+
+def _rounded_unit(kept: Sequence[tuple[str, float]]) -> dict[str, float]:
+    """The kept (term, weight) pairs as a unit vector (_unit's norm: the weights squared and summed in
+    their order), weights to 6 places: what a story's vector stores."""
+    norm = math.sqrt(sum(w * w for _, w in kept))
     return {t: round(w / norm, 6) for t, w in kept} if norm else {}
 
 
@@ -204,21 +209,7 @@ def member_vector(features: Features) -> dict[str, float]:
 def initial_centroid(features: Features) -> dict[str, float]:
     """merge_centroid({}, 0, features.weights, 1), from the ranking already made: the mean of one vector is
     that vector, so only the cut, the norm (summed in the same order) and the rounding remain."""
-    kept = features.ranked[:CENTROID_TERMS]
-    norm = math.sqrt(sum(w * w for _, w in kept))
-    return {t: round(w / norm, 6) for t, w in kept} if norm else {}
-
-
-def _cosines(features: Features, candidate: StoryCandidate) -> tuple[float, float]:
-    """Cosine with the story's mean vector, and with its closest recent member (0 without one)."""
-    member = max((cosine(features.weights, m) for m in candidate.recent), default=0.0)
-    return cosine(features.weights, candidate.centroid), member
-
-
-def score(features: Features, candidate: StoryCandidate) -> float:
-    """Similarity of an article with a story: with its mean vector or its closest recent member, whichever
-    is higher (a story drifts as it develops: the latest reports say what the next one will)."""
-    return max(_cosines(features, candidate))
+    return _rounded_unit(features.ranked[:CENTROID_TERMS])
 
 
 def pair_values(features: Features, candidates: Sequence[StoryCandidate], at: datetime) -> list[list[float]]:
@@ -241,6 +232,8 @@ def pair_values(features: Features, candidates: Sequence[StoryCandidate], at: da
             found |= with_member
         cosines.append((_dot(weights, c.centroid, shared), max(members, default=0.0)))
         shared_names_numbers.append((len(names & found), len(numbers & found)))
+    # the similarity with a story: with its mean vector or its closest recent member, whichever is higher (a
+    # story drifts as it develops: the latest reports say what the next one will)
     scores = [max(cc) for cc in cosines]
     # the best other candidate's score: the best score for all but the best, and the second for it
     ranked = sorted(scores, reverse=True)

@@ -14,8 +14,7 @@ tests/fixtures/stories/train_pairs.py, which prints them.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Sequence
 from operator import mul
 
 FEATURE_NAMES = (
@@ -28,18 +27,6 @@ FEATURE_NAMES = (
     "log_size",  # members of the story
     "lead",  # this story's similarity minus the best other candidate's
 )
-
-
-def names_and_numbers(article: Mapping[str, float] | AbstractSet[str], vectors: Sequence[Mapping[str, float]]
-                      ) -> tuple[int, int]:
-    """Names (title word pairs, "a_b") and numbers of the article found in any of the story's vectors."""
-    terms = article.keys() if isinstance(article, Mapping) else article
-    found: set[str] = set()
-    for v in vectors:
-        found |= terms & v.keys()
-    numbers = sum(t.isdigit() for t in found)
-    names = sum("_" in t for t in found)
-    return names, numbers
 
 
 def pair_features(centroid_cosine: float, member_cosine: float, shared_heavy: float, names: int, numbers: int,

@@ -346,12 +346,23 @@ class StoryCache:
         self.flushed, self.seen, self.last_article = flushed, n, None
 
 
+def _log_rows(execute: Execute, after: int) -> list[list[str]]:
+    """The terms of each story_df_log row after article `after`."""
+    return [str(terms).split(" ") for (terms,) in
+            execute.execute("SELECT terms FROM story_df_log WHERE seq > ?", [after]).fetchall()]
+
+
+def _tally(counts: dict[str, int], terms: Iterable[str]) -> None:
+    """One more article holding each of `terms`."""
+    for term in terms:
+        counts[term] = counts.get(term, 0) + 1
+
+
 def _read_log(execute: Execute, after: int) -> dict[str, int]:
     """What the log rows after `after` add to each term's document frequency."""
     counts: dict[str, int] = {}
-    for (terms,) in execute.execute("SELECT terms FROM story_df_log WHERE seq > ?", [after]).fetchall():
-        for term in str(terms).split(" "):
-            counts[term] = counts.get(term, 0) + 1
+    for terms in _log_rows(execute, after):
+        _tally(counts, terms)
     return counts
 
 
@@ -376,15 +387,14 @@ def _catch_up(execute: Execute, cache: StoryCache, n: int, flushed: int) -> None
         cache.frequencies.clear()
         cache.log_counts = _read_log(execute, flushed)
     else:
-        rows = execute.execute("SELECT terms FROM story_df_log WHERE seq > ?", [seen]).fetchall()
-        if flushed != cache.flushed:
+        rows = _log_rows(execute, seen)
+        for terms in rows:
+            cache.frequencies.add_one(terms)
+        if flushed != cache.flushed:  # another writer folded rows this cache had read: what is left of the log
             cache.log_counts = _read_log(execute, flushed)
-        for (terms,) in rows:
-            names = str(terms).split(" ")
-            cache.frequencies.add_one(names)
-            if flushed == cache.flushed:
-                for term in names:
-                    cache.log_counts[term] = cache.log_counts.get(term, 0) + 1
+        else:
+            for terms in rows:
+                _tally(cache.log_counts, terms)
     cache.flushed = flushed
     index = cache.index
     for story_row in execute.execute(
@@ -509,15 +519,12 @@ def place(execute: Execute, title: str, text: str, at: datetime, near_copy_of: s
     one, what is needed is read into a cache for this call)."""
     terms = terms if terms is not None else terms_of_text(title, text)
     n, stamp, flushed = execute.execute("SELECT n, stamp, flushed FROM story_docs WHERE id = 1", []).fetchone()
-    shared = cache if cache is not None and cache.stamp is not None and cache.stamp == stamp else None
-    if shared is None:
+    if cache is None or cache.stamp is None or cache.stamp != stamp:
         cache = StoryCache()
         cache.reset(int(n), int(flushed), _read_log(execute, int(flushed)))
+    with cache.lock:
         return _place(execute, terms, _counts(execute, terms.counts, cache), int(n), at, near_copy_of, settings,
                       cache)
-    with shared.lock:
-        return _place(execute, terms, _counts(execute, terms.counts, shared), int(n), at, near_copy_of, settings,
-                      shared)
 
 
 def _place(execute: Execute, terms: Terms, df: Mapping[str, int], n_docs: int, at: datetime,
@@ -608,7 +615,7 @@ def _join(execute: Execute, cache: StoryCache, n_docs: int, token: str, *, artic
             names = _topics(names, str(o_topics))
             first_seen, last_seen = min(str(first_seen), str(o_first)), max(last_seen, str(o_last))
             execute.execute("UPDATE story_members SET story_id = ? WHERE story_id = ?", [story_id, other_id])
-            execute.execute("UPDATE stories SET merged_into = ?, indexed = 0, seq = ? WHERE id = ? OR merged_into = ?",
+            execute.execute("UPDATE stories SET merged_into = ?, seq = ? WHERE id = ? OR merged_into = ?",
                             [story_id, seq, other_id, other_id])
             merged.append(other_id)
         row = OpenStory(story_id, story.first_article_id, size, str(first_seen), last_seen, names, centroid,
@@ -632,9 +639,7 @@ def _join(execute: Execute, cache: StoryCache, n_docs: int, token: str, *, artic
     # join finds the stamp not its own and this article not stored, and reads everything again.
     if folding:
         cache.log_counts, cache.flushed = {}, n_docs
-    log = cache.log_counts
-    for term in counted:
-        log[term] = log.get(term, 0) + 1
+    _tally(cache.log_counts, counted)
     cache.frequencies.update({t: df.get(t, 0) + 1 for t in counted})
     for other_id in merged:
         cache.index.remove(other_id)
