@@ -142,8 +142,8 @@ _LATIN_GIVEN_NAMES = _words(
     "hicham", "hisham", "nabil", "samir", "fatima", "fatiha", "meriem", "mariam", "zineb", "zainab", "salma",
     "laila", "leila", "driss", "idriss", "jamal", "tarik", "tariq", "walid", "yassine", "hamid", "aziz",
     "mounir", "fouad", "kamal", "younes", "mourad", "anas", "soufiane", "ayoub", "zakaria", "ismail", "amine",
-    "mehdi", "adil", "adel", "imane", "nadia", "khadija", "amina", "othmane", "reda", "hamid", "brahim",
-    "ibrahim", "mehdi", "jalal", "badr", "ilyas", "houda", "asmae", "sanaa", "latifa", "saida", "naima",
+    "mehdi", "adil", "adel", "imane", "nadia", "khadija", "amina", "othmane", "reda", "brahim",
+    "ibrahim", "jalal", "badr", "ilyas", "houda", "asmae", "sanaa", "latifa", "saida", "naima",
 )  # fmt: skip
 _LIST_ITEMS = 3  # a mention with two more items joined to it by commas or "و" is an item in a list
 _PHRASE_WORDS = 3  # most words of one item of a list of parties ("وجامعات في العراق")
