@@ -36,7 +36,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
-from operator import mul
+from operator import ge, itemgetter, mul, truediv
 
 from monitor.decide.story_pairs import join_probability, pair_features
 from monitor.text.arabic import strip_clitics, tokenize
@@ -84,7 +84,7 @@ class Features:
     def ranked(self) -> list[tuple[str, float]]:
         """(term, weight), heaviest first (ties by term): sorted once for the probes, the member vector and
         the first centroid."""
-        return sorted(self.weights.items(), key=lambda kv: (-kv[1], kv[0]))
+        return _heaviest_first(self.weights.items())
 
     def top(self, n: int) -> list[str]:
         return [t for t, _ in self.ranked[:n]]
@@ -120,6 +120,18 @@ def stem(term: str) -> str:
     return term
 
 
+_BY_TERM = itemgetter(0)
+_BY_WEIGHT = itemgetter(1)
+
+
+def _heaviest_first(items: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
+    """sorted(items, key=lambda kv: (-kv[1], kv[0])), with the keys compared in C: by term, then by weight
+    descending (a stable sort keeps equal weights in term order)."""
+    ranked = sorted(items, key=_BY_TERM)
+    ranked.sort(key=_BY_WEIGHT, reverse=True)
+    return ranked
+
+
 @lru_cache(maxsize=65536)
 def _term(token: str) -> str:
     return stem(strip_clitics(token))
@@ -131,14 +143,15 @@ def _terms_of(tokens: Iterable[str]) -> list[str]:
 
 def story_terms(title_tokens: Sequence[str], text_tokens: Sequence[str]) -> Terms:
     """The terms of an article from its normalised tokens (monitor.text.arabic.tokenize of title and text)."""
-    counts: dict[str, float] = {}
+    # Each occurrence adds a whole number to a float, so adding the occurrences counted at once gives the same
+    # value; the Counters keep first occurrences in order, so the terms keep their order too.
     title = _terms_of(title_tokens)
-    for term in title:
-        counts[term] = counts.get(term, 0.0) + TITLE_WEIGHT
-    for a, b in itertools.pairwise(title):
-        counts[f"{a}_{b}"] = counts.get(f"{a}_{b}", 0.0) + BIGRAM_WEIGHT
-    for term in _terms_of(text_tokens[:TEXT_WORDS]):
-        counts[term] = counts.get(term, 0.0) + 1.0
+    counts = {term: TITLE_WEIGHT * k for term, k in Counter(title).items()}
+    held = counts.get
+    for pair, k in Counter(f"{a}_{b}" for a, b in itertools.pairwise(title)).items():
+        counts[pair] = held(pair, 0.0) + BIGRAM_WEIGHT * k
+    for term, k in Counter(_terms_of(text_tokens[:TEXT_WORDS])).items():
+        counts[term] = held(term, 0.0) + float(k)
     return Terms(counts)
 
 
@@ -173,7 +186,7 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
 def _dot(a: Mapping[str, float], b: Mapping[str, float], shared: AbstractSet[str]) -> float:
     # Over the shared terms only (found in C; usually a few), summed exactly so the order of the set, which
     # varies between processes, never changes the last digit and so a decision at the threshold.
-    return math.fsum(a[t] * b[t] for t in shared)
+    return math.fsum(map(mul, map(a.__getitem__, shared), map(b.__getitem__, shared)))
 
 
 def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str, float], other_size: int = 1
@@ -185,25 +198,37 @@ def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str,
     held = mean.get
     for t, w in other.items():
         mean[t] = held(t, 0.0) + w * other_size / total
-    return _rounded_unit(sorted(mean.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS])
+    return _rounded_unit(_heaviest_first(mean.items())[:CENTROID_TERMS])
 
 
 def _rounded_unit(kept: Sequence[tuple[str, float]]) -> dict[str, float]:
     """The kept (term, weight) pairs as a unit vector (_unit's norm: the weights squared and summed in
     their order), weights to 6 places: what a story's vector stores."""
-    norm = math.sqrt(sum(w * w for _, w in kept))
-    return {t: round(w / norm, 6) for t, w in kept} if norm else {}
+    terms = [t for t, _ in kept]
+    weights = [w for _, w in kept]
+    norm = math.sqrt(sum(map(mul, weights, weights)))
+    return dict(zip(terms, map(round, map(truediv, weights, itertools.repeat(norm)), itertools.repeat(6)),
+                    strict=True)) if norm else {}
 
 
 def index_terms(centroid: Mapping[str, float]) -> list[str]:
-    """The terms a story is found by: its INDEX_TERMS heaviest."""
-    return [t for t, _ in sorted(centroid.items(), key=lambda kv: (-kv[1], kv[0]))[:INDEX_TERMS]]
+    """The terms a story is found by: its INDEX_TERMS heaviest (ties by term)."""
+    weights = list(centroid.values())
+    if not all(map(ge, weights, itertools.islice(weights, 1, None))):
+        return [t for t, _ in _heaviest_first(centroid.items())[:INDEX_TERMS]]
+    # Already heaviest first (a vector as merge_centroid leaves it): only terms of equal weight may need
+    # reordering, so the first INDEX_TERMS and the rest of the last one's weight are ranked alone.
+    end = min(INDEX_TERMS, len(weights))
+    while 0 < end < len(weights) and weights[end] == weights[end - 1]:
+        end += 1
+    return [t for t, _ in _heaviest_first(itertools.islice(centroid.items(), end))[:INDEX_TERMS]]
 
 
 def member_vector(features: Features) -> dict[str, float]:
     """What a story keeps of a recent member to compare new articles with: its RECENT_TERMS heaviest terms,
     weights to 4 places (what is stored: the same in memory and in the database)."""
-    return {t: round(w, 4) for t, w in features.ranked[:RECENT_TERMS]}
+    kept = features.ranked[:RECENT_TERMS]
+    return dict(zip(map(_BY_TERM, kept), map(round, map(_BY_WEIGHT, kept), itertools.repeat(4)), strict=True))
 
 
 def initial_centroid(features: Features) -> dict[str, float]:
