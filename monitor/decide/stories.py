@@ -293,21 +293,24 @@ def assign(
     stories reaching `merge_threshold` or `merge_probability_at` are bridged (merged into it)."""
     open_stories = [c for c in candidates if at - c.last_seen <= window]
     values = pair_values(features, open_stories, at)
-    likely = {c.story_id: join_probability(v) for c, v in zip(open_stories, values, strict=True)}
-    scored = sorted(((max(v[0], v[1]), c.story_id) for c, v in zip(open_stories, values, strict=True)),
-                    key=lambda sc: (-sc[0], sc[1]))
-    shared = {c.story_id: c.shared for c in open_stories}
-    joinable = [(s, sid) for s, sid in scored if s >= threshold
-                or (s >= shared_threshold and shared[sid] >= shared_terms) or likely[sid] >= join_probability_at]
-    bridge = {sid for s, sid in scored if s >= merge_threshold or likely[sid] >= merge_probability_at}
+    # (similarity, story id, shared terms, pair probability), most similar first (ties by id)
+    scored = sorted(((max(v[0], v[1]), c.story_id, c.shared, join_probability(v))
+                     for c, v in zip(open_stories, values, strict=True)), key=_BY_STORY)
+    scored.sort(key=_BY_SIMILARITY, reverse=True)
+    joinable = [(s, sid) for s, sid, shared, likely in scored if s >= threshold
+                or (s >= shared_threshold and shared >= shared_terms) or likely >= join_probability_at]
+    bridge = [sid for s, sid, _, likely in scored if s >= merge_threshold or likely >= merge_probability_at]
     if near_copy_story is not None:
-        best = next((s for s, sid in scored if sid == near_copy_story), 1.0)
-        bridged = tuple(sid for s, sid in scored if sid in bridge and sid != near_copy_story)
-        return Choice(near_copy_story, best, bridged, "near_copy")
+        best = next((s for s, sid, *_ in scored if sid == near_copy_story), 1.0)
+        return Choice(near_copy_story, best, tuple(sid for sid in bridge if sid != near_copy_story), "near_copy")
     if not joinable:
         return Choice(None, scored[0][0] if scored else 0.0)
     best, joined = joinable[0]
-    return Choice(joined, best, tuple(sid for s, sid in scored if sid in bridge and sid != joined), "similar")
+    return Choice(joined, best, tuple(sid for sid in bridge if sid != joined), "similar")
+
+
+_BY_SIMILARITY = itemgetter(0)
+_BY_STORY = itemgetter(1)
 
 
 @dataclass
