@@ -36,7 +36,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
-from operator import ge, itemgetter, mul, truediv
+from operator import ge, itemgetter, mul
 
 from monitor.decide.story_pairs import join_probability, pair_features
 from monitor.text.arabic import strip_clitics, tokenize
@@ -143,15 +143,14 @@ def _terms_of(tokens: Iterable[str]) -> list[str]:
 
 def story_terms(title_tokens: Sequence[str], text_tokens: Sequence[str]) -> Terms:
     """The terms of an article from its normalised tokens (monitor.text.arabic.tokenize of title and text)."""
-    # Each occurrence adds a whole number to a float, so adding the occurrences counted at once gives the same
-    # value; the Counters keep first occurrences in order, so the terms keep their order too.
+    counts: dict[str, float] = {}
     title = _terms_of(title_tokens)
-    counts = {term: TITLE_WEIGHT * k for term, k in Counter(title).items()}
-    held = counts.get
-    for pair, k in Counter(f"{a}_{b}" for a, b in itertools.pairwise(title)).items():
-        counts[pair] = held(pair, 0.0) + BIGRAM_WEIGHT * k
-    for term, k in Counter(_terms_of(text_tokens[:TEXT_WORDS])).items():
-        counts[term] = held(term, 0.0) + float(k)
+    for term in title:
+        counts[term] = counts.get(term, 0.0) + TITLE_WEIGHT
+    for a, b in itertools.pairwise(title):
+        counts[f"{a}_{b}"] = counts.get(f"{a}_{b}", 0.0) + BIGRAM_WEIGHT
+    for term in _terms_of(text_tokens[:TEXT_WORDS]):
+        counts[term] = counts.get(term, 0.0) + 1.0
     return Terms(counts)
 
 
@@ -167,9 +166,17 @@ def idf(df: int, n_docs: int) -> float:
 def story_features(terms: Terms, df: Mapping[str, int], n_docs: int) -> Features:
     """The terms weighted by log(1 + count) * idf, as a unit vector. df: stored articles holding each term
     (a term missing from df is taken as new: the rarest); n_docs: stored articles."""
-    # idf inlined (the same operations in the same order): one function call fewer per term
+    # idf inlined (the same operations in the same order), once per distinct frequency: most terms of an
+    # article share a few (new terms 0, rare ones 1 or 2)
     docs, count_of, log, log1p = n_docs + 1, df.get, math.log, math.log1p
-    raw = {t: log1p(c) * (log(docs / (count_of(t, 0) + 1)) + 1.0) for t, c in terms.counts.items()}
+    rarity: dict[int, float] = {}
+    raw = {}
+    for t, c in terms.counts.items():
+        n = count_of(t, 0)
+        r = rarity.get(n)
+        if r is None:
+            r = rarity[n] = log(docs / (n + 1)) + 1.0
+        raw[t] = log1p(c) * r
     return Features(_unit(raw))
 
 
@@ -186,7 +193,7 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
 def _dot(a: Mapping[str, float], b: Mapping[str, float], shared: AbstractSet[str]) -> float:
     # Over the shared terms only (found in C; usually a few), summed exactly so the order of the set, which
     # varies between processes, never changes the last digit and so a decision at the threshold.
-    return math.fsum(map(mul, map(a.__getitem__, shared), map(b.__getitem__, shared)))
+    return math.fsum(a[t] * b[t] for t in shared)
 
 
 def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str, float], other_size: int = 1
@@ -204,11 +211,8 @@ def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str,
 def _rounded_unit(kept: Sequence[tuple[str, float]]) -> dict[str, float]:
     """The kept (term, weight) pairs as a unit vector (_unit's norm: the weights squared and summed in
     their order), weights to 6 places: what a story's vector stores."""
-    terms = [t for t, _ in kept]
-    weights = [w for _, w in kept]
-    norm = math.sqrt(sum(map(mul, weights, weights)))
-    return dict(zip(terms, map(round, map(truediv, weights, itertools.repeat(norm)), itertools.repeat(6)),
-                    strict=True)) if norm else {}
+    norm = math.sqrt(sum(w * w for _, w in kept))
+    return {t: round(w / norm, 6) for t, w in kept} if norm else {}
 
 
 def index_terms(centroid: Mapping[str, float]) -> list[str]:
@@ -227,8 +231,7 @@ def index_terms(centroid: Mapping[str, float]) -> list[str]:
 def member_vector(features: Features) -> dict[str, float]:
     """What a story keeps of a recent member to compare new articles with: its RECENT_TERMS heaviest terms,
     weights to 4 places (what is stored: the same in memory and in the database)."""
-    kept = features.ranked[:RECENT_TERMS]
-    return dict(zip(map(_BY_TERM, kept), map(round, map(_BY_WEIGHT, kept), itertools.repeat(4)), strict=True))
+    return {t: round(w, 4) for t, w in features.ranked[:RECENT_TERMS]}
 
 
 def initial_centroid(features: Features) -> dict[str, float]:
@@ -239,6 +242,8 @@ def initial_centroid(features: Features) -> dict[str, float]:
 
 def pair_values(features: Features, candidates: Sequence[StoryCandidate], at: datetime) -> list[list[float]]:
     """What the pair layer (monitor/decide/story_pairs.py) reads of the article and each candidate."""
+    if not candidates:
+        return []
     weights = features.weights
     terms = weights.keys()
     names = {t for t in terms if "_" in t}
@@ -248,14 +253,14 @@ def pair_values(features: Features, candidates: Sequence[StoryCandidate], at: da
     for c in candidates:
         # The terms shared with each of the story's vectors give both the cosines and the names and figures
         # in common (story_pairs.names_and_numbers over the article's terms, without intersecting again).
-        shared = terms & c.centroid.keys()
-        found = set(shared)
+        found = terms & c.centroid.keys()
+        with_centroid = _dot(weights, c.centroid, found)
         members = []
         for m in c.recent:
             with_member = terms & m.keys()
             members.append(_dot(weights, m, with_member))
             found |= with_member
-        cosines.append((_dot(weights, c.centroid, shared), max(members, default=0.0)))
+        cosines.append((with_centroid, max(members, default=0.0)))
         shared_names_numbers.append((len(names & found), len(numbers & found)))
     # the similarity with a story: with its mean vector or its closest recent member, whichever is higher (a
     # story drifts as it develops: the latest reports say what the next one will)

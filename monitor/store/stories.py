@@ -27,12 +27,10 @@ import sys
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from itertools import repeat
-from operator import add
 from typing import Any, Protocol
 
 from monitor.decide.stories import (
@@ -242,7 +240,16 @@ class OpenStory:
     packed_recent: tuple[str, ...] | None = None  # `recent` packed (pack_vector), when known: not packed again
 
     def candidate(self, shared: int) -> StoryCandidate:
-        return StoryCandidate(self.story_id, self.centroid, self.size, self.seen, self.recent, shared)
+        made = self._candidates.get(shared)
+        if made is None:
+            made = self._candidates[shared] = StoryCandidate(self.story_id, self.centroid, self.size, self.seen,
+                                                             self.recent, shared)
+        return made
+
+    @cached_property
+    def _candidates(self) -> dict[int, StoryCandidate]:
+        """The candidates made of this row, by shared terms (a cached row is a candidate of many joins)."""
+        return {}
 
     @cached_property
     def seen(self) -> datetime:
@@ -265,15 +272,20 @@ class TermCounts:
         self._new: dict[str, int] = {}
         self._old: dict[str, int] = {}
 
-    def split(self, terms: Mapping[str, object]) -> tuple[dict[str, int], list[str]]:
-        """The counts held for the keys of `terms`, and the terms not held (in no particular order)."""
+    def split(self, terms: Iterable[str]) -> tuple[dict[str, int], list[str]]:
+        """The counts held for `terms`, and the terms not held."""
         new, old = self._new, self._old
-        in_new = terms.keys() & new.keys()  # the sets are found in C: most terms are held
-        found = dict(zip(in_new, map(new.__getitem__, in_new), strict=True))
-        rest = terms.keys() - in_new
-        in_old = rest & old.keys()
-        found.update(zip(in_old, map(old.__getitem__, in_old), strict=True))
-        return found, list(rest - in_old)
+        found: dict[str, int] = {}
+        unknown = []
+        for term in terms:
+            n = new.get(term)
+            if n is None:
+                n = old.get(term)
+            if n is None:
+                unknown.append(term)
+            else:
+                found[term] = n
+        return found, unknown
 
     def update(self, counts: Mapping[str, int]) -> None:
         self._new.update(counts)
@@ -349,14 +361,10 @@ def _log_rows(execute: Execute, after: int) -> list[list[str]]:
             execute.execute("SELECT terms FROM story_df_log WHERE seq > ?", [after]).fetchall()]
 
 
-def _plus_one(counts: Mapping[str, int], terms: Sequence[str]) -> Iterator[tuple[str, int]]:
-    """(term, its count + 1) for each of `terms`, computed in C as they are taken."""
-    return zip(terms, map(add, map(counts.get, terms, repeat(0)), repeat(1)), strict=True)
-
-
-def _tally(counts: dict[str, int], terms: Sequence[str]) -> None:
-    """One more article holding each of `terms` (update takes each pair before the next count is read)."""
-    counts.update(_plus_one(counts, terms))
+def _tally(counts: dict[str, int], terms: Iterable[str]) -> None:
+    """One more article holding each of `terms`."""
+    for term in terms:
+        counts[term] = counts.get(term, 0) + 1
 
 
 def _read_log(execute: Execute, after: int) -> dict[str, int]:
@@ -449,7 +457,7 @@ def _begin(execute: Execute, cache: StoryCache) -> tuple[int, str]:
     return n, token
 
 
-def _counts(execute: Execute, terms: Mapping[str, object], cache: StoryCache) -> dict[str, int]:
+def _counts(execute: Execute, terms: Iterable[str], cache: StoryCache) -> dict[str, int]:
     """The document frequencies of `terms` (the stored articles holding each; 0s left out)."""
     df, unknown = cache.frequencies.split(terms)
     log = cache.log_counts
@@ -640,8 +648,11 @@ def _join(execute: Execute, cache: StoryCache, n_docs: int, token: str, *, artic
     # join finds the stamp not its own and this article not stored, and reads everything again.
     if folding:
         cache.log_counts, cache.flushed = {}, n_docs
-    _tally(cache.log_counts, counted)
-    cache.frequencies.update(dict(_plus_one(df, counted)))
+    log, held, counts = cache.log_counts, df.get, {}
+    for term in counted:  # one more article holding each: in the log's counts and in the frequencies
+        log[term] = log.get(term, 0) + 1
+        counts[term] = held(term, 0) + 1
+    cache.frequencies.update(counts)
     for other_id in merged:
         cache.index.remove(other_id)
     if cache.index.held(row.last_seen):
