@@ -39,7 +39,7 @@ from functools import cached_property, lru_cache
 from operator import ge, itemgetter, mul
 
 from monitor.decide.story_pairs import join_probability, pair_features
-from monitor.text.arabic import strip_clitics, tokenize
+from monitor.text.arabic import WORD_MEMO_SIZE, strip_clitics, tokenize
 
 WINDOW_HOURS = 72.0  # a story is open to new members this long after its last member
 THRESHOLD = 0.3  # cosine at or above which an article joins a story (tuned on the dev story set)
@@ -133,7 +133,7 @@ def _heaviest_first(items: Iterable[tuple[str, float]]) -> list[tuple[str, float
     return ranked
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_MEMO_SIZE)
 def _term(token: str) -> str:
     return stem(strip_clitics(token))
 

@@ -25,6 +25,7 @@ from monitor.decide.passing import conjoined, passing_kind
 from monitor.models import Evidence, TopicResult
 from monitor.settings.topics import Term, Topic
 from monitor.text.arabic import (
+    WORD_MEMO_SIZE,
     clitic_readings,
     iter_tokens,
     normalize,
@@ -176,7 +177,7 @@ class _TermIndex:
     """Terms indexed by the readings of their first word (exact words, and prefixes for "x*" words), so
     matching looks each token up once instead of trying every term at every position."""
 
-    _CACHE_LIMIT = 65536
+    _CACHE_LIMIT = WORD_MEMO_SIZE
 
     def __init__(self, terms: tuple[Term, ...]) -> None:
         exact: dict[str, list[Term]] = {}

@@ -68,6 +68,10 @@ _PROCLITICS = tuple(
     )
 )
 _MIN_BASE = 2  # never strip a prefix that would leave fewer letters than this
+# How many distinct words each per-word memo keeps. News repeats a few thousand words all day: 4,096 keeps
+# 73% of the lookups as hits (93% at 65,536, measured on 5,000 ANT articles) and a worker process, which
+# holds these memos for as long as it lives, 13 MiB smaller; the misses cost about 0.2 ms an article.
+WORD_MEMO_SIZE = 4096
 
 
 def _char(c: str) -> str:
@@ -176,7 +180,7 @@ def strip_clitics(token: str) -> str:
     return clitic_readings(token)[-1]
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_MEMO_SIZE)
 def clitic_readings(token: str) -> tuple[str, ...]:
     """Every reading of `token` as proclitics + base, longest base first (for matching against a term list).
 
