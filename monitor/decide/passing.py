@@ -208,6 +208,7 @@ _BEFORE_CAREER = _words("كان", "وكان", "كانت", "وكانت", "سبق"
 _PACT_REGIONS = _words("الخليج", "الشرق", "المنطقه", "العرب", "المسلمين", "السنه", "الشيعه")
 _INDEFINITE_CLITICS = ("", "ب", "و", "ك", "ف", "وب", "وك", "فب")  # "بناتو شيعي", not "للناتو"
 _NATO_NAMES = _words("حلف", "الحلف", "الاطلسي", "الاطلنطي", "(")
+_PARTICLES = _words("في", "إلى", "على", "من", "عن", "مع", "الذي", "التي", "الذين")
 # NATO as a name given to something: a nickname, a shop ("لقب الناتو", "سمى متجره الناتو").
 _NAMING = _words(
     "لقب", "اللقب", "بلقب", "لقبه", "لقبها", "لقبا", "الملقب", "الملقبه", "يلقب", "تلقب", "المسمى", "المسماه",
@@ -681,6 +682,8 @@ def _named_status(word: str, following: str, prev: str, following_mentioned: boo
     """"ناتو عربي", "ناتو شيعي", "الناتو الخليجي", "ناتو الخليج", "ناتو للطاقة": NATO as a name for another
     pact (not the bracketed "(ناتو)" after the alliance's full name). `following_mentioned`: the next word
     is a topic mention ("ناتو للعراق" is NATO for Iraq)."""
+    if following in _PARTICLES:
+        return False  # "وفد ناتو في أربيل": a preposition is no adjective (في ends in ي, إلى opens with ال)
     if word.endswith("ناتو") and word[:-4] in _INDEFINITE_CLITICS and prev not in _NATO_NAMES:
         # "ناتو النفط", "ناتو الخليج", "ناتو للطاقة": an indefinite NATO of a definite noun names another pact.
         if following.startswith("لل") and not following_mentioned:
