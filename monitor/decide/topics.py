@@ -46,6 +46,17 @@ _DIGEST_OPENERS = frozenset(
 _DIGEST_PHRASES = tuple(
     normalize(p) for p in ("ما فاتك", "في مثل هذا اليوم", "اليوم في التاريخ", "حدث في مثل")
 )
+# A title naming a round-up of the news or the press ("شريط الأخبار", "عين على الصحف", "أخبار الصباح")
+# within its first words: a digest even without an opener.
+_DIGEST_NOUNS = frozenset(normalize(w) for w in ("الأخبار", "أخبار", "الصحف", "الصحافة", "المانشيتات"))
+_DIGEST_NOUN_WORDS = 3
+# A number word before a duration names one as well ("ستون ثانية", "خمس دقائق").
+_NUMBER_WORDS = frozenset(
+    normalize(w)
+    for w in (
+        "ثلاث", "ثلاثة", "أربع", "خمس", "ست", "سبع", "عشر", "عشرين", "ثلاثين", "ستين", "ستون", "تسعين", "تسعون",
+    )
+)  # fmt: skip
 # A numbered item ("1- …", "2) …") starts a sentence of its own: each item of a list is one story.
 _NUMBERED_ITEM = re.compile(r"(?:^|\s)\d{1,2}[-–)]\s")
 # A comma after a fronted phrase of time or cause ("بعد هجوم التاجي، الناتو يراجع …") does not start
@@ -609,7 +620,13 @@ def _digest(title: str, title_words: list[str]) -> bool:
         return True
     if " ".join(title_words).startswith(_DIGEST_PHRASES):
         return True
-    return any(w in _DIGEST_DURATIONS and "في" in title_words[max(0, i - 2) : i] for i, w in enumerate(title_words))
+    if any(_DIGEST_NOUNS & set(clitic_readings(w)) for w in title_words[:_DIGEST_NOUN_WORDS]):
+        return True
+
+    def timed(before: list[str]) -> bool:
+        return "في" in before or any(w.isdigit() or w in _NUMBER_WORDS for w in before)
+
+    return any(w in _DIGEST_DURATIONS and timed(title_words[max(0, i - 2) : i]) for i, w in enumerate(title_words))
 
 
 def basis(title: str, text: str) -> str:
