@@ -188,6 +188,16 @@ _CIVILIANS = tuple(normalize(w) for w in (
     "مسافر", "راكب", "بحار", "مهاجر", "لاجي", "مرتزق", "سايح", "سياح", "طالب", "شاب", "رجل", "امراه", "عائله",
     "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار", "مهندس",
 ))  # fmt: skip
+# What an authority or an operation does to one person it meets (detains, rescues, hires, deports): a
+# single Iraqi as its object ("احتجزت الشرطة في مطار فيلنيوس عراقيا", "أنقذت مجموعة بحرية للناتو بحارا
+# عراقيا") is a national met there, not the country.
+_MET_PERSON = _words(
+    "احتجز", "احتجزت", "اعتقل", "اعتقلت", "اوقف", "اوقفت", "انقذ", "انقذت", "وظف", "وظفت", "رحل", "رحلت",
+    "انتشل", "انتشلت", "استجوب", "استجوبت", "طرد", "طردت", "اسعف", "اسعفت", "ضبط", "ضبطت",
+)  # fmt: skip
+_ONE_IRAQI = _words("عراقي", "عراقيا", "عراقيه")
+# "طبيبة عراقية تعمل في مستشفى بريغا": the person's own job, not the mission's work.
+_OWN_JOB = _words("يعمل", "تعمل")
 _CAREER_PRESENT = _words(
     "يعمل", "تعمل", "يخدم", "تخدم", "يشغل", "تشغل", "يزود", "تزود", "يوفر", "توفر",
 )  # fmt: skip
@@ -578,8 +588,11 @@ def passing_kind(
             return "nationals"  # migrants from Iraq met by an operation elsewhere
         if word in _DEMONYMS and first == last and prev not in _FORCES and set(words) & _THEATRES:
             return "elsewhere"
-        if word in _DEMONYMS and first == last and strip_clitics(prev).startswith(_CIVILIANS) and not substantive:
+        civilian = prev.startswith(_CIVILIANS) or strip_clitics(prev).startswith(_CIVILIANS)  # "بحارا", not ب + حارا
+        if word in _DEMONYMS and first == last and civilian and (not substantive or _own_job(tokens, last, hi)):
             return "nationals"  # trained Iraqi engineers are the mission's trainees, not bystanders
+        if word in _ONE_IRAQI and first == last and not substantive and _met_person(tokens, lo, first):
+            return "nationals"
         following = tokens[last + 1] if last < hi else ""
         if word in _NATIONALS and (following in _NUMBER_WORDS or following.isdigit()):
             return "nationals"  # "عراقيين اثنين"
@@ -590,6 +603,22 @@ def passing_kind(
     if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups):
         return "past role"
     return None
+
+
+def _own_job(tokens: Sequence[str], last: int, hi: int) -> bool:
+    """The Iraqi's own job follows the demonym ("طبيبة عراقية تعمل في مستشفى"): the bonus word is about them."""
+    return last + 2 <= hi and tokens[last + 1] in _OWN_JOB and tokens[last + 2] in _AT_JOB
+
+
+def _met_person(tokens: Sequence[str], lo: int, first: int) -> bool:
+    """The sentence opens with a verb of detaining, rescuing or hiring whose object is the single Iraqi at
+    `first` (the subject and its place come between)."""
+    verb = tokens[lo][1:] if tokens[lo][:1] in ("و", "ف") and tokens[lo][1:] in _MET_PERSON else tokens[lo]
+    return verb in _MET_PERSON and first - lo <= _MET_REACH
+
+
+_MET_REACH = 14
+_AT_JOB = _words("في", "لدى", "مع", "بمستشفى", "بشركه")
 
 
 def _seat(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
