@@ -109,6 +109,9 @@ _GIVEN_NAMES = _words(
     "ايوب", "زكريا", "اسماعيل", "عمار", "بلال", "صلاح", "سفيان", "نور", "نورالدين", "عبدالحق", "عبداللطيف",
     "عبدالرحيم", "عبدالكريم", "محسن", "نجيب", "لحسن", "امين", "ماجد", "فيصل", "هاني", "سامي", "رامي", "وفاء",
     "سميره", "حياه", "نعيمه", "غيثه", "كوثر", "اسماء", "دنيا", "ياسمين", "سكينه", "عائشه", "حليمه",
+    # Christian given names of Iraq and the Levant (إلياس and إلهام read as ال + a word once normalised).
+    "الياس", "الهام", "جورج", "ميشيل", "ميشال", "انطوان", "حنا", "يوحنا", "بطرس", "جرجس", "عيسى", "موسى",
+    "داود", "سليمان", "يعقوب", "شربل", "نقولا", "مارون", "ريتا", "نادين", "جوزيف", "كميل", "فادي",
 )  # fmt: skip
 # A title or profession: "الكاتب العراقي" is the Iraqi writer (an adjective), but a word between a title and
 # العراقي is a given name ("المهندس كمال العراقي"), and "عائلة العراقي" names a family.
@@ -447,7 +450,10 @@ def _career_clause(
     def governs(i: int, mention: int) -> bool:
         return tokens[i] in _CAREER and _career_verb(tokens, i) and not any(comma_before[i + 1 : mention + 1])
 
-    if any(governs(i, first) for i in window):
+    # The sentence's own first verb with the other side as its subject ("رافق الصحفي العراقي مدربي الناتو")
+    # is what the sentence reports, not a clause about someone's past.
+    own_verb = lo if lo < pair_start < first and pair_start - lo <= _SUBJECT_REACH else None
+    if any(governs(i, first) for i in window if i != own_verb):
         return True
     # The same before the other side when it comes first ("أشرف قبل سنوات على تدريب بحارة عراقيين لصالح
     # الناتو"): the career verb governs both.
@@ -482,6 +488,7 @@ def _career_clause(
 
 
 _CAREER_WINDOW = 6
+_SUBJECT_REACH = 3
 
 
 def _post(tokens: Sequence[str], i: int) -> bool:
