@@ -151,6 +151,8 @@ _LATIN_GIVEN_NAMES = _words(
 _LIST_ITEMS = 3  # a mention with two more items joined to it by commas or "و" is an item in a list
 _PHRASE_WORDS = 3  # most words of one item of a list of parties ("وجامعات في العراق")
 _THEN = _words("ثم")
+_REPRESENTED = _words("مثل", "مثلت")
+_OWN_COUNTRY = _words("بلاده", "بلادها", "بلده", "بلدها", "دولته", "دولتها", "حكومته", "حكومتها")
 # "بين العراق والناتو": the two items after بين are the two parties of one relation, not a list.
 _BETWEEN = _words("بين")
 # "عميل سرب وثائق للناتو وآخر عمل في بغداد": "one … and another …" names two different people or things.
@@ -463,9 +465,8 @@ def _career_clause(
         return True
     # "جنرالا كان قد درّب قوات عراقية ضمن مهمة الناتو": a pluperfect clause after a noun that is not a mention.
     done = range(max(lo + 1, start - _CAREER_WINDOW), start)
-    if any(
-        tokens[i] in _BEFORE_CAREER and tokens[i + 1] in _ALREADY_DONE and (i - 1) not in groups for i in done
-    ):
+    # "طبيب سبق أن عالج جرحى الناتو في العراق": سبق أن + any past verb after a noun is a past clause too.
+    if any(_past_clause(tokens, i) and _antecedent(tokens, i, lo, groups) for i in done):
         return True
     # "كان ضابطا في بعثة الناتو": was + a post (accusative) before the mission.
     if any(tokens[i] in _BEFORE_CAREER and _post(tokens, i + 1) for i in window):
@@ -482,12 +483,37 @@ def _career_clause(
     # "كان يعمل مستشارا قانونيا لدى الناتو": كان before a present career verb is a past habit.
     # "كانت شركته تزود قواعد الناتو": the subject may stand between.
     habit = range(max(lo, first - _CAREER_WINDOW - 2), first - 1)
+    if any(tokens[i] in _BEFORE_CAREER and _CAREER_PRESENT & set(tokens[i + 1 : min(first, i + 3)]) for i in habit):
+        return True
+    # "طاهية كانت تعد الطعام لضباط الناتو": كان + any imperfect verb after a noun is that noun's past habit.
     return any(
-        tokens[i] in _BEFORE_CAREER and _CAREER_PRESENT & set(tokens[i + 1 : min(first, i + 3)]) for i in habit
+        tokens[i] in _BEFORE_CAREER
+        and _imperfect(tokens[i + 1])
+        and (i + 1) not in groups
+        and _antecedent(tokens, i, lo, groups)
+        for i in range(max(lo + 1, start - _CAREER_WINDOW), start - 1)
     )
 
 
+def _past_clause(tokens: Sequence[str], i: int) -> bool:
+    """Token i opens a pluperfect ("كان قد") or an "already" clause ("سبق أن")."""
+    pluperfect = tokens[i] in _BEFORE_CAREER and tokens[i + 1] in _ALREADY_DONE
+    return pluperfect or (tokens[i] in _ALREADY and tokens[i + 1] in _THAT)
+
+
+def _imperfect(word: str) -> bool:
+    """A present-tense verb form: ي/ت + a stem of at least two letters."""
+    return len(word) >= 3 and word[0] in "يت"
+
+
+def _antecedent(tokens: Sequence[str], i: int, lo: int, groups: Mapping[int, str]) -> bool:
+    """The word before token i is a noun the clause at i is about: not a mention (whose own past is the
+    story), not a complementiser or a particle ("أنه سبق أن", "وقد كان")."""
+    return i > lo and (i - 1) not in groups and tokens[i - 1] not in _CLAUSE_OPENERS
+
+
 _CAREER_WINDOW = 6
+_CLAUSE_OPENERS = _words("ان", "انه", "انها", "انهم", "قد", "وقد", "كما", "لقد", "حيث", "اذ", "الذي", "التي", "الذين")
 _SUBJECT_REACH = 3
 
 
@@ -682,6 +708,9 @@ def _career_then(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]
     for i in range(lo, spans[0][0]):
         verb = tokens[i][1:] if tokens[i][:1] == "و" and tokens[i][1:] in _CAREER else tokens[i]  # "وعمل"
         if verb in _CAREER and _career_verb(tokens, i, verb):
+            return True
+        # "دبلوماسي مثل بلاده لدى الناتو ثم في بغداد": represented one's country, a diplomat's stations.
+        if verb in _REPRESENTED and i + 1 < spans[0][0] and tokens[i + 1] in _OWN_COUNTRY:
             return True
     return False
 
