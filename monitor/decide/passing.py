@@ -228,7 +228,7 @@ _PARTICLES = _words("في", "إلى", "على", "من", "عن", "مع", "الذ�
 _NAMING = _words(
     "لقب", "اللقب", "بلقب", "لقبه", "لقبها", "لقبا", "الملقب", "الملقبه", "يلقب", "تلقب", "المسمى", "المسماه",
     "يسمى", "تسمى", "سمي", "سميت", "اسمه", "اسمها", "متجر", "متجره", "متجرها", "المتجر", "متجرا", "مقهى",
-    "مقهاه", "المقهى", "ماركه", "علامته",
+    "مقهاه", "المقهى", "ماركه", "علامته", "علامتها", "علامه", "العلامه",
     # The title of a work: "لعبة بعنوان الناتو ضد الزومبي".
     "بعنوان", "عنوانه", "عنوانها", "المعنون", "المعنونه",
 )  # fmt: skip
@@ -247,6 +247,8 @@ _THEATRES = _words(
     "افغانستان", "كوسوفو", "ليبيا", "البلطيق", "ايجه", "المتوسط", "الاسود", "الاحمر", "قبرص", "اوكرانيا",
     "بولندا", "ليتوانيا", "لاتفيا", "استونيا", "رومانيا", "الصومال", "عدن", "البوسنه", "صربيا", "مقدونيا",
     "بيلاروسيا", "مالطا", "قندهار", "كابول", "هلمند", "روسيا", "كييف", "طرابلس", "بنغازي",
+    # Afghanistan by its adjective ("تحالف الشمال الأفغاني", "الجيش الأفغاني").
+    "الافغاني", "الافغانيه", "افغاني", "افغانيه", "الافغان",
 )  # fmt: skip
 _DEMONYMS = _words("عراقي", "عراقيا", "عراقيه", "عراقيين", "عراقيون", "العراقيين", "العراقيون", "عراقيات")
 # Iraqis named as the country's forces: trained officers and soldiers are the link, not bystanders.
@@ -631,7 +633,9 @@ def passing_kind(
             return "nationals"  # "عراقيين اثنين"
         if _named_status(word, following, prev, last + 1 in groups):
             return "named status"
-    if _named_or_compared(tokens, pair[0][0], lo):
+    if _named_or_compared(tokens, pair[0][0], lo) or _given_name(tokens, pair, lo):
+        return "named status"
+    if _status_of_another(tokens, pair):
         return "named status"
     if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups):
         return "past role"
@@ -652,6 +656,34 @@ def _met_person(tokens: Sequence[str], lo: int, first: int) -> bool:
 
 _MET_REACH = 14
 _AT_JOB = _words("في", "لدى", "مع", "بمستشفى", "بشركه")
+
+
+def _given_name(tokens: Sequence[str], pair: Sequence[tuple[int, int]], lo: int) -> bool:
+    """NATO without the article after a naming word earlier in the sentence: a name given to a brand or a
+    team ("علامتها التجارية باسم ناتو كولا", "سمى فريق … نفسه ناتو كردستان")."""
+    first = pair[0][0]
+    word = tokens[first]
+    indefinite = word.endswith("ناتو") and word[:-4] in _INDEFINITE_CLITICS
+    if not indefinite or (first > lo and tokens[first - 1] in _NATO_NAMES):
+        return False
+    return any(tokens[k] in _NAMING for k in range(lo, first))
+
+
+def _status_of_another(tokens: Sequence[str], pair: Sequence[tuple[int, int]]) -> bool:
+    """A NATO status held by another country in what an Iraqi says ("قال محلل عراقي إن الأردن يتمتع لدى الناتو
+    بوضع شريك الفرص المعززة"): the Iraq side speaks, a third country holds the status."""
+    nato, iraq = pair[0], pair[-1]
+    if iraq[0] > nato[0]:
+        return False
+    after = range(nato[1] + 1, min(len(tokens) - 1, nato[1] + _STATUS_REACH + 1))
+    status = any(tokens[k] in _STATUS and tokens[k + 1] in _STATUS_HOLDERS for k in after)
+    that = next((k for k in range(iraq[1] + 1, nato[0]) if tokens[k] in _THAT), None)
+    return status and that is not None and that + 1 < nato[0]
+
+
+_STATUS_REACH = 3
+_STATUS = _words("وضع", "بوضع", "صفه", "بصفه", "مكانه", "بمكانه", "مرتبه", "بمرتبه")
+_STATUS_HOLDERS = _words("شريك", "الشريك", "حليف", "الحليف", "مراقب", "المراقب", "عضو", "شريكا", "حليفا")
 
 
 def _seat(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
