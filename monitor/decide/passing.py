@@ -40,7 +40,7 @@ _PAST_ROLE = _words(
 )  # fmt: skip
 _BIOGRAPHY = _words(
     "ولد", "مواليد", "حاصل", "مسيرته", "مسيرتها", "المهنية", "سيرته", "تقاعد", "مذكرات", "مذكراته",
-    "مذكراتها", "مناصب",
+    "مذكراتها", "مناصب", "born",
 )  # fmt: skip
 # An obituary is about the person even when it names the mission they led.
 _OBITUARY = _words("توفي", "توفيت", "الراحل", "الراحله", "رحيل", "نعى", "نعت", "وفاه")
@@ -67,6 +67,12 @@ _VENUE = _words(
     "اوبرا", "الاوبرا", "ملحن", "الملحن", "موسيقار", "الموسيقار", "سيمفونيه", "السيمفونيه", "اوركسترا",
     "الاوركسترا", "باليه", "الباليه", "مغني", "المغني", "مغنيه", "المغنيه", "اغنيه", "الاغنيه", "اغاني",
     "الاغاني", "عازف", "العازف", "كورال", "الكورال", "غنائي", "الغنائي", "غنائيه", "الغنائيه",
+    # Sportspeople and swimming; charity events (a gala, a challenge for a cause).
+    "رياضي", "الرياضي", "رياضيه", "الرياضيه", "رياضيا", "سباحه", "السباحه", "سبح", "سبحت", "سباح", "السباح",
+    "خيري", "الخيري", "خيريه", "الخيريه",
+    # The same worlds in English (social-media and wire text in Latin script).
+    "restaurant", "chef", "cafe", "festival", "concert", "exhibition", "museum", "film", "movie", "stadium",
+    "football", "match", "album", "novel", "gallery", "marathon", "singer", "actor", "actress",
 )  # fmt: skip
 _VENUE_CLITICS = ("ل", "ب", "و", "ف", "ك")  # "لملحن", "بالمهرجان": one proclitic before a venue word
 # Venue words in another sense: "لاعب أساسي" (a key player), "فاز بدعم" (won the support of).
@@ -604,7 +610,8 @@ def passing_kind(
         return "past role"
 
     plain = not substantive or _seat(tokens, comma_before, lo, pair)
-    if plain and _venue_words(words) and not _in_iraq(tokens, pair[1:], lo):
+    where = not _in_iraq(tokens, pair[1:], lo) or _held_elsewhere(tokens, lo, pair, groups)
+    if plain and where and _venue_words(words):
         return "venue"
     if _national_office(tokens, lo, pair):
         return "past role"
@@ -684,6 +691,26 @@ def _status_of_another(tokens: Sequence[str], pair: Sequence[tuple[int, int]]) -
 _STATUS_REACH = 3
 _STATUS = _words("وضع", "بوضع", "صفه", "بصفه", "مكانه", "بمكانه", "مرتبه", "بمرتبه")
 _STATUS_HOLDERS = _words("شريك", "الشريك", "حليف", "الحليف", "مراقب", "المراقب", "عضو", "شريكا", "حليفا")
+
+
+def _held_elsewhere(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]) -> bool:
+    """The event is held at a named place just after its own word, before either side ("جمع حفل خيري في
+    بروكسل … تبرعات لمستشفى أطفال في الموصل"): Iraq is then whom it is for, not where it happens."""
+    start = min(first for first, _ in pair)
+    for v in range(lo, start):
+        word = tokens[v]
+        if word not in _VENUE and not (word[:1] in _VENUE_CLITICS and word[1:] in _VENUE):
+            continue
+        for k in range(v + 1, min(start, v + _VENUE_PLACE_REACH + 1)):
+            place = tokens[k + 1] if k + 1 < start else ""
+            if tokens[k] in _AT and place and (k + 1) not in groups and not place.startswith("ال"):
+                return place not in _NOT_PLACES
+    return False
+
+
+_VENUE_PLACE_REACH = 3
+# Nouns that follow في without naming a place ("في إطار", "في ظل", "في حضور").
+_NOT_PLACES = _words("اطار", "ظل", "حضور", "ختام", "نهايه", "بدايه", "مقر", "ذكري", "يوم", "عام", "شهر")
 
 
 def _seat(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
