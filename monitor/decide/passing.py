@@ -177,6 +177,14 @@ _ADDRESS = _words(
     "دعا", "دعت", "يدعو", "تدعو", "طالب", "طالبت", "يطالب", "تطالب", "حث", "حثت", "يحث", "تحث", "ناشد",
     "ناشدت", "يناشد", "تناشد", "حذر", "حذرت", "يحذر", "تحذر", "اتهم", "اتهمت", "يتهم", "تتهم", "انتقد",
     "انتقدت", "ينتقد", "تنتقد",
+    # …or of thanking and praising ("أشاد وزير الدفاع العراقي بدعم الناتو وإسبانيا وتركيا").
+    "اشاد", "اشادت", "يشيد", "تشيد", "شكر", "شكرت", "يشكر", "تشكر", "ثمن", "ثمنت", "يثمن", "تثمن", "رحب",
+    "رحبت", "يرحب", "ترحب",
+)  # fmt: skip
+# Words that open a roster of people (speakers, guests, participants): its items are people side by side.
+_ROSTER = _words(
+    "المتحدثين", "المتحدثون", "المتحدثات", "المشاركين", "المشاركون", "الضيوف", "المدعوين", "المكرمين",
+    "المحاضرين", "المحاضرون", "المتكلمين", "قائمه", "المرشحين", "الفايزين", "الحضور",
 )  # fmt: skip
 # A comma clause opening with a career verb is an apposition about someone's earlier post
 # ("…، خدم في مهمة الناتو بالعراق عام 2019، …", "…، كان قد عمل مستشارا لبعثة الناتو في العراق").
@@ -589,7 +597,7 @@ def passing_kind(
         return "enumeration"
     if not between and _parties(tokens, comma_before, pair, lo, hi, groups):
         return "enumeration"
-    if _another_or_ranked(tokens, pair, hi):
+    if _another_or_ranked(tokens, pair, hi) or _roster(tokens, comma_before, lo, hi, pair):
         return "enumeration"
     if _career_then(tokens, lo, pair):
         return "past role"
@@ -756,6 +764,23 @@ def _another_or_ranked(tokens: Sequence[str], pair: Sequence[tuple[int, int]], h
         any(tokens[k] in _RANKS and tokens[k - 1] in _AT_RANK for k in range(b + 2, min(end, b + _RANK_REACH) + 1))
         for (_, b), end in zip(spans, ends, strict=True)
     )
+
+
+def _roster(
+    tokens: Sequence[str], comma_before: Sequence[bool], lo: int, hi: int, pair: Sequence[tuple[int, int]]
+) -> bool:
+    """Both sides are people in a roster of three or more ("تضم قائمة المتحدثين … وزير النفط العراقي ونائبة
+    الأمين العام للناتو ورئيس وزراء ماليزيا"): a roster word before them, a new item between them and one
+    after."""
+    spans = sorted(pair)
+    if len(spans) != 2 or not any(tokens[k] in _ROSTER for k in range(lo, spans[0][0])):
+        return False
+
+    def item(k: int) -> bool:
+        return comma_before[k] or conjoined(tokens[k])
+
+    between = any(item(k) for k in range(spans[0][1] + 1, spans[1][0] + 1))
+    return between and any(item(k) for k in range(spans[1][1] + 1, hi + 1))
 
 
 def _career_then(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
