@@ -307,6 +307,18 @@ def _list_items(
     return items
 
 
+def _places_list(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """The list follows a plural noun of places ("قواعد بلد والكوت والإمام علي", "في محافظات نينوى …"): its
+    items are places of one side, whichever of them the terms hold."""
+    return tokens[first] in _PLACE_PLURALS or (first > lo and tokens[first - 1] in _PLACE_PLURALS)
+
+
+_PLACE_PLURALS = _words(
+    "قواعد", "القواعد", "مدن", "المدن", "محافظات", "المحافظات", "مناطق", "المناطق", "معسكرات", "المعسكرات",
+    "اقضيه", "الاقضيه", "مواقع", "المواقع",
+)  # fmt: skip
+
+
 def _ends_in_a_name(tokens: Sequence[str], items: Sequence[int], hi: int, groups: Mapping[int, str]) -> int | None:
     """The last item when it is a two-word name no term holds and nothing follows it in the sentence
     ("نينوى والأنبار وصلاح الدين"): a list of one side's places may end in one the terms do not list."""
@@ -582,6 +594,8 @@ def passing_kind(
         items = _list_items(tokens, comma_before, span, lo, hi)
         own = groups.get(span[0])
         if len(items) < _LIST_ITEMS:
+            continue
+        if _places_list(tokens, min(items), lo):
             continue
         name = _ends_in_a_name(tokens, items, hi, groups)
         if own and all(groups.get(i) == own for i in items if i != name):
