@@ -67,7 +67,11 @@ _FRONTED_WORDS = 4
 # subject: "قالت منظمة معاهدة شمال الأطلسي"); the other side as where it acts, within this many words.
 _SUBJECT_AT = 2
 _ACTS_GAP = 12
-_AT_PLACE = frozenset(normalize(w) for w in ("في", "إلى", "داخل"))
+_AT_PLACE = frozenset(normalize(w) for w in ("في", "إلى", "داخل", "قرب"))
+_ON_BEHALF = frozenset(normalize(w) for w in ("باسم",))
+_RELATIVE_PRONOUNS = frozenset(
+    normalize(w) for w in ("الذي", "التي", "الذين", "اللذين", "اللذان", "اللتين", "اللتان", "اللواتي", "اللاتي")
+)
 _PLACE_WORDS = _AT_PLACE | frozenset(normalize(w) for w in ("فوق", "عبر", "قبالة", "عند"))
 # How many of the partner's nearest mentions in the sentence are tried when the nearest is a passing one.
 _PARTNER_CHOICES = 3
@@ -357,15 +361,20 @@ def _acts_in(doc: _Doc, anchor: _Mention, chosen: list[_Mention]) -> bool:
     than the lead gap ("أعلن الناتو أن مساهمات الدنمارك وهولندا واليابان ستمول مختبرا … في بغداد",
     "يعتزم الحلف الأطلنطي إرسال فريق من المهندسين العسكريين إلى الأنبار")."""
     lo = doc.sentence_tokens[doc.sentence_of[anchor.first]][0]
-    if anchor.first - lo > _SUBJECT_AT or any(c.first < anchor.first for c in chosen):
+    # "قال المتحدث باسم الناتو إن …": the alliance speaking through its spokesman is the subject too.
+    spoken = anchor.first > lo and doc.tokens[anchor.first - 1] in _ON_BEHALF
+    if anchor.first - lo > _SUBJECT_AT + int(spoken) or any(c.first < anchor.first for c in chosen):
         return False
     for c in chosen:
         if c is anchor:
             continue
         at = next((k for k in range(c.first - 1, max(lo, c.first - 3), -1) if doc.tokens[k] in _AT_PLACE), None)
         # Another place between them is where it acts ("اعترضت مقاتلات الناتو فوق رومانيا طائرة مسجلة في
-        # العراق"): the other side then only qualifies something.
-        if at is None or _gap(c, anchor) > _ACTS_GAP or _PLACE_WORDS & set(doc.tokens[anchor.last + 1 : at]):
+        # العراق"): the other side then only qualifies something. Inside a relative clause about the
+        # statement's subject ("إن الجنديين اللذين أصيبا في هجوم قرب بغداد") a place word is the clause's own.
+        between = doc.tokens[anchor.last + 1 : at]
+        relative = next((k for k, w in enumerate(between) if w in _RELATIVE_PRONOUNS), len(between))
+        if at is None or _gap(c, anchor) > _ACTS_GAP or _PLACE_WORDS & set(between[:relative]):
             return False
     return True
 
