@@ -535,9 +535,16 @@ def _imperfect(word: str) -> bool:
 
 
 def _antecedent(tokens: Sequence[str], i: int, lo: int, groups: Mapping[int, str]) -> bool:
-    """The word before token i is a noun the clause at i is about: not a mention (whose own past is the
-    story), not a complementiser or a particle ("أنه سبق أن", "وقد كان")."""
-    return i > lo and (i - 1) not in groups and tokens[i - 1] not in _CLAUSE_OPENERS
+    """The word before token i is an indefinite noun the clause at i describes: Arabic joins a clause to an
+    indefinite noun without a relative pronoun ("طبيب سبق أن عالج", "طاهية كانت تعد"), while after a
+    definite one ("أن القوات كانت تتلقى تدريب الناتو") the clause is the sentence's own. Not a mention
+    (whose own past is the story), not a complementiser or a particle ("أنه سبق أن", "وقد كان")."""
+    if i <= lo or (i - 1) in groups or tokens[i - 1] in _CLAUSE_OPENERS:
+        return False
+    return not tokens[i - 1].startswith(_DEFINITE)
+
+
+_DEFINITE = ("ال", "وال", "فال", "بال", "لل", "ولل")
 
 
 _CAREER_WINDOW = 6
@@ -611,7 +618,11 @@ def passing_kind(
         return "enumeration"
     if not between and _parties(tokens, comma_before, pair, lo, hi, groups):
         return "enumeration"
-    if _another_or_ranked(tokens, pair, hi) or _roster(tokens, comma_before, lo, hi, pair):
+    if _another_or_ranked(tokens, pair, hi):
+        return "enumeration"
+    # A roster beside a mission word may be a meeting's participants ("بين المشاركين وزير الدفاع العراقي،
+    # وقائد بعثة الناتو، و…"): only a plain roster is a list.
+    if not substantive and _roster(tokens, comma_before, lo, hi, pair):
         return "enumeration"
     if _career_then(tokens, lo, pair):
         return "past role"
