@@ -72,7 +72,7 @@ _VENUE = _words(
     "خيري", "الخيري", "خيريه", "الخيريه",
     # The same worlds in English (social-media and wire text in Latin script).
     "restaurant", "chef", "cafe", "festival", "concert", "exhibition", "museum", "film", "movie", "stadium",
-    "football", "match", "album", "novel", "gallery", "marathon", "singer", "actor", "actress",
+    "football", "album", "gallery", "marathon", "singer", "actor", "actress",  # not match, novel: other senses
 )  # fmt: skip
 _VENUE_CLITICS = ("ل", "ب", "و", "ف", "ك")  # "لملحن", "بالمهرجان": one proclitic before a venue word
 # Venue words in another sense: "لاعب أساسي" (a key player), "فاز بدعم" (won the support of).
