@@ -285,20 +285,33 @@ def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | Non
     if topic.threshold <= 0:
         return None
     index, groups_of = _openers(topic), _groups_of_terms(topic)
-    readings: frozenset[str] | None = None
     possible: set[str] = set()
+    phrases: list[Term] = []  # terms of several words that can start here: checked only if needed
     for word in words:
         for term in index.candidates(clitic_readings(word)):  # memoised by _may_mention just before
             if term not in groups_of or term in topic.exclude:
                 return None  # an exclusion can start here: the full path decides
-            if groups_of[term] <= possible:
+            if len(term.tokens) == 1:
+                possible |= groups_of[term]
+            else:
+                phrases.append(term)
+    # The readings of every word (the costly part) only when a phrase may decide the first required group
+    # not yet possible: a common first word such as قرب or مدينة should not cost every article they occur in.
+    readings: frozenset[str] | None = None
+    for name in topic.require:
+        if name in possible:
+            continue
+        for term in phrases:
+            if name not in groups_of[term] or groups_of[term] <= possible:
                 continue
             if readings is None:
                 readings = frozenset(r for w in words for r in clitic_readings(w))
             if all(_token_matches(p, tuple(readings)) if p.endswith("*") else p in readings or _bare(p) in readings
                    for p in term.tokens[1:]):
                 possible |= groups_of[term]
-    return next((name for name in topic.require if name not in possible), None)
+        if name not in possible:
+            return name
+    return None
 
 
 def _keep_longest(mentions: list[_Mention]) -> list[_Mention]:
