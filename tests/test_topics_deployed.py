@@ -400,3 +400,56 @@ def test_round12_digests_and_the_alphabet_are_no_match(nato_iraq: Topic, title: 
 def test_round12_one_story_digests_match(nato_iraq: Topic, title: str, text: str) -> None:
     result = match_topic(nato_iraq, title, text)
     assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("من بين الضيوف في الندوة باحث من بغداد، ومتحدث من الناتو، وصحفية من تشيلي.", "enumeration"),
+        ("يدير الشركة الجديدة في مالمو رجل سبق أن نقل معدات الناتو إلى العراق.", "past role"),
+        ("ترشحت للبرلمان السويدي امرأة كانت تترجم لضباط الناتو في البصرة.", "past role"),
+        ("اعتقلت الشرطة البولندية قرب قاعدة للناتو عراقيا يحمل جوازا مزورا.", "nationals"),
+        ("أطلق تاجر عراقي علامته التجارية للملابس ناتو ستايل في أربيل.", "named status"),
+        ("نشر جورج العراقي كتابا عن تاريخ الناتو.", "surname"),
+        ("أقيم حفل موسيقي في لندن حضره موظفون في الناتو لجمع تبرعات لمدارس في الموصل.", "venue"),
+    ],
+)
+def test_round13_families_are_passing(nato_iraq: Topic, text: str, kind: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert not result.matched, result.reason
+    assert f"({kind})" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("وفد ناتۆ", "وصل وفد من ناتۆ إلى السليمانية لبحث تدريب البيشمركة. " + FILLER),
+        ("خبر", "أعلن حلف شمال الأطلانطي تمديد مهمته في العراق عاما آخر. " + FILLER),
+        ("مدربو الناتو يزورون معسكرا قرب الحلة", ""),
+        ("خبر", "شكر رئيس أركان الجيش العراقي الناتو وكندا والدنمارك على برامج التدريب. " + FILLER),
+        ("خبر", "رافق المصور العراقي مدربي الناتو في جولة بالموصل. " + FILLER),
+        ("خبر", "قالت المتحدثة باسم الناتو إن الموظفتين اللتين أصيبتا في انفجار قرب الموصل غادرتا المستشفى. " + FILLER),
+    ],
+)
+def test_round13_families_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("أخبار الصباح", "الناتو يختار قائدا جديدا لقواته البحرية، والعراق يفتتح مطارا في كربلاء."),
+        ("خمس دقائق", "الناتو يجري تمرينا في النرويج - العراق يصدر سندات - أمطار في المغرب"),
+    ],
+)
+def test_round13_digests_without_an_opener_are_no_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert not result.matched, result.reason
+
+
+def test_normaliser_folds_sorani_letters() -> None:
+    assert normalize("ناتۆ") == normalize("ناتو")
+    assert normalize("کوردستان") == normalize("كوردستان")
+    assert normalize("ڕێگا") == normalize("ريگا")
+    assert normalize("هەڵبژاردن") == normalize("ههلبژاردن")

@@ -40,7 +40,7 @@ _PAST_ROLE = _words(
 )  # fmt: skip
 _BIOGRAPHY = _words(
     "ولد", "مواليد", "حاصل", "مسيرته", "مسيرتها", "المهنية", "سيرته", "تقاعد", "مذكرات", "مذكراته",
-    "مذكراتها", "مناصب",
+    "مذكراتها", "مناصب", "born",
 )  # fmt: skip
 # An obituary is about the person even when it names the mission they led.
 _OBITUARY = _words("توفي", "توفيت", "الراحل", "الراحله", "رحيل", "نعى", "نعت", "وفاه")
@@ -67,6 +67,12 @@ _VENUE = _words(
     "اوبرا", "الاوبرا", "ملحن", "الملحن", "موسيقار", "الموسيقار", "سيمفونيه", "السيمفونيه", "اوركسترا",
     "الاوركسترا", "باليه", "الباليه", "مغني", "المغني", "مغنيه", "المغنيه", "اغنيه", "الاغنيه", "اغاني",
     "الاغاني", "عازف", "العازف", "كورال", "الكورال", "غنائي", "الغنائي", "غنائيه", "الغنائيه",
+    # Sportspeople and swimming; charity events (a gala, a challenge for a cause).
+    "رياضي", "الرياضي", "رياضيه", "الرياضيه", "رياضيا", "سباحه", "السباحه", "سبح", "سبحت", "سباح", "السباح",
+    "خيري", "الخيري", "خيريه", "الخيريه",
+    # The same worlds in English (social-media and wire text in Latin script).
+    "restaurant", "chef", "cafe", "festival", "concert", "exhibition", "museum", "film", "movie", "stadium",
+    "football", "album", "gallery", "marathon", "singer", "actor", "actress",  # not match, novel: other senses
 )  # fmt: skip
 _VENUE_CLITICS = ("ل", "ب", "و", "ف", "ك")  # "لملحن", "بالمهرجان": one proclitic before a venue word
 # Venue words in another sense: "لاعب أساسي" (a key player), "فاز بدعم" (won the support of).
@@ -109,6 +115,9 @@ _GIVEN_NAMES = _words(
     "ايوب", "زكريا", "اسماعيل", "عمار", "بلال", "صلاح", "سفيان", "نور", "نورالدين", "عبدالحق", "عبداللطيف",
     "عبدالرحيم", "عبدالكريم", "محسن", "نجيب", "لحسن", "امين", "ماجد", "فيصل", "هاني", "سامي", "رامي", "وفاء",
     "سميره", "حياه", "نعيمه", "غيثه", "كوثر", "اسماء", "دنيا", "ياسمين", "سكينه", "عائشه", "حليمه",
+    # Christian given names of Iraq and the Levant (إلياس and إلهام read as ال + a word once normalised).
+    "الياس", "الهام", "جورج", "ميشيل", "ميشال", "انطوان", "حنا", "يوحنا", "بطرس", "جرجس", "عيسى", "موسى",
+    "داود", "سليمان", "يعقوب", "شربل", "نقولا", "مارون", "ريتا", "نادين", "جوزيف", "كميل", "فادي",
 )  # fmt: skip
 # A title or profession: "الكاتب العراقي" is the Iraqi writer (an adjective), but a word between a title and
 # العراقي is a given name ("المهندس كمال العراقي"), and "عائلة العراقي" names a family.
@@ -148,6 +157,8 @@ _LATIN_GIVEN_NAMES = _words(
 _LIST_ITEMS = 3  # a mention with two more items joined to it by commas or "و" is an item in a list
 _PHRASE_WORDS = 3  # most words of one item of a list of parties ("وجامعات في العراق")
 _THEN = _words("ثم")
+_REPRESENTED = _words("مثل", "مثلت")
+_OWN_COUNTRY = _words("بلاده", "بلادها", "بلده", "بلدها", "دولته", "دولتها", "حكومته", "حكومتها")
 # "بين العراق والناتو": the two items after بين are the two parties of one relation, not a list.
 _BETWEEN = _words("بين")
 # "عميل سرب وثائق للناتو وآخر عمل في بغداد": "one … and another …" names two different people or things.
@@ -166,6 +177,14 @@ _ADDRESS = _words(
     "دعا", "دعت", "يدعو", "تدعو", "طالب", "طالبت", "يطالب", "تطالب", "حث", "حثت", "يحث", "تحث", "ناشد",
     "ناشدت", "يناشد", "تناشد", "حذر", "حذرت", "يحذر", "تحذر", "اتهم", "اتهمت", "يتهم", "تتهم", "انتقد",
     "انتقدت", "ينتقد", "تنتقد",
+    # …or of thanking and praising ("أشاد وزير الدفاع العراقي بدعم الناتو وإسبانيا وتركيا").
+    "اشاد", "اشادت", "يشيد", "تشيد", "شكر", "شكرت", "يشكر", "تشكر", "ثمن", "ثمنت", "يثمن", "تثمن", "رحب",
+    "رحبت", "يرحب", "ترحب",
+)  # fmt: skip
+# Words that open a roster of people (speakers, guests, participants): its items are people side by side.
+_ROSTER = _words(
+    "المتحدثين", "المتحدثون", "المتحدثات", "المشاركين", "المشاركون", "الضيوف", "المدعوين", "المكرمين",
+    "المحاضرين", "المحاضرون", "المتكلمين", "قائمه", "المرشحين", "الفايزين", "الحضور",
 )  # fmt: skip
 # A comma clause opening with a career verb is an apposition about someone's earlier post
 # ("…، خدم في مهمة الناتو بالعراق عام 2019، …", "…، كان قد عمل مستشارا لبعثة الناتو في العراق").
@@ -188,6 +207,16 @@ _CIVILIANS = tuple(normalize(w) for w in (
     "مسافر", "راكب", "بحار", "مهاجر", "لاجي", "مرتزق", "سايح", "سياح", "طالب", "شاب", "رجل", "امراه", "عائله",
     "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار", "مهندس",
 ))  # fmt: skip
+# What an authority or an operation does to one person it meets (detains, rescues, hires, deports): a
+# single Iraqi as its object ("احتجزت الشرطة في مطار فيلنيوس عراقيا", "أنقذت مجموعة بحرية للناتو بحارا
+# عراقيا") is a national met there, not the country.
+_MET_PERSON = _words(
+    "احتجز", "احتجزت", "اعتقل", "اعتقلت", "اوقف", "اوقفت", "انقذ", "انقذت", "وظف", "وظفت", "رحل", "رحلت",
+    "انتشل", "انتشلت", "استجوب", "استجوبت", "طرد", "طردت", "اسعف", "اسعفت", "ضبط", "ضبطت",
+)  # fmt: skip
+_ONE_IRAQI = _words("عراقي", "عراقيا", "عراقيه")
+# "طبيبة عراقية تعمل في مستشفى بريغا": the person's own job, not the mission's work.
+_OWN_JOB = _words("يعمل", "تعمل")
 _CAREER_PRESENT = _words(
     "يعمل", "تعمل", "يخدم", "تخدم", "يشغل", "تشغل", "يزود", "تزود", "يوفر", "توفر",
 )  # fmt: skip
@@ -208,11 +237,12 @@ _BEFORE_CAREER = _words("كان", "وكان", "كانت", "وكانت", "سبق"
 _PACT_REGIONS = _words("الخليج", "الشرق", "المنطقه", "العرب", "المسلمين", "السنه", "الشيعه")
 _INDEFINITE_CLITICS = ("", "ب", "و", "ك", "ف", "وب", "وك", "فب")  # "بناتو شيعي", not "للناتو"
 _NATO_NAMES = _words("حلف", "الحلف", "الاطلسي", "الاطلنطي", "(")
+_PARTICLES = _words("في", "إلى", "على", "من", "عن", "مع", "الذي", "التي", "الذين")
 # NATO as a name given to something: a nickname, a shop ("لقب الناتو", "سمى متجره الناتو").
 _NAMING = _words(
     "لقب", "اللقب", "بلقب", "لقبه", "لقبها", "لقبا", "الملقب", "الملقبه", "يلقب", "تلقب", "المسمى", "المسماه",
     "يسمى", "تسمى", "سمي", "سميت", "اسمه", "اسمها", "متجر", "متجره", "متجرها", "المتجر", "متجرا", "مقهى",
-    "مقهاه", "المقهى", "ماركه", "علامته",
+    "مقهاه", "المقهى", "ماركه", "علامته", "علامتها", "علامه", "العلامه",
     # The title of a work: "لعبة بعنوان الناتو ضد الزومبي".
     "بعنوان", "عنوانه", "عنوانها", "المعنون", "المعنونه",
 )  # fmt: skip
@@ -231,6 +261,8 @@ _THEATRES = _words(
     "افغانستان", "كوسوفو", "ليبيا", "البلطيق", "ايجه", "المتوسط", "الاسود", "الاحمر", "قبرص", "اوكرانيا",
     "بولندا", "ليتوانيا", "لاتفيا", "استونيا", "رومانيا", "الصومال", "عدن", "البوسنه", "صربيا", "مقدونيا",
     "بيلاروسيا", "مالطا", "قندهار", "كابول", "هلمند", "روسيا", "كييف", "طرابلس", "بنغازي",
+    # Afghanistan by its adjective ("تحالف الشمال الأفغاني", "الجيش الأفغاني").
+    "الافغاني", "الافغانيه", "افغاني", "افغانيه", "الافغان",
 )  # fmt: skip
 _DEMONYMS = _words("عراقي", "عراقيا", "عراقيه", "عراقيين", "عراقيون", "العراقيين", "العراقيون", "عراقيات")
 # Iraqis named as the country's forces: trained officers and soldiers are the link, not bystanders.
@@ -273,6 +305,18 @@ def _list_items(
         items.append(j)
         j += 1
     return items
+
+
+def _places_list(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """The list follows a plural noun of places ("قواعد بلد والكوت والإمام علي", "في محافظات نينوى …"): its
+    items are places of one side, whichever of them the terms hold."""
+    return tokens[first] in _PLACE_PLURALS or (first > lo and tokens[first - 1] in _PLACE_PLURALS)
+
+
+_PLACE_PLURALS = _words(
+    "قواعد", "القواعد", "مدن", "المدن", "محافظات", "المحافظات", "مناطق", "المناطق", "معسكرات", "المعسكرات",
+    "اقضيه", "الاقضيه", "مواقع", "المواقع",
+)  # fmt: skip
 
 
 def _ends_in_a_name(tokens: Sequence[str], items: Sequence[int], hi: int, groups: Mapping[int, str]) -> int | None:
@@ -436,7 +480,10 @@ def _career_clause(
     def governs(i: int, mention: int) -> bool:
         return tokens[i] in _CAREER and _career_verb(tokens, i) and not any(comma_before[i + 1 : mention + 1])
 
-    if any(governs(i, first) for i in window):
+    # The sentence's own first verb with the other side as its subject ("رافق الصحفي العراقي مدربي الناتو")
+    # is what the sentence reports, not a clause about someone's past.
+    own_verb = lo if lo < pair_start < first and pair_start - lo <= _SUBJECT_REACH else None
+    if any(governs(i, first) for i in window if i != own_verb):
         return True
     # The same before the other side when it comes first ("أشرف قبل سنوات على تدريب بحارة عراقيين لصالح
     # الناتو"): the career verb governs both.
@@ -446,9 +493,8 @@ def _career_clause(
         return True
     # "جنرالا كان قد درّب قوات عراقية ضمن مهمة الناتو": a pluperfect clause after a noun that is not a mention.
     done = range(max(lo + 1, start - _CAREER_WINDOW), start)
-    if any(
-        tokens[i] in _BEFORE_CAREER and tokens[i + 1] in _ALREADY_DONE and (i - 1) not in groups for i in done
-    ):
+    # "طبيب سبق أن عالج جرحى الناتو في العراق": سبق أن + any past verb after a noun is a past clause too.
+    if any(_past_clause(tokens, i) and _antecedent(tokens, i, lo, groups) for i in done):
         return True
     # "كان ضابطا في بعثة الناتو": was + a post (accusative) before the mission.
     if any(tokens[i] in _BEFORE_CAREER and _post(tokens, i + 1) for i in window):
@@ -465,12 +511,45 @@ def _career_clause(
     # "كان يعمل مستشارا قانونيا لدى الناتو": كان before a present career verb is a past habit.
     # "كانت شركته تزود قواعد الناتو": the subject may stand between.
     habit = range(max(lo, first - _CAREER_WINDOW - 2), first - 1)
+    if any(tokens[i] in _BEFORE_CAREER and _CAREER_PRESENT & set(tokens[i + 1 : min(first, i + 3)]) for i in habit):
+        return True
+    # "طاهية كانت تعد الطعام لضباط الناتو": كان + any imperfect verb after a noun is that noun's past habit.
     return any(
-        tokens[i] in _BEFORE_CAREER and _CAREER_PRESENT & set(tokens[i + 1 : min(first, i + 3)]) for i in habit
+        tokens[i] in _BEFORE_CAREER
+        and _imperfect(tokens[i + 1])
+        and (i + 1) not in groups
+        and _antecedent(tokens, i, lo, groups)
+        for i in range(max(lo + 1, start - _CAREER_WINDOW), start - 1)
     )
 
 
+def _past_clause(tokens: Sequence[str], i: int) -> bool:
+    """Token i opens a pluperfect ("كان قد") or an "already" clause ("سبق أن")."""
+    pluperfect = tokens[i] in _BEFORE_CAREER and tokens[i + 1] in _ALREADY_DONE
+    return pluperfect or (tokens[i] in _ALREADY and tokens[i + 1] in _THAT)
+
+
+def _imperfect(word: str) -> bool:
+    """A present-tense verb form: ي/ت + a stem of at least two letters."""
+    return len(word) >= 3 and word[0] in "يت"
+
+
+def _antecedent(tokens: Sequence[str], i: int, lo: int, groups: Mapping[int, str]) -> bool:
+    """The word before token i is an indefinite noun the clause at i describes: Arabic joins a clause to an
+    indefinite noun without a relative pronoun ("طبيب سبق أن عالج", "طاهية كانت تعد"), while after a
+    definite one ("أن القوات كانت تتلقى تدريب الناتو") the clause is the sentence's own. Not a mention
+    (whose own past is the story), not a complementiser or a particle ("أنه سبق أن", "وقد كان")."""
+    if i <= lo or (i - 1) in groups or tokens[i - 1] in _CLAUSE_OPENERS:
+        return False
+    return not tokens[i - 1].startswith(_DEFINITE)
+
+
+_DEFINITE = ("ال", "وال", "فال", "بال", "لل", "ولل")
+
+
 _CAREER_WINDOW = 6
+_CLAUSE_OPENERS = _words("ان", "انه", "انها", "انهم", "قد", "وقد", "كما", "لقد", "حيث", "اذ", "الذي", "التي", "الذين")
+_SUBJECT_REACH = 3
 
 
 def _post(tokens: Sequence[str], i: int) -> bool:
@@ -523,6 +602,8 @@ def passing_kind(
         own = groups.get(span[0])
         if len(items) < _LIST_ITEMS:
             continue
+        if _places_list(tokens, min(items), lo):
+            continue
         name = _ends_in_a_name(tokens, items, hi, groups)
         if own and all(groups.get(i) == own for i in items if i != name):
             continue
@@ -538,6 +619,10 @@ def passing_kind(
     if not between and _parties(tokens, comma_before, pair, lo, hi, groups):
         return "enumeration"
     if _another_or_ranked(tokens, pair, hi):
+        return "enumeration"
+    # A roster beside a mission word may be a meeting's participants ("بين المشاركين وزير الدفاع العراقي،
+    # وقائد بعثة الناتو، و…"): only a plain roster is a list.
+    if not substantive and _roster(tokens, comma_before, lo, hi, pair):
         return "enumeration"
     if _career_then(tokens, lo, pair):
         return "past role"
@@ -558,7 +643,8 @@ def passing_kind(
         return "past role"
 
     plain = not substantive or _seat(tokens, comma_before, lo, pair)
-    if plain and _venue_words(words) and not _in_iraq(tokens, pair[1:], lo):
+    where = not _in_iraq(tokens, pair[1:], lo) or _held_elsewhere(tokens, lo, pair, groups)
+    if plain and where and _venue_words(words):
         return "venue"
     if _national_office(tokens, lo, pair):
         return "past role"
@@ -577,18 +663,87 @@ def passing_kind(
             return "nationals"  # migrants from Iraq met by an operation elsewhere
         if word in _DEMONYMS and first == last and prev not in _FORCES and set(words) & _THEATRES:
             return "elsewhere"
-        if word in _DEMONYMS and first == last and strip_clitics(prev).startswith(_CIVILIANS) and not substantive:
+        civilian = prev.startswith(_CIVILIANS) or strip_clitics(prev).startswith(_CIVILIANS)  # "بحارا", not ب + حارا
+        if word in _DEMONYMS and first == last and civilian and (not substantive or _own_job(tokens, last, hi)):
             return "nationals"  # trained Iraqi engineers are the mission's trainees, not bystanders
+        if word in _ONE_IRAQI and first == last and not substantive and _met_person(tokens, lo, first):
+            return "nationals"
         following = tokens[last + 1] if last < hi else ""
         if word in _NATIONALS and (following in _NUMBER_WORDS or following.isdigit()):
             return "nationals"  # "عراقيين اثنين"
         if _named_status(word, following, prev, last + 1 in groups):
             return "named status"
-    if _named_or_compared(tokens, pair[0][0], lo):
+    if _named_or_compared(tokens, pair[0][0], lo) or _given_name(tokens, pair, lo):
+        return "named status"
+    if _status_of_another(tokens, pair):
         return "named status"
     if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups):
         return "past role"
     return None
+
+
+def _own_job(tokens: Sequence[str], last: int, hi: int) -> bool:
+    """The Iraqi's own job follows the demonym ("طبيبة عراقية تعمل في مستشفى"): the bonus word is about them."""
+    return last + 2 <= hi and tokens[last + 1] in _OWN_JOB and tokens[last + 2] in _AT_JOB
+
+
+def _met_person(tokens: Sequence[str], lo: int, first: int) -> bool:
+    """The sentence opens with a verb of detaining, rescuing or hiring whose object is the single Iraqi at
+    `first` (the subject and its place come between)."""
+    verb = tokens[lo][1:] if tokens[lo][:1] in ("و", "ف") and tokens[lo][1:] in _MET_PERSON else tokens[lo]
+    return verb in _MET_PERSON and first - lo <= _MET_REACH
+
+
+_MET_REACH = 14
+_AT_JOB = _words("في", "لدى", "مع", "بمستشفى", "بشركه")
+
+
+def _given_name(tokens: Sequence[str], pair: Sequence[tuple[int, int]], lo: int) -> bool:
+    """NATO without the article after a naming word earlier in the sentence: a name given to a brand or a
+    team ("علامتها التجارية باسم ناتو كولا", "سمى فريق … نفسه ناتو كردستان")."""
+    first = pair[0][0]
+    word = tokens[first]
+    indefinite = word.endswith("ناتو") and word[:-4] in _INDEFINITE_CLITICS
+    if not indefinite or (first > lo and tokens[first - 1] in _NATO_NAMES):
+        return False
+    return any(tokens[k] in _NAMING for k in range(lo, first))
+
+
+def _status_of_another(tokens: Sequence[str], pair: Sequence[tuple[int, int]]) -> bool:
+    """A NATO status held by another country in what an Iraqi says ("قال محلل عراقي إن الأردن يتمتع لدى الناتو
+    بوضع شريك الفرص المعززة"): the Iraq side speaks, a third country holds the status."""
+    nato, iraq = pair[0], pair[-1]
+    if iraq[0] > nato[0]:
+        return False
+    after = range(nato[1] + 1, min(len(tokens) - 1, nato[1] + _STATUS_REACH + 1))
+    status = any(tokens[k] in _STATUS and tokens[k + 1] in _STATUS_HOLDERS for k in after)
+    that = next((k for k in range(iraq[1] + 1, nato[0]) if tokens[k] in _THAT), None)
+    return status and that is not None and that + 1 < nato[0]
+
+
+_STATUS_REACH = 3
+_STATUS = _words("وضع", "بوضع", "صفه", "بصفه", "مكانه", "بمكانه", "مرتبه", "بمرتبه")
+_STATUS_HOLDERS = _words("شريك", "الشريك", "حليف", "الحليف", "مراقب", "المراقب", "عضو", "شريكا", "حليفا")
+
+
+def _held_elsewhere(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]) -> bool:
+    """The event is held at a named place just after its own word, before either side ("جمع حفل خيري في
+    بروكسل … تبرعات لمستشفى أطفال في الموصل"): Iraq is then whom it is for, not where it happens."""
+    start = min(first for first, _ in pair)
+    for v in range(lo, start):
+        word = tokens[v]
+        if word not in _VENUE and not (word[:1] in _VENUE_CLITICS and word[1:] in _VENUE):
+            continue
+        for k in range(v + 1, min(start, v + _VENUE_PLACE_REACH + 1)):
+            place = tokens[k + 1] if k + 1 < start else ""
+            if tokens[k] in _AT and place and (k + 1) not in groups and not place.startswith("ال"):
+                return place not in _NOT_PLACES
+    return False
+
+
+_VENUE_PLACE_REACH = 3
+# Nouns that follow في without naming a place ("في إطار", "في ظل", "في حضور").
+_NOT_PLACES = _words("اطار", "ظل", "حضور", "ختام", "نهايه", "بدايه", "مقر", "ذكري", "يوم", "عام", "شهر")
 
 
 def _seat(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
@@ -636,6 +791,23 @@ def _another_or_ranked(tokens: Sequence[str], pair: Sequence[tuple[int, int]], h
     )
 
 
+def _roster(
+    tokens: Sequence[str], comma_before: Sequence[bool], lo: int, hi: int, pair: Sequence[tuple[int, int]]
+) -> bool:
+    """Both sides are people in a roster of three or more ("تضم قائمة المتحدثين … وزير النفط العراقي ونائبة
+    الأمين العام للناتو ورئيس وزراء ماليزيا"): a roster word before them, a new item between them and one
+    after."""
+    spans = sorted(pair)
+    if len(spans) != 2 or not any(tokens[k] in _ROSTER for k in range(lo, spans[0][0])):
+        return False
+
+    def item(k: int) -> bool:
+        return comma_before[k] or conjoined(tokens[k])
+
+    between = any(item(k) for k in range(spans[0][1] + 1, spans[1][0] + 1))
+    return between and any(item(k) for k in range(spans[1][1] + 1, hi + 1))
+
+
 def _career_then(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
     """A career verb before both sides and ثم between them: the stations of a career ("عمل لدى الأمم المتحدة
     في العراق ثم لدى الناتو", "شغل مناصب في شركة تعمل في العراق، ثم في وفد بلاده لدى الناتو")."""
@@ -645,6 +817,9 @@ def _career_then(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]
     for i in range(lo, spans[0][0]):
         verb = tokens[i][1:] if tokens[i][:1] == "و" and tokens[i][1:] in _CAREER else tokens[i]  # "وعمل"
         if verb in _CAREER and _career_verb(tokens, i, verb):
+            return True
+        # "دبلوماسي مثل بلاده لدى الناتو ثم في بغداد": represented one's country, a diplomat's stations.
+        if verb in _REPRESENTED and i + 1 < spans[0][0] and tokens[i + 1] in _OWN_COUNTRY:
             return True
     return False
 
@@ -681,6 +856,8 @@ def _named_status(word: str, following: str, prev: str, following_mentioned: boo
     """"ناتو عربي", "ناتو شيعي", "الناتو الخليجي", "ناتو الخليج", "ناتو للطاقة": NATO as a name for another
     pact (not the bracketed "(ناتو)" after the alliance's full name). `following_mentioned`: the next word
     is a topic mention ("ناتو للعراق" is NATO for Iraq)."""
+    if following in _PARTICLES:
+        return False  # "وفد ناتو في أربيل": a preposition is no adjective (في ends in ي, إلى opens with ال)
     if word.endswith("ناتو") and word[:-4] in _INDEFINITE_CLITICS and prev not in _NATO_NAMES:
         # "ناتو النفط", "ناتو الخليج", "ناتو للطاقة": an indefinite NATO of a definite noun names another pact.
         if following.startswith("لل") and not following_mentioned:

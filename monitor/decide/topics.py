@@ -47,6 +47,17 @@ _DIGEST_OPENERS = frozenset(
 _DIGEST_PHRASES = tuple(
     normalize(p) for p in ("ما فاتك", "في مثل هذا اليوم", "اليوم في التاريخ", "حدث في مثل")
 )
+# A title naming a round-up of the news or the press ("شريط الأخبار", "عين على الصحف", "أخبار الصباح")
+# within its first words: a digest even without an opener.
+_DIGEST_NOUNS = frozenset(normalize(w) for w in ("الأخبار", "أخبار", "الصحف", "الصحافة", "المانشيتات"))
+_DIGEST_NOUN_WORDS = 3
+# A number word before a duration names one as well ("ستون ثانية", "خمس دقائق").
+_NUMBER_WORDS = frozenset(
+    normalize(w)
+    for w in (
+        "ثلاث", "ثلاثة", "أربع", "خمس", "ست", "سبع", "عشر", "عشرين", "ثلاثين", "ستين", "ستون", "تسعين", "تسعون",
+    )
+)  # fmt: skip
 # A numbered item ("1- …", "2) …") starts a sentence of its own: each item of a list is one story.
 _NUMBERED_ITEM = re.compile(r"(?:^|\s)\d{1,2}[-–)]\s")
 # A comma after a fronted phrase of time or cause ("بعد هجوم التاجي، الناتو يراجع …") does not start
@@ -57,7 +68,11 @@ _FRONTED_WORDS = 4
 # subject: "قالت منظمة معاهدة شمال الأطلسي"); the other side as where it acts, within this many words.
 _SUBJECT_AT = 2
 _ACTS_GAP = 12
-_AT_PLACE = frozenset(normalize(w) for w in ("في", "إلى", "داخل"))
+_AT_PLACE = frozenset(normalize(w) for w in ("في", "إلى", "داخل", "قرب"))
+_ON_BEHALF = frozenset(normalize(w) for w in ("باسم",))
+_RELATIVE_PRONOUNS = frozenset(
+    normalize(w) for w in ("الذي", "التي", "الذين", "اللذين", "اللذان", "اللتين", "اللتان", "اللواتي", "اللاتي")
+)
 _PLACE_WORDS = _AT_PLACE | frozenset(normalize(w) for w in ("فوق", "عبر", "قبالة", "عند"))
 # How many of the partner's nearest mentions in the sentence are tried when the nearest is a passing one.
 _PARTNER_CHOICES = 3
@@ -271,20 +286,33 @@ def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | Non
     if topic.threshold <= 0:
         return None
     index, groups_of = _openers(topic), _groups_of_terms(topic)
-    readings: frozenset[str] | None = None
     possible: set[str] = set()
+    phrases: list[Term] = []  # terms of several words that can start here: checked only if needed
     for word in words:
         for term in index.candidates(clitic_readings(word)):  # memoised by _may_mention just before
             if term not in groups_of or term in topic.exclude:
                 return None  # an exclusion can start here: the full path decides
-            if groups_of[term] <= possible:
+            if len(term.tokens) == 1:
+                possible |= groups_of[term]
+            else:
+                phrases.append(term)
+    # The readings of every word (the costly part) only when a phrase may decide the first required group
+    # not yet possible: a common first word such as قرب or مدينة should not cost every article they occur in.
+    readings: frozenset[str] | None = None
+    for name in topic.require:
+        if name in possible:
+            continue
+        for term in phrases:
+            if name not in groups_of[term] or groups_of[term] <= possible:
                 continue
             if readings is None:
                 readings = frozenset(r for w in words for r in clitic_readings(w))
             if all(_token_matches(p, tuple(readings)) if p.endswith("*") else p in readings or _bare(p) in readings
                    for p in term.tokens[1:]):
                 possible |= groups_of[term]
-    return next((name for name in topic.require if name not in possible), None)
+        if name not in possible:
+            return name
+    return None
 
 
 def _keep_longest(mentions: list[_Mention]) -> list[_Mention]:
@@ -347,15 +375,20 @@ def _acts_in(doc: _Doc, anchor: _Mention, chosen: list[_Mention]) -> bool:
     than the lead gap ("أعلن الناتو أن مساهمات الدنمارك وهولندا واليابان ستمول مختبرا … في بغداد",
     "يعتزم الحلف الأطلنطي إرسال فريق من المهندسين العسكريين إلى الأنبار")."""
     lo = doc.sentence_tokens[doc.sentence_of[anchor.first]][0]
-    if anchor.first - lo > _SUBJECT_AT or any(c.first < anchor.first for c in chosen):
+    # "قال المتحدث باسم الناتو إن …": the alliance speaking through its spokesman is the subject too.
+    spoken = anchor.first > lo and doc.tokens[anchor.first - 1] in _ON_BEHALF
+    if anchor.first - lo > _SUBJECT_AT + int(spoken) or any(c.first < anchor.first for c in chosen):
         return False
     for c in chosen:
         if c is anchor:
             continue
         at = next((k for k in range(c.first - 1, max(lo, c.first - 3), -1) if doc.tokens[k] in _AT_PLACE), None)
         # Another place between them is where it acts ("اعترضت مقاتلات الناتو فوق رومانيا طائرة مسجلة في
-        # العراق"): the other side then only qualifies something.
-        if at is None or _gap(c, anchor) > _ACTS_GAP or _PLACE_WORDS & set(doc.tokens[anchor.last + 1 : at]):
+        # العراق"): the other side then only qualifies something. Inside a relative clause about the
+        # statement's subject ("إن الجنديين اللذين أصيبا في هجوم قرب بغداد") a place word is the clause's own.
+        between = doc.tokens[anchor.last + 1 : at]
+        relative = next((k for k, w in enumerate(between) if w in _RELATIVE_PRONOUNS), len(between))
+        if at is None or _gap(c, anchor) > _ACTS_GAP or _PLACE_WORDS & set(between[:relative]):
             return False
     return True
 
@@ -610,7 +643,13 @@ def _digest(title: str, title_words: list[str]) -> bool:
         return True
     if " ".join(title_words).startswith(_DIGEST_PHRASES):
         return True
-    return any(w in _DIGEST_DURATIONS and "في" in title_words[max(0, i - 2) : i] for i, w in enumerate(title_words))
+    if any(_DIGEST_NOUNS & set(clitic_readings(w)) for w in title_words[:_DIGEST_NOUN_WORDS]):
+        return True
+
+    def timed(before: list[str]) -> bool:
+        return "في" in before or any(w.isdigit() or w in _NUMBER_WORDS for w in before)
+
+    return any(w in _DIGEST_DURATIONS and timed(title_words[max(0, i - 2) : i]) for i, w in enumerate(title_words))
 
 
 def basis(title: str, text: str) -> str:

@@ -47,8 +47,10 @@ _LETTERS = {
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
     "ى": "ي", "ی": "ي", "ې": "ي", "ئ": "ي",
     "ة": "ه", "ۀ": "ه", "ە": "ه", "ۃ": "ه", "ھ": "ه", "ہ": "ه", "ێ": "ي",
-    "ؤ": "و",
+    "ؤ": "و", "ۆ": "و",
     "ک": "ك", "ڪ": "ك",
+    # Sorani Kurdish letters for sounds Arabic writes with the plain letter (ناتۆ, هەولێر, کوردستان).
+    "ڕ": "ر", "ڵ": "ل",
 }  # fmt: skip
 _DIGITS = {src: str(i % 10) for i, src in enumerate("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹")}
 # Arabic punctuation mapped to its ASCII counterpart (same length, so offsets stay simple).
