@@ -100,7 +100,6 @@ class StoryCandidate:
     last_seen: datetime
     recent: tuple[Mapping[str, float], ...] = ()  # the vectors of its latest members (RECENT_MEMBERS)
     shared: int = 0  # the article's PROBE_TERMS heaviest terms that are among the story's INDEX_TERMS
-    terms: AbstractSet[str] | None = None  # every term of centroid and recent (made from them when None)
 
 
 @dataclass(frozen=True)
@@ -197,17 +196,6 @@ def _dot(a: Mapping[str, float], b: Mapping[str, float], shared: AbstractSet[str
     return math.fsum(a[t] * b[t] for t in shared)
 
 
-def _dot_held(a: Mapping[str, float], b: Mapping[str, float], terms: AbstractSet[str]) -> float:
-    """_dot over `terms`, all in `a`, some perhaps not in `b` (a product of 0.0: the same exact sum)."""
-    held = b.get
-    return math.fsum(a[t] * held(t, 0.0) for t in terms)
-
-
-def story_vector_terms(centroid: Mapping[str, float], recent: Iterable[Mapping[str, float]]) -> frozenset[str]:
-    """Every term of a story's vector and its recent members' (what an article's terms are intersected with)."""
-    return frozenset(centroid).union(*recent)
-
-
 def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str, float], other_size: int = 1
                    ) -> dict[str, float]:
     """The mean of a story's vector (over `size` members) and another (over `other_size`), cut to its
@@ -265,12 +253,14 @@ def pair_values(features: Features, candidates: Sequence[StoryCandidate], at: da
     for c in candidates:
         # The terms shared with each of the story's vectors give both the cosines and the names and figures
         # in common (story_pairs.names_and_numbers over the article's terms, without intersecting again).
-        # One intersection with all the story's terms: fsum adds exactly, so a term that one of its vectors
-        # lacks (a product with 0.0) changes none of the cosines.
-        held = c.terms if c.terms is not None else story_vector_terms(c.centroid, c.recent)
-        found = held.intersection(terms) if isinstance(held, (set, frozenset)) else held & terms
-        members = [_dot_held(weights, m, found) for m in c.recent]
-        cosines.append((_dot_held(weights, c.centroid, found), max(members, default=0.0)))
+        found = terms & c.centroid.keys()
+        with_centroid = _dot(weights, c.centroid, found)
+        members = []
+        for m in c.recent:
+            with_member = terms & m.keys()
+            members.append(_dot(weights, m, with_member))
+            found |= with_member
+        cosines.append((with_centroid, max(members, default=0.0)))
         shared_names_numbers.append((len(names & found), len(numbers & found)))
     # the similarity with a story: with its mean vector or its closest recent member, whichever is higher (a
     # story drifts as it develops: the latest reports say what the next one will)

@@ -47,7 +47,6 @@ from monitor.decide.stories import (
     member_vector,
     merge_centroid,
     story_features,
-    story_vector_terms,
     terms_of_text,
 )
 from monitor.models import STORY_UPDATE_BATCH
@@ -244,12 +243,8 @@ class OpenStory:
         made = self._candidates.get(shared)
         if made is None:
             made = self._candidates[shared] = StoryCandidate(self.story_id, self.centroid, self.size, self.seen,
-                                                             self.recent, shared, self.terms)
+                                                             self.recent, shared)
         return made
-
-    @cached_property
-    def terms(self) -> frozenset[str]:
-        return story_vector_terms(self.centroid, self.recent)
 
     @cached_property
     def _candidates(self) -> dict[int, StoryCandidate]:
