@@ -54,7 +54,7 @@ from monitor.settings.sections import StorySettings
 from monitor.store.story_index import IndexedStory, TermIndex
 from monitor.store.times import format_time, parse_time
 
-CACHE_STORIES = 2048  # open stories' decoded rows a process keeps: ~24 KiB each on real articles (~48 MB)
+CACHE_STORIES = 2048  # open stories' decoded rows a process keeps: ~16 KiB each on real articles (~32 MB)
 CACHE_TERMS = 65536  # document frequencies a process keeps (two generations of half that): ~10 MB of ANT terms
 FOLD_EVERY = 1024  # articles whose story_df_log rows are added to story_df together (one pass over its pages)
 EVICT_EVERY = 1024  # joins between two sweeps of the stories past the window out of the in-memory index
