@@ -4,7 +4,7 @@
         tokens: the article's normalised tokens; comma_before[i]: a comma or list mark precedes token i;
         sentence: (first, last) token index of the sentence; pair: the (first, last) spans of the mentions
         that formed the unit, the anchor group's first. Returns why the pairing is a passing mention
-        ("enumeration", "past role", "venue", "nationals", "elsewhere", "surname", "named status"), or
+        ("enumeration", "past role", "venue", "nationals", "elsewhere", "surname", "named status", "two stories"), or
         None when it may be a real link.
 
 A news sentence often names NATO and Iraq together without linking them: a list of partner countries,
@@ -626,6 +626,8 @@ def passing_kind(
         return "enumeration"
     if _career_then(tokens, lo, pair):
         return "past role"
+    if _two_stories(tokens, comma_before, lo, hi, pair, groups):
+        return "two stories"
 
     # The two sides joined as one subject or object ("الناتو والحكومة العراقية افتتحا …") act together.
     spans = sorted(pair)
@@ -680,6 +682,71 @@ def passing_kind(
     if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups):
         return "past role"
     return None
+
+
+def _two_stories(
+    tokens: Sequence[str],
+    comma_before: Sequence[bool],
+    lo: int,
+    hi: int,
+    pair: Sequence[tuple[int, int]],
+    groups: Mapping[int, str],
+) -> bool:
+    """The sides stand in two clauses, each with its own subject, joined by a joiner of separate events
+    ("الناتو يدعم كييف بينما العراق يستضيف مؤتمرا", "…، في حين انتقد الأمين العام للناتو …", "الناتو يحتفل
+    بعيده، بغداد تحتفل …", "…، وكانت قد استهدفت من قبل مواقع في العراق"), and neither clause reaches the
+    other side: the anchor's clause names no bonus word (a mission) and the partner's no anchor term (the
+    back-reference الحلف included). Joined that way, a mission story ("الناتو يسحب مستشاريه بينما بغداد
+    تطالب ببقائهم") keeps its mission word on the anchor's side."""
+    spans = sorted(pair)
+    if len(spans) != 2:
+        return False
+    (_, left_end), (right_first, _) = spans
+    if right_first == left_end + 1:
+        return False  # "الناتو والعراق يوقعان": one subject of two parties
+    opening = range(left_end + 1, right_first + 1)
+    joiner = next((k for k in opening if _opens_story(tokens, comma_before, k, right_first, groups)), None)
+    if joiner is None:
+        return False
+    anchor, partner = pair[0], pair[-1]
+    sides = {groups.get(anchor[0]), groups.get(partner[0])}
+    anchor_clause = range(lo, joiner) if anchor[0] < joiner else range(joiner, hi + 1)
+    partner_clause = range(joiner, hi + 1) if anchor[0] < joiner else range(lo, joiner)
+    reaches = any(k in groups and groups[k] != groups.get(anchor[0]) for k in anchor_clause)
+    return not reaches and not any(groups.get(k) == groups.get(anchor[0]) for k in partner_clause) and None not in sides
+
+
+def _opens_story(
+    tokens: Sequence[str], comma_before: Sequence[bool], k: int, partner: int, groups: Mapping[int, str]
+) -> bool:
+    """Token k opens a clause of its own: بينما, فيما (not "فيما يتعلق"), في حين, "وفي سياق منفصل", a comma and
+    كان قد (background about the subject), or the side at `partner` as a new subject after a comma or و
+    with its own verb or place ("والعراق يرفع", "، بغداد تحتفل", "، واحتفلت بغداد")."""
+    word = tokens[k]
+    following = tokens[k + 1] if k + 1 < len(tokens) else ""
+    if word in _WHILE:
+        return following not in _REGARDING
+    if word in _IN and following in _WHEREAS:
+        return True
+    if word in _IN_CONTEXT and following in _CONTEXTS and k + 2 < len(tokens) and tokens[k + 2] in _OTHER:
+        return True
+    if comma_before[k] and word in _BEFORE_CAREER and following in _ALREADY_DONE:
+        return True
+    after = tokens[partner + 1] if partner + 1 < len(tokens) else ""
+    if k == partner and (comma_before[k] or conjoined(word)):
+        return _imperfect(after) or after in _AT_STORY
+    # "، واحتفلت بغداد", "، وأعلن العراق": a comma and a verb with و (not a noun with the article).
+    return comma_before[k] and conjoined(word) and len(word) > 4 and not word[1:].startswith("ال") and k not in groups
+
+
+_WHILE = _words("بينما", "وبينما", "فيما", "وفيما")
+_REGARDING = _words("يتعلق", "يخص", "يتصل", "بعد", "بينها", "بينهم")
+_IN = _words("في", "وفي")
+_WHEREAS = _words("حين")
+_IN_CONTEXT = _words("وفي", "في", "على")
+_CONTEXTS = _words("سياق", "شان", "خبر", "صعيد")
+_OTHER = _words("منفصل", "اخر", "ثان")
+_AT_STORY = _words("في")
 
 
 def _own_job(tokens: Sequence[str], last: int, hi: int) -> bool:
