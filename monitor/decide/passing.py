@@ -264,6 +264,9 @@ _THEATRES = _words(
     # Afghanistan by its adjective ("تحالف الشمال الأفغاني", "الجيش الأفغاني").
     "الافغاني", "الافغانيه", "افغاني", "افغانيه", "الافغان",
 )  # fmt: skip
+_THEATRES_BARE = frozenset(strip_clitics(w) for w in _THEATRES) | _words(
+    "libya", "afghanistan", "kosovo", "ukraine", "bosnia", "serbia", "balkans", "kabul", "kyiv", "kiev",
+)
 _DEMONYMS = _words("عراقي", "عراقيا", "عراقيه", "عراقيين", "عراقيون", "العراقيين", "العراقيون", "عراقيات")
 # Iraqis named as the country's forces: trained officers and soldiers are the link, not bystanders.
 _FORCES = _words(
@@ -628,6 +631,8 @@ def passing_kind(
         return "past role"
     if _two_stories(tokens, comma_before, lo, hi, pair, groups):
         return "two stories"
+    if _span_or_comparison(tokens, lo, hi, pair):
+        return "elsewhere"
 
     # The two sides joined as one subject or object ("الناتو والحكومة العراقية افتتحا …") act together.
     spans = sorted(pair)
@@ -714,6 +719,37 @@ def _two_stories(
     partner_clause = range(joiner, hi + 1) if anchor[0] < joiner else range(lo, joiner)
     reaches = any(k in groups and groups[k] != groups.get(anchor[0]) for k in anchor_clause)
     return not reaches and not any(groups.get(k) == groups.get(anchor[0]) for k in partner_clause) and None not in sides
+
+
+def _span_or_comparison(tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """NATO placed in another theatre ("تدخل الناتو في ليبيا", "NATO's 2011 Libya campaign") while Iraq is
+    the other end of a span (من … إلى …, from … to …: a history of wars) or of a comparison ("الناتو يكرر في
+    أوكرانيا أخطاء أمريكا في العراق"): the two are set side by side, not linked."""
+    spans = sorted(pair)
+    if len(spans) != 2:
+        return False
+    nato = pair[0]
+    near = range(nato[1] + 1, min(hi, nato[1] + _THEATRE_REACH) + 1)
+    if not any(strip_clitics(tokens[k]) in _THEATRES_BARE or tokens[k] in _THEATRES for k in near):
+        return False
+    (first, first_end), (second, _) = spans
+    opened = any(tokens[k] in _FROM_SPAN for k in range(max(lo, first - _SPAN_REACH), first))
+    closed = any(tokens[k] in _TO_SPAN for k in range(max(first_end + 1, second - _SPAN_REACH), second))
+    # A comparison runs from NATO's theatre to Iraq; Iraqis speaking of a repeat at home ("حذر ضباط عراقيون
+    # من تكرار تجربة انسحاب الناتو من أفغانستان في بلادهم") are a side of it.
+    iraq = pair[-1]
+    return (opened and closed) or any(tokens[k] in _REPEATS for k in range(nato[1] + 1, iraq[0]))
+
+
+_THEATRE_REACH = 4
+_SPAN_REACH = 4
+_FROM_SPAN = _words("من", "from")
+_TO_SPAN = _words("الى", "to")
+# Words of repeating or comparing one war with another ("يكرر أخطاء", "سيناريو العراق", "على غرار").
+_REPEATS = _words(
+    "يكرر", "تكرر", "تكرار", "يعيد", "تعيد", "اخطاء", "سيناريو", "دروس", "غرار", "مثلما", "repeats", "repeating",
+    "mistakes", "lessons",
+)  # fmt: skip
 
 
 def _opens_story(
