@@ -772,7 +772,7 @@ def _opens_story(
     if k == partner and (comma_before[k] or conjoined(word)):
         return _imperfect(after) or after in _AT_STORY
     # "، واحتفلت بغداد", "، وأعلن العراق": a comma and a verb with و (not a noun with the article).
-    return comma_before[k] and conjoined(word) and len(word) > 4 and not word[1:].startswith("ال") and k not in groups
+    return comma_before[k] and conjoined(word) and not word[1:].startswith("ال") and k not in groups
 
 
 _WHILE = _words("بينما", "وبينما", "فيما", "وفيما")

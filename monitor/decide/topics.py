@@ -36,7 +36,7 @@ from monitor.text.arabic import (
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 # In a title these also separate stories: digests join two headlines with them.
-_TITLE_SEPARATOR = re.compile(r"[|;•]|\s[-–—/]\s")
+_TITLE_SEPARATOR = re.compile(r"[|;•✦★●◆▪■♦]|\s[-–—/]\s")
 _LIST_MARK = re.compile(r"[,;]")
 # A title opening with one of these is a digest of several stories, not one headline.
 _DIGEST_OPENERS = frozenset(
