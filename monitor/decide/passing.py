@@ -473,6 +473,7 @@ def _career_clause(
     first: int,
     pair_start: int,
     groups: Mapping[int, str],
+    sides: frozenset[str] = frozenset(),
 ) -> bool:
     """A past career verb in the words just before the mention, with something between them: someone
     "served in" / "worked as an adviser to" NATO's mission ("خدم في مهمة الناتو", "عمل مستشارا لبعثة
@@ -481,7 +482,12 @@ def _career_clause(
     window = range(max(lo, first - _CAREER_WINDOW), first - 1)
 
     def governs(i: int, mention: int) -> bool:
-        return tokens[i] in _CAREER and _career_verb(tokens, i) and not any(comma_before[i + 1 : mention + 1])
+        if tokens[i] not in _CAREER or not _career_verb(tokens, i) or any(comma_before[i + 1 : mention + 1]):
+            return False
+        # "برنامج أشرف عليه مدربون من بعثة الناتو": a resumptive pronoun after the verb makes what follows its
+        # subject, the clause one about a thing the side did; "الصحفي العراقي الذي رافق مدربي الناتو": a
+        # clause about the other side itself is the link.
+        return tokens[i + 1] not in _RESUMPTIVE and not _about_a_side(tokens, i, lo, groups)
 
     # The sentence's own first verb with the other side as its subject ("رافق الصحفي العراقي مدربي الناتو")
     # is what the sentence reports, not a clause about someone's past.
@@ -497,12 +503,16 @@ def _career_clause(
     # "جنرالا كان قد درّب قوات عراقية ضمن مهمة الناتو": a pluperfect clause after a noun that is not a mention.
     done = range(max(lo + 1, start - _CAREER_WINDOW), start)
     # "طبيب سبق أن عالج جرحى الناتو في العراق": سبق أن + any past verb after a noun is a past clause too.
-    if any(_past_clause(tokens, i) and _antecedent(tokens, i, lo, groups) for i in done):
+    if any(_past_clause(tokens, i) and _antecedent(tokens, i, lo, groups, sides) for i in done):
         return True
     # "كان ضابطا في بعثة الناتو": was + a post (accusative) before the mission.
     if any(tokens[i] in _BEFORE_CAREER and _post(tokens, i + 1) for i in window):
         return True
-    if any(tokens[i] in _FORMER and not _THAT & set(tokens[i + 1 : first]) for i in range(max(lo, first - 3), first)):
+    # "وهو ضابط شرطة سابق، من مسؤولي الناتو": a comma after the former post closes the aside.
+    if any(
+        tokens[i] in _FORMER and not _THAT & set(tokens[i + 1 : first]) and not any(comma_before[i + 1 : first + 1])
+        for i in range(max(lo, first - 3), first)
+    ):
         return True
     if any(tokens[i] in _CAREER_NOUNS and _ALREADY & set(tokens[max(lo, i - 2) : i]) for i in window):
         return True
@@ -521,9 +531,50 @@ def _career_clause(
         tokens[i] in _BEFORE_CAREER
         and _imperfect(tokens[i + 1])
         and (i + 1) not in groups
-        and _antecedent(tokens, i, lo, groups)
+        and _antecedent(tokens, i, lo, groups, sides)
         for i in range(max(lo + 1, start - _CAREER_WINDOW), start - 1)
     )
+
+
+def _kin_job(tokens: Sequence[str], lo: int, start: int, end: int) -> bool:
+    """A relative's job between or before the sides ("ويعمل زوجها في الناتو", "عمل والده مع بعثة الناتو"): a job
+    of someone's family, told about that someone."""
+    for k in range(max(lo + 1, start - _CAREER_WINDOW), end + 1):
+        verb = tokens[k - 1][1:] if conjoined(tokens[k - 1]) else tokens[k - 1]
+        if tokens[k].startswith(_KIN) and (verb in _OWN_JOB or verb in _CAREER or verb in _CAREER_PRESENT):
+            return True
+    return False
+
+
+_KIN = tuple(normalize(w) for w in ("زوج", "والد", "ابن", "ابنت", "شقيق", "اخوه", "اخته", "عم", "خال"))
+
+
+def _about_a_side(tokens: Sequence[str], i: int, lo: int, groups: Mapping[int, str]) -> bool:
+    """The verb at i opens a relative clause whose antecedent is a topic mention ("الصحفي العراقي الذي رافق")."""
+    return i - 2 >= lo and tokens[i - 1] in _RELATIVE and (i - 2) in groups
+
+
+def _story_after_clause(
+    tokens: Sequence[str],
+    comma_before: Sequence[bool],
+    lo: int,
+    hi: int,
+    pair: Sequence[tuple[int, int]],
+    groups: Mapping[int, str],
+) -> bool:
+    """Both sides sit in a relative clause between commas and the sentence goes on to a bonus word ("النائب،
+    الذي قاد حملة ضد وجود قوات الناتو في العراق، مشروع قرار لإنهاء البعثة"): the clause is the story's."""
+    start = min(first for first, _ in pair)
+    end = max(last for _, last in pair)
+    relative = next((i for i in range(start - 1, lo - 1, -1) if tokens[i] in _RELATIVE), None)
+    if relative is None or not comma_before[relative]:
+        return False
+    close = next((k for k in range(end + 1, hi + 1) if comma_before[k]), None)
+    sides = {groups.get(first) for first, _ in pair}
+    return close is not None and any(k in groups and groups[k] not in sides for k in range(close, hi + 1))
+
+
+_RESUMPTIVE = _words("عليه", "عليها", "عليهم", "به", "بها", "فيه", "فيها", "له", "لها", "معه", "معها")
 
 
 def _past_clause(tokens: Sequence[str], i: int) -> bool:
@@ -537,12 +588,16 @@ def _imperfect(word: str) -> bool:
     return len(word) >= 3 and word[0] in "يت"
 
 
-def _antecedent(tokens: Sequence[str], i: int, lo: int, groups: Mapping[int, str]) -> bool:
+def _antecedent(
+    tokens: Sequence[str], i: int, lo: int, groups: Mapping[int, str], sides: frozenset[str] = frozenset()
+) -> bool:
     """The word before token i is an indefinite noun the clause at i describes: Arabic joins a clause to an
     indefinite noun without a relative pronoun ("طبيب سبق أن عالج", "طاهية كانت تعد"), while after a
     definite one ("أن القوات كانت تتلقى تدريب الناتو") the clause is the sentence's own. Not a mention
     (whose own past is the story), not a complementiser or a particle ("أنه سبق أن", "وقد كان")."""
-    if i <= lo or (i - 1) in groups or tokens[i - 1] in _CLAUSE_OPENERS:
+    # A bonus word is no side ("مدربا كان قد عمل": a coach, not the mission's trainer).
+    side = (i - 1) in groups and (not sides or groups[i - 1] in sides)
+    if i <= lo or side or tokens[i - 1] in _CLAUSE_OPENERS:
         return False
     return not tokens[i - 1].startswith(_DEFINITE)
 
@@ -640,9 +695,14 @@ def passing_kind(
     substantive = substantive or joint
 
     before = set(tokens[lo:start])
-    if before & _RELATIVE and before & _PAST_ROLE and not _closed_relative(tokens, comma_before, lo, start):
+    if (
+        before & _RELATIVE
+        and before & _PAST_ROLE
+        and not _closed_relative(tokens, comma_before, lo, start)
+        and not _story_after_clause(tokens, comma_before, lo, hi, pair, groups)
+    ):
         return "past role"
-    if _apposition(tokens, comma_before, lo, start, end):
+    if _apposition(tokens, comma_before, lo, start, end) or _kin_job(tokens, lo, start, end):
         return "past role"
     # "تخرج في/من الجامعة" is a biography; "مدرسة للناتو تخرج ضباطا عراقيين" is the mission graduating them.
     graduated = any(w == "تخرج" and nxt in ("في", "من") for w, nxt in pairwise(words))
@@ -684,7 +744,10 @@ def passing_kind(
         return "named status"
     if _status_of_another(tokens, pair):
         return "named status"
-    if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups):
+    sides = frozenset(groups[first] for first, _ in pair if first in groups)
+    if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups, sides) and not _story_after_clause(
+        tokens, comma_before, lo, hi, pair, groups
+    ):
         return "past role"
     return None
 
