@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
-from monitor.text.arabic import normalize, strip_clitics
+from monitor.text.arabic import clitic_readings, normalize, strip_clitics
 
 
 def _words(*raw: str) -> frozenset[str]:
@@ -536,6 +536,30 @@ def _career_clause(
     )
 
 
+def _met_abroad(tokens: Sequence[str], lo: int, hi: int, noun: str, groups: Mapping[int, str]) -> bool:
+    """An Iraqi person (a doctor, a student, a photographer, a translator, a team) in a sentence set on the
+    alliance's own ground (بليتوانيا, في بروكسل, المقيم في بوخارست, بالنرويج) and naming no place of Iraq: an
+    Iraqi met there, whatever training or mission word is about, not Iraq."""
+    bare = strip_clitics(noun)
+    if not (noun.startswith(_PEOPLE_ABROAD) or bare.startswith(_PEOPLE_ABROAD)):
+        return False
+    words = range(lo, hi + 1)
+    iraq_place = any(strip_clitics(tokens[k]) in _IRAQ_PLACES_BARE for k in words if k in groups)
+    return not iraq_place and any(_ABROAD & set(clitic_readings(tokens[k])) for k in words)
+
+
+_ABROAD_DEMONYMS = _DEMONYMS | _words("العراقي", "العراقيه")
+_PEOPLE_ABROAD = _CIVILIANS + tuple(normalize(w) for w in ("مصور", "مترجم", "منتخب", "طالبه", "طاه", "لاعب"))
+# The alliance's own ground: its members' countries and the cities where its bases, offices and exercises are.
+_ABROAD = _words(
+    "بروكسل", "بلجيكا", "النرويج", "اوسلو", "المانيا", "الالمانيه", "برلين", "رامشتاين", "فرنسا", "باريس",
+    "بريطانيا", "لندن", "ايطاليا", "روما", "نابولي", "اسبانيا", "مدريد", "هولندا", "لاهاي", "امستردام",
+    "الدنمارك", "السويد", "فنلندا", "بولندا", "وارسو", "ليتوانيا", "فيلنيوس", "لاتفيا", "ريغا", "استونيا",
+    "تالين", "رومانيا", "بوخارست", "بلغاريا", "اليونان", "اثينا", "البرتغال", "لشبونه", "كندا", "اوتاوا",
+    "انقره", "اسطنبول", "مونس", "شتوتغارت",
+)  # fmt: skip
+
+
 def _kin_job(tokens: Sequence[str], lo: int, start: int, end: int) -> bool:
     """A relative's job between or before the sides ("ويعمل زوجها في الناتو", "عمل والده مع بعثة الناتو"): a job
     of someone's family, told about that someone."""
@@ -733,6 +757,8 @@ def passing_kind(
         civilian = prev.startswith(_CIVILIANS) or strip_clitics(prev).startswith(_CIVILIANS)  # "بحارا", not ب + حارا
         if word in _DEMONYMS and first == last and civilian and (not substantive or _own_job(tokens, last, hi)):
             return "nationals"  # trained Iraqi engineers are the mission's trainees, not bystanders
+        if word in _ABROAD_DEMONYMS and first == last and _met_abroad(tokens, lo, hi, prev, groups):
+            return "nationals"
         if word in _ONE_IRAQI and first == last and not substantive and _met_person(tokens, lo, first):
             return "nationals"
         following = tokens[last + 1] if last < hi else ""
