@@ -560,6 +560,25 @@ _ABROAD = _words(
 )  # fmt: skip
 
 
+def _joint_object(
+    tokens: Sequence[str], comma_before: Sequence[bool], lo: int, pair: Sequence[tuple[int, int]]
+) -> bool:
+    """The sides side by side, joined by و, after a word that opens no list item: the one subject or object of
+    a verb ("الاتفاقية التي وقعها العراق والناتو"), not two items among others."""
+    spans = sorted(pair)
+    if len(spans) != 2 or spans[1][0] != spans[0][1] + 1 or not conjoined(tokens[spans[1][0]]):
+        return False
+    first = spans[0][0]
+    if first <= lo or comma_before[first] or conjoined(tokens[first]):
+        return False
+    before = tokens[first - 1]
+    listing = before in _PARTICLES or before in _BETWEEN or before in _LISTING
+    return not listing and not comma_before[first - 1]
+
+
+_LISTING = _words("مع", "بين", "من", "و", "او")
+
+
 def _kin_job(tokens: Sequence[str], lo: int, start: int, end: int) -> bool:
     """A relative's job between or before the sides ("ويعمل زوجها في الناتو", "عمل والده مع بعثة الناتو"): a job
     of someone's family, told about that someone."""
@@ -698,7 +717,8 @@ def passing_kind(
         if between:
             continue
         return "enumeration"
-    if not between and _parties(tokens, comma_before, pair, lo, hi, groups):
+    joint_object = _joint_object(tokens, comma_before, lo, pair)
+    if not between and not joint_object and _parties(tokens, comma_before, pair, lo, hi, groups):
         return "enumeration"
     if _another_or_ranked(tokens, pair, hi):
         return "enumeration"

@@ -326,11 +326,34 @@ def _keep_longest(mentions: list[_Mention]) -> list[_Mention]:
     return kept
 
 
+def _negated(doc: _Doc, first: int) -> bool:
+    """A negation just before the ignore phrase at `first`, or a few words before it with the status between
+    ("ليس حليفا رئيسيا من خارج الناتو", "لا يتمتع بصفة الحليف الرئيسي من خارج الناتو")."""
+    if first > 0 and doc.tokens[first - 1] in _NEGATIONS:
+        return True
+    window = range(max(0, first - _NEGATION_REACH), first)
+    return any(
+        doc.tokens[k] in _NEGATIONS | _NEGATION_PARTICLES and doc.tokens[k + 1] not in _STILL
+        and doc.sentence_of[k] == doc.sentence_of[first]
+        for k in window
+    ) and any(doc.tokens[k] in _STATUS_WORDS for k in window)
+
+
+_NEGATION_REACH = 4
+_NEGATION_PARTICLES = frozenset(normalize(w) for w in ("لا", "لم", "غير"))
+_STILL = frozenset(normalize(w) for w in ("يزال", "تزال", "يزالون", "زال", "زالت"))
+# What a negation before a NATO label denies: a status (حليف, شريك, صفة, عضو).
+_STATUS_WORDS = frozenset(
+    normalize(w)
+    for w in ("حليفا", "حليف", "الحليف", "شريكا", "شريك", "الشريك", "بصفة", "صفة", "عضوا", "عضو", "بوضع", "وضع")
+)
+
+
 def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention]]:
     """Group mentions (minus those inside an ignore phrase), and exclusion hits."""
     masked: set[int] = set()
     for m in _find(doc, "", topic.ignore):
-        if m.first == 0 or doc.tokens[m.first - 1] not in _NEGATIONS:
+        if not _negated(doc, m.first):
             masked.update(range(m.first, m.last + 1))
     mentions: list[_Mention] = []
     for group in topic.groups:
