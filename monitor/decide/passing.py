@@ -880,8 +880,10 @@ def _opens_story(
     after = tokens[partner + 1] if partner + 1 < len(tokens) else ""
     if k == partner and (comma_before[k] or conjoined(word)):
         return _imperfect(after) or after in _AT_STORY
-    # "، واحتفلت بغداد", "، وأعلن العراق": a comma and a verb with و (not a noun with the article).
-    return comma_before[k] and conjoined(word) and not word[1:].startswith("ال") and k not in groups
+    # "، واحتفلت بغداد", "، وأعلن العراق": a comma and a verb with و (not a noun with the article; a verb
+    # whose hamza folds to ال, "وألقى", is shorter than any such noun).
+    article = word[1:].startswith("ال") and len(word) > 5
+    return comma_before[k] and conjoined(word) and not article and k not in groups
 
 
 _WHILE = _words("بينما", "وبينما", "فيما", "وفيما")

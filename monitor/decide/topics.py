@@ -537,8 +537,9 @@ def _units(
         else:
             unit = scored(a, chosen, same_sentence)
             # The nearest partner may sit in an aside about someone else ("دبلوماسي، عمل سابقا في بغداد، إن
-            # الناتو يعتزم توسيع بعثته في العراق"): another mention of it in the sentence may be the link.
-            for other in others if unit is not None and unit.passing and same_sentence else []:
+            # الناتو يعتزم توسيع بعثته في العراق") or in a digest's other story ("صواريخ على عين الأسد حيث
+            # يعمل مستشارو الناتو، وانقطاع الكهرباء في البصرة"): another mention in the sentence may be the link.
+            for other in others if (unit is None or unit.passing) and same_sentence else []:
                 alternative = scored(a, [a, other], True)
                 if alternative is not None and (unit is None or alternative.score > unit.score):
                     unit = alternative
