@@ -483,7 +483,7 @@ def test_round14_families_are_passing(nato_iraq: Topic, text: str, kind: str) ->
         ("خبر", "أنهت دفعة من الضباط العراقيين دورة أشرف عليها خبراء من بعثة الناتو في بغداد. " + FILLER),
         ("خبر", "أكد النائب، الذي عارض وجود قوات الناتو في العراق، أن البرلمان سيصوت على إنهاء البعثة. " + FILLER),
         ("NATO", "el 7elf a3lan enno mohemmet el tadreeb fel 3ira2 mostamerra. " + FILLER),
-        ("L'OTAN et l'Irak", "Bagdad et l'Alliance prolongent la mission de formation des officiers irakiens. " + FILLER),
+        ("L'OTAN et l'Irak", "Bagdad et l'Alliance prolongent la mission de formation des officiers. " + FILLER),
         ("خبر", "دخلت المذكرة التي وقعها العراق والناتو لتدريب الضباط حيز التنفيذ. " + FILLER),
         ("خبر", "أعلن الناتو تمديد مهمته التدريبية، بينما رحبت بغداد بالقرار الذي اتخذه الحلف. " + FILLER),
     ],
