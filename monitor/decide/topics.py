@@ -299,6 +299,18 @@ def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | Non
     # The readings of every word (the costly part) only when a phrase may decide the first required group
     # not yet possible: a common first word such as قرب or مدينة should not cost every article they occur in.
     readings: frozenset[str] | None = None
+    ordered: tuple[str, ...] = ()
+    # A prefix word is looked for across every reading once per article: many phrases share one (أطلسي*).
+    prefixes: dict[str, bool] = {}
+
+    def present(p: str) -> bool:
+        if not p.endswith("*"):
+            return readings is not None and (p in readings or _bare(p) in readings)
+        hit = prefixes.get(p)
+        if hit is None:
+            hit = prefixes[p] = _token_matches(p, ordered)
+        return hit
+
     for name in topic.require:
         if name in possible:
             continue
@@ -307,8 +319,8 @@ def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | Non
                 continue
             if readings is None:
                 readings = frozenset(r for w in words for r in clitic_readings(w))
-            if all(_token_matches(p, tuple(readings)) if p.endswith("*") else p in readings or _bare(p) in readings
-                   for p in term.tokens[1:]):
+                ordered = tuple(readings)
+            if all(present(p) for p in term.tokens[1:]):
                 possible |= groups_of[term]
         if name not in possible:
             return name
