@@ -453,3 +453,41 @@ def test_normaliser_folds_sorani_letters() -> None:
     assert normalize("کوردستان") == normalize("كوردستان")
     assert normalize("ڕێگا") == normalize("ريگا")
     assert normalize("هەڵبژاردن") == normalize("ههلبژاردن")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("أعلن الناتو تعيين قائد جديد لقواته في بولندا، في حين افتتح العراق معرضا للكتاب في البصرة.", "two stories"),
+        ("يجتمع وزراء دفاع الناتو في بروكسل، فيما يحتفل العراقيون بعيد الفطر.", "two stories"),
+        ("ضربت عاصفة مواقع للناتو في النرويج، وكانت قد ضربت من قبل مدنا في العراق.", "two stories"),
+        ("يروي الكتاب حروب العقدين الأخيرين من غزو الكويت في العراق إلى حملة الناتو في كوسوفو.", "elsewhere"),
+        ("قال خبير إن الناتو يعيد في ليبيا سيناريو أمريكا في العراق.", "elsewhere"),
+        ("افتتحت الرسامة، التي ولدت في الموصل وتعمل ابنتها في الناتو، معرضا في باريس.", "past role"),
+        ("يعمل المترجم العراقي في مقر الناتو ببروكسل منذ عشر سنوات.", "nationals"),
+    ],
+)
+def test_round14_families_are_passing(nato_iraq: Topic, text: str, kind: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert not result.matched, result.reason
+    assert f"({kind})" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("اجتماع عراقي أطلسي في بغداد", ""),
+        ("الحكومة تطلب تعاونا أطلسيا أوسع في العراق", ""),
+        ("الأطلسي يدرس طلبا من بغداد", ""),
+        ("خبر", "ناقش الأطلسي مع الجانب العراقي خطط بناء القدرات. " + FILLER),
+        ("خبر", "أنهت دفعة من الضباط العراقيين دورة أشرف عليها خبراء من بعثة الناتو في بغداد. " + FILLER),
+        ("خبر", "أكد النائب، الذي عارض وجود قوات الناتو في العراق، أن البرلمان سيصوت على إنهاء البعثة. " + FILLER),
+        ("NATO", "el 7elf a3lan enno mohemmet el tadreeb fel 3ira2 mostamerra. " + FILLER),
+        ("L'OTAN et l'Irak", "Bagdad et l'Alliance prolongent la mission de formation des officiers. " + FILLER),
+        ("خبر", "دخلت المذكرة التي وقعها العراق والناتو لتدريب الضباط حيز التنفيذ. " + FILLER),
+        ("خبر", "أعلن الناتو تمديد مهمته التدريبية، بينما رحبت بغداد بالقرار الذي اتخذه الحلف. " + FILLER),
+    ],
+)
+def test_round14_families_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert result.matched, result.reason

@@ -4,7 +4,7 @@
         tokens: the article's normalised tokens; comma_before[i]: a comma or list mark precedes token i;
         sentence: (first, last) token index of the sentence; pair: the (first, last) spans of the mentions
         that formed the unit, the anchor group's first. Returns why the pairing is a passing mention
-        ("enumeration", "past role", "venue", "nationals", "elsewhere", "surname", "named status"), or
+        ("enumeration", "past role", "venue", "nationals", "elsewhere", "surname", "named status", "two stories"), or
         None when it may be a real link.
 
 A news sentence often names NATO and Iraq together without linking them: a list of partner countries,
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
-from monitor.text.arabic import normalize, strip_clitics
+from monitor.text.arabic import clitic_readings, normalize, strip_clitics
 
 
 def _words(*raw: str) -> frozenset[str]:
@@ -264,6 +264,9 @@ _THEATRES = _words(
     # Afghanistan by its adjective ("تحالف الشمال الأفغاني", "الجيش الأفغاني").
     "الافغاني", "الافغانيه", "افغاني", "افغانيه", "الافغان",
 )  # fmt: skip
+_THEATRES_BARE = frozenset(strip_clitics(w) for w in _THEATRES) | _words(
+    "libya", "afghanistan", "kosovo", "ukraine", "bosnia", "serbia", "balkans", "kabul", "kyiv", "kiev",
+)
 _DEMONYMS = _words("عراقي", "عراقيا", "عراقيه", "عراقيين", "عراقيون", "العراقيين", "العراقيون", "عراقيات")
 # Iraqis named as the country's forces: trained officers and soldiers are the link, not bystanders.
 _FORCES = _words(
@@ -470,6 +473,7 @@ def _career_clause(
     first: int,
     pair_start: int,
     groups: Mapping[int, str],
+    sides: frozenset[str] = frozenset(),
 ) -> bool:
     """A past career verb in the words just before the mention, with something between them: someone
     "served in" / "worked as an adviser to" NATO's mission ("خدم في مهمة الناتو", "عمل مستشارا لبعثة
@@ -478,7 +482,12 @@ def _career_clause(
     window = range(max(lo, first - _CAREER_WINDOW), first - 1)
 
     def governs(i: int, mention: int) -> bool:
-        return tokens[i] in _CAREER and _career_verb(tokens, i) and not any(comma_before[i + 1 : mention + 1])
+        if tokens[i] not in _CAREER or not _career_verb(tokens, i) or any(comma_before[i + 1 : mention + 1]):
+            return False
+        # "برنامج أشرف عليه مدربون من بعثة الناتو": a resumptive pronoun after the verb makes what follows its
+        # subject, the clause one about a thing the side did; "الصحفي العراقي الذي رافق مدربي الناتو": a
+        # clause about the other side itself is the link.
+        return tokens[i + 1] not in _RESUMPTIVE and not _about_a_side(tokens, i, lo, groups)
 
     # The sentence's own first verb with the other side as its subject ("رافق الصحفي العراقي مدربي الناتو")
     # is what the sentence reports, not a clause about someone's past.
@@ -494,12 +503,16 @@ def _career_clause(
     # "جنرالا كان قد درّب قوات عراقية ضمن مهمة الناتو": a pluperfect clause after a noun that is not a mention.
     done = range(max(lo + 1, start - _CAREER_WINDOW), start)
     # "طبيب سبق أن عالج جرحى الناتو في العراق": سبق أن + any past verb after a noun is a past clause too.
-    if any(_past_clause(tokens, i) and _antecedent(tokens, i, lo, groups) for i in done):
+    if any(_past_clause(tokens, i) and _antecedent(tokens, i, lo, groups, sides) for i in done):
         return True
     # "كان ضابطا في بعثة الناتو": was + a post (accusative) before the mission.
     if any(tokens[i] in _BEFORE_CAREER and _post(tokens, i + 1) for i in window):
         return True
-    if any(tokens[i] in _FORMER and not _THAT & set(tokens[i + 1 : first]) for i in range(max(lo, first - 3), first)):
+    # "وهو ضابط شرطة سابق، من مسؤولي الناتو": a comma after the former post closes the aside.
+    if any(
+        tokens[i] in _FORMER and not _THAT & set(tokens[i + 1 : first]) and not any(comma_before[i + 1 : first + 1])
+        for i in range(max(lo, first - 3), first)
+    ):
         return True
     if any(tokens[i] in _CAREER_NOUNS and _ALREADY & set(tokens[max(lo, i - 2) : i]) for i in window):
         return True
@@ -518,9 +531,93 @@ def _career_clause(
         tokens[i] in _BEFORE_CAREER
         and _imperfect(tokens[i + 1])
         and (i + 1) not in groups
-        and _antecedent(tokens, i, lo, groups)
+        and _antecedent(tokens, i, lo, groups, sides)
         for i in range(max(lo + 1, start - _CAREER_WINDOW), start - 1)
     )
+
+
+def _met_abroad(tokens: Sequence[str], lo: int, hi: int, noun: str, groups: Mapping[int, str]) -> bool:
+    """An Iraqi person (a doctor, a student, a photographer, a translator, a team) in a sentence set on the
+    alliance's own ground (بليتوانيا, في بروكسل, المقيم في بوخارست, بالنرويج) and naming no place of Iraq: an
+    Iraqi met there, whatever training or mission word is about, not Iraq."""
+    bare = strip_clitics(noun)
+    if not (noun.startswith(_PEOPLE_ABROAD) or bare.startswith(_PEOPLE_ABROAD)):
+        return False
+    words = range(lo, hi + 1)
+    iraq_place = any(strip_clitics(tokens[k]) in _IRAQ_PLACES_BARE for k in words if k in groups)
+    return not iraq_place and any(_ABROAD & set(clitic_readings(tokens[k])) for k in words)
+
+
+_ABROAD_DEMONYMS = _DEMONYMS | _words("العراقي", "العراقيه")
+_PEOPLE_ABROAD = _CIVILIANS + tuple(normalize(w) for w in ("مصور", "مترجم", "منتخب", "طالبه", "طاه", "لاعب"))
+# The alliance's own ground: its members' countries and the cities where its bases, offices and exercises are.
+_ABROAD = _words(
+    "بروكسل", "بلجيكا", "النرويج", "اوسلو", "المانيا", "الالمانيه", "برلين", "رامشتاين", "فرنسا", "باريس",
+    "بريطانيا", "لندن", "ايطاليا", "روما", "نابولي", "اسبانيا", "مدريد", "هولندا", "لاهاي", "امستردام",
+    "الدنمارك", "السويد", "فنلندا", "بولندا", "وارسو", "ليتوانيا", "فيلنيوس", "لاتفيا", "ريغا", "استونيا",
+    "تالين", "رومانيا", "بوخارست", "بلغاريا", "اليونان", "اثينا", "البرتغال", "لشبونه", "كندا", "اوتاوا",
+    "انقره", "اسطنبول", "مونس", "شتوتغارت",
+)  # fmt: skip
+
+
+def _joint_object(
+    tokens: Sequence[str], comma_before: Sequence[bool], lo: int, pair: Sequence[tuple[int, int]]
+) -> bool:
+    """The sides side by side, joined by و, after a word that opens no list item: the one subject or object of
+    a verb ("الاتفاقية التي وقعها العراق والناتو"), not two items among others."""
+    spans = sorted(pair)
+    if len(spans) != 2 or spans[1][0] != spans[0][1] + 1 or not conjoined(tokens[spans[1][0]]):
+        return False
+    first = spans[0][0]
+    if first <= lo or comma_before[first] or conjoined(tokens[first]):
+        return False
+    before = tokens[first - 1]
+    listing = before in _PARTICLES or before in _BETWEEN or before in _LISTING
+    return not listing and not comma_before[first - 1]
+
+
+_LISTING = _words("مع", "بين", "من", "و", "او")
+
+
+def _kin_job(tokens: Sequence[str], lo: int, start: int, end: int) -> bool:
+    """A relative's job between or before the sides ("ويعمل زوجها في الناتو", "عمل والده مع بعثة الناتو"): a job
+    of someone's family, told about that someone."""
+    for k in range(max(lo + 1, start - _CAREER_WINDOW), end + 1):
+        verb = tokens[k - 1][1:] if conjoined(tokens[k - 1]) else tokens[k - 1]
+        if tokens[k].startswith(_KIN) and (verb in _OWN_JOB or verb in _CAREER or verb in _CAREER_PRESENT):
+            return True
+    return False
+
+
+_KIN = tuple(normalize(w) for w in ("زوج", "والد", "ابن", "ابنت", "شقيق", "اخوه", "اخته", "عم", "خال"))
+
+
+def _about_a_side(tokens: Sequence[str], i: int, lo: int, groups: Mapping[int, str]) -> bool:
+    """The verb at i opens a relative clause whose antecedent is a topic mention ("الصحفي العراقي الذي رافق")."""
+    return i - 2 >= lo and tokens[i - 1] in _RELATIVE and (i - 2) in groups
+
+
+def _story_after_clause(
+    tokens: Sequence[str],
+    comma_before: Sequence[bool],
+    lo: int,
+    hi: int,
+    pair: Sequence[tuple[int, int]],
+    groups: Mapping[int, str],
+) -> bool:
+    """Both sides sit in a relative clause between commas and the sentence goes on to a bonus word ("النائب،
+    الذي قاد حملة ضد وجود قوات الناتو في العراق، مشروع قرار لإنهاء البعثة"): the clause is the story's."""
+    start = min(first for first, _ in pair)
+    end = max(last for _, last in pair)
+    relative = next((i for i in range(start - 1, lo - 1, -1) if tokens[i] in _RELATIVE), None)
+    if relative is None or not comma_before[relative]:
+        return False
+    close = next((k for k in range(end + 1, hi + 1) if comma_before[k]), None)
+    sides = {groups.get(first) for first, _ in pair}
+    return close is not None and any(k in groups and groups[k] not in sides for k in range(close, hi + 1))
+
+
+_RESUMPTIVE = _words("عليه", "عليها", "عليهم", "به", "بها", "فيه", "فيها", "له", "لها", "معه", "معها")
 
 
 def _past_clause(tokens: Sequence[str], i: int) -> bool:
@@ -534,12 +631,16 @@ def _imperfect(word: str) -> bool:
     return len(word) >= 3 and word[0] in "يت"
 
 
-def _antecedent(tokens: Sequence[str], i: int, lo: int, groups: Mapping[int, str]) -> bool:
+def _antecedent(
+    tokens: Sequence[str], i: int, lo: int, groups: Mapping[int, str], sides: frozenset[str] = frozenset()
+) -> bool:
     """The word before token i is an indefinite noun the clause at i describes: Arabic joins a clause to an
     indefinite noun without a relative pronoun ("طبيب سبق أن عالج", "طاهية كانت تعد"), while after a
     definite one ("أن القوات كانت تتلقى تدريب الناتو") the clause is the sentence's own. Not a mention
     (whose own past is the story), not a complementiser or a particle ("أنه سبق أن", "وقد كان")."""
-    if i <= lo or (i - 1) in groups or tokens[i - 1] in _CLAUSE_OPENERS:
+    # A bonus word is no side ("مدربا كان قد عمل": a coach, not the mission's trainer).
+    side = (i - 1) in groups and (not sides or groups[i - 1] in sides)
+    if i <= lo or side or tokens[i - 1] in _CLAUSE_OPENERS:
         return False
     return not tokens[i - 1].startswith(_DEFINITE)
 
@@ -616,7 +717,8 @@ def passing_kind(
         if between:
             continue
         return "enumeration"
-    if not between and _parties(tokens, comma_before, pair, lo, hi, groups):
+    joint_object = _joint_object(tokens, comma_before, lo, pair)
+    if not between and not joint_object and _parties(tokens, comma_before, pair, lo, hi, groups):
         return "enumeration"
     if _another_or_ranked(tokens, pair, hi):
         return "enumeration"
@@ -626,6 +728,10 @@ def passing_kind(
         return "enumeration"
     if _career_then(tokens, lo, pair):
         return "past role"
+    if _two_stories(tokens, comma_before, lo, hi, pair, groups):
+        return "two stories"
+    if _span_or_comparison(tokens, lo, hi, pair):
+        return "elsewhere"
 
     # The two sides joined as one subject or object ("الناتو والحكومة العراقية افتتحا …") act together.
     spans = sorted(pair)
@@ -633,9 +739,14 @@ def passing_kind(
     substantive = substantive or joint
 
     before = set(tokens[lo:start])
-    if before & _RELATIVE and before & _PAST_ROLE and not _closed_relative(tokens, comma_before, lo, start):
+    if (
+        before & _RELATIVE
+        and before & _PAST_ROLE
+        and not _closed_relative(tokens, comma_before, lo, start)
+        and not _story_after_clause(tokens, comma_before, lo, hi, pair, groups)
+    ):
         return "past role"
-    if _apposition(tokens, comma_before, lo, start, end):
+    if _apposition(tokens, comma_before, lo, start, end) or _kin_job(tokens, lo, start, end):
         return "past role"
     # "تخرج في/من الجامعة" is a biography; "مدرسة للناتو تخرج ضباطا عراقيين" is the mission graduating them.
     graduated = any(w == "تخرج" and nxt in ("في", "من") for w, nxt in pairwise(words))
@@ -666,6 +777,8 @@ def passing_kind(
         civilian = prev.startswith(_CIVILIANS) or strip_clitics(prev).startswith(_CIVILIANS)  # "بحارا", not ب + حارا
         if word in _DEMONYMS and first == last and civilian and (not substantive or _own_job(tokens, last, hi)):
             return "nationals"  # trained Iraqi engineers are the mission's trainees, not bystanders
+        if word in _ABROAD_DEMONYMS and first == last and _met_abroad(tokens, lo, hi, prev, groups):
+            return "nationals"
         if word in _ONE_IRAQI and first == last and not substantive and _met_person(tokens, lo, first):
             return "nationals"
         following = tokens[last + 1] if last < hi else ""
@@ -677,9 +790,110 @@ def passing_kind(
         return "named status"
     if _status_of_another(tokens, pair):
         return "named status"
-    if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups):
+    sides = frozenset(groups[first] for first, _ in pair if first in groups)
+    if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups, sides) and not _story_after_clause(
+        tokens, comma_before, lo, hi, pair, groups
+    ):
         return "past role"
     return None
+
+
+def _two_stories(
+    tokens: Sequence[str],
+    comma_before: Sequence[bool],
+    lo: int,
+    hi: int,
+    pair: Sequence[tuple[int, int]],
+    groups: Mapping[int, str],
+) -> bool:
+    """The sides stand in two clauses, each with its own subject, joined by a joiner of separate events
+    ("الناتو يدعم كييف بينما العراق يستضيف مؤتمرا", "…، في حين انتقد الأمين العام للناتو …", "الناتو يحتفل
+    بعيده، بغداد تحتفل …", "…، وكانت قد استهدفت من قبل مواقع في العراق"), and neither clause reaches the
+    other side: the anchor's clause names no bonus word (a mission) and the partner's no anchor term (the
+    back-reference الحلف included). Joined that way, a mission story ("الناتو يسحب مستشاريه بينما بغداد
+    تطالب ببقائهم") keeps its mission word on the anchor's side."""
+    spans = sorted(pair)
+    if len(spans) != 2:
+        return False
+    (_, left_end), (right_first, _) = spans
+    if right_first == left_end + 1:
+        return False  # "الناتو والعراق يوقعان": one subject of two parties
+    opening = range(left_end + 1, right_first + 1)
+    joiner = next((k for k in opening if _opens_story(tokens, comma_before, k, right_first, groups)), None)
+    if joiner is None:
+        return False
+    anchor, partner = pair[0], pair[-1]
+    sides = {groups.get(anchor[0]), groups.get(partner[0])}
+    anchor_clause = range(lo, joiner) if anchor[0] < joiner else range(joiner, hi + 1)
+    partner_clause = range(joiner, hi + 1) if anchor[0] < joiner else range(lo, joiner)
+    reaches = any(k in groups and groups[k] != groups.get(anchor[0]) for k in anchor_clause)
+    return not reaches and not any(groups.get(k) == groups.get(anchor[0]) for k in partner_clause) and None not in sides
+
+
+def _span_or_comparison(tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """NATO placed in another theatre ("تدخل الناتو في ليبيا", "NATO's 2011 Libya campaign") while Iraq is
+    the other end of a span (من … إلى …, from … to …: a history of wars) or of a comparison ("الناتو يكرر في
+    أوكرانيا أخطاء أمريكا في العراق"): the two are set side by side, not linked."""
+    spans = sorted(pair)
+    if len(spans) != 2:
+        return False
+    nato = pair[0]
+    near = range(nato[1] + 1, min(hi, nato[1] + _THEATRE_REACH) + 1)
+    if not any(strip_clitics(tokens[k]) in _THEATRES_BARE or tokens[k] in _THEATRES for k in near):
+        return False
+    (first, first_end), (second, _) = spans
+    opened = any(tokens[k] in _FROM_SPAN for k in range(max(lo, first - _SPAN_REACH), first))
+    closed = any(tokens[k] in _TO_SPAN for k in range(max(first_end + 1, second - _SPAN_REACH), second))
+    # A comparison runs from NATO's theatre to Iraq; Iraqis speaking of a repeat at home ("حذر ضباط عراقيون
+    # من تكرار تجربة انسحاب الناتو من أفغانستان في بلادهم") are a side of it.
+    iraq = pair[-1]
+    return (opened and closed) or any(tokens[k] in _REPEATS for k in range(nato[1] + 1, iraq[0]))
+
+
+_THEATRE_REACH = 4
+_SPAN_REACH = 4
+_FROM_SPAN = _words("من", "from")
+_TO_SPAN = _words("الى", "to")
+# Words of repeating or comparing one war with another ("يكرر أخطاء", "سيناريو العراق", "على غرار").
+_REPEATS = _words(
+    "يكرر", "تكرر", "تكرار", "يعيد", "تعيد", "اخطاء", "سيناريو", "دروس", "غرار", "مثلما", "repeats", "repeating",
+    "mistakes", "lessons",
+)  # fmt: skip
+
+
+def _opens_story(
+    tokens: Sequence[str], comma_before: Sequence[bool], k: int, partner: int, groups: Mapping[int, str]
+) -> bool:
+    """Token k opens a clause of its own: بينما, فيما (not "فيما يتعلق"), في حين, "وفي سياق منفصل", a comma and
+    كان قد (background about the subject), or the side at `partner` as a new subject after a comma or و
+    with its own verb or place ("والعراق يرفع", "، بغداد تحتفل", "، واحتفلت بغداد")."""
+    word = tokens[k]
+    following = tokens[k + 1] if k + 1 < len(tokens) else ""
+    if word in _WHILE:
+        return following not in _REGARDING
+    if word in _IN and following in _WHEREAS:
+        return True
+    if word in _IN_CONTEXT and following in _CONTEXTS and k + 2 < len(tokens) and tokens[k + 2] in _OTHER:
+        return True
+    if comma_before[k] and word in _BEFORE_CAREER and following in _ALREADY_DONE:
+        return True
+    after = tokens[partner + 1] if partner + 1 < len(tokens) else ""
+    if k == partner and (comma_before[k] or conjoined(word)):
+        return _imperfect(after) or after in _AT_STORY
+    # "، واحتفلت بغداد", "، وأعلن العراق": a comma and a verb with و (not a noun with the article; a verb
+    # whose hamza folds to ال, "وألقى", is shorter than any such noun).
+    article = word[1:].startswith("ال") and len(word) > 5
+    return comma_before[k] and conjoined(word) and not article and k not in groups
+
+
+_WHILE = _words("بينما", "وبينما", "فيما", "وفيما")
+_REGARDING = _words("يتعلق", "يخص", "يتصل", "بعد", "بينها", "بينهم")
+_IN = _words("في", "وفي")
+_WHEREAS = _words("حين")
+_IN_CONTEXT = _words("وفي", "في", "على")
+_CONTEXTS = _words("سياق", "شان", "خبر", "صعيد")
+_OTHER = _words("منفصل", "اخر", "ثان")
+_AT_STORY = _words("في")
 
 
 def _own_job(tokens: Sequence[str], last: int, hi: int) -> bool:

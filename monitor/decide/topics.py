@@ -36,7 +36,7 @@ from monitor.text.arabic import (
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 # In a title these also separate stories: digests join two headlines with them.
-_TITLE_SEPARATOR = re.compile(r"[|;•]|\s[-–—/]\s")
+_TITLE_SEPARATOR = re.compile(r"[|;•✦★●◆▪■♦]|\s[-–—/]\s")
 _LIST_MARK = re.compile(r"[,;]")
 # A title opening with one of these is a digest of several stories, not one headline.
 _DIGEST_OPENERS = frozenset(
@@ -299,6 +299,18 @@ def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | Non
     # The readings of every word (the costly part) only when a phrase may decide the first required group
     # not yet possible: a common first word such as قرب or مدينة should not cost every article they occur in.
     readings: frozenset[str] | None = None
+    ordered: tuple[str, ...] = ()
+    # A prefix word is looked for across every reading once per article: many phrases share one (أطلسي*).
+    prefixes: dict[str, bool] = {}
+
+    def present(p: str) -> bool:
+        if not p.endswith("*"):
+            return readings is not None and (p in readings or _bare(p) in readings)
+        hit = prefixes.get(p)
+        if hit is None:
+            hit = prefixes[p] = _token_matches(p, ordered)
+        return hit
+
     for name in topic.require:
         if name in possible:
             continue
@@ -307,8 +319,8 @@ def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | Non
                 continue
             if readings is None:
                 readings = frozenset(r for w in words for r in clitic_readings(w))
-            if all(_token_matches(p, tuple(readings)) if p.endswith("*") else p in readings or _bare(p) in readings
-                   for p in term.tokens[1:]):
+                ordered = tuple(readings)
+            if all(present(p) for p in term.tokens[1:]):
                 possible |= groups_of[term]
         if name not in possible:
             return name
@@ -326,11 +338,34 @@ def _keep_longest(mentions: list[_Mention]) -> list[_Mention]:
     return kept
 
 
+def _negated(doc: _Doc, first: int) -> bool:
+    """A negation just before the ignore phrase at `first`, or a few words before it with the status between
+    ("ليس حليفا رئيسيا من خارج الناتو", "لا يتمتع بصفة الحليف الرئيسي من خارج الناتو")."""
+    if first > 0 and doc.tokens[first - 1] in _NEGATIONS:
+        return True
+    window = range(max(0, first - _NEGATION_REACH), first)
+    return any(
+        doc.tokens[k] in _NEGATIONS | _NEGATION_PARTICLES and doc.tokens[k + 1] not in _STILL
+        and doc.sentence_of[k] == doc.sentence_of[first]
+        for k in window
+    ) and any(doc.tokens[k] in _STATUS_WORDS for k in window)
+
+
+_NEGATION_REACH = 4
+_NEGATION_PARTICLES = frozenset(normalize(w) for w in ("لا", "لم", "غير"))
+_STILL = frozenset(normalize(w) for w in ("يزال", "تزال", "يزالون", "زال", "زالت"))
+# What a negation before a NATO label denies: a status (حليف, شريك, صفة, عضو).
+_STATUS_WORDS = frozenset(
+    normalize(w)
+    for w in ("حليفا", "حليف", "الحليف", "شريكا", "شريك", "الشريك", "بصفة", "صفة", "عضوا", "عضو", "بوضع", "وضع")
+)
+
+
 def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention]]:
     """Group mentions (minus those inside an ignore phrase), and exclusion hits."""
     masked: set[int] = set()
     for m in _find(doc, "", topic.ignore):
-        if m.first == 0 or doc.tokens[m.first - 1] not in _NEGATIONS:
+        if not _negated(doc, m.first):
             masked.update(range(m.first, m.last + 1))
     mentions: list[_Mention] = []
     for group in topic.groups:
@@ -514,8 +549,9 @@ def _units(
         else:
             unit = scored(a, chosen, same_sentence)
             # The nearest partner may sit in an aside about someone else ("دبلوماسي، عمل سابقا في بغداد، إن
-            # الناتو يعتزم توسيع بعثته في العراق"): another mention of it in the sentence may be the link.
-            for other in others if unit is not None and unit.passing and same_sentence else []:
+            # الناتو يعتزم توسيع بعثته في العراق") or in a digest's other story ("صواريخ على عين الأسد حيث
+            # يعمل مستشارو الناتو، وانقطاع الكهرباء في البصرة"): another mention in the sentence may be the link.
+            for other in others if (unit is None or unit.passing) and same_sentence else []:
                 alternative = scored(a, [a, other], True)
                 if alternative is not None and (unit is None or alternative.score > unit.score):
                     unit = alternative
