@@ -31,21 +31,20 @@ MIN_NEAR_COPY_RECALL = 0.97
 MAX_FALSE_COPY_RATE = 0.02
 MAX_LOOKALIKE_MATCHES = 0
 # The deployed-day set (build_deployed.py): every category of the tuned-on part at the target; the
-# held-out part (round 14, written blind and never tuned on) is pinned at its measured figures
+# held-out part (round 15, written blind and never tuned on) is pinned at its measured figures
 # (docs/quality.md), overall and per category: the target where it is met, the measured figure where
 # it is not.
 DEPLOYED = ("deployed_dev.jsonl", "deployed_heldout.jsonl")
 MIN_HELDOUT_ITEMS_PER_CATEGORY = 35
-MIN_HELDOUT_RECALL = 0.93  # 205 of 220
-MIN_HELDOUT_PRECISION = 0.90  # 205 of 226
-# The held-out misses and false alarms of round 14 (docs/quality.md lists each): 20 positives per category.
+MIN_HELDOUT_RECALL = 0.87  # 193 of 220
+MIN_HELDOUT_PRECISION = 0.92  # 193 of 208
+# The held-out misses and false alarms of round 15 (docs/quality.md lists each): 20 positives per category.
 MIN_HELDOUT_CATEGORY_RECALL = {
-    "headline": 0.90, "summary": 0.95, "variants": 0.95, "arabizi": 0.90, "enumeration": 0.95,
-    "relative_clause": 0.85, "named_status": 0.95, "surname": 0.90, "digest": 0.90,
+    "headline": 0.90, "arabizi": 0.75, "enumeration": 0.60, "relative_clause": 0.80, "venue": 0.80,
+    "named_status": 0.95, "surname": 0.95, "digest": 0.95, "elsewhere": 0.95,
 }  # fmt: skip
 MIN_HELDOUT_CATEGORY_PRECISION = {
-    "headline": 0.90, "summary": 0.82, "arabizi": 0.94, "relative_clause": 0.85, "venue": 0.90, "digest": 0.81,
-    "elsewhere": 0.83,
+    "headline": 0.90, "enumeration": 0.85, "relative_clause": 0.80, "venue": 0.94, "elsewhere": 0.86,
 }  # fmt: skip
 # The story set (tests/fixtures/stories/, docs/stories.md): the target on the held-out part (F1 0.90,
 # measured 0.930); dev F1 and precision pinned at the measured figures (dev F1 0.773, precision 0.909 dev,
