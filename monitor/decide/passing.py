@@ -571,12 +571,11 @@ def _joint_object(
     first = spans[0][0]
     if first <= lo or comma_before[first] or conjoined(tokens[first]):
         return False
-    before = tokens[first - 1]
-    listing = before in _PARTICLES or before in _BETWEEN or before in _LISTING
-    return not listing and not comma_before[first - 1]
+    return tokens[first - 1] not in _BEFORE_ITEMS and not comma_before[first - 1]
 
 
-_LISTING = _words("مع", "بين", "من", "و", "او")
+# What opens items of a list rather than a verb's one subject or object: a particle, بين, و, أو.
+_BEFORE_ITEMS = _PARTICLES | _words("بين", "و", "او")
 
 
 def _kin_job(tokens: Sequence[str], lo: int, start: int, end: int) -> bool:

@@ -338,6 +338,17 @@ def _keep_longest(mentions: list[_Mention]) -> list[_Mention]:
     return kept
 
 
+_NEGATION_REACH = 4
+_NEGATION_PARTICLES = frozenset(normalize(w) for w in ("لا", "لم", "غير"))
+_NEGATION_WORDS = _NEGATIONS | _NEGATION_PARTICLES
+_STILL = frozenset(normalize(w) for w in ("يزال", "تزال", "يزالون", "زال", "زالت"))
+# What a negation before a NATO label denies: a status (حليف, شريك, صفة, عضو).
+_STATUS_WORDS = frozenset(
+    normalize(w)
+    for w in ("حليفا", "حليف", "الحليف", "شريكا", "شريك", "الشريك", "بصفة", "صفة", "عضوا", "عضو", "بوضع", "وضع")
+)
+
+
 def _negated(doc: _Doc, first: int) -> bool:
     """A negation just before the ignore phrase at `first`, or a few words before it with the status between
     ("ليس حليفا رئيسيا من خارج الناتو", "لا يتمتع بصفة الحليف الرئيسي من خارج الناتو")."""
@@ -345,20 +356,10 @@ def _negated(doc: _Doc, first: int) -> bool:
         return True
     window = range(max(0, first - _NEGATION_REACH), first)
     return any(
-        doc.tokens[k] in _NEGATIONS | _NEGATION_PARTICLES and doc.tokens[k + 1] not in _STILL
+        doc.tokens[k] in _NEGATION_WORDS and doc.tokens[k + 1] not in _STILL
         and doc.sentence_of[k] == doc.sentence_of[first]
         for k in window
     ) and any(doc.tokens[k] in _STATUS_WORDS for k in window)
-
-
-_NEGATION_REACH = 4
-_NEGATION_PARTICLES = frozenset(normalize(w) for w in ("لا", "لم", "غير"))
-_STILL = frozenset(normalize(w) for w in ("يزال", "تزال", "يزالون", "زال", "زالت"))
-# What a negation before a NATO label denies: a status (حليف, شريك, صفة, عضو).
-_STATUS_WORDS = frozenset(
-    normalize(w)
-    for w in ("حليفا", "حليف", "الحليف", "شريكا", "شريك", "الشريك", "بصفة", "صفة", "عضوا", "عضو", "بوضع", "وضع")
-)
 
 
 def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention]]:
