@@ -67,6 +67,12 @@ class BadContentEncoding(FetchError):
     status = FetchStatus.SOFT
 
 
+class RequestWithdrawn(FetchError):
+    """The caller's check just before the request said not to make it (a feed another worker now polls)."""
+
+    status = FetchStatus.TEMPORARY
+
+
 class TotalTimeout(FetchError):
     status = FetchStatus.TEMPORARY
 

@@ -37,6 +37,7 @@ class FetchResult:
     last_modified: str | None = None
     retry_after_seconds: float | None = None
     error: str | None = None  # human-readable reason when status is not OK / NOT_MODIFIED
+    withdrawn: bool = False  # no request was made: the caller's last check before it said no
 
     @property
     def ok(self) -> bool:

@@ -125,6 +125,48 @@ def test_a_due_feed_is_claimed_by_one_worker_until_its_lease_ends(pg_url: str) -
         second.close()
 
 
+def test_a_claim_renewed_before_the_request_keeps_the_feed_and_a_lost_one_says_so(pg_url: str) -> None:
+    first, second = PostgresStore(pg_url, lease_seconds=600), PostgresStore(pg_url, lease_seconds=600)
+    try:
+        first.sync_feeds([("https://feeds.test/a", "A", True)], NOW)
+        [feed] = first.due_feeds(NOW)
+        # renewed 500 s on: the lease now runs to 1100 s, so the second worker cannot take it at 601 s
+        assert first.hold_feed(feed.url, NOW + timedelta(seconds=500))
+        assert second.due_feeds(NOW + timedelta(seconds=601)) == []
+        assert [f.url for f in second.due_feeds(NOW + timedelta(seconds=1101))] == [feed.url]
+        # the first worker comes back from its wait: the feed is the second's now, so no request from it
+        assert not first.hold_feed(feed.url, NOW + timedelta(seconds=1102))
+        assert second.hold_feed(feed.url, NOW + timedelta(seconds=1103))
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_worker_whose_claim_ran_out_while_it_waited_does_not_request_the_feed(tmp_path: Path, pg_url: str) -> None:
+    with FaultServer({}) as server:
+        for i in range(FEEDS):
+            server.set(f"/feed{i}.xml", Reply(200, {"Content-Type": "application/rss+xml"},
+                                             rss_feed(f"feed {i}", server.url(""), _stories(i))))
+        app = App(load_config(_config(tmp_path, server, pg_url)))
+        other = PostgresStore(pg_url, lease_seconds=600)
+        try:
+            claimed = app.store.due_feeds(datetime.now(UTC))
+            assert len(claimed) == FEEDS
+            # the lease (default length) runs out while this worker waits: another takes every feed over
+            later = datetime.now(UTC) + timedelta(days=1)
+            assert len(other.due_feeds(later)) == FEEDS
+            reports = app.poll(claimed).polls
+            assert [r.handed_over for r in reports] == [True] * FEEDS
+            assert all(server.requests_for(f"/feed{i}.xml") == [] for i in range(FEEDS))
+            # nothing recorded for a poll never made: the other worker's claim stands, no failure counted
+            rows = {r["url"]: r for r in other.feeds()}
+            assert all(r["last_polled_at"] is None and r["consecutive_failures"] == 0 for r in rows.values())
+            assert app.store.due_feeds(later) == []
+        finally:
+            other.close()
+            app.close()
+
+
 def test_a_job_runs_on_one_worker_at_a_time(pg_url: str) -> None:
     first, second = PostgresStore(pg_url), PostgresStore(pg_url)
     try:

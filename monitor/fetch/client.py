@@ -27,6 +27,7 @@ from monitor.errors import (
     BadRedirect,
     BodyTooLarge,
     FetchError,
+    RequestWithdrawn,
     TooManyRedirects,
     TotalTimeout,
     TruncatedBody,
@@ -221,11 +222,19 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str = FEED_ACCEPT,
+        before_request: Callable[[], bool] | None = None,
     ) -> FetchResult:
-        """GET `url`; never raises. Every failure comes back as a FetchResult with status and error."""
+        """GET `url`; never raises. Every failure comes back as a FetchResult with status and error.
+
+        `before_request` is asked once the host's politeness slot is held, just before each request goes
+        out; False withdraws the fetch (FetchResult.withdrawn): waiting for the slot may have outlasted
+        the caller's claim on what it fetches."""
         hops = [url]
         try:
-            return self._fetch(url, hops, etag=etag, last_modified=last_modified, accept=accept)
+            return self._fetch(url, hops, etag=etag, last_modified=last_modified, accept=accept,
+                               before_request=before_request)
+        except RequestWithdrawn as exc:
+            return FetchResult(url=url, final_url=hops[-1], status=exc.status, error=str(exc), withdrawn=True)
         except Exception as exc:
             status, error = classify_exception(exc)
             if error.startswith("unexpected error"):
@@ -234,7 +243,8 @@ class Fetcher:
             return FetchResult(url=url, final_url=hops[-1], status=status, error=error, retry_after_seconds=retry_after)
 
     def _fetch(
-        self, url: str, hops: list[str], *, etag: str | None, last_modified: str | None, accept: str
+        self, url: str, hops: list[str], *, etag: str | None, last_modified: str | None, accept: str,
+        before_request: Callable[[], bool] | None,
     ) -> FetchResult:
         s = self.settings
         headers = {"Accept": accept}
@@ -254,6 +264,8 @@ class Fetcher:
                 remaining = deadline - now
                 if remaining <= 0:
                     raise TotalTimeout(f"total timeout of {s.total_timeout:g}s exceeded (redirects)")
+                if before_request is not None and not before_request():
+                    raise RequestWithdrawn(f"withdrawn before requesting {hops[-1]}")
                 timeout = httpx.Timeout(
                     connect=min(s.connect_timeout, remaining),
                     read=min(s.read_timeout, remaining),

@@ -131,6 +131,7 @@ class App:
             self._claim_for_free_lanes()  # this poll's lane frees and nothing waits for it: claim one now
         if poll.paused:
             log.debug("feed %s: host paused, polled once the pause ends", poll.feed_url, extra={"feed": poll.feed_url})
+        if not poll.made:
             return
         self.metrics.observe_poll(
             poll.label,

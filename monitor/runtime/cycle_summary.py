@@ -40,7 +40,7 @@ class CycleSummary:
 
 def summarize(polls: list[PollReport]) -> CycleSummary:
     """Polls refused by a host pause made no request and are left out."""
-    made = [p for p in polls if not p.paused]
+    made = [p for p in polls if p.made]
     return CycleSummary(
         polled=len(made),
         reachable=sum(not p.failed for p in made),

@@ -94,6 +94,13 @@ class PollReport:
     # No request was made: the host asked us to wait and the feed stays due until the pause ends. Not a
     # poll outcome, so nothing about the feed is recorded (no failure counted).
     paused: bool = False
+    # No request was made: the claim on the feed ran out before it (another worker polls it now).
+    handed_over: bool = False
+
+    @property
+    def made(self) -> bool:
+        """A request was made (or tried): the poll has an outcome to record and count."""
+        return not (self.paused or self.handed_over)
 
     @property
     def failed(self) -> bool:
@@ -172,7 +179,11 @@ class Pipeline:
         return report
 
     def _poll(self, feed: FeedRow, report: PollReport) -> None:
-        result = self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        result = self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified,
+                                    before_request=lambda: self._still_held(feed))
+        if result.withdrawn:
+            report.handed_over = True
+            return
         if self._refused_by_pause(result):
             report.paused = True
             return
@@ -244,6 +255,20 @@ class Pipeline:
         )
         if planned.possibly_missed and feed.last_success_at is not None and not self.stopping.is_set():
             self._recover_from_sitemap(feed, report, feed.last_success_at)
+
+    def _still_held(self, feed: FeedRow) -> bool:
+        """Renew the claim on the feed just before its request; no request without it. A database that
+        cannot answer leaves the poll to the next claim, as the outcome could not be recorded either."""
+        try:
+            held = self.store.hold_feed(feed.url, self.clock())
+        except Exception as exc:
+            log.warning("feed %s: the claim on it cannot be renewed (%s: %s); polled on its next claim",
+                        feed.url, type(exc).__name__, exc, extra={"feed": feed.url})
+            return False
+        if not held:
+            log.info("feed %s: another worker took it over while this one waited; left to it", feed.url,
+                     extra={"feed": feed.url})
+        return held
 
     def _refused_by_pause(self, result: FetchResult) -> bool:
         """The fetch never reached the server because its host is paused (a 429/503 elsewhere asked us to

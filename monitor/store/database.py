@@ -110,6 +110,11 @@ class Store:
         with self.lock:
             return [FeedRow.from_row(r) for r in feeds.rows(self.db, enabled_only=True)]
 
+    def hold_feed(self, url: str, now: datetime) -> bool:
+        """Whether this worker still holds its claim on the feed, renewed from `now` if so; asked just
+        before the feed's request goes out. One process owns a SQLite file: always."""
+        return True
+
     def update_feed(self, url: str, values: dict[str, Any]) -> None:
         with self.transaction() as db:
             feeds.update(db, url, values)

@@ -8,6 +8,8 @@ What differs from SQLite because several processes share the database:
                      another worker takes the feed over. A worker may claim again the feeds it holds itself
                      (the caller skips those it is still polling): a poll whose outcome the database could
                      not take (connection lost) is polled again by its worker, not left to the lease.
+                     hold_feed renews the lease just before the feed's request goes out, and says no when
+                     another worker took the feed over meanwhile: two workers never request one feed.
     atomic           also takes a transaction-level advisory lock, so a near-copy check and the write it
                      decides run on one worker at a time, as they run under one lock in one SQLite process;
                      record_article adds a corpus article to the near-copy index in that same transaction.
@@ -223,6 +225,15 @@ class PostgresStore(Store):
             return sorted(found, key=lambda f: (f.name, f.url))  # the order of feeds(), as on SQLite
         # the SQLite order: never-polled feeds first, then by when they fell due
         return sorted(found, key=lambda f: (f.next_poll_at is not None, f.next_poll_at or now, f.url))
+
+    def hold_feed(self, url: str, now: datetime) -> bool:
+        """Renew this worker's lease on the feed from `now`; False when another worker has taken it over
+        (the lease ran out while this one waited, say for a host slot through a cut connection)."""
+        with self._connection() as conn:
+            return bool(conn.execute(
+                "UPDATE feeds SET lease_until = %s WHERE url = %s AND leased_by = %s",
+                [format_time(now + self.lease), url, self.worker],
+            ).rowcount)
 
     def update_feed(self, url: str, values: dict[str, Any]) -> None:
         stored = {k: format_time(v) if isinstance(v, datetime) else v for k, v in values.items()}
