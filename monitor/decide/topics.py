@@ -34,7 +34,8 @@ from monitor.text.arabic import (
     normalized_tokens,
 )
 
-_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+# Not the dot that closes a dotted acronym ("N.A.T.O. trainers", "U.S. forces": a letter after a dot).
+_SENTENCE_END = re.compile(r"(?<!\.[^\W\d_])[.!?](?=\s|$)|\n")
 # In a title these also separate stories: digests join two headlines with them.
 _TITLE_SEPARATOR = re.compile(r"[|;•✦★●◆▪■♦]|\s[-–—/]\s")
 _LIST_MARK = re.compile(r"[,;]")
@@ -241,7 +242,13 @@ def _find(doc: _Doc, group: str, terms: tuple[Term, ...]) -> list[_Mention]:
     for i, variants in enumerate(doc.variants):
         for term in index.candidates(variants):
             k = len(term.tokens)
-            if i + k <= n and all(_token_matches(term.tokens[j], doc.variants[i + j]) for j in range(k)):
+            # A phrase is read within one clause: a comma between its words ("مقرا للحلف، والعراق يوقع")
+            # separates two items, not the words of one name.
+            if (
+                i + k <= n
+                and all(_token_matches(term.tokens[j], doc.variants[i + j]) for j in range(k))
+                and not any(doc.comma_before[i + 1 : i + k])
+            ):
                 found.append(_Mention(group, term, i, i + k - 1))
     return found
 
