@@ -41,6 +41,8 @@ _PAST_ROLE = _words(
 _BIOGRAPHY = _words(
     "ولد", "مواليد", "حاصل", "مسيرته", "مسيرتها", "المهنية", "سيرته", "تقاعد", "مذكرات", "مذكراته",
     "مذكراتها", "مناصب", "born",
+    # Born somewhere ("الجندي الهولندي أحمد الجبوري، المولود في بغداد"): a person's origin.
+    "المولود", "المولوده", "مولود", "مولوده",
 )  # fmt: skip
 # An obituary is about the person even when it names the mission they led.
 _OBITUARY = _words("توفي", "توفيت", "الراحل", "الراحله", "رحيل", "نعى", "نعت", "وفاه")
@@ -98,6 +100,8 @@ _NATIONALS = _words("عراقيين", "العراقيين", "عراقيون", "�
 _NATIONALS_NOUNS = _words(
     "مهاجرين", "مهاجرون", "لاجيين", "لاجيون", "مواطنين", "مواطنون", "رعايا", "ركاب", "مسافرين", "مهربين",
     "معتقلين", "موقوفين", "اشخاص", "اشخاصا", "اجانب", "بينهم", "منهم", "مقاتلين", "جهاديين", "عناصر",
+    # …or carried by a plane, a ship or a bus ("طائرة تقل عراقيين").
+    "تقل", "يقل", "تنقل", "ينقل", "تحمل", "يحمل", "متنها", "متنه",
 )  # fmt: skip
 _NUMBER_WORDS = _words(
     "اثنين", "اثنان", "ثلاثه", "اربعه", "خمسه", "سته", "سبعه", "ثمانيه", "تسعه", "عشره", "عشرات", "مئات",
@@ -184,7 +188,7 @@ _ADDRESS = _words(
 # Words that open a roster of people (speakers, guests, participants): its items are people side by side.
 _ROSTER = _words(
     "المتحدثين", "المتحدثون", "المتحدثات", "المشاركين", "المشاركون", "الضيوف", "المدعوين", "المكرمين",
-    "المحاضرين", "المحاضرون", "المتكلمين", "قائمه", "المرشحين", "الفايزين", "الحضور",
+    "المحاضرين", "المحاضرون", "المتكلمين", "قائمه", "القائمه", "المرشحين", "الفايزين", "الحضور",
 )  # fmt: skip
 # A comma clause opening with a career verb is an apposition about someone's earlier post
 # ("…، خدم في مهمة الناتو بالعراق عام 2019، …", "…، كان قد عمل مستشارا لبعثة الناتو في العراق").
@@ -201,7 +205,9 @@ _DURATION = _words(
 )  # fmt: skip
 _CAREER_FOLLOW = _words("في", "مع", "لدى", "ضمن", "لحساب", "سابقا", "لصالح", "بين")
 # "مستشار سابق لبعثة الناتو": a former post named just before the mention.
-_FORMER = _words("سابق", "سابقه", "سابقا", "السابق", "السابقه")
+_FORMER = _words(
+    "سابق", "سابقه", "سابقا", "السابق", "السابقه", "سابقون", "سابقين", "السابقون", "السابقين", "سابقات",
+)  # fmt: skip
 # People an operation meets, by their Iraqi nationality ("مسافرا عراقيا", "مرتزقة عراقيين").
 _CIVILIANS = tuple(normalize(w) for w in (
     "مسافر", "راكب", "بحار", "مهاجر", "لاجي", "مرتزق", "سايح", "سياح", "طالب", "شاب", "رجل", "امراه", "عائله",
@@ -423,6 +429,32 @@ def _apposition(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, st
     return career and not any(comma_before[i] for i in range(opening + 1, end + 1))
 
 
+def _past_deed(tokens: Sequence[str], lo: int, start: int) -> bool:
+    """A relative pronoun before the pair opens with a verb of a professional's past deed ("الممرضة، التي
+    عالجت جنودا في عيادة للناتو في بغداد", "المهندس الذي صمم مبنى مقر بعثة الناتو"): the clause tells
+    what its antecedent once did, as a career verb does."""
+    return any(tokens[i] in _RELATIVE and tokens[i + 1] in _PAST_DEEDS for i in range(lo, start - 1))
+
+
+# Treated, designed, built, taught, wrote, photographed, painted: deeds that make a person's record.
+_PAST_DEEDS = _words(
+    "عالج", "عالجت", "عالجوا", "داوى", "داوت", "اسعف", "اسعفت", "صمم", "صممت", "صمموا", "بنى", "شيد", "شيدت",
+    "رمم", "رممت", "درس", "درست", "الف", "الفت", "كتب", "كتبت", "صور", "صورت", "رسم", "رسمت",
+)  # fmt: skip
+
+
+def _former_aside(
+    tokens: Sequence[str], comma_before: Sequence[bool], lo: int, hi: int, start: int, end: int
+) -> bool:
+    """Both sides in an aside between commas that ends on a former post ("مارك ديبون، مستشار البعثة الأطلسية
+    في العراق سابقا، كتابا"): the person's past, told about them."""
+    opening = next((i for i in range(start, lo, -1) if comma_before[i]), None)
+    if opening is None or any(comma_before[opening + 1 : end + 1]):
+        return False
+    close = next((k for k in range(end + 1, hi + 1) if comma_before[k]), None)
+    return close is not None and tokens[close - 1] in _FORMER
+
+
 def _surname(tokens: Sequence[str], first: int, lo: int) -> bool:
     """العراقي at `first` is a person's surname: after a given name ("عبد اللطيف العراقي"), after a title
     or another country's adjective and a name ("العداء المغربي حمزة العراقي"), or a family."""
@@ -592,8 +624,21 @@ _KIN = tuple(normalize(w) for w in ("زوج", "والد", "ابن", "ابنت", 
 
 
 def _about_a_side(tokens: Sequence[str], i: int, lo: int, groups: Mapping[int, str]) -> bool:
-    """The verb at i opens a relative clause whose antecedent is a topic mention ("الصحفي العراقي الذي رافق")."""
-    return i - 2 >= lo and tokens[i - 1] in _RELATIVE and (i - 2) in groups
+    """The verb at i opens a relative clause whose antecedent is a topic mention ("الصحفي العراقي الذي رافق"),
+    or a person the mention names by a name of a few words ("المترجم العراقي حيدر الساعدي، الذي عمل")."""
+    if i - 2 < lo or tokens[i - 1] not in _RELATIVE:
+        return False
+    if (i - 2) in groups:
+        return True
+    side = next((k for k in range(i - 3, max(lo, i - 2 - _NAME_WORDS) - 1, -1) if k in groups), None)
+    if side is None:
+        return False
+    name = tokens[side + 1 : i - 1]
+    # A given name opens it (indefinite, not a particle); no other mention, particle or number inside.
+    return not name[0].startswith("ال") and not any(w in _PARTICLES or w in _AT or w.isdigit() for w in name)
+
+
+_NAME_WORDS = 3
 
 
 def _story_after_clause(
@@ -613,7 +658,11 @@ def _story_after_clause(
         return False
     close = next((k for k in range(end + 1, hi + 1) if comma_before[k]), None)
     sides = {groups.get(first) for first, _ in pair}
-    return close is not None and any(k in groups and groups[k] not in sides for k in range(close, hi + 1))
+    # A bonus word named as former ("في منزل مدربه السابق") is the antecedent's past, not the story.
+    return close is not None and any(
+        k in groups and groups[k] not in sides and not (k + 1 <= hi and tokens[k + 1] in _FORMER)
+        for k in range(close, hi + 1)
+    )
 
 
 _RESUMPTIVE = _words("عليه", "عليها", "عليهم", "به", "بها", "فيه", "فيها", "له", "لها", "معه", "معها")
@@ -740,12 +789,14 @@ def passing_kind(
     before = set(tokens[lo:start])
     if (
         before & _RELATIVE
-        and before & _PAST_ROLE
+        and (before & _PAST_ROLE or _past_deed(tokens, lo, start))
         and not _closed_relative(tokens, comma_before, lo, start)
         and not _story_after_clause(tokens, comma_before, lo, hi, pair, groups)
     ):
         return "past role"
     if _apposition(tokens, comma_before, lo, start, end) or _kin_job(tokens, lo, start, end):
+        return "past role"
+    if _former_aside(tokens, comma_before, lo, hi, start, end):
         return "past role"
     # "تخرج في/من الجامعة" is a biography; "مدرسة للناتو تخرج ضباطا عراقيين" is the mission graduating them.
     graduated = any(w == "تخرج" and nxt in ("في", "من") for w, nxt in pairwise(words))
