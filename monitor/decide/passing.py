@@ -316,6 +316,15 @@ def _list_items(
     return items
 
 
+def _verb_subject(tokens: Sequence[str], lo: int, first: int) -> bool:
+    """A list at `first` is the subject of the sentence's verb: right after it, or after a noun of people and
+    عن/من ("ناقش ممثلون عن العراق والناتو والاتحاد الأوروبي …": the parties' representatives act together)."""
+    return first == lo + 1 or (first == lo + 3 and tokens[first - 1] in _OF_PARTIES)
+
+
+_OF_PARTIES = _words("عن", "من")
+
+
 def _places_list(tokens: Sequence[str], first: int, lo: int) -> bool:
     """The list follows a plural noun of places ("قواعد بلد والكوت والإمام علي", "في محافظات نينوى …"): its
     items are places of one side, whichever of them the terms hold."""
@@ -372,12 +381,24 @@ def _phrase_items(
             (k for k in range(max(current, last) + 1, min(hi, reach) + 1) if _item_start(tokens, comma_before, k, lo)),
             None,
         )
+        if following is None and current != start:
+            following = _closing_item(tokens, comma_before, current, reach + 1, hi)
         if following is None:
             items.append((current, min(hi, max(current + _PHRASE_WORDS - 1, last))))
             break
         items.append((current, following - 1 - (tokens[following - 1] in _THEN)))
         current = following
     return sorted(items)
+
+
+def _closing_item(tokens: Sequence[str], comma_before: Sequence[bool], current: int, k: int, hi: int) -> int | None:
+    """An item opened by a comma and و may run a word longer when the next one opens the same way right
+    after it ("، والسياسة النفطية في العراق، والاقتصاد الصيني"): k, the next item's start, or None. A
+    comma alone opens an aside as well ("، التحالف الحاكم في العراق، حول")."""
+    def joined(i: int) -> bool:
+        return comma_before[i] and conjoined(tokens[i])
+
+    return k if k <= hi and joined(current) and joined(k) else None
 
 
 def _parties(
@@ -401,7 +422,7 @@ def _parties(
         kinds = [{groups[k] for k in range(a, b + 1) if k in groups} for a, b in items]
         if any(kind - sides for kind in kinds) or all(kinds):
             continue
-        if items[0][0] == lo + 1:
+        if _verb_subject(tokens, lo, items[0][0]):
             continue  # the subject after the sentence's verb: the parties act together
         return True
     return False
@@ -575,6 +596,11 @@ def _met_abroad(tokens: Sequence[str], lo: int, hi: int, noun: str, groups: Mapp
     bare = strip_clitics(noun)
     if not (noun.startswith(_PEOPLE_ABROAD) or bare.startswith(_PEOPLE_ABROAD)):
         return False
+    return _abroad_only(tokens, lo, hi, groups)
+
+
+def _abroad_only(tokens: Sequence[str], lo: int, hi: int, groups: Mapping[int, str]) -> bool:
+    """The sentence is set on the alliance's own ground and names no place of Iraq."""
     words = range(lo, hi + 1)
     iraq_place = any(strip_clitics(tokens[k]) in _IRAQ_PLACES_BARE for k in words if k in groups)
     return not iraq_place and any(_ABROAD & set(clitic_readings(tokens[k])) for k in words)
@@ -758,7 +784,7 @@ def passing_kind(
             continue
         # Both sides in the list that follows the sentence's verb are its subject, acting together
         # ("بحث الناتو والعراق والأمم المتحدة …"), not items of a list about something else.
-        if min(items) == lo + 1 and all(any(a <= i <= b for i in items) for a, b in pair):
+        if _verb_subject(tokens, lo, min(items)) and all(any(a <= i <= b for i in items) for a, b in pair):
             continue
         if any(_addresses(tokens, lo, other, items) for other in pair if other != span):
             continue
@@ -780,6 +806,10 @@ def passing_kind(
         return "two stories"
     if _span_or_comparison(tokens, lo, hi, pair):
         return "elsewhere"
+    if not substantive and _compared_events(tokens, pair):
+        return "elsewhere"
+    if not substantive and _MARKETS & set(words):
+        return "market"
 
     # The two sides joined as one subject or object ("الناتو والحكومة العراقية افتتحا …") act together.
     spans = sorted(pair)
@@ -827,7 +857,9 @@ def passing_kind(
         civilian = prev.startswith(_CIVILIANS) or strip_clitics(prev).startswith(_CIVILIANS)  # "بحارا", not ب + حارا
         if word in _DEMONYMS and first == last and civilian and (not substantive or _own_job(tokens, last, hi)):
             return "nationals"  # trained Iraqi engineers are the mission's trainees, not bystanders
-        if word in _ABROAD_DEMONYMS and first == last and _met_abroad(tokens, lo, hi, prev, groups):
+        # "عراقي يعمل طاهيا في قاعدة للناتو بألمانيا": the demonym opening the sentence is the person.
+        person = _met_abroad(tokens, lo, hi, prev, groups) or (first == lo and _abroad_only(tokens, lo, hi, groups))
+        if word in _ABROAD_DEMONYMS and first == last and person:
             return "nationals"
         if word in _ONE_IRAQI and first == last and not substantive and _met_person(tokens, lo, first):
             return "nationals"
@@ -900,6 +932,31 @@ def _span_or_comparison(tokens: Sequence[str], lo: int, hi: int, pair: Sequence[
     return (opened and closed) or any(tokens[k] in _REPEATS for k in range(nato[1] + 1, iraq[0]))
 
 
+def _compared_events(tokens: Sequence[str], pair: Sequence[tuple[int, int]]) -> bool:
+    """كما or مثلما between the sides before the verb said before it ("توسع الناتو غيّر أوروبا كما غيّرت حرب
+    2003 العراق", "… كما وقع …"): two events set side by side, one per side."""
+    spans = sorted(pair)
+    if len(spans) != 2:
+        return False
+    (_, first_end), (second, _) = spans
+    for k in range(first_end + 1, second - 1):
+        if tokens[k] in _AS and any(_same_verb(tokens[j], tokens[k + 1]) for j in range(first_end + 1, k)):
+            return True
+    return False
+
+
+def _same_verb(a: str, b: str) -> bool:
+    """The same verb but for the feminine ت ("غير", "غيرت")."""
+    return len(a) >= 3 and a.removesuffix("ت") == b.removesuffix("ت")
+
+
+_AS = _words("كما", "مثلما")
+# Prices and markets: a market story names the events that moved them, not a link between them.
+_MARKETS = _words(
+    "اسعار", "لاسعار", "الاسعار", "باسعار", "الاسواق", "اسواق", "البورصه", "الاسهم", "برميل", "للبرميل",
+)  # fmt: skip
+
+
 _THEATRE_REACH = 4
 _SPAN_REACH = 4
 _FROM_SPAN = _words("من", "from")
@@ -923,6 +980,10 @@ def _opens_story(
         return following not in _REGARDING
     if word in _IN and following in _WHEREAS:
         return True
+    # "…، في وقت تشهد المنطقة توترا يمتد من اليمن إلى العراق": at a time when, a backdrop of its own.
+    after_when = tokens[k + 2] if k + 2 < len(tokens) else ""
+    if word in _IN and following in _WHEN and (_imperfect(after_when) or after_when in _BEFORE_CAREER):
+        return True
     if word in _IN_CONTEXT and following in _CONTEXTS and k + 2 < len(tokens) and tokens[k + 2] in _OTHER:
         return True
     if comma_before[k] and word in _BEFORE_CAREER and following in _ALREADY_DONE:
@@ -940,6 +1001,7 @@ _WHILE = _words("بينما", "وبينما", "فيما", "وفيما")
 _REGARDING = _words("يتعلق", "يخص", "يتصل", "بعد", "بينها", "بينهم")
 _IN = _words("في", "وفي")
 _WHEREAS = _words("حين")
+_WHEN = _words("وقت")
 _IN_CONTEXT = _words("وفي", "في", "على")
 _CONTEXTS = _words("سياق", "شان", "خبر", "صعيد")
 _OTHER = _words("منفصل", "اخر", "ثان")
