@@ -4,8 +4,8 @@
         tokens: the article's normalised tokens; comma_before[i]: a comma or list mark precedes token i;
         sentence: (first, last) token index of the sentence; pair: the (first, last) spans of the mentions
         that formed the unit, the anchor group's first. Returns why the pairing is a passing mention
-        ("enumeration", "past role", "venue", "nationals", "elsewhere", "surname", "named status", "two stories"), or
-        None when it may be a real link.
+        ("enumeration", "past role", "venue", "nationals", "elsewhere", "surname", "named status", "two stories",
+        "market"), or None when it may be a real link.
 
 A news sentence often names NATO and Iraq together without linking them: a list of partner countries,
 a biography, a relative clause about someone's earlier post, a match or festival held somewhere, Iraqi
@@ -902,7 +902,7 @@ def _two_stories(
         return False  # "الناتو والعراق يوقعان": one subject of two parties
     opening = range(left_end + 1, right_first + 1)
     joiner = next((k for k in opening if _opens_story(tokens, comma_before, k, right_first, groups)), None)
-    if joiner is None:
+    if joiner is None or _announced_items(tokens, comma_before, lo, hi, spans[0][0]):
         return False
     anchor, partner = pair[0], pair[-1]
     sides = {groups.get(anchor[0]), groups.get(partner[0])}
@@ -910,6 +910,23 @@ def _two_stories(
     partner_clause = range(joiner, hi + 1) if anchor[0] < joiner else range(lo, joiner)
     reaches = any(k in groups and groups[k] != groups.get(anchor[0]) for k in anchor_clause)
     return not reaches and not any(groups.get(k) == groups.get(anchor[0]) for k in partner_clause) and None not in sides
+
+
+def _announced_items(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, hi: int, first: int) -> bool:
+    """A count and its noun announce the list the sides are items of ("تضمنت المذكرة ثلاثة مطالب: نشر نص
+    الاتفاق مع الحلف، وتحديد عدد المستشارين، ووضع سقف زمني لبقاء البعثة في العراق"): three or more items,
+    each after a comma and و, are one list, not separate stories."""
+    count = next((k for k in range(lo, first) if tokens[k] in _ITEM_COUNTS), None)
+    if count is None:
+        return False
+    joined = [k for k in range(count + 2, hi + 1) if comma_before[k] and conjoined(tokens[k])]
+    return len(joined) >= _LIST_ITEMS - 1
+
+
+_ITEM_COUNTS = _words(
+    "ثلاثه", "ثلاث", "اربعه", "اربع", "خمسه", "خمس", "سته", "ست", "سبعه", "سبع", "ثمانيه", "ثماني", "تسعه", "تسع",
+    "عشره", "عشر",
+)  # fmt: skip
 
 
 def _span_or_comparison(tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]]) -> bool:
@@ -946,8 +963,13 @@ def _compared_events(tokens: Sequence[str], pair: Sequence[tuple[int, int]]) -> 
 
 
 def _same_verb(a: str, b: str) -> bool:
-    """The same verb but for the feminine ت ("غير", "غيرت")."""
-    return len(a) >= 3 and a.removesuffix("ت") == b.removesuffix("ت")
+    """The same verb but for the feminine ت and the present's prefix ("غير", "غيرت"; "يخسر", "خسرت")."""
+    return len(a) >= 3 and _verb_stem(a) == _verb_stem(b)
+
+
+def _verb_stem(word: str) -> str:
+    word = word.removesuffix("ت")
+    return word[1:] if len(word) >= 4 and word[0] in "يت" else word
 
 
 _AS = _words("كما", "مثلما")
