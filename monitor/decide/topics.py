@@ -233,13 +233,14 @@ def _compile(terms: tuple[Term, ...]) -> _TermIndex:
     return _TermIndex(terms)
 
 
-def _find(doc: _Doc, group: str, terms: tuple[Term, ...]) -> list[_Mention]:
+def _find(doc: _Doc, group: str, terms: tuple[Term, ...], start: int = 0) -> list[_Mention]:
+    """The mentions of `terms` that begin at token `start` or after."""
     if not terms:
         return []
     index = _compile(terms)
     found: list[_Mention] = []
     n = len(doc.tokens)
-    for i, variants in enumerate(doc.variants):
+    for i, variants in enumerate(doc.variants[start:], start):
         for term in index.candidates(variants):
             k = len(term.tokens)
             # A phrase is read within one clause: a comma between its words ("مقرا للحلف، والعراق يوقع")
@@ -380,10 +381,11 @@ def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention]]:
         explicit = [m for m in _find(doc, group.name, group.terms) if not masked & set(range(m.first, m.last + 1))]
         if explicit and group.refer:
             first = min(m.first for m in explicit)
+            # A back-reference counts only after the first explicit term: the words before it are not read.
             explicit += [
                 m
-                for m in _find(doc, group.name, group.refer)
-                if m.first > first and not masked & set(range(m.first, m.last + 1))
+                for m in _find(doc, group.name, group.refer, first + 1)
+                if not masked & set(range(m.first, m.last + 1))
             ]
         mentions.extend(_keep_longest(explicit))
     excluded = [m for m in _find(doc, "", topic.exclude) if not masked & set(range(m.first, m.last + 1))]
