@@ -554,3 +554,22 @@ def test_round15_families_match(nato_iraq: Topic, title: str, text: str) -> None
 def test_a_club_named_after_the_atlantic_is_no_alliance(nato_iraq: Topic) -> None:
     result = match_topic(nato_iraq, "نادي الأطلسي يستضيف فريقا عراقيا", "")
     assert not result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # One cause naming both sides is a link the market reacts to.
+        "ارتفعت أسعار النفط بعد إعلان الناتو سحب قواته من العراق.",
+        # The repeated verb with no subject of its own: the first side does both.
+        "يدعم الناتو أوكرانيا كما يدعم العراق في حربه على الإرهاب.",
+        # في وقت سابق (earlier) is a time, not a backdrop clause.
+        "أعلن الناتو، في وقت سابق، أنه سيرسل مدربين إلى العراق.",
+        # درس reads studied as well as taught: no past deed.
+        "كتب الضابط الذي درس في كلية الناتو تقريرا عن تدريب الجيش العراقي.",
+        "وصل الخبراء الذين أرسلهم الناتو إلى بغداد لتدريب القوات العراقية.",
+    ],
+)
+def test_round15_families_keep_the_links_beside_them(nato_iraq: Topic, text: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert result.matched, result.reason

@@ -457,10 +457,11 @@ def _past_deed(tokens: Sequence[str], lo: int, start: int) -> bool:
     return any(tokens[i] in _RELATIVE and tokens[i + 1] in _PAST_DEEDS for i in range(lo, start - 1))
 
 
-# Treated, designed, built, taught, wrote, photographed, painted: deeds that make a person's record.
+# Treated, designed, built, wrote, photographed, painted: deeds that make a person's record (not درس, which
+# reads studied as well as taught).
 _PAST_DEEDS = _words(
     "عالج", "عالجت", "عالجوا", "داوى", "داوت", "اسعف", "اسعفت", "صمم", "صممت", "صمموا", "بنى", "شيد", "شيدت",
-    "رمم", "رممت", "درس", "درست", "الف", "الفت", "كتب", "كتبت", "صور", "صورت", "رسم", "رسمت",
+    "رمم", "رممت", "الف", "الفت", "كتب", "كتبت", "صور", "صورت", "رسم", "رسمت",
 )  # fmt: skip
 
 
@@ -808,7 +809,7 @@ def passing_kind(
         return "elsewhere"
     if not substantive and _compared_events(tokens, pair):
         return "elsewhere"
-    if not substantive and _MARKETS & set(words):
+    if not substantive and _market_story(tokens, pair, words):
         return "market"
 
     # The two sides joined as one subject or object ("الناتو والحكومة العراقية افتتحا …") act together.
@@ -956,7 +957,9 @@ def _compared_events(tokens: Sequence[str], pair: Sequence[tuple[int, int]]) -> 
     if len(spans) != 2:
         return False
     (_, first_end), (second, _) = spans
-    for k in range(first_end + 1, second - 1):
+    # The repeated verb takes a subject of its own before the other side ("كما غيّرت حرب 2003 العراق"); with
+    # none ("يدعم الناتو أوكرانيا كما يدعم العراق") the first side does both, which links it to the second.
+    for k in range(first_end + 1, second - 2):
         if tokens[k] in _AS and any(_same_verb(tokens[j], tokens[k + 1]) for j in range(first_end + 1, k)):
             return True
     return False
@@ -973,6 +976,18 @@ def _verb_stem(word: str) -> str:
 
 
 _AS = _words("كما", "مثلما")
+
+
+def _market_story(tokens: Sequence[str], pair: Sequence[tuple[int, int]], words: Sequence[str]) -> bool:
+    """A sentence about prices or markets whose sides are separate movers: the market, or another cause
+    joined by و, stands between them ("أسعار النفط ترتفع بعد تحذيرات الناتو لموسكو وتوقف صادرات كركوك",
+    "يترقب العراق تحركات الأسواق بعد رفع الناتو حالة التأهب"). One cause naming both ("بعد إعلان الناتو سحب
+    قواته من العراق") is a link the market reacts to."""
+    spans = sorted(pair)
+    if len(spans) != 2 or not _MARKETS & set(words):
+        return False
+    between = range(spans[0][1] + 1, spans[1][0])
+    return any(tokens[k] in _MARKETS or conjoined(tokens[k]) for k in between)
 # Prices and markets: a market story names the events that moved them, not a link between them.
 _MARKETS = _words(
     "اسعار", "لاسعار", "الاسعار", "باسعار", "الاسواق", "اسواق", "البورصه", "الاسهم", "برميل", "للبرميل",
