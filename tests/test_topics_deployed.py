@@ -573,3 +573,9 @@ def test_a_club_named_after_the_atlantic_is_no_alliance(nato_iraq: Topic) -> Non
 def test_round15_families_keep_the_links_beside_them(nato_iraq: Topic, text: str) -> None:
     result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
     assert result.matched, result.reason
+
+
+def test_the_existing_partnership_is_no_roster(nato_iraq: Topic) -> None:
+    text = "بحث الوزيران تعزيز الشراكة القائمة بين العراق والناتو، والتعاون في التدريب، وتبادل الخبرات. " + FILLER
+    result = match_topic(nato_iraq, "خبر", text)
+    assert result.matched, result.reason

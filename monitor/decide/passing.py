@@ -101,7 +101,7 @@ _NATIONALS_NOUNS = _words(
     "مهاجرين", "مهاجرون", "لاجيين", "لاجيون", "مواطنين", "مواطنون", "رعايا", "ركاب", "مسافرين", "مهربين",
     "معتقلين", "موقوفين", "اشخاص", "اشخاصا", "اجانب", "بينهم", "منهم", "مقاتلين", "جهاديين", "عناصر",
     # …or carried by a plane, a ship or a bus ("طائرة تقل عراقيين").
-    "تقل", "يقل", "تنقل", "ينقل", "تحمل", "يحمل", "متنها", "متنه",
+    "تقل", "يقل", "تنقل", "ينقل", "متنها", "متنه",  # not يحمل: "يحمّل العراقيين المسؤولية" (holds responsible)
 )  # fmt: skip
 _NUMBER_WORDS = _words(
     "اثنين", "اثنان", "ثلاثه", "اربعه", "خمسه", "سته", "سبعه", "ثمانيه", "تسعه", "عشره", "عشرات", "مئات",
@@ -1154,6 +1154,17 @@ def _another_or_ranked(tokens: Sequence[str], pair: Sequence[tuple[int, int]], h
     )
 
 
+def _roster_word(tokens: Sequence[str], k: int, lo: int) -> bool:
+    """A roster word at k; القائمة after a definite noun is its adjective ("الشراكة القائمة بين العراق والناتو":
+    the existing partnership), not a list."""
+    if tokens[k] not in _ROSTER:
+        return False
+    return tokens[k] not in _EXISTING or k == lo or not tokens[k - 1].startswith(_DEFINITE)
+
+
+_EXISTING = _words("القائمه")
+
+
 def _roster(
     tokens: Sequence[str], comma_before: Sequence[bool], lo: int, hi: int, pair: Sequence[tuple[int, int]]
 ) -> bool:
@@ -1161,7 +1172,7 @@ def _roster(
     الأمين العام للناتو ورئيس وزراء ماليزيا"): a roster word before them, a new item between them and one
     after."""
     spans = sorted(pair)
-    if len(spans) != 2 or not any(tokens[k] in _ROSTER for k in range(lo, spans[0][0])):
+    if len(spans) != 2 or not any(_roster_word(tokens, k, lo) for k in range(lo, spans[0][0])):
         return False
 
     def item(k: int) -> bool:
