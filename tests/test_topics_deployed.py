@@ -579,3 +579,9 @@ def test_the_existing_partnership_is_no_roster(nato_iraq: Topic) -> None:
     text = "بحث الوزيران تعزيز الشراكة القائمة بين العراق والناتو، والتعاون في التدريب، وتبادل الخبرات. " + FILLER
     result = match_topic(nato_iraq, "خبر", text)
     assert result.matched, result.reason
+
+
+def test_iraqis_trained_abroad_by_the_mission_still_match(nato_iraq: Topic) -> None:
+    text = "عراقيون يتدربون في ألمانيا على يد مدربي الناتو ضمن برنامج لبناء القدرات. " + FILLER
+    result = match_topic(nato_iraq, "خبر", text)
+    assert result.matched, result.reason

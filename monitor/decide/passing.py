@@ -858,8 +858,10 @@ def passing_kind(
         civilian = prev.startswith(_CIVILIANS) or strip_clitics(prev).startswith(_CIVILIANS)  # "بحارا", not ب + حارا
         if word in _DEMONYMS and first == last and civilian and (not substantive or _own_job(tokens, last, hi)):
             return "nationals"  # trained Iraqi engineers are the mission's trainees, not bystanders
-        # "عراقي يعمل طاهيا في قاعدة للناتو بألمانيا": the demonym opening the sentence is the person.
-        person = _met_abroad(tokens, lo, hi, prev, groups) or (first == lo and _abroad_only(tokens, lo, hi, groups))
+        # "عراقي يعمل طاهيا في قاعدة للناتو بألمانيا": a single Iraqi opening the sentence is the person (not
+        # "عراقيون يتدربون في ألمانيا", the forces a mission may train abroad).
+        alone = first == lo and word in _ONE_IRAQI and _abroad_only(tokens, lo, hi, groups)
+        person = _met_abroad(tokens, lo, hi, prev, groups) or alone
         if word in _ABROAD_DEMONYMS and first == last and person:
             return "nationals"
         if word in _ONE_IRAQI and first == last and not substantive and _met_person(tokens, lo, first):
