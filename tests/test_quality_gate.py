@@ -36,16 +36,14 @@ MAX_LOOKALIKE_MATCHES = 0
 # it is not.
 DEPLOYED = ("deployed_dev.jsonl", "deployed_heldout.jsonl")
 MIN_HELDOUT_ITEMS_PER_CATEGORY = 35
-MIN_HELDOUT_RECALL = 0.87  # 193 of 220
-MIN_HELDOUT_PRECISION = 0.92  # 193 of 208
-# The held-out misses and false alarms of round 15 (docs/quality.md lists each): 20 positives per category.
+MIN_HELDOUT_RECALL = 0.95  # 211 of 220 (193 when measured, before round 15's fix)
+MIN_HELDOUT_PRECISION = 1.00  # 211 of 211 (193 of 208 when measured)
+# The held-out misses of round 15 left after its fix (docs/quality.md lists each): 20 positives per category;
+# every held-out category's precision is at the target.
 MIN_HELDOUT_CATEGORY_RECALL = {
-    "headline": 0.90, "arabizi": 0.75, "enumeration": 0.60, "relative_clause": 0.80, "venue": 0.80,
-    "named_status": 0.95, "surname": 0.95, "digest": 0.95, "elsewhere": 0.95,
+    "arabizi": 0.95, "enumeration": 0.80, "relative_clause": 0.90, "venue": 0.95, "digest": 0.95,
 }  # fmt: skip
-MIN_HELDOUT_CATEGORY_PRECISION = {
-    "headline": 0.90, "enumeration": 0.85, "relative_clause": 0.80, "venue": 0.94, "elsewhere": 0.86,
-}  # fmt: skip
+MIN_HELDOUT_CATEGORY_PRECISION: dict[str, float] = {}
 # The story set (tests/fixtures/stories/, docs/stories.md): the issue's target on the held-out part (F1 0.90,
 # measured 0.930); dev F1 and precision pinned at the measured figures (dev F1 0.773, precision 0.909 dev,
 # 0.977 held-out), so they only stop a drop.
@@ -184,7 +182,7 @@ def test_eval_reports_dev_and_heldout_per_category(capsys: pytest.CaptureFixture
     assert {(r["split"], r["category"]) for r in rows} >= {("dev", "headline"), ("heldout", "headline")}
     headline = next(r for r in rows if r["split"] == "heldout" and r["category"] == "headline")
     assert headline["tp"] + headline["fn"] == 20  # round 13's written headline positives
-    assert headline["tp"] / 20 >= MIN_HELDOUT_CATEGORY_RECALL["headline"]
+    assert headline["tp"] / 20 >= MIN_HELDOUT_CATEGORY_RECALL.get("headline", MIN_TOPIC_RECALL)
 
 
 @pytest.fixture(scope="module")

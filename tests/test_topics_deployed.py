@@ -491,3 +491,97 @@ def test_round14_families_are_passing(nato_iraq: Topic, text: str, kind: str) ->
 def test_round14_families_match(nato_iraq: Topic, title: str, text: str) -> None:
     result = match_topic(nato_iraq, title, text)
     assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("أعلن الطبيب يانس كوهلر، الذي عالج مصابين في مستشفى للناتو في البصرة، اعتزاله.", "past role"),
+        ("حصلت المهندسة التي صممت مقر قيادة الناتو في بغداد على وسام من بلدية ميلانو.", "past role"),
+        ("نشر الدبلوماسي توماس بيرغ، مستشار الناتو في بغداد سابقا، رواية عن الصيد.", "past role"),
+        ("زار وفد من متقاعدين، بينهم ضباط سابقون في الناتو، مدينة الموصل القديمة.", "past role"),
+        ("عراقية تعمل ممرضة في مستشفى قاعدة جوية للناتو في إيطاليا منذ عشر سنوات.", "nationals"),
+        ("رست في ميناء للناتو في اليونان سفينة تقل عراقيين.", "nationals"),
+        ("تخدم الضابطة الألمانية سارة، المولودة في الموصل، في مقر للناتو ببولندا.", "past role"),
+        ("تتصدر القائمة هذا الأسبوع: 'أسرار الناتو'، و'بغداد في الذاكرة'، و'مطبخ جدتي'.", "enumeration"),
+        (
+            "يقدم البرنامج مواد في استراتيجية الناتو، والتاريخ الحديث للعراق، والاقتصاد الهندي، وعلم البيئة.",
+            "enumeration",
+        ),
+        ("قال محلل إن الناتو يخسر نفوذه شرقا كما خسرت أمريكا العراق.", "elsewhere"),
+        ("تراجعت أسعار الذهب بعد تصريحات الناتو عن روسيا وهجوم على حقل نفطي في البصرة.", "market"),
+        ("وقع الناتو والاتحاد الأوروبي اتفاقا للأمن البحري، في وقت يشهد العراق أزمة مياه.", "two stories"),
+        ("نفق الحصان رعد، الذي خدم مع وحدة للناتو في العراق، في مزرعة مدربه السابق.", "past role"),
+    ],
+)
+def test_round15_families_are_passing(nato_iraq: Topic, text: str, kind: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert not result.matched, result.reason
+    assert f"({kind})" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("el NATO fel 3ira2", "el mostasharin beto3 el 7elf beyedarrabo dobbat 3ira2iyin fi Baghdad. " + FILLER),
+        ("L'OTAN f l3ira9", "l7olf l2atlassi ghadi ydarrab l3askar l3ira9i f Baghdad. " + FILLER),
+        ("N.A.T.O. advisers arrive in Baghdad", ""),
+        (
+            "Iraq asks NATO to expand training",
+            "Officials said the NATO mission would keep advisers in the country until 2027. " + FILLER,
+        ),
+        ("تبحث بغداد والحلف تمديد عمل المستشارين", ""),
+        ("مستشارو الحلف يغادرون قاعدة عين الأسد", ""),
+        ("خبر", "نظمت بعثة الحلف سباقا للدراجات بمشاركة ضباط عراقيين في بغداد. " + FILLER),
+        ("خبر", "أقيمت في معسكر فكتوري مباراة كرة قدم بين مدربي الناتو وضباط عراقيين. " + FILLER),
+        ("خبر", "رحبت قيادة البيشمركة بقرار الناتو توسيع التدريب في الإقليم. " + FILLER),
+        ("خبر", "يتحدث المدرب العراقي كريم جاسم، الذي عمل مع بعثة الناتو في التاجي، عن تطوير المناهج. " + FILLER),
+        (
+            "خبر",
+            "تضمنت الخطة أربع مراحل: تقليص عدد مستشاري الناتو، ونقل المناهج، وتسليم القواعد، وإنهاء البعثة في العراق. "
+            + FILLER,
+        ),
+        ("خبر", "ناقش مسؤولون من العراق والناتو والأمم المتحدة في جنيف خطط البعثة في بغداد. " + FILLER),
+        ("السوداني من واشنطن: نريد من الناتو تدريبا لا قوات", ""),
+        ("خبر", "سقطت قذيفة قرب جرف الصخر على بعد كيلومترات من موقع يضم مستشاري الناتو. " + FILLER),
+    ],
+)
+def test_round15_families_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert result.matched, result.reason
+
+
+def test_a_club_named_after_the_atlantic_is_no_alliance(nato_iraq: Topic) -> None:
+    result = match_topic(nato_iraq, "نادي الأطلسي يستضيف فريقا عراقيا", "")
+    assert not result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # One cause naming both sides is a link the market reacts to.
+        "ارتفعت أسعار النفط بعد إعلان الناتو سحب قواته من العراق.",
+        # The repeated verb with no subject of its own: the first side does both.
+        "يدعم الناتو أوكرانيا كما يدعم العراق في حربه على الإرهاب.",
+        # في وقت سابق (earlier) is a time, not a backdrop clause.
+        "أعلن الناتو، في وقت سابق، أنه سيرسل مدربين إلى العراق.",
+        # درس reads studied as well as taught: no past deed.
+        "كتب الضابط الذي درس في كلية الناتو تقريرا عن تدريب الجيش العراقي.",
+        "وصل الخبراء الذين أرسلهم الناتو إلى بغداد لتدريب القوات العراقية.",
+    ],
+)
+def test_round15_families_keep_the_links_beside_them(nato_iraq: Topic, text: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert result.matched, result.reason
+
+
+def test_the_existing_partnership_is_no_roster(nato_iraq: Topic) -> None:
+    text = "بحث الوزيران تعزيز الشراكة القائمة بين العراق والناتو، والتعاون في التدريب، وتبادل الخبرات. " + FILLER
+    result = match_topic(nato_iraq, "خبر", text)
+    assert result.matched, result.reason
+
+
+def test_iraqis_trained_abroad_by_the_mission_still_match(nato_iraq: Topic) -> None:
+    text = "عراقيون يتدربون في ألمانيا على يد مدربي الناتو ضمن برنامج لبناء القدرات. " + FILLER
+    result = match_topic(nato_iraq, "خبر", text)
+    assert result.matched, result.reason

@@ -4,8 +4,8 @@
         tokens: the article's normalised tokens; comma_before[i]: a comma or list mark precedes token i;
         sentence: (first, last) token index of the sentence; pair: the (first, last) spans of the mentions
         that formed the unit, the anchor group's first. Returns why the pairing is a passing mention
-        ("enumeration", "past role", "venue", "nationals", "elsewhere", "surname", "named status", "two stories"), or
-        None when it may be a real link.
+        ("enumeration", "past role", "venue", "nationals", "elsewhere", "surname", "named status", "two stories",
+        "market"), or None when it may be a real link.
 
 A news sentence often names NATO and Iraq together without linking them: a list of partner countries,
 a biography, a relative clause about someone's earlier post, a match or festival held somewhere, Iraqi
@@ -41,6 +41,8 @@ _PAST_ROLE = _words(
 _BIOGRAPHY = _words(
     "ولد", "مواليد", "حاصل", "مسيرته", "مسيرتها", "المهنية", "سيرته", "تقاعد", "مذكرات", "مذكراته",
     "مذكراتها", "مناصب", "born",
+    # Born somewhere ("الجندي الهولندي أحمد الجبوري، المولود في بغداد"): a person's origin.
+    "المولود", "المولوده", "مولود", "مولوده",
 )  # fmt: skip
 # An obituary is about the person even when it names the mission they led.
 _OBITUARY = _words("توفي", "توفيت", "الراحل", "الراحله", "رحيل", "نعى", "نعت", "وفاه")
@@ -98,6 +100,8 @@ _NATIONALS = _words("عراقيين", "العراقيين", "عراقيون", "�
 _NATIONALS_NOUNS = _words(
     "مهاجرين", "مهاجرون", "لاجيين", "لاجيون", "مواطنين", "مواطنون", "رعايا", "ركاب", "مسافرين", "مهربين",
     "معتقلين", "موقوفين", "اشخاص", "اشخاصا", "اجانب", "بينهم", "منهم", "مقاتلين", "جهاديين", "عناصر",
+    # …or carried by a plane, a ship or a bus ("طائرة تقل عراقيين").
+    "تقل", "يقل", "تنقل", "ينقل", "متنها", "متنه",  # not يحمل: "يحمّل العراقيين المسؤولية" (holds responsible)
 )  # fmt: skip
 _NUMBER_WORDS = _words(
     "اثنين", "اثنان", "ثلاثه", "اربعه", "خمسه", "سته", "سبعه", "ثمانيه", "تسعه", "عشره", "عشرات", "مئات",
@@ -184,7 +188,7 @@ _ADDRESS = _words(
 # Words that open a roster of people (speakers, guests, participants): its items are people side by side.
 _ROSTER = _words(
     "المتحدثين", "المتحدثون", "المتحدثات", "المشاركين", "المشاركون", "الضيوف", "المدعوين", "المكرمين",
-    "المحاضرين", "المحاضرون", "المتكلمين", "قائمه", "المرشحين", "الفايزين", "الحضور",
+    "المحاضرين", "المحاضرون", "المتكلمين", "قائمه", "القائمه", "المرشحين", "الفايزين", "الحضور",
 )  # fmt: skip
 # A comma clause opening with a career verb is an apposition about someone's earlier post
 # ("…، خدم في مهمة الناتو بالعراق عام 2019، …", "…، كان قد عمل مستشارا لبعثة الناتو في العراق").
@@ -201,7 +205,9 @@ _DURATION = _words(
 )  # fmt: skip
 _CAREER_FOLLOW = _words("في", "مع", "لدى", "ضمن", "لحساب", "سابقا", "لصالح", "بين")
 # "مستشار سابق لبعثة الناتو": a former post named just before the mention.
-_FORMER = _words("سابق", "سابقه", "سابقا", "السابق", "السابقه")
+_FORMER = _words(
+    "سابق", "سابقه", "سابقا", "السابق", "السابقه", "سابقون", "سابقين", "السابقون", "السابقين", "سابقات",
+)  # fmt: skip
 # People an operation meets, by their Iraqi nationality ("مسافرا عراقيا", "مرتزقة عراقيين").
 _CIVILIANS = tuple(normalize(w) for w in (
     "مسافر", "راكب", "بحار", "مهاجر", "لاجي", "مرتزق", "سايح", "سياح", "طالب", "شاب", "رجل", "امراه", "عائله",
@@ -310,6 +316,15 @@ def _list_items(
     return items
 
 
+def _verb_subject(tokens: Sequence[str], lo: int, first: int) -> bool:
+    """A list at `first` is the subject of the sentence's verb: right after it, or after a noun of people and
+    عن/من ("ناقش ممثلون عن العراق والناتو والاتحاد الأوروبي …": the parties' representatives act together)."""
+    return first == lo + 1 or (first == lo + 3 and tokens[first - 1] in _OF_PARTIES)
+
+
+_OF_PARTIES = _words("عن", "من")
+
+
 def _places_list(tokens: Sequence[str], first: int, lo: int) -> bool:
     """The list follows a plural noun of places ("قواعد بلد والكوت والإمام علي", "في محافظات نينوى …"): its
     items are places of one side, whichever of them the terms hold."""
@@ -366,12 +381,24 @@ def _phrase_items(
             (k for k in range(max(current, last) + 1, min(hi, reach) + 1) if _item_start(tokens, comma_before, k, lo)),
             None,
         )
+        if following is None and current != start:
+            following = _closing_item(tokens, comma_before, current, reach + 1, hi)
         if following is None:
             items.append((current, min(hi, max(current + _PHRASE_WORDS - 1, last))))
             break
         items.append((current, following - 1 - (tokens[following - 1] in _THEN)))
         current = following
     return sorted(items)
+
+
+def _closing_item(tokens: Sequence[str], comma_before: Sequence[bool], current: int, k: int, hi: int) -> int | None:
+    """An item opened by a comma and و may run a word longer when the next one opens the same way right
+    after it ("، والسياسة النفطية في العراق، والاقتصاد الصيني"): k, the next item's start, or None. A
+    comma alone opens an aside as well ("، التحالف الحاكم في العراق، حول")."""
+    def joined(i: int) -> bool:
+        return comma_before[i] and conjoined(tokens[i])
+
+    return k if k <= hi and joined(current) and joined(k) else None
 
 
 def _parties(
@@ -395,7 +422,7 @@ def _parties(
         kinds = [{groups[k] for k in range(a, b + 1) if k in groups} for a, b in items]
         if any(kind - sides for kind in kinds) or all(kinds):
             continue
-        if items[0][0] == lo + 1:
+        if _verb_subject(tokens, lo, items[0][0]):
             continue  # the subject after the sentence's verb: the parties act together
         return True
     return False
@@ -421,6 +448,33 @@ def _apposition(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, st
     # "…، كان الناتو قد …", where the alliance is the subject).
     career = career or (words[0] in _BEFORE_CAREER and opening + 1 != start)
     return career and not any(comma_before[i] for i in range(opening + 1, end + 1))
+
+
+def _past_deed(tokens: Sequence[str], lo: int, start: int) -> bool:
+    """A relative pronoun before the pair opens with a verb of a professional's past deed ("الممرضة، التي
+    عالجت جنودا في عيادة للناتو في بغداد", "المهندس الذي صمم مبنى مقر بعثة الناتو"): the clause tells
+    what its antecedent once did, as a career verb does."""
+    return any(tokens[i] in _RELATIVE and tokens[i + 1] in _PAST_DEEDS for i in range(lo, start - 1))
+
+
+# Treated, designed, built, wrote, photographed, painted: deeds that make a person's record (not درس, which
+# reads studied as well as taught).
+_PAST_DEEDS = _words(
+    "عالج", "عالجت", "عالجوا", "داوى", "داوت", "اسعف", "اسعفت", "صمم", "صممت", "صمموا", "بنى", "شيد", "شيدت",
+    "رمم", "رممت", "الف", "الفت", "كتب", "كتبت", "صور", "صورت", "رسم", "رسمت",
+)  # fmt: skip
+
+
+def _former_aside(
+    tokens: Sequence[str], comma_before: Sequence[bool], lo: int, hi: int, start: int, end: int
+) -> bool:
+    """Both sides in an aside between commas that ends on a former post ("مارك ديبون، مستشار البعثة الأطلسية
+    في العراق سابقا، كتابا"): the person's past, told about them."""
+    opening = next((i for i in range(start, lo, -1) if comma_before[i]), None)
+    if opening is None or any(comma_before[opening + 1 : end + 1]):
+        return False
+    close = next((k for k in range(end + 1, hi + 1) if comma_before[k]), None)
+    return close is not None and tokens[close - 1] in _FORMER
 
 
 def _surname(tokens: Sequence[str], first: int, lo: int) -> bool:
@@ -543,6 +597,11 @@ def _met_abroad(tokens: Sequence[str], lo: int, hi: int, noun: str, groups: Mapp
     bare = strip_clitics(noun)
     if not (noun.startswith(_PEOPLE_ABROAD) or bare.startswith(_PEOPLE_ABROAD)):
         return False
+    return _abroad_only(tokens, lo, hi, groups)
+
+
+def _abroad_only(tokens: Sequence[str], lo: int, hi: int, groups: Mapping[int, str]) -> bool:
+    """The sentence is set on the alliance's own ground and names no place of Iraq."""
     words = range(lo, hi + 1)
     iraq_place = any(strip_clitics(tokens[k]) in _IRAQ_PLACES_BARE for k in words if k in groups)
     return not iraq_place and any(_ABROAD & set(clitic_readings(tokens[k])) for k in words)
@@ -592,8 +651,21 @@ _KIN = tuple(normalize(w) for w in ("زوج", "والد", "ابن", "ابنت", 
 
 
 def _about_a_side(tokens: Sequence[str], i: int, lo: int, groups: Mapping[int, str]) -> bool:
-    """The verb at i opens a relative clause whose antecedent is a topic mention ("الصحفي العراقي الذي رافق")."""
-    return i - 2 >= lo and tokens[i - 1] in _RELATIVE and (i - 2) in groups
+    """The verb at i opens a relative clause whose antecedent is a topic mention ("الصحفي العراقي الذي رافق"),
+    or a person the mention names by a name of a few words ("المترجم العراقي حيدر الساعدي، الذي عمل")."""
+    if i - 2 < lo or tokens[i - 1] not in _RELATIVE:
+        return False
+    if (i - 2) in groups:
+        return True
+    side = next((k for k in range(i - 3, max(lo, i - 2 - _NAME_WORDS) - 1, -1) if k in groups), None)
+    if side is None:
+        return False
+    name = tokens[side + 1 : i - 1]
+    # A given name opens it (indefinite, not a particle); no other mention, particle or number inside.
+    return not name[0].startswith("ال") and not any(w in _PARTICLES or w in _AT or w.isdigit() for w in name)
+
+
+_NAME_WORDS = 3
 
 
 def _story_after_clause(
@@ -613,7 +685,11 @@ def _story_after_clause(
         return False
     close = next((k for k in range(end + 1, hi + 1) if comma_before[k]), None)
     sides = {groups.get(first) for first, _ in pair}
-    return close is not None and any(k in groups and groups[k] not in sides for k in range(close, hi + 1))
+    # A bonus word named as former ("في منزل مدربه السابق") is the antecedent's past, not the story.
+    return close is not None and any(
+        k in groups and groups[k] not in sides and not (k + 1 <= hi and tokens[k + 1] in _FORMER)
+        for k in range(close, hi + 1)
+    )
 
 
 _RESUMPTIVE = _words("عليه", "عليها", "عليهم", "به", "بها", "فيه", "فيها", "له", "لها", "معه", "معها")
@@ -709,7 +785,7 @@ def passing_kind(
             continue
         # Both sides in the list that follows the sentence's verb are its subject, acting together
         # ("بحث الناتو والعراق والأمم المتحدة …"), not items of a list about something else.
-        if min(items) == lo + 1 and all(any(a <= i <= b for i in items) for a, b in pair):
+        if _verb_subject(tokens, lo, min(items)) and all(any(a <= i <= b for i in items) for a, b in pair):
             continue
         if any(_addresses(tokens, lo, other, items) for other in pair if other != span):
             continue
@@ -731,6 +807,10 @@ def passing_kind(
         return "two stories"
     if _span_or_comparison(tokens, lo, hi, pair):
         return "elsewhere"
+    if not substantive and _compared_events(tokens, pair):
+        return "elsewhere"
+    if not substantive and _market_story(tokens, pair, words):
+        return "market"
 
     # The two sides joined as one subject or object ("الناتو والحكومة العراقية افتتحا …") act together.
     spans = sorted(pair)
@@ -740,12 +820,14 @@ def passing_kind(
     before = set(tokens[lo:start])
     if (
         before & _RELATIVE
-        and before & _PAST_ROLE
+        and (before & _PAST_ROLE or _past_deed(tokens, lo, start))
         and not _closed_relative(tokens, comma_before, lo, start)
         and not _story_after_clause(tokens, comma_before, lo, hi, pair, groups)
     ):
         return "past role"
     if _apposition(tokens, comma_before, lo, start, end) or _kin_job(tokens, lo, start, end):
+        return "past role"
+    if _former_aside(tokens, comma_before, lo, hi, start, end):
         return "past role"
     # "تخرج في/من الجامعة" is a biography; "مدرسة للناتو تخرج ضباطا عراقيين" is the mission graduating them.
     graduated = any(w == "تخرج" and nxt in ("في", "من") for w, nxt in pairwise(words))
@@ -776,7 +858,11 @@ def passing_kind(
         civilian = prev.startswith(_CIVILIANS) or strip_clitics(prev).startswith(_CIVILIANS)  # "بحارا", not ب + حارا
         if word in _DEMONYMS and first == last and civilian and (not substantive or _own_job(tokens, last, hi)):
             return "nationals"  # trained Iraqi engineers are the mission's trainees, not bystanders
-        if word in _ABROAD_DEMONYMS and first == last and _met_abroad(tokens, lo, hi, prev, groups):
+        # "عراقي يعمل طاهيا في قاعدة للناتو بألمانيا": a single Iraqi opening the sentence is the person (not
+        # "عراقيون يتدربون في ألمانيا", the forces a mission may train abroad).
+        alone = first == lo and word in _ONE_IRAQI and _abroad_only(tokens, lo, hi, groups)
+        person = _met_abroad(tokens, lo, hi, prev, groups) or alone
+        if word in _ABROAD_DEMONYMS and first == last and person:
             return "nationals"
         if word in _ONE_IRAQI and first == last and not substantive and _met_person(tokens, lo, first):
             return "nationals"
@@ -819,7 +905,7 @@ def _two_stories(
         return False  # "الناتو والعراق يوقعان": one subject of two parties
     opening = range(left_end + 1, right_first + 1)
     joiner = next((k for k in opening if _opens_story(tokens, comma_before, k, right_first, groups)), None)
-    if joiner is None:
+    if joiner is None or _announced_items(tokens, comma_before, lo, hi, spans[0][0]):
         return False
     anchor, partner = pair[0], pair[-1]
     sides = {groups.get(anchor[0]), groups.get(partner[0])}
@@ -827,6 +913,23 @@ def _two_stories(
     partner_clause = range(joiner, hi + 1) if anchor[0] < joiner else range(lo, joiner)
     reaches = any(k in groups and groups[k] != groups.get(anchor[0]) for k in anchor_clause)
     return not reaches and not any(groups.get(k) == groups.get(anchor[0]) for k in partner_clause) and None not in sides
+
+
+def _announced_items(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, hi: int, first: int) -> bool:
+    """A count and its noun announce the list the sides are items of ("تضمنت المذكرة ثلاثة مطالب: نشر نص
+    الاتفاق مع الحلف، وتحديد عدد المستشارين، ووضع سقف زمني لبقاء البعثة في العراق"): three or more items,
+    each after a comma and و, are one list, not separate stories."""
+    count = next((k for k in range(lo, first) if tokens[k] in _ITEM_COUNTS), None)
+    if count is None:
+        return False
+    joined = [k for k in range(count + 2, hi + 1) if comma_before[k] and conjoined(tokens[k])]
+    return len(joined) >= _LIST_ITEMS - 1
+
+
+_ITEM_COUNTS = _words(
+    "ثلاثه", "ثلاث", "اربعه", "اربع", "خمسه", "خمس", "سته", "ست", "سبعه", "سبع", "ثمانيه", "ثماني", "تسعه", "تسع",
+    "عشره", "عشر",
+)  # fmt: skip
 
 
 def _span_or_comparison(tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]]) -> bool:
@@ -847,6 +950,50 @@ def _span_or_comparison(tokens: Sequence[str], lo: int, hi: int, pair: Sequence[
     # من تكرار تجربة انسحاب الناتو من أفغانستان في بلادهم") are a side of it.
     iraq = pair[-1]
     return (opened and closed) or any(tokens[k] in _REPEATS for k in range(nato[1] + 1, iraq[0]))
+
+
+def _compared_events(tokens: Sequence[str], pair: Sequence[tuple[int, int]]) -> bool:
+    """كما or مثلما between the sides before the verb said before it ("توسع الناتو غيّر أوروبا كما غيّرت حرب
+    2003 العراق", "… كما وقع …"): two events set side by side, one per side."""
+    spans = sorted(pair)
+    if len(spans) != 2:
+        return False
+    (_, first_end), (second, _) = spans
+    # The repeated verb takes a subject of its own before the other side ("كما غيّرت حرب 2003 العراق"); with
+    # none ("يدعم الناتو أوكرانيا كما يدعم العراق") the first side does both, which links it to the second.
+    for k in range(first_end + 1, second - 2):
+        if tokens[k] in _AS and any(_same_verb(tokens[j], tokens[k + 1]) for j in range(first_end + 1, k)):
+            return True
+    return False
+
+
+def _same_verb(a: str, b: str) -> bool:
+    """The same verb but for the feminine ت and the present's prefix ("غير", "غيرت"; "يخسر", "خسرت")."""
+    return len(a) >= 3 and _verb_stem(a) == _verb_stem(b)
+
+
+def _verb_stem(word: str) -> str:
+    word = word.removesuffix("ت")
+    return word[1:] if len(word) >= 4 and word[0] in "يت" else word
+
+
+_AS = _words("كما", "مثلما")
+
+
+def _market_story(tokens: Sequence[str], pair: Sequence[tuple[int, int]], words: Sequence[str]) -> bool:
+    """A sentence about prices or markets whose sides are separate movers: the market, or another cause
+    joined by و, stands between them ("أسعار النفط ترتفع بعد تحذيرات الناتو لموسكو وتوقف صادرات كركوك",
+    "يترقب العراق تحركات الأسواق بعد رفع الناتو حالة التأهب"). One cause naming both ("بعد إعلان الناتو سحب
+    قواته من العراق") is a link the market reacts to."""
+    spans = sorted(pair)
+    if len(spans) != 2 or not _MARKETS & set(words):
+        return False
+    between = range(spans[0][1] + 1, spans[1][0])
+    return any(tokens[k] in _MARKETS or conjoined(tokens[k]) for k in between)
+# Prices and markets: a market story names the events that moved them, not a link between them.
+_MARKETS = _words(
+    "اسعار", "لاسعار", "الاسعار", "باسعار", "الاسواق", "اسواق", "البورصه", "الاسهم", "برميل", "للبرميل",
+)  # fmt: skip
 
 
 _THEATRE_REACH = 4
@@ -872,6 +1019,10 @@ def _opens_story(
         return following not in _REGARDING
     if word in _IN and following in _WHEREAS:
         return True
+    # "…، في وقت تشهد المنطقة توترا يمتد من اليمن إلى العراق": at a time when, a backdrop of its own.
+    after_when = tokens[k + 2] if k + 2 < len(tokens) else ""
+    if word in _IN and following in _WHEN and (_imperfect(after_when) or after_when in _BEFORE_CAREER):
+        return True
     if word in _IN_CONTEXT and following in _CONTEXTS and k + 2 < len(tokens) and tokens[k + 2] in _OTHER:
         return True
     if comma_before[k] and word in _BEFORE_CAREER and following in _ALREADY_DONE:
@@ -889,6 +1040,7 @@ _WHILE = _words("بينما", "وبينما", "فيما", "وفيما")
 _REGARDING = _words("يتعلق", "يخص", "يتصل", "بعد", "بينها", "بينهم")
 _IN = _words("في", "وفي")
 _WHEREAS = _words("حين")
+_WHEN = _words("وقت")
 _IN_CONTEXT = _words("وفي", "في", "على")
 _CONTEXTS = _words("سياق", "شان", "خبر", "صعيد")
 _OTHER = _words("منفصل", "اخر", "ثان")
@@ -1004,6 +1156,17 @@ def _another_or_ranked(tokens: Sequence[str], pair: Sequence[tuple[int, int]], h
     )
 
 
+def _roster_word(tokens: Sequence[str], k: int, lo: int) -> bool:
+    """A roster word at k; القائمة after a definite noun is its adjective ("الشراكة القائمة بين العراق والناتو":
+    the existing partnership), not a list."""
+    if tokens[k] not in _ROSTER:
+        return False
+    return tokens[k] not in _EXISTING or k == lo or not tokens[k - 1].startswith(_DEFINITE)
+
+
+_EXISTING = _words("القائمه")
+
+
 def _roster(
     tokens: Sequence[str], comma_before: Sequence[bool], lo: int, hi: int, pair: Sequence[tuple[int, int]]
 ) -> bool:
@@ -1011,7 +1174,7 @@ def _roster(
     الأمين العام للناتو ورئيس وزراء ماليزيا"): a roster word before them, a new item between them and one
     after."""
     spans = sorted(pair)
-    if len(spans) != 2 or not any(tokens[k] in _ROSTER for k in range(lo, spans[0][0])):
+    if len(spans) != 2 or not any(_roster_word(tokens, k, lo) for k in range(lo, spans[0][0])):
         return False
 
     def item(k: int) -> bool:

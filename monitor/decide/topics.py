@@ -34,7 +34,8 @@ from monitor.text.arabic import (
     normalized_tokens,
 )
 
-_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+# Not the dot that closes a dotted acronym ("N.A.T.O. trainers", "U.S. forces": a letter after a dot).
+_SENTENCE_END = re.compile(r"(?<!\.[^\W\d_])[.!?](?=\s|$)|\n")
 # In a title these also separate stories: digests join two headlines with them.
 _TITLE_SEPARATOR = re.compile(r"[|;•✦★●◆▪■♦]|\s[-–—/]\s")
 _LIST_MARK = re.compile(r"[,;]")
@@ -232,16 +233,23 @@ def _compile(terms: tuple[Term, ...]) -> _TermIndex:
     return _TermIndex(terms)
 
 
-def _find(doc: _Doc, group: str, terms: tuple[Term, ...]) -> list[_Mention]:
+def _find(doc: _Doc, group: str, terms: tuple[Term, ...], start: int = 0) -> list[_Mention]:
+    """The mentions of `terms` that begin at token `start` or after."""
     if not terms:
         return []
     index = _compile(terms)
     found: list[_Mention] = []
     n = len(doc.tokens)
-    for i, variants in enumerate(doc.variants):
+    for i, variants in enumerate(doc.variants[start:], start):
         for term in index.candidates(variants):
             k = len(term.tokens)
-            if i + k <= n and all(_token_matches(term.tokens[j], doc.variants[i + j]) for j in range(k)):
+            # A phrase is read within one clause: a comma between its words ("مقرا للحلف، والعراق يوقع")
+            # separates two items, not the words of one name.
+            if (
+                i + k <= n
+                and all(_token_matches(term.tokens[j], doc.variants[i + j]) for j in range(k))
+                and not any(doc.comma_before[i + 1 : i + k])
+            ):
                 found.append(_Mention(group, term, i, i + k - 1))
     return found
 
@@ -373,10 +381,11 @@ def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention]]:
         explicit = [m for m in _find(doc, group.name, group.terms) if not masked & set(range(m.first, m.last + 1))]
         if explicit and group.refer:
             first = min(m.first for m in explicit)
+            # A back-reference counts only after the first explicit term: the words before it are not read.
             explicit += [
                 m
-                for m in _find(doc, group.name, group.refer)
-                if m.first > first and not masked & set(range(m.first, m.last + 1))
+                for m in _find(doc, group.name, group.refer, first + 1)
+                if not masked & set(range(m.first, m.last + 1))
             ]
         mentions.extend(_keep_longest(explicit))
     excluded = [m for m in _find(doc, "", topic.exclude) if not masked & set(range(m.first, m.last + 1))]
