@@ -137,6 +137,10 @@ def test_a_claim_renewed_before_the_request_keeps_the_feed_and_a_lost_one_says_s
         # the first worker comes back from its wait: the feed is the second's now, so no request from it
         assert not first.hold_feed(feed.url, NOW + timedelta(seconds=1102))
         assert second.hold_feed(feed.url, NOW + timedelta(seconds=1103))
+        # a feed polled without a claim (nobody holds it) is taken for the request
+        first.sync_feeds([("https://feeds.test/b", "B", True)], NOW)
+        assert first.hold_feed("https://feeds.test/b", NOW)
+        assert "https://feeds.test/b" not in [f.url for f in second.due_feeds(NOW)]
     finally:
         first.close()
         second.close()

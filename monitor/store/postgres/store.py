@@ -227,12 +227,14 @@ class PostgresStore(Store):
         return sorted(found, key=lambda f: (f.next_poll_at is not None, f.next_poll_at or now, f.url))
 
     def hold_feed(self, url: str, now: datetime) -> bool:
-        """Renew this worker's lease on the feed from `now`; False when another worker has taken it over
-        (the lease ran out while this one waited, say for a host slot through a cut connection)."""
+        """Renew this worker's lease on the feed from `now`, or take it when no other worker holds it (a
+        feed polled without a claim); False when another worker holds it (it took the feed over when this
+        worker's lease ran out while it waited, say for a host slot through a cut connection)."""
         with self._connection() as conn:
             return bool(conn.execute(
-                "UPDATE feeds SET lease_until = %s WHERE url = %s AND leased_by = %s",
-                [format_time(now + self.lease), url, self.worker],
+                "UPDATE feeds SET lease_until = %(until)s, leased_by = %(worker)s WHERE url = %(url)s"
+                " AND (leased_by = %(worker)s OR leased_by IS NULL OR lease_until IS NULL OR lease_until <= %(now)s)",
+                {"until": format_time(now + self.lease), "worker": self.worker, "url": url, "now": format_time(now)},
             ).rowcount)
 
     def update_feed(self, url: str, values: dict[str, Any]) -> None:
