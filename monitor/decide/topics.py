@@ -39,6 +39,8 @@ _SENTENCE_END = re.compile(r"(?<!\.[^\W\d_])[.!?](?=\s|$)|\n")
 # In a title these also separate stories: digests join two headlines with them.
 _TITLE_SEPARATOR = re.compile(r"[|;•✦★●◆▪■♦]|\s[-–—/]\s")
 _LIST_MARK = re.compile(r"[,;]")
+# Where a title's later part starts: a digest may name itself there.
+_TITLE_PARTS = re.compile(r"\.\.+|[|•✦★●◆▪■♦]|\s[-–—/]\s")
 # A title opening with one of these is a digest of several stories, not one headline.
 _DIGEST_OPENERS = frozenset(
     normalize(w)
@@ -370,8 +372,8 @@ def _negated(doc: _Doc, first: int) -> bool:
     ) and any(doc.tokens[k] in _STATUS_WORDS for k in window)
 
 
-def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention]]:
-    """Group mentions (minus those inside an ignore phrase), and exclusion hits."""
+def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention], set[int]]:
+    """Group mentions (minus those inside an ignore phrase), exclusion hits, and the tokens ignore masked."""
     masked: set[int] = set()
     for m in _find(doc, "", topic.ignore):
         if not _negated(doc, m.first):
@@ -389,7 +391,15 @@ def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention]]:
             ]
         mentions.extend(_keep_longest(explicit))
     excluded = [m for m in _find(doc, "", topic.exclude) if not masked & set(range(m.first, m.last + 1))]
-    return mentions, excluded
+    return mentions, excluded, masked
+
+
+def _other_sense(topic: Topic, mentions: list[_Mention], masked: set[int], body_start: int) -> bool:
+    """The summary names a required group only in a sense the topic rules out (an ignore phrase: "حرب العراق
+    عام 2003") and never as the topic means it: the title's pairing is then not what the item is about."""
+    return any(i >= body_start for i in masked) and not any(
+        m.first >= body_start and m.group in topic.require for m in mentions
+    )
 
 
 def _gap(a: _Mention, b: _Mention) -> int:
@@ -625,7 +635,7 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     digest_title = _digest(title, title_words)
     doc = _analyse(source, norm, prepared.offsets, prepared.toks, title_end, digest_title)
     title_sentences = doc.sentence_of[len(title_words) - 1] + 1 if title_words else 0
-    mentions, excluded = _mentions(topic, doc)
+    mentions, excluded, masked = _mentions(topic, doc)
     lead = doc.sentence_of[len(title_words)] if len(doc.tokens) > len(title_words) else -1
     units = _units(topic, doc, mentions, title_sentences, digest_title, lead)
     score = sum(u.score for u in units)
@@ -655,6 +665,13 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     # A short item has no more text to judge: one headline or summary sentence that itself pairs the
     # required groups (not in passing) is enough. The basis tells the alert it was not read in full.
     short = item_basis != "full" and any(u.score > 0 and u.kind in ("title", "sentence") for u in units)
+    other_sense = (
+        short
+        and item_basis == "summary"
+        and all(u.kind == "title" for u in units if u.score > 0)
+        and _other_sense(topic, mentions, masked, len(title_words))
+    )
+    short = short and not other_sense
     matched = score >= topic.threshold or short
     counted = [u for u in units if not u.passing]
     if units:
@@ -673,6 +690,8 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
             reason += f"; {len(units) - len(counted)} passing mention(s) not counted ({', '.join(passing)})"
         if short:
             reason += f"; decided on the {item_basis} only"
+        if other_sense:
+            reason += "; the summary names the title's subject only in another sense (ignored), not confirmed"
     else:
         reason = _apart(topic, mentions)
     return TopicResult(topic.name, matched, score, topic.threshold, tuple(evidence), reason, item_basis)
@@ -683,8 +702,13 @@ def _digest(title: str, title_words: list[str]) -> bool:
     النشرة: …", "أهم الأخبار"), or by how long it takes to read ("في ثلاث دقائق")."""
     if not title_words:
         return False
-    head = normalize(title).split(":", 1)[0] if ":" in title else ""
+    norm = normalize(title)
+    head = norm.split(":", 1)[0] if ":" in title else ""
     opening = set(title_words[:2]) | {t for t, _, _ in iter_tokens(head)}
+    # …or at the start of a later part of the title, after "..", "|" or a spaced dash ("قمة الناتو وانتخابات
+    # العراق.. أبرز أحداث الأسبوع", "صباح الخير يا عرب | عناوين"): the digest is named at its end.
+    for part in _TITLE_PARTS.split(norm)[1:]:
+        opening |= {t for t, _, _ in iter_tokens(part)[:2]}
     if any(_DIGEST_OPENERS & set(clitic_readings(w)) for w in opening):
         return True
     if " ".join(title_words).startswith(_DIGEST_PHRASES):
