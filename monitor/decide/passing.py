@@ -517,6 +517,9 @@ def _career_verb(tokens: Sequence[str], i: int, word: str | None = None) -> bool
     following = tokens[i + 1] if i + 1 < len(tokens) else ""
     if following in _DURATION:  # "عمل سنوات محللا": how long, then the post
         following = tokens[i + 2] if i + 2 < len(tokens) else ""
+    elif following.startswith("ال") and i + 2 < len(tokens):  # "عمل الخبير مستشارا": the subject, then the post
+        after = tokens[i + 2]
+        return after in _CAREER_FOLLOW or (after.endswith("ا") and not after.startswith("ال"))
     return following in _CAREER_FOLLOW or following.endswith("ا")
 
 
@@ -677,7 +680,8 @@ def _story_after_clause(
     groups: Mapping[int, str],
 ) -> bool:
     """Both sides sit in a relative clause between commas and the sentence goes on to a bonus word ("النائب،
-    الذي قاد حملة ضد وجود قوات الناتو في العراق، مشروع قرار لإنهاء البعثة"): the clause is the story's."""
+    الذي قاد حملة ضد وجود قوات الناتو في العراق، مشروع قرار لإنهاء البعثة") or to one of the sides again
+    ("الجنرال، الذي قاد بعثة الناتو في العراق، إلى بغداد مبعوثا"): the clause is the story's."""
     start = min(first for first, _ in pair)
     end = max(last for _, last in pair)
     relative = next((i for i in range(start - 1, lo - 1, -1) if tokens[i] in _RELATIVE), None)
@@ -687,8 +691,7 @@ def _story_after_clause(
     sides = {groups.get(first) for first, _ in pair}
     # A bonus word named as former ("في منزل مدربه السابق") is the antecedent's past, not the story.
     return close is not None and any(
-        k in groups and groups[k] not in sides and not (k + 1 <= hi and tokens[k + 1] in _FORMER)
-        for k in range(close, hi + 1)
+        k in groups and not (k + 1 <= hi and tokens[k + 1] in _FORMER) for k in range(close, hi + 1)
     )
 
 

@@ -461,12 +461,22 @@ def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
     ("…: مهمة للناتو في كوسوفو ومطالب بالإصلاح في بغداد"); one clause is one story ("موجز: الناتو يمدد …")."""
     first = min(m.last for m in chosen) + 1
     last = max(m.first for m in chosen)
-    # "العراق والناتو يوقعان": a mention joined by و right after the other names the two parties of one story.
-    adjacent = first == last
+    # "العراق والناتو يوقعان": a mention joined by و right after the other names the two parties of one story,
+    # as does a و-joined noun the later mention qualifies as its adjective ("مستشاري الناتو والضباط العراقيين").
+    adjacent = first == last or (last - first == 1 and conjoined(doc.tokens[first]) and _adjective(doc.tokens[last]))
     joins = [
         i for i in range(first, last + 1) if doc.comma_before[i] or (conjoined(doc.tokens[i]) and not adjacent)
     ]
     return any(not _parenthesis(doc, i) and not _after_fronted(doc, i) for i in joins)
+
+
+def _adjective(word: str) -> bool:
+    """A nisba adjective (العراقيين, الأطلسية): it qualifies the noun before it, so the two make one party."""
+    return word.startswith("ال") and len(word) > 5 and word.endswith(_NISBA_ENDINGS)
+
+
+# The endings of a nisba adjective after its ي (ي, ية→يه, يين, يون, يات).
+_NISBA_ENDINGS = ("ي", "يه", "يين", "يون", "يات")
 
 
 def _after_fronted(doc: _Doc, i: int) -> bool:
