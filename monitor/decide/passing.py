@@ -688,7 +688,6 @@ def _story_after_clause(
     if relative is None or not comma_before[relative]:
         return False
     close = next((k for k in range(end + 1, hi + 1) if comma_before[k]), None)
-    sides = {groups.get(first) for first, _ in pair}
     # A bonus word named as former ("في منزل مدربه السابق") is the antecedent's past, not the story.
     return close is not None and any(
         k in groups and not (k + 1 <= hi and tokens[k + 1] in _FORMER) for k in range(close, hi + 1)
