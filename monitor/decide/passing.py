@@ -316,6 +316,17 @@ def _list_items(
     return items
 
 
+def _examples(tokens: Sequence[str], comma_before: Sequence[bool], span: tuple[int, int], lo: int, hi: int) -> bool:
+    """The mention is one of two or more examples of a region or a group ("والعلاقات مع الشرق الأوسط ومنها
+    العراق ولبنان", "دول مثل العراق والأردن"): a place in a list, not a party."""
+    items = _list_items(tokens, comma_before, span, lo, hi)
+    opening = min(items) - 1
+    return len(items) >= 2 and opening >= lo and tokens[opening] in _EXAMPLE_WORDS
+
+
+_EXAMPLE_WORDS = _words("منها", "ومنها", "بينها", "مثل", "خاصه", "وخاصه", "لاسيما", "سيما")
+
+
 def _verb_subject(tokens: Sequence[str], lo: int, first: int) -> bool:
     """A list at `first` is the subject of the sentence's verb: right after it, or after a noun of people and
     عن/من ("ناقش ممثلون عن العراق والناتو والاتحاد الأوروبي …": the parties' representatives act together)."""
@@ -565,10 +576,11 @@ def _career_clause(
     # "كان ضابطا في بعثة الناتو": was + a post (accusative) before the mission.
     if any(tokens[i] in _BEFORE_CAREER and _post(tokens, i + 1) for i in window):
         return True
-    # "وهو ضابط شرطة سابق، من مسؤولي الناتو": a comma after the former post closes the aside.
+    # "وهو ضابط شرطة سابق، من مسؤولي الناتو": a comma after the former post closes the aside. The post may
+    # name the body before the side it belongs to ("موظف سابق في كلية الدفاع التابعة للناتو").
     if any(
         tokens[i] in _FORMER and not _THAT & set(tokens[i + 1 : first]) and not any(comma_before[i + 1 : first + 1])
-        for i in range(max(lo, first - 3), first)
+        for i in range(max(lo, first - _FORMER_REACH), first)
     ):
         return True
     if any(tokens[i] in _CAREER_NOUNS and _ALREADY & set(tokens[max(lo, i - 2) : i]) for i in window):
@@ -726,6 +738,7 @@ _DEFINITE = ("ال", "وال", "فال", "بال", "لل", "ولل")
 
 
 _CAREER_WINDOW = 6
+_FORMER_REACH = 5  # "موظف سابق في كلية الدفاع التابعة للناتو": the former word, a body, then the side
 _CLAUSE_OPENERS = _words("ان", "انه", "انها", "انهم", "قد", "وقد", "كما", "لقد", "حيث", "اذ", "الذي", "التي", "الذين")
 _SUBJECT_REACH = 3
 
@@ -793,6 +806,8 @@ def passing_kind(
             continue
         if between:
             continue
+        return "enumeration"
+    if any(_examples(tokens, comma_before, span, lo, hi) for span in pair):
         return "enumeration"
     joint_object = _joint_object(tokens, comma_before, lo, pair)
     if not between and not joint_object and _parties(tokens, comma_before, pair, lo, hi, groups):
