@@ -5,7 +5,7 @@
         sentence: (first, last) token index of the sentence; pair: the (first, last) spans of the mentions
         that formed the unit, the anchor group's first. Returns why the pairing is a passing mention
         ("enumeration", "past role", "venue", "nationals", "elsewhere", "surname", "named status", "two stories",
-        "market"), or None when it may be a real link.
+        "market", "work"), or None when it may be a real link.
 
 A news sentence often names NATO and Iraq together without linking them: a list of partner countries,
 a biography, a relative clause about someone's earlier post, a match or festival held somewhere, Iraqi
@@ -890,6 +890,8 @@ def passing_kind(
             return "named status"
     if _named_or_compared(tokens, pair[0][0], lo) or _given_name(tokens, pair, lo):
         return "named status"
+    if any(_history_subject(tokens, first, lo) for first, _ in pair):
+        return "work"
     if _status_of_another(tokens, pair):
         return "named status"
     sides = frozenset(groups[first] for first, _ in pair if first in groups)
@@ -898,6 +900,18 @@ def passing_kind(
     ):
         return "past role"
     return None
+
+
+def _history_subject(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """The side is named as the history a book, a course or a talk is about ("ترجمت كتبا عن تاريخ الحلف
+    الأطلسي", "a class on the history of Iraq"): the work is the story, not the side."""
+    arabic = first - 2 >= lo and tokens[first - 1] in _HISTORY and tokens[first - 2] in _ABOUT
+    latin = first - 2 >= lo and tokens[first - 2] == "history" and tokens[first - 1] == "of"
+    return arabic or latin
+
+
+_HISTORY = _words("تاريخ")
+_ABOUT = _words("عن", "حول")
 
 
 def _two_stories(
