@@ -623,7 +623,10 @@ def _abroad_only(tokens: Sequence[str], lo: int, hi: int, groups: Mapping[int, s
 
 
 _ABROAD_DEMONYMS = _DEMONYMS | _words("العراقي", "العراقيه")
-_PEOPLE_ABROAD = _CIVILIANS + tuple(normalize(w) for w in ("مصور", "مترجم", "منتخب", "طالبه", "طاه", "لاعب"))
+# …and a researcher, an academic or an employee working there ("باحث عراقي في مركز للناتو بتالين").
+_PEOPLE_ABROAD = _CIVILIANS + tuple(
+    normalize(w) for w in ("مصور", "مترجم", "منتخب", "طالبه", "طاه", "لاعب", "باحث", "اكاديمي", "محاضر", "موظف", "فنان")
+)
 # The alliance's own ground: its members' countries and the cities where its bases, offices and exercises are.
 _ABROAD = _words(
     "بروكسل", "بلجيكا", "النرويج", "اوسلو", "المانيا", "الالمانيه", "برلين", "رامشتاين", "فرنسا", "باريس",
@@ -700,10 +703,18 @@ def _story_after_clause(
     if relative is None or not comma_before[relative]:
         return False
     close = next((k for k in range(end + 1, hi + 1) if comma_before[k]), None)
+    if close is None:
+        return False
     # A bonus word named as former ("في منزل مدربه السابق") is the antecedent's past, not the story.
-    return close is not None and any(
-        k in groups and not (k + 1 <= hi and tokens[k + 1] in _FORMER) for k in range(close, hi + 1)
-    )
+    if any(k in groups and not (k + 1 <= hi and tokens[k + 1] in _FORMER) for k in range(close, hi + 1)):
+        return True
+    # The sentence goes on about what the clause made ("التي صممت لبعثة الناتو منهج القيادة …، أن المنهج
+    # يركز"): the clause's object is the story's subject.
+    made = {strip_clitics(tokens[k]) for k in range(relative + 2, close) if k not in groups}
+    return any(strip_clitics(tokens[k]) in made and len(tokens[k]) > _SHORT_WORD for k in range(close, hi + 1))
+
+
+_SHORT_WORD = 3  # particles and pronouns (في, على, ان) repeat without naming a thing
 
 
 _RESUMPTIVE = _words("عليه", "عليها", "عليهم", "به", "بها", "فيه", "فيها", "له", "لها", "معه", "معها")

@@ -92,6 +92,8 @@ _LEAD_GAP = 5
 # Most words in an aside between two commas that does not start another story.
 _ASIDE_WORDS = 4
 _MAX_EVIDENCE = 24
+# The unit kind of a side named in a short item's title and the other in its summary.
+_FRAME = "title and summary"
 _SENTENCE_CHARS = 300
 
 
@@ -511,8 +513,11 @@ def _units(
     title_sentences: int,
     digest_title: bool = False,
     lead: int = -1,
+    framed: bool = False,
 ) -> list[_Unit]:
-    """The scored units; `lead` is the sentence index of the body's first sentence (-1: no body)."""
+    """The scored units; `lead` is the sentence index of the body's first sentence (-1: no body). `framed`:
+    the body is a feed summary, which goes on with its headline's story, so a side named in the title and
+    the other in the summary pair as well ("صواريخ على مطار بغداد" / "…قرب مجمع مستشاري بعثة الناتو")."""
     by_group: dict[str, list[_Mention]] = {}
     for m in mentions:
         by_group.setdefault(m.group, []).append(m)
@@ -524,9 +529,14 @@ def _units(
     group_at = {i: m.group for m in ordered for i in range(m.first, m.last + 1)}
     best: dict[int, _Unit] = {}
 
+    def in_title(m: _Mention) -> bool:
+        return doc.sentence_of[m.first] < title_sentences
+
     def scored(a: _Mention, chosen: list[_Mention], same_sentence: bool) -> _Unit | None:
         s = doc.sentence_of[a.first]
         kind = "title" if s < title_sentences else ("sentence" if same_sentence else "neighbour")
+        if len({in_title(c) for c in chosen}) > 1:
+            kind = _FRAME  # one side in the title, the other in the summary
         if kind == "title" and (
             ((digest_title or _two_clauses(doc, chosen)) and _joins_stories(doc, chosen))
             or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
@@ -536,6 +546,8 @@ def _units(
         if kind != "title" and digest_title and _joins_stories(doc, chosen):
             # A digest's summary lists its stories as the title does.
             return None
+        if kind == _FRAME and digest_title:
+            return None  # a digest's title names no one story for its summary to go on with
         base = {"title": topic.title_weight, "sentence": topic.sentence_weight}.get(kind, topic.neighbour_weight)
         near_lead = all(_gap(c, a) <= _LEAD_GAP for c in chosen)
         if kind == "sentence" and s == lead and (near_lead or _acts_in(doc, a, chosen)):
@@ -565,13 +577,16 @@ def _units(
             near = [
                 m
                 for m in by_group.get(g, [])
-                if doc.paragraph_of[m.first] == doc.paragraph_of[a.first]
-                and _gap(m, a) <= topic.proximity
-                and abs(doc.sentence_of[m.first] - s) <= 1
+                if _gap(m, a) <= topic.proximity
+                and (
+                    (doc.paragraph_of[m.first] == doc.paragraph_of[a.first] and abs(doc.sentence_of[m.first] - s) <= 1)
+                    or (framed and in_title(m) != in_title(a))
+                )
             ]
             if not near:
                 break
-            near.sort(key=lambda m: (doc.sentence_of[m.first] != s, abs(m.first - a.first)))
+            # A partner in the item's own paragraph first; the title's only when there is none (framed).
+            near.sort(key=lambda m: (in_title(m) != in_title(a), doc.sentence_of[m.first] != s, abs(m.first - a.first)))
             chosen.append(near[0])
             same_sentence = same_sentence and doc.sentence_of[near[0].first] == s
             if len(partners) == 1:
@@ -647,9 +662,9 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     title_sentences = doc.sentence_of[len(title_words) - 1] + 1 if title_words else 0
     mentions, excluded, masked = _mentions(topic, doc)
     lead = doc.sentence_of[len(title_words)] if len(doc.tokens) > len(title_words) else -1
-    units = _units(topic, doc, mentions, title_sentences, digest_title, lead)
-    score = sum(u.score for u in units)
     item_basis = basis(title, text)
+    units = _units(topic, doc, mentions, title_sentences, digest_title, lead, item_basis == "summary")
+    score = sum(u.score for u in units)
     required = " + ".join(topic.require)
 
     if excluded:
@@ -674,7 +689,7 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
 
     # A short item has no more text to judge: one headline or summary sentence that itself pairs the
     # required groups (not in passing) is enough. The basis tells the alert it was not read in full.
-    short = item_basis != "full" and any(u.score > 0 and u.kind in ("title", "sentence") for u in units)
+    short = item_basis != "full" and any(u.score > 0 and u.kind in ("title", "sentence", _FRAME) for u in units)
     other_sense = (
         short
         and item_basis == "summary"
@@ -687,7 +702,7 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     if units:
         kinds = ", ".join(
             f"{sum(u.kind == k for u in counted)} {k}"
-            for k in ("title", "sentence", "neighbour")
+            for k in ("title", "sentence", "neighbour", _FRAME)
             if any(u.kind == k for u in counted)
         )
         verdict = "match" if matched else "no match"
