@@ -321,7 +321,9 @@ def _examples(tokens: Sequence[str], comma_before: Sequence[bool], span: tuple[i
     العراق ولبنان", "دول مثل العراق والأردن"): a place in a list, not a party."""
     items = _list_items(tokens, comma_before, span, lo, hi)
     opening = min(items) - 1
-    return len(items) >= 2 and opening >= lo and tokens[opening] in _EXAMPLE_WORDS
+    # Another example joined by و ("العراق ولبنان"), not a comma that closes an aside ("، ومنها العراق، دعم").
+    joined = span[1] + 1 <= hi and conjoined(tokens[span[1] + 1]) and not comma_before[span[1] + 1]
+    return joined and opening >= lo and tokens[opening] in _EXAMPLE_WORDS
 
 
 _EXAMPLE_WORDS = _words("منها", "ومنها", "بينها", "مثل", "خاصه", "وخاصه", "لاسيما", "سيما")

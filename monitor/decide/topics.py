@@ -517,7 +517,8 @@ def _units(
 ) -> list[_Unit]:
     """The scored units; `lead` is the sentence index of the body's first sentence (-1: no body). `framed`:
     the body is a feed summary, which goes on with its headline's story, so a side named in the title and
-    the other in the summary pair as well ("صواريخ على مطار بغداد" / "…قرب مجمع مستشاري بعثة الناتو")."""
+    the other in the summary pair as well, with a mission or training word beside them ("صواريخ على مطار
+    بغداد" / "…قرب مجمع مستشاري بعثة الناتو")."""
     by_group: dict[str, list[_Mention]] = {}
     for m in mentions:
         by_group.setdefault(m.group, []).append(m)
@@ -564,6 +565,8 @@ def _units(
             and any(_gap(m, c) <= topic.boost_proximity for c in chosen)
         ]
         boost_groups = {m.group for m in boosts}
+        if kind == _FRAME and not boost_groups:
+            return None  # across title and summary only a mission or training word makes the sides one story
         score = base + sum(weights[g] for g in topic.require) + sum(weights[g] for g in boost_groups)
         passing = _passing(doc, chosen, bool(boost_groups), group_at)
         return _Unit(s, 0.0 if passing else score, kind, tuple(chosen + boosts), passing)
