@@ -591,6 +591,7 @@ def test_normaliser_folds_pashto_and_urdu_letters() -> None:
     assert normalize("الناټو") == normalize("الناتو")
     assert normalize("بغداډ") == normalize("بغداد")
     assert normalize("ګردستان") == normalize("كردستان")
+    assert normalize("عراقے") == normalize("عراقي")
 
 
 @pytest.mark.parametrize(
