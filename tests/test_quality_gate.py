@@ -36,14 +36,14 @@ MAX_LOOKALIKE_MATCHES = 0
 # it is not.
 DEPLOYED = ("deployed_dev.jsonl", "deployed_heldout.jsonl")
 MIN_HELDOUT_ITEMS_PER_CATEGORY = 35
-MIN_HELDOUT_RECALL = 0.89  # 197 of 220, measured once after round 15's fix
-MIN_HELDOUT_PRECISION = 0.95  # 197 of 207
-# Round 16's held-out figures where a category is below the target (20 positives per category).
+MIN_HELDOUT_RECALL = 0.95  # 210 of 220, measured after round 16's fix (197 of 220 before it)
+MIN_HELDOUT_PRECISION = 0.99  # 210 of 211 (197 of 207 before it)
+# Round 16's held-out figures where a category is below the target (20 positives per category), as measured
+# after round 16's fix.
 MIN_HELDOUT_CATEGORY_RECALL = {
-    "headline": 0.95, "summary": 0.95, "variants": 0.85, "arabizi": 0.80, "enumeration": 0.80,
-    "relative_clause": 0.85, "named_status": 0.95, "surname": 0.90, "digest": 0.80,
+    "arabizi": 0.90, "enumeration": 0.90, "relative_clause": 0.95, "surname": 0.90, "digest": 0.85,
 }  # fmt: skip
-MIN_HELDOUT_CATEGORY_PRECISION = {"arabizi": 0.94, "enumeration": 0.88, "relative_clause": 0.89, "digest": 0.94}
+MIN_HELDOUT_CATEGORY_PRECISION = {"arabizi": 0.94}
 # Dev below the target in one category: four of round 15's list items and one of round 14's name the
 # mission only as البعثة, never the alliance (docs/quality.md), left unmatched rather than read every mission
 # as NATO's.

@@ -585,3 +585,98 @@ def test_iraqis_trained_abroad_by_the_mission_still_match(nato_iraq: Topic) -> N
     text = "عراقيون يتدربون في ألمانيا على يد مدربي الناتو ضمن برنامج لبناء القدرات. " + FILLER
     result = match_topic(nato_iraq, "خبر", text)
     assert result.matched, result.reason
+
+
+def test_normaliser_folds_pashto_and_urdu_letters() -> None:
+    assert normalize("الناټو") == normalize("الناتو")
+    assert normalize("بغداډ") == normalize("بغداد")
+    assert normalize("ګردستان") == normalize("كردستان")
+    assert normalize("عراقے") == normalize("عراقي")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # A former post may name the body before the side it belongs to.
+        ("تزوج موظف سابق في مكتب الاتصال التابع للناتو من طبيبة تقيم في أربيل.", "past role"),
+        # A career verb with its subject before the post, and ثم between the stations.
+        ("عمل الضابط مدربا في أكاديمية الشرطة ببغداد، ثم ملحقا في مقر الناتو ببروكسل.", "past role"),
+        # The alliance's history as what a talk or a book is about.
+        ("ألقى أستاذ في جامعة الموصل محاضرة حول تاريخ الحلف الأطلسي.", "work"),
+        # A side named as one of two examples of a region.
+        ("ناقش المؤتمر أمن الطاقة، والتعاون مع الناتو، والشرق الأوسط وخاصة العراق وسوريا.", "enumeration"),
+        # An Iraqi academic working on the alliance's ground abroad.
+        ("يعد أكاديمي عراقي في كلية الدفاع التابعة للناتو في روما دراسة عن الأمن البحري.", "nationals"),
+    ],
+)
+def test_round16_families_are_passing(nato_iraq: Topic, text: str, kind: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert not result.matched, result.reason
+    assert f"({kind})" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("خبراء من الحلف يصلون إلى الموصل", ""),
+        ("وفد من الحلف يزور قيادة عمليات الأنبار", ""),
+        ("الناټو يرسل مدربين إلى بغداد", ""),
+        ("L'Alliance atlantique prolonge sa mission à Bagdad", ""),
+        ("Atlantic Alliance to send more trainers to Baghdad", ""),
+        ("l natou tzid mustasharin f l3ira9", ""),
+        ("مستشارو الناتو يصلون إلى عاصمة الرشيد", ""),
+        ("اتفاق بين الشرطة العراقية والحلف على برنامج للتدريب", ""),
+        ("خبر", "قال وزير الدفاع العراقي إن حكومته تريد توسيع التعاون مع الحلف في التدريب. " + FILLER),
+        ("العراق والناتو", "يبحث الطرفان تمديد المهمة عامين."),
+        ("هجوم بطائرة مسيرة على قاعدة عين الأسد", "استهدفت المسيرة مبنى يقيم فيه مدربو بعثة الناتو، ولم تقع إصابات."),
+        ("خبر", "وصل اللواء، الذي قاد مدربي الناتو في العراق قبل أعوام، إلى الموصل مستشارا للحكومة. " + FILLER),
+        (
+            "خبر",
+            "يقول المهندس الإيطالي، الذي صمم لبعثة الناتو مبنى التدريب في قاعدة التاجي، إن المبنى يتسع لثلاثمئة متدرب. "
+            + FILLER,
+        ),
+        (
+            "مختارات الأسبوع ✦ جولة في الموصل",
+            "✦ تقرير: ساعات مع مدربي الناتو والجنود العراقيين في الموصل ✦ مقابلة مع روائي ✦ أسعار الذهب " + FILLER,
+        ),
+        ("تقرير بعثة الناتو السنوي", "وتقول البعثة إن 900 ضابط عراقي أكملوا الدورات هذا العام. " + FILLER),
+    ],
+)
+def test_round16_families_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        # A digest named at the title's end: two stories joined by و.
+        ("انتخابات العراق ومؤتمر الناتو.. أهم ما جرى اليوم", ""),
+        ("روسيا تحذر الناتو وبرلمان العراق يجتمع - حصاد اليوم", ""),
+        # The summary names the title's subject only in a sense ruled out (a past war).
+        ("العراق والناتو", "قراءة في كيف غيّر غزو العراق علاقة أوروبا بواشنطن."),
+        # A digest's title names no one story for its summary to go on with.
+        ("موجز الأخبار: انفجار في البصرة", "وزراء دفاع الناتو يجتمعون في بروكسل."),
+        # A business named after the Atlantic.
+        ("خبر", "افتتح في الكرادة ببغداد فندق جديد يحمل اسم الأطلسي يطل على النهر. " + FILLER),
+    ],
+)
+def test_round16_families_are_no_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert not result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # NATO working with Iraq's government is the alliance acting, not a career.
+        "عمل الناتو مع الحكومة العراقية على خطة لتدريب الشرطة.",
+        # One example alone (no second joined by و) is the place the alliance acts.
+        "قال الناتو إنه يريد توسيع التدريب في المنطقة، خاصة العراق.",
+        # A history of the mission in Iraq, not a work about the alliance's history.
+        "تحدث قائد بعثة الناتو عن تاريخ التعاون مع الجيش العراقي منذ 2018.",
+    ],
+)
+def test_round16_families_keep_the_links_beside_them(nato_iraq: Topic, text: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert result.matched, result.reason

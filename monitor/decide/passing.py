@@ -5,7 +5,7 @@
         sentence: (first, last) token index of the sentence; pair: the (first, last) spans of the mentions
         that formed the unit, the anchor group's first. Returns why the pairing is a passing mention
         ("enumeration", "past role", "venue", "nationals", "elsewhere", "surname", "named status", "two stories",
-        "market"), or None when it may be a real link.
+        "market", "work"), or None when it may be a real link.
 
 A news sentence often names NATO and Iraq together without linking them: a list of partner countries,
 a biography, a relative clause about someone's earlier post, a match or festival held somewhere, Iraqi
@@ -316,6 +316,19 @@ def _list_items(
     return items
 
 
+def _examples(tokens: Sequence[str], comma_before: Sequence[bool], span: tuple[int, int], lo: int, hi: int) -> bool:
+    """The mention is one of two or more examples of a region or a group ("والعلاقات مع الشرق الأوسط ومنها
+    العراق ولبنان", "دول مثل العراق والأردن"): a place in a list, not a party."""
+    items = _list_items(tokens, comma_before, span, lo, hi)
+    opening = min(items) - 1
+    # Another example joined by و ("العراق ولبنان"), not a comma that closes an aside ("، ومنها العراق، دعم").
+    joined = span[1] + 1 <= hi and conjoined(tokens[span[1] + 1]) and not comma_before[span[1] + 1]
+    return joined and opening >= lo and tokens[opening] in _EXAMPLE_WORDS
+
+
+_EXAMPLE_WORDS = _words("منها", "ومنها", "بينها", "مثل", "خاصه", "وخاصه", "لاسيما", "سيما")
+
+
 def _verb_subject(tokens: Sequence[str], lo: int, first: int) -> bool:
     """A list at `first` is the subject of the sentence's verb: right after it, or after a noun of people and
     عن/من ("ناقش ممثلون عن العراق والناتو والاتحاد الأوروبي …": the parties' representatives act together)."""
@@ -517,6 +530,9 @@ def _career_verb(tokens: Sequence[str], i: int, word: str | None = None) -> bool
     following = tokens[i + 1] if i + 1 < len(tokens) else ""
     if following in _DURATION:  # "عمل سنوات محللا": how long, then the post
         following = tokens[i + 2] if i + 2 < len(tokens) else ""
+    elif following.startswith("ال") and i + 2 < len(tokens):  # "عمل الخبير مستشارا": the subject, then the post
+        after = tokens[i + 2]
+        return after in _CAREER_FOLLOW or (after.endswith("ا") and not after.startswith("ال"))
     return following in _CAREER_FOLLOW or following.endswith("ا")
 
 
@@ -562,10 +578,11 @@ def _career_clause(
     # "كان ضابطا في بعثة الناتو": was + a post (accusative) before the mission.
     if any(tokens[i] in _BEFORE_CAREER and _post(tokens, i + 1) for i in window):
         return True
-    # "وهو ضابط شرطة سابق، من مسؤولي الناتو": a comma after the former post closes the aside.
+    # "وهو ضابط شرطة سابق، من مسؤولي الناتو": a comma after the former post closes the aside. The post may
+    # name the body before the side it belongs to ("موظف سابق في كلية الدفاع التابعة للناتو").
     if any(
         tokens[i] in _FORMER and not _THAT & set(tokens[i + 1 : first]) and not any(comma_before[i + 1 : first + 1])
-        for i in range(max(lo, first - 3), first)
+        for i in range(max(lo, first - _FORMER_REACH), first)
     ):
         return True
     if any(tokens[i] in _CAREER_NOUNS and _ALREADY & set(tokens[max(lo, i - 2) : i]) for i in window):
@@ -608,7 +625,10 @@ def _abroad_only(tokens: Sequence[str], lo: int, hi: int, groups: Mapping[int, s
 
 
 _ABROAD_DEMONYMS = _DEMONYMS | _words("العراقي", "العراقيه")
-_PEOPLE_ABROAD = _CIVILIANS + tuple(normalize(w) for w in ("مصور", "مترجم", "منتخب", "طالبه", "طاه", "لاعب"))
+# …and a researcher, an academic or an employee working there ("باحث عراقي في مركز للناتو بتالين").
+_PEOPLE_ABROAD = _CIVILIANS + tuple(
+    normalize(w) for w in ("مصور", "مترجم", "منتخب", "طالبه", "طاه", "لاعب", "باحث", "اكاديمي", "محاضر", "موظف", "فنان")
+)
 # The alliance's own ground: its members' countries and the cities where its bases, offices and exercises are.
 _ABROAD = _words(
     "بروكسل", "بلجيكا", "النرويج", "اوسلو", "المانيا", "الالمانيه", "برلين", "رامشتاين", "فرنسا", "باريس",
@@ -677,19 +697,26 @@ def _story_after_clause(
     groups: Mapping[int, str],
 ) -> bool:
     """Both sides sit in a relative clause between commas and the sentence goes on to a bonus word ("النائب،
-    الذي قاد حملة ضد وجود قوات الناتو في العراق، مشروع قرار لإنهاء البعثة"): the clause is the story's."""
+    الذي قاد حملة ضد وجود قوات الناتو في العراق، مشروع قرار لإنهاء البعثة") or to one of the sides again
+    ("الجنرال، الذي قاد بعثة الناتو في العراق، إلى بغداد مبعوثا"): the clause is the story's."""
     start = min(first for first, _ in pair)
     end = max(last for _, last in pair)
     relative = next((i for i in range(start - 1, lo - 1, -1) if tokens[i] in _RELATIVE), None)
     if relative is None or not comma_before[relative]:
         return False
     close = next((k for k in range(end + 1, hi + 1) if comma_before[k]), None)
-    sides = {groups.get(first) for first, _ in pair}
+    if close is None:
+        return False
     # A bonus word named as former ("في منزل مدربه السابق") is the antecedent's past, not the story.
-    return close is not None and any(
-        k in groups and groups[k] not in sides and not (k + 1 <= hi and tokens[k + 1] in _FORMER)
-        for k in range(close, hi + 1)
-    )
+    if any(k in groups and not (k + 1 <= hi and tokens[k + 1] in _FORMER) for k in range(close, hi + 1)):
+        return True
+    # The sentence goes on about what the clause made ("التي صممت لبعثة الناتو منهج القيادة …، أن المنهج
+    # يركز"): the clause's object is the story's subject.
+    made = {strip_clitics(tokens[k]) for k in range(relative + 2, close) if k not in groups}
+    return any(strip_clitics(tokens[k]) in made and len(tokens[k]) > _SHORT_WORD for k in range(close, hi + 1))
+
+
+_SHORT_WORD = 3  # particles and pronouns (في, على, ان) repeat without naming a thing
 
 
 _RESUMPTIVE = _words("عليه", "عليها", "عليهم", "به", "بها", "فيه", "فيها", "له", "لها", "معه", "معها")
@@ -724,6 +751,7 @@ _DEFINITE = ("ال", "وال", "فال", "بال", "لل", "ولل")
 
 
 _CAREER_WINDOW = 6
+_FORMER_REACH = 5  # "موظف سابق في كلية الدفاع التابعة للناتو": the former word, a body, then the side
 _CLAUSE_OPENERS = _words("ان", "انه", "انها", "انهم", "قد", "وقد", "كما", "لقد", "حيث", "اذ", "الذي", "التي", "الذين")
 _SUBJECT_REACH = 3
 
@@ -791,6 +819,8 @@ def passing_kind(
             continue
         if between:
             continue
+        return "enumeration"
+    if any(_examples(tokens, comma_before, span, lo, hi) for span in pair):
         return "enumeration"
     joint_object = _joint_object(tokens, comma_before, lo, pair)
     if not between and not joint_object and _parties(tokens, comma_before, pair, lo, hi, groups):
@@ -873,6 +903,8 @@ def passing_kind(
             return "named status"
     if _named_or_compared(tokens, pair[0][0], lo) or _given_name(tokens, pair, lo):
         return "named status"
+    if any(_history_subject(tokens, first, lo) for first, _ in pair):
+        return "work"
     if _status_of_another(tokens, pair):
         return "named status"
     sides = frozenset(groups[first] for first, _ in pair if first in groups)
@@ -881,6 +913,18 @@ def passing_kind(
     ):
         return "past role"
     return None
+
+
+def _history_subject(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """The side is named as the history a book, a course or a talk is about ("ترجمت كتبا عن تاريخ الحلف
+    الأطلسي", "a class on the history of Iraq"): the work is the story, not the side."""
+    arabic = first - 2 >= lo and tokens[first - 1] in _HISTORY and tokens[first - 2] in _ABOUT
+    latin = first - 2 >= lo and tokens[first - 2] == "history" and tokens[first - 1] == "of"
+    return arabic or latin
+
+
+_HISTORY = _words("تاريخ")
+_ABOUT = _words("عن", "حول")
 
 
 def _two_stories(

@@ -39,6 +39,8 @@ _SENTENCE_END = re.compile(r"(?<!\.[^\W\d_])[.!?](?=\s|$)|\n")
 # In a title these also separate stories: digests join two headlines with them.
 _TITLE_SEPARATOR = re.compile(r"[|;•✦★●◆▪■♦]|\s[-–—/]\s")
 _LIST_MARK = re.compile(r"[,;]")
+# Where a title's later part starts: a digest may name itself there.
+_TITLE_PARTS = re.compile(r"\.\.+|[|•✦★●◆▪■♦]|\s[-–—/]\s")
 # A title opening with one of these is a digest of several stories, not one headline.
 _DIGEST_OPENERS = frozenset(
     normalize(w)
@@ -90,6 +92,8 @@ _LEAD_GAP = 5
 # Most words in an aside between two commas that does not start another story.
 _ASIDE_WORDS = 4
 _MAX_EVIDENCE = 24
+# The unit kind of a side named in a short item's title and the other in its summary.
+_FRAME = "title and summary"
 _SENTENCE_CHARS = 300
 
 
@@ -370,8 +374,8 @@ def _negated(doc: _Doc, first: int) -> bool:
     ) and any(doc.tokens[k] in _STATUS_WORDS for k in window)
 
 
-def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention]]:
-    """Group mentions (minus those inside an ignore phrase), and exclusion hits."""
+def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention], set[int]]:
+    """Group mentions (minus those inside an ignore phrase), exclusion hits, and the tokens ignore masked."""
     masked: set[int] = set()
     for m in _find(doc, "", topic.ignore):
         if not _negated(doc, m.first):
@@ -389,7 +393,15 @@ def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention]]:
             ]
         mentions.extend(_keep_longest(explicit))
     excluded = [m for m in _find(doc, "", topic.exclude) if not masked & set(range(m.first, m.last + 1))]
-    return mentions, excluded
+    return mentions, excluded, masked
+
+
+def _other_sense(topic: Topic, mentions: list[_Mention], masked: set[int], body_start: int) -> bool:
+    """The summary names a required group only in a sense the topic rules out (an ignore phrase: "حرب العراق
+    عام 2003") and never as the topic means it: the title's pairing is then not what the item is about."""
+    return any(i >= body_start for i in masked) and not any(
+        m.first >= body_start and m.group in topic.require for m in mentions
+    )
 
 
 def _gap(a: _Mention, b: _Mention) -> int:
@@ -451,12 +463,22 @@ def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
     ("…: مهمة للناتو في كوسوفو ومطالب بالإصلاح في بغداد"); one clause is one story ("موجز: الناتو يمدد …")."""
     first = min(m.last for m in chosen) + 1
     last = max(m.first for m in chosen)
-    # "العراق والناتو يوقعان": a mention joined by و right after the other names the two parties of one story.
-    adjacent = first == last
+    # "العراق والناتو يوقعان": a mention joined by و right after the other names the two parties of one story,
+    # as does a و-joined noun the later mention qualifies as its adjective ("مستشاري الناتو والضباط العراقيين").
+    adjacent = first == last or (last - first == 1 and conjoined(doc.tokens[first]) and _adjective(doc.tokens[last]))
     joins = [
         i for i in range(first, last + 1) if doc.comma_before[i] or (conjoined(doc.tokens[i]) and not adjacent)
     ]
     return any(not _parenthesis(doc, i) and not _after_fronted(doc, i) for i in joins)
+
+
+def _adjective(word: str) -> bool:
+    """A nisba adjective (العراقيين, الأطلسية): it qualifies the noun before it, so the two make one party."""
+    return word.startswith("ال") and len(word) > 5 and word.endswith(_NISBA_ENDINGS)
+
+
+# The endings of a nisba adjective after its ي (ي, ية→يه, يين, يون, يات).
+_NISBA_ENDINGS = ("ي", "يه", "يين", "يون", "يات")
 
 
 def _after_fronted(doc: _Doc, i: int) -> bool:
@@ -491,8 +513,12 @@ def _units(
     title_sentences: int,
     digest_title: bool = False,
     lead: int = -1,
+    framed: bool = False,
 ) -> list[_Unit]:
-    """The scored units; `lead` is the sentence index of the body's first sentence (-1: no body)."""
+    """The scored units; `lead` is the sentence index of the body's first sentence (-1: no body). `framed`:
+    the body is a feed summary, which goes on with its headline's story, so a side named in the title and
+    the other in the summary pair as well, with a mission or training word beside them ("صواريخ على مطار
+    بغداد" / "…قرب مجمع مستشاري بعثة الناتو")."""
     by_group: dict[str, list[_Mention]] = {}
     for m in mentions:
         by_group.setdefault(m.group, []).append(m)
@@ -504,9 +530,14 @@ def _units(
     group_at = {i: m.group for m in ordered for i in range(m.first, m.last + 1)}
     best: dict[int, _Unit] = {}
 
+    def in_title(m: _Mention) -> bool:
+        return doc.sentence_of[m.first] < title_sentences
+
     def scored(a: _Mention, chosen: list[_Mention], same_sentence: bool) -> _Unit | None:
         s = doc.sentence_of[a.first]
         kind = "title" if s < title_sentences else ("sentence" if same_sentence else "neighbour")
+        if len({in_title(c) for c in chosen}) > 1:
+            kind = _FRAME  # one side in the title, the other in the summary
         if kind == "title" and (
             ((digest_title or _two_clauses(doc, chosen)) and _joins_stories(doc, chosen))
             or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
@@ -516,6 +547,8 @@ def _units(
         if kind != "title" and digest_title and _joins_stories(doc, chosen):
             # A digest's summary lists its stories as the title does.
             return None
+        if kind == _FRAME and digest_title:
+            return None  # a digest's title names no one story for its summary to go on with
         base = {"title": topic.title_weight, "sentence": topic.sentence_weight}.get(kind, topic.neighbour_weight)
         near_lead = all(_gap(c, a) <= _LEAD_GAP for c in chosen)
         if kind == "sentence" and s == lead and (near_lead or _acts_in(doc, a, chosen)):
@@ -532,6 +565,8 @@ def _units(
             and any(_gap(m, c) <= topic.boost_proximity for c in chosen)
         ]
         boost_groups = {m.group for m in boosts}
+        if kind == _FRAME and not boost_groups:
+            return None  # across title and summary only a mission or training word makes the sides one story
         score = base + sum(weights[g] for g in topic.require) + sum(weights[g] for g in boost_groups)
         passing = _passing(doc, chosen, bool(boost_groups), group_at)
         return _Unit(s, 0.0 if passing else score, kind, tuple(chosen + boosts), passing)
@@ -545,13 +580,16 @@ def _units(
             near = [
                 m
                 for m in by_group.get(g, [])
-                if doc.paragraph_of[m.first] == doc.paragraph_of[a.first]
-                and _gap(m, a) <= topic.proximity
-                and abs(doc.sentence_of[m.first] - s) <= 1
+                if _gap(m, a) <= topic.proximity
+                and (
+                    (doc.paragraph_of[m.first] == doc.paragraph_of[a.first] and abs(doc.sentence_of[m.first] - s) <= 1)
+                    or (framed and in_title(m) != in_title(a))
+                )
             ]
             if not near:
                 break
-            near.sort(key=lambda m: (doc.sentence_of[m.first] != s, abs(m.first - a.first)))
+            # A partner in the item's own paragraph first; the title's only when there is none (framed).
+            near.sort(key=lambda m: (in_title(m) != in_title(a), doc.sentence_of[m.first] != s, abs(m.first - a.first)))
             chosen.append(near[0])
             same_sentence = same_sentence and doc.sentence_of[near[0].first] == s
             if len(partners) == 1:
@@ -625,11 +663,11 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     digest_title = _digest(title, title_words)
     doc = _analyse(source, norm, prepared.offsets, prepared.toks, title_end, digest_title)
     title_sentences = doc.sentence_of[len(title_words) - 1] + 1 if title_words else 0
-    mentions, excluded = _mentions(topic, doc)
+    mentions, excluded, masked = _mentions(topic, doc)
     lead = doc.sentence_of[len(title_words)] if len(doc.tokens) > len(title_words) else -1
-    units = _units(topic, doc, mentions, title_sentences, digest_title, lead)
-    score = sum(u.score for u in units)
     item_basis = basis(title, text)
+    units = _units(topic, doc, mentions, title_sentences, digest_title, lead, item_basis == "summary")
+    score = sum(u.score for u in units)
     required = " + ".join(topic.require)
 
     if excluded:
@@ -654,13 +692,20 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
 
     # A short item has no more text to judge: one headline or summary sentence that itself pairs the
     # required groups (not in passing) is enough. The basis tells the alert it was not read in full.
-    short = item_basis != "full" and any(u.score > 0 and u.kind in ("title", "sentence") for u in units)
+    short = item_basis != "full" and any(u.score > 0 and u.kind in ("title", "sentence", _FRAME) for u in units)
+    other_sense = (
+        short
+        and item_basis == "summary"
+        and all(u.kind == "title" for u in units if u.score > 0)
+        and _other_sense(topic, mentions, masked, len(title_words))
+    )
+    short = short and not other_sense
     matched = score >= topic.threshold or short
     counted = [u for u in units if not u.passing]
     if units:
         kinds = ", ".join(
             f"{sum(u.kind == k for u in counted)} {k}"
-            for k in ("title", "sentence", "neighbour")
+            for k in ("title", "sentence", "neighbour", _FRAME)
             if any(u.kind == k for u in counted)
         )
         verdict = "match" if matched else "no match"
@@ -673,6 +718,8 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
             reason += f"; {len(units) - len(counted)} passing mention(s) not counted ({', '.join(passing)})"
         if short:
             reason += f"; decided on the {item_basis} only"
+        if other_sense:
+            reason += "; the summary names the title's subject only in another sense (ignored), not confirmed"
     else:
         reason = _apart(topic, mentions)
     return TopicResult(topic.name, matched, score, topic.threshold, tuple(evidence), reason, item_basis)
@@ -683,8 +730,13 @@ def _digest(title: str, title_words: list[str]) -> bool:
     النشرة: …", "أهم الأخبار"), or by how long it takes to read ("في ثلاث دقائق")."""
     if not title_words:
         return False
-    head = normalize(title).split(":", 1)[0] if ":" in title else ""
+    norm = normalize(title)
+    head = norm.split(":", 1)[0] if ":" in title else ""
     opening = set(title_words[:2]) | {t for t, _, _ in iter_tokens(head)}
+    # …or at the start of a later part of the title, after "..", "|" or a spaced dash ("قمة الناتو وانتخابات
+    # العراق.. أبرز أحداث الأسبوع", "صباح الخير يا عرب | عناوين"): the digest is named at its end.
+    for part in _TITLE_PARTS.split(norm)[1:]:
+        opening |= {t for t, _, _ in iter_tokens(part)[:2]}
     if any(_DIGEST_OPENERS & set(clitic_readings(w)) for w in opening):
         return True
     if " ".join(title_words).startswith(_DIGEST_PHRASES):

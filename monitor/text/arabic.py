@@ -51,6 +51,9 @@ _LETTERS = {
     "ک": "ك", "ڪ": "ك",
     # Sorani Kurdish letters for sounds Arabic writes with the plain letter (ناتۆ, هەولێر, کوردستان).
     "ڕ": "ر", "ڵ": "ل",
+    # Pashto and Urdu letters a Persian, Pashto or Urdu keyboard gives for the plain letter (الناټو, بغداډ).
+    "ټ": "ت", "ٹ": "ت", "ډ": "د", "ڈ": "د", "ړ": "ر", "ڑ": "ر", "ڼ": "ن", "ں": "ن", "ۍ": "ي", "ے": "ي",
+    "ۓ": "ي", "ګ": "ك",
 }  # fmt: skip
 _DIGITS = {src: str(i % 10) for i, src in enumerate("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹")}
 # Arabic punctuation mapped to its ASCII counterpart (same length, so offsets stay simple).
