@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -137,19 +137,27 @@ def _term(token: str) -> str:
     return stem(strip_clitics(token))
 
 
-def _terms_of(tokens: Iterable[str]) -> list[str]:
-    return [t for t in map(_term, tokens) if len(t) >= MIN_TERM]
+# stem of a token already without its proclitics: the text's keys the text work has made (analysis.py)
+_stem_of_key = lru_cache(maxsize=WORD_MEMO_SIZE)(stem)
 
 
-def story_terms(title_tokens: Sequence[str], text_tokens: Sequence[str]) -> Terms:
-    """The terms of an article from its normalised tokens (monitor.text.arabic.tokenize of title and text)."""
+def _terms_of(tokens: Iterable[str], term_of: Callable[[str], str] = _term) -> list[str]:
+    return [t for t in map(term_of, tokens) if len(t) >= MIN_TERM]
+
+
+def story_terms(title_tokens: Sequence[str], text_tokens: Sequence[str],
+                text_keys: Sequence[str] | None = None) -> Terms:
+    """The terms of an article from its normalised tokens (monitor.text.arabic.tokenize of title and text).
+    text_keys: strip_clitics of each text token, when already made (the same terms, without redoing it)."""
     counts: dict[str, float] = {}
     title = _terms_of(title_tokens)
     for term in title:
         counts[term] = counts.get(term, 0.0) + TITLE_WEIGHT
     for a, b in itertools.pairwise(title):
         counts[f"{a}_{b}"] = counts.get(f"{a}_{b}", 0.0) + BIGRAM_WEIGHT
-    for term in _terms_of(text_tokens[:TEXT_WORDS]):
+    body = (_terms_of(text_tokens[:TEXT_WORDS]) if text_keys is None
+            else _terms_of(text_keys[:TEXT_WORDS], _stem_of_key))
+    for term in body:
         counts[term] = counts.get(term, 0.0) + 1.0
     return Terms(counts)
 

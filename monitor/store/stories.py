@@ -135,6 +135,8 @@ SQLITE_DF_REBUILD = (
 
 
 class Rows(Protocol):
+    rowcount: int
+
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
 
@@ -437,23 +439,23 @@ def _begin(execute: Execute, cache: StoryCache) -> tuple[int, str]:
     """Count the article in story_docs under a new token (which also makes every other join on the
     database wait for this one) and bring the cache up to date. Returns the number of articles before it
     and the token (the caller's cache.stamp once its join is done)."""
-    token, expected = _token(), cache.stamp
-    row = None
-    if expected is not None:
-        row = execute.execute("UPDATE story_docs SET n = n + 1, stamp = ? WHERE id = 1 AND stamp = ?"
-                              " RETURNING n, flushed", [token, expected]).fetchone()
-    trusted = row is not None
-    if not trusted:
-        row = execute.execute("UPDATE story_docs SET n = n + 1, stamp = ? WHERE id = 1 RETURNING n, flushed",
-                              [token]).fetchone()
+    token, expected, seen = _token(), cache.stamp, cache.seen
+    if expected is not None and seen is not None and execute.execute(
+        "UPDATE story_docs SET n = n + 1, stamp = ? WHERE id = 1 AND stamp = ?", [token, expected],
+    ).rowcount == 1:
+        # The stamp was this process's own: nobody has joined since, so n is still the seq of its last join
+        # and nothing needs reading (RETURNING n, flushed cost SQLite ~5 times the update itself).
+        cache.stamp = None  # until this join is done: one that fails half way leaves nothing to trust
+        return seen, token
+    row = execute.execute("UPDATE story_docs SET n = n + 1, stamp = ? WHERE id = 1 RETURNING n, flushed",
+                          [token]).fetchone()
     # From here this join holds story_docs, so another thread's join on this cache has finished and committed
     # or rolled back.
-    cache.stamp = None  # until this join is done: one that fails half way leaves nothing to trust
+    cache.stamp = None
     if row is None:
         raise ValueError("story_docs has no row: the stories tables are incomplete")
     n, flushed = int(row[0]) - 1, int(row[1])
-    if not trusted:
-        _catch_up(execute, cache, n, flushed)
+    _catch_up(execute, cache, n, flushed)
     return n, token
 
 
