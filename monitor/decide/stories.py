@@ -201,7 +201,8 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float]) -> float:
 def _dot(a: Mapping[str, float], b: Mapping[str, float], shared: AbstractSet[str]) -> float:
     # Over the shared terms only (found in C; usually a few), summed exactly so the order of the set, which
     # varies between processes, never changes the last digit and so a decision at the threshold.
-    return math.fsum(a[t] * b[t] for t in shared)
+    # (a list, not a generator: one frame run through instead of one resumed per product; the same values)
+    return math.fsum([a[t] * b[t] for t in shared])
 
 
 def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str, float], other_size: int = 1

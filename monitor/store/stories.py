@@ -21,6 +21,7 @@ stamp is not the process's own.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import os
 import sys
@@ -189,7 +190,8 @@ def pack_vector(vector: Mapping[str, float]) -> str:
     weights = array("d", vector.values())
     if sys.byteorder == "big":
         weights.byteswap()
-    return f"{_PACKED}{base64.b64encode(weights.tobytes()).decode('ascii')} {' '.join(vector)}"
+    encoded = binascii.b2a_base64(weights, newline=False).decode("ascii")  # base64.b64encode, without a copy
+    return f"{_PACKED}{encoded} {' '.join(vector)}"
 
 
 def unpack_vector(value: str) -> dict[str, float]:
