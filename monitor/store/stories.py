@@ -136,8 +136,8 @@ SQLITE_DF_REBUILD = (
 
 
 class Rows(Protocol):
-    rowcount: int
-
+    @property
+    def rowcount(self) -> int: ...
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
 
