@@ -217,11 +217,32 @@ def merge_centroid(centroid: Mapping[str, float], size: int, other: Mapping[str,
     return _rounded_unit(_heaviest_first(mean.items())[:CENTROID_TERMS])
 
 
+_NEAR_HALF = 0.5 - 1e-6  # far beyond the product's rounding error (< 1e-8 for the values the fast path takes)
+
+
+def round_all(values: Sequence[float], places: int) -> list[float]:
+    """[round(v, places) for v in values], bit for bit, ~3 times cheaper: round() goes through a decimal
+    string and back. Here y = v * 10**places (within 1e-8 of the exact product for 0 < v < 100) lies less
+    than 0.5 - 1e-6 from the whole number r, so r is also the nearest to the exact product: the decimal
+    round() picks (never a tie). r / 10**places is then the double nearest to that decimal, as round()'s
+    conversion back gives (r and 10**places are exact doubles; the division is correctly rounded). Other
+    values (near a half, below 0.5 * 10**-places, negative, NaN) go to round() itself."""
+    scale = 10.0**places
+    out = []
+    for v in values:
+        y = v * scale
+        r = (y + 0.5) // 1.0 if 0.0 < v < 100.0 else 0.0  # float floor: exact, cheaper than round(y)
+        out.append(r / scale if r and -_NEAR_HALF < y - r < _NEAR_HALF else round(v, places))
+    return out
+
+
 def _rounded_unit(kept: Sequence[tuple[str, float]]) -> dict[str, float]:
     """The kept (term, weight) pairs as a unit vector (_unit's norm: the weights squared and summed in
     their order), weights to 6 places: what a story's vector stores."""
     norm = math.sqrt(sum(w * w for _, w in kept))
-    return {t: round(w / norm, 6) for t, w in kept} if norm else {}
+    if not norm:
+        return {}
+    return dict(zip(map(_BY_TERM, kept), round_all([w / norm for _, w in kept], 6), strict=True))
 
 
 def index_terms(centroid: Mapping[str, float]) -> list[str]:
@@ -240,7 +261,8 @@ def index_terms(centroid: Mapping[str, float]) -> list[str]:
 def member_vector(features: Features) -> dict[str, float]:
     """What a story keeps of a recent member to compare new articles with: its RECENT_TERMS heaviest terms,
     weights to 4 places (what is stored: the same in memory and in the database)."""
-    return {t: round(w, 4) for t, w in features.ranked[:RECENT_TERMS]}
+    kept = features.ranked[:RECENT_TERMS]
+    return dict(zip(map(_BY_TERM, kept), round_all(list(map(_BY_WEIGHT, kept)), 4), strict=True))
 
 
 def initial_centroid(features: Features) -> dict[str, float]:
