@@ -132,13 +132,12 @@ def _heaviest_first(items: Iterable[tuple[str, float]]) -> list[tuple[str, float
     return ranked
 
 
-@lru_cache(maxsize=WORD_MEMO_SIZE)
-def _term(token: str) -> str:
-    return stem(strip_clitics(token))
-
-
-# stem of a token already without its proclitics: the text's keys the text work has made (analysis.py)
+# stem of a token without its proclitics (a key, as the text work makes them for the whole text: analysis.py)
 _stem_of_key = lru_cache(maxsize=WORD_MEMO_SIZE)(stem)
+
+
+def _term(token: str) -> str:
+    return _stem_of_key(strip_clitics(token))  # strip_clitics has its own memo (monitor.text.arabic)
 
 
 def _terms_of(tokens: Iterable[str], term_of: Callable[[str], str] = _term) -> list[str]:
@@ -239,7 +238,7 @@ def round_all(values: Sequence[float], places: int) -> list[float]:
 def _rounded_unit(kept: Sequence[tuple[str, float]]) -> dict[str, float]:
     """The kept (term, weight) pairs as a unit vector (_unit's norm: the weights squared and summed in
     their order), weights to 6 places: what a story's vector stores."""
-    norm = math.sqrt(sum(w * w for _, w in kept))
+    norm = math.sqrt(sum([w * w for _, w in kept]))  # a list: the same squares in the same order, no generator
     if not norm:
         return {}
     return dict(zip(map(_BY_TERM, kept), round_all([w / norm for _, w in kept], 6), strict=True))
