@@ -100,6 +100,9 @@ class StoryCandidate:
     last_seen: datetime
     recent: tuple[Mapping[str, float], ...] = ()  # the vectors of its latest members (RECENT_MEMBERS)
     shared: int = 0  # the article's PROBE_TERMS heaviest terms that are among the story's INDEX_TERMS
+    # True when it has one recent member and the centroid's terms are among that member's (a story of one
+    # article: both cut from its ranking), so one intersection with the member gives the centroid's too
+    nested: bool = False
 
 
 @dataclass(frozen=True)
@@ -283,13 +286,20 @@ def pair_values(features: Features, candidates: Sequence[StoryCandidate], at: da
     for c in candidates:
         # The terms shared with each of the story's vectors give both the cosines and the names and figures
         # in common (story_pairs.names_and_numbers over the article's terms, without intersecting again).
-        found = terms & c.centroid.keys()
-        with_centroid = _dot(weights, c.centroid, found)
-        members = []
-        for m in c.recent:
-            with_member = terms & m.keys()
-            members.append(_dot(weights, m, with_member))
-            found |= with_member
+        if c.nested:
+            # the article's terms among the centroid's are those among the member's that the centroid holds:
+            # the same set, found from the few shared terms instead of the centroid's ~80
+            found = terms & c.recent[0].keys()
+            with_centroid = _dot(weights, c.centroid, found & c.centroid.keys())
+            members = [_dot(weights, c.recent[0], found)]
+        else:
+            found = terms & c.centroid.keys()
+            with_centroid = _dot(weights, c.centroid, found)
+            members = []
+            for m in c.recent:
+                with_member = terms & m.keys()
+                members.append(_dot(weights, m, with_member))
+                found |= with_member
         cosines.append((with_centroid, max(members, default=0.0)))
         shared_names_numbers.append((len(names & found), len(numbers & found)))
     # the similarity with a story: with its mean vector or its closest recent member, whichever is higher (a

@@ -247,8 +247,13 @@ class OpenStory:
         made = self._candidates.get(shared)
         if made is None:
             made = self._candidates[shared] = StoryCandidate(self.story_id, self.centroid, self.size, self.seen,
-                                                             self.recent, shared)
+                                                             self.recent, shared, self.nested)
         return made
+
+    @cached_property
+    def nested(self) -> bool:
+        """One recent member holding every term of the centroid (StoryCandidate.nested), checked once."""
+        return len(self.recent) == 1 and self.centroid.keys() <= self.recent[0].keys()
 
     @cached_property
     def _candidates(self) -> dict[int, StoryCandidate]:
