@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import random
+import struct
 from datetime import UTC, datetime, timedelta
 
 from monitor.decide.evaluation import bcubed
@@ -19,6 +22,7 @@ from monitor.decide.stories import (
     cosine,
     merge_centroid,
     pair_values,
+    round_all,
     stem,
     story_features,
     terms_of_text,
@@ -165,3 +169,20 @@ def test_the_pair_layers_weights_are_the_ones_its_script_fits_on_the_dev_part() 
     finally:
         story_pairs.WEIGHTS, story_pairs.BIAS = kept
     assert [round(w, 4) for w in weights] == list(kept[0]) and round(bias, 4) == kept[1]
+
+
+def test_round_all_is_round_bit_for_bit() -> None:
+    """The stored vectors' rounding without round()'s decimal string: the same doubles, including the
+    values next to a half (which go to round() itself), zeros, negatives and non-finite ones."""
+    rng = random.Random(7)
+    values = [rng.random() for _ in range(50_000)] + [rng.random() * 1e-4 for _ in range(5_000)]
+    values += [rng.random() * 100 for _ in range(5_000)]
+    values += [0.0, -0.0, -0.3, 1.0, 99.99, 100.0, 1e-300, 5e-324, float("inf"), 0.5e-4, 0.5e-6]
+    for places in (4, 6):
+        for k in range(1, 20_000, 3):
+            half = (k + 0.5) / 10**places
+            values += [half, math.nextafter(half, 0), math.nextafter(half, 1)]
+    for places in (4, 6):
+        got = round_all(values, places)
+        assert [struct.pack("<d", g) for g in got] == [struct.pack("<d", round(v, places)) for v in values]
+    assert math.isnan(round_all([float("nan")], 4)[0])

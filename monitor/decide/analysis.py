@@ -39,5 +39,5 @@ def analyse(title: str, text: str, topics: Sequence[Topic]) -> Analysis:
         topics=tuple(match_prepared(topic, prepared) for topic in topics),
         title_terms=" ".join(index_terms(title)),
         body_terms=" ".join(keys),
-        story_terms=story_terms(tokenize(title), words),
+        story_terms=story_terms(tokenize(title), words, keys),
     )
