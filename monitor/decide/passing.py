@@ -852,7 +852,12 @@ def passing_kind(
         before & _RELATIVE
         and (before & _PAST_ROLE or _past_deed(tokens, lo, start))
         and not _closed_relative(tokens, comma_before, lo, start)
+        and not _closed_by_verb(tokens, comma_before, lo, start)
         and not _story_after_clause(tokens, comma_before, lo, hi, pair, groups)
+    ):
+        return "past role"
+    if _aside_about_someone(tokens, comma_before, lo, hi, pair, groups) and not _story_after_clause(
+        tokens, comma_before, lo, hi, pair, groups
     ):
         return "past role"
     if _apposition(tokens, comma_before, lo, start, end) or _kin_job(tokens, lo, start, end):
@@ -1251,6 +1256,124 @@ def _closed_relative(tokens: Sequence[str], comma_before: Sequence[bool], lo: in
     if relative is None or not comma_before[relative]:
         return False
     return any(comma_before[k] for k in range(relative + 1, start + 1))
+
+
+def _present_verb(word: str) -> bool:
+    """A present-tense verb that opens a headline's main clause ("يقود", "تصل"): ي + a stem, or ت + a short
+    stem (a longer ت-word is more often a verbal noun: تدريب, تطوير)."""
+    if word in _NOT_VERBS:
+        return False
+    return (word[:1] == "ي" and len(word) >= 3) or (word[:1] == "ت" and 3 <= len(word) <= 4)
+
+
+_NOT_VERBS = _words("تحت", "تلك", "تم", "تمت", "يوم", "يونيو", "يوليو", "يناير")
+
+
+def _clause_end(tokens: Sequence[str], comma_before: Sequence[bool], rel: int, hi: int) -> int | None:
+    """Where a relative clause without commas ends: at a present-tense verb within a few words of its own
+    verb ("الكولونيل الذي خدم سابقا في كوسوفو يقود اليوم فريق …", "العالمة التي رفضت منصبا في الناتو تقود
+    مختبرا"): the antecedent's story goes on in the present, the clause told its past. Not after كان (a
+    past habit: "التي كانت تؤمن"), and not past a comma or a complementiser (reported speech follows)."""
+    for k in range(rel + 2, min(hi, rel + _CLAUSE_WORDS) + 1):
+        if comma_before[k] or tokens[k] in _THAT:
+            return None
+        if _present_verb(tokens[k]) and tokens[k - 1] not in _BEFORE_CAREER:
+            return k
+    return None
+
+
+_CLAUSE_WORDS = 9
+
+
+def _closed_by_verb(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, start: int) -> bool:
+    """The last relative clause before the pair ends at a present-tense verb before it: the pair is in the
+    main clause, about what the antecedent does now."""
+    rel = next((i for i in range(start - 1, lo - 1, -1) if tokens[i] in _RELATIVE), None)
+    if rel is None:
+        return False
+    end = _clause_end(tokens, comma_before, rel, start)
+    return end is not None and end < start
+
+
+def _person_clause(
+    tokens: Sequence[str], comma_before: Sequence[bool], lo: int, hi: int, first: int, last: int
+) -> tuple[int, int] | None:
+    """The clause about someone that holds the tokens first..last, as [start, end): an aside between commas
+    that opens with a relative pronoun or after an indefinite noun ("محام بريطاني، اشتهر بدفاعه عن جنود
+    الناتو أمام المحاكم، قضية"), or a relative clause that a present-tense verb ends."""
+    opening = next((k for k in range(first, lo, -1) if comma_before[k]), None)
+    if opening is not None:
+        close = next((k for k in range(last + 1, hi + 1) if comma_before[k]), None)
+        prev = tokens[opening - 1]
+        word = tokens[opening]
+        about = word in _RELATIVE or (
+            not prev.startswith(_DEFINITE)
+            and not prev.isdigit()
+            and word not in _THAT
+            and word not in _PARTICLES
+            and not conjoined(word)
+            and opening != first
+        )
+        return (opening, close) if close is not None and about else None
+    rel = next((k for k in range(first - 1, lo - 1, -1) if tokens[k] in _RELATIVE), None)
+    if rel is None or rel == lo:
+        return None
+    end = _clause_end(tokens, comma_before, rel, hi)
+    return (rel, end) if end is not None and end > last else None
+
+
+def _about_the_past(tokens: Sequence[str], start: int, end: int) -> bool:
+    """The clause at [start, end) tells something its antecedent once did: a career or a deed, a stance
+    (refused, boycotted, fought, defended, became known for) or a time in the past (سابقا, العام الماضي, a
+    year), and it does not open with a present-tense verb ("التي تعمل في …", "الذي يستضيف مدربين")."""
+    words = tokens[start:end]
+    opener = 1 if words[:1] and words[0] in _RELATIVE else 0
+    verb = words[opener] if opener < len(words) else ""
+    if verb[:1] == "ي" or verb in _CAREER_PRESENT or verb in _PRESENT_STATES:
+        return False
+    years = any(len(w) == 4 and w.isdigit() and w[:2] in ("19", "20") for w in words)
+    return years or bool(set(words) & (_PAST_ROLE | _PAST_DEEDS | _STANCES | _PAST_TIMES))
+
+
+# A present state of a thing or a body: it houses, supports, hosts ("التي تضم", "التي تدعمها").
+_PRESENT_STATES = _words("تضم", "تدعم", "تدعمها", "تستضيف", "تشرف", "تقود", "تتولى", "تمول", "تحتضن")
+_STANCES = _words(
+    "رفض", "رفضت", "قاطع", "قاطعت", "عارض", "عارضت", "انتقد", "انتقدت", "قاتل", "قاتلت", "حارب", "حاربت",
+    "دافع", "دافعت", "اشتهر", "اشتهرت", "عرف", "عرفت", "استقال", "استقالت", "فصل", "فصلت",
+)  # fmt: skip
+_PAST_TIMES = _words("الماضي", "الماضيه", "لاحقا", "سابقا", "انذاك", "حينها", "حينذاك")
+
+
+def _aside_about_someone(
+    tokens: Sequence[str],
+    comma_before: Sequence[bool],
+    lo: int,
+    hi: int,
+    pair: Sequence[tuple[int, int]],
+    groups: Mapping[int, str],
+) -> bool:
+    """Every mention of the alliance in the sentence is inside a clause about someone (what they once did,
+    refused or boycotted), and the sentence around that clause names neither the alliance nor a mission
+    word ("زار وزير الثقافة المجري، الذي قاطع اجتماعا للناتو العام الماضي، شارع المتنبي في بغداد"): the
+    story is what the person does, and the alliance is their past."""
+    anchor = groups.get(pair[0][0])
+    if anchor is None:
+        return False
+    named = [k for k in range(lo, hi + 1) if groups.get(k) == anchor]
+    if not named:
+        return False
+    clause = _person_clause(tokens, comma_before, lo, hi, min(named), max(named))
+    if clause is None:
+        return False
+    start, end = clause
+    # "البرنامج، الذي أطلقته بعثة الناتو …": the alliance as the clause verb's subject did what the clause
+    # tells; the clause is then about its deed, not someone's past.
+    verb = start + 1 if tokens[start] in _RELATIVE else start
+    if not _about_the_past(tokens, start, end) or groups.get(verb + 1) == anchor:
+        return False
+    partners = {groups.get(a) for a, _ in pair[1:]}
+    around = [k for k in range(lo, hi + 1) if not start <= k < end and k in groups]
+    return end <= hi and all(groups[k] in partners for k in around)
 
 
 def _obituary(words: Sequence[str]) -> bool:
