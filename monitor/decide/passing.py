@@ -63,6 +63,8 @@ _VENUE = _words(
     "مطرب", "لحن", "روائي", "روائيه", "الروائي", "الروائيه", "مكتبه", "المكتبه", "القدم", "مباريات",
     "المباريات", "اللاعبين", "المونديال", "مونديال", "الاندية", "الجماهير", "المشجعين", "للمنتخب", "لمنتخب",
     "الشوط",
+    # Fashion: a show, a designer's collection.
+    "ازياء", "الازياء", "موضه", "الموضه", "للازياء", "عارضه", "عارضات",
     # Museums and antiquities.
     "متحف", "المتحف", "متاحف", "المتاحف", "اثريه", "الاثريه", "التراث",
     # Music and the stage: opera, composers, orchestras, singers.
@@ -621,7 +623,20 @@ def _abroad_only(tokens: Sequence[str], lo: int, hi: int, groups: Mapping[int, s
     """The sentence is set on the alliance's own ground and names no place of Iraq."""
     words = range(lo, hi + 1)
     iraq_place = any(strip_clitics(tokens[k]) in _IRAQ_PLACES_BARE for k in words if k in groups)
-    return not iraq_place and any(_ABROAD & set(clitic_readings(tokens[k])) for k in words)
+    # "تحصل على الجنسية الإستونية": a nationality acquired places the person on the alliance's ground too.
+    naturalised = any(
+        tokens[k] in _NATIONALITY and tokens[k + 1] not in _ABROAD_DEMONYMS and _nisba(tokens[k + 1])
+        for k in range(lo, hi)
+    )
+    return not iraq_place and (naturalised or any(_ABROAD & set(clitic_readings(tokens[k])) for k in words))
+
+
+_NATIONALITY = _words("الجنسيه", "جنسيه", "بالجنسيه")
+
+
+def _nisba(word: str) -> bool:
+    """A definite nisba adjective ("الإستونية", "الكندي")."""
+    return word.startswith("ال") and len(word) > 5 and word.endswith(("ي", "يه"))
 
 
 _ABROAD_DEMONYMS = _DEMONYMS | _words("العراقي", "العراقيه")
@@ -766,6 +781,36 @@ def _post(tokens: Sequence[str], i: int) -> bool:
     return word.endswith("ه") and not word.startswith("ال") and following in _POST_FOLLOW
 
 
+def _dated_by_meeting(tokens: Sequence[str], lo: int, first: int) -> bool:
+    """The alliance is named only to date the event: after or before its meeting or summit ("بعد أسبوع من
+    اجتماعات الناتو في بروكسل", "عقب قمة الحلف"). A dinner or a show in Baghdad is then only held there."""
+    if first - 1 < lo or tokens[first - 1] not in _MEETINGS:
+        return False
+    return any(tokens[k] in _TIME_RELATIONS for k in range(max(lo, first - 1 - _DATED_REACH), first - 1))
+
+
+_MEETINGS = _words("اجتماعات", "اجتماع", "قمه", "اجتماعي", "مؤتمر", "مناورات", "قمم")
+_TIME_RELATIONS = _words("بعد", "قبل", "عقب", "اثر", "خلال", "غداه", "عشيه")
+_DATED_REACH = 3  # "بعد أسبوع من اجتماعات": a span of time may stand between
+
+
+def _style_of(tokens: Sequence[str], first: int, last: int, lo: int) -> bool:
+    """The Iraq side is the adjective of a cuisine, an art or a fashion ("دورة للطبخ العراقي", "الموسيقى
+    العراقية"): a style, not the country, whatever course or mission word is near."""
+    if first != last or first - 1 < lo or tokens[first] not in _IRAQI_ADJECTIVES:
+        return False
+    prev = tokens[first - 1]
+    readings = {prev, prev[1:] if prev[:1] in _VENUE_CLITICS else prev, "ال" + prev[2:] if prev[:2] == "لل" else prev}
+    return bool(readings & _STYLES)  # "للطبخ العراقي": ل + الطبخ
+
+
+_IRAQI_ADJECTIVES = _words("العراقي", "العراقيه")
+_STYLES = _words(
+    "الطبخ", "طبخ", "المطبخ", "مطبخ", "الموسيقى", "الموسيقي", "المقام", "الشعر", "الفن", "التراث", "الفلكلور",
+    "الازياء", "الخط", "المسرح", "الغناء", "الرقص", "الاطباق", "الخبز", "الشاي", "الحلويات", "الطعام",
+)  # fmt: skip
+
+
 def _venue_words(words: Sequence[str]) -> bool:
     """A sport or culture word, not in its other sense ("لاعب أساسي", "فاز بدعم")."""
     for i, word in enumerate(words):
@@ -870,8 +915,14 @@ def passing_kind(
         return "past role"
 
     plain = not substantive or _seat(tokens, comma_before, lo, pair)
-    where = not _in_iraq(tokens, pair[1:], lo) or _held_elsewhere(tokens, lo, pair, groups)
+    where = (
+        not _in_iraq(tokens, pair[1:], lo)
+        or _held_elsewhere(tokens, lo, pair, groups)
+        or _dated_by_meeting(tokens, lo, pair[0][0])
+    )
     if plain and where and _venue_words(words):
+        return "venue"
+    if any(_style_of(tokens, first, last, lo) for first, last in pair[1:]):
         return "venue"
     if _national_office(tokens, lo, pair):
         return "past role"
@@ -885,6 +936,8 @@ def passing_kind(
             return "surname"
         if word in _LATIN_IRAQI and first == last and (prev in _LATIN_ARTICLES or prev in _LATIN_GIVEN_NAMES):
             return "surname"  # "El Iraqi", "Karim Iraqi"
+        if _origin(tokens, first, lo):
+            return "nationals"
         people = tokens[max(lo, first - 4) : first - 1]
         if prev in _FROM and any(strip_clitics(w).startswith(_ORIGIN_PEOPLE) for w in people):
             return "nationals"  # migrants from Iraq met by an operation elsewhere
@@ -918,6 +971,26 @@ def passing_kind(
     ):
         return "past role"
     return None
+
+
+def _origin(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """The mention names where a person comes from: "من أصل عراقي" (of Iraqi origin), "مستثمر من دول الناتو"
+    (an investor from NATO's countries): a national of them, not the country or the alliance acting."""
+    prev = tokens[first - 1] if first > lo else ""
+    if prev in _ORIGIN:
+        return True
+    if prev not in _COUNTRIES_OF or first - 3 < lo or tokens[first - 2] not in _FROM:
+        return False
+    person = tokens[first - 3]
+    return strip_clitics(person).startswith(_PRIVATE_PEOPLE) or person.startswith(_PRIVATE_PEOPLE)
+
+
+_ORIGIN = _words("اصل", "الاصل", "اصول")
+_COUNTRIES_OF = _words("دول", "احدى", "دوله", "بلدان")
+# People on their own account: an investor, a tourist, a businessman, a student, a visitor.
+_PRIVATE_PEOPLE = tuple(
+    normalize(w) for w in ("مستثمر", "سائح", "سياح", "رجل", "رجال", "طالب", "زائر", "زوار", "مالك", "فنان", "مشجع")
+)
 
 
 def _history_subject(tokens: Sequence[str], first: int, lo: int) -> bool:

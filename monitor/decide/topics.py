@@ -693,13 +693,12 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     # A short item has no more text to judge: one headline or summary sentence that itself pairs the
     # required groups (not in passing) is enough. The basis tells the alert it was not read in full.
     short = item_basis != "full" and any(u.score > 0 and u.kind in ("title", "sentence", _FRAME) for u in units)
-    other_sense = (
-        short
-        and item_basis == "summary"
-        and all(u.kind == "title" for u in units if u.score > 0)
-        and _other_sense(topic, mentions, masked, len(title_words))
-    )
-    short = short and not other_sense
+    title_only = short and item_basis == "summary" and all(u.kind == "title" for u in units if u.score > 0)
+    other_sense = title_only and _other_sense(topic, mentions, masked, len(title_words))
+    # The summary pairs the sides itself, in passing ("…قمة للحلف في أوروبا، بينما تستضيف بغداد قمة عربية
+    # منفصلة"): it tells how the headline's pairing is meant, so the headline alone is not confirmed.
+    summary_passing = title_only and not other_sense and any(u.passing and u.kind != "title" for u in units)
+    short = short and not other_sense and not summary_passing
     matched = score >= topic.threshold or short
     counted = [u for u in units if not u.passing]
     if units:
@@ -720,6 +719,8 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
             reason += f"; decided on the {item_basis} only"
         if other_sense:
             reason += "; the summary names the title's subject only in another sense (ignored), not confirmed"
+        if summary_passing:
+            reason += "; the summary pairs them only in passing, so the title alone is not confirmed"
     else:
         reason = _apart(topic, mentions)
     return TopicResult(topic.name, matched, score, topic.threshold, tuple(evidence), reason, item_basis)
