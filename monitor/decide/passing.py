@@ -870,7 +870,7 @@ def passing_kind(
     joint_object = _joint_object(tokens, comma_before, lo, pair)
     if not between and not joint_object and _parties(tokens, comma_before, pair, lo, hi, groups):
         return "enumeration"
-    if _another_or_ranked(tokens, pair, hi):
+    if _another_or_ranked(tokens, pair, hi) or _sequence(tokens, comma_before, lo, hi, pair):
         return "enumeration"
     # A roster beside a mission word may be a meeting's participants ("بين المشاركين وزير الدفاع العراقي،
     # وقائد بعثة الناتو، و…"): only a plain roster is a list.
@@ -974,18 +974,15 @@ def passing_kind(
 
 
 def _origin(tokens: Sequence[str], first: int, lo: int) -> bool:
-    """The mention names where a person comes from: "من أصل عراقي" (of Iraqi origin), "مستثمر من دول الناتو"
-    (an investor from NATO's countries): a national of them, not the country or the alliance acting."""
+    """The mention names the countries a person comes from ("مستثمر من دول الناتو": an investor from NATO's
+    countries): a national of them, not the alliance acting. (Iraqi origin, أصل عراقي, is an ignore phrase.)"""
     prev = tokens[first - 1] if first > lo else ""
-    if prev in _ORIGIN:
-        return True
     if prev not in _COUNTRIES_OF or first - 3 < lo or tokens[first - 2] not in _FROM:
         return False
     person = tokens[first - 3]
     return strip_clitics(person).startswith(_PRIVATE_PEOPLE) or person.startswith(_PRIVATE_PEOPLE)
 
 
-_ORIGIN = _words("اصل", "الاصل", "اصول")
 _COUNTRIES_OF = _words("دول", "احدى", "دوله", "بلدان")
 # People on their own account: an investor, a tourist, a businessman, a student, a visitor.
 _PRIVATE_PEOPLE = tuple(
@@ -1276,6 +1273,17 @@ def _another_or_ranked(tokens: Sequence[str], pair: Sequence[tuple[int, int]], h
         any(tokens[k] in _RANKS and tokens[k - 1] in _AT_RANK for k in range(b + 2, min(end, b + _RANK_REACH) + 1))
         for (_, b), end in zip(spans, ends, strict=True)
     )
+
+
+def _sequence(
+    tokens: Sequence[str], comma_before: Sequence[bool], lo: int, hi: int, pair: Sequence[tuple[int, int]]
+) -> bool:
+    """A side is an item of a sequence of three or more items joined by "، ثم" ("أوكرانيا أولا، ثم إسرائيل، ثم
+    الجزائر، …، ثم العراق في المركز الثامن عشر"): a ranking or an order of stations, not a link."""
+    thens = [k for k in range(lo + 1, hi + 1) if tokens[k] in _THEN and comma_before[k]]
+    if len(thens) < _LIST_ITEMS - 1:
+        return False
+    return any(first - 1 in thens for first, _ in pair)
 
 
 def _roster_word(tokens: Sequence[str], k: int, lo: int) -> bool:

@@ -170,7 +170,7 @@ def _analyse(
     return _Doc(
         source=source,
         tokens=tuple(t for t, _, _ in toks),
-        variants=tuple(clitic_readings(t) for t, _, _ in toks),
+        variants=tuple(_readings(t) for t, _, _ in toks),
         spans=tuple((src(s), offsets[e - 1] + 1) for _, s, e in toks),
         sentence_of=tuple(sentence_of),
         paragraph_of=tuple(paragraph_of),
@@ -178,6 +178,20 @@ def _analyse(
         comma_before=comma_before,
         sentence_tokens=tuple(sentence_tokens.get(i, (0, -1)) for i in range(len(sentence_starts))),
     )
+
+
+@lru_cache(maxsize=WORD_MEMO_SIZE)
+def _readings(token: str) -> tuple[str, ...]:
+    """The token's clitic readings, and for a Latin word stretched by a repeated letter ("natooo", "iraaaq")
+    the word with the run cut to two letters and to one, as chat and social media stretch names."""
+    readings = clitic_readings(token)
+    if not token.isascii() or not _STRETCHED.search(token):
+        return readings
+    cut = (_STRETCHED.sub(r"\1\1", token), _STRETCHED.sub(r"\1", token))
+    return readings + tuple(dict.fromkeys(r for r in cut if r not in readings))
+
+
+_STRETCHED = re.compile(r"([a-z])\1\1+")
 
 
 def _bare(word: str) -> str:
@@ -259,7 +273,7 @@ def _find(doc: _Doc, group: str, terms: tuple[Term, ...], start: int = 0) -> lis
 
 
 def _any_opener(index: _TermIndex, words: frozenset[str]) -> bool:
-    return any(index.candidates(clitic_readings(word)) for word in words)
+    return any(index.candidates(_readings(word)) for word in words)
 
 
 @lru_cache(maxsize=256)
@@ -301,7 +315,7 @@ def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | Non
     possible: set[str] = set()
     phrases: list[Term] = []  # terms of several words that can start here: checked only if needed
     for word in words:
-        for term in index.candidates(clitic_readings(word)):  # memoised by _may_mention just before
+        for term in index.candidates(_readings(word)):  # memoised by _may_mention just before
             if term not in groups_of or term in topic.exclude:
                 return None  # an exclusion can start here: the full path decides
             if len(term.tokens) == 1:
@@ -330,7 +344,7 @@ def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | Non
             if name not in groups_of[term] or groups_of[term] <= possible:
                 continue
             if readings is None:
-                readings = frozenset(r for w in words for r in clitic_readings(w))
+                readings = frozenset(r for w in words for r in _readings(w))
                 ordered = tuple(readings)
             if all(present(p) for p in term.tokens[1:]):
                 possible |= groups_of[term]
@@ -501,9 +515,16 @@ def _parenthesis(doc: _Doc, i: int) -> bool:
     ("الناتو يقرر، بطلب عراقي، توسيع التدريب"), not a second story (which opens with و)."""
     if not doc.comma_before[i] or conjoined(doc.tokens[i]):
         return False
-    end = doc.sentence_tokens[doc.sentence_of[i]][1]
+    lo, end = doc.sentence_tokens[doc.sentence_of[i]]
     close = next((j for j in range(i + 1, min(end, i + _ASIDE_WORDS) + 1) if doc.comma_before[j]), None)
-    return close is not None and close <= end and not conjoined(doc.tokens[close])
+    if close is None or close > end or conjoined(doc.tokens[close]):
+        return False
+    # Three or more commas in the sentence make a list ("الانتخابات في العراق، اجتماع وزراء دفاع الناتو، ارتفاع
+    # أسعار الغاز في أوروبا، ومحادثات السلام"): each item a story, not an aside.
+    return sum(doc.comma_before[lo + 1 : end + 1]) < _LIST_COMMAS
+
+
+_LIST_COMMAS = 3
 
 
 def _units(
