@@ -5,7 +5,7 @@
         sentence: (first, last) token index of the sentence; pair: the (first, last) spans of the mentions
         that formed the unit, the anchor group's first. Returns why the pairing is a passing mention
         ("enumeration", "past role", "venue", "nationals", "elsewhere", "surname", "named status", "two stories",
-        "market", "work"), or None when it may be a real link.
+        "market", "work", "no link"), or None when it may be a real link.
 
 A news sentence often names NATO and Iraq together without linking them: a list of partner countries,
 a biography, a relative clause about someone's earlier post, a match or festival held somewhere, Iraqi
@@ -717,8 +717,10 @@ def _story_after_clause(
     start = min(first for first, _ in pair)
     end = max(last for _, last in pair)
     relative = next((i for i in range(start - 1, lo - 1, -1) if tokens[i] in _RELATIVE), None)
-    if relative is None or not comma_before[relative]:
+    if relative is None:
         return False
+    if not comma_before[relative]:
+        return _verb_goes_on(tokens, lo, hi, relative, end, groups)
     close = next((k for k in range(end + 1, hi + 1) if comma_before[k]), None)
     if close is None:
         return False
@@ -729,6 +731,19 @@ def _story_after_clause(
     # يركز"): the clause's object is the story's subject.
     made = {strip_clitics(tokens[k]) for k in range(relative + 2, close) if k not in groups}
     return any(strip_clitics(tokens[k]) in made and len(tokens[k]) > _SHORT_WORD for k in range(close, hi + 1))
+
+
+def _verb_goes_on(
+    tokens: Sequence[str], lo: int, hi: int, relative: int, end: int, groups: Mapping[int, str]
+) -> bool:
+    """A sentence that opens with its verb, whose subject the relative clause describes ("عاد الجنرال الدنماركي
+    الذي قاد بعثة الناتو في العراق قبل عامين إلى بغداد، هذه المرة مستشارا", "وصلت الخبيرة التي صممت برنامج
+    النزاهة في الناتو إلى بغداد لتطبيقه في وزارة الدفاع"): a mission word after the pair is the verb's, so
+    the clause's past is the story's background."""
+    if relative - lo > _SUBJECT_REACH or lo in groups or tokens[lo] in _RELATIVE or tokens[lo].startswith("ال"):
+        return False
+    sides = {groups.get(k) for k in range(relative, end + 1) if k in groups}
+    return any(k in groups and groups[k] not in sides for k in range(end + 1, hi + 1))
 
 
 _SHORT_WORD = 3  # particles and pronouns (في, على, ان) repeat without naming a thing
@@ -965,6 +980,8 @@ def passing_kind(
         return "work"
     if _status_of_another(tokens, pair):
         return "named status"
+    if any(_denied_link(tokens, first, lo) for first, _ in pair):
+        return "no link"
     sides = frozenset(groups[first] for first, _ in pair if first in groups)
     if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups, sides) and not _story_after_clause(
         tokens, comma_before, lo, hi, pair, groups
@@ -988,6 +1005,18 @@ _COUNTRIES_OF = _words("دول", "احدى", "دوله", "بلدان")
 _PRIVATE_PEOPLE = tuple(
     normalize(w) for w in ("مستثمر", "سائح", "سياح", "رجل", "رجال", "طالب", "زائر", "زوار", "مالك", "فنان", "مشجع")
 )
+
+
+def _denied_link(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """The side is named as having nothing to do with it ("وهي صفة أمريكية لا علاقة للحلف بها", "لا صلة
+    للعراق بالهجوم"): a denial, not a link."""
+    before = tokens[max(lo, first - _DENIAL_REACH) : first]
+    return any(a in _NEGATION_PARTICLES and b in _RELATION_NOUNS for a, b in pairwise(before))
+
+
+_DENIAL_REACH = 2
+_NEGATION_PARTICLES = _words("لا", "ولا")
+_RELATION_NOUNS = _words("علاقه", "صله", "دخل", "شان")
 
 
 def _history_subject(tokens: Sequence[str], first: int, lo: int) -> bool:

@@ -396,9 +396,12 @@ def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention], 
             masked.update(range(m.first, m.last + 1))
     mentions: list[_Mention] = []
     for group in topic.groups:
-        explicit = [m for m in _find(doc, group.name, group.terms) if not masked & set(range(m.first, m.last + 1))]
-        if explicit and group.refer:
-            first = min(m.first for m in explicit)
+        found = _find(doc, group.name, group.terms)
+        explicit = [m for m in found if not masked & set(range(m.first, m.last + 1))]
+        # A term inside an ignore phrase still names the side ("حليف رئيسي من خارج الناتو" is the alliance's
+        # status): a back-reference after it refers to that side, though the phrase itself is not counted.
+        if found and group.refer:
+            first = min(m.first for m in found)
             # A back-reference counts only after the first explicit term: the words before it are not read.
             explicit += [
                 m
