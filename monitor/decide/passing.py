@@ -1441,8 +1441,14 @@ def _about_the_past(tokens: Sequence[str], start: int, end: int) -> bool:
     verb = words[opener] if opener < len(words) else ""
     if verb[:1] == "ي" or verb in _CAREER_PRESENT or verb in _PRESENT_STATES:
         return False
+    # "متقاعد، درّس في …": an antecedent named as retired or former has its past told after it.
+    retired = start > 0 and (tokens[start - 1] in _FORMER or tokens[start - 1] in _RETIRED)
     years = any(len(w) == 4 and w.isdigit() and w[:2] in ("19", "20") for w in words)
-    return years or bool(set(words) & (_PAST_ROLE | _PAST_DEEDS | _STANCES | _PAST_TIMES))
+    readings = set(words) | {w[1:] for w in words if conjoined(w)}  # "وكان", "وعمل"
+    return retired or years or bool(readings & (_PAST_ROLE | _PAST_DEEDS | _STANCES | _PAST_TIMES))
+
+
+_RETIRED = _words("متقاعد", "المتقاعد", "متقاعده", "المتقاعده", "متقاعدا")
 
 
 # A present state of a thing or a body: it houses, supports, hosts ("التي تضم", "التي تدعمها").

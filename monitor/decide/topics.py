@@ -399,9 +399,10 @@ def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention], 
         found = _find(doc, group.name, group.terms)
         explicit = [m for m in found if not masked & set(range(m.first, m.last + 1))]
         # A term inside an ignore phrase still names the side ("حليف رئيسي من خارج الناتو" is the alliance's
-        # status): a back-reference after it refers to that side, though the phrase itself is not counted.
+        # status): when it is the only one, a back-reference after it refers to that side, though the phrase
+        # itself is not counted.
         if found and group.refer:
-            first = min(m.first for m in found)
+            first = min(m.first for m in explicit or found)
             # A back-reference counts only after the first explicit term: the words before it are not read.
             explicit += [
                 m
@@ -720,8 +721,12 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     title_only = short and item_basis == "summary" and all(u.kind == "title" for u in units if u.score > 0)
     other_sense = title_only and _other_sense(topic, mentions, masked, len(title_words))
     # The summary pairs the sides itself, in passing ("…قمة للحلف في أوروبا، بينما تستضيف بغداد قمة عربية
-    # منفصلة"): it tells how the headline's pairing is meant, so the headline alone is not confirmed.
-    summary_passing = title_only and not other_sense and any(u.passing and u.kind != "title" for u in units)
+    # منفصلة"): it tells how the headline's pairing is meant, so the headline alone, or the headline's side
+    # paired across it with the summary's, is not confirmed.
+    framed_only = short and item_basis == "summary" and all(u.kind in ("title", _FRAME) for u in units if u.score > 0)
+    summary_passing = (
+        framed_only and not other_sense and any(u.passing and u.kind not in ("title", _FRAME) for u in units)
+    )
     short = short and not other_sense and not summary_passing
     matched = score >= topic.threshold or short
     counted = [u for u in units if not u.passing]
