@@ -996,8 +996,9 @@ def _origin(tokens: Sequence[str], first: int, lo: int) -> bool:
     prev = tokens[first - 1] if first > lo else ""
     if prev not in _COUNTRIES_OF or first - 3 < lo or tokens[first - 2] not in _FROM:
         return False
-    person = tokens[first - 3]
-    return strip_clitics(person).startswith(_PRIVATE_PEOPLE) or person.startswith(_PRIVATE_PEOPLE)
+    # The person's noun may take a second word ("رجل أعمال من دول الناتو").
+    people = tokens[max(lo, first - 4) : first - 2]
+    return any(strip_clitics(w).startswith(_PRIVATE_PEOPLE) or w.startswith(_PRIVATE_PEOPLE) for w in people)
 
 
 _COUNTRIES_OF = _words("دول", "احدى", "دوله", "بلدان")
