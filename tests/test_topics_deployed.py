@@ -689,7 +689,10 @@ def test_round16_families_keep_the_links_beside_them(nato_iraq: Topic, text: str
         # holds every mention of the alliance; the sentence around it names no alliance or mission word.
         ("افتتحت المصورة الهولندية، التي انتقدت قمة للناتو قبل عامين، معرضا للخط العربي في الموصل.", "past role"),
         ("يفتتح طبيب فرنسي، عمل سابقا في مستشفى الناتو، عيادة للأسنان في السليمانية.", "past role"),
-        ("يكتب جنرال متقاعد، قاد فرقة للناتو في البلقان وكان بين ضيوفه ضباط عراقيون، مذكراته في اسكتلندا.", "past role"),
+        (
+            "يكتب جنرال متقاعد، قاد فرقة للناتو في البلقان وكان بين ضيوفه ضباط عراقيون، مذكراته في اسكتلندا.",
+            "past role",
+        ),
         # A sequence joined by "، ثم": a ranking.
         ("تصدرت تركيا القائمة، ثم مصر، ثم إيران، ثم إيطاليا وهي الثانية بين دول الناتو، ثم العراق.", "enumeration"),
         # A venue event in Iraq dated by the alliance's meeting; Iraq as a cuisine's or an art's adjective.
@@ -710,13 +713,22 @@ def test_round17_families_are_passing(nato_iraq: Topic, text: str, kind: str) ->
     ("title", "text"),
     [
         # The pair after a relative clause that a present-tense verb ends is the main clause's.
-        ("خبر", "المقدم البولندي الذي عمل سابقا في أفغانستان يدرب حاليا ضباط الناتو في أكاديمية الرستمية العراقية. " + FILLER),
+        (
+            "خبر",
+            "المقدم البولندي الذي عمل سابقا في أفغانستان يدرب حاليا ضباط الناتو في أكاديمية الرستمية العراقية. "
+            + FILLER,
+        ),
         # A verb-first sentence whose subject a relative clause describes goes on to a mission word.
-        ("خبر", "رجع الأدميرال الذي ترأس بعثة الناتو في العراق عام 2020 إلى البصرة مستشارا لقيادة القوة البحرية. " + FILLER),
+        (
+            "خبر",
+            "رجع الأدميرال الذي ترأس بعثة الناتو في العراق عام 2020 إلى البصرة مستشارا لقيادة القوة البحرية. "
+            + FILLER,
+        ),
         # A back-reference after the alliance named inside an ignore phrase (a named status).
         (
             "خبر",
-            "يدرس الأردن وضع الحليف الرئيسي من خارج الناتو، فيما يلتقي وفد عراقي ممثلي الحلف في بغداد لبحث التدريب. " + FILLER,
+            "يدرس الأردن وضع الحليف الرئيسي من خارج الناتو، فيما يلتقي وفد عراقي ممثلي الحلف في بغداد لبحث التدريب. "
+            + FILLER,
         ),
         # Arabizi: Iraq without its first vowel; a Latin name stretched by a repeated letter.
         ("mustasharin natu f l3ra9", "l7ilf ghadi yzid l mudarribin f l3ra9 had l3am."),
@@ -736,7 +748,8 @@ def test_round17_families_match(nato_iraq: Topic, title: str, text: str) -> None
         # …nor a pairing across headline and summary.
         (
             "الضابطة التي خدمت في الناتو تفتح مخبزا",
-            "تفتح ضابطة إيطالية متقاعدة، خدمت في قيادة الناتو في نابولي وكان بين زملائها ضباط عراقيون، مخبزا في ميلانو.",
+            "تفتح ضابطة إيطالية متقاعدة، خدمت في قيادة الناتو في نابولي وكان بين زملائها ضباط عراقيون، "
+            "مخبزا في ميلانو.",
         ),
         # A digest summary of three or more comma items: each a story, not an aside.
         ("أبرز عناوين اليوم", "فيضانات في العراق، قمة لقادة الناتو، إضراب في فرنسا، وانتخابات في البرازيل."),
