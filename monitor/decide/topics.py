@@ -273,7 +273,7 @@ def _find(doc: _Doc, group: str, terms: tuple[Term, ...], start: int = 0) -> lis
 
 
 def _any_opener(index: _TermIndex, words: frozenset[str]) -> bool:
-    return any(index.candidates(_readings(word)) for word in words)
+    return any(index.candidates(clitic_readings(word)) for word in words)
 
 
 @lru_cache(maxsize=256)
@@ -315,7 +315,7 @@ def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | Non
     possible: set[str] = set()
     phrases: list[Term] = []  # terms of several words that can start here: checked only if needed
     for word in words:
-        for term in index.candidates(_readings(word)):  # memoised by _may_mention just before
+        for term in index.candidates(clitic_readings(word)):  # memoised by _may_mention just before
             if term not in groups_of or term in topic.exclude:
                 return None  # an exclusion can start here: the full path decides
             if len(term.tokens) == 1:
@@ -344,7 +344,7 @@ def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | Non
             if name not in groups_of[term] or groups_of[term] <= possible:
                 continue
             if readings is None:
-                readings = frozenset(r for w in words for r in _readings(w))
+                readings = frozenset(r for w in words for r in clitic_readings(w))
                 ordered = tuple(readings)
             if all(present(p) for p in term.tokens[1:]):
                 possible |= groups_of[term]
@@ -666,7 +666,11 @@ class MatchText:
 def prepare(title: str, text: str) -> MatchText:
     source = matched_document(title, text)
     norm = normalize_per_char(source)
-    return MatchText(title, text, source, norm, frozenset(normalized_tokens(norm)))
+    words = frozenset(normalized_tokens(norm))
+    if _STRETCHED.search(norm):
+        # The pre-checks read a stretched Latin word ("natooo") as its cut forms too, as _analyse does.
+        words |= {r for w in words if w.isascii() for r in _readings(w)}
+    return MatchText(title, text, source, norm, words)
 
 
 def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
