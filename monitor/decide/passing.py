@@ -1012,11 +1012,11 @@ def _denied_link(tokens: Sequence[str], first: int, lo: int) -> bool:
     """The side is named as having nothing to do with it ("وهي صفة أمريكية لا علاقة للحلف بها", "لا صلة
     للعراق بالهجوم"): a denial, not a link."""
     before = tokens[max(lo, first - _DENIAL_REACH) : first]
-    return any(a in _NEGATION_PARTICLES and b in _RELATION_NOUNS for a, b in pairwise(before))
+    return any(a in _DENIALS and b in _RELATION_NOUNS for a, b in pairwise(before))
 
 
 _DENIAL_REACH = 2
-_NEGATION_PARTICLES = _words("لا", "ولا")
+_DENIALS = _words("لا", "ولا")
 _RELATION_NOUNS = _words("علاقه", "صله", "دخل", "شان")
 
 
@@ -1446,7 +1446,7 @@ def _about_the_past(tokens: Sequence[str], start: int, end: int) -> bool:
     retired = start > 0 and (tokens[start - 1] in _FORMER or tokens[start - 1] in _RETIRED)
     years = any(len(w) == 4 and w.isdigit() and w[:2] in ("19", "20") for w in words)
     readings = set(words) | {w[1:] for w in words if conjoined(w)}  # "وكان", "وعمل"
-    return retired or years or bool(readings & (_PAST_ROLE | _PAST_DEEDS | _STANCES | _PAST_TIMES))
+    return retired or years or bool(readings & _PAST_SIGNS)
 
 
 _RETIRED = _words("متقاعد", "المتقاعد", "متقاعده", "المتقاعده", "متقاعدا")
@@ -1459,6 +1459,7 @@ _STANCES = _words(
     "دافع", "دافعت", "اشتهر", "اشتهرت", "عرف", "عرفت", "استقال", "استقالت", "فصل", "فصلت",
 )  # fmt: skip
 _PAST_TIMES = _words("الماضي", "الماضيه", "لاحقا", "سابقا", "انذاك", "حينها", "حينذاك")
+_PAST_SIGNS = _PAST_ROLE | _PAST_DEEDS | _STANCES | _PAST_TIMES
 
 
 def _aside_about_someone(
