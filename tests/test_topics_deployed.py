@@ -680,3 +680,103 @@ def test_round16_families_are_no_match(nato_iraq: Topic, title: str, text: str) 
 def test_round16_families_keep_the_links_beside_them(nato_iraq: Topic, text: str) -> None:
     result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
     assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # A clause about someone's past (between commas, or a relative clause ended by a present-tense verb)
+        # holds every mention of the alliance; the sentence around it names no alliance or mission word.
+        ("افتتحت المصورة الهولندية، التي انتقدت قمة للناتو قبل عامين، معرضا للخط العربي في الموصل.", "past role"),
+        ("يفتتح طبيب فرنسي، عمل سابقا في مستشفى الناتو، عيادة للأسنان في السليمانية.", "past role"),
+        (
+            "يكتب جنرال متقاعد، قاد فرقة للناتو في البلقان وكان بين ضيوفه ضباط عراقيون، مذكراته في اسكتلندا.",
+            "past role",
+        ),
+        # A sequence joined by "، ثم": a ranking.
+        ("تصدرت تركيا القائمة، ثم مصر، ثم إيران، ثم إيطاليا وهي الثانية بين دول الناتو، ثم العراق.", "enumeration"),
+        # A venue event in Iraq dated by the alliance's meeting; Iraq as a cuisine's or an art's adjective.
+        ("أقام سفير هولندا حفلا موسيقيا في أربيل عقب اجتماعات الناتو في فيلنيوس.", "venue"),
+        ("شارك ضباط من الناتو في دورة للمقام العراقي في مدينة ليون الفرنسية.", "venue"),
+        # A person from NATO's countries; a side named as having nothing to do with it.
+        ("اشترى رجل أعمال من دول الناتو فندقا تاريخيا في الموصل.", "nationals"),
+        ("قال الناطق إن العراق وقع الاتفاق مع واشنطن وحدها، وهو اتفاق لا علاقة لحلف الناتو به.", "no link"),
+    ],
+)
+def test_round17_families_are_passing(nato_iraq: Topic, text: str, kind: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert not result.matched, result.reason
+    assert f"({kind})" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        # The pair after a relative clause that a present-tense verb ends is the main clause's.
+        (
+            "خبر",
+            "المقدم البولندي الذي عمل سابقا في أفغانستان يدرب حاليا ضباط الناتو في أكاديمية الرستمية العراقية. "
+            + FILLER,
+        ),
+        # A verb-first sentence whose subject a relative clause describes goes on to a mission word.
+        (
+            "خبر",
+            "رجع الأدميرال الذي ترأس بعثة الناتو في العراق عام 2020 إلى البصرة مستشارا لقيادة القوة البحرية. "
+            + FILLER,
+        ),
+        # A back-reference after the alliance named inside an ignore phrase (a named status).
+        (
+            "خبر",
+            "يدرس الأردن وضع الحليف الرئيسي من خارج الناتو، فيما يلتقي وفد عراقي ممثلي الحلف في بغداد لبحث التدريب. "
+            + FILLER,
+        ),
+        # Arabizi: Iraq without its first vowel; a Latin name stretched by a repeated letter.
+        ("mustasharin natu f l3ra9", "l7ilf ghadi yzid l mudarribin f l3ra9 had l3am."),
+        ("el natoooo ya3od lil 3iraq", "mudarrbin el natoooo rij3o lil ta9adum fi baghdad. " + FILLER),
+    ],
+)
+def test_round17_families_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        # A summary that pairs the sides only in passing confirms no headline.
+        ("الناتو وبغداد هذا الأسبوع", "يعقد الحلف اجتماعا في لاهاي، بينما تستقبل بغداد مؤتمرا عربيا عن المياه."),
+        # …nor a pairing across headline and summary.
+        (
+            "الضابطة التي خدمت في الناتو تفتح مخبزا",
+            "تفتح ضابطة إيطالية متقاعدة، خدمت في قيادة الناتو في نابولي وكان بين زملائها ضباط عراقيون، "
+            "مخبزا في ميلانو.",
+        ),
+        # A digest summary of three or more comma items: each a story, not an aside.
+        ("أبرز عناوين اليوم", "فيضانات في العراق، قمة لقادة الناتو، إضراب في فرنسا، وانتخابات في البرازيل."),
+        # Arabizi obstacles (عراقيل) are no Iraq.
+        ("natu w l3ra9il", "l7ilf dyal natu kay3ani mn l3ra9il f brussel."),
+    ],
+)
+def test_round17_families_are_no_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert not result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A clause about a thing the alliance made, with the alliance as the clause verb's subject.
+        "تعثر مشروع تأهيل مطار الموصل، الذي أطلقته بعثة الناتو العام الماضي، بسبب نقص التمويل.",
+        # A clause in the present (what the person does now) is not their past.
+        "قالت المستشارة الكندية، التي تعمل مع بعثة الناتو في وزارة الدفاع العراقية، إن التدريب تقدم.",
+        # A mission word around the clause keeps the story the alliance's.
+        "قدم النائب، الذي انتقد الناتو سابقا، مشروعا لتمديد بعثة الحلف في العراق.",
+        # A single ثم is a step of one story, not a ranking.
+        "سيجتمع الناتو مع وزارة الدفاع العراقية، ثم يعلن خطة التدريب الجديدة في بغداد.",
+        # The alliance named as a party, not dated by its meeting, at an event in Iraq.
+        "افتتح الناتو في بغداد معرضا عن تدريب القوات العراقية.",
+    ],
+)
+def test_round17_families_keep_the_links_beside_them(nato_iraq: Topic, text: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert result.matched, result.reason

@@ -5,7 +5,7 @@
         sentence: (first, last) token index of the sentence; pair: the (first, last) spans of the mentions
         that formed the unit, the anchor group's first. Returns why the pairing is a passing mention
         ("enumeration", "past role", "venue", "nationals", "elsewhere", "surname", "named status", "two stories",
-        "market", "work"), or None when it may be a real link.
+        "market", "work", "no link"), or None when it may be a real link.
 
 A news sentence often names NATO and Iraq together without linking them: a list of partner countries,
 a biography, a relative clause about someone's earlier post, a match or festival held somewhere, Iraqi
@@ -63,6 +63,8 @@ _VENUE = _words(
     "مطرب", "لحن", "روائي", "روائيه", "الروائي", "الروائيه", "مكتبه", "المكتبه", "القدم", "مباريات",
     "المباريات", "اللاعبين", "المونديال", "مونديال", "الاندية", "الجماهير", "المشجعين", "للمنتخب", "لمنتخب",
     "الشوط",
+    # Fashion: a show, a designer's collection.
+    "ازياء", "الازياء", "موضه", "الموضه", "للازياء", "عارضه", "عارضات",
     # Museums and antiquities.
     "متحف", "المتحف", "متاحف", "المتاحف", "اثريه", "الاثريه", "التراث",
     # Music and the stage: opera, composers, orchestras, singers.
@@ -621,7 +623,20 @@ def _abroad_only(tokens: Sequence[str], lo: int, hi: int, groups: Mapping[int, s
     """The sentence is set on the alliance's own ground and names no place of Iraq."""
     words = range(lo, hi + 1)
     iraq_place = any(strip_clitics(tokens[k]) in _IRAQ_PLACES_BARE for k in words if k in groups)
-    return not iraq_place and any(_ABROAD & set(clitic_readings(tokens[k])) for k in words)
+    # "تحصل على الجنسية الإستونية": a nationality acquired places the person on the alliance's ground too.
+    naturalised = any(
+        tokens[k] in _NATIONALITY and tokens[k + 1] not in _ABROAD_DEMONYMS and _nisba(tokens[k + 1])
+        for k in range(lo, hi)
+    )
+    return not iraq_place and (naturalised or any(_ABROAD & set(clitic_readings(tokens[k])) for k in words))
+
+
+_NATIONALITY = _words("الجنسيه", "جنسيه", "بالجنسيه")
+
+
+def _nisba(word: str) -> bool:
+    """A definite nisba adjective ("الإستونية", "الكندي")."""
+    return word.startswith("ال") and len(word) > 5 and word.endswith(("ي", "يه"))
 
 
 _ABROAD_DEMONYMS = _DEMONYMS | _words("العراقي", "العراقيه")
@@ -702,8 +717,10 @@ def _story_after_clause(
     start = min(first for first, _ in pair)
     end = max(last for _, last in pair)
     relative = next((i for i in range(start - 1, lo - 1, -1) if tokens[i] in _RELATIVE), None)
-    if relative is None or not comma_before[relative]:
+    if relative is None:
         return False
+    if not comma_before[relative]:
+        return _verb_goes_on(tokens, lo, hi, relative, end, groups)
     close = next((k for k in range(end + 1, hi + 1) if comma_before[k]), None)
     if close is None:
         return False
@@ -714,6 +731,19 @@ def _story_after_clause(
     # يركز"): the clause's object is the story's subject.
     made = {strip_clitics(tokens[k]) for k in range(relative + 2, close) if k not in groups}
     return any(strip_clitics(tokens[k]) in made and len(tokens[k]) > _SHORT_WORD for k in range(close, hi + 1))
+
+
+def _verb_goes_on(
+    tokens: Sequence[str], lo: int, hi: int, relative: int, end: int, groups: Mapping[int, str]
+) -> bool:
+    """A sentence that opens with its verb, whose subject the relative clause describes ("عاد الجنرال الدنماركي
+    الذي قاد بعثة الناتو في العراق قبل عامين إلى بغداد، هذه المرة مستشارا", "وصلت الخبيرة التي صممت برنامج
+    النزاهة في الناتو إلى بغداد لتطبيقه في وزارة الدفاع"): a mission word after the pair is the verb's, so
+    the clause's past is the story's background."""
+    if relative - lo > _SUBJECT_REACH or lo in groups or tokens[lo] in _RELATIVE or tokens[lo].startswith("ال"):
+        return False
+    sides = {groups.get(k) for k in range(relative, end + 1) if k in groups}
+    return any(k in groups and groups[k] not in sides for k in range(end + 1, hi + 1))
 
 
 _SHORT_WORD = 3  # particles and pronouns (في, على, ان) repeat without naming a thing
@@ -764,6 +794,36 @@ def _post(tokens: Sequence[str], i: int) -> bool:
     if word.endswith("ا") or word in _WITHIN:
         return True
     return word.endswith("ه") and not word.startswith("ال") and following in _POST_FOLLOW
+
+
+def _dated_by_meeting(tokens: Sequence[str], lo: int, first: int) -> bool:
+    """The alliance is named only to date the event: after or before its meeting or summit ("بعد أسبوع من
+    اجتماعات الناتو في بروكسل", "عقب قمة الحلف"). A dinner or a show in Baghdad is then only held there."""
+    if first - 1 < lo or tokens[first - 1] not in _MEETINGS:
+        return False
+    return any(tokens[k] in _TIME_RELATIONS for k in range(max(lo, first - 1 - _DATED_REACH), first - 1))
+
+
+_MEETINGS = _words("اجتماعات", "اجتماع", "قمه", "اجتماعي", "مؤتمر", "مناورات", "قمم")
+_TIME_RELATIONS = _words("بعد", "قبل", "عقب", "اثر", "خلال", "غداه", "عشيه")
+_DATED_REACH = 3  # "بعد أسبوع من اجتماعات": a span of time may stand between
+
+
+def _style_of(tokens: Sequence[str], first: int, last: int, lo: int) -> bool:
+    """The Iraq side is the adjective of a cuisine, an art or a fashion ("دورة للطبخ العراقي", "الموسيقى
+    العراقية"): a style, not the country, whatever course or mission word is near."""
+    if first != last or first - 1 < lo or tokens[first] not in _IRAQI_ADJECTIVES:
+        return False
+    prev = tokens[first - 1]
+    readings = {prev, prev[1:] if prev[:1] in _VENUE_CLITICS else prev, "ال" + prev[2:] if prev[:2] == "لل" else prev}
+    return bool(readings & _STYLES)  # "للطبخ العراقي": ل + الطبخ
+
+
+_IRAQI_ADJECTIVES = _words("العراقي", "العراقيه")
+_STYLES = _words(
+    "الطبخ", "طبخ", "المطبخ", "مطبخ", "الموسيقى", "الموسيقي", "المقام", "الشعر", "الفن", "التراث", "الفلكلور",
+    "الازياء", "الخط", "المسرح", "الغناء", "الرقص", "الاطباق", "الخبز", "الشاي", "الحلويات", "الطعام",
+)  # fmt: skip
 
 
 def _venue_words(words: Sequence[str]) -> bool:
@@ -825,7 +885,7 @@ def passing_kind(
     joint_object = _joint_object(tokens, comma_before, lo, pair)
     if not between and not joint_object and _parties(tokens, comma_before, pair, lo, hi, groups):
         return "enumeration"
-    if _another_or_ranked(tokens, pair, hi):
+    if _another_or_ranked(tokens, pair, hi) or _sequence(tokens, comma_before, lo, hi, pair):
         return "enumeration"
     # A roster beside a mission word may be a meeting's participants ("بين المشاركين وزير الدفاع العراقي،
     # وقائد بعثة الناتو، و…"): only a plain roster is a list.
@@ -852,7 +912,12 @@ def passing_kind(
         before & _RELATIVE
         and (before & _PAST_ROLE or _past_deed(tokens, lo, start))
         and not _closed_relative(tokens, comma_before, lo, start)
+        and not _closed_by_verb(tokens, comma_before, lo, start)
         and not _story_after_clause(tokens, comma_before, lo, hi, pair, groups)
+    ):
+        return "past role"
+    if _aside_about_someone(tokens, comma_before, lo, hi, pair, groups) and not _story_after_clause(
+        tokens, comma_before, lo, hi, pair, groups
     ):
         return "past role"
     if _apposition(tokens, comma_before, lo, start, end) or _kin_job(tokens, lo, start, end):
@@ -865,8 +930,14 @@ def passing_kind(
         return "past role"
 
     plain = not substantive or _seat(tokens, comma_before, lo, pair)
-    where = not _in_iraq(tokens, pair[1:], lo) or _held_elsewhere(tokens, lo, pair, groups)
+    where = (
+        not _in_iraq(tokens, pair[1:], lo)
+        or _held_elsewhere(tokens, lo, pair, groups)
+        or _dated_by_meeting(tokens, lo, pair[0][0])
+    )
     if plain and where and _venue_words(words):
+        return "venue"
+    if any(_style_of(tokens, first, last, lo) for first, last in pair[1:]):
         return "venue"
     if _national_office(tokens, lo, pair):
         return "past role"
@@ -880,6 +951,8 @@ def passing_kind(
             return "surname"
         if word in _LATIN_IRAQI and first == last and (prev in _LATIN_ARTICLES or prev in _LATIN_GIVEN_NAMES):
             return "surname"  # "El Iraqi", "Karim Iraqi"
+        if _origin(tokens, first, lo):
+            return "nationals"
         people = tokens[max(lo, first - 4) : first - 1]
         if prev in _FROM and any(strip_clitics(w).startswith(_ORIGIN_PEOPLE) for w in people):
             return "nationals"  # migrants from Iraq met by an operation elsewhere
@@ -907,12 +980,44 @@ def passing_kind(
         return "work"
     if _status_of_another(tokens, pair):
         return "named status"
+    if any(_denied_link(tokens, first, lo) for first, _ in pair):
+        return "no link"
     sides = frozenset(groups[first] for first, _ in pair if first in groups)
     if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups, sides) and not _story_after_clause(
         tokens, comma_before, lo, hi, pair, groups
     ):
         return "past role"
     return None
+
+
+def _origin(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """The mention names the countries a person comes from ("مستثمر من دول الناتو": an investor from NATO's
+    countries): a national of them, not the alliance acting. (Iraqi origin, أصل عراقي, is an ignore phrase.)"""
+    prev = tokens[first - 1] if first > lo else ""
+    if prev not in _COUNTRIES_OF or first - 3 < lo or tokens[first - 2] not in _FROM:
+        return False
+    # The person's noun may take a second word ("رجل أعمال من دول الناتو").
+    people = tokens[max(lo, first - 4) : first - 2]
+    return any(strip_clitics(w).startswith(_PRIVATE_PEOPLE) or w.startswith(_PRIVATE_PEOPLE) for w in people)
+
+
+_COUNTRIES_OF = _words("دول", "احدى", "دوله", "بلدان")
+# People on their own account: an investor, a tourist, a businessman, a student, a visitor.
+_PRIVATE_PEOPLE = tuple(
+    normalize(w) for w in ("مستثمر", "سائح", "سياح", "رجل", "رجال", "طالب", "زائر", "زوار", "مالك", "فنان", "مشجع")
+)
+
+
+def _denied_link(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """The side is named as having nothing to do with it ("وهي صفة أمريكية لا علاقة للحلف بها", "لا صلة
+    للعراق بالهجوم"): a denial, not a link."""
+    before = tokens[max(lo, first - _DENIAL_REACH) : first]
+    return any(a in _DENIALS and b in _RELATION_NOUNS for a, b in pairwise(before))
+
+
+_DENIAL_REACH = 2
+_DENIALS = _words("لا", "ولا")
+_RELATION_NOUNS = _words("علاقه", "صله", "دخل", "شان")
 
 
 def _history_subject(tokens: Sequence[str], first: int, lo: int) -> bool:
@@ -1200,6 +1305,17 @@ def _another_or_ranked(tokens: Sequence[str], pair: Sequence[tuple[int, int]], h
     )
 
 
+def _sequence(
+    tokens: Sequence[str], comma_before: Sequence[bool], lo: int, hi: int, pair: Sequence[tuple[int, int]]
+) -> bool:
+    """A side is an item of a sequence of three or more items joined by "، ثم" ("أوكرانيا أولا، ثم إسرائيل، ثم
+    الجزائر، …، ثم العراق في المركز الثامن عشر"): a ranking or an order of stations, not a link."""
+    thens = [k for k in range(lo + 1, hi + 1) if tokens[k] in _THEN and comma_before[k]]
+    if len(thens) < _LIST_ITEMS - 1:
+        return False
+    return any(first - 1 in thens for first, _ in pair)
+
+
 def _roster_word(tokens: Sequence[str], k: int, lo: int) -> bool:
     """A roster word at k; القائمة after a definite noun is its adjective ("الشراكة القائمة بين العراق والناتو":
     the existing partnership), not a list."""
@@ -1251,6 +1367,131 @@ def _closed_relative(tokens: Sequence[str], comma_before: Sequence[bool], lo: in
     if relative is None or not comma_before[relative]:
         return False
     return any(comma_before[k] for k in range(relative + 1, start + 1))
+
+
+def _present_verb(word: str) -> bool:
+    """A present-tense verb that opens a headline's main clause ("يقود", "تصل"): ي + a stem, or ت + a short
+    stem (a longer ت-word is more often a verbal noun: تدريب, تطوير)."""
+    if word in _NOT_VERBS:
+        return False
+    return (word[:1] == "ي" and len(word) >= 3) or (word[:1] == "ت" and 3 <= len(word) <= 4)
+
+
+_NOT_VERBS = _words("تحت", "تلك", "تم", "تمت", "يوم", "يونيو", "يوليو", "يناير")
+
+
+def _clause_end(tokens: Sequence[str], comma_before: Sequence[bool], rel: int, hi: int) -> int | None:
+    """Where a relative clause without commas ends: at a present-tense verb within a few words of its own
+    verb ("الكولونيل الذي خدم سابقا في كوسوفو يقود اليوم فريق …", "العالمة التي رفضت منصبا في الناتو تقود
+    مختبرا"): the antecedent's story goes on in the present, the clause told its past. Not after كان (a
+    past habit: "التي كانت تؤمن"), and not past a comma or a complementiser (reported speech follows)."""
+    for k in range(rel + 2, min(hi, rel + _CLAUSE_WORDS) + 1):
+        if comma_before[k] or tokens[k] in _THAT:
+            return None
+        if _present_verb(tokens[k]) and tokens[k - 1] not in _BEFORE_CAREER:
+            return k
+    return None
+
+
+_CLAUSE_WORDS = 9
+
+
+def _closed_by_verb(tokens: Sequence[str], comma_before: Sequence[bool], lo: int, start: int) -> bool:
+    """The last relative clause before the pair ends at a present-tense verb before it: the pair is in the
+    main clause, about what the antecedent does now."""
+    rel = next((i for i in range(start - 1, lo - 1, -1) if tokens[i] in _RELATIVE), None)
+    if rel is None:
+        return False
+    end = _clause_end(tokens, comma_before, rel, start)
+    return end is not None and end < start
+
+
+def _person_clause(
+    tokens: Sequence[str], comma_before: Sequence[bool], lo: int, hi: int, first: int, last: int
+) -> tuple[int, int] | None:
+    """The clause about someone that holds the tokens first..last, as [start, end): an aside between commas
+    that opens with a relative pronoun or after an indefinite noun ("محام بريطاني، اشتهر بدفاعه عن جنود
+    الناتو أمام المحاكم، قضية"), or a relative clause that a present-tense verb ends."""
+    opening = next((k for k in range(first, lo, -1) if comma_before[k]), None)
+    if opening is not None:
+        close = next((k for k in range(last + 1, hi + 1) if comma_before[k]), None)
+        prev = tokens[opening - 1]
+        word = tokens[opening]
+        about = word in _RELATIVE or (
+            not prev.startswith(_DEFINITE)
+            and not prev.isdigit()
+            and word not in _THAT
+            and word not in _PARTICLES
+            and not conjoined(word)
+            and opening != first
+        )
+        return (opening, close) if close is not None and about else None
+    rel = next((k for k in range(first - 1, lo - 1, -1) if tokens[k] in _RELATIVE), None)
+    if rel is None or rel == lo:
+        return None
+    end = _clause_end(tokens, comma_before, rel, hi)
+    return (rel, end) if end is not None and end > last else None
+
+
+def _about_the_past(tokens: Sequence[str], start: int, end: int) -> bool:
+    """The clause at [start, end) tells something its antecedent once did: a career or a deed, a stance
+    (refused, boycotted, fought, defended, became known for) or a time in the past (سابقا, العام الماضي, a
+    year), and it does not open with a present-tense verb ("التي تعمل في …", "الذي يستضيف مدربين")."""
+    words = tokens[start:end]
+    opener = 1 if words[:1] and words[0] in _RELATIVE else 0
+    verb = words[opener] if opener < len(words) else ""
+    if verb[:1] == "ي" or verb in _CAREER_PRESENT or verb in _PRESENT_STATES:
+        return False
+    # "متقاعد، درّس في …": an antecedent named as retired or former has its past told after it.
+    retired = start > 0 and (tokens[start - 1] in _FORMER or tokens[start - 1] in _RETIRED)
+    years = any(len(w) == 4 and w.isdigit() and w[:2] in ("19", "20") for w in words)
+    readings = set(words) | {w[1:] for w in words if conjoined(w)}  # "وكان", "وعمل"
+    return retired or years or bool(readings & _PAST_SIGNS)
+
+
+_RETIRED = _words("متقاعد", "المتقاعد", "متقاعده", "المتقاعده", "متقاعدا")
+
+
+# A present state of a thing or a body: it houses, supports, hosts ("التي تضم", "التي تدعمها").
+_PRESENT_STATES = _words("تضم", "تدعم", "تدعمها", "تستضيف", "تشرف", "تقود", "تتولى", "تمول", "تحتضن")
+_STANCES = _words(
+    "رفض", "رفضت", "قاطع", "قاطعت", "عارض", "عارضت", "انتقد", "انتقدت", "قاتل", "قاتلت", "حارب", "حاربت",
+    "دافع", "دافعت", "اشتهر", "اشتهرت", "عرف", "عرفت", "استقال", "استقالت", "فصل", "فصلت",
+)  # fmt: skip
+_PAST_TIMES = _words("الماضي", "الماضيه", "لاحقا", "سابقا", "انذاك", "حينها", "حينذاك")
+_PAST_SIGNS = _PAST_ROLE | _PAST_DEEDS | _STANCES | _PAST_TIMES
+
+
+def _aside_about_someone(
+    tokens: Sequence[str],
+    comma_before: Sequence[bool],
+    lo: int,
+    hi: int,
+    pair: Sequence[tuple[int, int]],
+    groups: Mapping[int, str],
+) -> bool:
+    """Every mention of the alliance in the sentence is inside a clause about someone (what they once did,
+    refused or boycotted), and the sentence around that clause names neither the alliance nor a mission
+    word ("زار وزير الثقافة المجري، الذي قاطع اجتماعا للناتو العام الماضي، شارع المتنبي في بغداد"): the
+    story is what the person does, and the alliance is their past."""
+    anchor = groups.get(pair[0][0])
+    if anchor is None:
+        return False
+    named = [k for k in range(lo, hi + 1) if groups.get(k) == anchor]
+    if not named:
+        return False
+    clause = _person_clause(tokens, comma_before, lo, hi, min(named), max(named))
+    if clause is None:
+        return False
+    start, end = clause
+    # "البرنامج، الذي أطلقته بعثة الناتو …": the alliance as the clause verb's subject did what the clause
+    # tells; the clause is then about its deed, not someone's past.
+    verb = start + 1 if tokens[start] in _RELATIVE else start
+    if not _about_the_past(tokens, start, end) or groups.get(verb + 1) == anchor:
+        return False
+    partners = {groups.get(a) for a, _ in pair[1:]}
+    around = [k for k in range(lo, hi + 1) if not start <= k < end and k in groups]
+    return end <= hi and all(groups[k] in partners for k in around)
 
 
 def _obituary(words: Sequence[str]) -> bool:

@@ -170,7 +170,7 @@ def _analyse(
     return _Doc(
         source=source,
         tokens=tuple(t for t, _, _ in toks),
-        variants=tuple(clitic_readings(t) for t, _, _ in toks),
+        variants=tuple(_readings(t) for t, _, _ in toks),
         spans=tuple((src(s), offsets[e - 1] + 1) for _, s, e in toks),
         sentence_of=tuple(sentence_of),
         paragraph_of=tuple(paragraph_of),
@@ -178,6 +178,20 @@ def _analyse(
         comma_before=comma_before,
         sentence_tokens=tuple(sentence_tokens.get(i, (0, -1)) for i in range(len(sentence_starts))),
     )
+
+
+@lru_cache(maxsize=WORD_MEMO_SIZE)
+def _readings(token: str) -> tuple[str, ...]:
+    """The token's clitic readings, and for a Latin word stretched by a repeated letter ("natooo", "iraaaq")
+    the word with the run cut to two letters and to one, as chat and social media stretch names."""
+    readings = clitic_readings(token)
+    if not token.isascii() or not _STRETCHED.search(token):
+        return readings
+    cut = (_STRETCHED.sub(r"\1\1", token), _STRETCHED.sub(r"\1", token))
+    return readings + tuple(dict.fromkeys(r for r in cut if r not in readings))
+
+
+_STRETCHED = re.compile(r"([a-z])\1\1+")
 
 
 def _bare(word: str) -> str:
@@ -382,9 +396,13 @@ def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention], 
             masked.update(range(m.first, m.last + 1))
     mentions: list[_Mention] = []
     for group in topic.groups:
-        explicit = [m for m in _find(doc, group.name, group.terms) if not masked & set(range(m.first, m.last + 1))]
-        if explicit and group.refer:
-            first = min(m.first for m in explicit)
+        found = _find(doc, group.name, group.terms)
+        explicit = [m for m in found if not masked & set(range(m.first, m.last + 1))]
+        # A term inside an ignore phrase still names the side ("حليف رئيسي من خارج الناتو" is the alliance's
+        # status): when it is the only one, a back-reference after it refers to that side, though the phrase
+        # itself is not counted.
+        if found and group.refer:
+            first = min(m.first for m in explicit or found)
             # A back-reference counts only after the first explicit term: the words before it are not read.
             explicit += [
                 m
@@ -501,9 +519,16 @@ def _parenthesis(doc: _Doc, i: int) -> bool:
     ("الناتو يقرر، بطلب عراقي، توسيع التدريب"), not a second story (which opens with و)."""
     if not doc.comma_before[i] or conjoined(doc.tokens[i]):
         return False
-    end = doc.sentence_tokens[doc.sentence_of[i]][1]
+    lo, end = doc.sentence_tokens[doc.sentence_of[i]]
     close = next((j for j in range(i + 1, min(end, i + _ASIDE_WORDS) + 1) if doc.comma_before[j]), None)
-    return close is not None and close <= end and not conjoined(doc.tokens[close])
+    if close is None or close > end or conjoined(doc.tokens[close]):
+        return False
+    # Three or more commas in the sentence make a list ("الانتخابات في العراق، اجتماع وزراء دفاع الناتو، ارتفاع
+    # أسعار الغاز في أوروبا، ومحادثات السلام"): each item a story, not an aside.
+    return sum(doc.comma_before[lo + 1 : end + 1]) < _LIST_COMMAS
+
+
+_LIST_COMMAS = 3
 
 
 def _units(
@@ -641,7 +666,11 @@ class MatchText:
 def prepare(title: str, text: str) -> MatchText:
     source = matched_document(title, text)
     norm = normalize_per_char(source)
-    return MatchText(title, text, source, norm, frozenset(normalized_tokens(norm)))
+    words = frozenset(normalized_tokens(norm))
+    if _STRETCHED.search(norm):
+        # The pre-checks read a stretched Latin word ("natooo") as its cut forms too, as _analyse does.
+        words |= {r for w in words if w.isascii() for r in _readings(w)}
+    return MatchText(title, text, source, norm, words)
 
 
 def match_topic(topic: Topic, title: str, text: str) -> TopicResult:
@@ -693,13 +722,16 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     # A short item has no more text to judge: one headline or summary sentence that itself pairs the
     # required groups (not in passing) is enough. The basis tells the alert it was not read in full.
     short = item_basis != "full" and any(u.score > 0 and u.kind in ("title", "sentence", _FRAME) for u in units)
-    other_sense = (
-        short
-        and item_basis == "summary"
-        and all(u.kind == "title" for u in units if u.score > 0)
-        and _other_sense(topic, mentions, masked, len(title_words))
+    title_only = short and item_basis == "summary" and all(u.kind == "title" for u in units if u.score > 0)
+    other_sense = title_only and _other_sense(topic, mentions, masked, len(title_words))
+    # The summary pairs the sides itself, in passing ("…قمة للحلف في أوروبا، بينما تستضيف بغداد قمة عربية
+    # منفصلة"): it tells how the headline's pairing is meant, so the headline alone, or the headline's side
+    # paired across it with the summary's, is not confirmed.
+    framed_only = short and item_basis == "summary" and all(u.kind in ("title", _FRAME) for u in units if u.score > 0)
+    summary_passing = (
+        framed_only and not other_sense and any(u.passing and u.kind not in ("title", _FRAME) for u in units)
     )
-    short = short and not other_sense
+    short = short and not other_sense and not summary_passing
     matched = score >= topic.threshold or short
     counted = [u for u in units if not u.passing]
     if units:
@@ -720,6 +752,8 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
             reason += f"; decided on the {item_basis} only"
         if other_sense:
             reason += "; the summary names the title's subject only in another sense (ignored), not confirmed"
+        if summary_passing:
+            reason += "; the summary pairs them only in passing, so the title alone is not confirmed"
     else:
         reason = _apart(topic, mentions)
     return TopicResult(topic.name, matched, score, topic.threshold, tuple(evidence), reason, item_basis)
