@@ -775,6 +775,9 @@ def test_round17_families_are_no_match(nato_iraq: Topic, title: str, text: str) 
         "سيجتمع الناتو مع وزارة الدفاع العراقية، ثم يعلن خطة التدريب الجديدة في بغداد.",
         # The alliance named as a party, not dated by its meeting, at an event in Iraq.
         "افتتح الناتو في بغداد معرضا عن تدريب القوات العراقية.",
+        # "Earlier" opening the sentence is a time, not a former antecedent whose past follows.
+        "وفي وقت سابق، أكدت الحكومة العراقية أن الناتو سيرسل مستشارين، حسبما أفادت قناة العربية.",
+        "وفي العام السابق، وقع العراق مع الناتو اتفاقا لتدريب الشرطة، بحسب البيان.",
     ],
 )
 def test_round17_families_keep_the_links_beside_them(nato_iraq: Topic, text: str) -> None:

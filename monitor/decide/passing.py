@@ -1442,14 +1442,22 @@ def _about_the_past(tokens: Sequence[str], start: int, end: int) -> bool:
     verb = words[opener] if opener < len(words) else ""
     if verb[:1] == "ي" or verb in _CAREER_PRESENT or verb in _PRESENT_STATES:
         return False
-    # "متقاعد، درّس في …": an antecedent named as retired or former has its past told after it.
-    retired = start > 0 and (tokens[start - 1] in _FORMER or tokens[start - 1] in _RETIRED)
+    # "متقاعد، درّس في …": an antecedent named as retired or former has its past told after it; not a time
+    # ("وفي وقت سابق، أكدت الحكومة …": earlier, a sentence adverb, and what follows is the news).
+    retired = start > 0 and (tokens[start - 1] in _FORMER or tokens[start - 1] in _RETIRED) and not (
+        start > 1 and tokens[start - 2] in _TIME_NOUNS
+    )
     years = any(len(w) == 4 and w.isdigit() and w[:2] in ("19", "20") for w in words)
     readings = set(words) | {w[1:] for w in words if conjoined(w)}  # "وكان", "وعمل"
     return retired or years or bool(readings & _PAST_SIGNS)
 
 
 _RETIRED = _words("متقاعد", "المتقاعد", "متقاعده", "المتقاعده", "متقاعدا")
+# Times that سابق may qualify (في وقت سابق, في العام السابق, في مرحلة سابقة): an adverb, not a person's past.
+_TIME_NOUNS = _words(
+    "وقت", "الوقت", "فترة", "الفترة", "مرحلة", "المرحلة", "حين", "عام", "العام", "سنة", "السنة", "شهر", "الشهر",
+    "أسبوع", "الأسبوع", "يوم", "اليوم", "موعد", "الموعد", "تاريخ", "عهد", "العهد",
+)  # fmt: skip
 
 
 # A present state of a thing or a body: it houses, supports, hosts ("التي تضم", "التي تدعمها").
