@@ -339,8 +339,8 @@ class StoryCache:
         self.flushed = 0  # story_docs.flushed as this cache last knew it: the log rows up to it are folded
         self.seen: int | None = None  # None: nothing read yet
         self.last_article: str | None = None  # this process's last joined article (to tell a rollback)
-        self.stamp: str | None = None  # the token of this process's last join, while it holds
-        self.joined: tuple[str, int] | None = None  # (stamp, seen) of that join, set and read as one
+        # (token, seq) of this process's last join while its token is story_docs' stamp: set and read as one
+        self.joined: tuple[str, int] | None = None
         self.joins = 0
         self.lock = threading.RLock()  # a read (place) in one thread while another thread's join writes
 
@@ -446,20 +446,20 @@ def _ensure_window(execute: Execute, cache: StoryCache, cutoff: str) -> None:
 def _begin(execute: Execute, cache: StoryCache) -> tuple[int, str]:
     """Count the article in story_docs under a new token (which also makes every other join on the
     database wait for this one) and bring the cache up to date. Returns the number of articles before it
-    and the token (the caller's cache.stamp once its join is done)."""
+    and the token (the stamp of the caller's cache.joined once its join is done)."""
     token, joined = _token(), cache.joined  # one read: another thread's join may end meanwhile
     if joined is not None and execute.execute(
         "UPDATE story_docs SET n = n + 1, stamp = ? WHERE id = 1 AND stamp = ?", [token, joined[0]],
     ).rowcount == 1:
         # The stamp was this process's own: nobody has joined since, so n is still the seq of its last join
         # and nothing needs reading (RETURNING n, flushed cost SQLite ~5 times the update itself).
-        cache.stamp = cache.joined = None  # until this join is done: one failing half way leaves nothing to trust
+        cache.joined = None  # until this join is done: one failing half way leaves nothing to trust
         return joined[1], token
     row = execute.execute("UPDATE story_docs SET n = n + 1, stamp = ? WHERE id = 1 RETURNING n, flushed",
                           [token]).fetchone()
     # From here this join holds story_docs, so another thread's join on this cache has finished and committed
     # or rolled back.
-    cache.stamp = cache.joined = None
+    cache.joined = None
     if row is None:
         raise ValueError("story_docs has no row: the stories tables are incomplete")
     n, flushed = int(row[0]) - 1, int(row[1])
@@ -538,7 +538,8 @@ def place(execute: Execute, title: str, text: str, at: datetime, near_copy_of: s
     one, what is needed is read into a cache for this call)."""
     terms = terms if terms is not None else terms_of_text(title, text)
     n, stamp, flushed = execute.execute("SELECT n, stamp, flushed FROM story_docs WHERE id = 1", []).fetchone()
-    if cache is None or cache.stamp is None or cache.stamp != stamp:
+    joined = None if cache is None else cache.joined  # one read: another thread's join may end meanwhile
+    if cache is None or joined is None or joined[0] != stamp:
         cache = StoryCache()
         cache.reset(int(n), int(flushed), _read_log(execute, int(flushed)))
     with cache.lock:
@@ -671,7 +672,7 @@ def _join(execute: Execute, cache: StoryCache, n_docs: int, token: str, *, artic
     cache.joins += 1
     if cache.joins % EVICT_EVERY == 0:
         cache.index.evict_before(format_time(at - settings.window - EVICT_MARGIN))
-    cache.seen, cache.last_article, cache.stamp, cache.joined = seq, article_id, token, (token, seq)
+    cache.seen, cache.last_article, cache.joined = seq, article_id, (token, seq)
     return placed
 
 
