@@ -1372,9 +1372,7 @@ def _closed_relative(tokens: Sequence[str], comma_before: Sequence[bool], lo: in
 def _present_verb(word: str) -> bool:
     """A present-tense verb that opens a headline's main clause ("يقود", "تصل"): ي + a stem, or ت + a short
     stem (a longer ت-word is more often a verbal noun: تدريب, تطوير)."""
-    if word in _NOT_VERBS:
-        return False
-    return (word[:1] == "ي" and len(word) >= 3) or (word[:1] == "ت" and 3 <= len(word) <= 4)
+    return _imperfect(word) and (word[0] == "ي" or len(word) <= 4) and word not in _NOT_VERBS
 
 
 _NOT_VERBS = _words("تحت", "تلك", "تم", "تمت", "يوم", "يونيو", "يوليو", "يناير")
