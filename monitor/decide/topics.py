@@ -32,6 +32,7 @@ from monitor.text.arabic import (
     normalize_per_char,
     normalize_with_offsets,
     normalized_tokens,
+    proclitic_spellings,
 )
 
 # Not the dot that closes a dotted acronym ("N.A.T.O. trainers", "U.S. forces": a letter after a dot).
@@ -212,6 +213,7 @@ class _TermIndex:
     matching looks each token up once instead of trying every term at every position."""
 
     _CACHE_LIMIT = WORD_MEMO_SIZE
+    _HEAD = 3  # letters of a key that the filter compares
 
     def __init__(self, terms: tuple[Term, ...]) -> None:
         exact: dict[str, list[Term]] = {}
@@ -225,9 +227,27 @@ class _TermIndex:
         self._exact = {k: tuple(v) for k, v in exact.items()}
         self._prefix = {k: tuple(v) for k, v in prefix.items()}
         self._candidates: dict[tuple[str, ...], tuple[Term, ...]] = {}
+        # A cheap filter before the lookup: a reading that starts a term begins with the first letters of
+        # one of its keys, so a word none of whose beginnings is such a head (with or without proclitics)
+        # has no candidates. Most words of an article are such words; they skip the readings and the memo.
+        heads = {key[: self._HEAD] for key in (*exact, *prefix)}
+        self._heads = frozenset(heads)
+        self._head_lengths = tuple(sorted({len(h) for h in heads}))
+        self._spelled = frozenset(s for h in heads for s in proclitic_spellings(h))
+        self._spelled_lengths = tuple(sorted({len(s) for s in self._spelled}))
         # Candidates in config order, not set order: when two terms match the same words, the evidence
         # names the same one in every process (set order changes with the hash seed).
         self._rank = {term: i for i, term in enumerate(terms)}
+
+    def may_start(self, word: str) -> bool:
+        """False when no term can start at this word (any of its clitic readings): candidates() is empty."""
+        spelled = self._spelled
+        return any(word[:n] in spelled for n in self._spelled_lengths)
+
+    def may_start_readings(self, variants: tuple[str, ...]) -> bool:
+        """False when candidates(variants) is empty: none of the readings begins with a key's head."""
+        heads = self._heads
+        return any(v[:n] in heads for v in variants for n in self._head_lengths)
 
     def candidates(self, variants: tuple[str, ...]) -> tuple[Term, ...]:
         """The terms whose first word can match a token with these readings (memoised: news reuses its words)."""
@@ -259,6 +279,8 @@ def _find(doc: _Doc, group: str, terms: tuple[Term, ...], start: int = 0) -> lis
     found: list[_Mention] = []
     n = len(doc.tokens)
     for i, variants in enumerate(doc.variants[start:], start):
+        if not index.may_start_readings(variants):
+            continue
         for term in index.candidates(variants):
             k = len(term.tokens)
             # A phrase is read within one clause: a comma between its words ("مقرا للحلف، والعراق يوقع")
@@ -273,7 +295,7 @@ def _find(doc: _Doc, group: str, terms: tuple[Term, ...], start: int = 0) -> lis
 
 
 def _any_opener(index: _TermIndex, words: frozenset[str]) -> bool:
-    return any(index.candidates(clitic_readings(word)) for word in words)
+    return any(index.candidates(clitic_readings(word)) for word in words if index.may_start(word))
 
 
 @lru_cache(maxsize=256)
@@ -315,7 +337,9 @@ def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | Non
     possible: set[str] = set()
     phrases: list[Term] = []  # terms of several words that can start here: checked only if needed
     for word in words:
-        for term in index.candidates(clitic_readings(word)):  # memoised by _may_mention just before
+        if not index.may_start(word):
+            continue
+        for term in index.candidates(clitic_readings(word)):
             if term not in groups_of or term in topic.exclude:
                 return None  # an exclusion can start here: the full path decides
             if len(term.tokens) == 1:

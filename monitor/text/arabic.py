@@ -199,6 +199,12 @@ def clitic_readings(token: str) -> tuple[str, ...]:
     return tuple(sorted(set(bases), key=len, reverse=True))
 
 
+def proclitic_spellings(start: str) -> frozenset[str]:
+    """How a token can begin when one of its clitic_readings begins with `start`: `start` itself, and each
+    proclitic sequence before it (a superset: the base-length rule of clitic_readings is not applied)."""
+    return frozenset((start, *(prefix + start for prefix in _PROCLITICS)))
+
+
 def index_terms(text: str) -> list[str]:
     """The normalised tokens of `text` without their proclitics (والعراق → عراق)."""
     return [strip_clitics(token) for token in tokenize(text)]
