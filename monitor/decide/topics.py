@@ -33,6 +33,7 @@ from monitor.text.arabic import (
     normalize_with_offsets,
     normalized_tokens,
     proclitic_spellings,
+    spellings_with_proclitics,
 )
 
 # Not the dot that closes a dotted acronym ("N.A.T.O. trainers", "U.S. forces": a letter after a dot).
@@ -346,35 +347,51 @@ def unmentioned_required_group(topic: Topic, words: frozenset[str]) -> str | Non
                 possible |= groups_of[term]
             else:
                 phrases.append(term)
-    # The readings of every word (the costly part) only when a phrase may decide the first required group
-    # not yet possible: a common first word such as قرب or مدينة should not cost every article they occur in.
-    readings: frozenset[str] | None = None
-    ordered: tuple[str, ...] = ()
-    # A prefix word is looked for across every reading once per article: many phrases share one (أطلسي*).
-    prefixes: dict[str, bool] = {}
-
-    def present(p: str) -> bool:
-        if not p.endswith("*"):
-            return readings is not None and (p in readings or _bare(p) in readings)
-        hit = prefixes.get(p)
-        if hit is None:
-            hit = prefixes[p] = _token_matches(p, ordered)
-        return hit
-
+    # A phrase's later words are looked for among the words as they can be spelled with proclitics, not by
+    # reading every word: a common first word such as قرب or ذي should not cost every article it occurs in.
+    present: dict[str, bool] = {}
     for name in topic.require:
         if name in possible:
             continue
         for term in phrases:
             if name not in groups_of[term] or groups_of[term] <= possible:
                 continue
-            if readings is None:
-                readings = frozenset(r for w in words for r in clitic_readings(w))
-                ordered = tuple(readings)
-            if all(present(p) for p in term.tokens[1:]):
+            if all(_occurs(p, words, present) for p in term.tokens[1:]):
                 possible |= groups_of[term]
         if name not in possible:
             return name
     return None
+
+
+def _occurs(pattern: str, words: frozenset[str], seen: dict[str, bool]) -> bool:
+    """_token_matches(pattern, r) for some clitic reading r of one of `words`, without making the readings:
+    a token has the reading `base` when it is one of base's spellings with proclitics. Memoised in `seen`."""
+    hit = seen.get(pattern)
+    if hit is None:
+        if not pattern.endswith("*"):
+            hit = not words.isdisjoint(_spellings(pattern))
+        elif starts := _start_spellings(pattern):
+            hit = any(word.startswith(starts) for word in words)
+        else:
+            hit = _token_matches(pattern, tuple(r for word in words for r in clitic_readings(word)))
+        seen[pattern] = hit
+    return hit
+
+
+@lru_cache(maxsize=4096)
+def _spellings(word: str) -> frozenset[str]:
+    """The tokens that have `word`, or `word` without its article, among their clitic readings."""
+    return frozenset((*spellings_with_proclitics(word), *spellings_with_proclitics(_bare(word))))
+
+
+@lru_cache(maxsize=4096)
+def _start_spellings(pattern: str) -> tuple[str, ...]:
+    """How a token begins when one of its clitic readings begins with the stem of "x*" (or the stem without
+    its article). Empty for a stem too short to be read apart from proclitics: the caller reads the words."""
+    stems = (pattern[:-1], _bare(pattern[:-1]))
+    if min(map(len, stems)) < 2:
+        return ()
+    return tuple(sorted({s for stem in stems for s in spellings_with_proclitics(stem)}))
 
 
 def _keep_longest(mentions: list[_Mention]) -> list[_Mention]:

@@ -199,6 +199,14 @@ def clitic_readings(token: str) -> tuple[str, ...]:
     return tuple(sorted(set(bases), key=len, reverse=True))
 
 
+def spellings_with_proclitics(base: str) -> tuple[str, ...]:
+    """Every token one of whose clitic_readings is `base`: the base itself, and each proclitic sequence before
+    it when the base is long enough to be read apart (the inverse of clitic_readings)."""
+    if len(base) < _MIN_BASE:
+        return (base,)
+    return (base, *(prefix + base for prefix in _PROCLITICS))
+
+
 def proclitic_spellings(start: str) -> frozenset[str]:
     """How a token can begin when one of its clitic_readings begins with `start`: `start` itself, and each
     proclitic sequence before it (a superset: the base-length rule of clitic_readings is not applied)."""
