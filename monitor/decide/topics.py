@@ -235,15 +235,23 @@ class _TermIndex:
         self._heads = frozenset(heads)
         self._head_lengths = tuple(sorted({len(h) for h in heads}))
         self._spelled = frozenset(s for h in heads for s in proclitic_spellings(h))
-        self._spelled_lengths = tuple(sorted({len(s) for s in self._spelled}))
+        # Every beginning of a spelling: a word is read letter by letter only while it can still become one.
+        self._spelled_starts = frozenset(s[:n] for s in self._spelled for n in range(1, len(s) + 1))
+        self._longest_spelling = max(map(len, self._spelled), default=0)
         # Candidates in config order, not set order: when two terms match the same words, the evidence
         # names the same one in every process (set order changes with the hash seed).
         self._rank = {term: i for i, term in enumerate(terms)}
 
     def may_start(self, word: str) -> bool:
         """False when no term can start at this word (any of its clitic readings): candidates() is empty."""
-        spelled = self._spelled
-        return any(word[:n] in spelled for n in self._spelled_lengths)
+        spelled, starts = self._spelled, self._spelled_starts
+        for n in range(1, self._longest_spelling + 1):
+            start = word[:n]
+            if start in spelled:
+                return True
+            if start not in starts:
+                return False
+        return False
 
     def may_start_readings(self, variants: tuple[str, ...]) -> bool:
         """False when candidates(variants) is empty: none of the readings begins with a key's head."""
