@@ -783,3 +783,38 @@ def test_round17_families_are_no_match(nato_iraq: Topic, title: str, text: str) 
 def test_round17_families_keep_the_links_beside_them(nato_iraq: Topic, text: str) -> None:
     result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
     assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        # Iraqi people met on the alliance's ground, where a NATO base, hospital or airport also is.
+        ("مريض عراقي ينقل إلى مستشفى عسكري للناتو في بلجيكا", ""),
+        ("عراقيون مقيمون في هولندا يحتجون أمام مقر للناتو", ""),
+        ("اعتصام عراقيين في هولندا قرب قاعدة للناتو", ""),
+        ("جندي عراقي سابق يعمل حارسا في قاعدة للناتو في ليتوانيا", ""),
+        ("طائرة للخطوط الجوية العراقية تهبط في مطار عسكري للناتو في بلغاريا", ""),
+        (
+            "خبر",
+            "وصل مريض عراقي إلى مستشفى القاعدة التي يستخدمها الناتو قرب رامشتاين الألمانية لتلقي العلاج. "
+            "وقال الأطباء إن حالته جيدة.",
+        ),
+    ],
+)
+def test_round18_iraqis_met_near_nato_abroad_are_no_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert not result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # Iraq's forces and officials abroad with the alliance are the link.
+        "ضباط عراقيون في ألمانيا يتدربون مع الناتو",
+        "وفد عراقي في بروكسل يبحث مع الناتو توسيع البعثة",
+        "مسؤولون عراقيون في بروكسل لبحث مهمة الناتو",
+    ],
+)
+def test_round18_iraqi_forces_and_officials_abroad_still_match(nato_iraq: Topic, title: str) -> None:
+    result = match_topic(nato_iraq, title, "")
+    assert result.matched, result.reason

@@ -609,14 +609,42 @@ def _career_clause(
     )
 
 
-def _met_abroad(tokens: Sequence[str], lo: int, hi: int, noun: str, groups: Mapping[int, str]) -> bool:
-    """An Iraqi person (a doctor, a student, a photographer, a translator, a team) in a sentence set on the
-    alliance's own ground (بليتوانيا, في بروكسل, المقيم في بوخارست, بالنرويج) and naming no place of Iraq: an
-    Iraqi met there, whatever training or mission word is about, not Iraq."""
+def _met_abroad(tokens: Sequence[str], lo: int, hi: int, first: int, groups: Mapping[int, str]) -> bool:
+    """An Iraqi person (a doctor, a student, a child, a smuggler, a team) or an Iraqi airline's plane in a
+    sentence set on the alliance's own ground (بليتوانيا, في بروكسل, المقيم في بوخارست, الحدود المجرية) and
+    naming no place of Iraq: an Iraqi met there, whatever training or mission word is about, not Iraq. So is
+    a former soldier ("عسكري عراقي سابق"): no longer one of Iraq's forces."""
+    noun = tokens[first - 1] if first > lo else ""
     bare = strip_clitics(noun)
-    if not (noun.startswith(_PEOPLE_ABROAD) or bare.startswith(_PEOPLE_ABROAD)):
+    person = noun.startswith(_PEOPLE_ABROAD) or bare.startswith(_PEOPLE_ABROAD)
+    airline = first - 2 >= lo and noun == "الجويه" and strip_clitics(tokens[first - 2]) == "خطوط"
+    former = first < hi and tokens[first + 1] in _FORMER and noun not in _OFFICIALS
+    if not (person or airline or former):
         return False
     return _abroad_only(tokens, lo, hi, groups)
+
+
+def _placed_abroad(tokens: Sequence[str], lo: int, hi: int, first: int, groups: Mapping[int, str]) -> bool:
+    """Iraqis as people, placed on the alliance's own ground right after the word ("عراقيون في ألمانيا
+    يتظاهرون", "محاكمة عراقيين في هولندا", "عراقيون مقيمون في برلين"), not Iraq's forces or officials
+    ("ضباط عراقيون في ألمانيا"): nationals living or met there."""
+    prev = tokens[first - 1] if first > lo else ""
+    if prev in _FORCES or prev in _OFFICIALS:
+        return False
+    k = first + 1
+    if k <= hi and tokens[k] in _RESIDING:
+        k += 1
+    if k + 1 > hi or tokens[k] not in _AT:
+        return False
+    return bool(_ABROAD & set(clitic_readings(tokens[k + 1]))) and _abroad_only(tokens, lo, hi, groups)
+
+
+_RESIDING = _words("مقيمون", "مقيمين", "المقيمون", "المقيمين", "يقيمون", "يعيشون", "مغتربون", "مغتربين")
+# Iraqis named by their office: a delegation, officials, experts, deputies are the country's.
+_OFFICIALS = _words(
+    "وفد", "مسؤولون", "مسؤولين", "مسوولون", "مسوولين", "خبراء", "نواب", "وزراء", "دبلوماسيون", "دبلوماسيين",
+    "قاده", "مستشارون", "مستشارين", "وزير", "رئيس", "سفير", "ضابط", "قائد",
+)  # fmt: skip
 
 
 def _abroad_only(tokens: Sequence[str], lo: int, hi: int, groups: Mapping[int, str]) -> bool:
@@ -643,6 +671,9 @@ _ABROAD_DEMONYMS = _DEMONYMS | _words("العراقي", "العراقيه")
 # …and a researcher, an academic or an employee working there ("باحث عراقي في مركز للناتو بتالين").
 _PEOPLE_ABROAD = _CIVILIANS + tuple(
     normalize(w) for w in ("مصور", "مترجم", "منتخب", "طالبه", "طاه", "لاعب", "باحث", "اكاديمي", "محاضر", "موظف", "فنان")
+) + tuple(
+    # …and people on their own account met by a hospital, a border guard or a court there.
+    normalize(w) for w in ("طفل", "اطفال", "مهرب", "مريض", "جريح", "مصاب", "متهم", "مغترب", "ناشط", "معارض")
 )
 # The alliance's own ground: its members' countries and the cities where its bases, offices and exercises are.
 _ABROAD = _words(
@@ -650,7 +681,11 @@ _ABROAD = _words(
     "بريطانيا", "لندن", "ايطاليا", "روما", "نابولي", "اسبانيا", "مدريد", "هولندا", "لاهاي", "امستردام",
     "الدنمارك", "السويد", "فنلندا", "بولندا", "وارسو", "ليتوانيا", "فيلنيوس", "لاتفيا", "ريغا", "استونيا",
     "تالين", "رومانيا", "بوخارست", "بلغاريا", "اليونان", "اثينا", "البرتغال", "لشبونه", "كندا", "اوتاوا",
-    "انقره", "اسطنبول", "مونس", "شتوتغارت",
+    "انقره", "اسطنبول", "مونس", "شتوتغارت", "تركيا", "انجرليك", "لاندشتول", "المجر", "هنغاريا", "النمسا",
+    # …and their adjectives ("في تابا الإستونية", "مطار كونستانتسا الروماني", "الحدود المجرية").
+    "الاستوني", "الاستونيه", "الروماني", "الرومانيه", "المجري", "المجريه", "الهولندي", "الهولنديه",
+    "البلجيكي", "البلجيكيه", "النرويجي", "النرويجيه", "البولندي", "البولنديه", "الليتواني", "الليتوانيه",
+    "اللاتفي", "اللاتفيه", "البلغاري", "البلغاريه", "الدنماركي", "الدنماركيه", "النمساوي", "النمساويه",
 )  # fmt: skip
 
 
@@ -964,8 +999,10 @@ def passing_kind(
         # "عراقي يعمل طاهيا في قاعدة للناتو بألمانيا": a single Iraqi opening the sentence is the person (not
         # "عراقيون يتدربون في ألمانيا", the forces a mission may train abroad).
         alone = first == lo and word in _ONE_IRAQI and _abroad_only(tokens, lo, hi, groups)
-        person = _met_abroad(tokens, lo, hi, prev, groups) or alone
+        person = _met_abroad(tokens, lo, hi, first, groups) or alone
         if word in _ABROAD_DEMONYMS and first == last and person:
+            return "nationals"
+        if word in _NATIONALS and first == last and _placed_abroad(tokens, lo, hi, first, groups):
             return "nationals"
         if word in _ONE_IRAQI and first == last and not substantive and _met_person(tokens, lo, first):
             return "nationals"
