@@ -25,6 +25,7 @@ from monitor.decide.passing import conjoined, passing_kind
 from monitor.models import Evidence, TopicResult
 from monitor.settings.topics import Term, Topic
 from monitor.text.arabic import (
+    MIN_BASE,
     WORD_MEMO_SIZE,
     clitic_readings,
     iter_tokens,
@@ -389,7 +390,7 @@ def _occurs(pattern: str, words: frozenset[str], seen: dict[str, bool]) -> bool:
 @lru_cache(maxsize=4096)
 def _spellings(word: str) -> frozenset[str]:
     """The tokens that have `word`, or `word` without its article, among their clitic readings."""
-    return frozenset((*spellings_with_proclitics(word), *spellings_with_proclitics(_bare(word))))
+    return spellings_with_proclitics(word) | spellings_with_proclitics(_bare(word))
 
 
 @lru_cache(maxsize=4096)
@@ -397,9 +398,9 @@ def _start_spellings(pattern: str) -> tuple[str, ...]:
     """How a token begins when one of its clitic readings begins with the stem of "x*" (or the stem without
     its article). Empty for a stem too short to be read apart from proclitics: the caller reads the words."""
     stems = (pattern[:-1], _bare(pattern[:-1]))
-    if min(map(len, stems)) < 2:
+    if min(map(len, stems)) < MIN_BASE:
         return ()
-    return tuple(sorted({s for stem in stems for s in spellings_with_proclitics(stem)}))
+    return tuple(sorted({s for stem in stems for s in proclitic_spellings(stem)}))
 
 
 def _keep_longest(mentions: list[_Mention]) -> list[_Mention]:

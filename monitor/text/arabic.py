@@ -72,7 +72,7 @@ _PROCLITICS = tuple(
         reverse=True,
     )
 )
-_MIN_BASE = 2  # never strip a prefix that would leave fewer letters than this
+MIN_BASE = 2  # never strip a prefix that would leave fewer letters than this
 # How many distinct words each per-word memo keeps. News repeats a few thousand words all day: 4,096 keeps
 # 73% of the lookups as hits (93% at 65,536, measured on 5,000 ANT articles) and a worker process, which
 # holds these memos for as long as it lives, 13 MiB smaller; the misses cost about 0.2 ms an article.
@@ -194,23 +194,21 @@ def clitic_readings(token: str) -> tuple[str, ...]:
     """
     bases = [token]
     for prefix in _PROCLITICS:
-        if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_BASE:
+        if token.startswith(prefix) and len(token) - len(prefix) >= MIN_BASE:
             bases.append(token[len(prefix) :])
     return tuple(sorted(set(bases), key=len, reverse=True))
 
 
-def spellings_with_proclitics(base: str) -> tuple[str, ...]:
-    """Every token one of whose clitic_readings is `base`: the base itself, and each proclitic sequence before
-    it when the base is long enough to be read apart (the inverse of clitic_readings)."""
-    if len(base) < _MIN_BASE:
-        return (base,)
-    return (base, *(prefix + base for prefix in _PROCLITICS))
-
-
 def proclitic_spellings(start: str) -> frozenset[str]:
-    """How a token can begin when one of its clitic_readings begins with `start`: `start` itself, and each
-    proclitic sequence before it (a superset: the base-length rule of clitic_readings is not applied)."""
+    """How a token begins when one of its clitic_readings begins with `start`: `start` itself, or a proclitic
+    sequence before it."""
     return frozenset((start, *(prefix + start for prefix in _PROCLITICS)))
+
+
+def spellings_with_proclitics(base: str) -> frozenset[str]:
+    """Every token one of whose clitic_readings is `base` (the inverse of clitic_readings): a base too short to
+    be read apart from proclitics is only itself."""
+    return proclitic_spellings(base) if len(base) >= MIN_BASE else frozenset((base,))
 
 
 def index_terms(text: str) -> list[str]:
