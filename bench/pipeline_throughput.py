@@ -5,6 +5,7 @@
     python bench/pipeline_throughput.py --quick         # CI smoke size
     python bench/pipeline_throughput.py --profile       # + a pyinstrument profile of one full-path pass
     python bench/pipeline_throughput.py --without-stories  # + the full path with the story step skipped
+    python bench/pipeline_throughput.py --without-stories --control  # that third path the full path itself
 
 Pages: the 12 real saved article pages plus corpus articles set in those pages' own chrome (bench/_common.py).
 Full path = the project's real code, in this process: Pipeline.process_entry with a fetcher that hands over
@@ -18,7 +19,9 @@ Figures: ratio = full / bare total time per repetition, median over repetitions;
 second of the full path on one core, median over repetitions.
 --without-stories: a third path interleaved with the two, the full path without the story step (no story
 terms in the text work, no stories.join: the code before stories), on its own copy of the database, so the
-story step's share of the ratio is measured in the same run.
+story step's share of the ratio is measured in the same run. The paths take turns chunk by chunk, each following
+every other equally often (PATH_ORDERS_3). --control makes the third path the full path again: its "rise" is
+the bench's own bias.
 """
 
 from __future__ import annotations
@@ -56,6 +59,15 @@ from monitor.store.database import FeedRow, Store
 FEED_URL = "https://bench.example/feed.xml"
 RATIO_TARGET = 1.25
 PER_SECOND_TARGET = 1_000_000 / 86_400  # 11.6 articles a second = 1M a day
+
+
+# The order the paths run in, chunk after chunk. A path is slower right after the bare extraction (~0.5-0.9 ms
+# per page of the chunk, measured with --control: docs/benchmarks.md), so every path must follow
+# every other equally often. Two paths: bare-full, full-bare. Three: a cycle of the six orders in which each
+# path follows each other path exactly three times (and never itself), chunk boundaries included.
+PATH_ORDERS_2 = (("bare", "full"), ("full", "bare"))
+PATH_ORDERS_3 = (("bare", "full", "plain"), ("bare", "plain", "full"), ("plain", "full", "bare"),
+                 ("full", "bare", "plain"), ("full", "plain", "bare"), ("plain", "bare", "full"))
 
 
 class Stages:
@@ -156,10 +168,16 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="profile one extra full-path pass (pyinstrument)")
     parser.add_argument("--without-stories", action="store_true",
                         help="also run the full path with the story step skipped, interleaved in the same run")
+    parser.add_argument("--control", action="store_true",
+                        help="with --without-stories: the third path keeps the story step, so it is the full path"
+                             " run twice and the rise it prints is the bench's own bias (should be ~0)")
     parser.add_argument("--try-fixes", action="store_true",
                         help="no longer does anything: the speed-ups it swapped in (bench/_fixes.py) are now part of"
                         " monitor/; kept so that older commands still run")
     args = parser.parse_args()
+    args.without_stories = args.without_stories or args.control
+    third = "the control (the full path again)" if args.control else "without the story step"
+    adds = "the full path's first run adds" if args.control else "the story step adds"
     if args.quick:
         args.size, args.reps, args.corpus, args.chunk = 20, 1, 50, 10
     logging.basicConfig(level=logging.WARNING)
@@ -183,13 +201,13 @@ def main() -> None:
     real_story_terms = analysis_module.story_terms
     skipping = [False]  # True while the path without the story step runs
 
-    def join_or_skip(*args: Any, **kwargs: Any) -> stories_module.Placement:
-        if skipping[0]:
+    def join_or_skip(*join_args: Any, **kwargs: Any) -> stories_module.Placement:
+        if skipping[0] and not args.control:
             return stories_module.Placement(Choice(None, 0.0), None, Terms({}), Features({}))
-        return cast(stories_module.Placement, timed_join(*args, **kwargs))
+        return cast(stories_module.Placement, timed_join(*join_args, **kwargs))
 
-    def story_terms_or_skip(*args: Any) -> Terms | None:
-        return None if skipping[0] else real_story_terms(*args)
+    def story_terms_or_skip(*terms_args: Any) -> Terms | None:
+        return None if skipping[0] and not args.control else real_story_terms(*terms_args)
 
     stories_module.join = join_or_skip
     analysis_module.story_terms = story_terms_or_skip  # type: ignore[assignment]
@@ -234,11 +252,10 @@ def main() -> None:
             stages.seconds.clear()
             stages.cpu.clear()
             bare = full = bare_cpu = full_cpu = plain = plain_cpu = 0.0
-            kinds = ["bare", "full", "plain"] if args.without_stories else ["bare", "full"]
+            orders = PATH_ORDERS_3 if args.without_stories else PATH_ORDERS_2
             for c, start in enumerate(range(0, len(pages), args.chunk)):
                 chunk = pages[start : start + args.chunk]
-                shift = (c + rep) % len(kinds)
-                for which in kinds[shift:] + kinds[:shift]:  # who goes first rotates
+                for which in orders[c % len(orders)]:
                     t, t_cpu = time.perf_counter(), time.process_time()
                     if which == "bare":
                         for page in chunk:
@@ -264,7 +281,7 @@ def main() -> None:
                 plain_store.close()
                 plain_ratios.append(plain / bare)
                 plain_cpu_ratios.append(plain_cpu / bare_cpu)
-                print(f"rep {rep + 1} without the story step: ratio {plain / bare:.3f}, CPU ratio "
+                print(f"rep {rep + 1} {third}: ratio {plain / bare:.3f}, CPU ratio "
                       f"{plain_cpu / bare_cpu:.3f}; with it: CPU ratio {full_cpu / bare_cpu:.3f} "
                       f"(+{(full_cpu - plain_cpu) / bare_cpu:.3f}, {(full_cpu - plain_cpu) / len(pages) * 1000:.2f}"
                       " ms CPU per page)")
@@ -290,8 +307,8 @@ def main() -> None:
         print(f"RESULT full/bare CPU-time ratio (median of {args.reps}): {median(cpu_ratios):.3f}")
         if args.without_stories:
             rise = median([f - p for f, p in zip(cpu_ratios, plain_cpu_ratios, strict=True)])
-            print(f"RESULT without the story step: CPU-time ratio (median of {args.reps}) "
-                  f"{median(plain_cpu_ratios):.3f}, wall ratio {median(plain_ratios):.3f}; the story step adds "
+            print(f"RESULT {third}: CPU-time ratio (median of {args.reps}) "
+                  f"{median(plain_cpu_ratios):.3f}, wall ratio {median(plain_ratios):.3f}; {adds} "
                   f"{rise:+.3f} to the CPU-time ratio (median of the repetitions' differences; target <= +0.05: "
                   f"{verdict(rise <= 0.05)})")
         print(f"RESULT bare trafilatura.extract: {median(bare_per_page) * 1000:.1f} ms/page; full path "
