@@ -964,11 +964,15 @@ def passing_kind(
     if (not substantive and (set(words) & _BIOGRAPHY or graduated)) or _obituary(words):
         return "past role"
 
+    if place_kind := _place_clause(tokens, comma_before, lo, hi, pair, groups):
+        return place_kind
     plain = not substantive or _seat(tokens, comma_before, lo, pair)
     where = (
         not _in_iraq(tokens, pair[1:], lo)
         or _held_elsewhere(tokens, lo, pair, groups)
         or _dated_by_meeting(tokens, lo, pair[0][0])
+        or _former_place(tokens, hi, lo, pair)
+        or _work_about(tokens, lo, pair)
     )
     if plain and where and _venue_words(words):
         return "venue"
@@ -1025,6 +1029,96 @@ def passing_kind(
     ):
         return "past role"
     return None
+
+
+def _place_clause(
+    tokens: Sequence[str],
+    comma_before: Sequence[bool],
+    lo: int,
+    hi: int,
+    pair: Sequence[tuple[int, int]],
+    groups: Mapping[int, str],
+) -> str | None:
+    """The alliance is named only in a relative clause about a place, after the other side: what a hotel, a
+    hall or a camp hosted or housed before ("في فندق الرشيد ببغداد، الذي استضاف قبل سنوات اجتماعات مع
+    الناتو", "معسكر التاجي، الذي كان يضم مدربين من الناتو") is the place's past ("venue"), and what a
+    place abroad houses or hosts now ("مدينة مونس البلجيكية، التي تضم مقر قيادة الناتو", "قاعدة إنجرليك التي
+    تستخدمها قوات الناتو") is where the alliance is, not Iraq ("elsewhere"). The story is what happens there."""
+    if len(pair) < 2:
+        return None
+    (anchor_first, anchor_last), (partner_first, partner_last) = pair[0], pair[1]
+    anchor, partner = groups.get(anchor_first), groups.get(partner_first)
+    if anchor is None or partner is None:
+        return None
+    rel = next((k for k in range(anchor_first - 1, lo, -1) if tokens[k] in _RELATIVE), None)
+    if rel is None:
+        return None
+    window = range(rel - 1, max(lo, rel - _PLACE_REACH) - 1, -1)
+    place = next((k for k in window if _HOST_PLACES.intersection(clitic_readings(tokens[k]))), None)
+    if place is None:
+        return None
+    end = next((k for k in range(anchor_last + 1, hi + 1) if comma_before[k]), hi + 1)
+    if any(comma_before[k] for k in range(rel + 1, anchor_first + 1)):
+        return None  # the clause closed before the alliance is named: it is in the main clause
+    inside = range(rel + 1, end)
+    if any(groups.get(k) == anchor for k in range(lo, hi + 1) if not rel < k < end):
+        return None
+    verbs = tokens[rel + 1 : rel + 3]
+    # The place's history may name both sides ("الفندق الذي استضاف اجتماعات بين مسؤولين عراقيين ووفود من
+    # الناتو"): the event held there now is the story, and the other side is named outside the clause too.
+    if any(w in _HOSTED for w in verbs) and any(groups.get(k) == partner for k in range(lo, rel)):
+        return "venue"
+    if partner_last >= rel or any(groups.get(k) == partner for k in inside):
+        return None
+    abroad = not any(k in groups for k in range(place, rel)) and not _in_iraq(tokens, pair[1:], lo)
+    if abroad and any(w in _HOSTS for w in verbs) and not any(groups.get(k) not in (anchor, None) for k in inside):
+        return "elsewhere"
+    return None
+
+
+_PLACE_REACH = 3  # "فندق بابل ببغداد، الذي": the place's name and town may stand between
+# Places an event is held in, by the bare word (a reading without proclitics).
+_HOST_PLACES = _words(
+    "فندق", "الفندق", "قاعه", "القاعه", "مبني", "المبني", "معسكر", "المعسكر", "منتجع", "المنتجع", "مدينه",
+    "المدينه", "قاعده", "القاعده", "قصر", "القصر", "مجمع", "المجمع", "ملعب", "الملعب", "مسرح", "المسرح",
+)  # fmt: skip
+# A place's past: it hosted, saw, housed, or used to ("كان يضم"), or once had ("سبق أن أقام فيه").
+_HOSTED = _words(
+    "استضاف", "استضافت", "شهد", "شهدت", "ضم", "ضمت", "احتضن", "احتضنت", "كان", "كانت", "سبق", "سبقت",
+)  # fmt: skip
+# What a place houses or hosts now, or who uses it.
+_HOSTS = _words(
+    "تضم", "يضم", "تستضيف", "يستضيف", "تحتضن", "يحتضن", "تستخدم", "يستخدم", "تستخدمها", "يستخدمها", "تستخدمه",
+    "يستخدمه", "تاوي", "ياوي",
+)  # fmt: skip
+
+
+def _former_place(tokens: Sequence[str], hi: int, lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """The alliance names what a place once was ("قاعة الناتو السابقة تتحول إلى مطعم"): the place's past."""
+    first, last = pair[0]
+    if first - 1 < lo or last + 1 > hi or tokens[last + 1] not in _FORMER:
+        return False
+    return bool(_FORMER_SEATS.intersection(clitic_readings(tokens[first - 1])))
+
+
+_FORMER_SEATS = _HOST_PLACES | _words("مقر", "المقر")
+
+
+def _work_about(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """The alliance is what a poem, a film or a show is about ("قرأ قصيدة عن مدينته بروكسل وعن صخب قمم
+    الناتو فيها"), and the other side is named before the work: the work's subject, not the story's."""
+    first = pair[0][0]
+    partner = min(f for f, _ in pair[1:]) if pair[1:] else first
+    for v in range(max(lo, partner + 1), first - 1):
+        if first - v > _ABOUT_REACH:
+            continue
+        word = tokens[v]
+        if (word in _VENUE or (word[:1] in _VENUE_CLITICS and word[1:] in _VENUE)) and tokens[v + 1] in _ABOUT:
+            return True
+    return False
+
+
+_ABOUT_REACH = 8  # "قصيدة عن مدينته بروكسل وعن صخب قمم الناتو": a second subject joined by وعن
 
 
 def _origin(tokens: Sequence[str], first: int, lo: int) -> bool:
