@@ -1614,21 +1614,37 @@ def _aside_about_someone(
     anchor = groups.get(pair[0][0])
     if anchor is None:
         return False
-    named = [k for k in range(lo, hi + 1) if groups.get(k) == anchor]
-    if not named:
-        return False
-    clause = _person_clause(tokens, comma_before, lo, hi, min(named), max(named))
-    if clause is None:
-        return False
-    start, end = clause
-    # "البرنامج، الذي أطلقته بعثة الناتو …": the alliance as the clause verb's subject did what the clause
-    # tells; the clause is then about its deed, not someone's past.
-    verb = start + 1 if tokens[start] in _RELATIVE else start
-    if not _about_the_past(tokens, start, end) or groups.get(verb + 1) == anchor:
-        return False
     partners = {groups.get(a) for a, _ in pair[1:]}
-    around = [k for k in range(lo, hi + 1) if not start <= k < end and k in groups]
-    return end <= hi and all(groups[k] in partners for k in around)
+    # The same holds the other way round: the other side named only in the person's past ("تستضيف وزيرة
+    # الخارجية الهولندية، التي زارت أربيل العام الماضي، اجتماعا لوزراء خارجية الناتو في لاهاي").
+    for side, others in ((anchor, partners), *((p, {anchor}) for p in partners if p is not None)):
+        named = [k for k in range(lo, hi + 1) if groups.get(k) == side]
+        if not named:
+            continue
+        clause = _person_clause(tokens, comma_before, lo, hi, min(named), max(named))
+        if clause is None:
+            continue
+        start, end = clause
+        # "البرنامج، الذي أطلقته بعثة الناتو …": the alliance as the clause verb's subject did what the clause
+        # tells; the clause is then about its deed, not someone's past.
+        verb = start + 1 if tokens[start] in _RELATIVE else start
+        if not _about_the_past(tokens, start, end) or (side == anchor and groups.get(verb + 1) == side):
+            continue
+        if side != anchor and any(groups.get(k) == anchor for k in range(lo, end)):
+            continue  # the alliance's own people ("مبعوث الناتو، الذي زار بغداد الشهر الماضي، …") act for it
+        around = [k for k in range(lo, hi + 1) if not start <= k < end and k in groups]
+        if end <= hi and all(groups[k] in others or _own_title(tokens, k, start) for k in around):
+            return True
+    return False
+
+
+def _own_title(tokens: Sequence[str], k: int, start: int) -> bool:
+    """The bonus word at k is the person's own job, not the alliance's work: their title named as former
+    ("مستشار أمني عراقي سابق، تعامل مع مستشاري الناتو …") or the verb of what they do ("تعمل المهندسة")."""
+    return tokens[k] in _OWN_JOB or any(tokens[j] in _FORMER for j in range(k + 1, min(start, k + _TITLE_REACH + 1)))
+
+
+_TITLE_REACH = 3  # "مستشار أمني عراقي سابق": two adjectives may stand between the title and سابق
 
 
 def _obituary(words: Sequence[str]) -> bool:
