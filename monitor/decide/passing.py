@@ -1617,7 +1617,9 @@ def _aside_about_someone(
     partners = {groups.get(a) for a, _ in pair[1:]}
     # The same holds the other way round: the other side named only in the person's past ("تستضيف وزيرة
     # الخارجية الهولندية، التي زارت أربيل العام الماضي، اجتماعا لوزراء خارجية الناتو في لاهاي").
-    for side, others in ((anchor, partners), *((p, {anchor}) for p in partners if p is not None)):
+    readings: list[tuple[str, set[str | None]]] = [(anchor, partners)]
+    readings += [(p, {anchor}) for p in partners if p is not None]
+    for side, others in readings:
         named = [k for k in range(lo, hi + 1) if groups.get(k) == side]
         if not named:
             continue
