@@ -986,8 +986,11 @@ def passing_kind(
         prev = tokens[first - 1] if first > lo else ""
         if word in _NATIONALS and (prev in _NATIONALS_NOUNS or prev in _NUMBER_WORDS or prev.isdigit()):
             return "nationals"
+        # An Iraqi officer or official surnamed al-Iraqi, beside a mission word and no other theatre, is Iraq's.
         if word == "العراقي" and first == last and _surname(tokens, first, lo):
-            return "surname"
+            officer = substantive and _officer(tokens, first, lo) and not set(words) & _THEATRES
+            if not officer:
+                return "surname"
         if word in _LATIN_IRAQI and first == last and (prev in _LATIN_ARTICLES or prev in _LATIN_GIVEN_NAMES):
             return "surname"  # "El Iraqi", "Karim Iraqi"
         if _origin(tokens, first, lo):
@@ -1119,6 +1122,23 @@ def _work_about(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]])
 
 
 _ABOUT_REACH = 8  # "قصيدة عن مدينته بروكسل وعن صخب قمم الناتو": a second subject joined by وعن
+
+
+def _officer(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """The person named al-Iraqi at `first` holds a rank of Iraq's forces or a seat in its state ("العميد
+    نادية العراقي", "الفريق أول ركن كريم العراقي", "النائب حسن العراقي"): with a mission word beside the
+    pair and no other theatre, an Iraqi officer or official dealing with the mission, whatever the surname."""
+    window = tokens[max(lo, first - _RANK_WORDS - 1) : first - 1]
+    rank = next((i for i, w in enumerate(window) if w in _OFFICER_RANKS), None)
+    # "العقيد المغربي محمد العراقي": another country's adjective after the rank makes the officer its own.
+    return rank is not None and not any(_nisba(w) for w in window[rank + 1 :] if w not in _OFFICER_RANKS)
+
+
+_RANK_WORDS = 3  # "الفريق أول ركن كريم العراقي": the rank's own words stand before the name
+_OFFICER_RANKS = _words(
+    "العميد", "العقيد", "اللواء", "الفريق", "المقدم", "الرائد", "النقيب", "الملازم", "العماد", "ركن", "النائب",
+    "النائبه",
+)  # fmt: skip
 
 
 def _origin(tokens: Sequence[str], first: int, lo: int) -> bool:

@@ -441,24 +441,31 @@ def _negated(doc: _Doc, first: int) -> bool:
 def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention], set[int]]:
     """Group mentions (minus those inside an ignore phrase), exclusion hits, and the tokens ignore masked."""
     masked: set[int] = set()
+    phrases: list[tuple[int, int]] = []
     for m in _find(doc, "", topic.ignore):
         if not _negated(doc, m.first):
             masked.update(range(m.first, m.last + 1))
+            phrases.append((m.first, m.last))
+
+    def unmasked(m: _Mention) -> bool:
+        # A term that holds a whole ignore phrase and more words is the narrower reading ("تطلب من الأطلسي":
+        # asking the alliance, where "من الأطلسي" alone is the ocean).
+        return not masked or all(
+            start > m.last or end < m.first or (m.first <= start and end <= m.last and m.last - m.first > end - start)
+            for start, end in phrases
+        )
+
     mentions: list[_Mention] = []
     for group in topic.groups:
         found = _find(doc, group.name, group.terms)
-        explicit = [m for m in found if not masked & set(range(m.first, m.last + 1))]
+        explicit = [m for m in found if unmasked(m)]
         # A term inside an ignore phrase still names the side ("حليف رئيسي من خارج الناتو" is the alliance's
         # status): when it is the only one, a back-reference after it refers to that side, though the phrase
         # itself is not counted.
         if found and group.refer:
             first = min(m.first for m in explicit or found)
             # A back-reference counts only after the first explicit term: the words before it are not read.
-            explicit += [
-                m
-                for m in _find(doc, group.name, group.refer, first + 1)
-                if not masked & set(range(m.first, m.last + 1))
-            ]
+            explicit += [m for m in _find(doc, group.name, group.refer, first + 1) if unmasked(m)]
         mentions.extend(_keep_longest(explicit))
     excluded = [m for m in _find(doc, "", topic.exclude) if not masked & set(range(m.first, m.last + 1))]
     return mentions, excluded, masked
