@@ -993,7 +993,7 @@ def passing_kind(
                 return "surname"
         if word in _LATIN_IRAQI and first == last and (prev in _LATIN_ARTICLES or prev in _LATIN_GIVEN_NAMES):
             return "surname"  # "El Iraqi", "Karim Iraqi"
-        if _origin(tokens, first, lo):
+        if _origin(tokens, first, lo) or _emigrated_from(tokens, first, lo, pair, groups):
             return "nationals"
         people = tokens[max(lo, first - 4) : first - 1]
         if prev in _FROM and any(strip_clitics(w).startswith(_ORIGIN_PEOPLE) for w in people):
@@ -1019,6 +1019,8 @@ def passing_kind(
         if _named_status(word, following, prev, last + 1 in groups):
             return "named status"
     if _named_or_compared(tokens, pair[0][0], lo) or _given_name(tokens, pair, lo):
+        return "named status"
+    if _standard_only(tokens, lo, hi, pair, groups):
         return "named status"
     if any(_history_subject(tokens, first, lo) for first, _ in pair):
         return "work"
@@ -1138,6 +1140,53 @@ _RANK_WORDS = 3  # "الفريق أول ركن كريم العراقي": the ran
 _OFFICER_RANKS = _words(
     "العميد", "العقيد", "اللواء", "الفريق", "المقدم", "الرائد", "النقيب", "الملازم", "العماد", "ركن", "النائب",
     "النائبه",
+)  # fmt: skip
+
+
+def _standard_only(
+    tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]
+) -> bool:
+    """Every mention of the alliance in the sentence names a standard ("بنادق بمواصفات الناتو", "عيار 155 ملم
+    المعتمد لدى الناتو") and no training or mission word is there: a calibre or a specification bought or
+    met, not the alliance as a party."""
+    anchor = groups.get(pair[0][0])
+    named = [k for k in range(lo, hi + 1) if groups.get(k) == anchor and groups.get(k - 1) != anchor]
+    if not named or any(strip_clitics(w).startswith(_TRAINING) for w in tokens[lo : hi + 1]):
+        return False
+    for k in named:
+        prev = tokens[k - 1] if k > lo else ""
+        adopted = k - 2 >= lo and tokens[k - 2] in _ADOPTED and prev in _BY
+        if not (adopted or _STANDARDS.intersection(clitic_readings(prev))):
+            return False
+    return True
+
+
+_STANDARDS = _words("معايير", "معيار", "مواصفات", "مقاييس", "مقياس", "عيار", "قياسات", "المعايير", "المواصفات")
+_ADOPTED = _words("المعتمد", "المعتمده", "المعتمدة", "المطابق", "المطابقه", "المستخدم", "المستخدمه")
+_BY = _words("لدى", "في")
+# Words of training, advice and the mission: with them a standard is what the mission teaches.
+_TRAINING = tuple(normalize(w) for w in ("تدريب", "تدرب", "مدرب", "يدرب", "درب", "تاهيل", "بعث", "مهم", "مستشار"))
+
+
+def _emigrated_from(
+    tokens: Sequence[str], first: int, lo: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]
+) -> bool:
+    """The place at `first` is where someone emigrated or fled from ("جندي هولندي، هاجرت عائلته من البصرة،
+    يشارك في مناورة للناتو"): a person's origin, not the country; not when the alliance is who left."""
+    if first - 2 < lo or tokens[first - 1] not in _FROM:
+        return False
+    window = range(first - 2, max(lo, first - _EMIGRATED_REACH) - 1, -1)
+    verb = next((k for k in window if tokens[k] in _EMIGRATED), None)
+    if verb is None:
+        return False
+    anchor = groups.get(pair[0][0])
+    return not any(groups.get(k) == anchor for k in range(max(lo, verb - _EMIGRATED_REACH), first))
+
+
+_EMIGRATED_REACH = 3  # "هاجرت عائلته من": the emigrant may stand between the verb and من
+_EMIGRATED = _words(
+    "هاجر", "هاجرت", "هاجروا", "نزح", "نزحت", "نزحوا", "فر", "فرت", "فروا", "لجا", "لجات", "لجاوا", "هرب", "هربت",
+    "هربوا",
 )  # fmt: skip
 
 
