@@ -318,6 +318,25 @@ def _list_items(
     return items
 
 
+def _own_run(
+    tokens: Sequence[str], comma_before: Sequence[bool], items: Sequence[int], groups: Mapping[int, str]
+) -> list[int]:
+    """The items without a last one that a comma and و put after a run of names joined by و ("زار بغداد
+    والبصرة وأربيل، والتقى قادة"): a list puts its commas before its last و, so that one opens the next clause."""
+    ordered = sorted(items)
+    last = ordered[-1]
+    run = ordered[:-1]
+    if (
+        len(run) >= 2
+        and comma_before[last]
+        and conjoined(tokens[last])
+        and last not in groups
+        and all(conjoined(tokens[i]) and not comma_before[i] for i in run[1:])
+    ):
+        return run
+    return ordered
+
+
 def _examples(tokens: Sequence[str], comma_before: Sequence[bool], span: tuple[int, int], lo: int, hi: int) -> bool:
     """The mention is one of two or more examples of a region or a group ("والعلاقات مع الشرق الأوسط ومنها
     العراق ولبنان", "دول مثل العراق والأردن"): a place in a list, not a party."""
@@ -785,6 +804,7 @@ _SHORT_WORD = 3  # particles and pronouns (في, على, ان) repeat without na
 
 
 _RESUMPTIVE = _words("عليه", "عليها", "عليهم", "به", "بها", "فيه", "فيها", "له", "لها", "معه", "معها")
+_BACK_POINTERS = _RESUMPTIVE | _words("خلاله", "خلالها", "خلالهما")
 
 
 def _past_clause(tokens: Sequence[str], i: int) -> bool:
@@ -904,7 +924,7 @@ def passing_kind(
         if _places_list(tokens, min(items), lo):
             continue
         name = _ends_in_a_name(tokens, items, hi, groups)
-        if own and all(groups.get(i) == own for i in items if i != name):
+        if own and all(groups.get(i) == own for i in _own_run(tokens, comma_before, items, groups) if i != name):
             continue
         # Both sides in the list that follows the sentence's verb are its subject, acting together
         # ("بحث الناتو والعراق والأمم المتحدة …"), not items of a list about something else.
@@ -1255,6 +1275,9 @@ def _two_stories(
     opening = range(left_end + 1, right_first + 1)
     joiner = next((k for k in opening if _opens_story(tokens, comma_before, k, right_first, groups)), None)
     if joiner is None or _announced_items(tokens, comma_before, lo, hi, spans[0][0]):
+        return False
+    # "…، ونوقشت خلالها أعداد المستشارين": the verb after the comma points back at the first clause's event.
+    if joiner + 1 <= hi and comma_before[joiner] and tokens[joiner + 1] in _BACK_POINTERS:
         return False
     anchor, partner = pair[0], pair[-1]
     sides = {groups.get(anchor[0]), groups.get(partner[0])}
