@@ -1075,9 +1075,14 @@ def _place_clause(
     anchor, partner = groups.get(anchor_first), groups.get(partner_first)
     if anchor is None or partner is None:
         return None
-    rel = next((k for k in range(anchor_first - 1, lo, -1) if tokens[k] in _RELATIVE), None)
+    # An indefinite place takes its clause without a pronoun ("في مبنى بجنيف سبق أن استأجره الناتو").
+    rel = next(
+        (k for k in range(anchor_first - 1, lo, -1) if tokens[k] in _RELATIVE or _past_clause(tokens, k)), None
+    )
     if rel is None:
         return None
+    if tokens[rel] not in _RELATIVE and tokens[rel - 1] in _RELATIVE:
+        rel -= 1  # "الذي سبق أن أقام فيه": the pronoun opens the clause
     window = range(rel - 1, max(lo, rel - _PLACE_REACH) - 1, -1)
     place = next((k for k in window if _HOST_PLACES.intersection(clitic_readings(tokens[k]))), None)
     if place is None:
@@ -1089,9 +1094,10 @@ def _place_clause(
     if any(groups.get(k) == anchor for k in range(lo, hi + 1) if not rel < k < end):
         return None
     verbs = tokens[rel + 1 : rel + 3]
+    past = tokens[rel] not in _RELATIVE or any(w in _HOSTED for w in verbs)
     # The place's history may name both sides ("الفندق الذي استضاف اجتماعات بين مسؤولين عراقيين ووفود من
     # الناتو"): the event held there now is the story, and the other side is named outside the clause too.
-    if any(w in _HOSTED for w in verbs) and any(groups.get(k) == partner for k in range(lo, rel)):
+    if past and any(groups.get(k) == partner for k in range(lo, rel)):
         return "venue"
     if partner_last >= rel or any(groups.get(k) == partner for k in inside):
         return None
@@ -1687,7 +1693,11 @@ _STANCES = _words(
     "رفض", "رفضت", "قاطع", "قاطعت", "عارض", "عارضت", "انتقد", "انتقدت", "قاتل", "قاتلت", "حارب", "حاربت",
     "دافع", "دافعت", "اشتهر", "اشتهرت", "عرف", "عرفت", "استقال", "استقالت", "فصل", "فصلت",
 )  # fmt: skip
-_PAST_TIMES = _words("الماضي", "الماضيه", "لاحقا", "سابقا", "انذاك", "حينها", "حينذاك")
+_PAST_TIMES = _words(
+    "الماضي", "الماضيه", "لاحقا", "سابقا", "انذاك", "حينها", "حينذاك",
+    # A decade of the last century ("في السبعينيات"), as a year is.
+    "الخمسينيات", "الستينيات", "السبعينيات", "الثمانينيات", "التسعينيات",
+)  # fmt: skip
 _PAST_SIGNS = _PAST_ROLE | _PAST_DEEDS | _STANCES | _PAST_TIMES
 
 
