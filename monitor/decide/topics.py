@@ -38,7 +38,9 @@ from monitor.text.arabic import (
 )
 
 # Not the dot that closes a dotted acronym ("N.A.T.O. trainers", "U.S. forces": a letter after a dot).
-_SENTENCE_END = re.compile(r"(?<!\.[^\W\d_])[.!?](?=\s|$)|\n")
+# A bar or a bullet separates stories in a body too ("الأمين العام للناتو يحذر موسكو | انفجار عبوة ببغداد"):
+# prose never puts one inside a sentence.
+_SENTENCE_END = re.compile(r"(?<!\.[^\W\d_])[.!?](?=\s|$)|\n|[|•✦★●◆▪■♦]")
 # In a title these also separate stories: digests join two headlines with them.
 _TITLE_SEPARATOR = re.compile(r"[|;•✦★●◆▪■♦]|\s[-–—/]\s")
 _LIST_MARK = re.compile(r"[,;]")
