@@ -986,7 +986,7 @@ def passing_kind(
 
     if place_kind := _place_clause(tokens, comma_before, lo, hi, pair, groups):
         return place_kind
-    plain = not substantive or _seat(tokens, comma_before, lo, pair)
+    plain = not substantive or _seat(tokens, comma_before, lo, pair) or _own_work_only(tokens, lo, hi, pair, groups)
     where = (
         not _in_iraq(tokens, pair[1:], lo)
         or _held_elsewhere(tokens, lo, pair, groups)
@@ -1146,10 +1146,29 @@ def _work_about(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]])
         word = tokens[v]
         if (word in _VENUE or (word[:1] in _VENUE_CLITICS and word[1:] in _VENUE)) and tokens[v + 1] in _ABOUT:
             return True
+    # "يروي فيلم وثائقي قصة مترجم عراقي … يعمل في مؤتمرات يعقدها الناتو": both sides in the story a work tells.
+    start = min(first, partner)
+    for v in range(lo, start):
+        word = tokens[v]
+        if word in _VENUE or (word[:1] in _VENUE_CLITICS and word[1:] in _VENUE):
+            told = tokens[v + 1 : min(start, v + _STORY_REACH + 1)]
+            if any(w in _STORIES for w in told):
+                return True
     return False
 
 
 _ABOUT_REACH = 8  # "قصيدة عن مدينته بروكسل وعن صخب قمم الناتو": a second subject joined by وعن
+_STORY_REACH = 2  # "فيلم وثائقي قصة": an adjective may stand between the work and its story
+_STORIES = _words("قصه", "حكايه", "سيره", "قصص", "حكايات")
+
+
+def _own_work_only(
+    tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]
+) -> bool:
+    """The only bonus words in the sentence are a person's own work verb ("حيث يعمل اليوم مترجما"): no mission."""
+    sides = {groups.get(first) for first, _ in pair}
+    bonus = [k for k in range(lo, hi + 1) if k in groups and groups[k] not in sides]
+    return bool(bonus) and all(tokens[k] in _OWN_JOB for k in bonus)
 
 
 def _officer(tokens: Sequence[str], first: int, lo: int) -> bool:
