@@ -1102,7 +1102,11 @@ def _place_clause(
     if partner_last >= rel or any(groups.get(k) == partner for k in inside):
         return None
     abroad = not any(k in groups for k in range(place, rel)) and not _in_iraq(tokens, pair[1:], lo)
-    if abroad and any(w in _HOSTS for w in verbs) and not any(groups.get(k) not in (anchor, None) for k in inside):
+    # Iraq's forces there, or a mission word anywhere ("يتدرب ضباط عراقيون في مدينة … التي تضم مدرسة للناتو"),
+    # make the place abroad where the alliance works with them.
+    forces = partner_first > lo and tokens[partner_first - 1] in _FORCES
+    mission = any(groups.get(k) not in (anchor, partner, None) and tokens[k] not in _OWN_JOB for k in range(lo, hi + 1))
+    if abroad and any(w in _HOSTS for w in verbs) and not forces and not mission:
         return "elsewhere"
     return None
 
