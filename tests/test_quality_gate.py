@@ -45,10 +45,11 @@ MIN_HELDOUT_CATEGORY_RECALL = {
 MIN_HELDOUT_CATEGORY_PRECISION = {"relative_clause": 0.80, "venue": 0.71, "named_status": 0.90, "elsewhere": 0.90}
 # Dev below the target in four categories (docs/quality.md lists the errors): those left after rounds 14 to 17
 # were fixed (mission lists naming the mission only as البعثة or under a title naming one side, digests whose
-# link no rule reads without taking false alarms with it), and round 18's, of which only the family of Iraqis
-# met near NATO abroad was fixed before round 19 was run.
-# 216 of 223, 213 of 225, 218 of 224, 217 of 223:
-MIN_DEV_CATEGORY_RECALL = {"digest": 0.96, "enumeration": 0.94, "relative_clause": 0.97, "surname": 0.97}
+# link no rule reads without taking false alarms with it), and round 18's, of which the family of Iraqis met
+# near NATO abroad was fixed before round 19 was run and the surname misses (Iraqi officers surnamed al-Iraqi)
+# after it, so surname is at the target.
+# 216 of 223, 213 of 225, 218 of 224:
+MIN_DEV_CATEGORY_RECALL = {"digest": 0.96, "enumeration": 0.94, "relative_clause": 0.97}
 # The story set (tests/fixtures/stories/, docs/stories.md): the issue's target on the held-out part (F1 0.90,
 # measured 0.930); dev F1 and precision pinned at the measured figures (dev F1 0.773, precision 0.909 dev,
 # 0.977 held-out), so they only stop a drop.

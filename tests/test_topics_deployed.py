@@ -818,3 +818,90 @@ def test_round18_iraqis_met_near_nato_abroad_are_no_match(nato_iraq: Topic, titl
 def test_round18_iraqi_forces_and_officials_abroad_still_match(nato_iraq: Topic, title: str) -> None:
     result = match_topic(nato_iraq, title, "")
     assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # The alliance named only in a clause about the place an event is held in: what it hosted or housed
+        # before, with or without a pronoun; what a place abroad houses now.
+        ("أقيم معرض للكتاب في فندق بغداد، الذي استضاف قبل أعوام لقاءات مع وفود من الناتو.", "venue"),
+        ("انطلقت بطولة للسباحة في مجمع رياضي بالبصرة، الذي كان يضم مقرا لمستشاري الناتو.", "venue"),
+        ("يعرض مصور عراقي صوره في مدينة نابولي الإيطالية، التي تضم مقر قيادة تابعة للناتو.", "elsewhere"),
+        # A former NATO place; NATO as what a film is about.
+        ("تحولت قاعة الناتو السابقة في أربيل إلى مسرح للأطفال.", "venue"),
+        ("اختتم في الموصل مهرجان للسينما عرض فيه فيلم عن قمة الناتو في مدريد.", "venue"),
+        # Iraq named only in an aside about someone's past, the alliance in the main clause.
+        (
+            "يترأس وزير الدفاع البلجيكي، الذي زار الموصل العام الماضي، اجتماعا لوزراء دفاع الناتو في بروكسل.",
+            "past role",
+        ),
+        # NATO as a standard; an Iraqi place someone's family fled from.
+        ("اشترت وزارة الداخلية العراقية ذخيرة بعيار الناتو من شركة بلغارية.", "named status"),
+        ("تشارك طبيبة ألمانية، فرت عائلتها من كركوك، في مؤتمر طبي للناتو في برلين.", "nationals"),
+    ],
+)
+def test_round19_families_are_passing(nato_iraq: Topic, text: str, kind: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert not result.matched, result.reason
+    assert f"({kind})" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        # A ship named after the ocean.
+        ("ناقلة الأطلسي العراقي تعود إلى الخدمة", ""),
+        # The summary names Iraq only as the war, and NATO as meant: the headline's Iraq is the war too.
+        ("chkoun y7ki 3al nato w 3al 3iraq??", "el ra2is 7ka 3al nato lyoum w 7ka 3an 7arb el 3iraq zaman."),
+    ],
+)
+def test_round19_families_are_no_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert not result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        # الأطلسي and الحلف as the alliance: asked by Iraq (not masked by the ocean's "من الأطلسي"), its envoy,
+        # joined to Iraq in a digest's first story, its councils.
+        ("بغداد تطلب من الأطلسي إرسال مدربين إضافيين", ""),
+        ("مندوب الأطلسي يلتقي وزير الخارجية العراقي", ""),
+        ("الأطلسي والعراق يبحثان تمديد البعثة - أسعار النفط تتراجع", ""),
+        ("وزراء خارجية الحلف يناقشون مهمة العراق", ""),
+        # An Iraqi officer surnamed al-Iraqi beside the mission.
+        ("خبر", "قال العقيد سعد العراقي إن مدربي بعثة الناتو أنهوا دورة للضباط في البصرة. " + FILLER),
+        # One side's places joined by و, then a comma and the next clause's verb: no list of parties.
+        ("خبر", "زار مستشارو الناتو الموصل وكركوك وتكريت، واطلعوا على برامج تدريب الشرطة. " + FILLER),
+        # A clause whose verb points back at the first clause's event is the same story.
+        (
+            "خبر",
+            "عقدت لجنة الدفاع النيابية اجتماعا مع ممثل بعثة الناتو، وبحثت خلاله انتشار المستشارين في العراق. "
+            + FILLER,
+        ),
+    ],
+)
+def test_round19_families_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A base in Iraq that houses the alliance now; the alliance acting in a place with a past.
+        "تعرضت قاعدة عين الأسد، التي تضم مستشارين من الناتو، لهجوم بطائرة مسيرة.",
+        "افتتحت بعثة الناتو في فندق الرشيد ببغداد، الذي استضاف مؤتمرات سابقة، ورشة لتدريب الضباط العراقيين.",
+        # Iraq's forces at a place abroad that houses a NATO school.
+        "يتدرب ضباط عراقيون في مدينة أوبرأمرغاو الألمانية، التي تضم مدرسة تابعة للناتو.",
+        # The alliance's own official in an aside about a visit to Iraq.
+        "قال الأمين العام للناتو، الذي زار بغداد الشهر الماضي، إن الحلف سيواصل دعم الحكومة.",
+        # An Iraqi minister leaving Baghdad for a NATO meeting; a standard the mission trains to.
+        "غادر وزير الدفاع العراقي بغداد متوجها إلى بروكسل لحضور اجتماع الناتو.",
+        "يدرب الناتو القوات العراقية وفق معايير الحلف في معسكر التاجي.",
+    ],
+)
+def test_round19_families_keep_the_links_beside_them(nato_iraq: Topic, text: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert result.matched, result.reason

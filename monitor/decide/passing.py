@@ -318,6 +318,25 @@ def _list_items(
     return items
 
 
+def _own_run(
+    tokens: Sequence[str], comma_before: Sequence[bool], items: Sequence[int], groups: Mapping[int, str]
+) -> list[int]:
+    """The items without a last one that a comma and و put after a run of names joined by و ("زار بغداد
+    والبصرة وأربيل، والتقى قادة"): a list puts its commas before its last و, so that one opens the next clause."""
+    ordered = sorted(items)
+    last = ordered[-1]
+    run = ordered[:-1]
+    if (
+        len(run) >= 2
+        and comma_before[last]
+        and conjoined(tokens[last])
+        and last not in groups
+        and all(conjoined(tokens[i]) and not comma_before[i] for i in run[1:])
+    ):
+        return run
+    return ordered
+
+
 def _examples(tokens: Sequence[str], comma_before: Sequence[bool], span: tuple[int, int], lo: int, hi: int) -> bool:
     """The mention is one of two or more examples of a region or a group ("والعلاقات مع الشرق الأوسط ومنها
     العراق ولبنان", "دول مثل العراق والأردن"): a place in a list, not a party."""
@@ -785,6 +804,7 @@ _SHORT_WORD = 3  # particles and pronouns (في, على, ان) repeat without na
 
 
 _RESUMPTIVE = _words("عليه", "عليها", "عليهم", "به", "بها", "فيه", "فيها", "له", "لها", "معه", "معها")
+_BACK_POINTERS = _RESUMPTIVE | _words("خلاله", "خلالها", "خلالهما")
 
 
 def _past_clause(tokens: Sequence[str], i: int) -> bool:
@@ -904,7 +924,7 @@ def passing_kind(
         if _places_list(tokens, min(items), lo):
             continue
         name = _ends_in_a_name(tokens, items, hi, groups)
-        if own and all(groups.get(i) == own for i in items if i != name):
+        if own and all(groups.get(i) == own for i in _own_run(tokens, comma_before, items, groups) if i != name):
             continue
         # Both sides in the list that follows the sentence's verb are its subject, acting together
         # ("بحث الناتو والعراق والأمم المتحدة …"), not items of a list about something else.
@@ -964,11 +984,15 @@ def passing_kind(
     if (not substantive and (set(words) & _BIOGRAPHY or graduated)) or _obituary(words):
         return "past role"
 
-    plain = not substantive or _seat(tokens, comma_before, lo, pair)
+    if place_kind := _place_clause(tokens, comma_before, lo, hi, pair, groups):
+        return place_kind
+    plain = not substantive or _seat(tokens, comma_before, lo, pair) or _own_work_only(tokens, lo, hi, pair, groups)
     where = (
         not _in_iraq(tokens, pair[1:], lo)
         or _held_elsewhere(tokens, lo, pair, groups)
         or _dated_by_meeting(tokens, lo, pair[0][0])
+        or _former_place(tokens, hi, lo, pair)
+        or _work_about(tokens, lo, pair)
     )
     if plain and where and _venue_words(words):
         return "venue"
@@ -982,11 +1006,14 @@ def passing_kind(
         prev = tokens[first - 1] if first > lo else ""
         if word in _NATIONALS and (prev in _NATIONALS_NOUNS or prev in _NUMBER_WORDS or prev.isdigit()):
             return "nationals"
+        # An Iraqi officer or official surnamed al-Iraqi, beside a mission word and no other theatre, is Iraq's.
         if word == "العراقي" and first == last and _surname(tokens, first, lo):
-            return "surname"
+            officer = substantive and _officer(tokens, first, lo) and not set(words) & _THEATRES
+            if not officer:
+                return "surname"
         if word in _LATIN_IRAQI and first == last and (prev in _LATIN_ARTICLES or prev in _LATIN_GIVEN_NAMES):
             return "surname"  # "El Iraqi", "Karim Iraqi"
-        if _origin(tokens, first, lo):
+        if _origin(tokens, first, lo) or _emigrated_from(tokens, first, lo, pair, groups):
             return "nationals"
         people = tokens[max(lo, first - 4) : first - 1]
         if prev in _FROM and any(strip_clitics(w).startswith(_ORIGIN_PEOPLE) for w in people):
@@ -1013,6 +1040,8 @@ def passing_kind(
             return "named status"
     if _named_or_compared(tokens, pair[0][0], lo) or _given_name(tokens, pair, lo):
         return "named status"
+    if _standard_only(tokens, lo, hi, pair, groups):
+        return "named status"
     if any(_history_subject(tokens, first, lo) for first, _ in pair):
         return "work"
     if _status_of_another(tokens, pair):
@@ -1025,6 +1054,189 @@ def passing_kind(
     ):
         return "past role"
     return None
+
+
+def _place_clause(
+    tokens: Sequence[str],
+    comma_before: Sequence[bool],
+    lo: int,
+    hi: int,
+    pair: Sequence[tuple[int, int]],
+    groups: Mapping[int, str],
+) -> str | None:
+    """The alliance is named only in a relative clause about a place, after the other side: what a hotel, a
+    hall or a camp hosted or housed before ("في فندق الرشيد ببغداد، الذي استضاف قبل سنوات اجتماعات مع
+    الناتو", "معسكر التاجي، الذي كان يضم مدربين من الناتو") is the place's past ("venue"), and what a
+    place abroad houses or hosts now ("مدينة مونس البلجيكية، التي تضم مقر قيادة الناتو", "قاعدة إنجرليك التي
+    تستخدمها قوات الناتو") is where the alliance is, not Iraq ("elsewhere"). The story is what happens there."""
+    if len(pair) < 2:
+        return None
+    (anchor_first, anchor_last), (partner_first, partner_last) = pair[0], pair[1]
+    anchor, partner = groups.get(anchor_first), groups.get(partner_first)
+    if anchor is None or partner is None:
+        return None
+    # An indefinite place takes its clause without a pronoun ("في مبنى بجنيف سبق أن استأجره الناتو").
+    rel = next(
+        (k for k in range(anchor_first - 1, lo, -1) if tokens[k] in _RELATIVE or _past_clause(tokens, k)), None
+    )
+    if rel is None:
+        return None
+    if tokens[rel] not in _RELATIVE and tokens[rel - 1] in _RELATIVE:
+        rel -= 1  # "الذي سبق أن أقام فيه": the pronoun opens the clause
+    window = range(rel - 1, max(lo, rel - _PLACE_REACH) - 1, -1)
+    place = next((k for k in window if _HOST_PLACES.intersection(clitic_readings(tokens[k]))), None)
+    if place is None:
+        return None
+    end = next((k for k in range(anchor_last + 1, hi + 1) if comma_before[k]), hi + 1)
+    if any(comma_before[k] for k in range(rel + 1, anchor_first + 1)):
+        return None  # the clause closed before the alliance is named: it is in the main clause
+    inside = range(rel + 1, end)
+    if any(groups.get(k) == anchor for k in range(lo, hi + 1) if not rel < k < end):
+        return None
+    verbs = tokens[rel + 1 : rel + 3]
+    past = tokens[rel] not in _RELATIVE or any(w in _HOSTED for w in verbs)
+    # The place's history may name both sides ("الفندق الذي استضاف اجتماعات بين مسؤولين عراقيين ووفود من
+    # الناتو"): the event held there now is the story, and the other side is named outside the clause too.
+    if past and any(groups.get(k) == partner for k in range(lo, rel)):
+        return "venue"
+    if partner_last >= rel or any(groups.get(k) == partner for k in inside):
+        return None
+    abroad = not any(k in groups for k in range(place, rel)) and not _in_iraq(tokens, pair[1:], lo)
+    # Iraq's forces there, or a mission word anywhere ("يتدرب ضباط عراقيون في مدينة … التي تضم مدرسة للناتو"),
+    # make the place abroad where the alliance works with them.
+    forces = partner_first > lo and tokens[partner_first - 1] in _FORCES
+    mission = any(groups.get(k) not in (anchor, partner, None) and tokens[k] not in _OWN_JOB for k in range(lo, hi + 1))
+    if abroad and any(w in _HOSTS for w in verbs) and not forces and not mission:
+        return "elsewhere"
+    return None
+
+
+_PLACE_REACH = 3  # "فندق بابل ببغداد، الذي": the place's name and town may stand between
+# Places an event is held in, by the bare word (a reading without proclitics).
+_HOST_PLACES = _words(
+    "فندق", "الفندق", "قاعه", "القاعه", "مبني", "المبني", "معسكر", "المعسكر", "منتجع", "المنتجع", "مدينه",
+    "المدينه", "قاعده", "القاعده", "قصر", "القصر", "مجمع", "المجمع", "ملعب", "الملعب", "مسرح", "المسرح",
+)  # fmt: skip
+# A place's past: it hosted, saw, housed, or used to ("كان يضم"), or once had ("سبق أن أقام فيه").
+_HOSTED = _words(
+    "استضاف", "استضافت", "شهد", "شهدت", "ضم", "ضمت", "احتضن", "احتضنت", "كان", "كانت", "سبق", "سبقت",
+)  # fmt: skip
+# What a place houses or hosts now, or who uses it.
+_HOSTS = _words(
+    "تضم", "يضم", "تستضيف", "يستضيف", "تحتضن", "يحتضن", "تستخدم", "يستخدم", "تستخدمها", "يستخدمها", "تستخدمه",
+    "يستخدمه", "تاوي", "ياوي",
+)  # fmt: skip
+
+
+def _former_place(tokens: Sequence[str], hi: int, lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """The alliance names what a place once was ("قاعة الناتو السابقة تتحول إلى مطعم"): the place's past."""
+    first, last = pair[0]
+    if first - 1 < lo or last + 1 > hi or tokens[last + 1] not in _FORMER:
+        return False
+    return bool(_FORMER_SEATS.intersection(clitic_readings(tokens[first - 1])))
+
+
+_FORMER_SEATS = _HOST_PLACES | _words("مقر", "المقر")
+
+
+def _work_about(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """The alliance is what a poem, a film or a show is about ("قرأ قصيدة عن مدينته بروكسل وعن صخب قمم
+    الناتو فيها"), and the other side is named before the work: the work's subject, not the story's."""
+    first = pair[0][0]
+    partner = min(f for f, _ in pair[1:]) if pair[1:] else first
+    for v in range(max(lo, partner + 1), first - 1):
+        if first - v > _ABOUT_REACH:
+            continue
+        word = tokens[v]
+        if (word in _VENUE or (word[:1] in _VENUE_CLITICS and word[1:] in _VENUE)) and tokens[v + 1] in _ABOUT:
+            return True
+    # "يروي فيلم وثائقي قصة مترجم عراقي … يعمل في مؤتمرات يعقدها الناتو": both sides in the story a work tells.
+    start = min(first, partner)
+    for v in range(lo, start):
+        word = tokens[v]
+        if word in _VENUE or (word[:1] in _VENUE_CLITICS and word[1:] in _VENUE):
+            told = tokens[v + 1 : min(start, v + _STORY_REACH + 1)]
+            if any(w in _STORIES for w in told):
+                return True
+    return False
+
+
+_ABOUT_REACH = 8  # "قصيدة عن مدينته بروكسل وعن صخب قمم الناتو": a second subject joined by وعن
+_STORY_REACH = 2  # "فيلم وثائقي قصة": an adjective may stand between the work and its story
+_STORIES = _words("قصه", "حكايه", "سيره", "قصص", "حكايات")
+
+
+def _own_work_only(
+    tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]
+) -> bool:
+    """The only bonus words in the sentence are a person's own work verb ("حيث يعمل اليوم مترجما"): no mission."""
+    sides = {groups.get(first) for first, _ in pair}
+    bonus = [k for k in range(lo, hi + 1) if k in groups and groups[k] not in sides]
+    return bool(bonus) and all(tokens[k] in _OWN_JOB for k in bonus)
+
+
+def _officer(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """The person named al-Iraqi at `first` holds a rank of Iraq's forces or a seat in its state ("العميد
+    نادية العراقي", "الفريق أول ركن كريم العراقي", "النائب حسن العراقي"): with a mission word beside the
+    pair and no other theatre, an Iraqi officer or official dealing with the mission, whatever the surname."""
+    window = tokens[max(lo, first - _RANK_WORDS - 1) : first - 1]
+    rank = next((i for i, w in enumerate(window) if w in _OFFICER_RANKS), None)
+    # "العقيد المغربي محمد العراقي": another country's adjective after the rank makes the officer its own.
+    return rank is not None and not any(_nisba(w) for w in window[rank + 1 :] if w not in _OFFICER_RANKS)
+
+
+_RANK_WORDS = 3  # "الفريق أول ركن كريم العراقي": the rank's own words stand before the name
+_OFFICER_RANKS = _words(
+    "العميد", "العقيد", "اللواء", "الفريق", "المقدم", "الرائد", "النقيب", "الملازم", "العماد", "ركن", "النائب",
+    "النائبه",
+)  # fmt: skip
+
+
+def _standard_only(
+    tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]
+) -> bool:
+    """Every mention of the alliance in the sentence names a standard ("بنادق بمواصفات الناتو", "عيار 155 ملم
+    المعتمد لدى الناتو") and no training or mission word is there: a calibre or a specification bought or
+    met, not the alliance as a party."""
+    anchor = groups.get(pair[0][0])
+    named = [k for k in range(lo, hi + 1) if groups.get(k) == anchor and groups.get(k - 1) != anchor]
+    if not named or any(strip_clitics(w).startswith(_TRAINING) for w in tokens[lo : hi + 1]):
+        return False
+    for k in named:
+        prev = tokens[k - 1] if k > lo else ""
+        adopted = k - 2 >= lo and tokens[k - 2] in _ADOPTED and prev in _BY
+        if not (adopted or _STANDARDS.intersection(clitic_readings(prev))):
+            return False
+    return True
+
+
+_STANDARDS = _words("معايير", "معيار", "مواصفات", "مقاييس", "مقياس", "عيار", "قياسات", "المعايير", "المواصفات")
+_ADOPTED = _words("المعتمد", "المعتمده", "المعتمدة", "المطابق", "المطابقه", "المستخدم", "المستخدمه")
+_BY = _words("لدى", "في")
+# Words of training, advice and the mission: with them a standard is what the mission teaches.
+_TRAINING = tuple(normalize(w) for w in ("تدريب", "تدرب", "مدرب", "يدرب", "درب", "تاهيل", "بعث", "مهم", "مستشار"))
+
+
+def _emigrated_from(
+    tokens: Sequence[str], first: int, lo: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]
+) -> bool:
+    """The place at `first` is where someone emigrated or fled from ("جندي هولندي، هاجرت عائلته من البصرة،
+    يشارك في مناورة للناتو"): a person's origin, not the country; not when the alliance is who left."""
+    if first - 2 < lo or tokens[first - 1] not in _FROM:
+        return False
+    window = range(first - 2, max(lo, first - _EMIGRATED_REACH) - 1, -1)
+    verb = next((k for k in window if tokens[k] in _EMIGRATED), None)
+    if verb is None:
+        return False
+    anchor = groups.get(pair[0][0])
+    return not any(groups.get(k) == anchor for k in range(max(lo, verb - _EMIGRATED_REACH), first))
+
+
+_EMIGRATED_REACH = 3  # "هاجرت عائلته من": the emigrant may stand between the verb and من
+_EMIGRATED = _words(
+    "هاجر", "هاجرت", "هاجروا", "نزح", "نزحت", "نزحوا", "فر", "فرت", "فروا", "لجا", "لجات", "لجاوا", "هرب", "هربت",
+    "هربوا",
+)  # fmt: skip
 
 
 def _origin(tokens: Sequence[str], first: int, lo: int) -> bool:
@@ -1092,6 +1304,9 @@ def _two_stories(
     opening = range(left_end + 1, right_first + 1)
     joiner = next((k for k in opening if _opens_story(tokens, comma_before, k, right_first, groups)), None)
     if joiner is None or _announced_items(tokens, comma_before, lo, hi, spans[0][0]):
+        return False
+    # "…، ونوقشت خلالها أعداد المستشارين": the verb after the comma points back at the first clause's event.
+    if joiner + 1 <= hi and comma_before[joiner] and tokens[joiner + 1] in _BACK_POINTERS:
         return False
     anchor, partner = pair[0], pair[-1]
     sides = {groups.get(anchor[0]), groups.get(partner[0])}
@@ -1501,7 +1716,11 @@ _STANCES = _words(
     "رفض", "رفضت", "قاطع", "قاطعت", "عارض", "عارضت", "انتقد", "انتقدت", "قاتل", "قاتلت", "حارب", "حاربت",
     "دافع", "دافعت", "اشتهر", "اشتهرت", "عرف", "عرفت", "استقال", "استقالت", "فصل", "فصلت",
 )  # fmt: skip
-_PAST_TIMES = _words("الماضي", "الماضيه", "لاحقا", "سابقا", "انذاك", "حينها", "حينذاك")
+_PAST_TIMES = _words(
+    "الماضي", "الماضيه", "لاحقا", "سابقا", "انذاك", "حينها", "حينذاك",
+    # A decade of the last century ("في السبعينيات"), as a year is.
+    "الخمسينيات", "الستينيات", "السبعينيات", "الثمانينيات", "التسعينيات",
+)  # fmt: skip
 _PAST_SIGNS = _PAST_ROLE | _PAST_DEEDS | _STANCES | _PAST_TIMES
 
 
@@ -1520,21 +1739,39 @@ def _aside_about_someone(
     anchor = groups.get(pair[0][0])
     if anchor is None:
         return False
-    named = [k for k in range(lo, hi + 1) if groups.get(k) == anchor]
-    if not named:
-        return False
-    clause = _person_clause(tokens, comma_before, lo, hi, min(named), max(named))
-    if clause is None:
-        return False
-    start, end = clause
-    # "البرنامج، الذي أطلقته بعثة الناتو …": the alliance as the clause verb's subject did what the clause
-    # tells; the clause is then about its deed, not someone's past.
-    verb = start + 1 if tokens[start] in _RELATIVE else start
-    if not _about_the_past(tokens, start, end) or groups.get(verb + 1) == anchor:
-        return False
     partners = {groups.get(a) for a, _ in pair[1:]}
-    around = [k for k in range(lo, hi + 1) if not start <= k < end and k in groups]
-    return end <= hi and all(groups[k] in partners for k in around)
+    # The same holds the other way round: the other side named only in the person's past ("تستضيف وزيرة
+    # الخارجية الهولندية، التي زارت أربيل العام الماضي، اجتماعا لوزراء خارجية الناتو في لاهاي").
+    readings: list[tuple[str, set[str | None]]] = [(anchor, partners)]
+    readings += [(p, {anchor}) for p in partners if p is not None]
+    for side, others in readings:
+        named = [k for k in range(lo, hi + 1) if groups.get(k) == side]
+        if not named:
+            continue
+        clause = _person_clause(tokens, comma_before, lo, hi, min(named), max(named))
+        if clause is None:
+            continue
+        start, end = clause
+        # "البرنامج، الذي أطلقته بعثة الناتو …": the alliance as the clause verb's subject did what the clause
+        # tells; the clause is then about its deed, not someone's past.
+        verb = start + 1 if tokens[start] in _RELATIVE else start
+        if not _about_the_past(tokens, start, end) or (side == anchor and groups.get(verb + 1) == side):
+            continue
+        if side != anchor and any(groups.get(k) == anchor for k in range(lo, end)):
+            continue  # the alliance's own people ("مبعوث الناتو، الذي زار بغداد الشهر الماضي، …") act for it
+        around = [k for k in range(lo, hi + 1) if not start <= k < end and k in groups]
+        if end <= hi and all(groups[k] in others or _own_title(tokens, k, start) for k in around):
+            return True
+    return False
+
+
+def _own_title(tokens: Sequence[str], k: int, start: int) -> bool:
+    """The bonus word at k is the person's own job, not the alliance's work: their title named as former
+    ("مستشار أمني عراقي سابق، تعامل مع مستشاري الناتو …") or the verb of what they do ("تعمل المهندسة")."""
+    return tokens[k] in _OWN_JOB or any(tokens[j] in _FORMER for j in range(k + 1, min(start, k + _TITLE_REACH + 1)))
+
+
+_TITLE_REACH = 3  # "مستشار أمني عراقي سابق": two adjectives may stand between the title and سابق
 
 
 def _obituary(words: Sequence[str]) -> bool:

@@ -38,7 +38,9 @@ from monitor.text.arabic import (
 )
 
 # Not the dot that closes a dotted acronym ("N.A.T.O. trainers", "U.S. forces": a letter after a dot).
-_SENTENCE_END = re.compile(r"(?<!\.[^\W\d_])[.!?](?=\s|$)|\n")
+# A bar or a bullet separates stories in a body too ("الأمين العام للناتو يحذر موسكو | انفجار عبوة ببغداد"):
+# prose never puts one inside a sentence.
+_SENTENCE_END = re.compile(r"(?<!\.[^\W\d_])[.!?](?=\s|$)|\n|[|•✦★●◆▪■♦]")
 # In a title these also separate stories: digests join two headlines with them.
 _TITLE_SEPARATOR = re.compile(r"[|;•✦★●◆▪■♦]|\s[-–—/]\s")
 _LIST_MARK = re.compile(r"[,;]")
@@ -438,38 +440,53 @@ def _negated(doc: _Doc, first: int) -> bool:
     ) and any(doc.tokens[k] in _STATUS_WORDS for k in window)
 
 
-def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention], set[int]]:
+def _mentions(topic: Topic, doc: _Doc) -> tuple[list[_Mention], list[_Mention], set[int], list[_Mention]]:
     """Group mentions (minus those inside an ignore phrase), exclusion hits, and the tokens ignore masked."""
     masked: set[int] = set()
+    hidden: list[_Mention] = []  # required groups' mentions that an ignore phrase masked
+    phrases: list[tuple[int, int]] = []
     for m in _find(doc, "", topic.ignore):
         if not _negated(doc, m.first):
             masked.update(range(m.first, m.last + 1))
+            phrases.append((m.first, m.last))
+
+    def unmasked(m: _Mention) -> bool:
+        # A term that holds a whole ignore phrase and more words is the narrower reading ("تطلب من الأطلسي":
+        # asking the alliance, where "من الأطلسي" alone is the ocean).
+        return not masked or all(
+            start > m.last or end < m.first or (m.first <= start and end <= m.last and m.last - m.first > end - start)
+            for start, end in phrases
+        )
+
     mentions: list[_Mention] = []
     for group in topic.groups:
         found = _find(doc, group.name, group.terms)
-        explicit = [m for m in found if not masked & set(range(m.first, m.last + 1))]
+        explicit = [m for m in found if unmasked(m)]
+        if masked:
+            hidden.extend(m for m in found if group.name in topic.require and not unmasked(m))
         # A term inside an ignore phrase still names the side ("حليف رئيسي من خارج الناتو" is the alliance's
         # status): when it is the only one, a back-reference after it refers to that side, though the phrase
         # itself is not counted.
         if found and group.refer:
             first = min(m.first for m in explicit or found)
             # A back-reference counts only after the first explicit term: the words before it are not read.
-            explicit += [
-                m
-                for m in _find(doc, group.name, group.refer, first + 1)
-                if not masked & set(range(m.first, m.last + 1))
-            ]
+            explicit += [m for m in _find(doc, group.name, group.refer, first + 1) if unmasked(m)]
         mentions.extend(_keep_longest(explicit))
     excluded = [m for m in _find(doc, "", topic.exclude) if not masked & set(range(m.first, m.last + 1))]
-    return mentions, excluded, masked
+    return mentions, excluded, masked, hidden
 
 
-def _other_sense(topic: Topic, mentions: list[_Mention], masked: set[int], body_start: int) -> bool:
+def _other_sense(
+    topic: Topic, mentions: list[_Mention], masked: set[int], hidden: list[_Mention], body_start: int
+) -> bool:
     """The summary names a required group only in a sense the topic rules out (an ignore phrase: "حرب العراق
-    عام 2003") and never as the topic means it: the title's pairing is then not what the item is about."""
-    return any(i >= body_start for i in masked) and not any(
-        m.first >= body_start and m.group in topic.require for m in mentions
-    )
+    عام 2003") and never as the topic means it: the title's pairing is then not what the item is about, also
+    when the summary names the other side as meant ("7aka 3an el nato w … 3an 7arb el 3ira2 2003")."""
+    in_body = [m for m in mentions if m.first >= body_start and m.group in topic.require]
+    if any(i >= body_start for i in masked) and not in_body:
+        return True
+    named = {m.group for m in in_body}
+    return any(m.first >= body_start and m.group not in named for m in hidden)
 
 
 def _gap(a: _Mention, b: _Mention) -> int:
@@ -742,7 +759,7 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     digest_title = _digest(title, title_words)
     doc = _analyse(source, norm, prepared.offsets, prepared.toks, title_end, digest_title)
     title_sentences = doc.sentence_of[len(title_words) - 1] + 1 if title_words else 0
-    mentions, excluded, masked = _mentions(topic, doc)
+    mentions, excluded, masked, hidden = _mentions(topic, doc)
     lead = doc.sentence_of[len(title_words)] if len(doc.tokens) > len(title_words) else -1
     item_basis = basis(title, text)
     units = _units(topic, doc, mentions, title_sentences, digest_title, lead, item_basis == "summary")
@@ -773,11 +790,13 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     # required groups (not in passing) is enough. The basis tells the alert it was not read in full.
     short = item_basis != "full" and any(u.score > 0 and u.kind in ("title", "sentence", _FRAME) for u in units)
     title_only = short and item_basis == "summary" and all(u.kind == "title" for u in units if u.score > 0)
-    other_sense = title_only and _other_sense(topic, mentions, masked, len(title_words))
     # The summary pairs the sides itself, in passing ("…قمة للحلف في أوروبا، بينما تستضيف بغداد قمة عربية
     # منفصلة"): it tells how the headline's pairing is meant, so the headline alone, or the headline's side
     # paired across it with the summary's, is not confirmed.
     framed_only = short and item_basis == "summary" and all(u.kind in ("title", _FRAME) for u in units if u.score > 0)
+    # So does a summary naming a side only in a sense ruled out ("طالبة هولندية من أصل عراقي"): the headline's
+    # side is that one.
+    other_sense = (title_only or framed_only) and _other_sense(topic, mentions, masked, hidden, len(title_words))
     summary_passing = (
         framed_only and not other_sense and any(u.passing and u.kind not in ("title", _FRAME) for u in units)
     )

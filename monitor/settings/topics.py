@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from monitor.errors import ConfigError
@@ -49,6 +49,15 @@ class Topic:
     ignore: tuple[Term, ...]
     exclude: tuple[Term, ...]
     lead_weight: float = 0.0
+
+    def __hash__(self) -> int:
+        # The matcher's memos are keyed by the topic on every article: hashing its hundreds of terms each
+        # time costs more than the lookup, so the hash (of the same fields as equality) is computed once.
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash(tuple(getattr(self, f.name) for f in fields(self)))
+            object.__setattr__(self, "_hash", cached)
+        return cached
 
 
 def _term(key: str, raw: str) -> Term:
