@@ -580,9 +580,17 @@ def _career_clause(
         # clause about the other side itself is the link.
         return tokens[i + 1] not in _RESUMPTIVE and not _about_a_side(tokens, i, lo, groups)
 
-    # The sentence's own first verb with the other side as its subject ("رافق الصحفي العراقي مدربي الناتو")
-    # is what the sentence reports, not a clause about someone's past.
-    own_verb = lo if lo < pair_start < first and pair_start - lo <= _SUBJECT_REACH else None
+    # The sentence's own first verb with either side as its subject ("رافق الصحفي العراقي مدربي الناتو",
+    # "رافق مستشارون من بعثة الناتو عناصر الشرطة العراقية") is what the sentence reports, not a clause about
+    # someone's past.
+    # The anchor's people as that subject stand in the nominative straight after the verb (not a preposition
+    # or a post in the accusative: "عمل مستشارا لبعثة الناتو", "خدم في بعثة الناتو" are careers).
+    subject = tokens[lo + 1] if lo + 1 < first else ""
+    anchor_subject = subject and subject not in _CAREER_FOLLOW and subject not in _PARTICLES and subject[-1] != "ا"
+    other_first = lo < pair_start < first
+    own_verb = (
+        lo if (other_first or (pair_start == first and anchor_subject)) and pair_start - lo <= _SUBJECT_REACH else None
+    )
     if any(governs(i, first) for i in window if i != own_verb):
         return True
     # The same before the other side when it comes first ("أشرف قبل سنوات على تدريب بحارة عراقيين لصالح
