@@ -1048,7 +1048,7 @@ def passing_kind(
             return "named status"
     if _named_or_compared(tokens, pair[0][0], lo) or _given_name(tokens, pair, lo):
         return "named status"
-    if _standard_only(tokens, lo, hi, pair, groups):
+    if _standard_only(tokens, lo, hi, pair, groups) or _compared_members(tokens, lo, hi, pair):
         return "named status"
     if any(_history_subject(tokens, first, lo) for first, _ in pair):
         return "work"
@@ -1244,6 +1244,20 @@ _EMIGRATED_REACH = 3  # "هاجرت عائلته من": the emigrant may stand b
 _EMIGRATED = _words(
     "هاجر", "هاجرت", "هاجروا", "نزح", "نزحت", "نزحوا", "فر", "فرت", "فروا", "لجا", "لجات", "لجاوا", "هرب", "هربت",
     "هربوا",
+)  # fmt: skip
+
+
+def _compared_members(tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """The alliance's member states as the other end of a comparison ("يقارن نسبة الإنفاق في العراق بنظيرتها في
+    دول الحلف الأطلسي", "مقارنة: الإنفاق العسكري في العراق ودول الناتو"): a figure set beside theirs, no link."""
+    first = pair[0][0]
+    if first - 1 < lo or tokens[first - 1] not in _COUNTRIES_OF:
+        return False
+    return any(w in _COMPARISONS for w in tokens[lo : hi + 1])
+
+
+_COMPARISONS = _words(
+    "مقارنه", "يقارن", "تقارن", "قارن", "قارنت", "نظيرتها", "بنظيرتها", "نظيراتها", "بنظيراتها",
 )  # fmt: skip
 
 
