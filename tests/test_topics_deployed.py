@@ -838,7 +838,11 @@ def test_round18_iraqi_forces_and_officials_abroad_still_match(nato_iraq: Topic,
         ),
         # NATO as a standard; an Iraqi place someone's family fled from.
         ("اشترت وزارة الداخلية العراقية ذخيرة بعيار الناتو من شركة بلغارية.", "named status"),
+        # The alliance's member states as the other end of a comparison.
+        ("تقارن دراسة معدلات البطالة في العراق بنظيرتها في دول الناتو.", "named status"),
         ("تشارك طبيبة ألمانية، فرت عائلتها من كركوك، في مؤتمر طبي للناتو في برلين.", "nationals"),
+        # A career verb opening the sentence with a preposition or a post after it is still a career.
+        ("خدم في بعثة الناتو ببغداد ثم تقاعد وافتتح مطعما في روما.", "past role"),
     ],
 )
 def test_round19_families_are_passing(nato_iraq: Topic, text: str, kind: str) -> None:
@@ -900,6 +904,10 @@ def test_round19_families_match(nato_iraq: Topic, title: str, text: str) -> None
         # An Iraqi minister leaving Baghdad for a NATO meeting; a standard the mission trains to.
         "غادر وزير الدفاع العراقي بغداد متوجها إلى بروكسل لحضور اجتماع الناتو.",
         "يدرب الناتو القوات العراقية وفق معايير الحلف في معسكر التاجي.",
+        # The sentence's own first verb with the alliance's people as its subject is what it reports.
+        "رافق مدربون من بعثة الناتو وحدات الشرطة العراقية في دوريات بالبصرة.",
+        # Member states acting in Iraq, with no comparison.
+        "أرسلت دول الناتو مدربين إضافيين إلى العراق لدعم البعثة.",
     ],
 )
 def test_round19_families_keep_the_links_beside_them(nato_iraq: Topic, text: str) -> None:

@@ -580,9 +580,17 @@ def _career_clause(
         # clause about the other side itself is the link.
         return tokens[i + 1] not in _RESUMPTIVE and not _about_a_side(tokens, i, lo, groups)
 
-    # The sentence's own first verb with the other side as its subject ("رافق الصحفي العراقي مدربي الناتو")
-    # is what the sentence reports, not a clause about someone's past.
-    own_verb = lo if lo < pair_start < first and pair_start - lo <= _SUBJECT_REACH else None
+    # The sentence's own first verb with either side as its subject ("رافق الصحفي العراقي مدربي الناتو",
+    # "رافق مستشارون من بعثة الناتو عناصر الشرطة العراقية") is what the sentence reports, not a clause about
+    # someone's past.
+    # The anchor's people as that subject stand in the nominative straight after the verb (not a preposition
+    # or a post in the accusative: "عمل مستشارا لبعثة الناتو", "خدم في بعثة الناتو" are careers).
+    subject = tokens[lo + 1] if lo + 1 < first else ""
+    anchor_subject = subject and subject not in _CAREER_FOLLOW and subject not in _PARTICLES and subject[-1] != "ا"
+    other_first = lo < pair_start < first
+    own_verb = (
+        lo if (other_first or (pair_start == first and anchor_subject)) and pair_start - lo <= _SUBJECT_REACH else None
+    )
     if any(governs(i, first) for i in window if i != own_verb):
         return True
     # The same before the other side when it comes first ("أشرف قبل سنوات على تدريب بحارة عراقيين لصالح
@@ -1040,7 +1048,7 @@ def passing_kind(
             return "named status"
     if _named_or_compared(tokens, pair[0][0], lo) or _given_name(tokens, pair, lo):
         return "named status"
-    if _standard_only(tokens, lo, hi, pair, groups):
+    if _standard_only(tokens, lo, hi, pair, groups) or _compared_members(tokens, lo, hi, pair):
         return "named status"
     if any(_history_subject(tokens, first, lo) for first, _ in pair):
         return "work"
@@ -1236,6 +1244,20 @@ _EMIGRATED_REACH = 3  # "هاجرت عائلته من": the emigrant may stand b
 _EMIGRATED = _words(
     "هاجر", "هاجرت", "هاجروا", "نزح", "نزحت", "نزحوا", "فر", "فرت", "فروا", "لجا", "لجات", "لجاوا", "هرب", "هربت",
     "هربوا",
+)  # fmt: skip
+
+
+def _compared_members(tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """The alliance's member states as the other end of a comparison ("يقارن نسبة الإنفاق في العراق بنظيرتها في
+    دول الحلف الأطلسي", "مقارنة: الإنفاق العسكري في العراق ودول الناتو"): a figure set beside theirs, no link."""
+    first = pair[0][0]
+    if first - 1 < lo or tokens[first - 1] not in _COUNTRIES_OF:
+        return False
+    return any(w in _COMPARISONS for w in tokens[lo : hi + 1])
+
+
+_COMPARISONS = _words(
+    "مقارنه", "يقارن", "تقارن", "قارن", "قارنت", "نظيرتها", "بنظيرتها", "نظيراتها", "بنظيراتها",
 )  # fmt: skip
 
 
