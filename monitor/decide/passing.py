@@ -1428,6 +1428,9 @@ def _opens_story(
         return True
     if comma_before[k] and word in _BEFORE_CAREER and following in _ALREADY_DONE:
         return True
+    # Arabizi writes و apart ("el 3ira2 ta2ahal, w el nato ba3at …"): after a comma it opens the side's clause.
+    if comma_before[k] and word in _LATIN_AND and k + 1 == partner:
+        return True
     after = tokens[partner + 1] if partner + 1 < len(tokens) else ""
     if k == partner and (comma_before[k] or conjoined(word)):
         return _imperfect(after) or after in _AT_STORY
@@ -1446,6 +1449,7 @@ _IN_CONTEXT = _words("وفي", "في", "على")
 _CONTEXTS = _words("سياق", "شان", "خبر", "صعيد")
 _OTHER = _words("منفصل", "اخر", "ثان")
 _AT_STORY = _words("في")
+_LATIN_AND = _words("w", "wa")
 
 
 def _own_job(tokens: Sequence[str], last: int, hi: int) -> bool:
