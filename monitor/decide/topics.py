@@ -557,6 +557,26 @@ def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
     return any(not _parenthesis(doc, i) and not _after_fronted(doc, i) for i in joins)
 
 
+def _scoped_title(doc: _Doc, chosen: list[_Mention], title_sentences: int) -> bool:
+    """The title's mention closes it as the place every listed story happened in ("أبرز أحداث العام الأمنية
+    في العراق", "أبرز الهجمات على مقرات أجنبية في بغداد خلال الشهر"): a digest of that side's stories, so a
+    summary's item with the other side and a mission word beside it is one of them."""
+    in_title = [m for m in chosen if doc.sentence_of[m.first] < title_sentences]
+    # A title of one part with no colon: in "موجز أمني: 1) … 2) القبض على خلية في كركوك" the place is the
+    # last story's, not the digest's.
+    if len(in_title) != 1 or title_sentences != 1:
+        return False
+    m = in_title[0]
+    title_end = doc.sentence_tokens[0][1]
+    if ":" in doc.source[: doc.spans[m.first][0]]:
+        return False
+    return m.first > 0 and doc.tokens[m.first - 1] in _SCOPE_AT and title_end - m.last <= _SCOPE_TAIL
+
+
+_SCOPE_AT = frozenset(normalize(w) for w in ("في", "داخل"))
+_SCOPE_TAIL = 2  # words after the place ("خلال الشهر")
+
+
 def _adjective(word: str) -> bool:
     """A nisba adjective (العراقيين, الأطلسية): it qualifies the noun before it, so the two make one party."""
     return word.startswith("ال") and len(word) > 5 and word.endswith(_NISBA_ENDINGS)
@@ -636,10 +656,11 @@ def _units(
         ):
             # A digest title, or two parts of a title split by | ; • or a spaced dash, join separate stories.
             return None
-        if kind != "title" and digest_title and _joins_stories(doc, chosen):
+        scoped = kind == _FRAME and digest_title and _scoped_title(doc, chosen, title_sentences)
+        if kind != "title" and digest_title and not scoped and _joins_stories(doc, chosen):
             # A digest's summary lists its stories as the title does.
             return None
-        if kind == _FRAME and digest_title:
+        if kind == _FRAME and digest_title and not scoped:
             return None  # a digest's title names no one story for its summary to go on with
         base = {"title": topic.title_weight, "sentence": topic.sentence_weight}.get(kind, topic.neighbour_weight)
         near_lead = all(_gap(c, a) <= _LEAD_GAP for c in chosen)
@@ -668,6 +689,7 @@ def _units(
         chosen: list[_Mention] = [a]
         same_sentence = True
         others: list[_Mention] = []  # the single partner's other mentions in the same sentence
+        across: _Mention | None = None  # its nearest mention on the other side of the title's end
         for g in partners:
             near = [
                 m
@@ -686,6 +708,9 @@ def _units(
             same_sentence = same_sentence and doc.sentence_of[near[0].first] == s
             if len(partners) == 1:
                 others = [m for m in near[1:_PARTNER_CHOICES] if doc.sentence_of[m.first] == s]
+                # A summary's own partner may be another story of a digest whose title names the place
+                # all of them happened in: the title's mention is then the link.
+                across = next((m for m in near if in_title(m) != in_title(a)), None) if digest_title else None
         else:
             unit = scored(a, chosen, same_sentence)
             # The nearest partner may sit in an aside about someone else ("دبلوماسي، عمل سابقا في بغداد، إن
@@ -694,6 +719,10 @@ def _units(
             for other in others if (unit is None or unit.passing) and same_sentence else []:
                 alternative = scored(a, [a, other], True)
                 if alternative is not None and (unit is None or alternative.score > unit.score):
+                    unit = alternative
+            if across is not None and (unit is None or unit.passing) and across is not chosen[-1]:
+                alternative = scored(a, [a, across], False)
+                if alternative is not None and alternative.kind == _FRAME and alternative.score > 0:
                     unit = alternative
             if unit is not None and (s not in best or unit.score > best[s].score):
                 best[s] = unit
