@@ -942,6 +942,10 @@ def passing_kind(
         return "enumeration"
     if _another_or_ranked(tokens, pair, hi) or _sequence(tokens, comma_before, lo, hi, pair):
         return "enumeration"
+    if _separate_partners(tokens, comma_before, lo, pair):
+        return "enumeration"
+    if _ordinal_parts(tokens, comma_before, pair, hi):
+        return "two stories"
     # A roster beside a mission word may be a meeting's participants ("بين المشاركين وزير الدفاع العراقي،
     # وقائد بعثة الناتو، و…"): only a plain roster is a list.
     if not substantive and _roster(tokens, comma_before, lo, hi, pair):
@@ -1542,6 +1546,40 @@ def _between(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) ->
     if len(spans) != 2 or spans[0][0] - 1 < lo or tokens[spans[0][0] - 1] not in _BETWEEN:
         return False
     return spans[1][0] == spans[0][1] + 1 and conjoined(tokens[spans[1][0]])
+
+
+def _separate_partners(
+    tokens: Sequence[str], comma_before: Sequence[bool], lo: int, pair: Sequence[tuple[int, int]]
+) -> bool:
+    """Each side is what "مع" joins someone else to, in items a comma and و separate ("والعلاقات مع العراق،
+    والشراكة مع الناتو عبر مبادرة إسطنبول"): the subject's two partners, not partners of each other."""
+    spans = sorted(pair)
+    if len(spans) != 2 or any(first - 1 < lo or tokens[first - 1] not in _WITH for first, _ in spans):
+        return False
+    return any(comma_before[k] and conjoined(tokens[k]) for k in range(spans[0][1] + 1, spans[1][0] - 1))
+
+
+_WITH = _words("مع")
+
+
+def _ordinal_parts(
+    tokens: Sequence[str], comma_before: Sequence[bool], pair: Sequence[tuple[int, int]], hi: int
+) -> bool:
+    """A comma and و open a numbered part between the sides ("الجزء الأول عن الدعم الأطلسي لكييف، والجزء
+    الثاني عن الانتخابات في العراق", "، وثانيا …"): the parts of a programme or a paper are separate."""
+    spans = sorted(pair)
+    if len(spans) != 2:
+        return False
+    for k in range(spans[0][1] + 1, spans[1][0]):
+        if not (comma_before[k] and conjoined(tokens[k])):
+            continue
+        if tokens[k] in _ORDINAL_ADVERBS or (k + 1 <= hi and tokens[k + 1] in _ORDINALS):
+            return True
+    return False
+
+
+_ORDINALS = _words("الثاني", "الثانيه", "الثالث", "الثالثه", "الرابع", "الرابعه", "الاخير", "الاخيره")
+_ORDINAL_ADVERBS = _words("وثانيا", "وثالثا", "ورابعا", "واخيرا")
 
 
 def _another_or_ranked(tokens: Sequence[str], pair: Sequence[tuple[int, int]], hi: int) -> bool:

@@ -505,11 +505,33 @@ class _Unit:
 
 def _passing(doc: _Doc, chosen: list[_Mention], substantive: bool, group_at: dict[int, str]) -> str | None:
     """Why the pairing of these mentions is a passing mention, checked over the sentences they are in."""
+    if _quoted_apart(doc, chosen):
+        return "separate titles"
     pair = [(m.first, m.last) for m in chosen]
     sentences = sorted({doc.sentence_of[m.first] for m in chosen})
     lo = doc.sentence_tokens[sentences[0]][0]
     hi = doc.sentence_tokens[sentences[-1]][1]
     return passing_kind(doc.tokens, doc.comma_before, (lo, hi), pair, substantive, group_at)
+
+
+def _quoted_apart(doc: _Doc, chosen: list[_Mention]) -> bool:
+    """Each mention is inside its own «…» («تاريخ الحلف الأطلسي» لجون بيليس، و«بغداد في العصر العباسي»): the
+    names of two works or programmes, each with its own subject."""
+    quotes: set[int] = set()
+    for m in chosen:
+        start, end = doc.spans[m.first][0], doc.spans[m.last][1]
+        opening = doc.source.rfind("«", 0, start)
+        if opening < 0 or doc.source.rfind("»", 0, start) > opening:
+            return False
+        closing = doc.source.find("»", end)
+        # A name is short; a longer quote is someone's words, which may well pair the sides.
+        if closing < 0 or "«" in doc.source[end:closing] or len(doc.source[opening:closing].split()) > _NAME_WORDS:
+            return False
+        quotes.add(opening)
+    return len(quotes) == len(chosen)
+
+
+_NAME_WORDS = 6
 
 
 def _acts_in(doc: _Doc, anchor: _Mention, chosen: list[_Mention]) -> bool:
