@@ -213,7 +213,7 @@ _FORMER = _words(
 # People an operation meets, by their Iraqi nationality ("مسافرا عراقيا", "مرتزقة عراقيين").
 _CIVILIANS = tuple(normalize(w) for w in (
     "مسافر", "راكب", "بحار", "مهاجر", "لاجي", "مرتزق", "سايح", "سياح", "طالب", "شاب", "رجل", "امراه", "عائله",
-    "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار", "مهندس",
+    "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار", "مهندس", "متطوع",
 ))  # fmt: skip
 # What an authority or an operation does to one person it meets (detains, rescues, hires, deports): a
 # single Iraqi as its object ("احتجزت الشرطة في مطار فيلنيوس عراقيا", "أنقذت مجموعة بحرية للناتو بحارا
@@ -253,6 +253,9 @@ _NAMING = _words(
     "مقهاه", "المقهى", "ماركه", "علامته", "علامتها", "علامه", "العلامه",
     # The title of a work: "لعبة بعنوان الناتو ضد الزومبي".
     "بعنوان", "عنوانه", "عنوانها", "المعنون", "المعنونه",
+    # What people call a thing ("بندقية يسمونها «الناتو» نسبة إلى عيارها").
+    "يسمونها", "يسمونه", "يسميها", "يسميه", "تسميها", "تسميه", "سموها", "سموه", "سماها", "سماه", "يدعونها",
+    "يدعونه",
 )  # fmt: skip
 # NATO as the model another pact is compared with ("على غرار الناتو", "بمثابة ناتو", "مقارنا إياه بالناتو").
 _COMPARED = _words(
@@ -269,6 +272,8 @@ _THEATRES = _words(
     "افغانستان", "كوسوفو", "ليبيا", "البلطيق", "ايجه", "المتوسط", "الاسود", "الاحمر", "قبرص", "اوكرانيا",
     "بولندا", "ليتوانيا", "لاتفيا", "استونيا", "رومانيا", "الصومال", "عدن", "البوسنه", "صربيا", "مقدونيا",
     "بيلاروسيا", "مالطا", "قندهار", "كابول", "هلمند", "روسيا", "كييف", "طرابلس", "بنغازي",
+    # The Balkans' cities where its forces went in ("دخلت قوات الحلف سراييفو").
+    "سراييفو", "بلغراد", "بريشتينا", "موستار", "البلقان",
     # Afghanistan by its adjective ("تحالف الشمال الأفغاني", "الجيش الأفغاني").
     "الافغاني", "الافغانيه", "افغاني", "افغانيه", "الافغان",
 )  # fmt: skip
@@ -1025,6 +1030,8 @@ def passing_kind(
         if word in _DEMONYMS and first == last and prev not in _FORCES and set(words) & _THEATRES:
             return "elsewhere"
         civilian = prev.startswith(_CIVILIANS) or strip_clitics(prev).startswith(_CIVILIANS)  # "بحارا", not ب + حارا
+        if word in _ABROAD_DEMONYMS and first == last and civilian and set(words) & _THEATRES:
+            return "elsewhere"  # "المتطوع العراقي … كيف دخلت قوات الحلف سراييفو": one Iraqi's memory of a theatre
         if word in _DEMONYMS and first == last and civilian and (not substantive or _own_job(tokens, last, hi)):
             return "nationals"  # trained Iraqi engineers are the mission's trainees, not bystanders
         # "عراقي يعمل طاهيا في قاعدة للناتو بألمانيا": a single Iraqi opening the sentence is the person (not
