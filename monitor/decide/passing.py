@@ -74,6 +74,8 @@ _VENUE = _words(
     # Sportspeople and swimming; charity events (a gala, a challenge for a cause).
     "رياضي", "الرياضي", "رياضيه", "الرياضيه", "رياضيا", "سباحه", "السباحه", "سبح", "سبحت", "سباح", "السباح",
     "خيري", "الخيري", "خيريه", "الخيريه",
+    # A body's own festival or show ("أجلت جمعية عراقية مهرجانها السنوي في لاهاي").
+    "مهرجانها", "مهرجانه", "مهرجانهم", "معرضها", "معرضه", "معرضهم",
     # The same worlds in English (social-media and wire text in Latin script).
     "restaurant", "chef", "cafe", "festival", "concert", "exhibition", "museum", "film", "movie", "stadium",
     "football", "album", "gallery", "marathon", "singer", "actor", "actress",  # not match, novel: other senses
@@ -303,6 +305,21 @@ def conjoined(token: str) -> bool:
     if not token.startswith("و") or len(token) < 4 or token in _WAW_WORDS:
         return False
     return not any(token.endswith(s) and token[: -len(s)] in _WAW_WORDS for s in _SUFFIXES)
+
+
+def acts_in_theatre(tokens: Sequence[str], first: int, last: int, hi: int) -> bool:
+    """After the mention at first..last, its clause places it in a theatre abroad ("الناتو يختتم مهمته البحرية
+    في البحر المتوسط"): في and, within two words, a theatre of its own operations."""
+    for k in range(last + 1, min(hi, last + _THEATRE_REACH) + 1):
+        if tokens[k] not in _IN_PLACE:
+            continue
+        place = tokens[k + 1 : min(hi, k + 2) + 1]
+        return any(w in _THEATRES or strip_clitics(w) in _THEATRES_BARE for w in place)
+    return False
+
+
+_THEATRE_REACH = 5
+_IN_PLACE = _words("في")
 
 
 def _list_items(

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from monitor.decide.passing import conjoined, passing_kind
+from monitor.decide.passing import acts_in_theatre, conjoined, passing_kind
 from monitor.models import Evidence, TopicResult
 from monitor.settings.topics import Term, Topic
 from monitor.text.arabic import (
@@ -579,6 +579,14 @@ def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
     return any(not _parenthesis(doc, i) and not _after_fronted(doc, i) for i in joins)
 
 
+def _title_abroad(doc: _Doc, chosen: list[_Mention], title_sentences: int, anchor: str) -> bool:
+    """The anchor is the title's, and its clause there places it in a theatre abroad."""
+    m = next((c for c in chosen if c.group == anchor), None)
+    if m is None or doc.sentence_of[m.first] >= title_sentences:
+        return False
+    return acts_in_theatre(doc.tokens, m.first, m.last, doc.sentence_tokens[doc.sentence_of[m.first]][1])
+
+
 def _scoped_title(doc: _Doc, chosen: list[_Mention], title_sentences: int) -> bool:
     """The title's mention closes it as the place every listed story happened in ("أبرز أحداث العام الأمنية
     في العراق", "أبرز الهجمات على مقرات أجنبية في بغداد خلال الشهر"): a digest of that side's stories, so a
@@ -704,6 +712,10 @@ def _units(
             return None  # across title and summary only a mission or training word makes the sides one story
         score = base + sum(weights[g] for g in topic.require) + sum(weights[g] for g in boost_groups)
         passing = _passing(doc, chosen, bool(boost_groups), group_at)
+        if not passing and kind == _FRAME and _title_abroad(doc, chosen, title_sentences, anchor):
+            # The title places the alliance's operation abroad: Iraq in the summary is a detail of it
+            # ("الناتو يختتم مهمته البحرية في البحر المتوسط" / "…سفن تهريب، إحداها كانت متجهة إلى العراق").
+            passing = "elsewhere"
         return _Unit(s, 0.0 if passing else score, kind, tuple(chosen + boosts), passing)
 
     for a in by_group.get(anchor, []):
