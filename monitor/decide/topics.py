@@ -99,6 +99,8 @@ _ASIDE_WORDS = 4
 _MAX_EVIDENCE = 24
 # The unit kind of a side named in a short item's title and the other in its summary.
 _FRAME = "title and summary"
+_LEAD_FRAME = "title and lead"  # the same across a full article's title and its lead
+_ACROSS = (_FRAME, _LEAD_FRAME)
 _SENTENCE_CHARS = 300
 
 
@@ -587,6 +589,12 @@ def _title_abroad(doc: _Doc, chosen: list[_Mention], title_sentences: int, ancho
     return acts_in_theatre(doc.tokens, m.first, m.last, doc.sentence_tokens[doc.sentence_of[m.first]][1])
 
 
+def _leads_title(doc: _Doc, m: _Mention, a: _Mention, lead: int, title_sentences: int) -> bool:
+    """Of a title mention and a body mention, the body's is in the lead's own sentence."""
+    body = m if doc.sentence_of[m.first] >= title_sentences else a
+    return lead >= 0 and doc.sentence_of[body.first] == lead
+
+
 def _scoped_title(doc: _Doc, chosen: list[_Mention], title_sentences: int) -> bool:
     """The title's mention closes it as the place every listed story happened in ("أبرز أحداث العام الأمنية
     في العراق", "أبرز الهجمات على مقرات أجنبية في بغداد خلال الشهر"): a digest of that side's stories, so a
@@ -660,7 +668,8 @@ def _units(
     """The scored units; `lead` is the sentence index of the body's first sentence (-1: no body). `framed`:
     the body is a feed summary, which goes on with its headline's story, so a side named in the title and
     the other in the summary pair as well, with a mission or training word beside them ("صواريخ على مطار
-    بغداد" / "…قرب مجمع مستشاري بعثة الناتو")."""
+    بغداد" / "…قرب مجمع مستشاري بعثة الناتو"). A full article's lead goes on with its title's story the
+    same way ("جدول زيارة الأمين العام للناتو إلى بغداد" / "يلتقي الأمين العام للحلف … ثم يتفقد مقر البعثة")."""
     by_group: dict[str, list[_Mention]] = {}
     for m in mentions:
         by_group.setdefault(m.group, []).append(m)
@@ -679,18 +688,18 @@ def _units(
         s = doc.sentence_of[a.first]
         kind = "title" if s < title_sentences else ("sentence" if same_sentence else "neighbour")
         if len({in_title(c) for c in chosen}) > 1:
-            kind = _FRAME  # one side in the title, the other in the summary
+            kind = _FRAME if framed else _LEAD_FRAME  # one side in the title, the other in the summary or lead
         if kind == "title" and (
             ((digest_title or _two_clauses(doc, chosen)) and _joins_stories(doc, chosen))
             or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
         ):
             # A digest title, or two parts of a title split by | ; • or a spaced dash, join separate stories.
             return None
-        scoped = kind == _FRAME and digest_title and _scoped_title(doc, chosen, title_sentences)
+        scoped = kind in _ACROSS and digest_title and _scoped_title(doc, chosen, title_sentences)
         if kind != "title" and digest_title and not scoped and _joins_stories(doc, chosen):
             # A digest's summary lists its stories as the title does.
             return None
-        if kind == _FRAME and digest_title and not scoped:
+        if kind in _ACROSS and digest_title and not scoped:
             return None  # a digest's title names no one story for its summary to go on with
         base = {"title": topic.title_weight, "sentence": topic.sentence_weight}.get(kind, topic.neighbour_weight)
         near_lead = all(_gap(c, a) <= _LEAD_GAP for c in chosen)
@@ -708,11 +717,11 @@ def _units(
             and any(_gap(m, c) <= topic.boost_proximity for c in chosen)
         ]
         boost_groups = {m.group for m in boosts}
-        if kind == _FRAME and not boost_groups:
+        if kind in _ACROSS and not boost_groups:
             return None  # across title and summary only a mission or training word makes the sides one story
         score = base + sum(weights[g] for g in topic.require) + sum(weights[g] for g in boost_groups)
         passing = _passing(doc, chosen, bool(boost_groups), group_at)
-        if not passing and kind == _FRAME and _title_abroad(doc, chosen, title_sentences, anchor):
+        if not passing and kind in _ACROSS and _title_abroad(doc, chosen, title_sentences, anchor):
             # The title places the alliance's operation abroad: Iraq in the summary is a detail of it
             # ("الناتو يختتم مهمته البحرية في البحر المتوسط" / "…سفن تهريب، إحداها كانت متجهة إلى العراق").
             passing = "elsewhere"
@@ -731,7 +740,7 @@ def _units(
                 if _gap(m, a) <= topic.proximity
                 and (
                     (doc.paragraph_of[m.first] == doc.paragraph_of[a.first] and abs(doc.sentence_of[m.first] - s) <= 1)
-                    or (framed and in_title(m) != in_title(a))
+                    or (in_title(m) != in_title(a) and (framed or _leads_title(doc, m, a, lead, title_sentences)))
                 )
             ]
             if not near:
@@ -756,7 +765,7 @@ def _units(
                     unit = alternative
             if across is not None and (unit is None or unit.passing) and across is not chosen[-1]:
                 alternative = scored(a, [a, across], False)
-                if alternative is not None and alternative.kind == _FRAME and alternative.score > 0:
+                if alternative is not None and alternative.kind in _ACROSS and alternative.score > 0:
                     unit = alternative
             if unit is not None and (s not in best or unit.score > best[s].score):
                 best[s] = unit
@@ -869,7 +878,7 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     if units:
         kinds = ", ".join(
             f"{sum(u.kind == k for u in counted)} {k}"
-            for k in ("title", "sentence", "neighbour", _FRAME)
+            for k in ("title", "sentence", "neighbour", *_ACROSS)
             if any(u.kind == k for u in counted)
         )
         verdict = "match" if matched else "no match"
