@@ -816,12 +816,18 @@ def _verb_goes_on(
     الذي قاد بعثة الناتو في العراق قبل عامين إلى بغداد، هذه المرة مستشارا", "وصلت الخبيرة التي صممت برنامج
     النزاهة في الناتو إلى بغداد لتطبيقه في وزارة الدفاع"): a mission word after the pair is the verb's, so
     the clause's past is the story's background."""
-    if relative - lo > _SUBJECT_REACH or lo in groups or tokens[lo] in _RELATIVE or tokens[lo].startswith("ال"):
+    noun = tokens[lo].startswith("ال") and tokens[lo] not in _AL_VERBS
+    if relative - lo > _SUBJECT_REACH or lo in groups or tokens[lo] in _RELATIVE or noun:
         return False
     sides = {groups.get(k) for k in range(relative, end + 1) if k in groups}
-    return any(k in groups and groups[k] not in sides for k in range(end + 1, hi + 1))
+    after = {groups[k] for k in range(end + 1, hi + 1) if k in groups}
+    # …or the verb's object names both sides again ("التقى النائب الذي قاد حملة لإخراج بعثة الناتو من العراق
+    # قائد البعثة في بغداد"): the clause's pairing is the background of the verb's own.
+    return bool(after - sides) or (len(sides) > 1 and sides <= after)
 
 
+# Verbs whose stem opens with ال, not the article ("التقى النائب …").
+_AL_VERBS = _words("التقى", "التقت", "التقوا", "التحق", "التحقت", "التزم", "التزمت", "التمس", "التمست")
 _SHORT_WORD = 3  # particles and pronouns (في, على, ان) repeat without naming a thing
 
 
