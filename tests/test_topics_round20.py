@@ -70,6 +70,8 @@ def test_round20_families_match(nato_iraq: Topic, title: str, text: str) -> None
         ("ذكريات", "يروي الطبيب العراقي كيف انتشرت قوات الحلف في بريشتينا. " + FILLER),
         # A body's own festival abroad, put off by a NATO meeting.
         ("خبر", "ألغت رابطة عراقية معرضها في بروكسل بسبب اجتماع الناتو. " + FILLER),
+        # Under a digest title closing on Iraq, a summary item from a theatre abroad.
+        ("ملخص اليوم في بغداد", "أمطار غزيرة، ووزراء الحلف يقرون خطة تدريب جديدة لقوات كييف."),
         # A title placing the operation in a theatre abroad; Iraq a detail in the summary.
         ("الناتو ينهي مهمة المراقبة في بحر إيجه", "رصدت السفن خلال مهامها قاربا يقل مهاجرين انطلقوا من العراق."),
     ],

@@ -318,6 +318,11 @@ def acts_in_theatre(tokens: Sequence[str], first: int, last: int, hi: int) -> bo
     return False
 
 
+def names_theatre(tokens: Sequence[str], lo: int, hi: int) -> bool:
+    """Tokens lo..hi name a theatre of the alliance's own operations abroad ("لقوات كييف", "في البلطيق")."""
+    return any(tokens[k] in _THEATRES or strip_clitics(tokens[k]) in _THEATRES_BARE for k in range(lo, hi + 1))
+
+
 _THEATRE_REACH = 5
 _IN_PLACE = _words("في")
 

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from monitor.decide.passing import acts_in_theatre, conjoined, passing_kind
+from monitor.decide.passing import acts_in_theatre, conjoined, names_theatre, passing_kind
 from monitor.models import Evidence, TopicResult
 from monitor.settings.topics import Term, Topic
 from monitor.text.arabic import (
@@ -595,6 +595,15 @@ def _leads_title(doc: _Doc, m: _Mention, a: _Mention, lead: int, title_sentences
     return lead >= 0 and doc.sentence_of[body.first] == lead
 
 
+def _item_abroad(doc: _Doc, chosen: list[_Mention], title_sentences: int) -> bool:
+    """The summary's mention sits in a list item (between commas) that names a theatre abroad."""
+    m = next(c for c in chosen if doc.sentence_of[c.first] >= title_sentences)
+    lo, hi = doc.sentence_tokens[doc.sentence_of[m.first]]
+    start = next((k for k in range(m.first, lo, -1) if doc.comma_before[k]), lo)
+    end = next((k - 1 for k in range(m.last + 1, hi + 1) if doc.comma_before[k]), hi)
+    return names_theatre(doc.tokens, start, end)
+
+
 def _scoped_title(doc: _Doc, chosen: list[_Mention], title_sentences: int) -> bool:
     """The title's mention closes it as the place every listed story happened in ("أبرز أحداث العام الأمنية
     في العراق", "أبرز الهجمات على مقرات أجنبية في بغداد خلال الشهر"): a digest of that side's stories, so a
@@ -724,6 +733,9 @@ def _units(
         if not passing and kind in _ACROSS and _title_abroad(doc, chosen, title_sentences, anchor):
             # The title places the alliance's operation abroad: Iraq in the summary is a detail of it
             # ("الناتو يختتم مهمته البحرية في البحر المتوسط" / "…سفن تهريب، إحداها كانت متجهة إلى العراق").
+            passing = "elsewhere"
+        if not passing and scoped and _item_abroad(doc, chosen, title_sentences):
+            # Under "ملخص اليوم في بغداد", "ووزراء الحلف يقرون خطة تدريب لقوات كييف" is a story from abroad.
             passing = "elsewhere"
         return _Unit(s, 0.0 if passing else score, kind, tuple(chosen + boosts), passing)
 
