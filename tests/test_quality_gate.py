@@ -47,8 +47,8 @@ MIN_HELDOUT_CATEGORY_PRECISION = {"arabizi": 0.90, "digest": 0.93, "elsewhere": 
 # were fixed (mission lists naming the mission only as البعثة or under a title naming one side, digests whose
 # link no rule reads without taking false alarms with it); rounds 18's and 19's were fixed after each was
 # measured. Round 19 counts as dev from the fix on.
-# 236 of 243, 233 of 245, 238 of 244:
-MIN_DEV_CATEGORY_RECALL = {"digest": 0.97, "enumeration": 0.95, "relative_clause": 0.97}
+# 236 of 243, 234 of 245, 238 of 244:
+MIN_DEV_CATEGORY_RECALL = {"digest": 0.97, "enumeration": 0.955, "relative_clause": 0.97}
 # The story set (tests/fixtures/stories/, docs/stories.md): the target on the held-out part (F1 0.90,
 # measured 0.930); dev F1 and precision pinned at the measured figures (dev F1 0.773, precision 0.909 dev,
 # 0.977 held-out), so they only stop a drop.

@@ -74,6 +74,8 @@ _VENUE = _words(
     # Sportspeople and swimming; charity events (a gala, a challenge for a cause).
     "رياضي", "الرياضي", "رياضيه", "الرياضيه", "رياضيا", "سباحه", "السباحه", "سبح", "سبحت", "سباح", "السباح",
     "خيري", "الخيري", "خيريه", "الخيريه",
+    # A body's own festival or show ("أجلت جمعية عراقية مهرجانها السنوي في لاهاي").
+    "مهرجانها", "مهرجانه", "مهرجانهم", "معرضها", "معرضه", "معرضهم",
     # The same worlds in English (social-media and wire text in Latin script).
     "restaurant", "chef", "cafe", "festival", "concert", "exhibition", "museum", "film", "movie", "stadium",
     "football", "album", "gallery", "marathon", "singer", "actor", "actress",  # not match, novel: other senses
@@ -213,7 +215,7 @@ _FORMER = _words(
 # People an operation meets, by their Iraqi nationality ("مسافرا عراقيا", "مرتزقة عراقيين").
 _CIVILIANS = tuple(normalize(w) for w in (
     "مسافر", "راكب", "بحار", "مهاجر", "لاجي", "مرتزق", "سايح", "سياح", "طالب", "شاب", "رجل", "امراه", "عائله",
-    "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار", "مهندس",
+    "طبيب", "مقاتل", "متطرف", "قبطان", "سائق", "زوار", "مهندس", "متطوع",
 ))  # fmt: skip
 # What an authority or an operation does to one person it meets (detains, rescues, hires, deports): a
 # single Iraqi as its object ("احتجزت الشرطة في مطار فيلنيوس عراقيا", "أنقذت مجموعة بحرية للناتو بحارا
@@ -253,6 +255,9 @@ _NAMING = _words(
     "مقهاه", "المقهى", "ماركه", "علامته", "علامتها", "علامه", "العلامه",
     # The title of a work: "لعبة بعنوان الناتو ضد الزومبي".
     "بعنوان", "عنوانه", "عنوانها", "المعنون", "المعنونه",
+    # What people call a thing ("بندقية يسمونها «الناتو» نسبة إلى عيارها").
+    "يسمونها", "يسمونه", "يسميها", "يسميه", "تسميها", "تسميه", "سموها", "سموه", "سماها", "سماه", "يدعونها",
+    "يدعونه",
 )  # fmt: skip
 # NATO as the model another pact is compared with ("على غرار الناتو", "بمثابة ناتو", "مقارنا إياه بالناتو").
 _COMPARED = _words(
@@ -269,6 +274,8 @@ _THEATRES = _words(
     "افغانستان", "كوسوفو", "ليبيا", "البلطيق", "ايجه", "المتوسط", "الاسود", "الاحمر", "قبرص", "اوكرانيا",
     "بولندا", "ليتوانيا", "لاتفيا", "استونيا", "رومانيا", "الصومال", "عدن", "البوسنه", "صربيا", "مقدونيا",
     "بيلاروسيا", "مالطا", "قندهار", "كابول", "هلمند", "روسيا", "كييف", "طرابلس", "بنغازي",
+    # The Balkans' cities where its forces went in ("دخلت قوات الحلف سراييفو").
+    "سراييفو", "بلغراد", "بريشتينا", "موستار", "البلقان",
     # Afghanistan by its adjective ("تحالف الشمال الأفغاني", "الجيش الأفغاني").
     "الافغاني", "الافغانيه", "افغاني", "افغانيه", "الافغان",
 )  # fmt: skip
@@ -298,6 +305,26 @@ def conjoined(token: str) -> bool:
     if not token.startswith("و") or len(token) < 4 or token in _WAW_WORDS:
         return False
     return not any(token.endswith(s) and token[: -len(s)] in _WAW_WORDS for s in _SUFFIXES)
+
+
+def acts_in_theatre(tokens: Sequence[str], first: int, last: int, hi: int) -> bool:
+    """After the mention at first..last, its clause places it in a theatre abroad ("الناتو يختتم مهمته البحرية
+    في البحر المتوسط"): في and, within two words, a theatre of its own operations."""
+    for k in range(last + 1, min(hi, last + _THEATRE_REACH) + 1):
+        if tokens[k] not in _IN_PLACE:
+            continue
+        place = tokens[k + 1 : min(hi, k + 2) + 1]
+        return any(w in _THEATRES or strip_clitics(w) in _THEATRES_BARE for w in place)
+    return False
+
+
+def names_theatre(tokens: Sequence[str], lo: int, hi: int) -> bool:
+    """Tokens lo..hi name a theatre of the alliance's own operations abroad ("لقوات كييف", "في البلطيق")."""
+    return any(tokens[k] in _THEATRES or strip_clitics(tokens[k]) in _THEATRES_BARE for k in range(lo, hi + 1))
+
+
+_THEATRE_REACH = 5
+_IN_PLACE = _words("في")
 
 
 def _list_items(
@@ -802,12 +829,18 @@ def _verb_goes_on(
     الذي قاد بعثة الناتو في العراق قبل عامين إلى بغداد، هذه المرة مستشارا", "وصلت الخبيرة التي صممت برنامج
     النزاهة في الناتو إلى بغداد لتطبيقه في وزارة الدفاع"): a mission word after the pair is the verb's, so
     the clause's past is the story's background."""
-    if relative - lo > _SUBJECT_REACH or lo in groups or tokens[lo] in _RELATIVE or tokens[lo].startswith("ال"):
+    noun = tokens[lo].startswith("ال") and tokens[lo] not in _AL_VERBS
+    if relative - lo > _SUBJECT_REACH or lo in groups or tokens[lo] in _RELATIVE or noun:
         return False
     sides = {groups.get(k) for k in range(relative, end + 1) if k in groups}
-    return any(k in groups and groups[k] not in sides for k in range(end + 1, hi + 1))
+    after = {groups[k] for k in range(end + 1, hi + 1) if k in groups}
+    # …or the verb's object names both sides again ("التقى النائب الذي قاد حملة لإخراج بعثة الناتو من العراق
+    # قائد البعثة في بغداد"): the clause's pairing is the background of the verb's own.
+    return bool(after - sides) or (len(sides) > 1 and sides <= after)
 
 
+# Verbs whose stem opens with ال, not the article ("التقى النائب …").
+_AL_VERBS = _words("التقى", "التقت", "التقوا", "التحق", "التحقت", "التزم", "التزمت", "التمس", "التمست")
 _SHORT_WORD = 3  # particles and pronouns (في, على, ان) repeat without naming a thing
 
 
@@ -950,6 +983,10 @@ def passing_kind(
         return "enumeration"
     if _another_or_ranked(tokens, pair, hi) or _sequence(tokens, comma_before, lo, hi, pair):
         return "enumeration"
+    if _separate_partners(tokens, comma_before, lo, pair):
+        return "enumeration"
+    if _ordinal_parts(tokens, comma_before, pair, hi):
+        return "two stories"
     # A roster beside a mission word may be a meeting's participants ("بين المشاركين وزير الدفاع العراقي،
     # وقائد بعثة الناتو، و…"): only a plain roster is a list.
     if not substantive and _roster(tokens, comma_before, lo, hi, pair):
@@ -1029,6 +1066,8 @@ def passing_kind(
         if word in _DEMONYMS and first == last and prev not in _FORCES and set(words) & _THEATRES:
             return "elsewhere"
         civilian = prev.startswith(_CIVILIANS) or strip_clitics(prev).startswith(_CIVILIANS)  # "بحارا", not ب + حارا
+        if word in _ABROAD_DEMONYMS and first == last and civilian and set(words) & _THEATRES:
+            return "elsewhere"  # "المتطوع العراقي … كيف دخلت قوات الحلف سراييفو": one Iraqi's memory of a theatre
         if word in _DEMONYMS and first == last and civilian and (not substantive or _own_job(tokens, last, hi)):
             return "nationals"  # trained Iraqi engineers are the mission's trainees, not bystanders
         # "عراقي يعمل طاهيا في قاعدة للناتو بألمانيا": a single Iraqi opening the sentence is the person (not
@@ -1450,6 +1489,9 @@ def _opens_story(
         return True
     if comma_before[k] and word in _BEFORE_CAREER and following in _ALREADY_DONE:
         return True
+    # Arabizi writes و apart ("el 3ira2 ta2ahal, w el nato ba3at …"): after a comma it opens the side's clause.
+    if comma_before[k] and word in _LATIN_AND and k + 1 == partner:
+        return True
     after = tokens[partner + 1] if partner + 1 < len(tokens) else ""
     if k == partner and (comma_before[k] or conjoined(word)):
         return _imperfect(after) or after in _AT_STORY
@@ -1468,6 +1510,7 @@ _IN_CONTEXT = _words("وفي", "في", "على")
 _CONTEXTS = _words("سياق", "شان", "خبر", "صعيد")
 _OTHER = _words("منفصل", "اخر", "ثان")
 _AT_STORY = _words("في")
+_LATIN_AND = _words("w", "wa")
 
 
 def _own_job(tokens: Sequence[str], last: int, hi: int) -> bool:
@@ -1560,6 +1603,40 @@ def _between(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) ->
     if len(spans) != 2 or spans[0][0] - 1 < lo or tokens[spans[0][0] - 1] not in _BETWEEN:
         return False
     return spans[1][0] == spans[0][1] + 1 and conjoined(tokens[spans[1][0]])
+
+
+def _separate_partners(
+    tokens: Sequence[str], comma_before: Sequence[bool], lo: int, pair: Sequence[tuple[int, int]]
+) -> bool:
+    """Each side is what "مع" joins someone else to, in items a comma and و separate ("والعلاقات مع العراق،
+    والشراكة مع الناتو عبر مبادرة إسطنبول"): the subject's two partners, not partners of each other."""
+    spans = sorted(pair)
+    if len(spans) != 2 or any(first - 1 < lo or tokens[first - 1] not in _WITH for first, _ in spans):
+        return False
+    return any(comma_before[k] and conjoined(tokens[k]) for k in range(spans[0][1] + 1, spans[1][0] - 1))
+
+
+_WITH = _words("مع")
+
+
+def _ordinal_parts(
+    tokens: Sequence[str], comma_before: Sequence[bool], pair: Sequence[tuple[int, int]], hi: int
+) -> bool:
+    """A comma and و open a numbered part between the sides ("الجزء الأول عن الدعم الأطلسي لكييف، والجزء
+    الثاني عن الانتخابات في العراق", "، وثانيا …"): the parts of a programme or a paper are separate."""
+    spans = sorted(pair)
+    if len(spans) != 2:
+        return False
+    for k in range(spans[0][1] + 1, spans[1][0]):
+        if not (comma_before[k] and conjoined(tokens[k])):
+            continue
+        if tokens[k] in _ORDINAL_ADVERBS or (k + 1 <= hi and tokens[k + 1] in _ORDINALS):
+            return True
+    return False
+
+
+_ORDINALS = _words("الثاني", "الثانيه", "الثالث", "الثالثه", "الرابع", "الرابعه", "الاخير", "الاخيره")
+_ORDINAL_ADVERBS = _words("وثانيا", "وثالثا", "ورابعا", "واخيرا")
 
 
 def _another_or_ranked(tokens: Sequence[str], pair: Sequence[tuple[int, int]], hi: int) -> bool:

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from monitor.decide.passing import conjoined, passing_kind
+from monitor.decide.passing import acts_in_theatre, conjoined, names_theatre, passing_kind
 from monitor.models import Evidence, TopicResult
 from monitor.settings.topics import Term, Topic
 from monitor.text.arabic import (
@@ -99,6 +99,8 @@ _ASIDE_WORDS = 4
 _MAX_EVIDENCE = 24
 # The unit kind of a side named in a short item's title and the other in its summary.
 _FRAME = "title and summary"
+_LEAD_FRAME = "title and lead"  # the same across a full article's title and its lead
+_ACROSS = (_FRAME, _LEAD_FRAME)
 _SENTENCE_CHARS = 300
 
 
@@ -505,11 +507,33 @@ class _Unit:
 
 def _passing(doc: _Doc, chosen: list[_Mention], substantive: bool, group_at: dict[int, str]) -> str | None:
     """Why the pairing of these mentions is a passing mention, checked over the sentences they are in."""
+    if _quoted_apart(doc, chosen):
+        return "separate titles"
     pair = [(m.first, m.last) for m in chosen]
     sentences = sorted({doc.sentence_of[m.first] for m in chosen})
     lo = doc.sentence_tokens[sentences[0]][0]
     hi = doc.sentence_tokens[sentences[-1]][1]
     return passing_kind(doc.tokens, doc.comma_before, (lo, hi), pair, substantive, group_at)
+
+
+def _quoted_apart(doc: _Doc, chosen: list[_Mention]) -> bool:
+    """Each mention is inside its own «…» («تاريخ الحلف الأطلسي» لجون بيليس، و«بغداد في العصر العباسي»): the
+    names of two works or programmes, each with its own subject."""
+    quotes: set[int] = set()
+    for m in chosen:
+        start, end = doc.spans[m.first][0], doc.spans[m.last][1]
+        opening = doc.source.rfind("«", 0, start)
+        if opening < 0 or doc.source.rfind("»", 0, start) > opening:
+            return False
+        closing = doc.source.find("»", end)
+        # A name is short; a longer quote is someone's words, which may well pair the sides.
+        if closing < 0 or "«" in doc.source[end:closing] or len(doc.source[opening:closing].split()) > _NAME_WORDS:
+            return False
+        quotes.add(opening)
+    return len(quotes) == len(chosen)
+
+
+_NAME_WORDS = 6
 
 
 def _acts_in(doc: _Doc, anchor: _Mention, chosen: list[_Mention]) -> bool:
@@ -555,6 +579,49 @@ def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
         i for i in range(first, last + 1) if doc.comma_before[i] or (conjoined(doc.tokens[i]) and not adjacent)
     ]
     return any(not _parenthesis(doc, i) and not _after_fronted(doc, i) for i in joins)
+
+
+def _title_abroad(doc: _Doc, chosen: list[_Mention], title_sentences: int, anchor: str) -> bool:
+    """The anchor is the title's, and its clause there places it in a theatre abroad."""
+    m = next((c for c in chosen if c.group == anchor), None)
+    if m is None or doc.sentence_of[m.first] >= title_sentences:
+        return False
+    return acts_in_theatre(doc.tokens, m.first, m.last, doc.sentence_tokens[doc.sentence_of[m.first]][1])
+
+
+def _leads_title(doc: _Doc, m: _Mention, a: _Mention, lead: int, title_sentences: int) -> bool:
+    """Of a title mention and a body mention, the body's is in the lead's own sentence."""
+    body = m if doc.sentence_of[m.first] >= title_sentences else a
+    return lead >= 0 and doc.sentence_of[body.first] == lead
+
+
+def _item_abroad(doc: _Doc, chosen: list[_Mention], title_sentences: int) -> bool:
+    """The summary's mention sits in a list item (between commas) that names a theatre abroad."""
+    m = next(c for c in chosen if doc.sentence_of[c.first] >= title_sentences)
+    lo, hi = doc.sentence_tokens[doc.sentence_of[m.first]]
+    start = next((k for k in range(m.first, lo, -1) if doc.comma_before[k]), lo)
+    end = next((k - 1 for k in range(m.last + 1, hi + 1) if doc.comma_before[k]), hi)
+    return names_theatre(doc.tokens, start, end)
+
+
+def _scoped_title(doc: _Doc, chosen: list[_Mention], title_sentences: int) -> bool:
+    """The title's mention closes it as the place every listed story happened in ("أبرز أحداث العام الأمنية
+    في العراق", "أبرز الهجمات على مقرات أجنبية في بغداد خلال الشهر"): a digest of that side's stories, so a
+    summary's item with the other side and a mission word beside it is one of them."""
+    in_title = [m for m in chosen if doc.sentence_of[m.first] < title_sentences]
+    # A title of one part with no colon: in "موجز أمني: 1) … 2) القبض على خلية في كركوك" the place is the
+    # last story's, not the digest's.
+    if len(in_title) != 1 or title_sentences != 1:
+        return False
+    m = in_title[0]
+    title_end = doc.sentence_tokens[0][1]
+    if ":" in doc.source[: doc.spans[m.first][0]]:
+        return False
+    return m.first > 0 and doc.tokens[m.first - 1] in _SCOPE_AT and title_end - m.last <= _SCOPE_TAIL
+
+
+_SCOPE_AT = frozenset(normalize(w) for w in ("في", "داخل"))
+_SCOPE_TAIL = 2  # words after the place ("خلال الشهر")
 
 
 def _adjective(word: str) -> bool:
@@ -610,7 +677,8 @@ def _units(
     """The scored units; `lead` is the sentence index of the body's first sentence (-1: no body). `framed`:
     the body is a feed summary, which goes on with its headline's story, so a side named in the title and
     the other in the summary pair as well, with a mission or training word beside them ("صواريخ على مطار
-    بغداد" / "…قرب مجمع مستشاري بعثة الناتو")."""
+    بغداد" / "…قرب مجمع مستشاري بعثة الناتو"). A full article's lead goes on with its title's story the
+    same way ("جدول زيارة الأمين العام للناتو إلى بغداد" / "يلتقي الأمين العام للحلف … ثم يتفقد مقر البعثة")."""
     by_group: dict[str, list[_Mention]] = {}
     for m in mentions:
         by_group.setdefault(m.group, []).append(m)
@@ -629,17 +697,18 @@ def _units(
         s = doc.sentence_of[a.first]
         kind = "title" if s < title_sentences else ("sentence" if same_sentence else "neighbour")
         if len({in_title(c) for c in chosen}) > 1:
-            kind = _FRAME  # one side in the title, the other in the summary
+            kind = _FRAME if framed else _LEAD_FRAME  # one side in the title, the other in the summary or lead
         if kind == "title" and (
             ((digest_title or _two_clauses(doc, chosen)) and _joins_stories(doc, chosen))
             or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
         ):
             # A digest title, or two parts of a title split by | ; • or a spaced dash, join separate stories.
             return None
-        if kind != "title" and digest_title and _joins_stories(doc, chosen):
+        scoped = kind in _ACROSS and digest_title and _scoped_title(doc, chosen, title_sentences)
+        if kind != "title" and digest_title and not scoped and _joins_stories(doc, chosen):
             # A digest's summary lists its stories as the title does.
             return None
-        if kind == _FRAME and digest_title:
+        if kind in _ACROSS and digest_title and not scoped:
             return None  # a digest's title names no one story for its summary to go on with
         base = {"title": topic.title_weight, "sentence": topic.sentence_weight}.get(kind, topic.neighbour_weight)
         near_lead = all(_gap(c, a) <= _LEAD_GAP for c in chosen)
@@ -657,10 +726,17 @@ def _units(
             and any(_gap(m, c) <= topic.boost_proximity for c in chosen)
         ]
         boost_groups = {m.group for m in boosts}
-        if kind == _FRAME and not boost_groups:
+        if kind in _ACROSS and not boost_groups:
             return None  # across title and summary only a mission or training word makes the sides one story
         score = base + sum(weights[g] for g in topic.require) + sum(weights[g] for g in boost_groups)
         passing = _passing(doc, chosen, bool(boost_groups), group_at)
+        if not passing and kind in _ACROSS and _title_abroad(doc, chosen, title_sentences, anchor):
+            # The title places the alliance's operation abroad: Iraq in the summary is a detail of it
+            # ("الناتو يختتم مهمته البحرية في البحر المتوسط" / "…سفن تهريب، إحداها كانت متجهة إلى العراق").
+            passing = "elsewhere"
+        if not passing and scoped and _item_abroad(doc, chosen, title_sentences):
+            # Under "ملخص اليوم في بغداد", "ووزراء الحلف يقرون خطة تدريب لقوات كييف" is a story from abroad.
+            passing = "elsewhere"
         return _Unit(s, 0.0 if passing else score, kind, tuple(chosen + boosts), passing)
 
     for a in by_group.get(anchor, []):
@@ -668,6 +744,7 @@ def _units(
         chosen: list[_Mention] = [a]
         same_sentence = True
         others: list[_Mention] = []  # the single partner's other mentions in the same sentence
+        across: _Mention | None = None  # its nearest mention on the other side of the title's end
         for g in partners:
             near = [
                 m
@@ -675,7 +752,7 @@ def _units(
                 if _gap(m, a) <= topic.proximity
                 and (
                     (doc.paragraph_of[m.first] == doc.paragraph_of[a.first] and abs(doc.sentence_of[m.first] - s) <= 1)
-                    or (framed and in_title(m) != in_title(a))
+                    or (in_title(m) != in_title(a) and (framed or _leads_title(doc, m, a, lead, title_sentences)))
                 )
             ]
             if not near:
@@ -686,6 +763,9 @@ def _units(
             same_sentence = same_sentence and doc.sentence_of[near[0].first] == s
             if len(partners) == 1:
                 others = [m for m in near[1:_PARTNER_CHOICES] if doc.sentence_of[m.first] == s]
+                # A summary's own partner may be another story of a digest whose title names the place
+                # all of them happened in: the title's mention is then the link.
+                across = next((m for m in near if in_title(m) != in_title(a)), None) if digest_title else None
         else:
             unit = scored(a, chosen, same_sentence)
             # The nearest partner may sit in an aside about someone else ("دبلوماسي، عمل سابقا في بغداد، إن
@@ -694,6 +774,10 @@ def _units(
             for other in others if (unit is None or unit.passing) and same_sentence else []:
                 alternative = scored(a, [a, other], True)
                 if alternative is not None and (unit is None or alternative.score > unit.score):
+                    unit = alternative
+            if across is not None and (unit is None or unit.passing) and across is not chosen[-1]:
+                alternative = scored(a, [a, across], False)
+                if alternative is not None and alternative.kind in _ACROSS and alternative.score > 0:
                     unit = alternative
             if unit is not None and (s not in best or unit.score > best[s].score):
                 best[s] = unit
@@ -806,7 +890,7 @@ def match_prepared(topic: Topic, prepared: MatchText) -> TopicResult:
     if units:
         kinds = ", ".join(
             f"{sum(u.kind == k for u in counted)} {k}"
-            for k in ("title", "sentence", "neighbour", _FRAME)
+            for k in ("title", "sentence", "neighbour", *_ACROSS)
             if any(u.kind == k for u in counted)
         )
         verdict = "match" if matched else "no match"
