@@ -1095,6 +1095,10 @@ def passing_kind(
         return "named status"
     if any(_denied_link(tokens, first, lo) for first, _ in pair):
         return "no link"
+    if not substantive and _neither_nor(tokens, lo, pair):
+        return "no link"
+    if _measured_by(tokens, lo, hi, pair, groups):
+        return "named status"
     sides = frozenset(groups[first] for first, _ in pair if first in groups)
     if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups, sides) and not _story_after_clause(
         tokens, comma_before, lo, hi, pair, groups
@@ -1250,15 +1254,23 @@ def _standard_only(
     if not named or any(strip_clitics(w).startswith(_TRAINING) for w in tokens[lo : hi + 1]):
         return False
     for k in named:
-        prev = tokens[k - 1] if k > lo else ""
-        adopted = k - 2 >= lo and tokens[k - 2] in _ADOPTED and prev in _BY
+        # "عيار 7.62 ناتو": the calibre's figures stand between the standard and the name.
+        j = k - 1
+        while j > lo and tokens[j].isdigit():
+            j -= 1
+        prev = tokens[j] if j >= lo and j < k else ""
+        adopted = j - 1 >= lo and tokens[j - 1] in _ADOPTED and prev in _BY
         if not (adopted or _STANDARDS.intersection(clitic_readings(prev))):
             return False
     return True
 
 
 _STANDARDS = _words("معايير", "معيار", "مواصفات", "مقاييس", "مقياس", "عيار", "قياسات", "المعايير", "المواصفات")
-_ADOPTED = _words("المعتمد", "المعتمده", "المعتمدة", "المطابق", "المطابقه", "المستخدم", "المستخدمه")
+_ADOPTED = _words(
+    "المعتمد", "المعتمده", "المعتمدة", "المطابق", "المطابقه", "المستخدم", "المستخدمه",
+    # …and without the article, after the type it qualifies ("من طراز معتمد في الناتو").
+    "معتمد", "معتمده", "مطابق", "مطابقه",
+)  # fmt: skip
 _BY = _words("لدى", "في")
 # Words of training, advice and the mission: with them a standard is what the mission teaches.
 _TRAINING = tuple(normalize(w) for w in ("تدريب", "تدرب", "مدرب", "يدرب", "درب", "تاهيل", "بعث", "مهم", "مستشار"))
@@ -1320,14 +1332,53 @@ _PRIVATE_PEOPLE = tuple(
 
 def _denied_link(tokens: Sequence[str], first: int, lo: int) -> bool:
     """The side is named as having nothing to do with it ("وهي صفة أمريكية لا علاقة للحلف بها", "لا صلة
-    للعراق بالهجوم"): a denial, not a link."""
-    before = tokens[max(lo, first - _DENIAL_REACH) : first]
-    return any(a in _DENIALS and b in _RELATION_NOUNS for a, b in pairwise(before))
+    للعراق بالهجوم", "لا صلة لها بحلف الأطلسي"), or as what the talks keep away from ("بعيدا عن ملفات
+    الناتو", "بمعزل عن الحلف"): a denial, not a link."""
+    before = tokens[max(lo, first - _DENIAL_REACH - 1) : first]
+    denied = any(
+        a in _DENIALS and b in _RELATION_NOUNS and (k + 2 >= len(before) or before[k + 2] in _OWNER_PRONOUNS)
+        for k, (a, b) in enumerate(pairwise(before))
+    )
+    return denied or any(a in _APART and b in _FROM_APART for a, b in pairwise(before))
 
 
 _DENIAL_REACH = 2
 _DENIALS = _words("لا", "ولا")
 _RELATION_NOUNS = _words("علاقه", "صله", "دخل", "شان")
+_OWNER_PRONOUNS = _words("لها", "له", "لهم", "لهما", "لنا")  # "لا صلة لها بـ": whose link is denied
+_APART = _words("بعيدا", "وبعيدا", "بمعزل", "وبمعزل", "بمنأى", "بمناي")
+_FROM_APART = _words("عن", "من")
+
+
+def _neither_nor(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """One side after a negated verb, the other after ولا ("ولم يشارك فيه العراق ولا الناتو"): neither
+    takes part, so the sentence links neither to the story nor to each other."""
+    spans = sorted(pair)
+    if len(spans) != 2 or spans[1][0] < 1 or tokens[spans[1][0] - 1] not in _NOR:
+        return False
+    first = spans[0][0]
+    return any(w in _NEGATED_VERBS for w in tokens[max(lo, first - _NEGATION_WORDS) : first])
+
+
+_NOR = _words("ولا")
+_NEGATED_VERBS = _words("لم", "ولم", "لا", "ليس", "ولن", "لن")
+_NEGATION_WORDS = 3  # "ولم يشارك فيه العراق": the verb and its pronoun stand between
+
+
+def _measured_by(
+    tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]
+) -> bool:
+    """Every mention of the alliance in the sentence is the level something is measured by ("برامجها بمستوى
+    تدريب جنود الناتو", "بمستوى الناتو"): a yardstick, not the alliance as a party."""
+    anchor = groups.get(pair[0][0])
+    named = [k for k in range(lo, hi + 1) if groups.get(k) == anchor and groups.get(k - 1) != anchor]
+    return bool(named) and all(
+        any(w in _LEVELS for w in tokens[max(lo, k - _LEVEL_REACH) : k]) for k in named
+    )
+
+
+_LEVELS = _words("بمستوى", "بمستويات", "بمصاف", "مصاف")
+_LEVEL_REACH = 3  # "بمستوى تدريب جنود الناتو": what is measured stands between
 
 
 def _history_subject(tokens: Sequence[str], first: int, lo: int) -> bool:

@@ -1,0 +1,53 @@
+"""nato_iraq on the families of round 21's errors, in wording of their own (not the round's items)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from monitor.decide.topics import match_topic
+from monitor.settings.topics import Topic, parse_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+FILLER = "وأضاف المصدر أن الاجتماعات ستتواصل. وأشار إلى أن التفاصيل ستعلن لاحقا. ولم يصدر أي تعليق رسمي."
+
+
+@pytest.fixture(scope="module", params=["config/monitor.toml", "monitor/data/demo_topics.toml"])
+def nato_iraq(request: pytest.FixtureRequest) -> Topic:
+    config = tomllib.loads((ROOT / request.param).read_text(encoding="utf-8"))
+    return next(t for t in parse_topics(config["topics"]) if t.name == "nato_iraq")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # NATO as a calibre with its figures, a type approved in it, a level something is measured by.
+        ("صادرت الشرطة في كركوك بنادق من عيار 5.56 ناتو كانت معدة للتهريب.", "named status"),
+        ("اشترت شركة عراقية مناظير ليلية من نوع مطابق لدى الناتو.", "named status"),
+        ("يقول صاحب مطعم في أربيل إن نظافة مطبخه بمستوى قواعد الناتو.", "named status"),
+        # A link denied with the owner's pronoun, talks kept away from it, neither side taking part.
+        ("أكد مسؤول عراقي أن المناورة لا صلة لها بحلف الناتو.", "no link"),
+        ("ناقش الوفد العراقي في أنقرة ملفات المياه بمعزل عن الناتو.", "no link"),
+        ("عقدت قمة للطاقة في الدوحة لم يحضرها العراق ولا الناتو.", "no link"),
+    ],
+)
+def test_round21_families_are_passing(nato_iraq: Topic, text: str, kind: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert not result.matched, result.reason
+    assert f"({kind})" in result.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The mission teaching a standard, talks with it, and both sides acting are still the story.
+        "يدرب الناتو الجيش العراقي على معايير الحلف في قاعدة التاجي.",
+        "بحث وزير الدفاع العراقي مع الناتو توسيع البعثة بعيدا عن الإعلام.",
+        "لم يعلن العراق ولا الناتو موعد انتهاء مهمة التدريب.",
+    ],
+)
+def test_round21_families_keep_the_links_beside_them(nato_iraq: Topic, text: str) -> None:
+    result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
+    assert result.matched, result.reason
