@@ -31,6 +31,11 @@ def nato_iraq(request: pytest.FixtureRequest) -> Topic:
         ("أكد مسؤول عراقي أن المناورة لا صلة لها بحلف الناتو.", "no link"),
         ("ناقش الوفد العراقي في أنقرة ملفات المياه بمعزل عن الناتو.", "no link"),
         ("عقدت قمة للطاقة في الدوحة لم يحضرها العراق ولا الناتو.", "no link"),
+        # Iraqi people in a theatre of the alliance abroad, by its other spellings and adjectives.
+        ("يروي أطباء عراقيون عملوا في كابل كيف انسحبت قوات الناتو من المدينة.", "elsewhere"),
+        ("التقى صحفي عراقي جنودا من الجيش الأوكراني يتدربون على أسلحة من دول الناتو.", "elsewhere"),
+        # Another country's forces trained by the alliance, Iraq only as where a threat comes from.
+        ("يدعم الناتو برنامجا لتدريب الجيش اللبناني على مكافحة التسلل من سوريا والعراق.", "elsewhere"),
     ],
 )
 def test_round21_families_are_passing(nato_iraq: Topic, text: str, kind: str) -> None:
@@ -46,6 +51,9 @@ def test_round21_families_are_passing(nato_iraq: Topic, text: str, kind: str) ->
         "يدرب الناتو الجيش العراقي على معايير الحلف في قاعدة التاجي.",
         "بحث وزير الدفاع العراقي مع الناتو توسيع البعثة بعيدا عن الإعلام.",
         "لم يعلن العراق ولا الناتو موعد انتهاء مهمة التدريب.",
+        # Iraq's own forces trained, whoever else is named; Iraq as where the trainees come from.
+        "يدرب الناتو الجيش العراقي بعد انسحاب القوات الأمريكية من العراق.",
+        "وصل إلى مدرسة الناتو في أوبرأمرغاو ضباط قادمون من العراق لتدريب القوات العراقية.",
     ],
 )
 def test_round21_families_keep_the_links_beside_them(nato_iraq: Topic, text: str) -> None:

@@ -276,6 +276,10 @@ _THEATRES = _words(
     "بيلاروسيا", "مالطا", "قندهار", "كابول", "هلمند", "روسيا", "كييف", "طرابلس", "بنغازي",
     # The Balkans' cities where its forces went in ("دخلت قوات الحلف سراييفو").
     "سراييفو", "بلغراد", "بريشتينا", "موستار", "البلقان",
+    # …their other spellings and the forces it sent there (قوة إيفور, كفور); Kabul as كابل; Ukraine by its
+    # adjective (القوات الأوكرانية).
+    "ساراييفو", "سراجيفو", "ايفور", "كفور", "كابل", "الاوكرانيه", "الاوكراني", "اوكرانيه", "اوكراني",
+    "الاوكرانيين", "الاوكرانيون",
     # Afghanistan by its adjective ("تحالف الشمال الأفغاني", "الجيش الأفغاني").
     "الافغاني", "الافغانيه", "افغاني", "افغانيه", "الافغان",
 )  # fmt: skip
@@ -995,7 +999,7 @@ def passing_kind(
         return "past role"
     if _two_stories(tokens, comma_before, lo, hi, pair, groups):
         return "two stories"
-    if _span_or_comparison(tokens, lo, hi, pair):
+    if _span_or_comparison(tokens, lo, hi, pair) or _trains_another(tokens, lo, hi, pair, groups):
         return "elsewhere"
     if not substantive and _compared_events(tokens, pair):
         return "elsewhere"
@@ -1348,6 +1352,42 @@ _RELATION_NOUNS = _words("علاقه", "صله", "دخل", "شان")
 _OWNER_PRONOUNS = _words("لها", "له", "لهم", "لهما", "لنا")  # "لا صلة لها بـ": whose link is denied
 _APART = _words("بعيدا", "وبعيدا", "بمعزل", "وبمعزل", "بمنأى", "بمناي")
 _FROM_APART = _words("عن", "من")
+
+
+def _trains_another(
+    tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]
+) -> bool:
+    """The training's object is another country's forces ("لتدريب حرس الحدود الأردني", "يدرب الجيش
+    التونسي") and Iraq is named only as where something comes from ("التهريب من سوريا والعراق"): the
+    mission is that country's, Iraq its neighbour."""
+    anchor = groups.get(pair[0][0])
+    partners = [first for first, _ in pair if groups.get(first, anchor) != anchor]
+    if not partners or not all(_named_as_source(tokens, first, lo) for first in partners):
+        return False
+    for k in range(lo, hi + 1):
+        if not strip_clitics(tokens[k]).startswith(_TRAINING_VERBS):
+            continue
+        after = tokens[k + 1 : min(hi, k + _TRAINEE_REACH) + 1]
+        if after and after[0] in _TRAINEE_FORCES and any(_foreign_nisba(w) for w in after[1:]):
+            return True
+    return False
+
+
+def _named_as_source(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """Iraq after من, alone or as the last of a و-list ("من العراق", "من سوريا والعراق")."""
+    before = tokens[max(lo, first - 2) : first]
+    listed = len(before) == 2 and before[0] in _FROM and conjoined(tokens[first])
+    return bool(before) and (before[-1] in _FROM or listed)
+
+
+def _foreign_nisba(word: str) -> bool:
+    """Another country's adjective ("الأردني", "التونسية"), not Iraq's."""
+    return word.startswith("ال") and word.endswith(("ي", "يه")) and word not in _IRAQI_ADJECTIVES and len(word) > 5
+
+
+_TRAINING_VERBS = tuple(normalize(w) for w in ("تدريب", "يدرب", "تدرب", "درب", "تاهيل"))
+_TRAINEE_FORCES = _words("الجيش", "جيش", "حرس", "قوات", "القوات", "الشرطه", "شرطه", "خفر", "وحدات", "ضباط")
+_TRAINEE_REACH = 3  # "لتدريب حرس الحدود الأردني": the force's own words stand before its adjective
 
 
 def _neither_nor(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
