@@ -34,6 +34,11 @@ def nato_iraq(request: pytest.FixtureRequest) -> Topic:
         # Iraqi people in a theatre of the alliance abroad, by its other spellings and adjectives.
         ("يروي أطباء عراقيون عملوا في كابل كيف انسحبت قوات الناتو من المدينة.", "elsewhere"),
         ("التقى صحفي عراقي جنودا من الجيش الأوكراني يتدربون على أسلحة من دول الناتو.", "elsewhere"),
+        # The alliance's buildings abroad as the landmark an Iraqi's private business is near; a national
+        # team's practice and its coach beside a NATO college.
+        ("افتتح رجل أعمال عراقي شركة للعطور قرب مقر الناتو.", "venue"),
+        ("تبيع شركة عراقية السجاد في محل مجاور لمقر الناتو.", "venue"),
+        ("يتدرب منتخب العراق للشباب في ملعب كلية الناتو بإيطاليا.", "venue"),
         # Another country's forces trained by the alliance, Iraq only as where a threat comes from.
         ("يدعم الناتو برنامجا لتدريب الجيش اللبناني على مكافحة التسلل من سوريا والعراق.", "elsewhere"),
     ],
@@ -51,6 +56,10 @@ def test_round21_families_are_passing(nato_iraq: Topic, text: str, kind: str) ->
         "يدرب الناتو الجيش العراقي على معايير الحلف في قاعدة التاجي.",
         "بحث وزير الدفاع العراقي مع الناتو توسيع البعثة بعيدا عن الإعلام.",
         "لم يعلن العراق ولا الناتو موعد انتهاء مهمة التدريب.",
+        # An attack near the mission's seat in Iraq; the mission training Iraq's team's officers.
+        "سقط صاروخ قرب مقر بعثة الناتو في بغداد.",
+        "أصيب جنود عراقيون بانفجار قرب مقر الناتو في قاعدة التاجي.",
+        "يدرب مستشارو الناتو ضباط الجيش العراقي في ملعب كلية الأركان.",
         # Iraq's own forces trained, whoever else is named; Iraq as where the trainees come from.
         "يدرب الناتو الجيش العراقي بعد انسحاب القوات الأمريكية من العراق.",
         "وصل إلى مدرسة الناتو في أوبرأمرغاو ضباط قادمون من العراق لتدريب القوات العراقية.",

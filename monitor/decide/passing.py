@@ -1035,7 +1035,14 @@ def passing_kind(
 
     if place_kind := _place_clause(tokens, comma_before, lo, hi, pair, groups):
         return place_kind
-    plain = not substantive or _seat(tokens, comma_before, lo, pair) or _own_work_only(tokens, lo, hi, pair, groups)
+    # "منتخب العراق يتدرب": a team's practice and its coach are sport, not the mission.
+    sport = substantive and _team_practice(words, lo, pair, groups)
+    plain = (
+        not substantive
+        or sport
+        or _seat(tokens, comma_before, lo, pair)
+        or _own_work_only(tokens, lo, hi, pair, groups)
+    )
     where = (
         not _in_iraq(tokens, pair[1:], lo)
         or _held_elsewhere(tokens, lo, pair, groups)
@@ -1108,6 +1115,8 @@ def passing_kind(
         tokens, comma_before, lo, hi, pair, groups
     ):
         return "past role"
+    if (not substantive or sport) and _landmark(tokens, lo, pair):
+        return "venue"
     return None
 
 
@@ -1352,6 +1361,43 @@ _RELATION_NOUNS = _words("علاقه", "صله", "دخل", "شان")
 _OWNER_PRONOUNS = _words("لها", "له", "لهم", "لهما", "لنا")  # "لا صلة لها بـ": whose link is denied
 _APART = _words("بعيدا", "وبعيدا", "بمعزل", "وبمعزل", "بمنأى", "بمناي")
 _FROM_APART = _words("عن", "من")
+
+
+def _team_practice(words: Sequence[str], lo: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]) -> bool:
+    """A sports team is in the sentence and every bonus word is a training or coaching form ("منتخب العراق
+    يتدرب في ملعب", "مدرب منتخب العراق يتفقد الملعب"): the team's practice, not the mission's training."""
+    if not set(words) & _TEAMS:
+        return False
+    sides = {groups.get(first) for first, _ in pair}
+    bonus = [w for k, w in enumerate(words, lo) if k in groups and groups[k] not in sides]
+    return bool(bonus) and all(strip_clitics(w).startswith(_PRACTICE) for w in bonus)
+
+
+_TEAMS = _words(
+    "منتخب", "المنتخب", "لمنتخب", "للمنتخب", "ومنتخب", "والمنتخب", "لاعبو", "لاعبي", "اللاعبين", "اللاعبون",
+)  # fmt: skip
+_PRACTICE = tuple(normalize(w) for w in ("تدرب", "يتدرب", "تتدرب", "مدرب", "تدريب", "تدريبات", "درب", "معسكر"))
+
+
+def _landmark(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """The alliance is named only as the landmark a place is near ("في قاعة قريبة من مقر الناتو", "قرب مقر
+    حلف الناتو", "على بعد كيلومترين من مكان قمة الناتو") and Iraq only as someone's adjective ("مصممة
+    عراقية", "مستثمر عراقي"): where a private event is, not the alliance acting."""
+    first = pair[0][0]
+    if not any(w in _NEAR for w in tokens[max(lo, first - _NEAR_REACH) : first]):
+        return False
+    for k, last in pair[1:]:
+        prev = tokens[k - 1] if k > lo else ""
+        if k != last or tokens[k] not in _ABROAD_DEMONYMS or prev in _FORCES or prev in _IRAQ_FORCES:
+            return False
+    return len(pair) > 1
+
+
+_NEAR = _words(
+    "قرب", "بالقرب", "قريب", "قريبه", "قريبا", "مجاور", "مجاوره", "بجوار", "جوار", "بمحاذاه", "محاذي", "كيلومتر",
+    "كيلومترين", "كيلومترات", "امتار", "مترا", "خطوات",
+)  # fmt: skip
+_NEAR_REACH = 4  # "على بعد كيلومترين من مكان قمة الناتو": the distance, من and the place's nouns
 
 
 def _trains_another(
