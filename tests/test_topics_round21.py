@@ -39,6 +39,13 @@ def nato_iraq(request: pytest.FixtureRequest) -> Topic:
         ("افتتح رجل أعمال عراقي شركة للعطور قرب مقر الناتو.", "venue"),
         ("تبيع شركة عراقية السجاد في محل مجاور لمقر الناتو.", "venue"),
         ("يتدرب منتخب العراق للشباب في ملعب كلية الناتو بإيطاليا.", "venue"),
+        # A poll's or a budget's separate lines, each opening with its figure.
+        ("أظهر المسح أن 52% يثقون بالناتو، و38% يريدون خروج الشركات الأجنبية من العراق.", "enumeration"),
+        # A speaker moving on from one subject to the other.
+        ("تحدث الوزير في كلمته عن الاستثمار في العراق، ثم انتقل إلى ميزانية الناتو.", "two stories"),
+        ("انتقلت المحاورة من موضوع العراق إلى مستقبل الناتو.", "two stories"),
+        # A market moved by a tension between the alliance and another party.
+        ("تراجعت أسعار الأسهم في بغداد مع اشتداد الخلاف بين أنقرة والناتو.", "market"),
         # Another country's forces trained by the alliance, Iraq only as where a threat comes from.
         ("يدعم الناتو برنامجا لتدريب الجيش اللبناني على مكافحة التسلل من سوريا والعراق.", "elsewhere"),
     ],
@@ -56,6 +63,9 @@ def test_round21_families_are_passing(nato_iraq: Topic, text: str, kind: str) ->
         "يدرب الناتو الجيش العراقي على معايير الحلف في قاعدة التاجي.",
         "بحث وزير الدفاع العراقي مع الناتو توسيع البعثة بعيدا عن الإعلام.",
         "لم يعلن العراق ولا الناتو موعد انتهاء مهمة التدريب.",
+        # A delegation travelling from Baghdad to the alliance; a poll on the mission itself.
+        "انتقل الوفد العسكري العراقي من بغداد إلى مقر الناتو لبحث مهمة التدريب.",
+        "أظهر استطلاع أن 60% من العراقيين يؤيدون بقاء بعثة الناتو لتدريب الجيش.",
         # An attack near the mission's seat in Iraq; the mission training Iraq's team's officers.
         "سقط صاروخ قرب مقر بعثة الناتو في بغداد.",
         "أصيب جنود عراقيون بانفجار قرب مقر الناتو في قاعدة التاجي.",

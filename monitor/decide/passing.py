@@ -991,6 +991,10 @@ def passing_kind(
         return "enumeration"
     if _ordinal_parts(tokens, comma_before, pair, hi):
         return "two stories"
+    if _figure_items(tokens, comma_before, lo, pair):
+        return "enumeration"
+    if _moves_on(tokens, lo, pair):
+        return "two stories"
     # A roster beside a mission word may be a meeting's participants ("بين المشاركين وزير الدفاع العراقي،
     # وقائد بعثة الناتو، و…"): only a plain roster is a list.
     if not substantive and _roster(tokens, comma_before, lo, hi, pair):
@@ -1588,7 +1592,10 @@ def _market_story(tokens: Sequence[str], pair: Sequence[tuple[int, int]], words:
     if len(spans) != 2 or not _MARKETS & set(words):
         return False
     between = range(spans[0][1] + 1, spans[1][0])
-    return any(tokens[k] in _MARKETS or conjoined(tokens[k]) for k in between)
+    # "مع تصاعد التوتر بين روسيا والناتو": the later side joined by و to another party is that cause.
+    second = spans[1][0]
+    joined = conjoined(tokens[second]) and second - 2 > spans[0][1] and tokens[second - 2] in _BETWEEN
+    return joined or any(tokens[k] in _MARKETS or conjoined(tokens[k]) for k in between)
 # Prices and markets: a market story names the events that moved them, not a link between them.
 _MARKETS = _words(
     "اسعار", "لاسعار", "الاسعار", "باسعار", "الاسواق", "اسواق", "البورصه", "الاسهم", "برميل", "للبرميل",
@@ -1770,6 +1777,45 @@ def _ordinal_parts(
         if tokens[k] in _ORDINAL_ADVERBS or (k + 1 <= hi and tokens[k + 1] in _ORDINALS):
             return True
     return False
+
+
+def _figure_items(
+    tokens: Sequence[str], comma_before: Sequence[bool], lo: int, pair: Sequence[tuple[int, int]]
+) -> bool:
+    """Each side in its own item of a list of figures, the next opening with a comma, و and its figure
+    ("يرى 60% أن الناتو مفيد، و45% يؤيدون سحب القوات … من العراق"): a poll's or a budget's separate lines."""
+    spans = sorted(pair)
+    if len(spans) != 2 or not any(w.isdigit() for w in tokens[lo : spans[0][0]]):
+        return False
+    return any(
+        comma_before[k]
+        and ((tokens[k][:1] == "و" and tokens[k][1:].isdigit()) or (tokens[k] == "و" and tokens[k + 1].isdigit()))
+        for k in range(spans[0][1] + 1, spans[1][0])
+    )
+
+
+def _moves_on(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """A speaker moves from one subject to the other: "تناول في خطابه … العراق …، ثم انتقل إلى توسيع الناتو",
+    "ينتقل من ملف العراق إلى انتقاد الناتو": two subjects of one speech or debate, not a link."""
+    spans = sorted(pair)
+    if len(spans) != 2:
+        return False
+    (first, first_end), (second, _) = spans
+    for v in range(lo, second):
+        if strip_clitics(tokens[v]) not in _MOVES or not any(
+            tokens[k] in _TO_SPAN for k in range(max(v, first_end) + 1, second)
+        ):
+            continue
+        if first_end < v and tokens[v - 1] in _THEN and set(tokens[lo:first]) & _SPEECH:
+            return True
+        if v < first and any(tokens[k] in _FROM and tokens[k + 1] in _SUBJECT_NOUNS for k in range(v + 1, first)):
+            return True  # "انتقلت المحاورة من موضوع العراق": the speaker may stand between
+    return False
+
+
+_MOVES = _words("انتقل", "ينتقل", "تنتقل", "انتقلت", "ينتقلون", "انتقلوا")
+_SPEECH = _words("تناول", "تناولت", "تحدث", "تحدثت", "تطرق", "تطرقت", "ناقش", "ناقشت", "استعرض", "استعرضت")
+_SUBJECT_NOUNS = _words("ملف", "موضوع", "قضيه", "الحديث", "مسالة", "مساله")
 
 
 _ORDINALS = _words("الثاني", "الثانيه", "الثالث", "الثالثه", "الرابع", "الرابعه", "الاخير", "الاخيره")
