@@ -46,6 +46,9 @@ def nato_iraq(request: pytest.FixtureRequest) -> Topic:
         ("انتقلت المحاورة من موضوع العراق إلى مستقبل الناتو.", "two stories"),
         # A market moved by a tension between the alliance and another party.
         ("تراجعت أسعار الأسهم في بغداد مع اشتداد الخلاف بين أنقرة والناتو.", "market"),
+        # Someone's past place in the alliance's team, in the dual; a presenter surnamed al-Iraqi.
+        ("افتتح طبيبان فرنسيان عيادة في ليون بعد أن كانا ضمن فريق طبي للناتو في العراق.", "past role"),
+        ("تستضيف الإعلامية ريم العراقي في حلقتها المقبلة خبيرا في شؤون الناتو.", "surname"),
         # Another country's forces trained by the alliance, Iraq only as where a threat comes from.
         ("يدعم الناتو برنامجا لتدريب الجيش اللبناني على مكافحة التسلل من سوريا والعراق.", "elsewhere"),
     ],
@@ -54,6 +57,19 @@ def test_round21_families_are_passing(nato_iraq: Topic, text: str, kind: str) ->
     result = match_topic(nato_iraq, "خبر", text + " " + FILLER)
     assert not result.matched, result.reason
     assert f"({kind})" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        # An Iraqi heritage in English (the hyphen splits it); a footballer nicknamed after the alliance.
+        ("Iraqi-born mayor praises NATO summit", "The Iraqi-born mayor of a Dutch town welcomed NATO leaders."),
+        ("Nato Silva joins Erbil club", "Portuguese striker 'Nato' Silva signed for an Erbil club on Monday."),
+    ],
+)
+def test_round21_families_are_no_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert not result.matched, result.reason
 
 
 @pytest.mark.parametrize(

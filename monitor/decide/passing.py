@@ -79,6 +79,7 @@ _VENUE = _words(
     # The same worlds in English (social-media and wire text in Latin script).
     "restaurant", "chef", "cafe", "festival", "concert", "exhibition", "museum", "film", "movie", "stadium",
     "football", "album", "gallery", "marathon", "singer", "actor", "actress",  # not match, novel: other senses
+    "club", "striker", "midfielder", "goalkeeper", "footballer", "forward",
 )  # fmt: skip
 _VENUE_CLITICS = ("ل", "ب", "و", "ف", "ك")  # "لملحن", "بالمهرجان": one proclitic before a venue word
 # Venue words in another sense: "لاعب أساسي" (a key player), "فاز بدعم" (won the support of).
@@ -126,6 +127,8 @@ _GIVEN_NAMES = _words(
     # Christian given names of Iraq and the Levant (إلياس and إلهام read as ال + a word once normalised).
     "الياس", "الهام", "جورج", "ميشيل", "ميشال", "انطوان", "حنا", "يوحنا", "بطرس", "جرجس", "عيسى", "موسى",
     "داود", "سليمان", "يعقوب", "شربل", "نقولا", "مارون", "ريتا", "نادين", "جوزيف", "كميل", "فادي",
+    # Women's names common among presenters and journalists of the region.
+    "رشا", "رنا", "ريم", "دينا", "لينا", "ساره", "لمى", "ديما", "رغد", "شيماء", "ميساء", "سهى", "روان",
 )  # fmt: skip
 # A title or profession: "الكاتب العراقي" is the Iraqi writer (an adjective), but a word between a title and
 # العراقي is a given name ("المهندس كمال العراقي"), and "عائلة العراقي" names a family.
@@ -134,6 +137,8 @@ _TITLES = _words(
     "المهندس", "المهندسه", "المحامي", "المحاميه", "الفنان", "الفنانه", "المخرج", "المخرجه", "الاستاذ",
     "الاستاذه", "البروفيسور", "الشيخ", "الحاج", "الطبيب", "الطبيبه", "الروائي", "الروائيه", "الشاعر",
     "الشاعره", "اللاعب", "اللاعبه", "المدرب", "الممثل", "الممثله", "المطرب", "المطربه",
+    # Broadcasters and reporters ("المذيعة رشا العراقي").
+    "المذيع", "المذيعه", "الاعلامي", "الاعلاميه", "المراسل", "المراسله", "الناشط", "الناشطه",
 )  # fmt: skip
 _FAMILY = _words("عائله", "اسره", "ال", "عائلة", "أسرة", "آل")
 # Two-word given names before العراقي: "X الدين" ("نور الدين العراقي") and a name with an epithet ("محمد
@@ -242,7 +247,11 @@ _POST_FOLLOW = _words("باسم", "في", "لدى", "مع", "ل", "لصالح", 
 # The complementiser of reported speech: after "قال … إن" comes the statement, not the speaker's past.
 _THAT = _words("ان", "إن", "أن")
 # Words that put a career clause in the past: "كان قد خدم", "سبق أن عمل".
-_BEFORE_CAREER = _words("كان", "وكان", "كانت", "وكانت", "سبق", "وسبق", "سبقت")
+_BEFORE_CAREER = _words(
+    "كان", "وكان", "كانت", "وكانت", "سبق", "وسبق", "سبقت",
+    # …the dual and the plural ("حين كانا ضمن فريق الناتو", "كانوا مستشارين").
+    "كانا", "وكانا", "كانتا", "كانوا", "وكانوا",
+)  # fmt: skip
 # "ناتو الخليج", "ناتو الشرق الأوسط": NATO as a name for a region's pact.
 _PACT_REGIONS = _words("الخليج", "الشرق", "المنطقه", "العرب", "المسلمين", "السنه", "الشيعه")
 _INDEFINITE_CLITICS = ("", "ب", "و", "ك", "ف", "وب", "وك", "فب")  # "بناتو شيعي", not "للناتو"
