@@ -62,9 +62,27 @@ def test_round21_families_are_passing(nato_iraq: Topic, text: str, kind: str) ->
 @pytest.mark.parametrize(
     ("title", "text"),
     [
+        # An earlier prime minister by name; the alliance's fund and supreme command.
+        ("الكاظمي يبحث مع قائد بعثة الناتو خطط التدريب", ""),
+        ("خبر", "خصص صندوق الحلف لبرامج الإصلاح في البصرة ثلاثة ملايين يورو."),
+        ("خبر", "زار ضباط من وزارة الدفاع العراقية القيادة العليا للحلف في بلجيكا."),
+        # A bulletin's point pairing the sides across a body's name joined by و.
+        ("الموجز السياسي", "وصل وزير ياباني. مسؤول من الناتو يزور لجنة النزاهة والشفافية النيابية العراقية."),
+    ],
+)
+def test_round21_families_match(nato_iraq: Topic, title: str, text: str) -> None:
+    result = match_topic(nato_iraq, title, text)
+    assert result.matched, result.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
         # An Iraqi heritage in English (the hyphen splits it); a footballer nicknamed after the alliance.
         ("Iraqi-born mayor praises NATO summit", "The Iraqi-born mayor of a Dutch town welcomed NATO leaders."),
         ("Nato Silva joins Erbil club", "Portuguese striker 'Nato' Silva signed for an Erbil club on Monday."),
+        # A bulletin's two stories joined by و between them stay two.
+        ("الموجز السياسي", "تمديد مهمة للناتو في كوسوفو والانتخابات العراقية تقترب."),
     ],
 )
 def test_round21_families_are_no_match(nato_iraq: Topic, title: str, text: str) -> None:
