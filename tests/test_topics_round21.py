@@ -81,6 +81,8 @@ def test_round21_families_match(nato_iraq: Topic, title: str, text: str) -> None
         # An Iraqi heritage in English (the hyphen splits it); a footballer nicknamed after the alliance.
         ("Iraqi-born mayor praises NATO summit", "The Iraqi-born mayor of a Dutch town welcomed NATO leaders."),
         ("Nato Silva joins Erbil club", "Portuguese striker 'Nato' Silva signed for an Erbil club on Monday."),
+        # A pact of tribes, which the alliance's "التعاون مع الحلف" would read without its article.
+        ("خبر", "عقد شيوخ الأنبار اجتماعا لتعزيز التعاون مع حلف القبائل."),
         # A bulletin's two stories joined by و between them stay two.
         ("الموجز السياسي", "تمديد مهمة للناتو في كوسوفو والانتخابات العراقية تقترب."),
     ],
