@@ -79,6 +79,7 @@ _VENUE = _words(
     # The same worlds in English (social-media and wire text in Latin script).
     "restaurant", "chef", "cafe", "festival", "concert", "exhibition", "museum", "film", "movie", "stadium",
     "football", "album", "gallery", "marathon", "singer", "actor", "actress",  # not match, novel: other senses
+    "club", "striker", "midfielder", "goalkeeper", "footballer", "forward",
 )  # fmt: skip
 _VENUE_CLITICS = ("ل", "ب", "و", "ف", "ك")  # "لملحن", "بالمهرجان": one proclitic before a venue word
 # Venue words in another sense: "لاعب أساسي" (a key player), "فاز بدعم" (won the support of).
@@ -126,6 +127,8 @@ _GIVEN_NAMES = _words(
     # Christian given names of Iraq and the Levant (إلياس and إلهام read as ال + a word once normalised).
     "الياس", "الهام", "جورج", "ميشيل", "ميشال", "انطوان", "حنا", "يوحنا", "بطرس", "جرجس", "عيسى", "موسى",
     "داود", "سليمان", "يعقوب", "شربل", "نقولا", "مارون", "ريتا", "نادين", "جوزيف", "كميل", "فادي",
+    # Women's names common among presenters and journalists of the region.
+    "رشا", "رنا", "ريم", "دينا", "لينا", "ساره", "لمى", "ديما", "رغد", "شيماء", "ميساء", "سهى", "روان",
 )  # fmt: skip
 # A title or profession: "الكاتب العراقي" is the Iraqi writer (an adjective), but a word between a title and
 # العراقي is a given name ("المهندس كمال العراقي"), and "عائلة العراقي" names a family.
@@ -134,6 +137,8 @@ _TITLES = _words(
     "المهندس", "المهندسه", "المحامي", "المحاميه", "الفنان", "الفنانه", "المخرج", "المخرجه", "الاستاذ",
     "الاستاذه", "البروفيسور", "الشيخ", "الحاج", "الطبيب", "الطبيبه", "الروائي", "الروائيه", "الشاعر",
     "الشاعره", "اللاعب", "اللاعبه", "المدرب", "الممثل", "الممثله", "المطرب", "المطربه",
+    # Broadcasters and reporters ("المذيعة رشا العراقي").
+    "المذيع", "المذيعه", "الاعلامي", "الاعلاميه", "المراسل", "المراسله", "الناشط", "الناشطه",
 )  # fmt: skip
 _FAMILY = _words("عائله", "اسره", "ال", "عائلة", "أسرة", "آل")
 # Two-word given names before العراقي: "X الدين" ("نور الدين العراقي") and a name with an epithet ("محمد
@@ -242,7 +247,11 @@ _POST_FOLLOW = _words("باسم", "في", "لدى", "مع", "ل", "لصالح", 
 # The complementiser of reported speech: after "قال … إن" comes the statement, not the speaker's past.
 _THAT = _words("ان", "إن", "أن")
 # Words that put a career clause in the past: "كان قد خدم", "سبق أن عمل".
-_BEFORE_CAREER = _words("كان", "وكان", "كانت", "وكانت", "سبق", "وسبق", "سبقت")
+_BEFORE_CAREER = _words(
+    "كان", "وكان", "كانت", "وكانت", "سبق", "وسبق", "سبقت",
+    # …the dual and the plural ("حين كانا ضمن فريق الناتو", "كانوا مستشارين").
+    "كانا", "وكانا", "كانتا", "كانوا", "وكانوا",
+)  # fmt: skip
 # "ناتو الخليج", "ناتو الشرق الأوسط": NATO as a name for a region's pact.
 _PACT_REGIONS = _words("الخليج", "الشرق", "المنطقه", "العرب", "المسلمين", "السنه", "الشيعه")
 _INDEFINITE_CLITICS = ("", "ب", "و", "ك", "ف", "وب", "وك", "فب")  # "بناتو شيعي", not "للناتو"
@@ -276,6 +285,10 @@ _THEATRES = _words(
     "بيلاروسيا", "مالطا", "قندهار", "كابول", "هلمند", "روسيا", "كييف", "طرابلس", "بنغازي",
     # The Balkans' cities where its forces went in ("دخلت قوات الحلف سراييفو").
     "سراييفو", "بلغراد", "بريشتينا", "موستار", "البلقان",
+    # …their other spellings and the forces it sent there (قوة إيفور, كفور); Kabul as كابل; Ukraine by its
+    # adjective (القوات الأوكرانية).
+    "ساراييفو", "سراجيفو", "ايفور", "كفور", "كابل", "الاوكرانيه", "الاوكراني", "اوكرانيه", "اوكراني",
+    "الاوكرانيين", "الاوكرانيون",
     # Afghanistan by its adjective ("تحالف الشمال الأفغاني", "الجيش الأفغاني").
     "الافغاني", "الافغانيه", "افغاني", "افغانيه", "الافغان",
 )  # fmt: skip
@@ -987,6 +1000,10 @@ def passing_kind(
         return "enumeration"
     if _ordinal_parts(tokens, comma_before, pair, hi):
         return "two stories"
+    if _figure_items(tokens, comma_before, lo, pair):
+        return "enumeration"
+    if _moves_on(tokens, lo, pair):
+        return "two stories"
     # A roster beside a mission word may be a meeting's participants ("بين المشاركين وزير الدفاع العراقي،
     # وقائد بعثة الناتو، و…"): only a plain roster is a list.
     if not substantive and _roster(tokens, comma_before, lo, hi, pair):
@@ -995,7 +1012,7 @@ def passing_kind(
         return "past role"
     if _two_stories(tokens, comma_before, lo, hi, pair, groups):
         return "two stories"
-    if _span_or_comparison(tokens, lo, hi, pair):
+    if _span_or_comparison(tokens, lo, hi, pair) or _trains_another(tokens, lo, hi, pair, groups):
         return "elsewhere"
     if not substantive and _compared_events(tokens, pair):
         return "elsewhere"
@@ -1031,7 +1048,14 @@ def passing_kind(
 
     if place_kind := _place_clause(tokens, comma_before, lo, hi, pair, groups):
         return place_kind
-    plain = not substantive or _seat(tokens, comma_before, lo, pair) or _own_work_only(tokens, lo, hi, pair, groups)
+    # "منتخب العراق يتدرب": a team's practice and its coach are sport, not the mission.
+    sport = substantive and _team_practice(words, lo, pair, groups)
+    plain = (
+        not substantive
+        or sport
+        or _seat(tokens, comma_before, lo, pair)
+        or _own_work_only(tokens, lo, hi, pair, groups)
+    )
     where = (
         not _in_iraq(tokens, pair[1:], lo)
         or _held_elsewhere(tokens, lo, pair, groups)
@@ -1095,11 +1119,17 @@ def passing_kind(
         return "named status"
     if any(_denied_link(tokens, first, lo) for first, _ in pair):
         return "no link"
+    if not substantive and _neither_nor(tokens, lo, pair):
+        return "no link"
+    if _measured_by(tokens, lo, hi, pair, groups):
+        return "named status"
     sides = frozenset(groups[first] for first, _ in pair if first in groups)
     if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups, sides) and not _story_after_clause(
         tokens, comma_before, lo, hi, pair, groups
     ):
         return "past role"
+    if (not substantive or sport) and _landmark(tokens, lo, pair):
+        return "venue"
     return None
 
 
@@ -1250,15 +1280,23 @@ def _standard_only(
     if not named or any(strip_clitics(w).startswith(_TRAINING) for w in tokens[lo : hi + 1]):
         return False
     for k in named:
-        prev = tokens[k - 1] if k > lo else ""
-        adopted = k - 2 >= lo and tokens[k - 2] in _ADOPTED and prev in _BY
+        # "عيار 7.62 ناتو": the calibre's figures stand between the standard and the name.
+        j = k - 1
+        while j > lo and tokens[j].isdigit():
+            j -= 1
+        prev = tokens[j] if j >= lo and j < k else ""
+        adopted = j - 1 >= lo and tokens[j - 1] in _ADOPTED and prev in _BY
         if not (adopted or _STANDARDS.intersection(clitic_readings(prev))):
             return False
     return True
 
 
 _STANDARDS = _words("معايير", "معيار", "مواصفات", "مقاييس", "مقياس", "عيار", "قياسات", "المعايير", "المواصفات")
-_ADOPTED = _words("المعتمد", "المعتمده", "المعتمدة", "المطابق", "المطابقه", "المستخدم", "المستخدمه")
+_ADOPTED = _words(
+    "المعتمد", "المعتمده", "المعتمدة", "المطابق", "المطابقه", "المستخدم", "المستخدمه",
+    # …and without the article, after the type it qualifies ("من طراز معتمد في الناتو").
+    "معتمد", "معتمده", "مطابق", "مطابقه",
+)  # fmt: skip
 _BY = _words("لدى", "في")
 # Words of training, advice and the mission: with them a standard is what the mission teaches.
 _TRAINING = tuple(normalize(w) for w in ("تدريب", "تدرب", "مدرب", "يدرب", "درب", "تاهيل", "بعث", "مهم", "مستشار"))
@@ -1320,14 +1358,126 @@ _PRIVATE_PEOPLE = tuple(
 
 def _denied_link(tokens: Sequence[str], first: int, lo: int) -> bool:
     """The side is named as having nothing to do with it ("وهي صفة أمريكية لا علاقة للحلف بها", "لا صلة
-    للعراق بالهجوم"): a denial, not a link."""
-    before = tokens[max(lo, first - _DENIAL_REACH) : first]
-    return any(a in _DENIALS and b in _RELATION_NOUNS for a, b in pairwise(before))
+    للعراق بالهجوم", "لا صلة لها بحلف الأطلسي"), or as what the talks keep away from ("بعيدا عن ملفات
+    الناتو", "بمعزل عن الحلف"): a denial, not a link."""
+    before = tokens[max(lo, first - _DENIAL_REACH - 1) : first]
+    denied = any(
+        a in _DENIALS and b in _RELATION_NOUNS and (k + 2 >= len(before) or before[k + 2] in _OWNER_PRONOUNS)
+        for k, (a, b) in enumerate(pairwise(before))
+    )
+    return denied or any(a in _APART and b in _FROM_APART for a, b in pairwise(before))
 
 
 _DENIAL_REACH = 2
 _DENIALS = _words("لا", "ولا")
 _RELATION_NOUNS = _words("علاقه", "صله", "دخل", "شان")
+_OWNER_PRONOUNS = _words("لها", "له", "لهم", "لهما", "لنا")  # "لا صلة لها بـ": whose link is denied
+_APART = _words("بعيدا", "وبعيدا", "بمعزل", "وبمعزل", "بمنأى", "بمناي")
+_FROM_APART = _words("عن", "من")
+
+
+def _team_practice(words: Sequence[str], lo: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]) -> bool:
+    """A sports team is in the sentence and every bonus word is a training or coaching form ("منتخب العراق
+    يتدرب في ملعب", "مدرب منتخب العراق يتفقد الملعب"): the team's practice, not the mission's training."""
+    if not set(words) & _TEAMS:
+        return False
+    sides = {groups.get(first) for first, _ in pair}
+    bonus = [w for k, w in enumerate(words, lo) if k in groups and groups[k] not in sides]
+    return bool(bonus) and all(strip_clitics(w).startswith(_PRACTICE) for w in bonus)
+
+
+_TEAMS = _words(
+    "منتخب", "المنتخب", "لمنتخب", "للمنتخب", "ومنتخب", "والمنتخب", "لاعبو", "لاعبي", "اللاعبين", "اللاعبون",
+)  # fmt: skip
+_PRACTICE = tuple(normalize(w) for w in ("تدرب", "يتدرب", "تتدرب", "مدرب", "تدريب", "تدريبات", "درب", "معسكر"))
+
+
+def _landmark(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """The alliance is named only as the landmark a place is near ("في قاعة قريبة من مقر الناتو", "قرب مقر
+    حلف الناتو", "على بعد كيلومترين من مكان قمة الناتو") and Iraq only as someone's adjective ("مصممة
+    عراقية", "مستثمر عراقي"): where a private event is, not the alliance acting."""
+    first = pair[0][0]
+    if not any(w in _NEAR for w in tokens[max(lo, first - _NEAR_REACH) : first]):
+        return False
+    for k, last in pair[1:]:
+        prev = tokens[k - 1] if k > lo else ""
+        if k != last or tokens[k] not in _ABROAD_DEMONYMS or prev in _FORCES or prev in _IRAQ_FORCES:
+            return False
+    return len(pair) > 1
+
+
+_NEAR = _words(
+    "قرب", "بالقرب", "قريب", "قريبه", "قريبا", "مجاور", "مجاوره", "بجوار", "جوار", "بمحاذاه", "محاذي", "كيلومتر",
+    "كيلومترين", "كيلومترات", "امتار", "مترا", "خطوات",
+)  # fmt: skip
+_NEAR_REACH = 4  # "على بعد كيلومترين من مكان قمة الناتو": the distance, من and the place's nouns
+
+
+def _trains_another(
+    tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]
+) -> bool:
+    """The training's object is another country's forces ("لتدريب حرس الحدود الأردني", "يدرب الجيش
+    التونسي") and Iraq is named only as where something comes from ("التهريب من سوريا والعراق"): the
+    mission is that country's, Iraq its neighbour."""
+    anchor = groups.get(pair[0][0])
+    partners = [first for first, _ in pair if groups.get(first, anchor) != anchor]
+    if not partners or not all(_named_as_source(tokens, first, lo) for first in partners):
+        return False
+    for k in range(lo, hi + 1):
+        if not strip_clitics(tokens[k]).startswith(_TRAINING_VERBS):
+            continue
+        after = tokens[k + 1 : min(hi, k + _TRAINEE_REACH) + 1]
+        if after and after[0] in _TRAINEE_FORCES and any(_foreign_nisba(w) for w in after[1:]):
+            return True
+    return False
+
+
+def _named_as_source(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """Iraq after من, alone or as the last of a و-list ("من العراق", "من سوريا والعراق")."""
+    before = tokens[max(lo, first - 2) : first]
+    listed = len(before) == 2 and before[0] in _FROM and conjoined(tokens[first])
+    return bool(before) and (before[-1] in _FROM or listed)
+
+
+def _foreign_nisba(word: str) -> bool:
+    """Another country's adjective ("الأردني", "التونسية"), not Iraq's."""
+    return word.startswith("ال") and word.endswith(("ي", "يه")) and word not in _IRAQI_ADJECTIVES and len(word) > 5
+
+
+_TRAINING_VERBS = tuple(normalize(w) for w in ("تدريب", "يدرب", "تدرب", "درب", "تاهيل"))
+_TRAINEE_FORCES = _words("الجيش", "جيش", "حرس", "قوات", "القوات", "الشرطه", "شرطه", "خفر", "وحدات", "ضباط")
+_TRAINEE_REACH = 3  # "لتدريب حرس الحدود الأردني": the force's own words stand before its adjective
+
+
+def _neither_nor(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """One side after a negated verb, the other after ولا ("ولم يشارك فيه العراق ولا الناتو"): neither
+    takes part, so the sentence links neither to the story nor to each other."""
+    spans = sorted(pair)
+    if len(spans) != 2 or spans[1][0] < 1 or tokens[spans[1][0] - 1] not in _NOR:
+        return False
+    first = spans[0][0]
+    return any(w in _NEGATED_VERBS for w in tokens[max(lo, first - _NEGATION_WORDS) : first])
+
+
+_NOR = _words("ولا")
+_NEGATED_VERBS = _words("لم", "ولم", "لا", "ليس", "ولن", "لن")
+_NEGATION_WORDS = 3  # "ولم يشارك فيه العراق": the verb and its pronoun stand between
+
+
+def _measured_by(
+    tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]
+) -> bool:
+    """Every mention of the alliance in the sentence is the level something is measured by ("برامجها بمستوى
+    تدريب جنود الناتو", "بمستوى الناتو"): a yardstick, not the alliance as a party."""
+    anchor = groups.get(pair[0][0])
+    named = [k for k in range(lo, hi + 1) if groups.get(k) == anchor and groups.get(k - 1) != anchor]
+    return bool(named) and all(
+        any(w in _LEVELS for w in tokens[max(lo, k - _LEVEL_REACH) : k]) for k in named
+    )
+
+
+_LEVELS = _words("بمستوى", "بمستويات", "بمصاف", "مصاف")
+_LEVEL_REACH = 3  # "بمستوى تدريب جنود الناتو": what is measured stands between
 
 
 def _history_subject(tokens: Sequence[str], first: int, lo: int) -> bool:
@@ -1451,7 +1601,10 @@ def _market_story(tokens: Sequence[str], pair: Sequence[tuple[int, int]], words:
     if len(spans) != 2 or not _MARKETS & set(words):
         return False
     between = range(spans[0][1] + 1, spans[1][0])
-    return any(tokens[k] in _MARKETS or conjoined(tokens[k]) for k in between)
+    # "مع تصاعد التوتر بين روسيا والناتو": the later side joined by و to another party is that cause.
+    second = spans[1][0]
+    joined = conjoined(tokens[second]) and second - 2 > spans[0][1] and tokens[second - 2] in _BETWEEN
+    return joined or any(tokens[k] in _MARKETS or conjoined(tokens[k]) for k in between)
 # Prices and markets: a market story names the events that moved them, not a link between them.
 _MARKETS = _words(
     "اسعار", "لاسعار", "الاسعار", "باسعار", "الاسواق", "اسواق", "البورصه", "الاسهم", "برميل", "للبرميل",
@@ -1633,6 +1786,45 @@ def _ordinal_parts(
         if tokens[k] in _ORDINAL_ADVERBS or (k + 1 <= hi and tokens[k + 1] in _ORDINALS):
             return True
     return False
+
+
+def _figure_items(
+    tokens: Sequence[str], comma_before: Sequence[bool], lo: int, pair: Sequence[tuple[int, int]]
+) -> bool:
+    """Each side in its own item of a list of figures, the next opening with a comma, و and its figure
+    ("يرى 60% أن الناتو مفيد، و45% يؤيدون سحب القوات … من العراق"): a poll's or a budget's separate lines."""
+    spans = sorted(pair)
+    if len(spans) != 2 or not any(w.isdigit() for w in tokens[lo : spans[0][0]]):
+        return False
+    return any(
+        comma_before[k]
+        and ((tokens[k][:1] == "و" and tokens[k][1:].isdigit()) or (tokens[k] == "و" and tokens[k + 1].isdigit()))
+        for k in range(spans[0][1] + 1, spans[1][0])
+    )
+
+
+def _moves_on(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """A speaker moves from one subject to the other: "تناول في خطابه … العراق …، ثم انتقل إلى توسيع الناتو",
+    "ينتقل من ملف العراق إلى انتقاد الناتو": two subjects of one speech or debate, not a link."""
+    spans = sorted(pair)
+    if len(spans) != 2:
+        return False
+    (first, first_end), (second, _) = spans
+    for v in range(lo, second):
+        if strip_clitics(tokens[v]) not in _MOVES or not any(
+            tokens[k] in _TO_SPAN for k in range(max(v, first_end) + 1, second)
+        ):
+            continue
+        if first_end < v and tokens[v - 1] in _THEN and set(tokens[lo:first]) & _SPEECH:
+            return True
+        if v < first and any(tokens[k] in _FROM and tokens[k + 1] in _SUBJECT_NOUNS for k in range(v + 1, first)):
+            return True  # "انتقلت المحاورة من موضوع العراق": the speaker may stand between
+    return False
+
+
+_MOVES = _words("انتقل", "ينتقل", "تنتقل", "انتقلت", "ينتقلون", "انتقلوا")
+_SPEECH = _words("تناول", "تناولت", "تحدث", "تحدثت", "تطرق", "تطرقت", "ناقش", "ناقشت", "استعرض", "استعرضت")
+_SUBJECT_NOUNS = _words("ملف", "موضوع", "قضيه", "الحديث", "مسالة", "مساله")
 
 
 _ORDINALS = _words("الثاني", "الثانيه", "الثالث", "الثالثه", "الرابع", "الرابعه", "الاخير", "الاخيره")

@@ -576,9 +576,20 @@ def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
     # as does a و-joined noun the later mention qualifies as its adjective ("مستشاري الناتو والضباط العراقيين").
     adjacent = first == last or (last - first == 1 and conjoined(doc.tokens[first]) and _adjective(doc.tokens[last]))
     joins = [
-        i for i in range(first, last + 1) if doc.comma_before[i] or (conjoined(doc.tokens[i]) and not adjacent)
+        i
+        for i in range(first, last + 1)
+        if doc.comma_before[i]
+        or (conjoined(doc.tokens[i]) and not adjacent and not _name_conjunct(doc, i, first, last))
     ]
     return any(not _parenthesis(doc, i) and not _after_fronted(doc, i) for i in joins)
+
+
+def _name_conjunct(doc: _Doc, i: int, first: int, last: int) -> bool:
+    """The و-word at i joins two definite nouns of one body's name that the later mention qualifies with
+    the adjectives after it ("وفد من الناتو يلتقي لجنة الأمن والدفاع النيابية العراقية"): one story."""
+    if i <= first or doc.comma_before[i] or not doc.tokens[i - 1].startswith("ال"):
+        return False
+    return all(_adjective(doc.tokens[k]) for k in range(i + 1, last + 1))
 
 
 def _title_abroad(doc: _Doc, chosen: list[_Mention], title_sentences: int, anchor: str) -> bool:
