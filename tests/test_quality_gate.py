@@ -31,28 +31,30 @@ MIN_NEAR_COPY_RECALL = 0.97
 MAX_FALSE_COPY_RATE = 0.02
 MAX_LOOKALIKE_MATCHES = 0
 # The deployed-day set (build_deployed.py): every category of the tuned-on part at the issue's target; the
-# held-out part (round 21, written blind and never tuned on) is pinned at its measured figures
+# held-out part (round 22, written blind and never tuned on) is pinned at its measured figures
 # (docs/quality.md), overall and per category: the issue's target where it is met, the measured figure where
 # it is not.
 DEPLOYED = ("deployed_dev.jsonl", "deployed_heldout.jsonl")
 MIN_HELDOUT_ITEMS_PER_CATEGORY = 35
-MIN_HELDOUT_RECALL = 0.93  # 206 of 220, measured once after round 20's fix
-MIN_HELDOUT_PRECISION = 0.90  # 206 of 228
-# Round 21's held-out figures where a category is below the target (20 positives per category).
+MIN_HELDOUT_RECALL = 0.92  # 204 of 220, measured once after round 21's fix
+MIN_HELDOUT_PRECISION = 0.90  # 204 of 226
+# Round 22's held-out figures where a category is below the target (20 positives per category).
 MIN_HELDOUT_CATEGORY_RECALL = {
-    "digest": 0.95, "enumeration": 0.70, "headline": 0.95, "relative_clause": 0.90, "summary": 0.85, "surname": 0.95,
+    "arabizi": 0.85, "digest": 0.70, "enumeration": 0.90, "headline": 0.95, "relative_clause": 0.95,
+    "summary": 0.95, "variants": 0.95, "venue": 0.95,
 }  # fmt: skip
 MIN_HELDOUT_CATEGORY_PRECISION = {
-    "arabizi": 0.90, "elsewhere": 0.83, "enumeration": 0.93, "headline": 0.90, "named_status": 0.76,
-    "relative_clause": 0.94, "summary": 0.94, "venue": 0.83,
+    "arabizi": 0.94, "digest": 0.82, "elsewhere": 0.86, "enumeration": 0.85, "relative_clause": 0.90,
+    "surname": 0.86, "venue": 0.79,
 }  # fmt: skip
 # Dev below the target in three categories (docs/quality.md lists the errors): those left after rounds 14 to 17
 # were fixed (mission lists naming the mission only as البعثة or under a title naming one side, digests whose
-# link no rule reads without taking false alarms with it); rounds 18's to 20's were fixed after each was
-# measured, but for round 20's lists and digests whose point names no Iraqi party (an unnamed government or
-# ministry). Round 20 counts as dev from its fix on, which moved digest and enumeration to these figures:
-# 253 of 263, 252 of 265, 258 of 264:
-MIN_DEV_CATEGORY_RECALL = {"digest": 0.96, "enumeration": 0.95, "relative_clause": 0.97}
+# link no rule reads without taking false alarms with it); rounds 18's to 21's were fixed after each was
+# measured, but for round 20's and 21's lists, digests and clauses whose point names no Iraqi party (an unnamed
+# government or ministry, Iraq's blocs or institutions) or the alliance only as الحلف after a verb. Round 21
+# counts as dev from its fix on, which moved enumeration and relative_clause to these figures:
+# 273 of 283, 266 of 285, 276 of 284:
+MIN_DEV_CATEGORY_RECALL = {"digest": 0.96, "enumeration": 0.93, "relative_clause": 0.97}
 # The story set (tests/fixtures/stories/, docs/stories.md): the issue's target on the held-out part (F1 0.90,
 # measured 0.930); dev F1 and precision pinned at the measured figures (dev F1 0.773, precision 0.909 dev,
 # 0.977 held-out), so they only stop a drop.
