@@ -326,14 +326,18 @@ def acts_in_theatre(tokens: Sequence[str], first: int, last: int, hi: int) -> bo
     for k in range(last + 1, min(hi, last + _THEATRE_REACH) + 1):
         if tokens[k] not in _IN_PLACE:
             continue
-        place = tokens[k + 1 : min(hi, k + 2) + 1]
-        return any(w in _THEATRES or strip_clitics(w) in _THEATRES_BARE for w in place)
+        return any(map(_theatre, tokens[k + 1 : min(hi, k + 2) + 1]))
     return False
 
 
 def names_theatre(tokens: Sequence[str], lo: int, hi: int) -> bool:
     """Tokens lo..hi name a theatre of the alliance's own operations abroad ("لقوات كييف", "في البلطيق")."""
-    return any(tokens[k] in _THEATRES or strip_clitics(tokens[k]) in _THEATRES_BARE for k in range(lo, hi + 1))
+    return any(map(_theatre, tokens[lo : hi + 1]))
+
+
+def _theatre(word: str) -> bool:
+    """The word names a theatre of the alliance's operations abroad, as written or after its proclitics."""
+    return word in _THEATRES or strip_clitics(word) in _THEATRES_BARE
 
 
 _THEATRE_REACH = 5
@@ -1269,6 +1273,11 @@ _OFFICER_RANKS = _words(
 )  # fmt: skip
 
 
+def _mention_starts(groups: Mapping[int, str], side: str | None, lo: int, hi: int) -> list[int]:
+    """The first token of each mention of `side` in lo..hi (a mention's later words carry its group too)."""
+    return [k for k in range(lo, hi + 1) if groups.get(k) == side and groups.get(k - 1) != side]
+
+
 def _standard_only(
     tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]], groups: Mapping[int, str]
 ) -> bool:
@@ -1276,7 +1285,7 @@ def _standard_only(
     المعتمد لدى الناتو") and no training or mission word is there: a calibre or a specification bought or
     met, not the alliance as a party."""
     anchor = groups.get(pair[0][0])
-    named = [k for k in range(lo, hi + 1) if groups.get(k) == anchor and groups.get(k - 1) != anchor]
+    named = _mention_starts(groups, anchor, lo, hi)
     if not named or any(strip_clitics(w).startswith(_TRAINING) for w in tokens[lo : hi + 1]):
         return False
     for k in named:
@@ -1441,7 +1450,7 @@ def _named_as_source(tokens: Sequence[str], first: int, lo: int) -> bool:
 
 def _foreign_nisba(word: str) -> bool:
     """Another country's adjective ("الأردني", "التونسية"), not Iraq's."""
-    return word.startswith("ال") and word.endswith(("ي", "يه")) and word not in _IRAQI_ADJECTIVES and len(word) > 5
+    return _nisba(word) and word not in _IRAQI_ADJECTIVES
 
 
 _TRAINING_VERBS = tuple(normalize(w) for w in ("تدريب", "يدرب", "تدرب", "درب", "تاهيل"))
@@ -1470,7 +1479,7 @@ def _measured_by(
     """Every mention of the alliance in the sentence is the level something is measured by ("برامجها بمستوى
     تدريب جنود الناتو", "بمستوى الناتو"): a yardstick, not the alliance as a party."""
     anchor = groups.get(pair[0][0])
-    named = [k for k in range(lo, hi + 1) if groups.get(k) == anchor and groups.get(k - 1) != anchor]
+    named = _mention_starts(groups, anchor, lo, hi)
     return bool(named) and all(
         any(w in _LEVELS for w in tokens[max(lo, k - _LEVEL_REACH) : k]) for k in named
     )
@@ -1553,7 +1562,7 @@ def _span_or_comparison(tokens: Sequence[str], lo: int, hi: int, pair: Sequence[
         return False
     nato = pair[0]
     near = range(nato[1] + 1, min(hi, nato[1] + _THEATRE_REACH) + 1)
-    if not any(strip_clitics(tokens[k]) in _THEATRES_BARE or tokens[k] in _THEATRES for k in near):
+    if not any(_theatre(tokens[k]) for k in near):
         return False
     (first, first_end), (second, _) = spans
     opened = any(tokens[k] in _FROM_SPAN for k in range(max(lo, first - _SPAN_REACH), first))
