@@ -32,6 +32,7 @@ def daemon_config(
     interval_minutes: int | None = None,
     channels: str = "",
     topics_from: Path = ROOT / "config" / "monitor.toml",
+    desk: bool = True,
 ) -> Path:
     """Write a config for the daemon against a server on 127.0.0.1 and return its path. The ops endpoint
     and the desk listen on any free port (the machine may run other daemons)."""
@@ -59,9 +60,7 @@ min_interval_minutes = {min_interval}
 [ops]
 port = 0
 
-[desk]
-port = 0
-{topics_toml(topics_from)}
+{"[desk]" + chr(10) + "port = 0" + chr(10) if desk else ""}{topics_toml(topics_from)}
 [alerts]
 {channels}
 {feed_tables}""",

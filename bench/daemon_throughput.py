@@ -107,11 +107,12 @@ def run_daemon(label: str, checkout: Path, work: Path, site: FaultServer, feeds:
     work.mkdir(parents=True)
     config = daemon_config(work / "monitor.toml", work / "monitor.db",
                            [(f"feed {i}", site.url(f"/feed{i}.xml")) for i in range(feeds)],
-                           seeds_dir=checkout / "seeds", topics_from=topics_from)
+                           seeds_dir=checkout / "seeds", topics_from=topics_from,
+                           desk=(checkout / "monitor" / "desk").is_dir())  # older checkouts have no desk
     command, env = monitor_command(checkout)
     with (work / "daemon.log").open("wb") as log:
         began = time.perf_counter()
-        proc = subprocess.Popen([*command, "--config", str(config), "once"], env=env, stdout=log,
+        proc = subprocess.Popen([*command, "once", "--config", str(config)], env=env, stdout=log,
                                 stderr=subprocess.STDOUT, cwd=work)
         cpu: dict[int, float] = {}
         rss: dict[int, int] = {}
@@ -129,6 +130,9 @@ def run_daemon(label: str, checkout: Path, work: Path, site: FaultServer, feeds:
     import sqlite3
 
     with sqlite3.connect(work / "monitor.db") as conn:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles'").fetchone() is None:
+            raise SystemExit(f"{label}: monitor once stored nothing:\n"
+                             + (work / "daemon.log").read_text(encoding="utf-8", errors="replace")[-3000:])
         articles = int(conn.execute("SELECT count(*) FROM articles WHERE is_seed = 0").fetchone()[0])
         via_page = int(conn.execute("SELECT count(*) FROM articles WHERE extraction = 'page'").fetchone()[0])
     if via_page < articles:
