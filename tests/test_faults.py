@@ -132,6 +132,23 @@ def test_endless_redirect_stops_at_the_limit(fetcher: Fetcher) -> None:
     assert len(srv.requests) == 5  # the first request plus 4 redirects followed
 
 
+def test_a_cookie_set_on_a_redirect_is_sent_to_the_next_hop_and_kept(fetcher: Fetcher) -> None:
+    # a consent wall: the page redirects to itself once it has set a cookie, and serves only with it
+    def page(entry: LoggedRequest) -> RouteValue:
+        if "consent=yes" in entry.headers.get("cookie", ""):
+            return 200, RSS, ARABIC.encode()
+        return 302, {"Location": "/page", "Set-Cookie": "consent=yes; Path=/"}, b""
+
+    with FaultServer({"/page": page, "/plain": (200, RSS, ARABIC.encode())}) as srv:
+        first = poll(fetcher, srv.url("/plain"))  # a response that sets no cookie leaves the jar empty
+        assert first.feed is not None and not fetcher._client.cookies
+        result = poll(fetcher, srv.url("/page"))
+        again = poll(fetcher, srv.url("/page"))
+    assert result.feed is not None and len(result.feed.entries) > 0
+    assert [r.headers.get("cookie") for r in srv.requests_for("/page")] == [None, "consent=yes", "consent=yes"]
+    assert again.fetched.ok
+
+
 @pytest.mark.parametrize("target", ["http://10.0.0.1/feed", "http://169.254.169.254/", "http://[::1]:9/x"])
 def test_redirect_to_a_private_address_is_refused(target: str) -> None:
     with (

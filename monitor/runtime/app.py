@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.deliver.dispatcher import Dispatcher
-from monitor.desk.server import make_desk_server
 from monitor.extract import Extractor
 from monitor.fetch.client import Fetcher
 from monitor.runtime.cycle_summary import CycleSummary, PollTally, heartbeat_line
@@ -312,6 +311,9 @@ class App:
     def run_forever(self, stop: threading.Event | None = None) -> None:
         """The daemon: poll due feeds and deliver alerts until SIGINT/SIGTERM (or `stop` is set)."""
         stop = stop or threading.Event()
+        # imported here: the desk's web stack (Starlette, Jinja2, uvicorn) is the service's, not `monitor once`'s
+        from monitor.desk.server import make_desk_server
+
         desk = make_desk_server(self.config.desk, self.config.database_url or self.config.database_path,
                                 self.config.topics, self.config.http, self.clock)
 
