@@ -36,44 +36,39 @@ class NewArticle:
     story_terms: Terms | None = None  # from the text work (decide/analysis.py); else computed when stored
 
 
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+# The per-article rows are written by plain statements: sqlite-utils' insert() rebuilds its statement from
+# the dict's keys on every call, which cost ~40 us per row against ~9 for the statement.
+_ARTICLE_COLUMNS = ("id", "canonical_url", "url", "feed_url", "guid", "source", "title", "published", "seen_at",
+                    "text", "summary", "language", "extraction", "fallback_reason", "is_seed", "in_corpus")
+_INSERT_ARTICLE = _insert("articles", _ARTICLE_COLUMNS)
+_DECISION_COLUMNS = ("article_id", "decided_at", "duplicate_of", "similarity", "duplicate_kind", "duplicate_passage",
+                     "matched_topics", "topics_json")
+_INSERT_DECISION = _insert("decisions", _DECISION_COLUMNS)
+
+
 def insert_article(db: sqlite_utils.Database, article: NewArticle) -> None:
-    db.table("articles").insert(
-        {
-            "id": article.article_id,
-            "canonical_url": article.canonical_url,
-            "url": article.url,
-            "feed_url": article.feed_url,
-            "guid": article.guid,
-            "source": article.source,
-            "title": article.extracted.title,
-            "published": format_time(article.published),
-            "seen_at": format_time(article.seen_at),
-            "text": article.extracted.text,
-            "summary": article.summary,
-            "language": article.extracted.language,
-            "extraction": article.extracted.method,
-            "fallback_reason": article.extracted.fallback_reason,
-            "is_seed": int(article.is_seed),
-            "in_corpus": int(article.in_corpus),
-        }
-    )
+    extracted = article.extracted
+    db.conn.execute(_INSERT_ARTICLE, (
+        article.article_id, article.canonical_url, article.url, article.feed_url, article.guid, article.source,
+        extracted.title, format_time(article.published), format_time(article.seen_at), extracted.text,
+        article.summary, extracted.language, extracted.method, extracted.fallback_reason, int(article.is_seed),
+        int(article.in_corpus),
+    ))
     search.index_article(db.conn, article.article_id, article.extracted.title, article.extracted.text,
                          article.search_terms)
 
 
 def insert_decision(db: sqlite_utils.Database, decision: Decision, now: datetime) -> None:
-    db.table("decisions").insert(
-        {
-            "article_id": decision.article_id,
-            "decided_at": format_time(now),
-            "duplicate_of": decision.near_copy.duplicate_of,
-            "similarity": decision.near_copy.similarity,
-            "duplicate_kind": decision.near_copy.kind,
-            "duplicate_passage": decision.near_copy.passage,
-            "matched_topics": ",".join(t.name for t in decision.matched_topics),
-            "topics_json": json.dumps([t.to_json() for t in decision.topics], ensure_ascii=False),
-        }
-    )
+    near = decision.near_copy
+    db.conn.execute(_INSERT_DECISION, (
+        decision.article_id, format_time(now), near.duplicate_of, near.similarity, near.kind, near.passage,
+        ",".join(t.name for t in decision.matched_topics),
+        json.dumps([t.to_json() for t in decision.topics], ensure_ascii=False),
+    ))
 
 
 def join_story(db: sqlite_utils.Database, article: NewArticle, settings: StorySettings,
