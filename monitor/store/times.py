@@ -22,7 +22,11 @@ def format_time(moment: datetime | None) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime(_FORMAT)
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:  # strftime's %Y does not pad such years the way isoformat does
+        return utc.strftime(_FORMAT)
+    # the same text as strftime(_FORMAT), ~30% cheaper (the store formats times many times per article)
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(value: str | None) -> datetime | None:
