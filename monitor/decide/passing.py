@@ -129,6 +129,7 @@ _GIVEN_NAMES = _words(
     "داود", "سليمان", "يعقوب", "شربل", "نقولا", "مارون", "ريتا", "نادين", "جوزيف", "كميل", "فادي",
     # Women's names common among presenters and journalists of the region.
     "رشا", "رنا", "ريم", "دينا", "لينا", "ساره", "لمى", "ديما", "رغد", "شيماء", "ميساء", "سهى", "روان",
+    "هدى", "منى", "نهى", "زين",
 )  # fmt: skip
 # A title or profession: "الكاتب العراقي" is the Iraqi writer (an adjective), but a word between a title and
 # العراقي is a given name ("المهندس كمال العراقي"), and "عائلة العراقي" names a family.
@@ -139,6 +140,9 @@ _TITLES = _words(
     "الشاعره", "اللاعب", "اللاعبه", "المدرب", "الممثل", "الممثله", "المطرب", "المطربه",
     # Broadcasters and reporters ("المذيعة رشا العراقي").
     "المذيع", "المذيعه", "الاعلامي", "الاعلاميه", "المراسل", "المراسله", "الناشط", "الناشطه",
+    # Envoys and preachers ("السفيرة هدى العراقي", "الداعية زين العراقي"); not الخبير or المحلل, which an
+    # adjective follows ("الخبير الأمني العراقي" is an Iraqi expert).
+    "السفير", "السفيره", "الداعيه", "الداعي", "الواعظ",
 )  # fmt: skip
 _FAMILY = _words("عائله", "اسره", "ال", "عائلة", "أسرة", "آل")
 # Two-word given names before العراقي: "X الدين" ("نور الدين العراقي") and a name with an epithet ("محمد
@@ -572,6 +576,19 @@ def _surname(tokens: Sequence[str], first: int, lo: int) -> bool:
     return (before in _TITLES and prev not in _TITLES and not prev.isdigit()) or (
         foreign and (named or prev in _EPITHETS)
     )
+
+
+def _speaker(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """العراقي alone between a verb of saying and إن ("قال العراقي إن الحلف …") is a person named again by
+    the surname: the country's adjective qualifies a noun ("قال الوزير العراقي إن")."""
+    following = tokens[first + 1] if first + 1 < len(tokens) else ""
+    return first > lo and tokens[first - 1] in _SAYING and following in _THAT
+
+
+_SAYING = _words(
+    "قال", "وقال", "يقول", "ويقول", "اضاف", "واضاف", "اكد", "واكد", "اوضح", "واوضح", "يرى", "ويرى", "راى",
+    "اعتبر", "واعتبر", "يعتقد", "ويعتقد", "توقع", "وتوقع", "شدد", "وشدد",
+)  # fmt: skip
 
 
 def _in_iraq(tokens: Sequence[str], partners: Sequence[tuple[int, int]], lo: int) -> bool:
@@ -1080,7 +1097,7 @@ def passing_kind(
         if word in _NATIONALS and (prev in _NATIONALS_NOUNS or prev in _NUMBER_WORDS or prev.isdigit()):
             return "nationals"
         # An Iraqi officer or official surnamed al-Iraqi, beside a mission word and no other theatre, is Iraq's.
-        if word == "العراقي" and first == last and _surname(tokens, first, lo):
+        if word == "العراقي" and first == last and (_surname(tokens, first, lo) or _speaker(tokens, first, lo)):
             officer = substantive and _officer(tokens, first, lo) and not set(words) & _THEATRES
             if not officer:
                 return "surname"
@@ -1294,7 +1311,9 @@ def _standard_only(
         while j > lo and tokens[j].isdigit():
             j -= 1
         prev = tokens[j] if j >= lo and j < k else ""
-        adopted = j - 1 >= lo and tokens[j - 1] in _ADOPTED and prev in _BY
+        adopted = j - 1 >= lo and (
+            (tokens[j - 1] in _ADOPTED and prev in _BY) or (tokens[j - 1] in _COMPATIBLE and prev in _WITH)
+        )
         if not (adopted or _STANDARDS.intersection(clitic_readings(prev))):
             return False
     return True
@@ -1307,6 +1326,11 @@ _ADOPTED = _words(
     "معتمد", "معتمده", "مطابق", "مطابقه",
 )  # fmt: skip
 _BY = _words("لدى", "في")
+# Compatible with the alliance ("أنظمة متوافقة مع الناتو"): a specification, as its standards are.
+_COMPATIBLE = _words(
+    "متوافق", "متوافقه", "المتوافق", "المتوافقه", "متوافقا", "متوافقين", "متطابق", "متطابقه", "المتطابقه",
+)  # fmt: skip
+_WITH = _words("مع")
 # Words of training, advice and the mission: with them a standard is what the mission teaches.
 _TRAINING = tuple(normalize(w) for w in ("تدريب", "تدرب", "مدرب", "يدرب", "درب", "تاهيل", "بعث", "مهم", "مستشار"))
 
@@ -1417,7 +1441,7 @@ def _landmark(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -
 
 _NEAR = _words(
     "قرب", "بالقرب", "قريب", "قريبه", "قريبا", "مجاور", "مجاوره", "بجوار", "جوار", "بمحاذاه", "محاذي", "كيلومتر",
-    "كيلومترين", "كيلومترات", "امتار", "مترا", "خطوات",
+    "كيلومترين", "كيلومترات", "امتار", "مترا", "خطوات", "القريب", "القريبه", "المجاور", "المجاوره",
 )  # fmt: skip
 _NEAR_REACH = 4  # "على بعد كيلومترين من مكان قمة الناتو": the distance, من and the place's nouns
 

@@ -298,11 +298,13 @@ def _find(doc: _Doc, group: str, terms: tuple[Term, ...], start: int = 0) -> lis
         for term in index.candidates(variants):
             k = len(term.tokens)
             # A phrase is read within one clause: a comma between its words ("مقرا للحلف، والعراق يوقع")
-            # separates two items, not the words of one name.
+            # separates two items, not the words of one name, and a sentence's end (a title's last word and
+            # the body's first, "المطلة على الأطلسي" then "يلقي") ends it.
             if (
                 i + k <= n
                 and all(_token_matches(term.tokens[j], doc.variants[i + j]) for j in range(k))
                 and not any(doc.comma_before[i + 1 : i + k])
+                and doc.sentence_of[i] == doc.sentence_of[i + k - 1]
             ):
                 found.append(_Mention(group, term, i, i + k - 1))
     return found
