@@ -578,6 +578,19 @@ def _surname(tokens: Sequence[str], first: int, lo: int) -> bool:
     )
 
 
+def _casualty_in_iraq(tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """A verb or noun of being killed or wounded, with the Iraq side's place a few words after it ("قتل في
+    بغداد", "لقي حتفه في حادث سير قرب مطار بغداد")."""
+    places = [first for first, last in pair[1:] if first == last and strip_clitics(tokens[first]) in _IRAQ_PLACES_BARE]
+    return any(_CASUALTY.intersection(tokens[max(lo, k - _CASUALTY_REACH) : k]) for k in places)
+
+
+_CASUALTY = _words(
+    "قتل", "قتلت", "قتلوا", "لقي", "لقيت", "لقوا", "مقتل", "مصرع", "اصيب", "اصيبت", "اصيبوا", "اصابه", "استشهد",
+)  # fmt: skip
+_CASUALTY_REACH = 7  # "لقي حتفه في حادث سير قرب مطار بغداد": the death's own words and the place's nouns
+
+
 def _speaker(tokens: Sequence[str], first: int, lo: int) -> bool:
     """العراقي alone between a verb of saying and إن ("قال العراقي إن الحلف …") is a person named again by
     the surname: the country's adjective qualifies a noun ("قال الوزير العراقي إن")."""
@@ -1046,16 +1059,22 @@ def passing_kind(
     substantive = substantive or joint
 
     before = set(tokens[lo:start])
+    # A member of the alliance's team killed or wounded in Iraq is news of the mission there, whatever
+    # clause names his post ("العسكري الكندي الذي قتل في بغداد كان ضمن بعثة الناتو").
+    casualty = _casualty_in_iraq(tokens, lo, hi, pair)
     if (
-        before & _RELATIVE
+        not casualty
+        and before & _RELATIVE
         and (before & _PAST_ROLE or _past_deed(tokens, lo, start))
         and not _closed_relative(tokens, comma_before, lo, start)
         and not _closed_by_verb(tokens, comma_before, lo, start)
         and not _story_after_clause(tokens, comma_before, lo, hi, pair, groups)
     ):
         return "past role"
-    if _aside_about_someone(tokens, comma_before, lo, hi, pair, groups) and not _story_after_clause(
-        tokens, comma_before, lo, hi, pair, groups
+    if (
+        not casualty
+        and _aside_about_someone(tokens, comma_before, lo, hi, pair, groups)
+        and not _story_after_clause(tokens, comma_before, lo, hi, pair, groups)
     ):
         return "past role"
     if _apposition(tokens, comma_before, lo, start, end) or _kin_job(tokens, lo, start, end):
@@ -1145,8 +1164,10 @@ def passing_kind(
     if _measured_by(tokens, lo, hi, pair, groups):
         return "named status"
     sides = frozenset(groups[first] for first, _ in pair if first in groups)
-    if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups, sides) and not _story_after_clause(
-        tokens, comma_before, lo, hi, pair, groups
+    if (
+        not casualty
+        and _career_clause(tokens, comma_before, lo, pair[0][0], start, groups, sides)
+        and not _story_after_clause(tokens, comma_before, lo, hi, pair, groups)
     ):
         return "past role"
     if (not substantive or sport) and _landmark(tokens, lo, pair):

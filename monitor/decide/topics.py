@@ -586,6 +586,22 @@ def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
     return any(not _parenthesis(doc, i) and not _after_fronted(doc, i) for i in joins)
 
 
+def _fronted_part(doc: _Doc, chosen: list[_Mention]) -> bool:
+    """The title's first part is a short fronted phrase of time that meets the other side and its next part
+    goes on from ("بعد لقاء مع وفد الناتو.. قائمة بالأسلحة التي يطلبها العراق"): one headline, not two
+    stories ("بعد قمة الناتو.. العراق يرفع إنتاج النفط" meets no one)."""
+    sentences = sorted({doc.sentence_of[c.first] for c in chosen})
+    if len(sentences) != 2 or sentences[1] - sentences[0] != 1:
+        return False
+    lo, hi = doc.sentence_tokens[sentences[0]]
+    met = any(w in _MET_WITH for w in doc.tokens[lo : hi + 1])
+    return doc.tokens[lo] in _FRONTED and hi - lo < _FRONTED_PART_WORDS and met
+
+
+_FRONTED_PART_WORDS = 7
+_MET_WITH = frozenset(normalize(w) for w in ("مع", "بين"))
+
+
 def _name_conjunct(doc: _Doc, i: int, first: int, last: int) -> bool:
     """The و-word at i joins two definite nouns of one body's name that the later mention qualifies with
     the adjectives after it ("وفد من الناتو يلتقي لجنة الأمن والدفاع النيابية العراقية"): one story."""
@@ -713,7 +729,11 @@ def _units(
             kind = _FRAME if framed else _LEAD_FRAME  # one side in the title, the other in the summary or lead
         if kind == "title" and (
             ((digest_title or _two_clauses(doc, chosen)) and _joins_stories(doc, chosen))
-            or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
+            or (
+                not same_sentence
+                and all(doc.sentence_of[c.first] < title_sentences for c in chosen)
+                and not _fronted_part(doc, chosen)
+            )
         ):
             # A digest title, or two parts of a title split by | ; • or a spaced dash, join separate stories.
             return None
