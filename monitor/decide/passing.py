@@ -578,6 +578,14 @@ def _surname(tokens: Sequence[str], first: int, lo: int) -> bool:
     )
 
 
+def _born_in(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """The mention is where someone was born ("جندي أمريكي ولد في بغداد"): a person's origin, as أصل عراقي."""
+    return first - 2 >= lo and tokens[first - 1] in _AT and tokens[first - 2] in _BORN
+
+
+_BORN = _words("ولد", "ولدت", "ولدوا", "المولود", "المولوده", "مولود", "مولوده", "مواليد")
+
+
 def _casualty_in_iraq(tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]]) -> bool:
     """A verb or noun of being killed or wounded, with the Iraq side's place a few words after it ("قتل في
     بغداد", "لقي حتفه في حادث سير قرب مطار بغداد")."""
@@ -1122,7 +1130,9 @@ def passing_kind(
                 return "surname"
         if word in _LATIN_IRAQI and first == last and (prev in _LATIN_ARTICLES or prev in _LATIN_GIVEN_NAMES):
             return "surname"  # "El Iraqi", "Karim Iraqi"
-        if _origin(tokens, first, lo) or _emigrated_from(tokens, first, lo, pair, groups):
+        if _origin(tokens, first, lo) or _born_in(tokens, first, lo):
+            return "nationals"
+        if _emigrated_from(tokens, first, lo, pair, groups):
             return "nationals"
         people = tokens[max(lo, first - 4) : first - 1]
         if prev in _FROM and any(strip_clitics(w).startswith(_ORIGIN_PEOPLE) for w in people):

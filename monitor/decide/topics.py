@@ -514,8 +514,25 @@ def _passing(doc: _Doc, chosen: list[_Mention], substantive: bool, group_at: dic
     pair = [(m.first, m.last) for m in chosen]
     sentences = sorted({doc.sentence_of[m.first] for m in chosen})
     lo = doc.sentence_tokens[sentences[0]][0]
+    if _place_part(doc, sentences[0] - 1, lo):
+        # "في البوسنة.. عائلات عراقية تعيش في بيوت بنتها قوات الناتو": the place before ".." is where the
+        # rest happens, so the checks of a theatre abroad read it.
+        lo = doc.sentence_tokens[sentences[0] - 1][0]
     hi = doc.sentence_tokens[sentences[-1]][1]
     return passing_kind(doc.tokens, doc.comma_before, (lo, hi), pair, substantive, group_at)
+
+
+def _place_part(doc: _Doc, s: int, next_start: int) -> bool:
+    """Sentence s is a short place phrase closed by ".." that opens the next one ("في لشبونة.. …")."""
+    if s < 0 or doc.paragraph_of[next_start] != doc.paragraph_of[doc.sentence_tokens[s][0]]:
+        return False
+    lo, hi = doc.sentence_tokens[s]
+    between = doc.source[doc.spans[hi][1] : doc.spans[next_start][0]]
+    return doc.tokens[lo] in _PLACE_OPENERS and hi - lo < _PLACE_PART_WORDS and ".." in between
+
+
+_PLACE_OPENERS = frozenset(normalize(w) for w in ("في", "من"))
+_PLACE_PART_WORDS = 4
 
 
 def _quoted_apart(doc: _Doc, chosen: list[_Mention]) -> bool:
@@ -567,6 +584,19 @@ def _two_clauses(doc: _Doc, chosen: list[_Mention]) -> bool:
     first = min(m.last for m in chosen) + 1
     last = max(m.first for m in chosen)
     return any(doc.comma_before[i] and conjoined(doc.tokens[i]) for i in range(first, last + 1))
+
+
+def _two_places(doc: _Doc, chosen: list[_Mention]) -> bool:
+    """A title of two items joined by و, each at its own place ("قمة الناتو في لاهاي ومباحثات نفطية في
+    بغداد"): the first mention's place comes before the و-word, the second mention is the other's place."""
+    if len(chosen) != 2:
+        return False
+    a, b = sorted(chosen, key=lambda m: m.first)
+    if b.first < 2 or doc.tokens[b.first - 1] not in _SCOPE_AT:
+        return False
+    words = range(a.last + 1, b.first - 1)
+    placed = next((k for k in words if doc.tokens[k] in _SCOPE_AT), None)
+    return placed is not None and any(conjoined(doc.tokens[k]) for k in range(placed + 2, b.first - 1))
 
 
 def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
@@ -729,6 +759,7 @@ def _units(
             kind = _FRAME if framed else _LEAD_FRAME  # one side in the title, the other in the summary or lead
         if kind == "title" and (
             ((digest_title or _two_clauses(doc, chosen)) and _joins_stories(doc, chosen))
+            or _two_places(doc, chosen)
             or (
                 not same_sentence
                 and all(doc.sentence_of[c.first] < title_sentences for c in chosen)
