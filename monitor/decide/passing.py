@@ -129,6 +129,7 @@ _GIVEN_NAMES = _words(
     "داود", "سليمان", "يعقوب", "شربل", "نقولا", "مارون", "ريتا", "نادين", "جوزيف", "كميل", "فادي",
     # Women's names common among presenters and journalists of the region.
     "رشا", "رنا", "ريم", "دينا", "لينا", "ساره", "لمى", "ديما", "رغد", "شيماء", "ميساء", "سهى", "روان",
+    "هدى", "منى", "نهى", "زين",
 )  # fmt: skip
 # A title or profession: "الكاتب العراقي" is the Iraqi writer (an adjective), but a word between a title and
 # العراقي is a given name ("المهندس كمال العراقي"), and "عائلة العراقي" names a family.
@@ -139,6 +140,9 @@ _TITLES = _words(
     "الشاعره", "اللاعب", "اللاعبه", "المدرب", "الممثل", "الممثله", "المطرب", "المطربه",
     # Broadcasters and reporters ("المذيعة رشا العراقي").
     "المذيع", "المذيعه", "الاعلامي", "الاعلاميه", "المراسل", "المراسله", "الناشط", "الناشطه",
+    # Envoys and preachers ("السفيرة هدى العراقي", "الداعية زين العراقي"); not الخبير or المحلل, which an
+    # adjective follows ("الخبير الأمني العراقي" is an Iraqi expert).
+    "السفير", "السفيره", "الداعيه", "الداعي", "الواعظ",
 )  # fmt: skip
 _FAMILY = _words("عائله", "اسره", "ال", "عائلة", "أسرة", "آل")
 # Two-word given names before العراقي: "X الدين" ("نور الدين العراقي") and a name with an epithet ("محمد
@@ -572,6 +576,40 @@ def _surname(tokens: Sequence[str], first: int, lo: int) -> bool:
     return (before in _TITLES and prev not in _TITLES and not prev.isdigit()) or (
         foreign and (named or prev in _EPITHETS)
     )
+
+
+def _born_in(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """The mention is where someone was born ("جندي أمريكي ولد في بغداد"): a person's origin, as أصل عراقي."""
+    return first - 2 >= lo and tokens[first - 1] in _AT and tokens[first - 2] in _BORN
+
+
+_BORN = _words("ولد", "ولدت", "ولدوا", "المولود", "المولوده", "مولود", "مولوده", "مواليد")
+
+
+def _casualty_in_iraq(tokens: Sequence[str], lo: int, hi: int, pair: Sequence[tuple[int, int]]) -> bool:
+    """A verb or noun of being killed or wounded, with the Iraq side's place a few words after it ("قتل في
+    بغداد", "لقي حتفه في حادث سير قرب مطار بغداد")."""
+    places = [first for first, last in pair[1:] if first == last and strip_clitics(tokens[first]) in _IRAQ_PLACES_BARE]
+    return any(_CASUALTY.intersection(tokens[max(lo, k - _CASUALTY_REACH) : k]) for k in places)
+
+
+_CASUALTY = _words(
+    "قتل", "قتلت", "قتلوا", "لقي", "لقيت", "لقوا", "مقتل", "مصرع", "اصيب", "اصيبت", "اصيبوا", "اصابه", "استشهد",
+)  # fmt: skip
+_CASUALTY_REACH = 7  # "لقي حتفه في حادث سير قرب مطار بغداد": the death's own words and the place's nouns
+
+
+def _speaker(tokens: Sequence[str], first: int, lo: int) -> bool:
+    """العراقي alone between a verb of saying and إن ("قال العراقي إن الحلف …") is a person named again by
+    the surname: the country's adjective qualifies a noun ("قال الوزير العراقي إن")."""
+    following = tokens[first + 1] if first + 1 < len(tokens) else ""
+    return first > lo and tokens[first - 1] in _SAYING and following in _THAT
+
+
+_SAYING = _words(
+    "قال", "وقال", "يقول", "ويقول", "اضاف", "واضاف", "اكد", "واكد", "اوضح", "واوضح", "يرى", "ويرى", "راى",
+    "اعتبر", "واعتبر", "يعتقد", "ويعتقد", "توقع", "وتوقع", "شدد", "وشدد",
+)  # fmt: skip
 
 
 def _in_iraq(tokens: Sequence[str], partners: Sequence[tuple[int, int]], lo: int) -> bool:
@@ -1029,16 +1067,22 @@ def passing_kind(
     substantive = substantive or joint
 
     before = set(tokens[lo:start])
+    # A member of the alliance's team killed or wounded in Iraq is news of the mission there, whatever
+    # clause names his post ("العسكري الكندي الذي قتل في بغداد كان ضمن بعثة الناتو").
+    casualty = _casualty_in_iraq(tokens, lo, hi, pair)
     if (
-        before & _RELATIVE
+        not casualty
+        and before & _RELATIVE
         and (before & _PAST_ROLE or _past_deed(tokens, lo, start))
         and not _closed_relative(tokens, comma_before, lo, start)
         and not _closed_by_verb(tokens, comma_before, lo, start)
         and not _story_after_clause(tokens, comma_before, lo, hi, pair, groups)
     ):
         return "past role"
-    if _aside_about_someone(tokens, comma_before, lo, hi, pair, groups) and not _story_after_clause(
-        tokens, comma_before, lo, hi, pair, groups
+    if (
+        not casualty
+        and _aside_about_someone(tokens, comma_before, lo, hi, pair, groups)
+        and not _story_after_clause(tokens, comma_before, lo, hi, pair, groups)
     ):
         return "past role"
     if _apposition(tokens, comma_before, lo, start, end) or _kin_job(tokens, lo, start, end):
@@ -1080,13 +1124,15 @@ def passing_kind(
         if word in _NATIONALS and (prev in _NATIONALS_NOUNS or prev in _NUMBER_WORDS or prev.isdigit()):
             return "nationals"
         # An Iraqi officer or official surnamed al-Iraqi, beside a mission word and no other theatre, is Iraq's.
-        if word == "العراقي" and first == last and _surname(tokens, first, lo):
+        if word == "العراقي" and first == last and (_surname(tokens, first, lo) or _speaker(tokens, first, lo)):
             officer = substantive and _officer(tokens, first, lo) and not set(words) & _THEATRES
             if not officer:
                 return "surname"
         if word in _LATIN_IRAQI and first == last and (prev in _LATIN_ARTICLES or prev in _LATIN_GIVEN_NAMES):
             return "surname"  # "El Iraqi", "Karim Iraqi"
-        if _origin(tokens, first, lo) or _emigrated_from(tokens, first, lo, pair, groups):
+        if _origin(tokens, first, lo) or _born_in(tokens, first, lo):
+            return "nationals"
+        if _emigrated_from(tokens, first, lo, pair, groups):
             return "nationals"
         people = tokens[max(lo, first - 4) : first - 1]
         if prev in _FROM and any(strip_clitics(w).startswith(_ORIGIN_PEOPLE) for w in people):
@@ -1128,8 +1174,10 @@ def passing_kind(
     if _measured_by(tokens, lo, hi, pair, groups):
         return "named status"
     sides = frozenset(groups[first] for first, _ in pair if first in groups)
-    if _career_clause(tokens, comma_before, lo, pair[0][0], start, groups, sides) and not _story_after_clause(
-        tokens, comma_before, lo, hi, pair, groups
+    if (
+        not casualty
+        and _career_clause(tokens, comma_before, lo, pair[0][0], start, groups, sides)
+        and not _story_after_clause(tokens, comma_before, lo, hi, pair, groups)
     ):
         return "past role"
     if (not substantive or sport) and _landmark(tokens, lo, pair):
@@ -1294,7 +1342,9 @@ def _standard_only(
         while j > lo and tokens[j].isdigit():
             j -= 1
         prev = tokens[j] if j >= lo and j < k else ""
-        adopted = j - 1 >= lo and tokens[j - 1] in _ADOPTED and prev in _BY
+        adopted = j - 1 >= lo and (
+            (tokens[j - 1] in _ADOPTED and prev in _BY) or (tokens[j - 1] in _COMPATIBLE and prev in _WITH)
+        )
         if not (adopted or _STANDARDS.intersection(clitic_readings(prev))):
             return False
     return True
@@ -1307,6 +1357,11 @@ _ADOPTED = _words(
     "معتمد", "معتمده", "مطابق", "مطابقه",
 )  # fmt: skip
 _BY = _words("لدى", "في")
+# Compatible with the alliance ("أنظمة متوافقة مع الناتو"): a specification, as its standards are.
+_COMPATIBLE = _words(
+    "متوافق", "متوافقه", "المتوافق", "المتوافقه", "متوافقا", "متوافقين", "متطابق", "متطابقه", "المتطابقه",
+)  # fmt: skip
+_WITH = _words("مع")
 # Words of training, advice and the mission: with them a standard is what the mission teaches.
 _TRAINING = tuple(normalize(w) for w in ("تدريب", "تدرب", "مدرب", "يدرب", "درب", "تاهيل", "بعث", "مهم", "مستشار"))
 
@@ -1417,7 +1472,7 @@ def _landmark(tokens: Sequence[str], lo: int, pair: Sequence[tuple[int, int]]) -
 
 _NEAR = _words(
     "قرب", "بالقرب", "قريب", "قريبه", "قريبا", "مجاور", "مجاوره", "بجوار", "جوار", "بمحاذاه", "محاذي", "كيلومتر",
-    "كيلومترين", "كيلومترات", "امتار", "مترا", "خطوات",
+    "كيلومترين", "كيلومترات", "امتار", "مترا", "خطوات", "القريب", "القريبه", "المجاور", "المجاوره",
 )  # fmt: skip
 _NEAR_REACH = 4  # "على بعد كيلومترين من مكان قمة الناتو": the distance, من and the place's nouns
 

@@ -298,11 +298,13 @@ def _find(doc: _Doc, group: str, terms: tuple[Term, ...], start: int = 0) -> lis
         for term in index.candidates(variants):
             k = len(term.tokens)
             # A phrase is read within one clause: a comma between its words ("مقرا للحلف، والعراق يوقع")
-            # separates two items, not the words of one name.
+            # separates two items, not the words of one name, and a sentence's end (a title's last word and
+            # the body's first, "المطلة على الأطلسي" then "يلقي") ends it.
             if (
                 i + k <= n
                 and all(_token_matches(term.tokens[j], doc.variants[i + j]) for j in range(k))
                 and not any(doc.comma_before[i + 1 : i + k])
+                and doc.sentence_of[i] == doc.sentence_of[i + k - 1]
             ):
                 found.append(_Mention(group, term, i, i + k - 1))
     return found
@@ -512,8 +514,25 @@ def _passing(doc: _Doc, chosen: list[_Mention], substantive: bool, group_at: dic
     pair = [(m.first, m.last) for m in chosen]
     sentences = sorted({doc.sentence_of[m.first] for m in chosen})
     lo = doc.sentence_tokens[sentences[0]][0]
+    if _place_part(doc, sentences[0] - 1, lo):
+        # "في البوسنة.. عائلات عراقية تعيش في بيوت بنتها قوات الناتو": the place before ".." is where the
+        # rest happens, so the checks of a theatre abroad read it.
+        lo = doc.sentence_tokens[sentences[0] - 1][0]
     hi = doc.sentence_tokens[sentences[-1]][1]
     return passing_kind(doc.tokens, doc.comma_before, (lo, hi), pair, substantive, group_at)
+
+
+def _place_part(doc: _Doc, s: int, next_start: int) -> bool:
+    """Sentence s is a short place phrase closed by ".." that opens the next one ("في لشبونة.. …")."""
+    if s < 0 or doc.paragraph_of[next_start] != doc.paragraph_of[doc.sentence_tokens[s][0]]:
+        return False
+    lo, hi = doc.sentence_tokens[s]
+    between = doc.source[doc.spans[hi][1] : doc.spans[next_start][0]]
+    return doc.tokens[lo] in _PLACE_OPENERS and hi - lo < _PLACE_PART_WORDS and ".." in between
+
+
+_PLACE_OPENERS = frozenset(normalize(w) for w in ("في", "من"))
+_PLACE_PART_WORDS = 4
 
 
 def _quoted_apart(doc: _Doc, chosen: list[_Mention]) -> bool:
@@ -567,6 +586,19 @@ def _two_clauses(doc: _Doc, chosen: list[_Mention]) -> bool:
     return any(doc.comma_before[i] and conjoined(doc.tokens[i]) for i in range(first, last + 1))
 
 
+def _two_places(doc: _Doc, chosen: list[_Mention]) -> bool:
+    """A title of two items joined by و, each at its own place ("قمة الناتو في لاهاي ومباحثات نفطية في
+    بغداد"): the first mention's place comes before the و-word, the second mention is the other's place."""
+    if len(chosen) != 2:
+        return False
+    a, b = sorted(chosen, key=lambda m: m.first)
+    if b.first < 2 or doc.tokens[b.first - 1] not in _SCOPE_AT:
+        return False
+    words = range(a.last + 1, b.first - 1)
+    placed = next((k for k in words if doc.tokens[k] in _SCOPE_AT), None)
+    return placed is not None and any(conjoined(doc.tokens[k]) for k in range(placed + 2, b.first - 1))
+
+
 def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
     """In a digest title: a comma or a و-joined word between the paired mentions starts another story
     ("…: مهمة للناتو في كوسوفو ومطالب بالإصلاح في بغداد"); one clause is one story ("موجز: الناتو يمدد …")."""
@@ -582,6 +614,22 @@ def _joins_stories(doc: _Doc, chosen: list[_Mention]) -> bool:
         or (conjoined(doc.tokens[i]) and not adjacent and not _name_conjunct(doc, i, first, last))
     ]
     return any(not _parenthesis(doc, i) and not _after_fronted(doc, i) for i in joins)
+
+
+def _fronted_part(doc: _Doc, chosen: list[_Mention]) -> bool:
+    """The title's first part is a short fronted phrase of time that meets the other side and its next part
+    goes on from ("بعد لقاء مع وفد الناتو.. قائمة بالأسلحة التي يطلبها العراق"): one headline, not two
+    stories ("بعد قمة الناتو.. العراق يرفع إنتاج النفط" meets no one)."""
+    sentences = sorted({doc.sentence_of[c.first] for c in chosen})
+    if len(sentences) != 2 or sentences[1] - sentences[0] != 1:
+        return False
+    lo, hi = doc.sentence_tokens[sentences[0]]
+    met = any(w in _MET_WITH for w in doc.tokens[lo : hi + 1])
+    return doc.tokens[lo] in _FRONTED and hi - lo < _FRONTED_PART_WORDS and met
+
+
+_FRONTED_PART_WORDS = 7
+_MET_WITH = frozenset(normalize(w) for w in ("مع", "بين"))
 
 
 def _name_conjunct(doc: _Doc, i: int, first: int, last: int) -> bool:
@@ -711,7 +759,12 @@ def _units(
             kind = _FRAME if framed else _LEAD_FRAME  # one side in the title, the other in the summary or lead
         if kind == "title" and (
             ((digest_title or _two_clauses(doc, chosen)) and _joins_stories(doc, chosen))
-            or (not same_sentence and all(doc.sentence_of[c.first] < title_sentences for c in chosen))
+            or _two_places(doc, chosen)
+            or (
+                not same_sentence
+                and all(doc.sentence_of[c.first] < title_sentences for c in chosen)
+                and not _fronted_part(doc, chosen)
+            )
         ):
             # A digest title, or two parts of a title split by | ; • or a spaced dash, join separate stories.
             return None
