@@ -52,6 +52,9 @@ def test_round22_families_match(nato_iraq: Topic, title: str, text: str) -> None
         ("اشترت شركة عراقية أجهزة لاسلكي متوافقة مع الناتو.", "named status"),
         # The alliance's building as the landmark, by the article's forms of near.
         ("افتتح مستثمر عراقي مقهى في الشارع القريب من مقر الناتو.", "venue"),
+        # A place that hosted or saw the alliance's event, described without a pronoun, and what it hosts now.
+        ("قاعة في مدريد احتضنت اجتماع الناتو تستقبل معرضا لفنانين عراقيين.", "venue"),
+        ("يغني مطرب عراقي في مسرح بباريس شهد مظاهرات ضد الناتو.", "venue"),
         # A birthplace in Iraq is a person's origin.
         ("تدرب جندي هولندي ولد في البصرة خلال مناورة للناتو في بولندا.", "nationals"),
     ],
@@ -90,6 +93,8 @@ def test_round22_families_are_no_match(nato_iraq: Topic, title: str, text: str) 
         # The sides acting together at their places; the country's adjective after a verb of saying.
         ("الناتو يدرب ضباطا في أربيل وبغداد", ""),
         ("خبر", "قال الوزير العراقي إن الناتو سيوسع بعثته لتدريب الجيش. " + FILLER),
+        # A hall that hosted the alliance's meeting, where it now trains Iraq's officers.
+        ("خبر", "قاعة في بغداد استضافت اجتماع الناتو تستقبل دورة لتدريب الضباط العراقيين. " + FILLER),
         # Iraq's own forces trained on compatible systems are the mission's work.
         ("خبر", "يدرب الناتو ضباطا عراقيين على أنظمة متوافقة مع الحلف في بغداد. " + FILLER),
     ],

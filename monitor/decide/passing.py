@@ -1206,7 +1206,12 @@ def _place_clause(
         return None
     # An indefinite place takes its clause without a pronoun ("في مبنى بجنيف سبق أن استأجره الناتو").
     rel = next(
-        (k for k in range(anchor_first - 1, lo, -1) if tokens[k] in _RELATIVE or _past_clause(tokens, k)), None
+        (
+            k
+            for k in range(anchor_first - 1, lo, -1)
+            if tokens[k] in _RELATIVE or _past_clause(tokens, k) or _indefinite_host(tokens, k, lo)
+        ),
+        None,
     )
     if rel is None:
         return None
@@ -1226,7 +1231,15 @@ def _place_clause(
     past = tokens[rel] not in _RELATIVE or any(w in _HOSTED for w in verbs)
     # The place's history may name both sides ("الفندق الذي استضاف اجتماعات بين مسؤولين عراقيين ووفود من
     # الناتو"): the event held there now is the story, and the other side is named outside the clause too.
-    if past and any(groups.get(k) == partner for k in range(lo, rel)):
+    mission = any(groups.get(k) not in (anchor, partner, None) and tokens[k] not in _OWN_JOB for k in range(lo, hi + 1))
+    # A clause without a pronoun is only read as the place's past where no mission word says otherwise.
+    indefinite = _indefinite_host(tokens, rel, lo)
+    if past and any(groups.get(k) == partner for k in range(lo, rel)) and not (indefinite and mission):
+        return "venue"
+    # …or the other side after the clause, as what the place hosts now ("فندق في فيلنيوس استضاف قمة الناتو
+    # يستقبل مؤتمر رجال أعمال عراقيين"), with no mission word in the sentence.
+    now = any(_imperfect(tokens[k]) for k in range(anchor_last + 1, partner_first))
+    if past and partner_first > anchor_last and now and not mission:
         return "venue"
     if partner_last >= rel or any(groups.get(k) == partner for k in inside):
         return None
@@ -1234,13 +1247,23 @@ def _place_clause(
     # Iraq's forces there, or a mission word anywhere ("يتدرب ضباط عراقيون في مدينة … التي تضم مدرسة للناتو"),
     # make the place abroad where the alliance works with them.
     forces = partner_first > lo and tokens[partner_first - 1] in _FORCES
-    mission = any(groups.get(k) not in (anchor, partner, None) and tokens[k] not in _OWN_JOB for k in range(lo, hi + 1))
     if abroad and any(w in _HOSTS for w in verbs) and not forces and not mission:
         return "elsewhere"
     return None
 
 
 _PLACE_REACH = 3  # "فندق بابل ببغداد، الذي": the place's name and town may stand between
+
+
+def _indefinite_host(tokens: Sequence[str], k: int, lo: int) -> bool:
+    """Token k is a hosting verb whose subject is an indefinite place just before it ("فندق في فيلنيوس
+    استضاف قمة الناتو"): the clause describes the place as a relative clause would."""
+    if tokens[k] not in _HOSTING:
+        return False
+    return any(w in _HOST_PLACES and not w.startswith("ال") for w in tokens[max(lo, k - _PLACE_REACH) : k])
+
+
+_HOSTING = _words("استضاف", "استضافت", "شهد", "شهدت", "احتضن", "احتضنت")
 # Places an event is held in, by the bare word (a reading without proclitics).
 _HOST_PLACES = _words(
     "فندق", "الفندق", "قاعه", "القاعه", "مبني", "المبني", "معسكر", "المعسكر", "منتجع", "المنتجع", "مدينه",
