@@ -31,30 +31,31 @@ MIN_NEAR_COPY_RECALL = 0.97
 MAX_FALSE_COPY_RATE = 0.02
 MAX_LOOKALIKE_MATCHES = 0
 # The deployed-day set (build_deployed.py): every category of the tuned-on part at the issue's target; the
-# held-out part (round 22, written blind and never tuned on) is pinned at its measured figures
+# held-out part (rounds 23 to 26, written blind and never tuned on) is pinned at its measured figures
 # (docs/quality.md), overall and per category: the issue's target where it is met, the measured figure where
-# it is not.
+# it is not. (The pins were last set when the held-out part became rounds 23-26, four new rounds: a change of
+# set, not of rules.)
 DEPLOYED = ("deployed_dev.jsonl", "deployed_heldout.jsonl")
 MIN_HELDOUT_ITEMS_PER_CATEGORY = 35
-MIN_HELDOUT_RECALL = 0.92  # 204 of 220, measured once after round 21's fix
-MIN_HELDOUT_PRECISION = 0.90  # 204 of 226
-# Round 22's held-out figures where a category is below the target (20 positives per category).
+MIN_HELDOUT_RECALL = 0.91  # 806 of 880, measured once after round 22's fix
+MIN_HELDOUT_PRECISION = 0.92  # 806 of 872
+# Rounds 23-26's held-out figures where a category is below the target (80 positives per category).
 MIN_HELDOUT_CATEGORY_RECALL = {
-    "arabizi": 0.85, "digest": 0.70, "enumeration": 0.90, "headline": 0.95, "relative_clause": 0.95,
-    "summary": 0.95, "variants": 0.95, "venue": 0.95,
+    "arabizi": 0.90, "digest": 0.81, "elsewhere": 0.96, "enumeration": 0.73, "headline": 0.92,
+    "named_status": 0.96, "relative_clause": 0.92, "summary": 0.96, "surname": 0.95, "venue": 0.95,
 }  # fmt: skip
 MIN_HELDOUT_CATEGORY_PRECISION = {
-    "arabizi": 0.94, "digest": 0.82, "elsewhere": 0.86, "enumeration": 0.85, "relative_clause": 0.90,
-    "surname": 0.86, "venue": 0.79,
+    "arabizi": 0.79, "elsewhere": 0.88, "enumeration": 0.93, "named_status": 0.96, "relative_clause": 0.82,
+    "summary": 0.96,
 }  # fmt: skip
 # Dev below the target in three categories (docs/quality.md lists the errors): those left after rounds 14 to 17
 # were fixed (mission lists naming the mission only as البعثة or under a title naming one side, digests whose
-# link no rule reads without taking false alarms with it); rounds 18's to 21's were fixed after each was
-# measured, but for round 20's and 21's lists, digests and clauses whose point names no Iraqi party (an unnamed
-# government or ministry, Iraq's blocs or institutions) or the alliance only as الحلف after a verb. Round 21
-# counts as dev from its fix on, which moved enumeration and relative_clause to these figures:
-# 273 of 283, 266 of 285, 276 of 284:
-MIN_DEV_CATEGORY_RECALL = {"digest": 0.96, "enumeration": 0.93, "relative_clause": 0.97}
+# link no rule reads without taking false alarms with it); rounds 18's to 22's were fixed after each was
+# measured, but for lists, digests and clauses whose point names no Iraqi party (an unnamed government or
+# ministry, Iraq's blocs or institutions) or the alliance only as الحلف after a verb, and round 22's digests
+# with no Iraqi word or Iraq in another point. Round 22 counts as dev from its fix on, which moved digest to
+# 287 of 303 (enumeration 286 of 305, relative_clause 297 of 304):
+MIN_DEV_CATEGORY_RECALL = {"digest": 0.94, "enumeration": 0.93, "relative_clause": 0.97}
 # The story set (tests/fixtures/stories/, docs/stories.md): the issue's target on the held-out part (F1 0.90,
 # measured 0.930); dev F1 and precision pinned at the measured figures (dev F1 0.773, precision 0.909 dev,
 # 0.977 held-out), so they only stop a drop.
@@ -192,8 +193,8 @@ def test_eval_reports_dev_and_heldout_per_category(capsys: pytest.CaptureFixture
     rows = json.loads(capsys.readouterr().out)["categories"]
     assert {(r["split"], r["category"]) for r in rows} >= {("dev", "headline"), ("heldout", "headline")}
     headline = next(r for r in rows if r["split"] == "heldout" and r["category"] == "headline")
-    assert headline["tp"] + headline["fn"] == 20  # round 13's written headline positives
-    assert headline["tp"] / 20 >= MIN_HELDOUT_CATEGORY_RECALL.get("headline", MIN_TOPIC_RECALL)
+    assert headline["tp"] + headline["fn"] == 80  # the held-out rounds' written headline positives, 20 each
+    assert headline["tp"] / 80 >= MIN_HELDOUT_CATEGORY_RECALL.get("headline", MIN_TOPIC_RECALL)
 
 
 @pytest.fixture(scope="module")
